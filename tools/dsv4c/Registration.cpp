@@ -2,6 +2,7 @@
 #include "tools/dsv4c/Registration.h"
 
 #include "dialects/tile/TileDialect.h"
+#include "lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -35,4 +36,7 @@ void dsv4c::registerDialects(mlir::DialectRegistry &registry) {
   mlir::tensor::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-void dsv4c::registerPasses() { mlir::registerAllPasses(); }
+void dsv4c::registerPasses() {
+  mlir::registerAllPasses();
+  registerDsv4cLoweringPasses();
+}

@@ -1,0 +1,31 @@
+//===- Passes.h - dsv4c lowering passes and pipelines ----------*- C++ -*-===//
+#ifndef DSV4C_LOWERING_PASSES_H
+#define DSV4C_LOWERING_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace dsv4c {
+
+#define GEN_PASS_DECL
+#include "lowering/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "lowering/Passes.h.inc"
+
+/// The full CPU pipeline: tile kernels -> LLVM dialect, ready to translate.
+void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// Registers the passes above and the `dsv4c-cpu-pipeline` pipeline.
+void registerDsv4cLoweringPasses();
+
+} // namespace dsv4c
+
+#endif

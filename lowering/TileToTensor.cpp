@@ -1,0 +1,698 @@
+//===- TileToTensor.cpp - tile ops to tensor/scf/llvm memory ops ----------===//
+//
+// Each tile-producing op becomes a `tensor.generate` whose body computes one
+// element; stores become loop nests. This is the plain, always-correct
+// lowering; targets that want more (vector, mma) rewrite tile ops before it.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/TileToTensor.h"
+
+#include "dialects/tile/TileDialect.h"
+#include "lowering/ScalarConversions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace dsv4c;
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// A tile of `type` whose element at `ivs` is `body(ivs)`.
+Value generate(OpBuilder &b, Location loc, RankedTensorType type,
+               BodyFn body) {
+  auto plain = RankedTensorType::get(type.getShape(), type.getElementType());
+  return tensor::GenerateOp::create(
+      b, loc, plain, ValueRange{},
+      [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        tensor::YieldOp::create(nb, nl, body(nb, nl, ivs));
+      });
+}
+
+/// Runs `body` for every index of `shape`, row-major.
+void forEachIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                  function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t s : shape) {
+    lbs.push_back(indexConst(b, loc, 0));
+    ubs.push_back(indexConst(b, loc, s));
+    steps.push_back(indexConst(b, loc, 1));
+  }
+  scf::buildLoopNest(b, loc, lbs, ubs, steps, body);
+}
+
+Value extract(OpBuilder &b, Location loc, Value tile, ValueRange ivs) {
+  return tensor::ExtractOp::create(b, loc, tile, ivs);
+}
+
+Value zeroOf(OpBuilder &b, Location loc, Type t) {
+  if (isSmallFloat(t))
+    return emitFromF32(b, loc,
+                       arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                                      APFloat(0.0f)),
+                       t);
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+}
+
+/// `cond ? then() : otherwise`, with `then` emitted only under the condition
+/// (so masked-off memory is never touched).
+Value ifThenElse(OpBuilder &b, Location loc, Value cond,
+                 function_ref<Value(OpBuilder &, Location)> then,
+                 Value otherwise) {
+  if (!cond)
+    return then(b, loc);
+  auto ifOp = scf::IfOp::create(
+      b, loc, cond,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(tb, tl, then(tb, tl));
+      },
+      [&](OpBuilder &eb, Location el) {
+        scf::YieldOp::create(eb, el, otherwise);
+      });
+  return ifOp.getResult(0);
+}
+
+Value andOpt(OpBuilder &b, Location loc, Value a, Value c) {
+  return a ? arith::AndIOp::create(b, loc, a, c).getResult() : c;
+}
+
+//===----------------------------------------------------------------------===//
+// Global memory through raw pointers
+//===----------------------------------------------------------------------===//
+
+Value llvmPtrOf(OpBuilder &b, Location loc, Value tilePtr) {
+  return UnrealizedConversionCastOp::create(
+             b, loc, LLVM::LLVMPointerType::get(b.getContext()), tilePtr)
+      .getResult(0);
+}
+
+Value addressOf(OpBuilder &b, Location loc, Value base, Type storage,
+                Value index) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return LLVM::GEPOp::create(b, loc, base.getType(), storage, base,
+                             ValueRange{i64});
+}
+
+/// Loads element `index` of a buffer of `elt` (f4E2M1FN packed in nibbles).
+Value loadElement(OpBuilder &b, Location loc, Value base, Type elt,
+                  Value index) {
+  Type i8 = b.getI8Type();
+  if (isa<Float4E2M1FNType>(elt)) {
+    Value byteIndex = arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value byte = LLVM::LoadOp::create(b, loc, i8,
+                                      addressOf(b, loc, base, i8, byteIndex));
+    Value odd = arith::RemUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value shift = arith::IndexCastOp::create(
+        b, loc, i8,
+        arith::MulIOp::create(b, loc, odd, indexConst(b, loc, 4)));
+    Value nibble = arith::TruncIOp::create(
+        b, loc, b.getIntegerType(4), arith::ShRUIOp::create(b, loc, byte, shift));
+    return arith::BitcastOp::create(b, loc, elt, nibble);
+  }
+  if (isSmallFloat(elt) || elt.isInteger(1)) {
+    Value byte = LLVM::LoadOp::create(b, loc, i8,
+                                      addressOf(b, loc, base, i8, index));
+    if (elt.isInteger(1))
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, byte,
+                                   zeroOf(b, loc, i8));
+    return arith::BitcastOp::create(b, loc, elt, byte);
+  }
+  return LLVM::LoadOp::create(b, loc, elt, addressOf(b, loc, base, elt, index));
+}
+
+void storeElement(OpBuilder &b, Location loc, Value base, Type elt,
+                  Value index, Value value) {
+  Type i8 = b.getI8Type();
+  if (isa<Float4E2M1FNType>(elt)) {
+    // Read-modify-write of the byte holding this nibble.
+    Value byteIndex = arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value addr = addressOf(b, loc, base, i8, byteIndex);
+    Value byte = LLVM::LoadOp::create(b, loc, i8, addr);
+    Value odd = arith::RemUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value shift = arith::IndexCastOp::create(
+        b, loc, i8, arith::MulIOp::create(b, loc, odd, indexConst(b, loc, 4)));
+    Value code = arith::ExtUIOp::create(
+        b, loc, i8,
+        arith::BitcastOp::create(b, loc, b.getIntegerType(4), value));
+    Value keepMask = arith::XOrIOp::create(
+        b, loc,
+        arith::ShLIOp::create(
+            b, loc, arith::ConstantIntOp::create(b, loc, i8, 0xF), shift),
+        arith::ConstantIntOp::create(b, loc, i8, 0xFF));
+    Value merged = arith::OrIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, byte, keepMask),
+        arith::ShLIOp::create(b, loc, code, shift));
+    LLVM::StoreOp::create(b, loc, merged, addr);
+    return;
+  }
+  if (isSmallFloat(elt) || elt.isInteger(1)) {
+    Value byte = elt.isInteger(1)
+                     ? arith::ExtUIOp::create(b, loc, i8, value).getResult()
+                     : arith::BitcastOp::create(b, loc, i8, value).getResult();
+    LLVM::StoreOp::create(b, loc, byte, addressOf(b, loc, base, i8, index));
+    return;
+  }
+  LLVM::StoreOp::create(b, loc, value, addressOf(b, loc, base, elt, index));
+}
+
+/// Linear address and in-bounds condition of element `ivs` of a load/store.
+std::pair<Value, Value> addressing(OpBuilder &b, Location loc, ValueRange ivs,
+                                   ValueRange offsets, ValueRange strides,
+                                   ValueRange bounds, Value mask) {
+  Value linear = indexConst(b, loc, 0), cond;
+  for (auto [d, iv] : llvm::enumerate(ivs)) {
+    Value pos = arith::AddIOp::create(b, loc, offsets[d], iv);
+    linear = arith::AddIOp::create(
+        b, loc, linear, arith::MulIOp::create(b, loc, pos, strides[d]));
+    if (!bounds.empty())
+      cond = andOpt(b, loc, cond,
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                          pos, bounds[d]));
+  }
+  if (mask)
+    cond = andOpt(b, loc, cond, extract(b, loc, mask, ivs));
+  return {linear, cond};
+}
+
+//===----------------------------------------------------------------------===//
+// Op lowerings
+//===----------------------------------------------------------------------===//
+
+Value lowerLoad(OpBuilder &b, tile::LoadOp op) {
+  Location loc = op.getLoc();
+  Type elt = op.getType().getElementType();
+  Value base = llvmPtrOf(b, loc, op.getBase());
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange ivs) {
+    auto [linear, cond] = addressing(b, loc, ivs, op.getOffsets(),
+                                     op.getStrides(), op.getBounds(),
+                                     op.getMask());
+    Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
+    return ifThenElse(
+        b, loc, cond,
+        [&](OpBuilder &b, Location loc) {
+          return loadElement(b, loc, base, elt, linear);
+        },
+        other);
+  });
+}
+
+void lowerStore(OpBuilder &b, tile::StoreOp op) {
+  Location loc = op.getLoc();
+  Type elt = op.getValue().getType().getElementType();
+  Value base = llvmPtrOf(b, loc, op.getBase());
+  forEachIndex(b, loc, op.getValue().getType().getShape(),
+               [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                 auto [linear, cond] = addressing(
+                     b, loc, ivs, op.getOffsets(), op.getStrides(),
+                     op.getBounds(), op.getMask());
+                 auto store = [&](OpBuilder &b, Location loc) {
+                   storeElement(b, loc, base, elt, linear,
+                                extract(b, loc, op.getValue(), ivs));
+                 };
+                 if (!cond)
+                   return store(b, loc);
+                 scf::IfOp::create(b, loc, cond,
+                                   [&](OpBuilder &b, Location loc) {
+                                     store(b, loc);
+                                     scf::YieldOp::create(b, loc);
+                                   });
+               });
+}
+
+Value lowerGather(OpBuilder &b, tile::GatherOp op) {
+  Location loc = op.getLoc();
+  Type elt = op.getType().getElementType();
+  Value base = llvmPtrOf(b, loc, op.getBase());
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange ivs) {
+    Value row = extract(b, loc, op.getIndices(), ivs[0]);
+    Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, row,
+                                        zeroOf(b, loc, row.getType()));
+    Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
+    return ifThenElse(
+        b, loc, valid,
+        [&](OpBuilder &b, Location loc) {
+          Value r = arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
+          Value linear = arith::AddIOp::create(
+              b, loc, op.getOffset(),
+              arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, r, op.getRowStride()),
+                  ivs[1]));
+          return loadElement(b, loc, base, elt, linear);
+        },
+        other);
+  });
+}
+
+/// Block-scale factor (as f32) of element `ivs` of an operand, or null.
+Value scaleAt(OpBuilder &b, Location loc, Value scale,
+              std::optional<ArrayRef<int64_t>> block, ValueRange ivs) {
+  if (!scale)
+    return {};
+  SmallVector<Value> sIdx;
+  for (auto [iv, bs] : llvm::zip(ivs, *block))
+    sIdx.push_back(arith::DivUIOp::create(b, loc, iv, indexConst(b, loc, bs)));
+  return emitToF32(b, loc, extract(b, loc, scale, sIdx));
+}
+
+Value scaled(OpBuilder &b, Location loc, Value x, Value s) {
+  Value f = emitToF32(b, loc, x);
+  return s ? arith::MulFOp::create(b, loc, f, s).getResult() : f;
+}
+
+Value lowerDot(OpBuilder &b, tile::DotOp op) {
+  Location loc = op.getLoc();
+  int64_t k = op.getLhs().getType().getShape()[1];
+  bool transposed = op.getRhsTransposed();
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange mn) {
+    Value init = op.getAcc() ? extract(b, loc, op.getAcc(), mn)
+                             : zeroOf(b, loc, b.getF32Type());
+    auto loop = scf::ForOp::create(
+        b, loc, indexConst(b, loc, 0), indexConst(b, loc, k),
+        indexConst(b, loc, 1), ValueRange{init},
+        [&](OpBuilder &b, Location loc, Value kk, ValueRange acc) {
+          SmallVector<Value> aIdx{mn[0], kk};
+          SmallVector<Value> bIdx = transposed ? SmallVector<Value>{mn[1], kk}
+                                               : SmallVector<Value>{kk, mn[1]};
+          Value a = scaled(b, loc, extract(b, loc, op.getLhs(), aIdx),
+                           scaleAt(b, loc, op.getLhsScale(),
+                                   op.getLhsScaleBlock(), aIdx));
+          Value bv = scaled(b, loc, extract(b, loc, op.getRhs(), bIdx),
+                            scaleAt(b, loc, op.getRhsScale(),
+                                    op.getRhsScaleBlock(), bIdx));
+          Value sum = arith::AddFOp::create(
+              b, loc, acc[0], arith::MulFOp::create(b, loc, a, bv));
+          scf::YieldOp::create(b, loc, sum);
+        });
+    return loop.getResult(0);
+  });
+}
+
+/// Combiner of reductions and scans: floats accumulate in f32.
+struct Combiner {
+  tile::CombineKind kind;
+  Type elt;
+
+  bool isFloat() const { return isa<FloatType>(elt); }
+  Type accType(OpBuilder &b) const { return isFloat() ? b.getF32Type() : elt; }
+
+  Value identity(OpBuilder &b, Location loc) const {
+    if (isFloat()) {
+      float v = kind == tile::CombineKind::Sum ? 0.0f
+                : kind == tile::CombineKind::Max
+                    ? -std::numeric_limits<float>::infinity()
+                    : std::numeric_limits<float>::infinity();
+      return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                            APFloat(v));
+    }
+    unsigned w = elt.getIntOrFloatBitWidth();
+    APInt v = kind == tile::CombineKind::Sum   ? APInt::getZero(w)
+              : kind == tile::CombineKind::Max ? APInt::getSignedMinValue(w)
+                                               : APInt::getSignedMaxValue(w);
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(elt, v));
+  }
+
+  Value combine(OpBuilder &b, Location loc, Value acc, Value x) const {
+    if (isFloat()) {
+      x = emitToF32(b, loc, x);
+      switch (kind) {
+      case tile::CombineKind::Sum:
+        return arith::AddFOp::create(b, loc, acc, x);
+      case tile::CombineKind::Max:
+        return arith::MaximumFOp::create(b, loc, acc, x);
+      case tile::CombineKind::Min:
+        return arith::MinimumFOp::create(b, loc, acc, x);
+      }
+    }
+    switch (kind) {
+    case tile::CombineKind::Sum:
+      return arith::AddIOp::create(b, loc, acc, x);
+    case tile::CombineKind::Max:
+      return arith::MaxSIOp::create(b, loc, acc, x);
+    case tile::CombineKind::Min:
+      return arith::MinSIOp::create(b, loc, acc, x);
+    }
+    llvm_unreachable("unknown combine kind");
+  }
+
+  Value finish(OpBuilder &b, Location loc, Value acc) const {
+    return isFloat() ? emitFromF32(b, loc, acc, elt) : acc;
+  }
+
+  /// Combines input[idx with idx[dim] = lo..hi-1] into one element.
+  Value fold(OpBuilder &b, Location loc, Value input, SmallVector<Value> idx,
+             int64_t dim, Value lo, Value hi) const {
+    auto loop = scf::ForOp::create(
+        b, loc, lo, hi, indexConst(b, loc, 1), ValueRange{identity(b, loc)},
+        [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+          idx[dim] = i;
+          scf::YieldOp::create(
+              b, loc, combine(b, loc, acc[0], extract(b, loc, input, idx)));
+        });
+    return finish(b, loc, loop.getResult(0));
+  }
+};
+
+Value lowerReduce(OpBuilder &b, tile::ReduceOp op) {
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  int64_t dim = op.getDim();
+  Combiner c{op.getKind(), inType.getElementType()};
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange ivs) {
+    SmallVector<Value> idx(ivs.begin(), ivs.end());
+    idx.insert(idx.begin() + dim, Value());
+    return c.fold(b, loc, op.getInput(), idx, dim, indexConst(b, loc, 0),
+                  indexConst(b, loc, inType.getDimSize(dim)));
+  });
+}
+
+Value lowerScan(OpBuilder &b, tile::ScanOp op) {
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getType());
+  int64_t dim = op.getDim();
+  Combiner c{op.getKind(), type.getElementType()};
+  return generate(b, loc, type, [&](OpBuilder &b, Location loc,
+                                    ValueRange ivs) {
+    SmallVector<Value> idx(ivs.begin(), ivs.end());
+    Value one = indexConst(b, loc, 1);
+    Value lo = op.getReverse() ? ivs[dim] : indexConst(b, loc, 0);
+    Value hi = op.getReverse() ? indexConst(b, loc, type.getDimSize(dim))
+                               : arith::AddIOp::create(b, loc, ivs[dim], one);
+    return c.fold(b, loc, op.getInput(), idx, dim, lo, hi);
+  });
+}
+
+/// Top-k along the last dimension. Output j is the best element that ranks
+/// after output j-1 in the order (value descending, position ascending).
+std::pair<Value, Value> lowerTopK(OpBuilder &b, tile::TopKOp op) {
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto valType = cast<RankedTensorType>(op.getValues().getType());
+  auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t n = inType.getShape().back(), rank = inType.getRank();
+  Type elt = inType.getElementType();
+  bool isFloat = isa<FloatType>(elt);
+  Type i32 = b.getI32Type();
+
+  auto key = [&](OpBuilder &b, Location loc, Value v) {
+    return isFloat ? emitToF32(b, loc, v) : v;
+  };
+  auto greater = [&](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
+  };
+  auto equal = [&](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, y);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  };
+
+  Value vals0 = tensor::EmptyOp::create(b, loc, valType.getShape(), elt);
+  Value idxs0 = tensor::EmptyOp::create(b, loc, idxType.getShape(), i32);
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    lbs.push_back(indexConst(b, loc, 0));
+    ubs.push_back(indexConst(b, loc, valType.getDimSize(d)));
+    steps.push_back(indexConst(b, loc, 1));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{vals0, idxs0},
+      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+        Value j = ivs.back();
+        SmallVector<Value> row(ivs.begin(), ivs.end());
+        // The previous output (j-1); for j == 0 every element qualifies.
+        Value isFirst = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, j, indexConst(b, loc, 0));
+        Value prevJ = arith::MaxSIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, j, indexConst(b, loc, 1)),
+            indexConst(b, loc, 0));
+        row.back() = prevJ;
+        Value prevVal = key(b, loc, extract(b, loc, iter[0], row));
+        Value prevPos = extract(b, loc, iter[1], row);
+        Value noneVal = isFloat ? arith::ConstantFloatOp::create(
+                                      b, loc, b.getF32Type(), APFloat(0.0f))
+                                      .getResult()
+                                : zeroOf(b, loc, elt);
+        Value falseV = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+        Value minusOne = arith::ConstantIntOp::create(b, loc, i32, -1);
+        auto search = scf::ForOp::create(
+            b, loc, indexConst(b, loc, 0), indexConst(b, loc, n),
+            indexConst(b, loc, 1), ValueRange{noneVal, minusOne, falseV},
+            [&](OpBuilder &b, Location loc, Value t, ValueRange best) {
+              SmallVector<Value> at(ivs.begin(), ivs.end());
+              at.back() = t;
+              Value x = key(b, loc, extract(b, loc, op.getInput(), at));
+              Value pos = arith::IndexCastOp::create(b, loc, i32, t);
+              Value after = arith::OrIOp::create(
+                  b, loc, greater(b, loc, prevVal, x),
+                  arith::AndIOp::create(
+                      b, loc, equal(b, loc, prevVal, x),
+                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                            pos, prevPos)));
+              Value eligible = arith::OrIOp::create(b, loc, isFirst, after);
+              Value better = arith::OrIOp::create(
+                  b, loc,
+                  arith::XOrIOp::create(
+                      b, loc, best[2],
+                      arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)),
+                  greater(b, loc, x, best[0]));
+              Value take = arith::AndIOp::create(b, loc, eligible, better);
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{arith::SelectOp::create(b, loc, take, x, best[0]),
+                             arith::SelectOp::create(b, loc, take, pos, best[1]),
+                             arith::OrIOp::create(b, loc, best[2], take)});
+            });
+        Value bestVal = search.getResult(0);
+        if (isFloat)
+          bestVal = emitFromF32(b, loc, bestVal, elt);
+        Value vals = tensor::InsertOp::create(b, loc, bestVal, iter[0], ivs);
+        Value idxs = tensor::InsertOp::create(b, loc, search.getResult(1),
+                                              iter[1], ivs);
+        return scf::ValueVector{vals, idxs};
+      });
+  return {nest.results[0], nest.results[1]};
+}
+
+/// Per-block f32 scales of `tile.quantize` (DeepSeek's act_quant rules).
+Value quantizeScales(OpBuilder &b, tile::QuantizeOp op) {
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+  ArrayRef<int64_t> block = op.getBlock();
+  bool fp4 = isa<Float4E2M1FNType>(op.getResult().getType().getElementType());
+  float fmax = fp4 ? 6.0f : 448.0f;
+  float floor = fp4 ? 6.0f * std::ldexp(1.0f, -126) : 1e-4f;
+  auto f32 = [&](OpBuilder &b, Location loc, float v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  };
+  auto f32Type =
+      RankedTensorType::get(scaleType.getShape(), b.getF32Type());
+  return generate(b, loc, f32Type, [&](OpBuilder &b, Location loc,
+                                       ValueRange blk) -> Value {
+    SmallVector<Value> lbs, ubs, steps;
+    for (auto [d, bi] : llvm::enumerate(blk)) {
+      Value lo = arith::MulIOp::create(b, loc, bi, indexConst(b, loc, block[d]));
+      lbs.push_back(lo);
+      ubs.push_back(arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, lo, indexConst(b, loc, block[d])),
+          indexConst(b, loc, inType.getDimSize(d))));
+      steps.push_back(indexConst(b, loc, 1));
+    }
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{f32(b, loc, 0.0f)},
+        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange acc) {
+          Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+          return scf::ValueVector{arith::MaximumFOp::create(
+              b, loc, acc[0], math::AbsFOp::create(b, loc, x))};
+        });
+    Value amax = arith::MaximumFOp::create(b, loc, nest.results[0],
+                                           f32(b, loc, floor));
+    Value s = arith::MulFOp::create(b, loc, amax, f32(b, loc, 1.0f / fmax));
+    if (!op.getRoundScale())
+      return s;
+    // 2^ceil(log2(s)) on the bits: keep the exponent, +1 if any mantissa.
+    Type i32 = b.getI32Type();
+    Value bits = arith::BitcastOp::create(b, loc, i32, s);
+    Value exp = arith::AndIOp::create(
+        b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7F800000));
+    Value man = arith::AndIOp::create(
+        b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7FFFFF));
+    Value hasMan = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, man,
+        arith::ConstantIntOp::create(b, loc, i32, 0));
+    Value bump = arith::SelectOp::create(
+        b, loc, hasMan, arith::ConstantIntOp::create(b, loc, i32, 0x800000),
+        arith::ConstantIntOp::create(b, loc, i32, 0));
+    return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                    arith::AddIOp::create(b, loc, exp, bump));
+  });
+}
+
+SmallVector<Value> blockIndex(OpBuilder &b, Location loc, ValueRange ivs,
+                              ArrayRef<int64_t> block) {
+  SmallVector<Value> out;
+  for (auto [iv, bs] : llvm::zip(ivs, block))
+    out.push_back(arith::DivUIOp::create(b, loc, iv, indexConst(b, loc, bs)));
+  return out;
+}
+
+std::pair<Value, Value> lowerQuantize(OpBuilder &b, tile::QuantizeOp op) {
+  Location loc = op.getLoc();
+  Value scales = quantizeScales(b, op);
+  RankedTensorType qType = op.getResult().getType();
+  float fmax = isa<Float4E2M1FNType>(qType.getElementType()) ? 6.0f : 448.0f;
+  Value q = generate(b, loc, qType, [&](OpBuilder &b, Location loc,
+                                        ValueRange ivs) {
+    Value s = extract(b, loc, scales, blockIndex(b, loc, ivs, op.getBlock()));
+    Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+    Value y = arith::DivFOp::create(b, loc, x, s);
+    auto bound = [&](float v) -> Value {
+      return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                            APFloat(v));
+    };
+    y = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, y, bound(-fmax)),
+        bound(fmax));
+    return emitFromF32(b, loc, y, qType.getElementType());
+  });
+  RankedTensorType sType = op.getScale().getType();
+  Value s = generate(b, loc, sType, [&](OpBuilder &b, Location loc,
+                                        ValueRange ivs) {
+    return emitFromF32(b, loc, extract(b, loc, scales, ivs),
+                       sType.getElementType());
+  });
+  return {q, s};
+}
+
+Value lowerDequantize(OpBuilder &b, tile::DequantizeOp op) {
+  Location loc = op.getLoc();
+  Type out = op.getType().getElementType();
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange ivs) {
+    Value s = emitToF32(b, loc, extract(b, loc, op.getScale(),
+                                        blockIndex(b, loc, ivs,
+                                                   op.getBlock())));
+    Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+    return emitFromF32(b, loc, arith::MulFOp::create(b, loc, x, s), out);
+  });
+}
+
+/// Row-major linear index of `ivs` in `shape`, and its inverse.
+Value linearize(OpBuilder &b, Location loc, ValueRange ivs,
+                ArrayRef<int64_t> shape) {
+  Value linear = indexConst(b, loc, 0);
+  for (auto [iv, s] : llvm::zip(ivs, shape))
+    linear = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, linear, indexConst(b, loc, s)),
+        iv);
+  return linear;
+}
+
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               ArrayRef<int64_t> shape) {
+  SmallVector<Value> ivs(shape.size());
+  for (int64_t d = shape.size() - 1; d >= 0; --d) {
+    Value s = indexConst(b, loc, shape[d]);
+    ivs[d] = arith::RemUIOp::create(b, loc, linear, s);
+    linear = arith::DivUIOp::create(b, loc, linear, s);
+  }
+  return ivs;
+}
+
+Value lowerShapeOp(OpBuilder &b, Operation *op) {
+  Location loc = op->getLoc();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  Value input = op->getNumOperands() ? op->getOperand(0) : Value();
+  auto inShape = [&] {
+    return cast<RankedTensorType>(input.getType()).getShape();
+  };
+  return generate(b, loc, type, [&](OpBuilder &b, Location loc,
+                                    ValueRange ivs) -> Value {
+    if (auto splat = dyn_cast<tile::SplatOp>(op))
+      return splat.getValue();
+    if (isa<tile::IotaOp>(op))
+      return arith::IndexCastOp::create(b, loc, type.getElementType(), ivs[0]);
+    if (isa<tile::BroadcastOp>(op)) {
+      SmallVector<Value> idx;
+      for (auto [iv, s] : llvm::zip(ivs, inShape()))
+        idx.push_back(s == 1 ? indexConst(b, loc, 0) : iv);
+      return extract(b, loc, input, idx);
+    }
+    if (isa<tile::ReshapeOp>(op))
+      return extract(
+          b, loc, input,
+          delinearize(b, loc, linearize(b, loc, ivs, type.getShape()),
+                      inShape()));
+    if (auto trans = dyn_cast<tile::TransOp>(op)) {
+      SmallVector<Value> idx(ivs.size());
+      for (auto [d, p] : llvm::enumerate(trans.getPerm()))
+        idx[p] = ivs[d];
+      return extract(b, loc, input, idx);
+    }
+    auto cast = dyn_cast<tile::CastOp>(op);
+    return emitScalarCast(b, loc, extract(b, loc, cast.getInput(), ivs),
+                          type.getElementType());
+  });
+}
+
+} // namespace
+
+LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root) {
+  SmallVector<Operation *> ops;
+  root->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<tile::TileDialect>(op->getDialect()) &&
+        !isa<tile::KernelOp, tile::ReturnOp, tile::ProgramIdOp,
+             tile::NumProgramsOp>(op))
+      ops.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (Operation *op : ops) {
+    rewriter.setInsertionPoint(op);
+    SmallVector<Value> results;
+    if (auto load = dyn_cast<tile::LoadOp>(op))
+      results = {lowerLoad(rewriter, load)};
+    else if (auto store = dyn_cast<tile::StoreOp>(op))
+      lowerStore(rewriter, store);
+    else if (auto gather = dyn_cast<tile::GatherOp>(op))
+      results = {lowerGather(rewriter, gather)};
+    else if (auto dot = dyn_cast<tile::DotOp>(op))
+      results = {lowerDot(rewriter, dot)};
+    else if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+      results = {lowerReduce(rewriter, reduce)};
+    else if (auto scan = dyn_cast<tile::ScanOp>(op))
+      results = {lowerScan(rewriter, scan)};
+    else if (auto topk = dyn_cast<tile::TopKOp>(op)) {
+      auto [v, i] = lowerTopK(rewriter, topk);
+      results = {v, i};
+    } else if (auto quant = dyn_cast<tile::QuantizeOp>(op)) {
+      auto [q, s] = lowerQuantize(rewriter, quant);
+      results = {q, s};
+    } else if (auto dequant = dyn_cast<tile::DequantizeOp>(op))
+      results = {lowerDequantize(rewriter, dequant)};
+    else if (isa<tile::SplatOp, tile::IotaOp, tile::BroadcastOp,
+                 tile::ReshapeOp, tile::TransOp, tile::CastOp>(op))
+      results = {lowerShapeOp(rewriter, op)};
+    else
+      return op->emitOpError() << "has no lowering to tensor ops";
+    if (results.empty())
+      rewriter.eraseOp(op);
+    else
+      rewriter.replaceOp(op, results);
+  }
+  return success();
+}

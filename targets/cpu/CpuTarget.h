@@ -1,0 +1,37 @@
+//===- CpuTarget.h - the host CPU target ------------------------*- C++ -*-===//
+//
+// Compiles tile kernels through the CPU pipeline (lowering/CpuPipeline.cpp)
+// to native code with LLVM's ORC JIT, and runs a grid's programs on a pool
+// of threads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_CPU_CPUTARGET_H
+#define DSV4C_TARGETS_CPU_CPUTARGET_H
+
+#include "targets/KernelRunner.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <string>
+
+namespace dsv4c::cpu {
+
+struct CpuOptions {
+  /// Threads that run programs; 0 means one per hardware thread.
+  unsigned numThreads = 0;
+};
+
+/// Compiles kernel `kernelName` of `module` (left unchanged) for this host.
+/// Returns null and sets `error` (with the compiler's diagnostics) on failure.
+std::unique_ptr<KernelRunner> createRunner(mlir::ModuleOp module,
+                                           llvm::StringRef kernelName,
+                                           std::string &error,
+                                           CpuOptions options = {});
+
+/// The optimised LLVM IR the CPU target makes of `module`, for inspection.
+bool emitLLVMIR(mlir::ModuleOp module, std::string &ir, std::string &error);
+
+} // namespace dsv4c::cpu
+
+#endif
