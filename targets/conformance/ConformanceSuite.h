@@ -1,0 +1,83 @@
+//===- ConformanceSuite.h - every tile op on a target vs reference -*- C++ -*-===//
+//
+// The porting kit's yardstick: each case is a small tile kernel with inputs;
+// a target conforms when its outputs match the reference target's within
+// the case's tolerance. Shapes include ragged edges and masks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_CONFORMANCE_CONFORMANCESUITE_H
+#define DSV4C_TARGETS_CONFORMANCE_CONFORMANCESUITE_H
+
+#include "runtime/HostTensor.h"
+#include "targets/KernelRunner.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsv4c::conformance {
+
+/// One kernel argument: a buffer (random or zero-filled) or a scalar.
+struct Arg {
+  enum class Kind { Buffer, Index, I32, F32 } kind = Kind::Buffer;
+  ElementType type = ElementType::F32;
+  std::vector<int64_t> shape;
+  bool random = true;         // buffers: random fill, else zeros
+  int64_t intLo = 0, intHi = 15; // integer fill range
+  double scalar = 0;          // scalars
+
+  static Arg buffer(ElementType t, std::vector<int64_t> shape) {
+    return Arg{Kind::Buffer, t, std::move(shape)};
+  }
+  static Arg ints(ElementType t, std::vector<int64_t> shape, int64_t lo,
+                  int64_t hi) {
+    Arg a = buffer(t, std::move(shape));
+    a.intLo = lo;
+    a.intHi = hi;
+    return a;
+  }
+  static Arg output(ElementType t, std::vector<int64_t> shape) {
+    Arg a = buffer(t, std::move(shape));
+    a.random = false;
+    return a;
+  }
+  static Arg index(int64_t v) { return Arg{Kind::Index, {}, {}, true, 0, 0, double(v)}; }
+  static Arg f32(double v) { return Arg{Kind::F32, {}, {}, true, 0, 0, v}; }
+};
+
+struct Case {
+  std::string op;     // the op under test, e.g. "tile.dot"
+  std::string name;   // unique, e.g. "dot_f8_scaled_37x50x128"
+  std::string source; // MLIR with exactly one tile.kernel
+  std::vector<Arg> args;
+  Grid grid{1, 1, 1};
+  /// Allowed |target - reference| / max(1, |reference|) per element.
+  double tolerance = 0;
+};
+
+/// Every case of the suite.
+std::vector<Case> allCases();
+
+/// Makes a runner for the kernel `name` of `module` on some target.
+using RunnerFactory = std::function<std::unique_ptr<KernelRunner>(
+    mlir::ModuleOp module, const std::string &name, std::string &error)>;
+
+struct Result {
+  bool passed = false;
+  double maxError = 0;  // as defined for Case::tolerance
+  double millis = 0;    // the target's launch, wall time
+  std::string message;  // why it failed, naming the buffer and element
+};
+
+/// Parses the case (in `context`, which must have the dsv4c dialects), runs
+/// it on the reference and on `target` with identical inputs, and compares
+/// every buffer argument afterwards.
+Result runCase(const Case &c, mlir::MLIRContext &context,
+               const RunnerFactory &target);
+
+} // namespace dsv4c::conformance
+
+#endif

@@ -1,0 +1,41 @@
+//===- ConformanceTest.cpp - every tile op: cpu target vs reference -------===//
+#include "targets/conformance/ConformanceSuite.h"
+#include "targets/cpu/CpuTarget.h"
+#include "tools/dsv4c/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+using namespace dsv4c;
+
+namespace {
+
+class CpuConformance : public testing::TestWithParam<conformance::Case> {};
+
+TEST_P(CpuConformance, MatchesReference) {
+  const conformance::Case &c = GetParam();
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Two threads: the grid must also run correctly in parallel.
+  auto cpu = [](mlir::ModuleOp module, const std::string &name,
+                std::string &error) {
+    return cpu::createRunner(module, name, error, cpu::CpuOptions{2});
+  };
+  conformance::Result r = conformance::runCase(c, context, cpu);
+  EXPECT_TRUE(r.passed) << c.op << " " << c.name << ": max error "
+                        << r.maxError << " > tolerance " << c.tolerance
+                        << "\n"
+                        << r.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllOps, CpuConformance, testing::ValuesIn(conformance::allCases()),
+    [](const testing::TestParamInfo<conformance::Case> &info) {
+      return info.param.name;
+    });
+
+} // namespace
