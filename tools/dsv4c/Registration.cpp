@@ -1,6 +1,7 @@
 //===- Registration.cpp - dialects and passes dsv4c registers -------------===//
 #include "tools/dsv4c/Registration.h"
 
+#include "dialects/graph/GraphRegistration.h"
 #include "dialects/tile/TileDialect.h"
 #include "lowering/Passes.h"
 
@@ -30,6 +31,7 @@ void dsv4c::registerDialects(mlir::DialectRegistry &registry) {
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
                   mlir::vector::VectorDialect>();
+  graph::registerGraphDialect(registry);
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
