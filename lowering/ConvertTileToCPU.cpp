@@ -42,9 +42,10 @@ Value loadKernelArg(OpBuilder &b, Location loc, Value args, unsigned i,
       b, loc, ptrType, ptrType, args,
       ArrayRef<LLVM::GEPArg>{LLVM::GEPArg(static_cast<int32_t>(i))});
   Value valuePtr = LLVM::LoadOp::create(b, loc, ptrType, slot);
-  if (isa<tile::PtrType>(type))
-    return UnrealizedConversionCastOp::create(b, loc, type, valuePtr)
-        .getResult(0);
+  if (isa<tile::PtrType>(type)) {
+    Value base = LLVM::LoadOp::create(b, loc, ptrType, valuePtr);
+    return UnrealizedConversionCastOp::create(b, loc, type, base).getResult(0);
+  }
   if (type.isIndex()) {
     Value v = LLVM::LoadOp::create(b, loc, b.getI64Type(), valuePtr);
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);

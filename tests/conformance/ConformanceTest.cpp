@@ -10,6 +10,11 @@
 
 using namespace dsv4c;
 
+namespace dsv4c::conformance {
+// Failing cases print their name, not their bytes.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+} // namespace dsv4c::conformance
+
 namespace {
 
 class CpuConformance : public testing::TestWithParam<conformance::Case> {};

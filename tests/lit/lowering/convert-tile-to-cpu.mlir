@@ -5,7 +5,8 @@
 // CHECK-LABEL: func.func @add(
 // CHECK-SAME: %[[ARGS:.*]]: !llvm.ptr, %[[P0:.*]]: i64, %{{.*}}: i64, %{{.*}}: i64, %[[N0:.*]]: i64, %{{.*}}: i64, %{{.*}}: i64)
 // CHECK: %[[SLOT0:.*]] = llvm.getelementptr %[[ARGS]][0]
-// CHECK: %[[X:.*]] = llvm.load %[[SLOT0]] : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[XSLOT:.*]] = llvm.load %[[SLOT0]] : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[X:.*]] = llvm.load %[[XSLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK: builtin.unrealized_conversion_cast %[[X]] : !llvm.ptr to !tile.ptr<f32>
 // Index scalars travel as i64.
 // CHECK: llvm.getelementptr %[[ARGS]][2]
