@@ -130,6 +130,14 @@ struct Emitter {
                         andI(bits, i32(0x7FFFFF)), i32(0x400000));
     Value code = add(exp, arith::ExtUIOp::create(b, loc, b.getI32Type(),
                                                  roundUp));
+    // f32 subnormals lie between codes 0 (2^-127) and 1 (2^-126): the
+    // midpoint 1.5 * 2^-127 has bits 0x600000.
+    Value subnormalCode = arith::ExtUIOp::create(
+        b, loc, b.getI32Type(),
+        cmp(arith::CmpIPredicate::uge, andI(bits, i32(0x7FFFFF)),
+            i32(0x600000)));
+    code = select(cmp(arith::CmpIPredicate::eq, exp, i32(0)), subnormalCode,
+                  code);
     code = arith::MinUIOp::create(b, loc, code, i32(254));
     Value invalid = arith::CmpFOp::create(
         b, loc, arith::CmpFPredicate::ULE, f, f32(0.0f));

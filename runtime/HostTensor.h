@@ -25,12 +25,15 @@ struct HostTensor {
   std::string describe() const; // e.g. "4x64xbf16"
 };
 
-/// Fills with values drawn from a seeded generator: floats uniform in
-/// [-1, 1) (then rounded to the type), integers uniform in [lo, hi].
+/// Fills with values drawn from a seeded generator (std::mt19937_64 with
+/// our own mappings: identical with every standard library): floats uniform
+/// in [-1, 1) (then rounded to the type), f8E8M0FNU powers of two
+/// 2^-7..2^7, i1 0/1, other integers uniform in [lo, hi].
 void fillRandom(HostTensor &t, uint64_t seed, int64_t intLo = 0,
                 int64_t intHi = 15);
 
-/// Largest |a - b| over all elements, as floats. Shapes and types must match.
+/// Largest |a - b| over all elements, as floats. NaN matches NaN. Infinity
+/// if shapes or types differ, or a NaN meets a number.
 double maxAbsDifference(const HostTensor &a, const HostTensor &b);
 
 } // namespace dsv4c

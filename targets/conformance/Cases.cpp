@@ -354,6 +354,7 @@ std::vector<Case> allCases() {
                                           {T::F4E2M1FN, 8, "saturate"},
                                           {T::F4E2M1FN, 1, "unit"},
                                           {T::F8E8M0FNU, 100, "signed"},
+                                          {T::F8E8M0FNU, 1e-38, "subnormal"},
                                           {T::I32, 1000, "truncate"},
                                           {T::I8, 100, "truncate"}})
     add("tile.cast",
