@@ -10,6 +10,7 @@
 #define DSV4C_TILE_BASE_TD
 
 include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/TensorEncoding.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/IR/OpBase.td"
 
@@ -106,7 +107,8 @@ def Tile_LayoutAttrInterface : AttrInterface<"LayoutAttrInterface"> {
 
 class Tile_LayoutAttr<string name, string attrMnemonic>
     : AttrDef<Tile_Dialect, name, [
-        DeclareAttrInterfaceMethods<Tile_LayoutAttrInterface>]> {
+        DeclareAttrInterfaceMethods<Tile_LayoutAttrInterface>,
+        DeclareAttrInterfaceMethods<VerifiableTensorEncoding>]> {
   let mnemonic = attrMnemonic;
   let genVerifyDecl = 1;
 }

@@ -53,8 +53,11 @@ bool dsv4c::tile::isTileType(Type type) {
   if (!tensor || !tensor.hasStaticShape() ||
       !isTileElementType(tensor.getElementType()))
     return false;
-  return !tensor.getEncoding() ||
-         isa<LayoutAttrInterface>(tensor.getEncoding());
+  if (!tensor.getEncoding())
+    return true;
+  auto layout = dyn_cast<LayoutAttrInterface>(tensor.getEncoding());
+  return layout && (layout.getLayoutRank() == -1 ||
+                    layout.getLayoutRank() == tensor.getRank());
 }
 
 RankedTensorType dsv4c::tile::getMaskType(Type tileType) {
@@ -118,6 +121,34 @@ BlockedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return verifyOrder(emitError, order);
 }
 int64_t BlockedLayoutAttr::getLayoutRank() const { return getOrder().size(); }
+
+/// A layout describes tiles of one rank: every tensor type using it as its
+/// encoding must have that rank.
+static LogicalResult
+verifyLayoutRank(LayoutAttrInterface layout, ArrayRef<int64_t> shape,
+                 function_ref<InFlightDiagnostic()> emitError) {
+  int64_t rank = layout.getLayoutRank();
+  if (rank != -1 && rank != (int64_t)shape.size())
+    return emitError() << "layout " << layout << " describes rank-" << rank
+                       << " tiles, not rank " << shape.size();
+  return success();
+}
+
+LogicalResult BlockedLayoutAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  return verifyLayoutRank(*this, shape, emitError);
+}
+LogicalResult MmaLayoutAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  return verifyLayoutRank(*this, shape, emitError);
+}
+LogicalResult SharedLayoutAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  return verifyLayoutRank(*this, shape, emitError);
+}
 
 LogicalResult MmaLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                     StringRef family, int64_t operand,

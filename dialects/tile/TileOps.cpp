@@ -302,8 +302,9 @@ LogicalResult ReduceOp::verify() {
 
 LogicalResult ScanOp::verify() {
   RankedTensorType in = tileOf(getInput());
-  if (getDim() < 0 || getDim() >= in.getRank())
-    return emitOpError() << "dim " << getDim() << " is out of range for rank "
+  int64_t dim = getDim();
+  if (dim < 0 || dim >= in.getRank())
+    return emitOpError() << "dim " << dim << " is out of range for rank "
                          << in.getRank();
   if (in.getElementType().isInteger(1))
     return emitOpError() << "cannot scan i1 tiles";
@@ -314,6 +315,8 @@ LogicalResult TopKOp::verify() {
   RankedTensorType in = tileOf(getInput());
   RankedTensorType values = getValues().getType();
   RankedTensorType indices = getIndices().getType();
+  if (in.getRank() == 0)
+    return emitOpError() << "input must have rank 1 or more";
   int64_t k = getK(), n = in.getShape().back();
   if (k < 1 || k > n)
     return emitOpError() << "k must be in [1, " << n << "], got " << k;
