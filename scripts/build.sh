@@ -6,4 +6,6 @@ if [ ! -f build/build.ninja ]; then
   cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22
 fi
+# Clones in other folders share the compiler cache.
+export CCACHE_BASEDIR="$PWD"
 ninja -C build "$@"
