@@ -1,0 +1,52 @@
+// V4's routed-expert linear with FP4 weights (official `linear` for
+// float4_e2m1fn_x2 weights -> act_quant + fp4_gemm):
+//   y[M,N] = bf16( act_quant(x)[M,K] @ (W[N,K] * S[N,K/32])^T )
+// Activations are FP8-quantised exactly as for the FP8 linear (e4m3, 1x128
+// blocks, ue8m0 scales); the weight is e2m1 packed two per byte along K
+// (element 2i in the low nibble of byte i, i.e. a [N, K/2] byte array) with
+// one f8E8M0FNU scale per 1x32 block along K. f32 accumulation, bf16 result.
+// One program computes a 16x64 block of y; grid (ceil(M/16), ceil(N/64)).
+// K must be even (packed rows); ragged M, N and K blocks are bounded.
+tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
+                        %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
+                        %m: index, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c31 = arith.constant 31 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  // Scales past the last K block are never read; a finite stand-in keeps
+  // 0 * scale = 0 for the zero-filled weight columns there.
+  %one_e8 = arith.constant 1.0 : f8E8M0FNU
+  %pm = tile.program_id 0
+  %pn = tile.program_id 1
+  %row0 = arith.muli %pm, %c16 : index
+  %col0 = arith.muli %pn, %c64 : index
+  %kp = arith.addi %k, %c31 : index
+  %kblocks = arith.divui %kp, %c32 : index
+
+  %acc0 = tile.splat %zero : tensor<16x64xf32>
+  %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+    %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
+        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+    %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
+        : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
+    %kb = arith.divui %kk, %c32 : index
+    %wst = tile.load %ws[%col0, %kb] strides[%kblocks, %c1] bounds[%n, %kblocks]
+        other %one_e8 : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
+    %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<64x4xf8E8M0FNU>
+        acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
+                     rhs_scale_block = array<i64: 1, 32>}
+        : tensor<16x128xf8E4M3FN>, tensor<64x128xf4E2M1FN> -> tensor<16x64xf32>
+    scf.yield %d : tensor<16x64xf32>
+  }
+  %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+  tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+      : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  tile.return
+}

@@ -1,0 +1,51 @@
+// V4's FP8 linear (official `linear` -> act_quant + fp8_gemm):
+//   y[M,N] = bf16( act_quant(x)[M,K] @ (W[N,K] * S)^T )
+// x is bf16; it is quantised on the fly to e4m3 in 1x128 blocks along K with
+// power-of-two (ue8m0) scales, as act_quant(x, 128, "ue8m0", e8m0) does. W is
+// e4m3 with one f8E8M0FNU scale per 128x128 block, S[ceil(N/128), ceil(K/128)].
+// Products are accumulated in f32 and the result is rounded to bf16 (fp8_gemm
+// writes torch's default dtype, bf16, for every V4 FP8 linear).
+// One program computes a 16x64 block of y; grid (ceil(M/16), ceil(N/64)).
+// A 64-wide N block never straddles a 128-row scale block. Any M, N, K work
+// (ragged edges are bounded; a partial last K block is quantised on its own).
+tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
+                        %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
+                        %m: index, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %pm = tile.program_id 0
+  %pn = tile.program_id 1
+  %row0 = arith.muli %pm, %c16 : index
+  %col0 = arith.muli %pn, %c64 : index
+  // Scale grid: ceil(K/128) columns; this block's scale row is col0 / 128.
+  %kp = arith.addi %k, %c127 : index
+  %kblocks = arith.divui %kp, %c128 : index
+  %srow = arith.divui %col0, %c128 : index
+
+  %acc0 = tile.splat %zero : tensor<16x64xf32>
+  %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+    %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
+        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+    %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
+        : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
+    %kb = arith.divui %kk, %c128 : index
+    %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1]
+        : !tile.ptr<f8E8M0FNU> -> tensor<1x1xf8E8M0FNU>
+    %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<1x1xf8E8M0FNU>
+        acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
+                     rhs_scale_block = array<i64: 128, 128>}
+        : tensor<16x128xf8E4M3FN>, tensor<64x128xf8E4M3FN> -> tensor<16x64xf32>
+    scf.yield %d : tensor<16x64xf32>
+  }
+  %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+  tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+      : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  tile.return
+}

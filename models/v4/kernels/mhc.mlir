@@ -1,0 +1,325 @@
+// V4's manifold-constrained hyper-connections (mHC) around every sub-layer,
+// with hc_mult = 4 residual streams h[t, i, :] (bf16 [n, 4, D]), and the
+// head's stream mix. Official: Block.hc_pre + kernel.py hc_split_sinkhorn,
+// Block.hc_post, ParallelHead.hc_head. hc_mult = 4 is static; D is a runtime
+// argument (any D; ragged edges are bounded).
+
+// mhc_pre: mix the 4 streams into the sub-layer input and make post/comb.
+//   xf = f32(flatten(h[t]))                                  [4D]
+//   mix = (xf @ fn^T) * rsqrt(mean(xf^2) + norm_eps)         [24], fn f32 [24, 4D]
+//   pre_i  = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps          i < 4
+//   post_i = 2 * sigmoid(mix[4+i] * scale[1] + base[4+i])
+//   comb[j][k] = mix[8+4j+k] * scale[2] + base[8+4j+k], then
+//     comb = softmax over k (rows) + hc_eps; comb /= (column sums + hc_eps);
+//     iters - 1 times: comb /= (row sums + hc_eps); comb /= (column sums + hc_eps)
+//   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
+// Outputs y bf16 [n, D], post f32 [n, 4], comb f32 [n, 4, 4] (row j, column k:
+// h'_k takes comb[j][k] of stream j). iters = hc_sinkhorn_iters (20).
+// One program mixes 4 tokens; grid (ceil(n/4)).
+tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
+                     %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
+                     %y: !tile.ptr<bf16>, %post: !tile.ptr<f32>,
+                     %comb: !tile.ptr<f32>, %n: index, %d: index,
+                     %norm_eps: f32, %hc_eps: f32, %iters: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c24 = arith.constant 24 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %two = arith.constant 2.0 : f32
+  %pid = tile.program_id 0
+  %tok0 = arith.muli %pid, %c4 : index
+  %hd = arith.muli %d, %c4 : index
+
+  // Pass 1: sum of squares and the 24 mixes, over 4D in blocks of 128.
+  %ss0 = tile.splat %zero : tensor<4xf32>
+  %m40 = tile.splat %zero : tensor<4x4xf32>
+  %m160 = tile.splat %zero : tensor<4x16xf32>
+  %acc:4 = scf.for %kk = %c0 to %hd step %c128
+      iter_args(%ss = %ss0, %mpre = %m40, %mpost = %m40, %mcomb = %m160)
+      -> (tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x16xf32>) {
+    %xt = tile.load %h[%tok0, %kk] strides[%hd, %c1] bounds[%n, %hd]
+        : !tile.ptr<bf16> -> tensor<4x128xbf16>
+    %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
+    %sq = arith.mulf %xf, %xf : tensor<4x128xf32>
+    %part = tile.reduce sum %sq {dim = 1} : tensor<4x128xf32> -> tensor<4xf32>
+    %ss2 = arith.addf %ss, %part : tensor<4xf32>
+    %fpre = tile.load %fn[%c0, %kk] strides[%hd, %c1] bounds[%c4, %hd]
+        : !tile.ptr<f32> -> tensor<4x128xf32>
+    %fpost = tile.load %fn[%c4, %kk] strides[%hd, %c1] bounds[%c8, %hd]
+        : !tile.ptr<f32> -> tensor<4x128xf32>
+    %fcomb = tile.load %fn[%c8, %kk] strides[%hd, %c1] bounds[%c24, %hd]
+        : !tile.ptr<f32> -> tensor<16x128xf32>
+    %mpre2 = tile.dot %xf, %fpre acc %mpre {rhs_transposed}
+        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
+    %mpost2 = tile.dot %xf, %fpost acc %mpost {rhs_transposed}
+        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
+    %mcomb2 = tile.dot %xf, %fcomb acc %mcomb {rhs_transposed}
+        : tensor<4x128xf32>, tensor<16x128xf32> -> tensor<4x16xf32>
+    scf.yield %ss2, %mpre2, %mpost2, %mcomb2
+        : tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x16xf32>
+  }
+  %hdi = arith.index_cast %hd : index to i32
+  %hdf = arith.sitofp %hdi : i32 to f32
+  %hdt = tile.splat %hdf : tensor<4xf32>
+  %mean = arith.divf %acc#0, %hdt : tensor<4xf32>
+  %epst = tile.splat %norm_eps : tensor<4xf32>
+  %var = arith.addf %mean, %epst : tensor<4xf32>
+  %rs = math.rsqrt %var : tensor<4xf32>
+  %rs2 = tile.reshape %rs : tensor<4xf32> -> tensor<4x1xf32>
+  %rs4 = tile.broadcast %rs2 : tensor<4x1xf32> -> tensor<4x4xf32>
+  %rs16 = tile.broadcast %rs2 : tensor<4x1xf32> -> tensor<4x16xf32>
+
+  // The three scales and the 24 biases.
+  %s0 = tile.load %scale[%c0, %c0] strides[%c1, %c1] : !tile.ptr<f32> -> tensor<1x1xf32>
+  %s1 = tile.load %scale[%c1, %c0] strides[%c1, %c1] : !tile.ptr<f32> -> tensor<1x1xf32>
+  %s2 = tile.load %scale[%c2, %c0] strides[%c1, %c1] : !tile.ptr<f32> -> tensor<1x1xf32>
+  %s0b = tile.broadcast %s0 : tensor<1x1xf32> -> tensor<4x4xf32>
+  %s1b = tile.broadcast %s1 : tensor<1x1xf32> -> tensor<4x4xf32>
+  %s2b = tile.broadcast %s2 : tensor<1x1xf32> -> tensor<4x16xf32>
+  %bpre = tile.load %base[%c0, %c0] strides[%c0, %c1] : !tile.ptr<f32> -> tensor<4x4xf32>
+  %bpost = tile.load %base[%c0, %c4] strides[%c0, %c1] : !tile.ptr<f32> -> tensor<4x4xf32>
+  %bcomb = tile.load %base[%c0, %c8] strides[%c0, %c1] : !tile.ptr<f32> -> tensor<4x16xf32>
+
+  %one44 = tile.splat %one : tensor<4x4xf32>
+  %hceps44 = tile.splat %hc_eps : tensor<4x4xf32>
+  // pre = sigmoid(mix * scale0 + base) + eps
+  %mp = arith.mulf %acc#1, %rs4 : tensor<4x4xf32>
+  %zp0 = arith.mulf %mp, %s0b : tensor<4x4xf32>
+  %zp = arith.addf %zp0, %bpre : tensor<4x4xf32>
+  %nzp = arith.negf %zp : tensor<4x4xf32>
+  %ezp = math.exp %nzp : tensor<4x4xf32>
+  %dzp = arith.addf %one44, %ezp : tensor<4x4xf32>
+  %sigp = arith.divf %one44, %dzp : tensor<4x4xf32>
+  %pre = arith.addf %sigp, %hceps44 : tensor<4x4xf32>
+  // post = 2 * sigmoid(mix * scale1 + base)
+  %mq = arith.mulf %acc#2, %rs4 : tensor<4x4xf32>
+  %zq0 = arith.mulf %mq, %s1b : tensor<4x4xf32>
+  %zq = arith.addf %zq0, %bpost : tensor<4x4xf32>
+  %nzq = arith.negf %zq : tensor<4x4xf32>
+  %ezq = math.exp %nzq : tensor<4x4xf32>
+  %dzq = arith.addf %one44, %ezq : tensor<4x4xf32>
+  %sigq = arith.divf %one44, %dzq : tensor<4x4xf32>
+  %two44 = tile.splat %two : tensor<4x4xf32>
+  %postv = arith.mulf %two44, %sigq : tensor<4x4xf32>
+  tile.store %postv, %post[%tok0, %c0] strides[%c4, %c1] bounds[%n, %c4]
+      : tensor<4x4xf32> -> !tile.ptr<f32>
+
+  // comb logits as [token, j, k].
+  %mc = arith.mulf %acc#3, %rs16 : tensor<4x16xf32>
+  %zc0 = arith.mulf %mc, %s2b : tensor<4x16xf32>
+  %zc1 = arith.addf %zc0, %bcomb : tensor<4x16xf32>
+  %zc = tile.reshape %zc1 : tensor<4x16xf32> -> tensor<4x4x4xf32>
+  %eps3 = tile.splat %hc_eps : tensor<4x4x4xf32>
+  // Row softmax (over k) + eps.
+  %rmax = tile.reduce max %zc {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+  %rmax3 = tile.reshape %rmax : tensor<4x4xf32> -> tensor<4x4x1xf32>
+  %rmaxb = tile.broadcast %rmax3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+  %zs = arith.subf %zc, %rmaxb : tensor<4x4x4xf32>
+  %ez = math.exp %zs : tensor<4x4x4xf32>
+  %rsum = tile.reduce sum %ez {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+  %rsum3 = tile.reshape %rsum : tensor<4x4xf32> -> tensor<4x4x1xf32>
+  %rsumb = tile.broadcast %rsum3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+  %sm = arith.divf %ez, %rsumb : tensor<4x4x4xf32>
+  %c_init = arith.addf %sm, %eps3 : tensor<4x4x4xf32>
+  // Column normalisation (over j).
+  %cs = tile.reduce sum %c_init {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+  %cs3 = tile.reshape %cs : tensor<4x4xf32> -> tensor<4x1x4xf32>
+  %csb = tile.broadcast %cs3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
+  %csd = arith.addf %csb, %eps3 : tensor<4x4x4xf32>
+  %c_first = arith.divf %c_init, %csd : tensor<4x4x4xf32>
+  %rounds = arith.subi %iters, %c1 : index
+  %cfin = scf.for %it = %c0 to %rounds step %c1 iter_args(%cm = %c_first) -> (tensor<4x4x4xf32>) {
+    %r = tile.reduce sum %cm {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+    %r3 = tile.reshape %r : tensor<4x4xf32> -> tensor<4x4x1xf32>
+    %rb = tile.broadcast %r3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+    %rd = arith.addf %rb, %eps3 : tensor<4x4x4xf32>
+    %cr = arith.divf %cm, %rd : tensor<4x4x4xf32>
+    %col = tile.reduce sum %cr {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+    %col3 = tile.reshape %col : tensor<4x4xf32> -> tensor<4x1x4xf32>
+    %colb = tile.broadcast %col3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
+    %cd = arith.addf %colb, %eps3 : tensor<4x4x4xf32>
+    %cc = arith.divf %cr, %cd : tensor<4x4x4xf32>
+    scf.yield %cc : tensor<4x4x4xf32>
+  }
+  %cflat = tile.reshape %cfin : tensor<4x4x4xf32> -> tensor<4x16xf32>
+  tile.store %cflat, %comb[%tok0, %c0] strides[%c16, %c1] bounds[%n, %c16]
+      : tensor<4x16xf32> -> !tile.ptr<f32>
+
+  // Pass 2: y = sum_i pre_i * h_i over D in blocks of 128, one stream at a time.
+  %zero44 = tile.splat %zero : tensor<4x4xf32>
+  %io4 = tile.iota : tensor<4xi32>
+  %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
+  %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
+  %yz = tile.splat %zero : tensor<4x128xf32>
+  scf.for %kk = %c0 to %d step %c128 {
+    %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
+      %ii = arith.index_cast %i : index to i32
+      %iit = tile.splat %ii : tensor<4x4xi32>
+      %isi = arith.cmpi eq, %io4b, %iit : tensor<4x4xi32>
+      %pcol = arith.select %isi, %pre, %zero44 : tensor<4x4xi1>, tensor<4x4xf32>
+      %pi = tile.reduce sum %pcol {dim = 1} : tensor<4x4xf32> -> tensor<4xf32>
+      %pi2 = tile.reshape %pi : tensor<4xf32> -> tensor<4x1xf32>
+      %pib = tile.broadcast %pi2 : tensor<4x1xf32> -> tensor<4x128xf32>
+      %hoff = arith.muli %i, %d : index
+      %hend = arith.addi %hoff, %d : index
+      %hc = arith.addi %hoff, %kk : index
+      %ht = tile.load %h[%tok0, %hc] strides[%hd, %c1] bounds[%n, %hend]
+          : !tile.ptr<bf16> -> tensor<4x128xbf16>
+      %hf = tile.cast %ht : tensor<4x128xbf16> -> tensor<4x128xf32>
+      %wh = arith.mulf %pib, %hf : tensor<4x128xf32>
+      %ya2 = arith.addf %ya, %wh : tensor<4x128xf32>
+      scf.yield %ya2 : tensor<4x128xf32>
+    }
+    %yb = tile.cast %ys : tensor<4x128xf32> -> tensor<4x128xbf16>
+    tile.store %yb, %y[%tok0, %kk] strides[%d, %c1] bounds[%n, %d]
+        : tensor<4x128xbf16> -> !tile.ptr<bf16>
+  }
+  tile.return
+}
+
+// mhc_post: new streams from the sub-layer output x (bf16 [n, D]), the old
+// streams res (bf16 [n, 4, D]) and mhc_pre's post [n, 4] and comb [n, 4, 4]:
+//   out[t, k] = bf16( post[t, k] * f32(x[t]) + sum_j comb[t, j, k] * f32(res[t, j]) )
+// One program does 4 tokens x 128 columns; grid (ceil(n/4), ceil(D/128)).
+tile.kernel @mhc_post(%x: !tile.ptr<bf16>, %res: !tile.ptr<bf16>,
+                      %post: !tile.ptr<f32>, %comb: !tile.ptr<f32>,
+                      %out: !tile.ptr<bf16>, %n: index, %d: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %pt = tile.program_id 0
+  %pc = tile.program_id 1
+  %tok0 = arith.muli %pt, %c4 : index
+  %col0 = arith.muli %pc, %c128 : index
+  %hd = arith.muli %d, %c4 : index
+  %xt = tile.load %x[%tok0, %col0] strides[%d, %c1] bounds[%n, %d]
+      : !tile.ptr<bf16> -> tensor<4x128xbf16>
+  %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
+  scf.for %k = %c0 to %c4 step %c1 {
+    %pv = tile.load %post[%tok0, %k] strides[%c4, %c1] bounds[%n, %c4]
+        : !tile.ptr<f32> -> tensor<4x1xf32>
+    %pb = tile.broadcast %pv : tensor<4x1xf32> -> tensor<4x128xf32>
+    %acc0 = arith.mulf %pb, %xf : tensor<4x128xf32>
+    %acc = scf.for %j = %c0 to %c4 step %c1 iter_args(%a = %acc0) -> (tensor<4x128xf32>) {
+      %roff = arith.muli %j, %d : index
+      %rend = arith.addi %roff, %d : index
+      %rc = arith.addi %roff, %col0 : index
+      %rt = tile.load %res[%tok0, %rc] strides[%hd, %c1] bounds[%n, %rend]
+          : !tile.ptr<bf16> -> tensor<4x128xbf16>
+      %rf = tile.cast %rt : tensor<4x128xbf16> -> tensor<4x128xf32>
+      %j4 = arith.muli %j, %c4 : index
+      %ci = arith.addi %j4, %k : index
+      %cv = tile.load %comb[%tok0, %ci] strides[%c16, %c1] bounds[%n, %c16]
+          : !tile.ptr<f32> -> tensor<4x1xf32>
+      %cb = tile.broadcast %cv : tensor<4x1xf32> -> tensor<4x128xf32>
+      %t = arith.mulf %cb, %rf : tensor<4x128xf32>
+      %a2 = arith.addf %a, %t : tensor<4x128xf32>
+      scf.yield %a2 : tensor<4x128xf32>
+    }
+    %o = tile.cast %acc : tensor<4x128xf32> -> tensor<4x128xbf16>
+    %ooff = arith.muli %k, %d : index
+    %oend = arith.addi %ooff, %d : index
+    %oc = arith.addi %ooff, %col0 : index
+    tile.store %o, %out[%tok0, %oc] strides[%hd, %c1] bounds[%n, %oend]
+        : tensor<4x128xbf16> -> !tile.ptr<bf16>
+  }
+  tile.return
+}
+
+// mhc_head: the final stream mix before the head's RMSNorm (no Sinkhorn):
+//   mix = (xf @ fn^T) * rsqrt(mean(xf^2) + norm_eps)        fn f32 [4, 4D]
+//   pre_i = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps   scale f32 [1], base f32 [4]
+//   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
+// One program mixes 4 tokens; grid (ceil(n/4)).
+tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
+                      %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
+                      %y: !tile.ptr<bf16>, %n: index, %d: index,
+                      %norm_eps: f32, %hc_eps: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %pid = tile.program_id 0
+  %tok0 = arith.muli %pid, %c4 : index
+  %hd = arith.muli %d, %c4 : index
+
+  %ss0 = tile.splat %zero : tensor<4xf32>
+  %m0 = tile.splat %zero : tensor<4x4xf32>
+  %acc:2 = scf.for %kk = %c0 to %hd step %c128 iter_args(%ss = %ss0, %mix = %m0)
+      -> (tensor<4xf32>, tensor<4x4xf32>) {
+    %xt = tile.load %h[%tok0, %kk] strides[%hd, %c1] bounds[%n, %hd]
+        : !tile.ptr<bf16> -> tensor<4x128xbf16>
+    %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
+    %sq = arith.mulf %xf, %xf : tensor<4x128xf32>
+    %part = tile.reduce sum %sq {dim = 1} : tensor<4x128xf32> -> tensor<4xf32>
+    %ss2 = arith.addf %ss, %part : tensor<4xf32>
+    %ft = tile.load %fn[%c0, %kk] strides[%hd, %c1] bounds[%c4, %hd]
+        : !tile.ptr<f32> -> tensor<4x128xf32>
+    %mix2 = tile.dot %xf, %ft acc %mix {rhs_transposed}
+        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
+    scf.yield %ss2, %mix2 : tensor<4xf32>, tensor<4x4xf32>
+  }
+  %hdi = arith.index_cast %hd : index to i32
+  %hdf = arith.sitofp %hdi : i32 to f32
+  %hdt = tile.splat %hdf : tensor<4xf32>
+  %mean = arith.divf %acc#0, %hdt : tensor<4xf32>
+  %epst = tile.splat %norm_eps : tensor<4xf32>
+  %var = arith.addf %mean, %epst : tensor<4xf32>
+  %rs = math.rsqrt %var : tensor<4xf32>
+  %rs2 = tile.reshape %rs : tensor<4xf32> -> tensor<4x1xf32>
+  %rs4 = tile.broadcast %rs2 : tensor<4x1xf32> -> tensor<4x4xf32>
+  %s0 = tile.load %scale[%c0, %c0] strides[%c1, %c1] : !tile.ptr<f32> -> tensor<1x1xf32>
+  %s0b = tile.broadcast %s0 : tensor<1x1xf32> -> tensor<4x4xf32>
+  %bpre = tile.load %base[%c0, %c0] strides[%c0, %c1] : !tile.ptr<f32> -> tensor<4x4xf32>
+  %one44 = tile.splat %one : tensor<4x4xf32>
+  %hceps44 = tile.splat %hc_eps : tensor<4x4xf32>
+  %mp = arith.mulf %acc#1, %rs4 : tensor<4x4xf32>
+  %zp0 = arith.mulf %mp, %s0b : tensor<4x4xf32>
+  %zp = arith.addf %zp0, %bpre : tensor<4x4xf32>
+  %nzp = arith.negf %zp : tensor<4x4xf32>
+  %ezp = math.exp %nzp : tensor<4x4xf32>
+  %dzp = arith.addf %one44, %ezp : tensor<4x4xf32>
+  %sigp = arith.divf %one44, %dzp : tensor<4x4xf32>
+  %pre = arith.addf %sigp, %hceps44 : tensor<4x4xf32>
+
+  // y = sum_i pre_i * h_i over D in blocks of 128, one stream at a time.
+  %zero44 = tile.splat %zero : tensor<4x4xf32>
+  %io4 = tile.iota : tensor<4xi32>
+  %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
+  %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
+  %yz = tile.splat %zero : tensor<4x128xf32>
+  scf.for %kk = %c0 to %d step %c128 {
+    %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
+      %ii = arith.index_cast %i : index to i32
+      %iit = tile.splat %ii : tensor<4x4xi32>
+      %isi = arith.cmpi eq, %io4b, %iit : tensor<4x4xi32>
+      %pcol = arith.select %isi, %pre, %zero44 : tensor<4x4xi1>, tensor<4x4xf32>
+      %pi = tile.reduce sum %pcol {dim = 1} : tensor<4x4xf32> -> tensor<4xf32>
+      %pi2 = tile.reshape %pi : tensor<4xf32> -> tensor<4x1xf32>
+      %pib = tile.broadcast %pi2 : tensor<4x1xf32> -> tensor<4x128xf32>
+      %hoff = arith.muli %i, %d : index
+      %hend = arith.addi %hoff, %d : index
+      %hc = arith.addi %hoff, %kk : index
+      %ht = tile.load %h[%tok0, %hc] strides[%hd, %c1] bounds[%n, %hend]
+          : !tile.ptr<bf16> -> tensor<4x128xbf16>
+      %hf = tile.cast %ht : tensor<4x128xbf16> -> tensor<4x128xf32>
+      %wh = arith.mulf %pib, %hf : tensor<4x128xf32>
+      %ya2 = arith.addf %ya, %wh : tensor<4x128xf32>
+      scf.yield %ya2 : tensor<4x128xf32>
+    }
+    %yb = tile.cast %ys : tensor<4x128xf32> -> tensor<4x128xbf16>
+    tile.store %yb, %y[%tok0, %kk] strides[%d, %c1] bounds[%n, %d]
+        : tensor<4x128xbf16> -> !tile.ptr<bf16>
+  }
+  tile.return
+}

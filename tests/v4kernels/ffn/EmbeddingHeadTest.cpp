@@ -1,0 +1,149 @@
+//===- EmbeddingHeadTest.cpp - embedding.mlir and head.mlir -----------------===//
+//
+// Embedding: a pure copy, so (a) and (b) require exact equality.
+// Head: f32 logits of bf16(RMSNorm(x) * w) @ W^T.
+//  (a) cpu vs reference, tolerance 1e-4 of max(1, |ref|): f32 sums of <= 256
+//      products in another order (~D * 2^-24 of sum |terms|). Both targets
+//      round the normalised x to bf16 after the same f32 ops; should their
+//      rsqrt ever differ in the last bit, one such rounding could flip and
+//      exceed this (not the case on these fixed-seed inputs).
+//  (b) reference vs the official math in double: tolerance
+//      2^-15 sum_d |xn_d W_vd| (f32 accumulation, D <= 512) + 2^-7 max_d
+//      |xn_d W_vd| (the kernel rounds xn to bf16 from f32, the test from
+//      double; they may differ by one bf16 ulp, <= 2^-7 relative, on an
+//      element whose exact value sits at a rounding boundary).
+//
+//===----------------------------------------------------------------------===//
+#include "FfnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::ffntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies) {
+  return Case{"embedding",
+              "embedding_" + std::to_string(n) + "_v" + std::to_string(vocab) +
+                  "_d" + std::to_string(dim) + "_c" + std::to_string(copies),
+              kernelSource("embedding.mlir"),
+              {Arg::buffer(T::BF16, {vocab, dim}),
+               Arg::ints(T::I64, {n}, -1, vocab - 1),
+               Arg::output(T::BF16, {n, copies, dim}), Arg::index(n),
+               Arg::index(dim), Arg::index(copies)},
+              {ceilDiv(n, 16), ceilDiv(dim, 64), 1},
+              0};
+}
+
+TEST(Embedding, CpuMatchesReferenceRaggedStreams) {
+  expectCpuMatchesReference(embeddingCase(37, 50, 150, 4));
+}
+TEST(Embedding, CpuMatchesReferenceOneCopy) {
+  expectCpuMatchesReference(embeddingCase(16, 40, 64, 1));
+}
+TEST(Embedding, CpuMatchesReferenceWide) {
+  expectCpuMatchesReference(embeddingCase(5, 100, 200, 4));
+}
+
+TEST(Embedding, ReferenceMatchesOfficialGather) {
+  const int64_t n = 21, vocab = 33, dim = 130, copies = 4;
+  std::mt19937_64 gen(5);
+  HostTensor table = randomBf16(gen, {vocab, dim}, -3, 3);
+  HostTensor ids(T::I64, {n});
+  for (int64_t i = 0; i < n; ++i)
+    i64Data(ids)[i] = i == 3 ? -1 : int64_t(gen() % vocab);
+  i64Data(ids)[0] = vocab - 1; // the last row: no read past the table's end
+  HostTensor out(T::BF16, {n, copies, dim});
+  for (int64_t i = 0; i < out.numElements(); ++i)
+    bf16Data(out)[i] = 0x7FC0; // NaN: every element must be written
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("embedding.mlir"),
+                     "embedding",
+                     {KArg::buf(table), KArg::buf(ids), KArg::buf(out),
+                      KArg::idx(n), KArg::idx(dim), KArg::idx(copies)},
+                     {ceilDiv(n, 16), ceilDiv(dim, 64), 1}));
+  int mismatches = 0;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t c = 0; c < copies; ++c)
+      for (int64_t j = 0; j < dim; ++j) {
+        int64_t id = i64Data(ids)[t];
+        uint16_t want = id < 0 ? 0 : bf16Data(table)[id * dim + j];
+        uint16_t got = bf16Data(out)[(t * copies + c) * dim + j];
+        if (got != want && mismatches++ == 0)
+          ADD_FAILURE() << "out[" << t << "," << c << "," << j << "] = " << got
+                        << ", want " << want;
+      }
+  EXPECT_EQ(mismatches, 0);
+}
+
+struct HeadShape {
+  int64_t m, d, v, ldx;
+};
+
+Case headCase(HeadShape s) {
+  int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;
+  return Case{"head",
+              "head_" + std::to_string(s.m) + "x" + std::to_string(s.d) + "_v" +
+                  std::to_string(s.v) + "_ldx" + std::to_string(s.ldx),
+              kernelSource("head.mlir"),
+              {Arg::buffer(T::BF16, {rows, s.d}), Arg::buffer(T::BF16, {s.d}),
+               Arg::buffer(T::BF16, {s.v, s.d}),
+               Arg::output(T::F32, {s.m, s.v}), Arg::index(s.m),
+               Arg::index(s.d), Arg::index(s.v), Arg::index(s.ldx),
+               Arg::f32(1e-6)},
+              {ceilDiv(s.m, 4), ceilDiv(s.v, 64), 1},
+              1e-4};
+}
+
+TEST(Head, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(headCase({9, 200, 150, 200}));
+}
+TEST(Head, CpuMatchesReferenceStridedRows) {
+  expectCpuMatchesReference(headCase({3, 256, 100, 512}));
+}
+TEST(Head, CpuMatchesReferenceAligned) {
+  expectCpuMatchesReference(headCase({4, 128, 64, 128}));
+}
+
+TEST(Head, ReferenceMatchesOfficialMath) {
+  const int64_t m = 3, d = 256, v = 70, ldx = 2 * d;
+  const float eps = 1e-6f;
+  std::mt19937_64 gen(9);
+  HostTensor x = randomBf16(gen, {2 * m, d}, -2, 2);
+  HostTensor nw = randomBf16(gen, {d}, 0.5, 1.5);
+  HostTensor w = randomBf16(gen, {v, d}, -1, 1);
+  HostTensor logits(T::F32, {m, v});
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("head.mlir"), "head",
+                     {KArg::buf(x), KArg::buf(nw), KArg::buf(w),
+                      KArg::buf(logits), KArg::idx(m), KArg::idx(d),
+                      KArg::idx(v), KArg::idx(ldx), KArg::f32(eps)},
+                     {ceilDiv(m, 4), ceilDiv(v, 64), 1}));
+  Closeness c;
+  for (int64_t i = 0; i < m; ++i) {
+    double ss = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      double xv = bf16Value(bf16Data(x)[i * ldx + j]);
+      ss += xv * xv;
+    }
+    double inv = 1 / std::sqrt(ss / d + eps);
+    std::vector<double> xn(d);
+    for (int64_t j = 0; j < d; ++j)
+      xn[j] = roundBf16(bf16Value(bf16Data(x)[i * ldx + j]) * inv *
+                        bf16Value(bf16Data(nw)[j]));
+    for (int64_t o = 0; o < v; ++o) {
+      double sum = 0, sumAbs = 0, maxAbs = 0;
+      for (int64_t j = 0; j < d; ++j) {
+        double t = xn[j] * bf16Value(bf16Data(w)[o * d + j]);
+        sum += t;
+        sumAbs += std::fabs(t);
+        maxAbs = std::max(maxAbs, std::fabs(t));
+      }
+      c.check(f32Data(logits)[i * v + o], sum, 0,
+              std::ldexp(sumAbs, -15) + std::ldexp(maxAbs, -7),
+              "logits[" + std::to_string(i) + "," + std::to_string(o) + "]");
+    }
+  }
+  EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+} // namespace

@@ -1,0 +1,240 @@
+//===- FfnTestUtil.h - shared helpers of the V4 FFN-side kernel tests -*- C++ -*-===//
+//
+// Loads kernels from models/v4/kernels, runs them on the cpu target against
+// the reference target (through conformance::runCase) or on one target with
+// inputs the test chooses, and provides independent plain C++ decoders and
+// encoders of the small float formats, so the tests' expected values do not
+// reuse the runtime's conversions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TESTS_V4KERNELS_FFN_FFNTESTUTIL_H
+#define DSV4C_TESTS_V4KERNELS_FFN_FFNTESTUTIL_H
+
+#include "runtime/HostTensor.h"
+#include "runtime/KernelArgs.h"
+#include "targets/conformance/ConformanceSuite.h"
+#include "targets/cpu/CpuTarget.h"
+#include "targets/reference/ReferenceTarget.h"
+#include "tools/dsv4c/Registration.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dsv4c::ffntest {
+
+using T = ElementType;
+
+/// The text of kernel `name` of models/v4/kernels/`file` (the whole file if
+/// `name` is empty): from `tile.kernel @name(` to its closing `}` line.
+inline std::string kernelSource(const std::string &file,
+                                const std::string &name = "") {
+  std::ifstream in(std::string(DSV4C_KERNELS_DIR) + "/" + file);
+  EXPECT_TRUE(in.good()) << "cannot read " << file;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (name.empty())
+    return text;
+  size_t begin = text.find("tile.kernel @" + name + "(");
+  EXPECT_NE(begin, std::string::npos) << "no kernel @" << name << " in " << file;
+  if (begin == std::string::npos)
+    return "";
+  size_t end = text.find("\n}", begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos
+                                                      : end + 2 - begin) +
+         "\n";
+}
+
+inline mlir::MLIRContext &context() {
+  static mlir::MLIRContext *ctx = [] {
+    mlir::DialectRegistry registry;
+    registerDialects(registry);
+    auto *c = new mlir::MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *ctx;
+}
+
+inline std::unique_ptr<KernelRunner> cpuRunner(mlir::ModuleOp module,
+                                               const std::string &name,
+                                               std::string &error) {
+  // Two threads: programs of a grid must also be correct when concurrent.
+  return cpu::createRunner(module, name, error, cpu::CpuOptions{2});
+}
+
+/// (a): the cpu target against the reference target on random inputs.
+inline void expectCpuMatchesReference(const conformance::Case &c) {
+  conformance::Result r = conformance::runCase(c, context(), cpuRunner);
+  EXPECT_TRUE(r.passed) << c.name << ": max error " << r.maxError
+                        << " > tolerance " << c.tolerance << "\n"
+                        << r.message;
+}
+
+/// One argument of a launch with chosen inputs.
+struct KArg {
+  enum Kind { Buffer, Index, F32 } kind = Buffer;
+  HostTensor *buffer = nullptr;
+  int64_t i = 0;
+  float f = 0;
+  static KArg buf(HostTensor &t) { return KArg{Buffer, &t, 0, 0}; }
+  static KArg idx(int64_t v) { return KArg{Index, nullptr, v, 0}; }
+  static KArg f32(float v) { return KArg{F32, nullptr, 0, v}; }
+};
+
+enum class Target { Reference, Cpu };
+
+/// Runs kernel `name` of `source` once on `target`; buffers are updated in
+/// place. Fails the test (and returns false) on any error.
+inline bool launch(Target target, const std::string &source,
+                   const std::string &name, const std::vector<KArg> &args,
+                   Grid grid) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context(), name);
+  EXPECT_TRUE(module) << "parse failed: " << name;
+  if (!module)
+    return false;
+  std::string error;
+  std::unique_ptr<KernelRunner> runner =
+      target == Target::Reference
+          ? reference::createRunner(*module, name, error)
+          : cpuRunner(*module, name, error);
+  EXPECT_TRUE(runner) << error;
+  if (!runner)
+    return false;
+  KernelArgs packed;
+  for (const KArg &a : args) {
+    if (a.kind == KArg::Buffer)
+      packed.addPointer(a.buffer->data());
+    else if (a.kind == KArg::Index)
+      packed.addIndex(a.i);
+    else
+      packed.addF32(a.f);
+  }
+  bool ok = runner->launch(packed.data(), grid, error);
+  EXPECT_TRUE(ok) << error;
+  return ok;
+}
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Independent float formats (plain C++, not the runtime's).
+//===----------------------------------------------------------------------===//
+
+inline float bitsToFloat(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline uint32_t floatToBits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+inline double bf16Value(uint16_t bits) { return bitsToFloat(uint32_t(bits) << 16); }
+/// Round to nearest even (finite inputs).
+inline uint16_t toBf16(float f) {
+  uint32_t b = floatToBits(f);
+  uint32_t lsb = (b >> 16) & 1;
+  return uint16_t((b + 0x7FFF + lsb) >> 16);
+}
+inline double roundBf16(double v) { return bf16Value(toBf16(float(v))); }
+
+/// e4m3fn: bias 7, subnormal step 2^-9, max 448, 0x7F/0xFF NaN.
+inline double e4m3Value(uint8_t b) {
+  int sign = b >> 7, e = (b >> 3) & 15, m = b & 7;
+  if (e == 15 && m == 7)
+    return NAN;
+  double v = e == 0 ? std::ldexp(m, -9) : std::ldexp(8 + m, e - 10);
+  return sign ? -v : v;
+}
+/// Nearest-even e4m3 value of v, saturating at +-448.
+inline double roundE4m3(double v) {
+  double a = std::fabs(v);
+  if (a == 0)
+    return 0;
+  int e = std::ilogb(a);
+  if (e < -6)
+    e = -6;
+  double step = std::ldexp(1.0, e - 3);
+  double r = std::nearbyint(a / step) * step; // default mode: ties to even
+  r = std::min(r, 448.0);
+  return v < 0 ? -r : r;
+}
+inline double e8m0Value(uint8_t b) { return std::ldexp(1.0, int(b) - 127); }
+inline double e2m1Value(uint8_t nibble) {
+  static const double mag[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
+  double v = mag[nibble & 7];
+  return (nibble & 8) ? -v : v;
+}
+
+/// DeepSeek's act_quant scale with scale_fmt "ue8m0": 2^ceil(log2(amax/448))
+/// computed on the f32 bits of max(amax, 1e-4) * f32(1/448).
+inline double ue8m0ActScale(float amax) {
+  amax = std::max(amax, 1e-4f);
+  float t = amax * (1.0f / 448.0f);
+  uint32_t bits = floatToBits(t);
+  int e = int((bits >> 23) & 0xFF) - 127 + ((bits & 0x7FFFFF) ? 1 : 0);
+  return std::ldexp(1.0, e);
+}
+
+//===----------------------------------------------------------------------===//
+// Typed access to host tensors.
+//===----------------------------------------------------------------------===//
+
+inline uint16_t *bf16Data(HostTensor &t) { return reinterpret_cast<uint16_t *>(t.data()); }
+inline float *f32Data(HostTensor &t) { return reinterpret_cast<float *>(t.data()); }
+inline int32_t *i32Data(HostTensor &t) { return reinterpret_cast<int32_t *>(t.data()); }
+inline int64_t *i64Data(HostTensor &t) { return reinterpret_cast<int64_t *>(t.data()); }
+inline uint8_t *byteData(HostTensor &t) { return reinterpret_cast<uint8_t *>(t.data()); }
+
+/// A bf16 tensor of uniform values in [lo, hi).
+inline HostTensor randomBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
+                             double lo, double hi) {
+  HostTensor t(T::BF16, std::move(shape));
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    bf16Data(t)[i] = toBf16(float(u(gen)));
+  return t;
+}
+inline HostTensor randomF32(std::mt19937_64 &gen, std::vector<int64_t> shape,
+                            double lo, double hi) {
+  HostTensor t(T::F32, std::move(shape));
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    f32Data(t)[i] = float(u(gen));
+  return t;
+}
+
+/// Checks |got - want| <= relTol * |want| + absTol, reporting the worst.
+struct Closeness {
+  double worst = 0; // (|got - want| - tolerance), > 0 means failure
+  std::string where;
+  int failures = 0;
+  void check(double got, double want, double relTol, double absTol,
+             const std::string &what) {
+    double excess = std::fabs(got - want) - (relTol * std::fabs(want) + absTol);
+    if (!(excess <= 0) && failures++ == 0) // also NaN
+      where = what + ": got " + std::to_string(got) + ", want " +
+              std::to_string(want);
+    worst = std::max(worst, excess);
+  }
+};
+
+} // namespace dsv4c::ffntest
+
+#endif

@@ -1,0 +1,194 @@
+//===- LinearTest.cpp - linear_fp8.mlir and linear_fp4.mlir ---------------===//
+//
+// (a) cpu target vs reference target on random inputs, aligned and ragged.
+//     Tolerance 1e-2 of max(1, |ref|): outputs are bf16, and a different f32
+//     summation order may move a result across a bf16 rounding boundary (one
+//     bf16 ulp is at most 2^-7 relative).
+// (b) reference target vs a plain C++ version of the official math:
+//     act_quant (1x128, ue8m0 scales, e4m3) then the block-scaled GEMM in
+//     double, rounded to bf16 by the test. Tolerance: 2^-8 |want| (the
+//     kernel's single bf16 rounding of its f32 sum: half an ulp, at most
+//     2^-8 relative) + 2^-15 sum_k |a_k b_k| (f32 accumulation over K <= 512
+//     terms: K * 2^-24 = 2^-15). Quantisation itself is exact on both sides.
+//
+//===----------------------------------------------------------------------===//
+#include "FfnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::ffntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+struct Shape {
+  int64_t m, n, k;
+};
+
+std::string shapeName(Shape s) {
+  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+         std::to_string(s.k);
+}
+
+Case fp8Case(Shape s) {
+  return Case{"linear_fp8", "linear_fp8_" + shapeName(s),
+              kernelSource("linear_fp8.mlir"),
+              {Arg::buffer(T::BF16, {s.m, s.k}),
+               Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
+               Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
+               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
+               Arg::index(s.n), Arg::index(s.k)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+              1e-2};
+}
+
+Case fp4Case(Shape s) {
+  return Case{"linear_fp4", "linear_fp4_" + shapeName(s),
+              kernelSource("linear_fp4.mlir"),
+              {Arg::buffer(T::BF16, {s.m, s.k}),
+               Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
+               Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
+               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
+               Arg::index(s.n), Arg::index(s.k)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+              1e-2};
+}
+
+TEST(LinearFp8, CpuMatchesReferenceAligned) {
+  expectCpuMatchesReference(fp8Case({16, 128, 256}));
+}
+TEST(LinearFp8, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(fp8Case({37, 150, 300}));
+}
+TEST(LinearFp8, CpuMatchesReferenceDecodeRow) {
+  expectCpuMatchesReference(fp8Case({1, 200, 384}));
+}
+TEST(LinearFp4, CpuMatchesReferenceAligned) {
+  expectCpuMatchesReference(fp4Case({16, 128, 256}));
+}
+TEST(LinearFp4, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(fp4Case({37, 150, 320}));
+}
+TEST(LinearFp4, CpuMatchesReferenceShortK) {
+  expectCpuMatchesReference(fp4Case({3, 70, 96}));
+}
+
+/// Activations for (b): varied magnitudes per row, one all-zero row (amax
+/// floor) and one row with a single large outlier (coarse scale).
+HostTensor testActivations(std::mt19937_64 &gen, int64_t m, int64_t k) {
+  HostTensor x(T::BF16, {m, k});
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      double v = u(gen) * std::ldexp(1.0, int(i % 4) * 3 - 4);
+      if (i == 2)
+        v = 0;
+      if (i == 3 && j == 5)
+        v = 300;
+      bf16Data(x)[i * k + j] = toBf16(float(v));
+    }
+  return x;
+}
+
+/// The official act_quant of row i (1x128 blocks): values q * s per element.
+std::vector<double> actQuantRow(HostTensor &x, int64_t i, int64_t k,
+                                std::vector<double> &scales) {
+  std::vector<double> q(k);
+  scales.assign(ceilDiv(k, 128), 0);
+  for (int64_t b = 0; b * 128 < k; ++b) {
+    float amax = 0;
+    for (int64_t j = b * 128; j < std::min(k, (b + 1) * 128); ++j)
+      amax = std::max(amax, float(std::fabs(bf16Value(bf16Data(x)[i * k + j]))));
+    double s = ue8m0ActScale(amax);
+    scales[b] = s;
+    for (int64_t j = b * 128; j < std::min(k, (b + 1) * 128); ++j) {
+      double v = bf16Value(bf16Data(x)[i * k + j]) / s;
+      v = std::max(-448.0, std::min(448.0, v));
+      q[j] = roundE4m3(v);
+    }
+  }
+  return q;
+}
+
+TEST(LinearFp8, ReferenceMatchesOfficialMath) {
+  const int64_t m = 5, n = 130, k = 256;
+  std::mt19937_64 gen(7);
+  HostTensor x = testActivations(gen, m, k);
+  HostTensor w(T::F8E4M3FN, {n, k});
+  for (int64_t i = 0; i < n * k; ++i) {
+    uint8_t b;
+    do
+      b = uint8_t(gen());
+    while ((b & 0x7F) == 0x7F); // no NaN codes
+    byteData(w)[i] = b;
+  }
+  HostTensor ws(T::F8E8M0FNU, {ceilDiv(n, 128), ceilDiv(k, 128)});
+  for (int64_t i = 0; i < ws.numElements(); ++i)
+    byteData(ws)[i] = uint8_t(120 + gen() % 15); // 2^-7 .. 2^7
+  HostTensor y(T::BF16, {m, n});
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp8.mlir"),
+                     "linear_fp8",
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+                      KArg::idx(m), KArg::idx(n), KArg::idx(k)},
+                     {1, ceilDiv(n, 64), 1}));
+  Closeness c;
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<double> sa;
+    std::vector<double> q = actQuantRow(x, i, k, sa);
+    for (int64_t o = 0; o < n; ++o) {
+      double sum = 0, sumAbs = 0;
+      for (int64_t j = 0; j < k; ++j) {
+        double b = e4m3Value(byteData(w)[o * k + j]) *
+                   e8m0Value(byteData(ws)[(o / 128) * ceilDiv(k, 128) + j / 128]);
+        double t = q[j] * sa[j / 128] * b;
+        sum += t;
+        sumAbs += std::fabs(t);
+      }
+      c.check(bf16Value(bf16Data(y)[i * n + o]), sum, std::ldexp(1.0, -8),
+              std::ldexp(sumAbs, -15),
+              "y[" + std::to_string(i) + "," + std::to_string(o) + "]");
+    }
+  }
+  EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+TEST(LinearFp4, ReferenceMatchesOfficialMath) {
+  const int64_t m = 5, n = 70, k = 256;
+  std::mt19937_64 gen(11);
+  HostTensor x = testActivations(gen, m, k);
+  HostTensor w(T::F4E2M1FN, {n, k}); // n * k / 2 bytes, low nibble first
+  for (int64_t i = 0; i < n * k / 2; ++i)
+    byteData(w)[i] = uint8_t(gen());
+  HostTensor ws(T::F8E8M0FNU, {n, k / 32});
+  for (int64_t i = 0; i < ws.numElements(); ++i)
+    byteData(ws)[i] = uint8_t(122 + gen() % 11); // 2^-5 .. 2^5
+  HostTensor y(T::BF16, {m, n});
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp4.mlir"),
+                     "linear_fp4",
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+                      KArg::idx(m), KArg::idx(n), KArg::idx(k)},
+                     {1, ceilDiv(n, 64), 1}));
+  Closeness c;
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<double> sa;
+    std::vector<double> q = actQuantRow(x, i, k, sa);
+    for (int64_t o = 0; o < n; ++o) {
+      double sum = 0, sumAbs = 0;
+      for (int64_t j = 0; j < k; ++j) {
+        int64_t e = o * k + j;
+        uint8_t byte = byteData(w)[e / 2];
+        uint8_t nib = (e % 2) ? byte >> 4 : byte & 15;
+        double b = e2m1Value(nib) * e8m0Value(byteData(ws)[o * (k / 32) + j / 32]);
+        double t = q[j] * sa[j / 128] * b;
+        sum += t;
+        sumAbs += std::fabs(t);
+      }
+      c.check(bf16Value(bf16Data(y)[i * n + o]), sum, std::ldexp(1.0, -8),
+              std::ldexp(sumAbs, -15),
+              "y[" + std::to_string(i) + "," + std::to_string(o) + "]");
+    }
+  }
+  EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+} // namespace
