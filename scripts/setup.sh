@@ -10,6 +10,8 @@ packages=(
   cmake ninja-build ccache g++ python3 python3-pip
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # NumPy checks that our .npy files load in NumPy.
+  python3-numpy
 )
 
 missing=()

@@ -116,18 +116,6 @@ LogicalResult KernelOp::verify() {
   return success();
 }
 
-LogicalResult KernelOp::verifyRegions() {
-  Block &entry = getBody().front();
-  if (entry.getNumArguments() != getArgumentTypes().size())
-    return emitOpError() << "entry block must have "
-                         << getArgumentTypes().size() << " arguments";
-  for (auto [arg, type] : llvm::zip(entry.getArguments(), getArgumentTypes()))
-    if (arg.getType() != type)
-      return emitOpError() << "entry block argument type " << arg.getType()
-                           << " does not match signature type " << type;
-  return success();
-}
-
 LogicalResult ProgramIdOp::verify() { return verifyInsideKernel(*this, getDim()); }
 LogicalResult NumProgramsOp::verify() {
   return verifyInsideKernel(*this, getDim());
@@ -338,8 +326,8 @@ LogicalResult TopKOp::verify() {
 LogicalResult QuantizeOp::verify() {
   RankedTensorType in = tileOf(getInput());
   RankedTensorType q = getResult().getType(), scale = getScale().getType();
-  if (!isa<FloatType>(in.getElementType()))
-    return emitOpError() << "input must be a float tile";
+  if (!isa<Float32Type, BFloat16Type, Float16Type>(in.getElementType()))
+    return emitOpError() << "input must be an f32, bf16 or f16 tile";
   if (q.getShape() != in.getShape())
     return emitOpError() << "result must have the input's shape";
   Type qType = q.getElementType();

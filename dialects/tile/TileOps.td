@@ -39,7 +39,6 @@ def Tile_KernelOp : Tile_Op<"kernel", [
                        OptionalAttr<DictArrayAttr>:$res_attrs);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
-  let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     ::mlir::Region *getCallableRegion() { return &getBody(); }
     ::llvm::ArrayRef<::mlir::Type> getArgumentTypes() {
@@ -231,8 +230,9 @@ def Tile_ReduceOp : Tile_Op<"reduce", [Pure]> {
   let arguments = (ins Tile_CombineKindAttr:$kind, Tile_AnyTile:$input,
                        I64Attr:$dim);
   let results = (outs Tile_AnyTile:$result);
+  // `` because the kind attribute prints its own leading space.
   let assemblyFormat = [{
-    $kind $input attr-dict `:` type($input) `->` type($result)
+    `` $kind $input attr-dict `:` type($input) `->` type($result)
   }];
 }
 
@@ -241,7 +241,7 @@ def Tile_ScanOp : Tile_Op<"scan", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins Tile_CombineKindAttr:$kind, Tile_AnyTile:$input,
                        I64Attr:$dim, UnitAttr:$reverse);
   let results = (outs Tile_AnyTile:$result);
-  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+  let assemblyFormat = "`` $kind $input attr-dict `:` type($input)";
 }
 
 def Tile_TopKOp : Tile_Op<"topk", [Pure]> {

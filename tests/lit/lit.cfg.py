@@ -7,14 +7,14 @@ import lit.formats
 from lit.llvm import llvm_config
 from lit.llvm.subst import ToolSubst
 
+if not hasattr(config, "dsv4c_tools_dir"):
+    lit_config.fatal(
+        "run lit on the build tree (<build>/tests/lit), not the source tree")
+
 config.name = "dsv4c"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
-
-if not hasattr(config, "dsv4c_tools_dir"):
-    lit_config.fatal(
-        "run lit on the build tree (<build>/tests/lit), not the source tree")
 
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = config.dsv4c_lit_binary_dir

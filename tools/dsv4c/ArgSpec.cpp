@@ -420,7 +420,7 @@ bool bindArg(const ArgSpec &spec, const ParamType &param, unsigned position,
       return true;
     case ArgSpec::Literal: {
       std::string npyError;
-      if (!readNpy(spec.value, out.tensor, npyError)) {
+      if (!readNpy(spec.value, out.tensor, npyError, param.pointee)) {
         error = where + ": " + npyError;
         return false;
       }

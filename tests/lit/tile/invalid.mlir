@@ -621,7 +621,7 @@ func.func @topk_i1(%x: tensor<4x8xi1>) {
 // -----
 
 func.func @quantize_input(%x: tensor<16x64xi32>) {
-  // expected-error @+1 {{'tile.quantize' op input must be a float tile}}
+  // expected-error @+1 {{'tile.quantize' op input must be an f32, bf16 or f16 tile}}
   %q, %s = tile.quantize %x {block = array<i64: 1, 32>} : tensor<16x64xi32> -> tensor<16x64xf8E4M3FN>, tensor<16x2xf32>
   return
 }
