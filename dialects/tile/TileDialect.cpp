@@ -71,6 +71,30 @@ bool dsv4c::tile::isKernelScalarType(Type type) {
          isa<Float16Type, BFloat16Type, Float32Type>(type);
 }
 
+std::optional<dsv4c::ElementType> dsv4c::tile::toElementType(Type type) {
+  if (type.isInteger(1))
+    return ElementType::I1;
+  if (type.isInteger(8))
+    return ElementType::I8;
+  if (type.isInteger(32))
+    return ElementType::I32;
+  if (type.isInteger(64))
+    return ElementType::I64;
+  if (type.isF16())
+    return ElementType::F16;
+  if (type.isBF16())
+    return ElementType::BF16;
+  if (type.isF32())
+    return ElementType::F32;
+  if (isa<Float8E4M3FNType>(type))
+    return ElementType::F8E4M3FN;
+  if (isa<Float4E2M1FNType>(type))
+    return ElementType::F4E2M1FN;
+  if (isa<Float8E8M0FNUType>(type))
+    return ElementType::F8E8M0FNU;
+  return std::nullopt;
+}
+
 LogicalResult PtrType::verify(function_ref<InFlightDiagnostic()> emitError,
                               Type elementType) {
   if (!isTileElementType(elementType) || elementType.isInteger(1))

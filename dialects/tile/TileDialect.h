@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "runtime/ElementType.h"
+
 #include "dialects/tile/TileDialect.h.inc"
 #include "dialects/tile/TileEnums.h.inc"
 #include "dialects/tile/TileInterfaces.h.inc"
@@ -34,6 +36,8 @@ bool isTileType(mlir::Type type);
 mlir::RankedTensorType getMaskType(mlir::Type tileType);
 /// True for the types a kernel may take as scalar arguments.
 bool isKernelScalarType(mlir::Type type);
+/// The runtime's name for a tile element type; nullopt for other types.
+std::optional<ElementType> toElementType(mlir::Type type);
 
 } // namespace dsv4c::tile
 

@@ -16,30 +16,6 @@ using namespace mlir;
 
 namespace dsv4c::reference {
 
-std::optional<ElementType> memoryTypeOf(Type type) {
-  if (type.isInteger(1))
-    return ElementType::I1;
-  if (type.isInteger(8))
-    return ElementType::I8;
-  if (type.isInteger(32))
-    return ElementType::I32;
-  if (type.isInteger(64))
-    return ElementType::I64;
-  if (type.isF16())
-    return ElementType::F16;
-  if (type.isBF16())
-    return ElementType::BF16;
-  if (type.isF32())
-    return ElementType::F32;
-  if (isa<Float8E4M3FNType>(type))
-    return ElementType::F8E4M3FN;
-  if (isa<Float4E2M1FNType>(type))
-    return ElementType::F4E2M1FN;
-  if (isa<Float8E8M0FNUType>(type))
-    return ElementType::F8E8M0FNU;
-  return std::nullopt;
-}
-
 std::optional<Kind> kindOf(Type type) {
   if (auto tensor = dyn_cast<RankedTensorType>(type))
     type = tensor.getElementType();
@@ -57,14 +33,14 @@ std::optional<Kind> kindOf(Type type) {
     return k;
   }
   if (auto ptr = dyn_cast<tile::PtrType>(type)) {
-    std::optional<ElementType> pointee = memoryTypeOf(ptr.getElementType());
+    std::optional<ElementType> pointee = tile::toElementType(ptr.getElementType());
     if (!pointee)
       return std::nullopt;
     k.cls = Kind::Pointer;
     k.format = *pointee;
     return k;
   }
-  std::optional<ElementType> format = memoryTypeOf(type);
+  std::optional<ElementType> format = tile::toElementType(type);
   if (!format || !isFloatType(*format))
     return std::nullopt;
   k.cls = Kind::Float;

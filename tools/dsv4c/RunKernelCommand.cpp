@@ -37,35 +37,11 @@ using namespace dsv4c::runkernel;
 
 namespace {
 
-std::optional<dsv4c::ElementType> elementTypeOf(Type type) {
-  using dsv4c::ElementType;
-  if (type.isInteger(1))
-    return ElementType::I1;
-  if (type.isInteger(8))
-    return ElementType::I8;
-  if (type.isInteger(32))
-    return ElementType::I32;
-  if (type.isInteger(64))
-    return ElementType::I64;
-  if (type.isF16())
-    return ElementType::F16;
-  if (type.isBF16())
-    return ElementType::BF16;
-  if (type.isF32())
-    return ElementType::F32;
-  if (isa<Float8E4M3FNType>(type))
-    return ElementType::F8E4M3FN;
-  if (isa<Float4E2M1FNType>(type))
-    return ElementType::F4E2M1FN;
-  if (isa<Float8E8M0FNUType>(type))
-    return ElementType::F8E8M0FNU;
-  return std::nullopt;
-}
-
 std::optional<ParamType> paramTypeOf(Type type) {
   ParamType p;
   if (auto ptr = dyn_cast<dsv4c::tile::PtrType>(type)) {
-    std::optional<dsv4c::ElementType> e = elementTypeOf(ptr.getElementType());
+    std::optional<dsv4c::ElementType> e =
+        dsv4c::tile::toElementType(ptr.getElementType());
     if (!e)
       return std::nullopt;
     p.kind = ParamType::Pointer;
