@@ -45,7 +45,6 @@ struct Kind {
 
 /// The kind of a scalar type or of a tile's element type, if supported.
 std::optional<Kind> kindOf(mlir::Type type);
-/// The memory element type of a tile element type, if it has one.
 
 struct Val {
   Kind kind;
