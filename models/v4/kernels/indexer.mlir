@@ -1,0 +1,198 @@
+// V4's lightning indexer (official model.py `Indexer`), CSA layers.
+//
+// @indexer_rotate_quant: in place on rows of 128 (index_head_dim): the
+// Hadamard rotation `rotate_activation` (hadamard_transform with scale
+// 128^-0.5: y = bf16((x @ H) * 128^-0.5), H the Sylvester +-1 matrix,
+// H[i, j] = (-1)^popcount(i & j)), then the FP4 fake-quant
+// `fp4_act_quant(x, 32, True)`: per block of 32, s = 2^ceil(log2(max(amax,
+// 6 * 2^-126) / 6)), x = bf16(f32(e2m1(clamp(x / s, -6, 6))) * s).
+// Applied to the indexer's q (after RoPE) and to its compressed keys (after
+// the indexer compressor's RoPE).
+//   x: bf16 [rows, 128]. Grid: (ceil(rows / 16)).
+tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %pid = tile.program_id 0
+  %r0 = arith.muli %pid, %c16 : index
+  %xt = tile.load %x[%r0, %c0] strides[%c128, %c1] bounds[%rows, %c128]
+      : !tile.ptr<bf16> -> tensor<16x128xbf16>
+  %xf = tile.cast %xt : tensor<16x128xbf16> -> tensor<16x128xf32>
+
+  // H[i, j] = 1 - 2 * parity(i & j)
+  %io = tile.iota : tensor<128xi32>
+  %ic = tile.reshape %io : tensor<128xi32> -> tensor<128x1xi32>
+  %ir = tile.reshape %io : tensor<128xi32> -> tensor<1x128xi32>
+  %ib = tile.broadcast %ic : tensor<128x1xi32> -> tensor<128x128xi32>
+  %jb = tile.broadcast %ir : tensor<1x128xi32> -> tensor<128x128xi32>
+  %v0 = arith.andi %ib, %jb : tensor<128x128xi32>
+  %s4 = arith.constant dense<4> : tensor<128x128xi32>
+  %s2 = arith.constant dense<2> : tensor<128x128xi32>
+  %s1 = arith.constant dense<1> : tensor<128x128xi32>
+  %v0s = arith.shrui %v0, %s4 : tensor<128x128xi32>
+  %v1 = arith.xori %v0, %v0s : tensor<128x128xi32>
+  %v1s = arith.shrui %v1, %s2 : tensor<128x128xi32>
+  %v2 = arith.xori %v1, %v1s : tensor<128x128xi32>
+  %v2s = arith.shrui %v2, %s1 : tensor<128x128xi32>
+  %v3 = arith.xori %v2, %v2s : tensor<128x128xi32>
+  %par = arith.andi %v3, %s1 : tensor<128x128xi32>
+  %par2 = arith.shli %par, %s1 : tensor<128x128xi32>
+  %sgn = arith.subi %s1, %par2 : tensor<128x128xi32>
+  %hm = tile.cast %sgn : tensor<128x128xi32> -> tensor<128x128xf32>
+
+  %hx = tile.dot %xf, %hm : tensor<16x128xf32>, tensor<128x128xf32> -> tensor<16x128xf32>
+  %scale = arith.constant dense<0.0883883476> : tensor<16x128xf32>
+  %hs = arith.mulf %hx, %scale : tensor<16x128xf32>
+  %hb = tile.cast %hs : tensor<16x128xf32> -> tensor<16x128xbf16>
+  %q, %s = tile.quantize %hb {block = array<i64: 1, 32>, round_scale}
+      : tensor<16x128xbf16> -> tensor<16x128xf4E2M1FN>, tensor<16x4xf8E8M0FNU>
+  %y = tile.dequantize %q, %s {block = array<i64: 1, 32>}
+      : tensor<16x128xf4E2M1FN>, tensor<16x4xf8E8M0FNU> -> tensor<16x128xbf16>
+  tile.store %y, %x[%r0, %c0] strides[%c128, %c1] bounds[%rows, %c128]
+      : tensor<16x128xbf16> -> !tile.ptr<bf16>
+  tile.return
+}
+
+// @indexer_topk: scores and top-k of the compressed entries for each query.
+//   w'[h]     = bf16(w[h] * wscale)                wscale = 128^-0.5 * n_heads^-0.5
+//   s[h, t]   = bf16(q[h] . k[t])                   (the official bf16 einsum)
+//   score[t]  = bf16(sum_h bf16(relu(s[h, t]) * w'[h]))
+// Entry t is visible to query i iff t < (start_pos + i + 1) // ratio (the
+// official causal mask; in decode this is every one of the T entries).
+// out[i] = the indices t + offset of the `topk` best visible entries, best
+// first (equal scores: smaller t first), -1 in the slots left when fewer
+// than topk are visible (the official code marks masked picks with -1 too).
+//
+//   q: bf16 [b, s, nh, 128] (after RoPE + @indexer_rotate_quant), nh <= 64
+//   k: bf16 [b, krows, 128], the first T rows valid (the indexer's own
+//      compressed keys, after @indexer_rotate_quant)
+//   w: bf16 [b, s, nh] (weights_proj(x))
+//   out: i32 [b, s, topk], topk <= 1024
+// Grid: (s, b). The running top-1024 is kept as i64 keys
+// (orderable f32 bits << 32 | (2^32 - 1 - t)) and merged with each block of
+// 256 keys by one tile.topk over their concatenation.
+tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
+                          %w: !tile.ptr<bf16>, %out: !tile.ptr<i32>,
+                          %s: index, %nh: index, %krows: index, %nkeys: index,
+                          %topk: index, %start: index, %ratio: index,
+                          %offset: index, %wscale: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  %i = tile.program_id 0
+  %bat = tile.program_id 1
+  %bs = arith.muli %bat, %s : index
+  %row = arith.addi %bs, %i : index
+  %row1 = arith.addi %row, %c1 : index
+  %rowh = arith.muli %row, %nh : index
+  %rowhe = arith.addi %rowh, %nh : index
+
+  %qt = tile.load %q[%rowh, %c0] strides[%c128, %c1] bounds[%rowhe, %c128]
+      : !tile.ptr<bf16> -> tensor<64x128xbf16>
+  %wt = tile.load %w[%row, %c0] strides[%nh, %c1] bounds[%row1, %nh]
+      : !tile.ptr<bf16> -> tensor<1x64xbf16>
+  %wf = tile.cast %wt : tensor<1x64xbf16> -> tensor<1x64xf32>
+  %wss = tile.splat %wscale : tensor<1x64xf32>
+  %wsc = arith.mulf %wf, %wss : tensor<1x64xf32>
+  %wscb = tile.cast %wsc : tensor<1x64xf32> -> tensor<1x64xbf16>
+  %wsf = tile.cast %wscb : tensor<1x64xbf16> -> tensor<1x64xf32>
+  %wtr = tile.trans %wsf {perm = array<i64: 1, 0>} : tensor<1x64xf32> -> tensor<64x1xf32>
+  %wb = tile.broadcast %wtr : tensor<64x1xf32> -> tensor<64x256xf32>
+
+  // Visible entries: t < min(nkeys, (start + i + 1) // ratio).
+  %pos = arith.addi %start, %i : index
+  %pos1 = arith.addi %pos, %c1 : index
+  %vis0 = arith.divui %pos1, %ratio : index
+  %vis = arith.minui %vis0, %nkeys : index
+  %visi = arith.index_cast %vis : index to i64
+  %viss = tile.splat %visi : tensor<256xi64>
+  %kb = arith.muli %bat, %krows : index
+  %kend = arith.addi %kb, %vis : index
+
+  %zeros = tile.splat %zero : tensor<64x256xf32>
+  %zero256 = tile.splat %zero : tensor<256xf32>
+  %imin = arith.constant -9223372036854775808 : i64
+  %none1024 = tile.splat %imin : tensor<1024xi64>
+  %none256 = tile.splat %imin : tensor<256xi64>
+  %none4 = tile.splat %imin : tensor<4x256xi64>
+  %m31 = arith.constant dense<31> : tensor<256xi32>
+  %mag = arith.constant dense<2147483647> : tensor<256xi32>
+  %s32 = arith.constant dense<32> : tensor<256xi64>
+  %lowmax = arith.constant dense<4294967295> : tensor<256xi64>
+  %iota = tile.iota : tensor<256xi64>
+  %rowid = tile.iota : tensor<4xi32>
+  %r0 = arith.constant dense<0> : tensor<4xi32>
+  %first1 = arith.cmpi eq, %rowid, %r0 : tensor<4xi32>
+  %first2 = tile.reshape %first1 : tensor<4xi1> -> tensor<4x1xi1>
+  %first = tile.broadcast %first2 : tensor<4x1xi1> -> tensor<4x256xi1>
+  %half2 = tile.iota : tensor<2xi32>
+  %h0 = arith.constant dense<0> : tensor<2xi32>
+  %lhs1 = arith.cmpi eq, %half2, %h0 : tensor<2xi32>
+  %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
+  %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
+
+  %best = scf.for %t0 = %c0 to %vis step %c256 iter_args(%run = %none1024)
+      -> (tensor<1024xi64>) {
+    %krow = arith.addi %kb, %t0 : index
+    %kt = tile.load %k[%krow, %c0] strides[%c128, %c1] bounds[%kend, %c128]
+        : !tile.ptr<bf16> -> tensor<256x128xbf16>
+    %dot = tile.dot %qt, %kt {rhs_transposed}
+        : tensor<64x128xbf16>, tensor<256x128xbf16> -> tensor<64x256xf32>
+    %dotb = tile.cast %dot : tensor<64x256xf32> -> tensor<64x256xbf16>
+    %dotf = tile.cast %dotb : tensor<64x256xbf16> -> tensor<64x256xf32>
+    %relu = arith.maximumf %dotf, %zeros : tensor<64x256xf32>
+    %pw = arith.mulf %relu, %wb : tensor<64x256xf32>
+    %pwb = tile.cast %pw : tensor<64x256xf32> -> tensor<64x256xbf16>
+    %pwf = tile.cast %pwb : tensor<64x256xbf16> -> tensor<64x256xf32>
+    %sum = tile.reduce sum %pwf {dim = 0} : tensor<64x256xf32> -> tensor<256xf32>
+    %sumb = tile.cast %sum : tensor<256xf32> -> tensor<256xbf16>
+    %sumf = tile.cast %sumb : tensor<256xbf16> -> tensor<256xf32>
+    // -0 -> +0, then f32 bits made orderable as signed integers.
+    %canon = arith.addf %sumf, %zero256 : tensor<256xf32>
+    %bits = arith.bitcast %canon : tensor<256xf32> to tensor<256xi32>
+    %sign = arith.shrsi %bits, %m31 : tensor<256xi32>
+    %flip = arith.andi %sign, %mag : tensor<256xi32>
+    %ord = arith.xori %bits, %flip : tensor<256xi32>
+    %ord64 = arith.extsi %ord : tensor<256xi32> to tensor<256xi64>
+    %hi = arith.shli %ord64, %s32 : tensor<256xi64>
+    %t0i = arith.index_cast %t0 : index to i64
+    %t0s = tile.splat %t0i : tensor<256xi64>
+    %t = arith.addi %iota, %t0s : tensor<256xi64>
+    %lo = arith.subi %lowmax, %t : tensor<256xi64>
+    %key = arith.ori %hi, %lo : tensor<256xi64>
+    %ok = arith.cmpi slt, %t, %viss : tensor<256xi64>
+    %keyv = arith.select %ok, %key, %none256 : tensor<256xi1>, tensor<256xi64>
+    // [run ; keyv padded to 1024] -> top 1024.
+    %kv2 = tile.reshape %keyv : tensor<256xi64> -> tensor<1x256xi64>
+    %kvb = tile.broadcast %kv2 : tensor<1x256xi64> -> tensor<4x256xi64>
+    %kvp = arith.select %first, %kvb, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
+    %kvf = tile.reshape %kvp : tensor<4x256xi64> -> tensor<1x1024xi64>
+    %runr = tile.reshape %run : tensor<1024xi64> -> tensor<1x1024xi64>
+    %kvfb = tile.broadcast %kvf : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %runb = tile.broadcast %runr : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %cat2 = arith.select %lhs, %runb, %kvfb : tensor<2x1024xi1>, tensor<2x1024xi64>
+    %cat = tile.reshape %cat2 : tensor<2x1024xi64> -> tensor<2048xi64>
+    %top, %pos_unused = tile.topk %cat {k = 1024}
+        : tensor<2048xi64> -> tensor<1024xi64>, tensor<1024xi32>
+    scf.yield %top : tensor<1024xi64>
+  }
+
+  %nonef = tile.splat %imin : tensor<1024xi64>
+  %have = arith.cmpi ne, %best, %nonef : tensor<1024xi64>
+  %mask32 = arith.constant dense<4294967295> : tensor<1024xi64>
+  %low = arith.andi %best, %mask32 : tensor<1024xi64>
+  %tt = arith.subi %mask32, %low : tensor<1024xi64>
+  %offi = arith.index_cast %offset : index to i64
+  %offs = tile.splat %offi : tensor<1024xi64>
+  %ti = arith.addi %tt, %offs : tensor<1024xi64>
+  %neg = arith.constant dense<-1> : tensor<1024xi64>
+  %res64 = arith.select %have, %ti, %neg : tensor<1024xi1>, tensor<1024xi64>
+  %res = arith.trunci %res64 : tensor<1024xi64> to tensor<1024xi32>
+  %res2 = tile.reshape %res : tensor<1024xi32> -> tensor<1x1024xi32>
+  tile.store %res2, %out[%row, %c0] strides[%topk, %c1] bounds[%row1, %topk]
+      : tensor<1x1024xi32> -> !tile.ptr<i32>
+  tile.return
+}

@@ -1,0 +1,157 @@
+// V4's rotary embedding (official model.py `apply_rotary_emb`), in place, on
+// the last `rd` dims of every head: pairs (x[2j], x[2j+1]) of those dims are
+// one complex number, multiplied by freqs_cis[pos][j] (by its conjugate when
+// `inverse` != 0: the de-rotation of the attention output). Computed in f32
+// from bf16, stored as bf16.
+//
+//   x:   bf16 [b, s, nh, hd]; the rotated dims are hd-rd .. hd-1 (rd even, <= 64)
+//   tab: f32 [npos, rd/2, 2]: torch.view_as_real(freqs_cis), i.e. (cos, sin)
+//        of pos * freq_j, with YaRN-scaled freq_j on compressed layers. The
+//        official code precomputes this table (precompute_freqs_cis); so do
+//        we (the runtime, or @rope_table below).
+//   row i of batch entry b is at position pos0 + i * pstep: pstep = 1 for
+//   q / kv / o at start_pos = pos0; pstep = ratio for compressed entries
+//   (whose position is their block's first token).
+// Grid: (ceil(s / 16), b, ceil(nh / 8)).
+tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
+                  %nh: index, %hd: index, %rd: index, %pos0: index,
+                  %pstep: index, %inverse: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %pr = tile.program_id 0
+  %pb = tile.program_id 1
+  %ph = tile.program_id 2
+  %r0 = arith.muli %pr, %c16 : index
+  %h0 = arith.muli %ph, %c8 : index
+  %bs = arith.muli %pb, %s : index
+  %row0 = arith.addi %bs, %r0 : index
+  %rowend = arith.addi %bs, %s : index
+  %ldr = arith.muli %nh, %hd : index
+  %half = arith.divui %rd, %c2 : index
+  // Leading size-1 dimension: its offset is the element offset of the first
+  // even (odd) rotated element within a head.
+  %even = arith.subi %hd, %rd : index
+  %odd = arith.addi %even, %c1 : index
+  %evenb = arith.addi %even, %c1 : index
+  %oddb = arith.addi %odd, %c1 : index
+  %xe4 = tile.load %x[%even, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
+      bounds[%evenb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
+  %xo4 = tile.load %x[%odd, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
+      bounds[%oddb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
+  // cos / sin of row r at table row pos0 + r * pstep.
+  %t0 = arith.muli %pos0, %rd : index
+  %t1 = arith.addi %t0, %c1 : index
+  %t0b = arith.addi %t0, %c1 : index
+  %t1b = arith.addi %t1, %c1 : index
+  %tstride = arith.muli %pstep, %rd : index
+  %cs3 = tile.load %tab[%t0, %r0, %c0] strides[%c1, %tstride, %c2]
+      bounds[%t0b, %s, %half] : !tile.ptr<f32> -> tensor<1x16x32xf32>
+  %sn3 = tile.load %tab[%t1, %r0, %c0] strides[%c1, %tstride, %c2]
+      bounds[%t1b, %s, %half] : !tile.ptr<f32> -> tensor<1x16x32xf32>
+  %cs2 = tile.reshape %cs3 : tensor<1x16x32xf32> -> tensor<16x1x32xf32>
+  %sn2 = tile.reshape %sn3 : tensor<1x16x32xf32> -> tensor<16x1x32xf32>
+  %cs = tile.broadcast %cs2 : tensor<16x1x32xf32> -> tensor<16x8x32xf32>
+  %snp = tile.broadcast %sn2 : tensor<16x1x32xf32> -> tensor<16x8x32xf32>
+  %inv = arith.cmpi ne, %inverse, %c0 : index
+  %snn = arith.negf %snp : tensor<16x8x32xf32>
+  %sn = arith.select %inv, %snn, %snp : tensor<16x8x32xf32>
+
+  %xeb = tile.reshape %xe4 : tensor<1x16x8x32xbf16> -> tensor<16x8x32xbf16>
+  %xob = tile.reshape %xo4 : tensor<1x16x8x32xbf16> -> tensor<16x8x32xbf16>
+  %xe = tile.cast %xeb : tensor<16x8x32xbf16> -> tensor<16x8x32xf32>
+  %xo = tile.cast %xob : tensor<16x8x32xbf16> -> tensor<16x8x32xf32>
+  // (xe + i xo) * (c + i s)
+  %a = arith.mulf %xe, %cs : tensor<16x8x32xf32>
+  %b = arith.mulf %xo, %sn : tensor<16x8x32xf32>
+  %ye = arith.subf %a, %b : tensor<16x8x32xf32>
+  %c = arith.mulf %xe, %sn : tensor<16x8x32xf32>
+  %d = arith.mulf %xo, %cs : tensor<16x8x32xf32>
+  %yo = arith.addf %c, %d : tensor<16x8x32xf32>
+  %yeb = tile.cast %ye : tensor<16x8x32xf32> -> tensor<16x8x32xbf16>
+  %yob = tile.cast %yo : tensor<16x8x32xf32> -> tensor<16x8x32xbf16>
+  %ye4 = tile.reshape %yeb : tensor<16x8x32xbf16> -> tensor<1x16x8x32xbf16>
+  %yo4 = tile.reshape %yob : tensor<16x8x32xbf16> -> tensor<1x16x8x32xbf16>
+  tile.store %ye4, %x[%even, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
+      bounds[%evenb, %rowend, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
+  tile.store %yo4, %x[%odd, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
+      bounds[%oddb, %rowend, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
+  tile.return
+}
+
+// The table itself (official `precompute_freqs_cis`), for rows p in
+// [0, npos): freq_j = base^(-2j/rd) (f32), with YaRN when `yarn` != 0:
+// freq_j = freq_j / factor * (1 - smooth_j) + freq_j * smooth_j,
+// smooth_j = 1 - clamp((j - low) / (high - low), 0, 1), where low / high are
+// the host-side integers of find_correction_range (the official code also
+// computes them in Python). tab[p, j] = (cos(p * freq_j), sin(p * freq_j)),
+// the angle rounded to f32 as torch.outer does.
+// Grid: (ceil(npos / 16)).
+tile.kernel @rope_table(%tab: !tile.ptr<f32>, %npos: index, %rd: index,
+                        %base: f32, %yarn: index, %factor: f32, %low: f32,
+                        %high: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %p = tile.program_id 0
+  %r0 = arith.muli %p, %c16 : index
+  %half = arith.divui %rd, %c2 : index
+
+  // freq_j = 1 / base^((2j) / rd), as torch: the exponent in f32.
+  %j = tile.iota : tensor<32xi32>
+  %jf = tile.cast %j : tensor<32xi32> -> tensor<32xf32>
+  %two = arith.constant dense<2.0> : tensor<32xf32>
+  %j2 = arith.mulf %jf, %two : tensor<32xf32>
+  %rdi = arith.index_cast %rd : index to i32
+  %rdf = arith.sitofp %rdi : i32 to f32
+  %rds = tile.splat %rdf : tensor<32xf32>
+  %ex = arith.divf %j2, %rds : tensor<32xf32>
+  %bases = tile.splat %base : tensor<32xf32>
+  %pw = math.powf %bases, %ex : tensor<32xf32>
+  %ones = tile.splat %one : tensor<32xf32>
+  %f0 = arith.divf %ones, %pw : tensor<32xf32>
+  // YaRN: smooth = 1 - clamp((j - low) / (high - low), 0, 1).
+  %lows = tile.splat %low : tensor<32xf32>
+  %width = arith.subf %high, %low : f32
+  %widths = tile.splat %width : tensor<32xf32>
+  %jl = arith.subf %jf, %lows : tensor<32xf32>
+  %lin = arith.divf %jl, %widths : tensor<32xf32>
+  %zeros = tile.splat %zero : tensor<32xf32>
+  %lin0 = arith.maximumf %lin, %zeros : tensor<32xf32>
+  %ramp = arith.minimumf %lin0, %ones : tensor<32xf32>
+  %smooth = arith.subf %ones, %ramp : tensor<32xf32>
+  %factors = tile.splat %factor : tensor<32xf32>
+  %fd = arith.divf %f0, %factors : tensor<32xf32>
+  %oms = arith.subf %ones, %smooth : tensor<32xf32>
+  %ya = arith.mulf %fd, %oms : tensor<32xf32>
+  %yb = arith.mulf %f0, %smooth : tensor<32xf32>
+  %fy = arith.addf %ya, %yb : tensor<32xf32>
+  %useyarn = arith.cmpi ne, %yarn, %c0 : index
+  %freq = arith.select %useyarn, %fy, %f0 : tensor<32xf32>
+
+  // angle[r, j] = f32(p) * freq_j
+  %r = tile.iota : tensor<16xi32>
+  %r0i = arith.index_cast %r0 : index to i32
+  %r0s = tile.splat %r0i : tensor<16xi32>
+  %pi = arith.addi %r, %r0s : tensor<16xi32>
+  %pf = tile.cast %pi : tensor<16xi32> -> tensor<16xf32>
+  %pf2 = tile.reshape %pf : tensor<16xf32> -> tensor<16x1xf32>
+  %pfb = tile.broadcast %pf2 : tensor<16x1xf32> -> tensor<16x32xf32>
+  %fr2 = tile.reshape %freq : tensor<32xf32> -> tensor<1x32xf32>
+  %frb = tile.broadcast %fr2 : tensor<1x32xf32> -> tensor<16x32xf32>
+  %ang = arith.mulf %pfb, %frb : tensor<16x32xf32>
+  %cs = math.cos %ang : tensor<16x32xf32>
+  %sn = math.sin %ang : tensor<16x32xf32>
+  %cs3 = tile.reshape %cs : tensor<16x32xf32> -> tensor<1x16x32xf32>
+  %sn3 = tile.reshape %sn : tensor<16x32xf32> -> tensor<1x16x32xf32>
+  tile.store %cs3, %tab[%c0, %r0, %c0] strides[%c1, %rd, %c2]
+      bounds[%c1, %npos, %half] : tensor<1x16x32xf32> -> !tile.ptr<f32>
+  tile.store %sn3, %tab[%c1, %r0, %c0] strides[%c1, %rd, %c2]
+      bounds[%c2, %npos, %half] : tensor<1x16x32xf32> -> !tile.ptr<f32>
+  tile.return
+}

@@ -1,0 +1,276 @@
+//===- AttnTestUtil.h - helpers of the V4 attention-side kernel tests -*- C++ -*-===//
+//
+// Loads kernels from models/v4/kernels; runs them on the cpu target against
+// the reference target (conformance::runCase, random inputs) or on one target
+// with inputs the test chooses; and gives plain C++ versions of the small
+// float formats (bf16, e4m3, e2m1, power-of-two scales) so that expected
+// values do not reuse the runtime's conversions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TESTS_V4KERNELS_ATTENTION_ATTNTESTUTIL_H
+#define DSV4C_TESTS_V4KERNELS_ATTENTION_ATTNTESTUTIL_H
+
+#include "runtime/HostTensor.h"
+#include "runtime/KernelArgs.h"
+#include "targets/conformance/ConformanceSuite.h"
+#include "targets/cpu/CpuTarget.h"
+#include "targets/reference/ReferenceTarget.h"
+#include "tools/dsv4c/Registration.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dsv4c::attntest {
+
+using T = ElementType;
+
+/// The text of kernel `name` of models/v4/kernels/`file`: from
+/// `tile.kernel @name(` to the first line that is a lone `}`.
+inline std::string kernelSource(const std::string &file,
+                                const std::string &name) {
+  std::ifstream in(std::string(DSV4C_KERNELS_DIR) + "/" + file);
+  EXPECT_TRUE(in.good()) << "cannot read " << file;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  size_t begin = text.find("tile.kernel @" + name + "(");
+  EXPECT_NE(begin, std::string::npos) << "no kernel @" << name << " in " << file;
+  if (begin == std::string::npos)
+    return "";
+  size_t end = text.find("\n}", begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos
+                                                      : end + 2 - begin) +
+         "\n";
+}
+
+inline mlir::MLIRContext &context() {
+  static mlir::MLIRContext *ctx = [] {
+    mlir::DialectRegistry registry;
+    registerDialects(registry);
+    auto *c = new mlir::MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *ctx;
+}
+
+/// Forwards to a compiled kernel shared by all runners of the same source.
+class SharedRunner : public KernelRunner {
+public:
+  explicit SharedRunner(std::shared_ptr<KernelRunner> inner)
+      : inner(std::move(inner)) {}
+  bool launch(void **args, Grid grid, std::string &error) override {
+    return inner->launch(args, grid, error);
+  }
+
+private:
+  std::shared_ptr<KernelRunner> inner;
+};
+
+/// The cpu target with two threads (programs of a grid must also be correct
+/// when concurrent). The O3 JIT takes seconds per kernel, so a kernel is
+/// compiled once per process (keyed by its printed module) and shared by the
+/// cases of a test.
+inline std::unique_ptr<KernelRunner> cpuRunner(mlir::ModuleOp module,
+                                               const std::string &name,
+                                               std::string &error) {
+  static std::map<std::string, std::shared_ptr<KernelRunner>> cache;
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  module->print(os);
+  key += "@" + name;
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::unique_ptr<KernelRunner> r =
+        cpu::createRunner(module, name, error, cpu::CpuOptions{2});
+    if (!r)
+      return nullptr;
+    it = cache.emplace(key, std::shared_ptr<KernelRunner>(std::move(r))).first;
+  }
+  return std::make_unique<SharedRunner>(it->second);
+}
+
+/// (a): the cpu target against the reference target on random inputs.
+inline void expectCpuMatchesReference(const conformance::Case &c) {
+  conformance::Result r = conformance::runCase(c, context(), cpuRunner);
+  EXPECT_TRUE(r.passed) << c.name << ": max error " << r.maxError
+                        << " > tolerance " << c.tolerance << "\n"
+                        << r.message;
+}
+
+/// One argument of a launch with chosen inputs.
+struct KArg {
+  enum Kind { Buffer, Index, F32 } kind = Buffer;
+  HostTensor *buffer = nullptr;
+  int64_t i = 0;
+  float f = 0;
+  static KArg buf(HostTensor &t) { return KArg{Buffer, &t, 0, 0}; }
+  static KArg idx(int64_t v) { return KArg{Index, nullptr, v, 0}; }
+  static KArg f32(float v) { return KArg{F32, nullptr, 0, v}; }
+};
+
+enum class Target { Reference, Cpu };
+
+/// Runs kernel `name` of `source` once on `target`; buffers are updated in
+/// place. Fails the test (and returns false) on any error.
+inline bool launch(Target target, const std::string &source,
+                   const std::string &name, const std::vector<KArg> &args,
+                   Grid grid) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context(), name);
+  EXPECT_TRUE(module) << "parse failed: " << name;
+  if (!module)
+    return false;
+  std::string error;
+  std::unique_ptr<KernelRunner> runner =
+      target == Target::Reference
+          ? reference::createRunner(*module, name, error)
+          : cpuRunner(*module, name, error);
+  EXPECT_TRUE(runner) << error;
+  if (!runner)
+    return false;
+  KernelArgs packed;
+  for (const KArg &a : args) {
+    if (a.kind == KArg::Buffer)
+      packed.addPointer(a.buffer->data());
+    else if (a.kind == KArg::Index)
+      packed.addIndex(a.i);
+    else
+      packed.addF32(a.f);
+  }
+  bool ok = runner->launch(packed.data(), grid, error);
+  EXPECT_TRUE(ok) << error;
+  return ok;
+}
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Independent float formats (plain C++, not the runtime's).
+//===----------------------------------------------------------------------===//
+
+inline float bitsToFloat(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline uint32_t floatToBits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+inline double bf16Value(uint16_t bits) { return bitsToFloat(uint32_t(bits) << 16); }
+/// Round to nearest even (finite inputs).
+inline uint16_t toBf16(float f) {
+  uint32_t b = floatToBits(f);
+  uint32_t lsb = (b >> 16) & 1;
+  return uint16_t((b + 0x7FFF + lsb) >> 16);
+}
+inline double roundBf16(double v) { return bf16Value(toBf16(float(v))); }
+
+/// Nearest-even value on a grid with 2^mbits steps per binade, smallest
+/// normal exponent emin, saturating at vmax (e4m3: 3, -6, 448; e2m1: 1, 0, 6).
+inline double roundSmallFloat(double v, int mbits, int emin, double vmax) {
+  double a = std::fabs(v);
+  if (a == 0)
+    return 0;
+  int e = std::max(std::ilogb(a), emin);
+  double step = std::ldexp(1.0, e - mbits);
+  double r = std::nearbyint(a / step) * step; // default mode: ties to even
+  r = std::min(r, vmax);
+  return v < 0 ? -r : r;
+}
+inline double roundE4m3(double v) { return roundSmallFloat(v, 3, -6, 448); }
+inline double roundE2m1(double v) { return roundSmallFloat(v, 1, 0, 6); }
+
+/// DeepSeek's power-of-two scale (fast_round_scale): 2^ceil(log2(t)) of the
+/// f32 t = max(amax, floor) * f32(1 / fmax), taken from t's bits.
+inline double pow2Scale(float amax, float floor, float fmaxInv) {
+  float t = std::max(amax, floor) * fmaxInv;
+  uint32_t bits = floatToBits(t);
+  int e = int((bits >> 23) & 0xFF) - 127 + ((bits & 0x7FFFFF) ? 1 : 0);
+  return std::ldexp(1.0, e);
+}
+
+//===----------------------------------------------------------------------===//
+// Typed access to host tensors.
+//===----------------------------------------------------------------------===//
+
+inline uint16_t *bf16Data(HostTensor &t) { return reinterpret_cast<uint16_t *>(t.data()); }
+inline float *f32Data(HostTensor &t) { return reinterpret_cast<float *>(t.data()); }
+inline int32_t *i32Data(HostTensor &t) { return reinterpret_cast<int32_t *>(t.data()); }
+
+inline double bf16At(HostTensor &t, int64_t i) { return bf16Value(bf16Data(t)[i]); }
+
+/// A bf16 tensor of uniform values in [lo, hi).
+inline HostTensor randomBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
+                             double lo, double hi) {
+  HostTensor t(T::BF16, std::move(shape));
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    bf16Data(t)[i] = toBf16(float(u(gen)));
+  return t;
+}
+/// A bf16 tensor of multiples of 1/q in [-m/q, m/q] (exact sums).
+inline HostTensor gridBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
+                           int m, int q) {
+  HostTensor t(T::BF16, std::move(shape));
+  std::uniform_int_distribution<int> u(-m, m);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    bf16Data(t)[i] = toBf16(float(u(gen)) / float(q));
+  return t;
+}
+inline HostTensor randomF32(std::mt19937_64 &gen, std::vector<int64_t> shape,
+                            double lo, double hi) {
+  HostTensor t(T::F32, std::move(shape));
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    f32Data(t)[i] = float(u(gen));
+  return t;
+}
+
+/// Checks |got - want| <= relTol * |want| + absTol, remembering the first
+/// failure.
+struct Closeness {
+  double worst = 0; // max of |got - want| - tolerance; > 0 means failure
+  std::string where;
+  int failures = 0;
+  int checked = 0;
+  void check(double got, double want, double relTol, double absTol,
+             const std::string &what) {
+    ++checked;
+    double excess = std::fabs(got - want) - (relTol * std::fabs(want) + absTol);
+    if (!(excess <= 0) && failures++ == 0) // also NaN
+      where = what + ": got " + std::to_string(got) + ", want " +
+              std::to_string(want);
+    if (!(excess <= worst))
+      worst = excess;
+  }
+};
+
+inline std::string at(std::initializer_list<int64_t> idx) {
+  std::string s = "[";
+  for (int64_t i : idx)
+    s += (s.size() > 1 ? "," : "") + std::to_string(i);
+  return s + "]";
+}
+
+} // namespace dsv4c::attntest
+
+#endif

@@ -1,0 +1,145 @@
+//===- SparseAttentionTest.cpp - sparse_attention.mlir ---------------------===//
+//
+// (a) cpu vs reference on random inputs (index lists with -1 and repeats,
+//     heads and index slots that the 16-head / 64-key tiles do not divide,
+//     all-skipped rows). Tolerance 1e-2 of max(1, |ref|): o is bf16 with
+//     |o| < 1, the probabilities are rounded to bf16 before P @ V, and the
+//     targets' exp may differ in the last f32 bit, which can move a p or o
+//     across a bf16 rounding boundary (one ulp: <= 2^-7 relative for p,
+//     <= 2^-8 absolute for o).
+// (b) reference vs the official math in double:
+//     o[h] = sum_t e^{s_t} v_t / (sum_t e^{s_t} + e^{sink[h]}),
+//     s_t = scale * q[h] . kv[idx[t]] over the t with idx[t] != -1.
+//     Tolerance |got - want| <= 2^-8 |want| + 2^-8 max|v| + 1e-5: the output
+//     bf16 rounding (unit roundoff 2^-8), the official bf16 rounding of each
+//     probability in the numerator only (relative 2^-8 per term, so at most
+//     2^-8 max|v| = 2^-8 after the division), and f32 exp / sums (~1e-6).
+//
+//===----------------------------------------------------------------------===//
+#include "AttnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::attntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+const char *kFile = "sparse_attention.mlir";
+
+Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
+              int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
+              double scale) {
+  return Case{"sparse_attention",
+              "sparse_attention_" + what,
+              kernelSource(kFile, "sparse_attention"),
+              {Arg::buffer(T::BF16, {b, m, h, 512}),
+               Arg::buffer(T::BF16, {b, n, 512}), Arg::buffer(T::F32, {h}),
+               Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi),
+               Arg::output(T::BF16, {b, m, h, 512}), Arg::index(m),
+               Arg::index(n), Arg::index(h), Arg::index(topk),
+               Arg::f32(scale)},
+              {m, b, ceilDiv(h, 16)},
+              1e-2};
+}
+
+// One test: the cpu target's O3 compile (~2.5 s) is paid once for all shapes.
+TEST(SparseAttention, CpuMatchesReference) {
+  // 20 heads (16 + 4), 70 slots (64 + 6), about 1 in 41 slots -1.
+  expectCpuMatchesReference(
+      attnCase("b2_m3_h20_n40_k70", 2, 3, 20, 40, 70, -1, 39, 0.0441941738));
+  // Indices in [-1, 7]: 1 in 9 skipped, every key repeated; peaky scores.
+  expectCpuMatchesReference(
+      attnCase("b1_m2_h5_n8_k200_scale1", 1, 2, 5, 8, 200, -1, 7, 1.0));
+  // Every slot -1: o = 0.
+  expectCpuMatchesReference(
+      attnCase("b1_m2_h16_n8_k64_all_skipped", 1, 2, 16, 8, 64, -1, -1, 0.05));
+}
+
+struct Shape {
+  int64_t b, m, h, n, topk;
+  double scale, qRange;
+};
+
+void checkOfficial(const Shape &sh, uint64_t seed) {
+  const int64_t d = 512;
+  std::mt19937_64 gen(seed);
+  HostTensor q = randomBf16(gen, {sh.b, sh.m, sh.h, d}, -sh.qRange, sh.qRange);
+  HostTensor kv = randomBf16(gen, {sh.b, sh.n, d}, -1, 1);
+  HostTensor sink = randomF32(gen, {sh.h}, -3, 3);
+  HostTensor idx(T::I32, {sh.b, sh.m, sh.topk});
+  std::uniform_int_distribution<int> pick(0, int(sh.n) - 1);
+  std::bernoulli_distribution skip(0.25);
+  for (int64_t bi = 0; bi < sh.b; ++bi)
+    for (int64_t t = 0; t < sh.m; ++t)
+      for (int64_t j = 0; j < sh.topk; ++j) {
+        int v = skip(gen) ? -1 : pick(gen);
+        if (bi == 0 && t == 0)
+          v = -1; // a row with no key at all: o = 0
+        if (bi == sh.b - 1 && t == sh.m - 1 && j < 64)
+          v = -1; // a first block with no key, later blocks with keys
+        i32Data(idx)[(bi * sh.m + t) * sh.topk + j] = v;
+      }
+  HostTensor o(T::BF16, {sh.b, sh.m, sh.h, d});
+  ASSERT_TRUE(launch(Target::Reference, kernelSource(kFile, "sparse_attention"),
+                     "sparse_attention",
+                     {KArg::buf(q), KArg::buf(kv), KArg::buf(sink),
+                      KArg::buf(idx), KArg::buf(o), KArg::idx(sh.m),
+                      KArg::idx(sh.n), KArg::idx(sh.h), KArg::idx(sh.topk),
+                      KArg::f32(float(sh.scale))},
+                     {sh.m, sh.b, ceilDiv(sh.h, 16)}));
+
+  Closeness c;
+  for (int64_t bi = 0; bi < sh.b; ++bi)
+    for (int64_t t = 0; t < sh.m; ++t) {
+      const int32_t *ids = i32Data(idx) + (bi * sh.m + t) * sh.topk;
+      for (int64_t hh = 0; hh < sh.h; ++hh) {
+        int64_t qrow = ((bi * sh.m + t) * sh.h + hh) * d;
+        std::vector<double> s;
+        std::vector<int64_t> rows;
+        for (int64_t j = 0; j < sh.topk; ++j) {
+          if (ids[j] == -1)
+            continue;
+          int64_t krow = (bi * sh.n + ids[j]) * d;
+          double dot = 0;
+          for (int64_t k = 0; k < d; ++k)
+            dot += bf16At(q, qrow + k) * bf16At(kv, krow + k);
+          s.push_back(sh.scale * dot);
+          rows.push_back(krow);
+        }
+        double sk = f32Data(sink)[hh];
+        double mx = sk;
+        for (double v : s)
+          mx = std::max(mx, v);
+        double den = std::exp(sk - mx);
+        std::vector<double> num(d, 0.0);
+        for (size_t j = 0; j < s.size(); ++j) {
+          double p = std::exp(s[j] - mx);
+          den += p;
+          for (int64_t k = 0; k < d; ++k)
+            num[k] += p * bf16At(kv, rows[j] + k);
+        }
+        for (int64_t k = 0; k < d; ++k) {
+          double want = num[k] / den;
+          double got = bf16At(o, qrow + k);
+          if (s.empty())
+            EXPECT_EQ(got, 0.0) << "no keys: o must be 0 at " << at({bi, t, hh, k});
+          c.check(got, want, std::ldexp(1.0, -8), std::ldexp(1.0, -8) + 1e-5,
+                  "o" + at({bi, t, hh, k}));
+        }
+      }
+    }
+  EXPECT_EQ(c.failures, 0) << c.failures << " of " << c.checked
+                           << " elements off; first " << c.where;
+}
+
+TEST(SparseAttention, ReferenceMatchesOfficialMath) {
+  // 20 heads, 150 slots (3 blocks, the last ragged), a quarter skipped.
+  checkOfficial({2, 3, 20, 50, 150, 0.0441941738, 3.0}, 1);
+}
+TEST(SparseAttention, ReferenceMatchesOfficialMathPeaky) {
+  // scale 1: logits of tens, the sink far below or above them.
+  checkOfficial({1, 2, 3, 10, 70, 1.0, 1.0}, 2);
+}
+
+} // namespace
