@@ -6,6 +6,7 @@ namespace dsv4c {
 // Each takes argv with argv[0] naming the subcommand, e.g. "dsv4c opt".
 int runOptCommand(int argc, char **argv);
 int runKernelCommand(int argc, char **argv);
+int runGenCheckpointCommand(int argc, char **argv);
 } // namespace dsv4c
 
 #endif

@@ -22,12 +22,15 @@ const Subcommand kSubcommands[] = {
      dsv4c::runOptCommand},
     {"run-kernel", "compile a tile kernel for a target and run it",
      dsv4c::runKernelCommand},
+    {"gen-checkpoint",
+     "write a seeded random V4 checkpoint in the official format",
+     dsv4c::runGenCheckpointCommand},
 };
 
 void printUsage(FILE *out) {
   std::fprintf(out, "usage: dsv4c <command> [options]\n\ncommands:\n");
   for (const Subcommand &s : kSubcommands)
-    std::fprintf(out, "  %-12s %s\n", s.name, s.help);
+    std::fprintf(out, "  %-15s %s\n", s.name, s.help);
   std::fprintf(out, "\n'dsv4c <command> --help' describes a command.\n");
 }
 } // namespace

@@ -1,0 +1,267 @@
+//===- CheckpointGenerator.cpp - seeded random V4 checkpoints -------------===//
+#include "models/v4/CheckpointGenerator.h"
+
+#include "runtime/FloatFormats.h"
+#include "runtime/Json.h"
+#include "runtime/Safetensors.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <random>
+
+namespace dsv4c::v4 {
+namespace {
+
+/// Deterministic across standard libraries: mt19937_64 is specified, and
+/// the mapping to [0, 1) is ours.
+class Rng {
+public:
+  Rng(uint64_t seed, const std::string &name) : engine(mix(seed, name)) {}
+  double uniform() { return (engine() >> 11) * 0x1.0p-53; }
+  float uniform(float lo, float hi) { return float(lo + (hi - lo) * uniform()); }
+  uint64_t below(uint64_t n) { return engine() % n; }
+
+private:
+  static uint64_t mix(uint64_t seed, const std::string &name) {
+    uint64_t h = 1469598103934665603ull; // FNV-1a
+    for (unsigned char c : name)
+      h = (h ^ c) * 1099511628211ull;
+    return h ^ (seed * 0x9E3779B97F4A7C15ull);
+  }
+  std::mt19937_64 engine;
+};
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int64_t product(const std::vector<int64_t> &shape) {
+  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
+                         std::multiplies<>());
+}
+
+/// Smallest power of two >= v (v > 0), as the UE8M0 scales are.
+float pow2Ceil(float v) { return std::ldexp(1.0f, (int)std::ceil(std::log2(v))); }
+
+/// The real value range of a tensor that is not block-quantised.
+std::pair<float, float> plainRange(const std::string &name,
+                                   const std::vector<int64_t> &shape) {
+  if (endsWith(name, "norm.weight"))
+    return {0.9f, 1.1f};
+  if (endsWith(name, "attn_sink") || name == "embed.weight")
+    return {-1.0f, 1.0f};
+  if (endsWith(name, "_scale"))
+    return {0.5f, 1.0f};
+  if (endsWith(name, "ape") || endsWith(name, "_base") ||
+      endsWith(name, "gate.bias"))
+    return {-0.1f, 0.1f};
+  float a = 1.0f / std::sqrt(float(shape.empty() ? 1 : shape.back()));
+  return {-a, a};
+}
+
+struct Generated {
+  StDtype dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+void storePlain(Generated &g, const std::string &name, Rng &rng) {
+  auto [lo, hi] = plainRange(name, g.shape);
+  int64_t n = product(g.shape);
+  switch (g.dtype) {
+  case StDtype::F32: {
+    g.bytes.resize(n * 4);
+    for (int64_t i = 0; i < n; ++i) {
+      float v = rng.uniform(lo, hi);
+      std::memcpy(&g.bytes[i * 4], &v, 4);
+    }
+    return;
+  }
+  case StDtype::BF16: {
+    g.bytes.resize(n * 2);
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t v = floatToBf16(rng.uniform(lo, hi));
+      std::memcpy(&g.bytes[i * 2], &v, 2);
+    }
+    return;
+  }
+  default:
+    return;
+  }
+}
+
+/// `tid2eid`: each token's row names distinct experts.
+void storeExpertTable(Generated &g, int64_t numExperts, Rng &rng) {
+  int64_t rows = g.shape.at(0), k = g.shape.at(1);
+  int width = g.dtype == StDtype::I64 ? 8 : 4;
+  g.bytes.resize(rows * k * width);
+  std::vector<int64_t> experts(numExperts);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::iota(experts.begin(), experts.end(), 0);
+    for (int64_t j = 0; j < k; ++j) { // partial Fisher-Yates
+      std::swap(experts[j], experts[j + rng.below(numExperts - j)]);
+      int64_t e = experts[j];
+      int32_t e32 = int32_t(e);
+      std::memcpy(&g.bytes[(r * k + j) * width],
+                  width == 8 ? (const void *)&e : (const void *)&e32, width);
+    }
+  }
+}
+
+/// A block-quantised weight [out, in] and its UE8M0 scale tensor: FP8 e4m3
+/// (one byte each) or FP4 e2m1 (`I8` holding two codes, low nibble first).
+void storeQuantised(Generated &w, Generated &s, Rng &rng) {
+  bool fp4 = w.dtype == StDtype::I8;
+  int64_t out = w.shape.at(0), in = w.shape.at(1) * (fp4 ? 2 : 1);
+  int64_t blockRows = (out + s.shape.at(0) - 1) / s.shape.at(0);
+  int64_t blockCols = (in + s.shape.at(1) - 1) / s.shape.at(1);
+  float fmax = fp4 ? 6.0f : 448.0f;
+  float a = 1.0f / std::sqrt(float(in));
+  s.bytes.resize(product(s.shape));
+  std::vector<float> scale(s.bytes.size());
+  for (size_t b = 0; b < scale.size(); ++b) {
+    // Vary the range per block so scales differ between blocks.
+    scale[b] = pow2Ceil(a * rng.uniform(0.5f, 1.0f) / fmax);
+    s.bytes[b] = floatToF8E8M0FNU(scale[b]);
+  }
+  w.bytes.assign(fp4 ? out * in / 2 : out * in, 0);
+  for (int64_t r = 0; r < out; ++r)
+    for (int64_t c = 0; c < in; ++c) {
+      float sc = scale[(r / blockRows) * s.shape[1] + c / blockCols];
+      float q = rng.uniform(-a, a) / sc;
+      int64_t i = r * in + c;
+      if (fp4)
+        w.bytes[i / 2] |= uint8_t((floatToF4E2M1FN(q) & 0xF) << (4 * (i % 2)));
+      else
+        w.bytes[i] = floatToF8E4M3FN(q);
+    }
+}
+
+bool writeShards(const std::string &dir, int shards,
+                 const std::map<std::string, Generated> &tensors,
+                 std::string &error) {
+  namespace fs = std::filesystem;
+  std::vector<std::vector<TensorToWrite>> files(shards);
+  std::map<std::string, std::string> weightMap;
+  uint64_t total = 0;
+  auto fileName = [&](int k) {
+    if (shards == 1)
+      return std::string("model.safetensors");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "model-%05d-of-%05d.safetensors", k + 1,
+                  shards);
+    return std::string(buf);
+  };
+  for (const auto &[name, g] : tensors)
+    total += g.bytes.size();
+  uint64_t before = 0;
+  for (const auto &[name, g] : tensors) {
+    // Shards take the tensors in name order, in equal shares of the bytes.
+    int k = total ? int(std::min<uint64_t>(shards - 1, before * shards / total))
+                  : 0;
+    before += g.bytes.size();
+    files[k].push_back({name, g.dtype, g.shape, g.bytes.data(), g.bytes.size()});
+    weightMap[name] = fileName(k);
+  }
+  for (int k = 0; k < shards; ++k)
+    if (!writeSafetensors((fs::path(dir) / fileName(k)).string(), files[k],
+                          {{"format", "pt"}}, error))
+      return false;
+  if (shards > 1)
+    return writeSafetensorsIndex(
+        (fs::path(dir) / "model.safetensors.index.json").string(), weightMap,
+        total, error);
+  return true;
+}
+
+} // namespace
+
+V4Config v4TinyConfig() {
+  V4Config c = v4FlashConfig();
+  c.dim = 64;
+  c.numLayers = 3;
+  c.numHeads = 4;
+  c.headDim = 96;
+  c.ropeHeadDim = 32;
+  c.qLoraRank = 48;
+  c.oGroups = 2;
+  c.oLoraRank = 40;
+  c.moeInterDim = 32;
+  c.nRoutedExperts = 4;
+  c.nActivatedExperts = 2;
+  c.nHashLayers = 1;
+  c.compressRatios = {0, 4, 128, 0}; // SWA, CSA, HCA, then the MTP block
+  c.indexNHeads = 2;
+  c.indexHeadDim = 64;
+  c.indexTopk = 4;
+  c.hcMult = 2;
+  c.vocabSize = 300;
+  c.nMtpLayers = 1;
+  c.maxPositionEmbeddings = 4096;
+  return c;
+}
+
+bool generateCheckpoint(const V4Config &config, const std::string &dir,
+                        const GeneratorOptions &options, std::string &error) {
+  namespace fs = std::filesystem;
+  if (!validateV4Config(config, error))
+    return false;
+  if (options.shards < 1) {
+    error = "shards must be at least 1";
+    return false;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    error = dir + ": cannot create directory: " + ec.message();
+    return false;
+  }
+
+  std::vector<ExpectedTensor> expected = expectedTensors(config);
+  std::map<std::string, Generated> tensors;
+  for (const ExpectedTensor &t : expected)
+    tensors[t.name] = Generated{t.dtype, t.shape, {}};
+  size_t done = 0;
+  for (const ExpectedTensor &t : expected) {
+    Generated &g = tensors[t.name];
+    Rng rng(options.seed, t.name);
+    if (endsWith(t.name, ".scale") && g.dtype == StDtype::F8_E8M0) {
+      // Written with its weight.
+    } else if (endsWith(t.name, "tid2eid")) {
+      storeExpertTable(g, config.nRoutedExperts, rng);
+    } else if (g.dtype == StDtype::F8_E4M3 || g.dtype == StDtype::I8) {
+      std::string scaleName =
+          t.name.substr(0, t.name.size() - std::string("weight").size()) +
+          "scale";
+      auto scale = tensors.find(scaleName);
+      if (!endsWith(t.name, ".weight") || scale == tensors.end()) {
+        error = "tensor '" + t.name + "' has no scale tensor '" + scaleName +
+                "' in the layout";
+        return false;
+      }
+      storeQuantised(g, scale->second, rng);
+    } else {
+      storePlain(g, t.name, rng);
+    }
+    if (options.progress)
+      options.progress(++done, expected.size());
+  }
+  for (const auto &[name, g] : tensors)
+    if (g.bytes.empty() && product(g.shape) != 0) {
+      error = "tensor '" + name + "': the generator cannot fill dtype " +
+              stDtypeName(g.dtype);
+      return false;
+    }
+
+  if (!writeJsonFile((fs::path(dir) / "config.json").string(),
+                     v4ConfigToJson(config), error, JsonWriteOptions{2}))
+    return false;
+  return writeShards(dir, options.shards, tensors, error);
+}
+
+} // namespace dsv4c::v4

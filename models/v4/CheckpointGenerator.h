@@ -1,0 +1,43 @@
+//===- CheckpointGenerator.h - seeded random V4 checkpoints ----*- C++ -*-===//
+//
+// Writes config.json and a safetensors checkpoint in exactly the official
+// V4 layout (names, dtypes, shapes, FP8/FP4 packing and UE8M0 scales) for
+// any config, with seeded random weights, so tests and users can make a
+// model offline. Links no LLVM/MLIR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_CHECKPOINTGENERATOR_H
+#define DSV4C_MODELS_V4_CHECKPOINTGENERATOR_H
+
+#include "models/v4/Config.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace dsv4c::v4 {
+
+/// A tiny V4 covering every layer kind: SWA-only, CSA (ratio 4) and HCA
+/// (ratio 128) layers, a hash-routed layer, score routing, and one MTP
+/// block. Small enough to run in tests in milliseconds.
+V4Config v4TinyConfig();
+
+struct GeneratorOptions {
+  uint64_t seed = 0;
+  /// 1: model.safetensors; N > 1: model-0000K-of-0000N.safetensors plus
+  /// model.safetensors.index.json.
+  int shards = 1;
+  /// Called after each tensor is generated: (done, total).
+  std::function<void(size_t, size_t)> progress;
+};
+
+/// Creates `dir` if needed and writes config.json and the checkpoint.
+/// Values: linear weights uniform in +-1/sqrt(fan_in), stored FP8 or FP4
+/// with power-of-two UE8M0 block scales; norms near 1; `tid2eid` rows of
+/// distinct experts. The same config, seed and shards give identical files.
+bool generateCheckpoint(const V4Config &config, const std::string &dir,
+                        const GeneratorOptions &options, std::string &error);
+
+} // namespace dsv4c::v4
+
+#endif

@@ -1,0 +1,108 @@
+//===- GenCheckpointCommand.cpp - `dsv4c gen-checkpoint` ------------------===//
+#include "tools/dsv4c/Commands.h"
+
+#include "models/v4/CheckpointGenerator.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+using namespace dsv4c;
+
+namespace {
+
+const char *kUsage = R"(usage: dsv4c gen-checkpoint OUT_DIR [--preset tiny | --config FILE]
+                            [--seed N] [--shards N]
+
+Writes config.json and a safetensors checkpoint of random weights in the
+official DeepSeek-V4 layout (tensor names, dtypes, shapes, FP8 weights with
+UE8M0 128x128 block scales, FP4 experts packed two per byte with 1x32 scales).
+The same config, seed and shards give byte-identical files.
+
+options:
+  --preset tiny   a tiny V4 with SWA, CSA and HCA layers, a hash-routed
+                  layer and one MTP block (the default)
+  --config FILE   any V4 config.json (HF field names); checked first
+  --seed N        random seed (default 0)
+  --shards N      N > 1 writes model-0000K-of-0000N.safetensors and
+                  model.safetensors.index.json (default 1)
+  --help          this text
+
+example:
+  dsv4c gen-checkpoint models/tiny --seed 1
+)";
+
+bool parseCount(const std::string &text, long min, long &out) {
+  char *end = nullptr;
+  out = std::strtol(text.c_str(), &end, 10);
+  return !text.empty() && *end == '\0' && out >= min;
+}
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "dsv4c gen-checkpoint: %s\n", message.c_str());
+  return 1;
+}
+
+} // namespace
+
+int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
+  std::string outDir, configPath;
+  v4::GeneratorOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    long n;
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--preset") {
+      if (!value(v) || v != "tiny")
+        return fail("--preset takes 'tiny'");
+    } else if (arg == "--config") {
+      if (!value(configPath))
+        return fail("--config needs a file");
+    } else if (arg == "--seed") {
+      if (!value(v) || !parseCount(v, 0, n))
+        return fail("--seed needs a non-negative integer");
+      options.seed = uint64_t(n);
+    } else if (arg == "--shards") {
+      if (!value(v) || !parseCount(v, 1, n) || n > 99999)
+        return fail("--shards needs an integer from 1 to 99999");
+      options.shards = int(n);
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see --help)");
+    } else if (outDir.empty()) {
+      outDir = arg;
+    } else {
+      return fail("one output directory only, got '" + outDir + "' and '" +
+                  arg + "'");
+    }
+  }
+  if (outDir.empty()) {
+    std::fputs(kUsage, stderr);
+    return 1;
+  }
+
+  std::string error;
+  v4::V4Config config = v4::v4TinyConfig();
+  if (!configPath.empty() && !v4::parseV4Config(configPath, config, error))
+    return fail(error);
+  options.progress = [](size_t done, size_t total) {
+    if (done == total || done % 256 == 0)
+      std::fprintf(stderr, "\rgenerating tensors: %zu/%zu", done, total);
+    if (done == total)
+      std::fputc('\n', stderr);
+  };
+  if (!v4::generateCheckpoint(config, outDir, options, error))
+    return fail(error);
+  std::printf("wrote %s/config.json and %s\n", outDir.c_str(),
+              options.shards == 1 ? "model.safetensors"
+                                  : "the shards with their index");
+  return 0;
+}
