@@ -650,6 +650,61 @@ Value lowerShapeOp(OpBuilder &b, Operation *op) {
   });
 }
 
+Value lowerSlice(OpBuilder &b, tile::SliceOp op) {
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> offsets = op.getOffsets();
+  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+                                            ValueRange ivs) {
+    SmallVector<Value> idx;
+    for (auto [d, iv] : llvm::enumerate(ivs)) {
+      int64_t step = op.getStrides() ? (*op.getStrides())[d] : 1;
+      idx.push_back(arith::AddIOp::create(
+          b, loc, indexConst(b, loc, offsets[d]),
+          arith::MulIOp::create(b, loc, iv, indexConst(b, loc, step))));
+    }
+    return extract(b, loc, op.getInput(), idx);
+  });
+}
+
+/// Element `ivs` of the concatenation of `inputs` (from `start` on `dim`):
+/// the first input whose range holds ivs[dim], tested in order so only
+/// in-bounds elements are read.
+Value concatElement(OpBuilder &b, Location loc, ValueRange inputs,
+                    int64_t dim, int64_t start, ValueRange ivs) {
+  Value input = inputs.front();
+  int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(dim);
+  auto read = [&](OpBuilder &b, Location loc) {
+    SmallVector<Value> idx(ivs.begin(), ivs.end());
+    idx[dim] = arith::SubIOp::create(b, loc, ivs[dim],
+                                     indexConst(b, loc, start));
+    return extract(b, loc, input, idx);
+  };
+  if (inputs.size() == 1)
+    return read(b, loc);
+  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                       ivs[dim],
+                                       indexConst(b, loc, start + size));
+  auto ifOp = scf::IfOp::create(
+      b, loc, inside,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(tb, tl, read(tb, tl));
+      },
+      [&](OpBuilder &eb, Location el) {
+        scf::YieldOp::create(eb, el,
+                             concatElement(eb, el, inputs.drop_front(), dim,
+                                           start + size, ivs));
+      });
+  return ifOp.getResult(0);
+}
+
+Value lowerConcat(OpBuilder &b, tile::ConcatOp op) {
+  return generate(b, op.getLoc(), op.getType(),
+                  [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                    return concatElement(b, loc, op.getInputs(), op.getDim(),
+                                         0, ivs);
+                  });
+}
+
 } // namespace
 
 LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root) {
@@ -684,6 +739,13 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root) {
       results = {q, s};
     } else if (auto dequant = dyn_cast<tile::DequantizeOp>(op))
       results = {lowerDequantize(rewriter, dequant)};
+    else if (auto ex = dyn_cast<tile::ExtractOp>(op))
+      results = {tensor::ExtractOp::create(rewriter, ex.getLoc(), ex.getTile(),
+                                           ex.getIndices())};
+    else if (auto slice = dyn_cast<tile::SliceOp>(op))
+      results = {lowerSlice(rewriter, slice)};
+    else if (auto concat = dyn_cast<tile::ConcatOp>(op))
+      results = {lowerConcat(rewriter, concat)};
     else if (isa<tile::SplatOp, tile::IotaOp, tile::BroadcastOp,
                  tile::ReshapeOp, tile::TransOp, tile::CastOp>(op))
       results = {lowerShapeOp(rewriter, op)};

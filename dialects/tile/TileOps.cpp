@@ -220,6 +220,65 @@ LogicalResult TransOp::verify() {
   return success();
 }
 
+LogicalResult ExtractOp::verify() {
+  int64_t rank = getTile().getType().getRank();
+  if ((int64_t)getIndices().size() != rank)
+    return emitOpError() << "needs one index per tile dimension (" << rank
+                         << "), got " << getIndices().size();
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  RankedTensorType in = tileOf(getInput()), out = getResult().getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "element type must not change";
+  int64_t rank = in.getRank();
+  ArrayRef<int64_t> offsets = getOffsets();
+  SmallVector<int64_t> strides(rank, 1);
+  if (getStrides())
+    strides.assign(getStrides()->begin(), getStrides()->end());
+  if (out.getRank() != rank || (int64_t)offsets.size() != rank ||
+      (int64_t)strides.size() != rank)
+    return emitOpError() << "offsets, strides, input and result must have "
+                            "the same rank";
+  for (int64_t d = 0; d < rank; ++d) {
+    if (offsets[d] < 0 || strides[d] < 1)
+      return emitOpError() << "offsets must be >= 0 and strides >= 1";
+    int64_t last = offsets[d] + (out.getDimSize(d) - 1) * strides[d];
+    if (out.getDimSize(d) > 0 && last >= in.getDimSize(d))
+      return emitOpError() << "dimension " << d << " reads element " << last
+                           << " of an input of size " << in.getDimSize(d);
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  RankedTensorType out = getResult().getType();
+  int64_t dim = getDim(), total = 0;
+  if (dim < 0 || dim >= out.getRank())
+    return emitOpError() << "dim " << dim << " is out of range for rank "
+                         << out.getRank();
+  for (Value v : getInputs()) {
+    RankedTensorType in = tileOf(v);
+    if (in.getElementType() != out.getElementType() ||
+        in.getRank() != out.getRank())
+      return emitOpError() << "inputs must have the result's rank and "
+                              "element type";
+    for (int64_t d = 0; d < out.getRank(); ++d)
+      if (d != dim && in.getDimSize(d) != out.getDimSize(d))
+        return emitOpError() << "inputs must match the result outside "
+                                "dimension "
+                             << dim;
+    total += in.getDimSize(dim);
+  }
+  if (total != out.getDimSize(dim))
+    return emitOpError() << "result dimension " << dim << " must be "
+                         << total << ", the sum of the inputs'";
+  return success();
+}
+
 LogicalResult CastOp::verify() {
   if (tileOf(getInput()).getShape() != getResult().getType().getShape())
     return emitOpError() << "shape must not change";

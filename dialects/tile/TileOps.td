@@ -184,6 +184,40 @@ def Tile_TransOp : Tile_Op<"trans", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def Tile_ExtractOp : Tile_Op<"extract", [Pure,
+    TypesMatchWith<"result has the tile's element type", "tile", "result",
+        "::llvm::cast<::mlir::ShapedType>($_self).getElementType()">]> {
+  let summary = "one element of a tile as a scalar";
+  let description = [{
+    `tile[indices]`, one index per dimension. Out-of-range indices are
+    undefined behaviour (the reference target reports them).
+  }];
+  let arguments = (ins Tile_AnyTile:$tile, Variadic<Index>:$indices);
+  let results = (outs AnyType:$result);
+  let assemblyFormat = "$tile `[` $indices `]` attr-dict `:` type($tile)";
+}
+
+def Tile_SliceOp : Tile_Op<"slice", [Pure]> {
+  let summary = "a strided static sub-tile";
+  let description = [{
+    `result[i] = input[offsets + i * strides]` (strides default to 1);
+    every selected element must lie inside the input.
+  }];
+  let arguments = (ins Tile_AnyTile:$input, DenseI64ArrayAttr:$offsets,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs Tile_AnyTile:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tile_ConcatOp : Tile_Op<"concat", [Pure]> {
+  let summary = "join tiles along one dimension";
+  let arguments = (ins Variadic<Tile_AnyTile>:$inputs, I64Attr:$dim);
+  let results = (outs Tile_AnyTile:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` type($inputs) `->` type($result)
+  }];
+}
+
 def Tile_CastOp : Tile_Op<"cast", [Pure]> {
   let summary = "convert every element to another element type";
   let description = [{

@@ -302,6 +302,29 @@ tile.kernel @grid_stride(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>, %n: index) {
   tile.return
 })";
 
+// Data-dependent addressing (tile.extract) and static re-arrangement
+// (tile.slice even/odd halves, tile.concat back in swapped order).
+const char *kSliceConcat = R"(
+tile.kernel @slice_concat(%x: !tile.ptr<f32>, %pos: !tile.ptr<i32>, %o: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %p = tile.load %pos[%c0] strides[%c1] : !tile.ptr<i32> -> tensor<4xi32>
+  %row = tile.extract %p[%c1] : tensor<4xi32>
+  %r = arith.index_cast %row : i32 to index
+  %t = tile.load %x[%r, %c0] strides[%c32, %c1] : !tile.ptr<f32> -> tensor<4x32xf32>
+  %even = tile.slice %t {offsets = array<i64: 0, 0>, strides = array<i64: 1, 2>} : tensor<4x32xf32> -> tensor<4x16xf32>
+  %odd = tile.slice %t {offsets = array<i64: 0, 1>, strides = array<i64: 1, 2>} : tensor<4x32xf32> -> tensor<4x16xf32>
+  %tail = tile.slice %t {offsets = array<i64: 3, 5>} : tensor<4x32xf32> -> tensor<1x3xf32>
+  %swapped = tile.concat %odd, %even {dim = 1} : tensor<4x16xf32>, tensor<4x16xf32> -> tensor<4x32xf32>
+  %rows = tile.concat %swapped, %t {dim = 0} : tensor<4x32xf32>, tensor<4x32xf32> -> tensor<8x32xf32>
+  %k = tile.extract %tail[%c0, %c1] : tensor<1x3xf32>
+  %ks = tile.splat %k : tensor<8x32xf32>
+  %out = arith.addf %rows, %ks : tensor<8x32xf32>
+  tile.store %out, %o[%c0, %c0] strides[%c32, %c1] : tensor<8x32xf32> -> !tile.ptr<f32>
+  tile.return
+})";
+
 } // namespace
 
 std::vector<Case> allCases() {
@@ -474,6 +497,11 @@ std::vector<Case> allCases() {
         {Arg::buffer(T::F32, {16, n}), Arg::output(T::F32, {16}),
          Arg::output(T::F32, {16}), Arg::index(n)},
         {1, 1, 1}, 1e-5);
+  add("tile.extract+slice+concat", "slice_concat_data_dependent_row",
+      kSliceConcat,
+      {Arg::buffer(T::F32, {20, 32}), Arg::ints(T::I32, {4}, 0, 16),
+       Arg::output(T::F32, {8, 32})},
+      {1, 1, 1}, 0);
   add("tile.program_id+num_programs", "grid_stride_loop", kGridStride,
       {Arg::buffer(T::F32, {203}), Arg::output(T::F32, {203}),
        Arg::index(203)},

@@ -218,6 +218,71 @@ LogicalResult execTrans(Interpreter &in, tile::TransOp op) {
   return success();
 }
 
+LogicalResult execExtract(Interpreter &in, tile::ExtractOp op) {
+  const Val &x = in.get(op.getTile());
+  SmallVector<int64_t> index = scalarsOf(in, op.getIndices());
+  SmallVector<int64_t> strides = rowMajorStrides(x.shape);
+  int64_t j = 0;
+  for (size_t d = 0; d < index.size(); ++d) {
+    if (index[d] < 0 || index[d] >= x.shape[d])
+      return in.fail(op, "index " + std::to_string(index[d]) +
+                             " is out of range for dimension " +
+                             std::to_string(d) + " of size " +
+                             std::to_string(x.shape[d]));
+    j += index[d] * strides[d];
+  }
+  Val r = Val::zeros(x.kind, {});
+  r.copyElement(0, x, j);
+  in.set(op.getResult(), std::move(r));
+  return success();
+}
+
+LogicalResult execSlice(Interpreter &in, tile::SliceOp op) {
+  FailureOr<Val> r = in.zerosFor(op, op.getResult().getType());
+  if (failed(r))
+    return failure();
+  const Val &x = in.get(op.getInput());
+  ArrayRef<int64_t> offsets = op.getOffsets();
+  SmallVector<int64_t> steps(offsets.size(), 1);
+  if (op.getStrides())
+    steps.assign(op.getStrides()->begin(), op.getStrides()->end());
+  SmallVector<int64_t> xStrides = rowMajorStrides(x.shape);
+  for (int64_t i = 0; i < r->numElements(); ++i) {
+    SmallVector<int64_t> index = unravel(i, r->shape);
+    int64_t j = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      j += (offsets[d] + index[d] * steps[d]) * xStrides[d];
+    r->copyElement(i, x, j);
+  }
+  in.set(op.getResult(), std::move(*r));
+  return success();
+}
+
+LogicalResult execConcat(Interpreter &in, tile::ConcatOp op) {
+  FailureOr<Val> r = in.zerosFor(op, op.getResult().getType());
+  if (failed(r))
+    return failure();
+  int64_t dim = op.getDim();
+  for (int64_t i = 0; i < r->numElements(); ++i) {
+    SmallVector<int64_t> index = unravel(i, r->shape);
+    for (Value v : op.getInputs()) { // find the input holding index[dim]
+      const Val &x = in.get(v);
+      if (index[dim] >= x.shape[dim]) {
+        index[dim] -= x.shape[dim];
+        continue;
+      }
+      SmallVector<int64_t> xStrides = rowMajorStrides(x.shape);
+      int64_t j = 0;
+      for (size_t d = 0; d < index.size(); ++d)
+        j += index[d] * xStrides[d];
+      r->copyElement(i, x, j);
+      break;
+    }
+  }
+  in.set(op.getResult(), std::move(*r));
+  return success();
+}
+
 /// tile.cast of one element (docs/tile-dialect.md, "Element conversions").
 /// i1 counts as 0/1 in both directions.
 void castElement(const Val &x, int64_t i, Val &r) {
@@ -509,7 +574,7 @@ bool isSupportedTileOp(StringRef name) {
        "tile.store", "tile.gather", "tile.splat", "tile.iota",
        "tile.broadcast", "tile.reshape", "tile.trans", "tile.cast",
        "tile.dot", "tile.reduce", "tile.scan", "tile.topk", "tile.quantize",
-       "tile.dequantize"},
+       "tile.dequantize", "tile.extract", "tile.slice", "tile.concat"},
       name);
 }
 
@@ -541,6 +606,12 @@ LogicalResult execTileOp(Interpreter &in, Operation *op) {
     return execTrans(in, o);
   if (auto o = dyn_cast<tile::CastOp>(op))
     return execCast(in, o);
+  if (auto o = dyn_cast<tile::ExtractOp>(op))
+    return execExtract(in, o);
+  if (auto o = dyn_cast<tile::SliceOp>(op))
+    return execSlice(in, o);
+  if (auto o = dyn_cast<tile::ConcatOp>(op))
+    return execConcat(in, o);
   if (auto o = dyn_cast<tile::DotOp>(op))
     return execDot(in, o);
   if (auto o = dyn_cast<tile::ReduceOp>(op))

@@ -745,3 +745,83 @@ func.func @dequantize_scale_shape(%q: tensor<16x64xf8E4M3FN>, %s: tensor<16x2xf3
   %d = tile.dequantize %q, %s {block = array<i64: 1, 16>} : tensor<16x64xf8E4M3FN>, tensor<16x2xf32> -> tensor<16x64xf32>
   return
 }
+
+// -----
+
+func.func @extract_index_count(%t: tensor<4x8xf32>, %i: index) {
+  // expected-error @+1 {{'tile.extract' op needs one index per tile dimension (2), got 1}}
+  %e = tile.extract %t[%i] : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_out_of_range(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.slice' op dimension 1 reads element 8 of an input of size 8}}
+  %s = tile.slice %t {offsets = array<i64: 0, 2>, strides = array<i64: 1, 2>} : tensor<4x8xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bad_stride(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.slice' op offsets must be >= 0 and strides >= 1}}
+  %s = tile.slice %t {offsets = array<i64: 0, 0>, strides = array<i64: 1, 0>} : tensor<4x8xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_rank(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.slice' op offsets, strides, input and result must have the same rank}}
+  %s = tile.slice %t {offsets = array<i64: 0>} : tensor<4x8xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_element_type(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.slice' op element type must not change}}
+  %s = tile.slice %t {offsets = array<i64: 0, 0>} : tensor<4x8xf32> -> tensor<4x4xbf16>
+  return
+}
+
+// -----
+
+func.func @concat_sum(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.concat' op result dimension 1 must be 16, the sum of the inputs'}}
+  %c = tile.concat %a, %b {dim = 1} : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x12xf32>
+  return
+}
+
+// -----
+
+func.func @concat_other_dims(%a: tensor<4x8xf32>, %b: tensor<2x8xf32>) {
+  // expected-error @+1 {{'tile.concat' op inputs must match the result outside dimension 1}}
+  %c = tile.concat %a, %b {dim = 1} : tensor<4x8xf32>, tensor<2x8xf32> -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dim(%a: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.concat' op dim 2 is out of range for rank 2}}
+  %c = tile.concat %a {dim = 2} : tensor<4x8xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_types(%a: tensor<4x8xf32>, %b: tensor<4x8xbf16>) {
+  // expected-error @+1 {{'tile.concat' op inputs must have the result's rank and element type}}
+  %c = tile.concat %a, %b {dim = 0} : tensor<4x8xf32>, tensor<4x8xbf16> -> tensor<8x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+1 {{'tile.concat' op needs at least one input}}
+  %c = "tile.concat"() <{dim = 0 : i64}> : () -> tensor<8x8xf32>
+  return
+}
