@@ -11,7 +11,7 @@ packages=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # NumPy checks that our .npy files load in NumPy.
-  python3-numpy
+  python3-numpy python3-pip
 )
 
 missing=()
@@ -20,15 +20,22 @@ for p in "${packages[@]}"; do
     missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#packages[@]} packages present"
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} Debian packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# HF `tokenizers` (not packaged by Debian) for the tokenizer cross-check,
+# into the user site of Debian's python3, pinned.
+if ! /usr/bin/python3 -c "import tokenizers" 2>/dev/null; then
+  echo "setup: installing tokenizers==0.23.3 from PyPI"
+  /usr/bin/python3 -m pip install --quiet --user --break-system-packages \
+    tokenizers==0.23.3
+fi
 echo "setup: done"
