@@ -1,4 +1,5 @@
 //===- V4ConfigTest.cpp - V4 config.json and checkpoint layout ------------===//
+#include "models/v4/CheckpointGenerator.h"
 #include "models/v4/Config.h"
 
 #include <gtest/gtest.h>
@@ -120,29 +121,11 @@ byName(const std::vector<ExpectedTensor> &tensors) {
   return m;
 }
 
-/// A tiny but complete V4: SWA, CSA and HCA layers, a hash layer, MTP.
+/// A tiny but complete V4: SWA, CSA and HCA layers, a hash layer, MTP
+/// (the generator's preset, with a smaller vocabulary).
 V4Config tinyConfig() {
-  V4Config c = v4FlashConfig();
-  c.dim = 64;
-  c.numLayers = 3;
-  c.numHeads = 4;
-  c.headDim = 96;
-  c.ropeHeadDim = 32;
-  c.qLoraRank = 48;
-  c.oGroups = 2;
-  c.oLoraRank = 40;
-  c.moeInterDim = 32;
-  c.nRoutedExperts = 4;
-  c.nActivatedExperts = 2;
-  c.nHashLayers = 1;
-  c.compressRatios = {0, 4, 128, 0};
-  c.indexNHeads = 2;
-  c.indexHeadDim = 64;
-  c.indexTopk = 4;
-  c.hcMult = 2;
+  V4Config c = v4TinyConfig();
   c.vocabSize = 50;
-  c.nMtpLayers = 1;
-  c.maxPositionEmbeddings = 4096;
   return c;
 }
 
