@@ -1,0 +1,190 @@
+//===- KernelTestUtil.h - shared helpers of the V4 kernel tests -*- C++ -*-===//
+//
+// Loads kernels from models/v4/kernels; runs them on the cpu target against
+// the reference target (conformance::runCase, random inputs) or on one target
+// with inputs the test chooses; bf16 helpers in plain C++ so that expected
+// values do not reuse the runtime's conversions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
+#define DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
+
+#include "runtime/HostTensor.h"
+#include "runtime/KernelArgs.h"
+#include "targets/conformance/ConformanceSuite.h"
+#include "targets/cpu/CpuTarget.h"
+#include "targets/reference/ReferenceTarget.h"
+#include "tools/dsv4c/Registration.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dsv4c::kerneltest {
+
+using T = ElementType;
+
+/// The text of kernel `name` of models/v4/kernels/`file` (the whole file if
+/// `name` is empty): from `tile.kernel @name(` to its closing `}` line.
+inline std::string kernelSource(const std::string &file,
+                                const std::string &name = "") {
+  std::ifstream in(std::string(DSV4C_KERNELS_DIR) + "/" + file);
+  EXPECT_TRUE(in.good()) << "cannot read " << file;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (name.empty())
+    return text;
+  size_t begin = text.find("tile.kernel @" + name + "(");
+  EXPECT_NE(begin, std::string::npos) << "no kernel @" << name << " in " << file;
+  if (begin == std::string::npos)
+    return "";
+  size_t end = text.find("\n}", begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos
+                                                      : end + 2 - begin) +
+         "\n";
+}
+
+inline mlir::MLIRContext &context() {
+  static mlir::MLIRContext *ctx = [] {
+    mlir::DialectRegistry registry;
+    registerDialects(registry);
+    auto *c = new mlir::MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *ctx;
+}
+
+/// Forwards to a compiled kernel shared by all runners of the same source.
+class SharedRunner : public KernelRunner {
+public:
+  explicit SharedRunner(std::shared_ptr<KernelRunner> inner)
+      : inner(std::move(inner)) {}
+  bool launch(void **args, Grid grid, std::string &error) override {
+    return inner->launch(args, grid, error);
+  }
+
+private:
+  std::shared_ptr<KernelRunner> inner;
+};
+
+/// The cpu target with two threads (programs of a grid must also be correct
+/// when concurrent). The O3 JIT takes seconds per kernel, so a kernel is
+/// compiled once per process (keyed by its printed module) and shared by the
+/// cases of a test.
+inline std::unique_ptr<KernelRunner> cpuRunner(mlir::ModuleOp module,
+                                               const std::string &name,
+                                               std::string &error) {
+  static std::map<std::string, std::shared_ptr<KernelRunner>> cache;
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  module->print(os);
+  key += "@" + name;
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::unique_ptr<KernelRunner> r =
+        cpu::createRunner(module, name, error, cpu::CpuOptions{2});
+    if (!r)
+      return nullptr;
+    it = cache.emplace(key, std::shared_ptr<KernelRunner>(std::move(r))).first;
+  }
+  return std::make_unique<SharedRunner>(it->second);
+}
+
+/// (a): the cpu target against the reference target on random inputs.
+inline void expectCpuMatchesReference(const conformance::Case &c) {
+  conformance::Result r = conformance::runCase(c, context(), cpuRunner);
+  EXPECT_TRUE(r.passed) << c.name << ": max error " << r.maxError
+                        << " > tolerance " << c.tolerance << "\n"
+                        << r.message;
+}
+
+/// One argument of a launch with chosen inputs.
+struct KArg {
+  enum Kind { Buffer, Index, F32 } kind = Buffer;
+  HostTensor *buffer = nullptr;
+  int64_t i = 0;
+  float f = 0;
+  static KArg buf(HostTensor &t) { return KArg{Buffer, &t, 0, 0}; }
+  static KArg idx(int64_t v) { return KArg{Index, nullptr, v, 0}; }
+  static KArg f32(float v) { return KArg{F32, nullptr, 0, v}; }
+};
+
+enum class Target { Reference, Cpu };
+
+/// Runs kernel `name` of `source` once on `target`; buffers are updated in
+/// place. Fails the test (and returns false) on any error.
+inline bool launch(Target target, const std::string &source,
+                   const std::string &name, const std::vector<KArg> &args,
+                   Grid grid) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context(), name);
+  EXPECT_TRUE(module) << "parse failed: " << name;
+  if (!module)
+    return false;
+  std::string error;
+  std::unique_ptr<KernelRunner> runner =
+      target == Target::Reference
+          ? reference::createRunner(*module, name, error)
+          : cpuRunner(*module, name, error);
+  EXPECT_TRUE(runner) << error;
+  if (!runner)
+    return false;
+  KernelArgs packed;
+  for (const KArg &a : args) {
+    if (a.kind == KArg::Buffer)
+      packed.addPointer(a.buffer->data());
+    else if (a.kind == KArg::Index)
+      packed.addIndex(a.i);
+    else
+      packed.addF32(a.f);
+  }
+  bool ok = runner->launch(packed.data(), grid, error);
+  EXPECT_TRUE(ok) << error;
+  return ok;
+}
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Independent float formats (plain C++, not the runtime's).
+//===----------------------------------------------------------------------===//
+
+inline float bitsToFloat(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline uint32_t floatToBits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+inline double bf16Value(uint16_t bits) { return bitsToFloat(uint32_t(bits) << 16); }
+/// Round to nearest even (finite inputs).
+inline uint16_t toBf16(float f) {
+  uint32_t b = floatToBits(f);
+  uint32_t lsb = (b >> 16) & 1;
+  return uint16_t((b + 0x7FFF + lsb) >> 16);
+}
+inline double roundBf16(double v) { return bf16Value(toBf16(float(v))); }
+
+} // namespace dsv4c::kerneltest
+
+#endif
