@@ -1,10 +1,8 @@
 //===- AttnTestUtil.h - helpers of the V4 attention-side kernel tests -*- C++ -*-===//
-//
-// Loads kernels from models/v4/kernels; runs them on the cpu target against
-// the reference target (conformance::runCase, random inputs) or on one target
-// with inputs the test chooses; and gives plain C++ versions of the small
-// float formats (bf16, e4m3, e2m1, power-of-two scales) so that expected
-// values do not reuse the runtime's conversions.
+// Helpers of the V4 attention-side kernel tests: independent plain C++ versions
+// of the small float formats and the official math's pieces, so expected
+// values do not reuse the runtime's conversions. Loading and launching
+// kernels: tests/v4kernels/KernelTestUtil.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TESTS_V4KERNELS_ATTENTION_ATTNTESTUTIL_H

@@ -1,10 +1,8 @@
 //===- FfnTestUtil.h - shared helpers of the V4 FFN-side kernel tests -*- C++ -*-===//
-//
-// Loads kernels from models/v4/kernels, runs them on the cpu target against
-// the reference target (through conformance::runCase) or on one target with
-// inputs the test chooses, and provides independent plain C++ decoders and
-// encoders of the small float formats, so the tests' expected values do not
-// reuse the runtime's conversions.
+// Helpers of the V4 FFN-side kernel tests: independent plain C++ versions
+// of the small float formats and the official math's pieces, so expected
+// values do not reuse the runtime's conversions. Loading and launching
+// kernels: tests/v4kernels/KernelTestUtil.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TESTS_V4KERNELS_FFN_FFNTESTUTIL_H
