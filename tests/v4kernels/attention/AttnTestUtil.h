@@ -1,4 +1,5 @@
 //===- AttnTestUtil.h - helpers of the V4 attention-side kernel tests -*- C++ -*-===//
+//
 // Helpers of the V4 attention-side kernel tests: independent plain C++ versions
 // of the small float formats and the official math's pieces, so expected
 // values do not reuse the runtime's conversions. Loading and launching
