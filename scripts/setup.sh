@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # NumPy checks that our .npy files load in NumPy.
   python3-numpy python3-pip
+  # CPU torch for the independent V4 reference (tests/reference_model).
+  python3-torch
 )
 
 missing=()
