@@ -66,24 +66,11 @@ inline double pow2Scale(float amax, float floor, float fmaxInv) {
 }
 
 //===----------------------------------------------------------------------===//
-// Typed access to host tensors.
+// Typed access to host tensors and inputs (see also KernelTestUtil.h).
 //===----------------------------------------------------------------------===//
-
-inline uint16_t *bf16Data(HostTensor &t) { return reinterpret_cast<uint16_t *>(t.data()); }
-inline float *f32Data(HostTensor &t) { return reinterpret_cast<float *>(t.data()); }
-inline int32_t *i32Data(HostTensor &t) { return reinterpret_cast<int32_t *>(t.data()); }
 
 inline double bf16At(HostTensor &t, int64_t i) { return bf16Value(bf16Data(t)[i]); }
 
-/// A bf16 tensor of uniform values in [lo, hi).
-inline HostTensor randomBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
-                             double lo, double hi) {
-  HostTensor t(T::BF16, std::move(shape));
-  std::uniform_real_distribution<double> u(lo, hi);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    bf16Data(t)[i] = toBf16(float(u(gen)));
-  return t;
-}
 /// A bf16 tensor of multiples of 1/q in [-m/q, m/q] (exact sums).
 inline HostTensor gridBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
                            int m, int q) {
@@ -93,33 +80,7 @@ inline HostTensor gridBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
     bf16Data(t)[i] = toBf16(float(u(gen)) / float(q));
   return t;
 }
-inline HostTensor randomF32(std::mt19937_64 &gen, std::vector<int64_t> shape,
-                            double lo, double hi) {
-  HostTensor t(T::F32, std::move(shape));
-  std::uniform_real_distribution<double> u(lo, hi);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    f32Data(t)[i] = float(u(gen));
-  return t;
-}
 
-/// Checks |got - want| <= relTol * |want| + absTol, remembering the first
-/// failure.
-struct Closeness {
-  double worst = 0; // max of |got - want| - tolerance; > 0 means failure
-  std::string where;
-  int failures = 0;
-  int checked = 0;
-  void check(double got, double want, double relTol, double absTol,
-             const std::string &what) {
-    ++checked;
-    double excess = std::fabs(got - want) - (relTol * std::fabs(want) + absTol);
-    if (!(excess <= 0) && failures++ == 0) // also NaN
-      where = what + ": got " + std::to_string(got) + ", want " +
-              std::to_string(want);
-    if (!(excess <= worst))
-      worst = excess;
-  }
-};
 
 inline std::string at(std::initializer_list<int64_t> idx) {
   std::string s = "[";

@@ -80,44 +80,8 @@ inline double ue8m0ActScale(float amax) {
 // Typed access to host tensors.
 //===----------------------------------------------------------------------===//
 
-inline uint16_t *bf16Data(HostTensor &t) { return reinterpret_cast<uint16_t *>(t.data()); }
-inline float *f32Data(HostTensor &t) { return reinterpret_cast<float *>(t.data()); }
-inline int32_t *i32Data(HostTensor &t) { return reinterpret_cast<int32_t *>(t.data()); }
-inline int64_t *i64Data(HostTensor &t) { return reinterpret_cast<int64_t *>(t.data()); }
-inline uint8_t *byteData(HostTensor &t) { return reinterpret_cast<uint8_t *>(t.data()); }
 
-/// A bf16 tensor of uniform values in [lo, hi).
-inline HostTensor randomBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
-                             double lo, double hi) {
-  HostTensor t(T::BF16, std::move(shape));
-  std::uniform_real_distribution<double> u(lo, hi);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    bf16Data(t)[i] = toBf16(float(u(gen)));
-  return t;
-}
-inline HostTensor randomF32(std::mt19937_64 &gen, std::vector<int64_t> shape,
-                            double lo, double hi) {
-  HostTensor t(T::F32, std::move(shape));
-  std::uniform_real_distribution<double> u(lo, hi);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    f32Data(t)[i] = float(u(gen));
-  return t;
-}
 
-/// Checks |got - want| <= relTol * |want| + absTol, reporting the worst.
-struct Closeness {
-  double worst = 0; // (|got - want| - tolerance), > 0 means failure
-  std::string where;
-  int failures = 0;
-  void check(double got, double want, double relTol, double absTol,
-             const std::string &what) {
-    double excess = std::fabs(got - want) - (relTol * std::fabs(want) + absTol);
-    if (!(excess <= 0) && failures++ == 0) // also NaN
-      where = what + ": got " + std::to_string(got) + ", want " +
-              std::to_string(want);
-    worst = std::max(worst, excess);
-  }
-};
 
 } // namespace dsv4c::ffntest
 
