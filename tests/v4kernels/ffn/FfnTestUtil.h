@@ -76,13 +76,6 @@ inline double ue8m0ActScale(float amax) {
   return std::ldexp(1.0, e);
 }
 
-//===----------------------------------------------------------------------===//
-// Typed access to host tensors.
-//===----------------------------------------------------------------------===//
-
-
-
-
 } // namespace dsv4c::ffntest
 
 #endif
