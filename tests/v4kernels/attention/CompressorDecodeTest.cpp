@@ -1,0 +1,424 @@
+//===- CompressorDecodeTest.cpp - compressor_decode.mlir -------------------===//
+//
+// (a) cpu vs reference. @compressor_decode: conformance::runCase on random
+//     states (ratio 4 overlap d 512 and the indexer's d 128, ratio 128 plain,
+//     a tiny d 40 / rd 16 / ratio 8), tolerance 4e-2 of max(1, |ref|) as
+//     CompressorTest (one flipped bf16 rounding of a pooled value moves the
+//     normalised, rotated outputs by up to two ulps); the shifted state is
+//     an exact copy. @compressor_state_write: both targets on the same
+//     chosen inputs (distinct slots, -1 slots, ragged cw), bit-exact (copies
+//     and one f32 addition).
+// (b) reference vs plain C++ of the official code. State write: bit-exact.
+//     Decode, in double: the official window cat(kv_state[:r, :d],
+//     kv_state[r:, d:]) (plain: kv_state[:r, :d]), per-channel softmax over
+//     it (-inf rows weigh 0), weighted sum, bf16, RMSNorm, bf16, RoPE at
+//     `pos`, bf16; tolerances as CompressorTest (nope dims 2^-6 |want| +
+//     1e-6; rope dims 2^-8 |want| + 2^-6 (|xe| + |xo|)). The state shift
+//     (official kv_state[:, :r] = kv_state[:, r:]) is checked exactly.
+// (c) decode == prefill: N = 3 ratio + 1 random tokens fed one by one
+//     through @compressor_state_write (slot overlap*ratio + pos%ratio) and
+//     @compressor_decode whenever (pos+1) % ratio == 0 give exactly (bit for
+//     bit) the entries of the prefill @compressor on the same N tokens, on
+//     each target: the decode visits the same rows in the same chunks with
+//     the same ops, and score + ape is the same f32 addition.
+// (d) prefill hand-off: after a prefill of s tokens (state written from
+//     tokens [cutoff - ratio, cutoff) and [cutoff, s), in one launch with -1
+//     slots or in two launches), decoding onwards gives bit for bit the
+//     entries of a prefill of the longer sequence.
+//
+//===----------------------------------------------------------------------===//
+#include "AttnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::attntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+const char *kFile = "compressor_decode.mlir";
+const float kEps = 1e-6f;
+
+struct Cfg {
+  int64_t d, rd, ratio, overlap;
+  int64_t cw() const { return (1 + overlap) * d; }
+  int64_t srows() const { return (1 + overlap) * ratio; }
+};
+
+std::string cfgName(const Cfg &c) {
+  return "d" + std::to_string(c.d) + "_rd" + std::to_string(c.rd) + "_r" +
+         std::to_string(c.ratio) + (c.overlap ? "_overlap" : "_plain");
+}
+
+//===----------------------------------------------------------------------===//
+// (a) cpu vs reference
+//===----------------------------------------------------------------------===//
+
+Case decodeCase(const Cfg &c, int64_t pos) {
+  return Case{"compressor_decode",
+              "compressor_decode_" + cfgName(c),
+              kernelSource(kFile, "compressor_decode"),
+              {Arg::buffer(T::F32, {c.srows(), c.cw()}),
+               Arg::buffer(T::F32, {c.srows(), c.cw()}),
+               Arg::buffer(T::BF16, {c.d}),
+               Arg::buffer(T::F32, {pos + 1, c.rd / 2, 2}),
+               Arg::output(T::BF16, {c.d}), Arg::index(c.d), Arg::index(c.rd),
+               Arg::index(c.ratio), Arg::index(c.overlap), Arg::index(pos),
+               Arg::f32(kEps)},
+              {1, 1, 1},
+              4e-2};
+}
+
+TEST(CompressorDecode, CpuMatchesReference) {
+  expectCpuMatchesReference(decodeCase({512, 64, 4, 1}, 12));
+  expectCpuMatchesReference(decodeCase({128, 64, 4, 1}, 4));
+  expectCpuMatchesReference(decodeCase({512, 64, 128, 0}, 256));
+  expectCpuMatchesReference(decodeCase({40, 16, 8, 0}, 16));
+}
+
+/// Launches @compressor_state_write for rows kv/score[row0, row0 + n) (the
+/// runtime's row pointer) with the given slots.
+void stateWrite(Target target, const Cfg &c, HostTensor &kv, HostTensor &score,
+                HostTensor &ape, HostTensor &skv, HostTensor &sscore,
+                int64_t row0, const std::vector<int32_t> &slots, int64_t pos0) {
+  int64_t n = int64_t(slots.size()), cw = c.cw();
+  HostTensor k(T::F32, {n, cw}), s(T::F32, {n, cw}), sl(T::I32, {n});
+  std::memcpy(k.data(), f32Data(kv) + row0 * cw, n * cw * 4);
+  std::memcpy(s.data(), f32Data(score) + row0 * cw, n * cw * 4);
+  std::memcpy(sl.data(), slots.data(), n * 4);
+  ASSERT_TRUE(launch(target, kernelSource(kFile, "compressor_state_write"),
+                     "compressor_state_write",
+                     {KArg::buf(k), KArg::buf(s), KArg::buf(ape), KArg::buf(sl),
+                      KArg::buf(skv), KArg::buf(sscore), KArg::idx(n),
+                      KArg::idx(cw), KArg::idx(c.ratio), KArg::idx(pos0)},
+                     {n, 1, 1}));
+}
+
+/// A fresh state: kv 0, score -inf (official kv_state / score_state).
+void initState(const Cfg &c, HostTensor &skv, HostTensor &sscore) {
+  skv = HostTensor(T::F32, {c.srows(), c.cw()});
+  sscore = HostTensor(T::F32, {c.srows(), c.cw()});
+  for (int64_t i = 0; i < sscore.numElements(); ++i)
+    f32Data(sscore)[i] = -INFINITY;
+}
+
+void checkStateWriteTargetsAgree(const Cfg &c, int64_t n, int64_t pos0,
+                                 uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  HostTensor kv = randomF32(gen, {n, c.cw()}, -1, 1);
+  HostTensor score = randomF32(gen, {n, c.cw()}, -3, 3);
+  HostTensor ape = randomF32(gen, {c.ratio, c.cw()}, -1, 1);
+  // Distinct slots, every third row skipped.
+  std::vector<int32_t> perm(c.srows());
+  for (int64_t i = 0; i < c.srows(); ++i)
+    perm[i] = int32_t(i);
+  std::shuffle(perm.begin(), perm.end(), gen);
+  std::vector<int32_t> slots(n);
+  for (int64_t i = 0; i < n; ++i)
+    slots[i] = i % 3 == 2 ? -1 : perm[i % c.srows()];
+  HostTensor skvRef, sscoreRef;
+  initState(c, skvRef, sscoreRef);
+  HostTensor skvCpu = skvRef, sscoreCpu = sscoreRef;
+  stateWrite(Target::Reference, c, kv, score, ape, skvRef, sscoreRef, 0, slots,
+             pos0);
+  stateWrite(Target::Cpu, c, kv, score, ape, skvCpu, sscoreCpu, 0, slots, pos0);
+  for (int64_t i = 0; i < skvRef.numElements(); ++i) {
+    ASSERT_EQ(floatToBits(f32Data(skvCpu)[i]), floatToBits(f32Data(skvRef)[i]))
+        << "skv element " << i;
+    ASSERT_EQ(floatToBits(f32Data(sscoreCpu)[i]),
+              floatToBits(f32Data(sscoreRef)[i]))
+        << "sscore element " << i;
+  }
+}
+
+TEST(CompressorStateWrite, CpuMatchesReference) {
+  checkStateWriteTargetsAgree({512, 64, 4, 1}, 7, 5, 1);   // cw 1024
+  checkStateWriteTargetsAgree({40, 16, 8, 0}, 8, 3, 2);    // cw 40
+  checkStateWriteTargetsAgree({300, 64, 4, 1}, 5, 0, 3);   // cw 600
+}
+
+//===----------------------------------------------------------------------===//
+// (b) reference vs the official code
+//===----------------------------------------------------------------------===//
+
+TEST(CompressorStateWrite, ReferenceMatchesOfficial) {
+  const Cfg c{96, 32, 4, 1};
+  const int64_t n = 6, pos0 = 9, cw = c.cw();
+  std::mt19937_64 gen(4);
+  HostTensor kv = randomF32(gen, {n, cw}, -1, 1);
+  HostTensor score = randomF32(gen, {n, cw}, -3, 3);
+  HostTensor ape = randomF32(gen, {c.ratio, cw}, -1, 1);
+  std::vector<int32_t> slots = {5, -1, 0, 7, 2, -1};
+  HostTensor skv, sscore;
+  initState(c, skv, sscore);
+  stateWrite(Target::Reference, c, kv, score, ape, skv, sscore, 0, slots, pos0);
+  for (int64_t r = 0; r < c.srows(); ++r) {
+    int64_t i = std::find(slots.begin(), slots.end(), int32_t(r)) - slots.begin();
+    for (int64_t ch = 0; ch < cw; ++ch) {
+      float wantKv = 0, wantScore = -INFINITY;
+      if (i < n) {
+        wantKv = f32Data(kv)[i * cw + ch];
+        wantScore = f32Data(score)[i * cw + ch] +
+                    f32Data(ape)[((pos0 + i) % c.ratio) * cw + ch];
+      }
+      ASSERT_EQ(floatToBits(f32Data(skv)[r * cw + ch]), floatToBits(wantKv))
+          << "skv" << at({r, ch});
+      ASSERT_EQ(floatToBits(f32Data(sscore)[r * cw + ch]),
+                floatToBits(wantScore))
+          << "sscore" << at({r, ch});
+    }
+  }
+}
+
+/// (cos, sin) of p * base^(-2j/rd), as precompute_freqs_cis without YaRN.
+HostTensor ropeTable(int64_t rd, int64_t npos) {
+  HostTensor t(T::F32, {npos, rd / 2, 2});
+  for (int64_t p = 0; p < npos; ++p)
+    for (int64_t j = 0; j < rd / 2; ++j) {
+      double f = std::pow(160000.0, -double(2 * j) / rd);
+      f32Data(t)[(p * rd / 2 + j) * 2] = float(std::cos(p * f));
+      f32Data(t)[(p * rd / 2 + j) * 2 + 1] = float(std::sin(p * f));
+    }
+  return t;
+}
+
+HostTensor decode(Target target, const Cfg &c, HostTensor &skv,
+                  HostTensor &sscore, HostTensor &w, HostTensor &tab,
+                  int64_t pos) {
+  HostTensor out(T::BF16, {c.d});
+  EXPECT_TRUE(launch(target, kernelSource(kFile, "compressor_decode"),
+                     "compressor_decode",
+                     {KArg::buf(skv), KArg::buf(sscore), KArg::buf(w),
+                      KArg::buf(tab), KArg::buf(out), KArg::idx(c.d),
+                      KArg::idx(c.rd), KArg::idx(c.ratio),
+                      KArg::idx(c.overlap), KArg::idx(pos), KArg::f32(kEps)},
+                     {1, 1, 1}));
+  return out;
+}
+
+/// `emptyPrev`: the previous block of an overlap window was never written
+/// (entry 0: -inf scores).
+void checkDecodeOfficial(const Cfg &c, bool emptyPrev, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  const int64_t cw = c.cw(), r = c.ratio, pos = 3 * r;
+  HostTensor skv = randomF32(gen, {c.srows(), cw}, -1, 1);
+  HostTensor sscore = randomF32(gen, {c.srows(), cw}, -4, 4);
+  if (emptyPrev)
+    for (int64_t i = 0; i < r * cw; ++i) {
+      f32Data(skv)[i] = 0;
+      f32Data(sscore)[i] = -INFINITY;
+    }
+  HostTensor w = randomBf16(gen, {c.d}, 0.5, 1.5);
+  HostTensor tab = ropeTable(c.rd, pos + 1);
+  HostTensor skv0 = skv, sscore0 = sscore;
+  HostTensor out = decode(Target::Reference, c, skv, sscore, w, tab, pos);
+
+  // The official window, per output channel.
+  std::vector<double> x(c.d);
+  for (int64_t ch = 0; ch < c.d; ++ch) {
+    std::vector<std::pair<double, double>> win; // (score, kv)
+    for (int64_t row = 0; row < c.srows(); ++row) {
+      int64_t col = row >= r ? c.d + ch : ch;
+      win.push_back({f32Data(sscore0)[row * cw + col], f32Data(skv0)[row * cw + col]});
+    }
+    double mx = -INFINITY, den = 0, num = 0;
+    for (auto &[s, v] : win)
+      mx = std::max(mx, s);
+    for (auto &[s, v] : win) {
+      den += std::exp(s - mx);
+      num += std::exp(s - mx) * v;
+    }
+    x[ch] = roundBf16(num / den);
+  }
+  double ss = 0;
+  for (double v : x)
+    ss += v * v;
+  double inv = 1 / std::sqrt(ss / c.d + kEps);
+  std::vector<double> y(c.d);
+  for (int64_t ch = 0; ch < c.d; ++ch)
+    y[ch] = roundBf16(bf16At(w, ch) * (x[ch] * inv));
+  Closeness cl;
+  int64_t nope = c.d - c.rd;
+  for (int64_t ch = 0; ch < nope; ++ch)
+    cl.check(bf16At(out, ch), y[ch], std::ldexp(1.0, -6), 1e-6, "out" + at({ch}));
+  for (int64_t j = 0; j < c.rd / 2; ++j) {
+    double xe = y[nope + 2 * j], xo = y[nope + 2 * j + 1];
+    double cs = f32Data(tab)[(pos * c.rd / 2 + j) * 2];
+    double sn = f32Data(tab)[(pos * c.rd / 2 + j) * 2 + 1];
+    double tol = std::ldexp(1.0, -6) * (std::fabs(xe) + std::fabs(xo));
+    cl.check(bf16At(out, nope + 2 * j), xe * cs - xo * sn, std::ldexp(1.0, -8),
+             tol, "out" + at({nope + 2 * j}));
+    cl.check(bf16At(out, nope + 2 * j + 1), xe * sn + xo * cs,
+             std::ldexp(1.0, -8), tol, "out" + at({nope + 2 * j + 1}));
+  }
+  EXPECT_EQ(cl.failures, 0) << cl.failures << " of " << cl.checked
+                            << " elements off; first " << cl.where;
+
+  // The shift: rows [r, 2r) -> [0, r) with overlap, else nothing changes.
+  for (int64_t row = 0; row < c.srows(); ++row)
+    for (int64_t ch = 0; ch < cw; ++ch) {
+      int64_t from = c.overlap && row < r ? row + r : row;
+      ASSERT_EQ(floatToBits(f32Data(skv)[row * cw + ch]),
+                floatToBits(f32Data(skv0)[from * cw + ch]))
+          << "skv" << at({row, ch});
+      ASSERT_EQ(floatToBits(f32Data(sscore)[row * cw + ch]),
+                floatToBits(f32Data(sscore0)[from * cw + ch]))
+          << "sscore" << at({row, ch});
+    }
+}
+
+TEST(CompressorDecode, ReferenceMatchesOfficialOverlapRatio4) {
+  checkDecodeOfficial({512, 64, 4, 1}, false, 5);
+  checkDecodeOfficial({512, 64, 4, 1}, true, 6);
+}
+TEST(CompressorDecode, ReferenceMatchesOfficialPlainRatio128) {
+  checkDecodeOfficial({512, 64, 128, 0}, false, 7);
+}
+TEST(CompressorDecode, ReferenceMatchesOfficialIndexerAndTiny) {
+  checkDecodeOfficial({128, 64, 4, 1}, false, 8);
+  checkDecodeOfficial({40, 16, 8, 0}, false, 9);
+}
+
+//===----------------------------------------------------------------------===//
+// (c), (d) decode against the prefill @compressor
+//===----------------------------------------------------------------------===//
+
+struct Tokens {
+  HostTensor kv, score, ape, w, tab; // kv, score: [n, cw]
+};
+
+Tokens randomTokens(const Cfg &c, int64_t n, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  return Tokens{randomF32(gen, {n, c.cw()}, -1, 1),
+                randomF32(gen, {n, c.cw()}, -3, 3),
+                randomF32(gen, {c.ratio, c.cw()}, -1, 1),
+                randomBf16(gen, {c.d}, 0.5, 1.5), ropeTable(c.rd, n + 1)};
+}
+
+/// The prefill @compressor (batch 1) on the first s tokens: [s/ratio, d].
+HostTensor prefill(Target target, const Cfg &c, Tokens &tk, int64_t s) {
+  int64_t orows = std::max<int64_t>(s / c.ratio, 1);
+  HostTensor out(T::BF16, {orows, c.d});
+  if (s / c.ratio == 0)
+    return out;
+  EXPECT_TRUE(launch(target, kernelSource("compressor.mlir", "compressor"),
+                     "compressor",
+                     {KArg::buf(tk.kv), KArg::buf(tk.score), KArg::buf(tk.ape),
+                      KArg::buf(tk.w), KArg::buf(tk.tab), KArg::buf(out),
+                      KArg::idx(s), KArg::idx(c.d), KArg::idx(c.rd),
+                      KArg::idx(c.ratio), KArg::idx(c.overlap),
+                      KArg::idx(orows), KArg::f32(kEps)},
+                     {s / c.ratio, 1, 1}));
+  return out;
+}
+
+/// Decodes tokens [from, n) one by one into the state and checks every
+/// emitted entry against `want` (a prefill of all n tokens), bit for bit.
+void decodeAndCompare(Target target, const Cfg &c, Tokens &tk, HostTensor &skv,
+                      HostTensor &sscore, int64_t from, int64_t n,
+                      HostTensor &want, const std::string &what) {
+  int entries = 0, mismatches = 0;
+  std::string first;
+  for (int64_t pos = from; pos < n; ++pos) {
+    stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, pos,
+               {int32_t(c.overlap * c.ratio + pos % c.ratio)}, pos);
+    if ((pos + 1) % c.ratio != 0)
+      continue;
+    int64_t e = (pos + 1) / c.ratio - 1;
+    HostTensor out = decode(target, c, skv, sscore, tk.w, tk.tab, e * c.ratio);
+    ++entries;
+    for (int64_t ch = 0; ch < c.d; ++ch) {
+      uint16_t got = bf16Data(out)[ch], exp = bf16Data(want)[e * c.d + ch];
+      if (got != exp && mismatches++ == 0)
+        first = "entry " + std::to_string(e) + " channel " +
+                std::to_string(ch) + ": decode " +
+                std::to_string(bf16Value(got)) + ", prefill " +
+                std::to_string(bf16Value(exp));
+    }
+  }
+  EXPECT_GT(entries, 0) << what;
+  EXPECT_EQ(mismatches, 0) << what << ": " << mismatches
+                           << " elements differ; first " << first;
+}
+
+void checkDecodeMatchesPrefill(Target target, const Cfg &c, uint64_t seed) {
+  const int64_t n = 3 * c.ratio + 1;
+  Tokens tk = randomTokens(c, n, seed);
+  HostTensor want = prefill(target, c, tk, n);
+  HostTensor skv, sscore;
+  initState(c, skv, sscore);
+  decodeAndCompare(target, c, tk, skv, sscore, 0, n, want, cfgName(c));
+}
+
+const Cfg kConfigs[] = {{512, 64, 4, 1}, {128, 64, 4, 1}, {40, 16, 8, 0},
+                        {512, 64, 128, 0}};
+
+TEST(CompressorDecode, DecodeMatchesPrefillReference) {
+  uint64_t seed = 10;
+  for (const Cfg &c : kConfigs)
+    checkDecodeMatchesPrefill(Target::Reference, c, seed++);
+}
+TEST(CompressorDecode, DecodeMatchesPrefillCpu) {
+  uint64_t seed = 10;
+  for (const Cfg &c : kConfigs)
+    checkDecodeMatchesPrefill(Target::Cpu, c, seed++);
+}
+
+/// Prefill of s tokens, the state hand-off, then decoding up to n tokens.
+/// `oneLaunch`: the hand-off as one state write over all s tokens (-1 slots
+/// for those not kept), else the two launches of the official code.
+void checkHandOff(Target target, const Cfg &c, int64_t s, int64_t n,
+                  bool oneLaunch, uint64_t seed) {
+  std::string what = cfgName(c) + " s " + std::to_string(s);
+  Tokens tk = randomTokens(c, n, seed);
+  HostTensor want = prefill(target, c, tk, n);
+  HostTensor head = prefill(target, c, tk, s);
+  for (int64_t i = 0; i < (s / c.ratio) * c.d; ++i)
+    ASSERT_EQ(bf16Data(head)[i], bf16Data(want)[i]) << what;
+
+  HostTensor skv, sscore;
+  initState(c, skv, sscore);
+  int64_t cutoff = s - s % c.ratio, r = c.ratio;
+  bool keepPrev = c.overlap && cutoff >= r;
+  if (oneLaunch) {
+    std::vector<int32_t> slots(s, -1);
+    for (int64_t t = 0; t < s; ++t) {
+      if (keepPrev && t >= cutoff - r && t < cutoff)
+        slots[t] = int32_t(t - (cutoff - r));
+      if (t >= cutoff)
+        slots[t] = int32_t(c.overlap * r + t - cutoff);
+    }
+    stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, 0, slots, 0);
+  } else {
+    if (keepPrev) {
+      std::vector<int32_t> slots(r);
+      for (int64_t i = 0; i < r; ++i)
+        slots[i] = int32_t(i);
+      stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, cutoff - r,
+                 slots, cutoff - r);
+    }
+    if (s > cutoff) {
+      std::vector<int32_t> slots(s - cutoff);
+      for (int64_t i = 0; i < s - cutoff; ++i)
+        slots[i] = int32_t(c.overlap * r + i);
+      stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, cutoff,
+                 slots, cutoff);
+    }
+  }
+  decodeAndCompare(target, c, tk, skv, sscore, s, n, want, what);
+}
+
+void checkHandOffs(Target target) {
+  checkHandOff(target, {512, 64, 4, 1}, 10, 21, false, 20); // tail of 2
+  checkHandOff(target, {512, 64, 4, 1}, 8, 17, true, 21);   // no tail
+  checkHandOff(target, {128, 64, 4, 1}, 3, 13, false, 22);  // cutoff 0
+  checkHandOff(target, {128, 64, 4, 1}, 7, 13, true, 23);   // cutoff = ratio
+  checkHandOff(target, {40, 16, 8, 0}, 19, 33, true, 24);
+  checkHandOff(target, {40, 16, 8, 0}, 5, 17, false, 25);
+  checkHandOff(target, {512, 64, 128, 0}, 200, 385, false, 26);
+}
+
+TEST(CompressorDecode, PrefillHandOffReference) { checkHandOffs(Target::Reference); }
+TEST(CompressorDecode, PrefillHandOffCpu) { checkHandOffs(Target::Cpu); }
+
+} // namespace

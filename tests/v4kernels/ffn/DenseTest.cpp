@@ -1,0 +1,123 @@
+//===- DenseTest.cpp - dense.mlir ------------------------------------------===//
+//
+// (a) cpu vs reference on random inputs in [-1, 1): plain (groups 1, aligned,
+//     ragged, one decode row, padded row strides) and grouped (the low-rank
+//     output projection: ldx = g*k, ldy = g*n). bf16 outputs: tolerance 1e-2
+//     of max(1, |ref|), as a different f32 summation order may move a result
+//     across a bf16 rounding boundary (one ulp <= 2^-7 relative). f32
+//     outputs: 4e-3, the worst-case f32 summation error 2 k 2^-24 sum|ab|
+//     with k <= 300 and sum|ab| ~ k / 4 (uniform inputs) is 2.7e-3.
+// (b) reference vs plain C++ (bf16 F.linear / the grouped einsum) in double:
+//     bf16 output: 2^-8 |want| (one rounding) + k 2^-24 sum|ab| (f32
+//     accumulation); f32 output: k 2^-24 sum|ab|. Padding columns of y
+//     (ldy > n) must stay untouched.
+//
+//===----------------------------------------------------------------------===//
+#include "FfnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::ffntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+struct Shape {
+  int64_t m, n, k, groups, ldx, ldy;
+};
+
+Shape plain(int64_t m, int64_t n, int64_t k) { return {m, n, k, 1, k, n}; }
+Shape grouped(int64_t m, int64_t g, int64_t n, int64_t k) {
+  return {m, n, k, g, g * k, g * n};
+}
+
+std::string shapeName(const Shape &s) {
+  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+         std::to_string(s.k) + "_g" + std::to_string(s.groups) + "_ld" +
+         std::to_string(s.ldx) + "_" + std::to_string(s.ldy);
+}
+
+Case denseCase(const Shape &s, bool f32Out) {
+  std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
+  return Case{name,
+              name + "_" + shapeName(s),
+              kernelSource("dense.mlir", name),
+              {Arg::buffer(T::BF16, {s.m, s.ldx}),
+               Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
+               Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}),
+               Arg::index(s.m), Arg::index(s.n), Arg::index(s.k),
+               Arg::index(s.ldx), Arg::index(s.ldy)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups},
+              f32Out ? 4e-3 : 1e-2};
+}
+
+TEST(Dense, CpuMatchesReferenceAligned) {
+  expectCpuMatchesReference(denseCase(plain(32, 128, 256), false));
+  expectCpuMatchesReference(denseCase(plain(32, 128, 256), true));
+}
+TEST(Dense, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(denseCase(plain(37, 150, 300), false));
+  expectCpuMatchesReference(denseCase(plain(37, 150, 300), true));
+}
+TEST(Dense, CpuMatchesReferenceDecodeRowPaddedStrides) {
+  expectCpuMatchesReference(denseCase({1, 200, 130, 1, 133, 205}, false));
+  expectCpuMatchesReference(denseCase({3, 70, 40, 1, 48, 71}, true));
+}
+TEST(Dense, CpuMatchesReferenceGrouped) {
+  expectCpuMatchesReference(denseCase(grouped(19, 4, 70, 96), false));
+  expectCpuMatchesReference(denseCase(grouped(2, 3, 64, 128), false));
+  expectCpuMatchesReference(denseCase(grouped(17, 2, 33, 50), true));
+}
+
+void checkOfficial(const Shape &s, bool f32Out, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  HostTensor x = randomBf16(gen, {s.m, s.ldx}, -2, 2);
+  HostTensor w = randomBf16(gen, {s.groups * s.n, s.k}, -1, 1);
+  HostTensor y(f32Out ? T::F32 : T::BF16, {s.m, s.ldy});
+  std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("dense.mlir", name), name,
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
+                      KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
+                      KArg::idx(s.ldy)},
+                     {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups}));
+  Closeness c;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t j = 0; j < s.n; ++j) {
+        double want = 0, mag = 0;
+        for (int64_t kk = 0; kk < s.k; ++kk) {
+          double p = bf16Value(bf16Data(x)[i * s.ldx + g * s.k + kk]) *
+                     bf16Value(bf16Data(w)[(g * s.n + j) * s.k + kk]);
+          want += p;
+          mag += std::fabs(p);
+        }
+        int64_t at = i * s.ldy + g * s.n + j;
+        double got = f32Out ? f32Data(y)[at] : bf16Value(bf16Data(y)[at]);
+        c.check(got, want, f32Out ? 0 : std::ldexp(1.0, -8),
+                s.k * std::ldexp(mag, -24),
+                "y[" + std::to_string(i) + "," + std::to_string(g) + "," +
+                    std::to_string(j) + "]");
+      }
+  EXPECT_EQ(c.failures, 0) << c.failures << " of " << c.checked
+                           << " elements off; first " << c.where;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = s.groups * s.n; j < s.ldy; ++j) {
+      int64_t at = i * s.ldy + j;
+      ASSERT_EQ(f32Out ? f32Data(y)[at] : bf16Data(y)[at], 0)
+          << "padding y[" << i << "," << j << "] written";
+    }
+}
+
+TEST(Dense, ReferenceMatchesOfficialLinear) {
+  checkOfficial(plain(21, 130, 200), false, 1);
+  checkOfficial({5, 70, 100, 1, 104, 75}, false, 2);
+}
+TEST(Dense, ReferenceMatchesOfficialLinearF32) {
+  checkOfficial(plain(21, 130, 200), true, 3);
+}
+TEST(Dense, ReferenceMatchesOfficialGroupedOutputProjection) {
+  checkOfficial(grouped(5, 4, 70, 96), false, 4);
+  checkOfficial(grouped(18, 2, 64, 128), false, 5);
+}
+
+} // namespace

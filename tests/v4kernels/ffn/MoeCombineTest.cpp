@@ -1,0 +1,134 @@
+//===- MoeCombineTest.cpp - moe_combine.mlir -------------------------------===//
+//
+// (a) cpu vs reference. @moe_finish: conformance::runCase on random ragged
+//     shapes. @moe_scatter_add needs distinct rows per launch (random ints
+//     may repeat), so both targets run the same chosen sequence of launches
+//     (several experts, overlapping row sets, -1 rows, ragged d). Tolerance
+//     0 for both: every output element is one f32 addition (and one bf16
+//     rounding), specified exactly.
+// (b) reference vs plain C++ of the official MoE.forward combine:
+//     y = 0 (f32); per expert in ascending order y[idx] += f32(expert out);
+//     out = bf16(y + f32(shared)). The same f32 operations in the same order,
+//     so the comparison is bit-exact.
+//
+//===----------------------------------------------------------------------===//
+#include "FfnTestUtil.h"
+
+using namespace dsv4c;
+using namespace dsv4c::ffntest;
+using conformance::Arg;
+using conformance::Case;
+
+namespace {
+
+const char *kFile = "moe_combine.mlir";
+
+Case finishCase(int64_t m, int64_t d) {
+  return Case{"moe_finish",
+              "moe_finish_" + std::to_string(m) + "x" + std::to_string(d),
+              kernelSource(kFile, "moe_finish"),
+              {Arg::buffer(T::F32, {m, d}), Arg::buffer(T::BF16, {m, d}),
+               Arg::output(T::BF16, {m, d}), Arg::index(m), Arg::index(d)},
+              {ceilDiv(m, 4), ceilDiv(d, 256), 1},
+              0};
+}
+
+TEST(MoeFinish, CpuMatchesReference) {
+  expectCpuMatchesReference(finishCase(16, 512));
+  expectCpuMatchesReference(finishCase(37, 300));
+  expectCpuMatchesReference(finishCase(1, 70));
+}
+
+/// One expert's launch: its gathered output rows and destination rows.
+struct Expert {
+  HostTensor ye;   // bf16 [me, d]
+  HostTensor rows; // i32 [me]
+};
+
+/// Experts of a batch of m tokens: each picks distinct random rows (some
+/// experts share rows with others; a few entries are -1).
+std::vector<Expert> randomExperts(std::mt19937_64 &gen, int64_t m, int64_t d,
+                                  int count) {
+  std::vector<Expert> experts;
+  for (int e = 0; e < count; ++e) {
+    std::vector<int32_t> perm(m);
+    for (int64_t i = 0; i < m; ++i)
+      perm[i] = int32_t(i);
+    std::shuffle(perm.begin(), perm.end(), gen);
+    int64_t me = 1 + int64_t(gen() % uint64_t(m));
+    Expert x{randomBf16(gen, {me, d}, -4, 4), HostTensor(T::I32, {me})};
+    for (int64_t i = 0; i < me; ++i)
+      i32Data(x.rows)[i] = gen() % 7 == 0 ? -1 : perm[i];
+    experts.push_back(std::move(x));
+  }
+  return experts;
+}
+
+/// Runs the scatter of every expert (in order) into y on `target`.
+void scatterAll(Target target, std::vector<Expert> &experts, HostTensor &y,
+                int64_t d) {
+  for (Expert &e : experts) {
+    int64_t me = e.rows.shape[0];
+    ASSERT_TRUE(launch(target, kernelSource(kFile, "moe_scatter_add"),
+                       "moe_scatter_add",
+                       {KArg::buf(e.ye), KArg::buf(e.rows), KArg::buf(y),
+                        KArg::idx(me), KArg::idx(d)},
+                       {me, ceilDiv(d, 256), 1}));
+  }
+}
+
+void checkScatterTargetsAgree(int64_t m, int64_t d, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<Expert> experts = randomExperts(gen, m, d, 5);
+  HostTensor yRef = randomF32(gen, {m, d}, -1, 1);
+  HostTensor yCpu = yRef;
+  scatterAll(Target::Reference, experts, yRef, d);
+  scatterAll(Target::Cpu, experts, yCpu, d);
+  for (int64_t i = 0; i < m * d; ++i)
+    ASSERT_EQ(floatToBits(f32Data(yCpu)[i]), floatToBits(f32Data(yRef)[i]))
+        << "y[" << i / d << "," << i % d << "]";
+}
+
+TEST(MoeScatterAdd, CpuMatchesReference) {
+  checkScatterTargetsAgree(16, 512, 1);
+  checkScatterTargetsAgree(23, 300, 2);
+  checkScatterTargetsAgree(3, 70, 3);
+}
+
+void checkOfficial(int64_t m, int64_t d, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<Expert> experts = randomExperts(gen, m, d, 6);
+  HostTensor shared = randomBf16(gen, {m, d}, -4, 4);
+  HostTensor y(T::F32, {m, d});
+  scatterAll(Target::Reference, experts, y, d);
+  HostTensor out(T::BF16, {m, d});
+  ASSERT_TRUE(launch(Target::Reference, kernelSource(kFile, "moe_finish"),
+                     "moe_finish",
+                     {KArg::buf(y), KArg::buf(shared), KArg::buf(out),
+                      KArg::idx(m), KArg::idx(d)},
+                     {ceilDiv(m, 4), ceilDiv(d, 256), 1}));
+
+  std::vector<float> want(m * d, 0.0f);
+  for (Expert &e : experts)
+    for (int64_t i = 0; i < e.rows.shape[0]; ++i) {
+      int32_t r = i32Data(e.rows)[i];
+      if (r < 0)
+        continue;
+      for (int64_t c = 0; c < d; ++c)
+        want[r * d + c] += float(bf16Value(bf16Data(e.ye)[i * d + c]));
+    }
+  for (int64_t i = 0; i < m * d; ++i) {
+    ASSERT_EQ(floatToBits(f32Data(y)[i]), floatToBits(want[i]))
+        << "y[" << i / d << "," << i % d << "]";
+    float fin = want[i] + float(bf16Value(bf16Data(shared)[i]));
+    ASSERT_EQ(bf16Data(out)[i], toBf16(fin))
+        << "out[" << i / d << "," << i % d << "]";
+  }
+}
+
+TEST(MoeCombine, ReferenceMatchesOfficial) {
+  checkOfficial(9, 300, 4);
+  checkOfficial(32, 512, 5);
+}
+
+} // namespace
