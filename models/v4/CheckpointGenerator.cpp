@@ -1,6 +1,8 @@
 //===- CheckpointGenerator.cpp - seeded random V4 checkpoints -------------===//
 #include "models/v4/CheckpointGenerator.h"
 
+#include "models/v4/TinyTokenizer.h"
+
 #include "runtime/FloatFormats.h"
 #include "runtime/Json.h"
 #include "runtime/Safetensors.h"
@@ -182,24 +184,27 @@ bool writeShards(const std::string &dir, int shards,
 } // namespace
 
 V4Config v4TinyConfig() {
+  // Small where the kernels allow it; the widths the kernels fix (head_dim
+  // 512 with 64 rope dims, indexer heads of 128, hc_mult 4, top-6 routing)
+  // keep their V4 values.
   V4Config c = v4FlashConfig();
   c.dim = 64;
   c.numLayers = 3;
-  c.numHeads = 4;
-  c.headDim = 96;
-  c.ropeHeadDim = 32;
+  c.numHeads = 2;
+  c.headDim = 512;
+  c.ropeHeadDim = 64;
   c.qLoraRank = 48;
   c.oGroups = 2;
-  c.oLoraRank = 40;
+  c.oLoraRank = 32;
   c.moeInterDim = 32;
-  c.nRoutedExperts = 4;
-  c.nActivatedExperts = 2;
+  c.nRoutedExperts = 8;
+  c.nActivatedExperts = 6;
   c.nHashLayers = 1;
   c.compressRatios = {0, 4, 128, 0}; // SWA, CSA, HCA, then the MTP block
   c.indexNHeads = 2;
-  c.indexHeadDim = 64;
+  c.indexHeadDim = 128;
   c.indexTopk = 4;
-  c.hcMult = 2;
+  c.hcMult = 4;
   c.vocabSize = 300;
   c.nMtpLayers = 1;
   c.maxPositionEmbeddings = 4096;
@@ -215,6 +220,9 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
     error = "shards must be at least 1";
     return false;
   }
+  // Before generating anything, which can take a while.
+  if (options.tokenizer && !checkTinyTokenizerVocab(config.vocabSize, error))
+    return false;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -260,6 +268,8 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
 
   if (!writeJsonFile((fs::path(dir) / "config.json").string(),
                      v4ConfigToJson(config), error, JsonWriteOptions{2}))
+    return false;
+  if (options.tokenizer && !writeTinyTokenizer(dir, config.vocabSize, error))
     return false;
   return writeShards(dir, options.shards, tensors, error);
 }

@@ -27,11 +27,15 @@ struct GeneratorOptions {
   /// 1: model.safetensors; N > 1: model-0000K-of-0000N.safetensors plus
   /// model.safetensors.index.json.
   int shards = 1;
+  /// Also write tokenizer.json and tokenizer_config.json (TinyTokenizer.h);
+  /// needs vocab_size >= 258.
+  bool tokenizer = true;
   /// Called after each tensor is generated: (done, total).
   std::function<void(size_t, size_t)> progress;
 };
 
-/// Creates `dir` if needed and writes config.json and the checkpoint.
+/// Creates `dir` if needed and writes config.json, the tokenizer (unless
+/// options.tokenizer is false) and the checkpoint.
 /// Values: linear weights uniform in +-1/sqrt(fan_in), stored FP8 or FP4
 /// with power-of-two UE8M0 block scales; norms near 1; `tid2eid` rows of
 /// distinct experts. The same config, seed and shards give identical files.

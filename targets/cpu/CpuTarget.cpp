@@ -17,7 +17,11 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -93,11 +97,93 @@ compileToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
   return llvmModule;
 }
 
+/// Workers that run the programs of one launch at a time. Threads are made
+/// once: a decode step launches hundreds of small kernels.
+class ThreadPool {
+public:
+  explicit ThreadPool(unsigned threads) {
+    for (unsigned t = 1; t < threads; ++t)
+      workers.emplace_back([this] { workerLoop(); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    for (std::thread &t : workers)
+      t.join();
+  }
+  unsigned size() const { return unsigned(workers.size()) + 1; }
+
+  /// Calls body(i) for i in [0, total) on the workers and the caller.
+  void run(int64_t total, const std::function<void(int64_t)> &body) {
+    std::lock_guard<std::mutex> launchLock(launchMutex);
+    if (workers.empty() || total == 1) {
+      for (int64_t i = 0; i < total; ++i)
+        body(i);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      job = &body;
+      jobTotal = total;
+      next = 0;
+      busy = unsigned(workers.size());
+      ++generation;
+    }
+    wake.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return busy == 0; });
+    job = nullptr;
+  }
+
+private:
+  void work() {
+    for (int64_t i = next++; i < jobTotal; i = next++)
+      (*job)(i);
+  }
+  void workerLoop() {
+    uint64_t seen = 0;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return stopping || generation != seen; });
+        if (stopping)
+          return;
+        seen = generation;
+      }
+      work();
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--busy == 0)
+        finished.notify_one();
+    }
+  }
+
+  std::vector<std::thread> workers;
+  std::mutex launchMutex; // one launch at a time
+  std::mutex mutex;
+  std::condition_variable wake, finished;
+  const std::function<void(int64_t)> *job = nullptr;
+  std::atomic<int64_t> next{0};
+  int64_t jobTotal = 0;
+  unsigned busy = 0;
+  uint64_t generation = 0;
+  bool stopping = false;
+};
+
+unsigned threadCount(const CpuOptions &options) {
+  return options.numThreads
+             ? options.numThreads
+             : std::max(1u, std::thread::hardware_concurrency());
+}
+
 class CpuKernelRunner : public KernelRunner {
 public:
-  CpuKernelRunner(std::unique_ptr<llvm::orc::LLJIT> jit, KernelFn fn,
-                  unsigned numThreads)
-      : jit(std::move(jit)), fn(fn), numThreads(numThreads) {}
+  CpuKernelRunner(std::shared_ptr<llvm::orc::LLJIT> jit, KernelFn fn,
+                  std::shared_ptr<ThreadPool> pool)
+      : jit(std::move(jit)), fn(fn), pool(std::move(pool)) {}
 
   bool launch(void **args, Grid grid, std::string &error) override {
     for (int64_t extent : grid)
@@ -106,30 +192,94 @@ public:
         return false;
       }
     int64_t total = grid[0] * grid[1] * grid[2];
-    unsigned threads = numThreads ? numThreads
-                                  : std::max(1u, std::thread::hardware_concurrency());
-    threads = static_cast<unsigned>(std::min<int64_t>(threads, total));
-    std::atomic<int64_t> next{0};
-    auto work = [&] {
-      for (int64_t p = next++; p < total; p = next++) {
-        int64_t x = p % grid[0], y = (p / grid[0]) % grid[1],
-                z = p / (grid[0] * grid[1]);
-        fn(args, x, y, z, grid[0], grid[1], grid[2]);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t)
-      pool.emplace_back(work);
-    work();
-    for (std::thread &t : pool)
-      t.join();
+    pool->run(total, [&](int64_t p) {
+      int64_t x = p % grid[0], y = (p / grid[0]) % grid[1],
+              z = p / (grid[0] * grid[1]);
+      fn(args, x, y, z, grid[0], grid[1], grid[2]);
+    });
     return true;
   }
 
 private:
-  std::unique_ptr<llvm::orc::LLJIT> jit; // owns the code behind `fn`
+  std::shared_ptr<llvm::orc::LLJIT> jit; // owns the code behind `fn`
   KernelFn fn;
-  unsigned numThreads;
+  std::shared_ptr<ThreadPool> pool;
+};
+
+/// Lowers, optimises and JIT-loads `module`: null with `error` on failure.
+std::shared_ptr<llvm::orc::LLJIT> buildJit(ModuleOp module,
+                                           std::string &error) {
+  initializeNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) {
+    error = "cpu: " + llvm::toString(jtmb.takeError());
+    return nullptr;
+  }
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto llvmContext = std::make_unique<llvm::LLVMContext>();
+  auto llvmModule = compileToLLVM(module, *llvmContext, *jtmb, error);
+  if (!llvmModule)
+    return nullptr;
+  auto jit =
+      llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  if (!jit) {
+    error = "cpu: " + llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  // Kernels call malloc/free and libm from this process.
+  auto generator =
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          (*jit)->getDataLayout().getGlobalPrefix());
+  if (!generator) {
+    error = "cpu: " + llvm::toString(generator.takeError());
+    return nullptr;
+  }
+  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(
+          std::move(llvmModule), std::move(llvmContext)))) {
+    error = "cpu: " + llvm::toString(std::move(err));
+    return nullptr;
+  }
+  return std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
+}
+
+KernelFn lookupKernel(llvm::orc::LLJIT &jit, llvm::StringRef name,
+                      std::string &error) {
+  auto symbol = jit.lookup(name);
+  if (!symbol) {
+    error = "cpu: " + llvm::toString(symbol.takeError());
+    return nullptr;
+  }
+  return symbol->toPtr<KernelFn>();
+}
+
+class CpuKernelLibrary : public KernelLibrary {
+public:
+  CpuKernelLibrary(std::shared_ptr<llvm::orc::LLJIT> jit,
+                   std::shared_ptr<ThreadPool> pool,
+                   std::vector<std::string> names)
+      : jit(std::move(jit)), pool(std::move(pool)), names(std::move(names)) {}
+
+  KernelRunner *find(const std::string &name, std::string &error) override {
+    auto it = runners.find(name);
+    if (it != runners.end())
+      return it->second.get();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      error = "cpu: the kernel library has no kernel '" + name + "'";
+      return nullptr;
+    }
+    KernelFn fn = lookupKernel(*jit, name, error);
+    if (!fn)
+      return nullptr;
+    auto runner = std::make_unique<CpuKernelRunner>(jit, fn, pool);
+    return (runners[name] = std::move(runner)).get();
+  }
+
+private:
+  std::shared_ptr<llvm::orc::LLJIT> jit;
+  std::shared_ptr<ThreadPool> pool;
+  std::vector<std::string> names;
+  std::map<std::string, std::unique_ptr<CpuKernelRunner>> runners;
 };
 
 } // namespace
@@ -154,48 +304,33 @@ std::unique_ptr<KernelRunner> createRunner(ModuleOp module,
                                            llvm::StringRef kernelName,
                                            std::string &error,
                                            CpuOptions options) {
-  initializeNativeTarget();
   if (!SymbolTable::lookupSymbolIn(module, kernelName)) {
     error = ("cpu: no kernel named '" + kernelName + "' in the module").str();
     return nullptr;
   }
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) {
-    error = "cpu: " + llvm::toString(jtmb.takeError());
+  auto jit = buildJit(module, error);
+  if (!jit)
     return nullptr;
-  }
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto llvmContext = std::make_unique<llvm::LLVMContext>();
-  auto llvmModule = compileToLLVM(module, *llvmContext, *jtmb, error);
-  if (!llvmModule)
+  KernelFn fn = lookupKernel(*jit, kernelName, error);
+  if (!fn)
     return nullptr;
+  return std::make_unique<CpuKernelRunner>(
+      jit, fn, std::make_shared<ThreadPool>(threadCount(options)));
+}
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
-  if (!jit) {
-    error = "cpu: " + llvm::toString(jit.takeError());
+std::unique_ptr<KernelLibrary> createLibrary(ModuleOp module,
+                                             std::string &error,
+                                             CpuOptions options) {
+  std::vector<std::string> names;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto sym = op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
+      names.push_back(sym.str());
+  auto jit = buildJit(module, error);
+  if (!jit)
     return nullptr;
-  }
-  // Kernels call malloc/free and libm from this process.
-  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      (*jit)->getDataLayout().getGlobalPrefix());
-  if (!generator) {
-    error = "cpu: " + llvm::toString(generator.takeError());
-    return nullptr;
-  }
-  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
-  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(
-          std::move(llvmModule), std::move(llvmContext)))) {
-    error = "cpu: " + llvm::toString(std::move(err));
-    return nullptr;
-  }
-  auto symbol = (*jit)->lookup(kernelName);
-  if (!symbol) {
-    error = "cpu: " + llvm::toString(symbol.takeError());
-    return nullptr;
-  }
-  auto fn = symbol->toPtr<KernelFn>();
-  return std::make_unique<CpuKernelRunner>(std::move(*jit), fn,
-                                           options.numThreads);
+  return std::make_unique<CpuKernelLibrary>(
+      jit, std::make_shared<ThreadPool>(threadCount(options)),
+      std::move(names));
 }
 
 } // namespace dsv4c::cpu

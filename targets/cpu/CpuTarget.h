@@ -8,6 +8,7 @@
 #ifndef DSV4C_TARGETS_CPU_CPUTARGET_H
 #define DSV4C_TARGETS_CPU_CPUTARGET_H
 
+#include "runtime/Device.h"
 #include "targets/KernelRunner.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -28,6 +29,13 @@ std::unique_ptr<KernelRunner> createRunner(mlir::ModuleOp module,
                                            llvm::StringRef kernelName,
                                            std::string &error,
                                            CpuOptions options = {});
+
+/// Compiles every kernel of `module` once (one JIT); the library's runners
+/// share the code and one pool of worker threads. `module` may be destroyed
+/// afterwards. Returns null and sets `error` on failure.
+std::unique_ptr<KernelLibrary> createLibrary(mlir::ModuleOp module,
+                                             std::string &error,
+                                             CpuOptions options = {});
 
 /// The optimised LLVM IR the CPU target makes of `module`, for inspection.
 bool emitLLVMIR(mlir::ModuleOp module, std::string &ir, std::string &error);

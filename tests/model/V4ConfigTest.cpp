@@ -342,8 +342,15 @@ TEST(V4Config, RejectsBadConfigs) {
   JsonValue ratios = *flash.find("compress_ratios");
   (*ratios.asArray())[5] = JsonValue::integer(3);
   expectConfigError(with(flash, "compress_ratios", ratios),
-                    f + "field 'compress_ratios' entry 5 is 3: must be 0, 4 "
-                        "or 128");
+                    f + "field 'compress_ratios' entry 5 is 3: must be 0 "
+                        "(sliding window only), 4 (CSA) or a larger multiple "
+                        "of 4 (HCA; V4 uses 128)");
+  (*ratios.asArray())[5] = JsonValue::integer(8); // a small HCA ratio is fine
+  V4Config small;
+  std::string smallError;
+  EXPECT_TRUE(parseV4ConfigJson(with(flash, "compress_ratios", ratios), small,
+                                smallError))
+      << smallError;
   (*ratios.asArray())[5] = JsonValue::number(4.5);
   expectConfigError(with(flash, "compress_ratios", ratios),
                     f + "field 'compress_ratios' entry 5 must be an integer, "
@@ -574,14 +581,14 @@ TEST_F(V4CheckpointTest, ValidatesTinyCheckpoint) {
     Tensors t(expected);
     TensorToWrite *w = t.find("layers.1.attn.compressor.ape");
     ASSERT_NE(w, nullptr);
-    w->shape = {8, 96};
+    w->shape = {8, 512};
     ASSERT_TRUE(writeSafetensors(file, t.list, {}, error)) << error;
   }
   ckpt = Checkpoint::open(file, error);
   ASSERT_NE(ckpt, nullptr) << error;
   EXPECT_FALSE(validateCheckpoint(c, *ckpt, error));
   EXPECT_EQ(error, "tensor 'layers.1.attn.compressor.ape': expected F32 [4, "
-                   "192], found F32 [8, 96] (in " + file + ")");
+                   "1024], found F32 [8, 512] (in " + file + ")");
 
   // Missing, and extra.
   {
@@ -596,18 +603,18 @@ TEST_F(V4CheckpointTest, ValidatesTinyCheckpoint) {
   ckpt = Checkpoint::open(file, error);
   ASSERT_NE(ckpt, nullptr) << error;
   EXPECT_FALSE(validateCheckpoint(c, *ckpt, error));
-  EXPECT_EQ(error, "tensor 'layers.0.ffn.gate.tid2eid' (I64 [50, 2]) is "
+  EXPECT_EQ(error, "tensor 'layers.0.ffn.gate.tid2eid' (I64 [50, 6]) is "
                    "missing from the checkpoint");
   {
     Tensors t(expected);
-    t.add("layers.0.attn.compressor.ape", StDtype::F32, {4, 192});
+    t.add("layers.0.attn.compressor.ape", StDtype::F32, {4, 1024});
     ASSERT_TRUE(writeSafetensors(file, t.list, {}, error)) << error;
   }
   ckpt = Checkpoint::open(file, error);
   ASSERT_NE(ckpt, nullptr) << error;
   EXPECT_FALSE(validateCheckpoint(c, *ckpt, error));
   EXPECT_EQ(error, "unexpected tensor 'layers.0.attn.compressor.ape' (F32 [4, "
-                   "192], in " + file +
+                   "1024], in " + file +
                    "): not part of a V4 checkpoint of this config");
   EXPECT_TRUE(validateCheckpoint(c, *ckpt, error, /*allowExtra=*/true)) << error;
 }
@@ -650,9 +657,9 @@ TEST_F(V4CheckpointTest, ValidatesShardedTinyCheckpointWithConfig) {
   EXPECT_EQ(ckpt->find("mtp.0.e_proj.weight")->file,
             path("model-00003-of-00003.safetensors"));
   // The same checkpoint does not fit a config with one more expert.
-  parsed.nRoutedExperts = 5;
+  parsed.nRoutedExperts = 9;
   EXPECT_FALSE(validateCheckpoint(parsed, *ckpt, error));
-  EXPECT_EQ(error, "tensor 'layers.0.ffn.gate.weight': expected BF16 [5, 64], "
-                   "found BF16 [4, 64] (in " +
+  EXPECT_EQ(error, "tensor 'layers.0.ffn.gate.weight': expected BF16 [9, 64], "
+                   "found BF16 [8, 64] (in " +
                        path("model-00002-of-00003.safetensors") + ")");
 }

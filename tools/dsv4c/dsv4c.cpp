@@ -25,6 +25,8 @@ const Subcommand kSubcommands[] = {
     {"gen-checkpoint",
      "write a seeded random V4 checkpoint in the official format",
      dsv4c::runGenCheckpointCommand},
+    {"run", "run a V4 model directory end to end (prefill + decode)",
+     dsv4c::runRunCommand},
 };
 
 void printUsage(FILE *out) {

@@ -1,0 +1,662 @@
+//===- Executor.cpp - V4 on a device: load, sequences, the step -----------===//
+#include "models/v4/ExecutorImpl.h"
+
+#include "runtime/FloatFormats.h"
+#include "runtime/KernelArgs.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+const std::vector<std::string> &v4::executorKernelNames() {
+  static const std::vector<std::string> names = {
+      "compressor",      "compressor_decode", "compressor_state_write",
+      "embedding",       "head",              "head_rms",
+      "indexer_rotate_quant", "indexer_topk", "kv_quant",
+      "linear_fp4",      "linear_fp8",        "matmul_bf16",
+      "matmul_bf16_f32", "mhc_head",          "mhc_post",
+      "mhc_pre",         "moe_finish",        "moe_gate",
+      "moe_scatter_add", "rmsnorm",           "rope",
+      "rope_table",      "sparse_attention",  "swiglu"};
+  return names;
+}
+
+bool v4::checkExecutorSupport(const V4Config &c, std::string &error) {
+  auto bad = [&](const char *field, int64_t value, const std::string &need) {
+    error = "config.json: field '" + std::string(field) + "' is " +
+            std::to_string(value) + "; the V4 kernels need " + need;
+    return false;
+  };
+  if (c.headDim != 512)
+    return bad("head_dim", c.headDim, "512 (sparse_attention)");
+  if (c.ropeHeadDim > 64 || c.ropeHeadDim % 2 != 0 || c.ropeHeadDim < 2)
+    return bad("qk_rope_head_dim", c.ropeHeadDim, "an even number <= 64 (rope)");
+  if (c.hcMult != 4)
+    return bad("hc_mult", c.hcMult, "4 (mhc)");
+  if (c.nActivatedExperts != 6)
+    return bad("num_experts_per_tok", c.nActivatedExperts, "6 (moe_gate)");
+  if (c.nRoutedExperts > 512)
+    return bad("n_routed_experts", c.nRoutedExperts, "<= 512 (moe_gate)");
+  if (c.nSharedExperts != 1)
+    return bad("n_shared_experts", c.nSharedExperts, "1");
+  if (c.dim < 64)
+    return bad("hidden_size", c.dim, ">= 64 (embedding)");
+  if (c.scoreFunc != ScoreFunc::SqrtSoftplus) {
+    error = std::string("config.json: field 'scoring_func' is '") +
+            scoreFuncName(c.scoreFunc) +
+            "'; the V4 kernels implement 'sqrtsoftplus' (moe_gate)";
+    return false;
+  }
+  if (c.linearFormat == WeightFormat::FP4) {
+    error = "config.json: FP4 non-expert linears are not supported";
+    return false;
+  }
+  bool csa = false;
+  for (int64_t r : c.compressRatios)
+    csa |= r == 4;
+  if (csa) {
+    if (c.indexHeadDim != 128)
+      return bad("index_head_dim", c.indexHeadDim,
+                 "128 (indexer_rotate_quant)");
+    if (c.indexNHeads > 64)
+      return bad("index_n_heads", c.indexNHeads, "<= 64 (indexer_topk)");
+    if (c.indexTopk > 1024)
+      return bad("index_topk", c.indexTopk, "<= 1024 (indexer_topk)");
+  }
+  return true;
+}
+
+Executor::Impl::~Impl() {
+  for (void *p : owned)
+    device.release(p);
+}
+
+void *Executor::Impl::alloc(size_t bytes) {
+  std::string e;
+  void *p = device.allocate(bytes, e);
+  if (!p) {
+    fail(e);
+    return nullptr;
+  }
+  owned.push_back(p);
+  return p;
+}
+
+bool Executor::Impl::upload(void *dst, const void *src, size_t bytes) {
+  std::string e;
+  return device.upload(dst, src, bytes, e) || fail(e);
+}
+
+bool Executor::Impl::copy(void *dst, const void *src, size_t bytes) {
+  std::string e;
+  return device.copy(dst, src, bytes, e) || fail(e);
+}
+
+bool Executor::Impl::fill32(void *dst, uint32_t pattern, size_t words) {
+  std::string e;
+  return device.fill32(dst, pattern, words, e) || fail(e);
+}
+
+bool Executor::Impl::run(const std::string &name, Grid grid,
+                         std::initializer_list<KArg> args) {
+  if (grid[0] <= 0 || grid[1] <= 0 || grid[2] <= 0)
+    return true;
+  KernelRunner *&runner = runners[name];
+  if (!runner) {
+    std::string e;
+    runner = kernels.find(name, e);
+    if (!runner)
+      return fail(e);
+  }
+  KernelArgs packed;
+  for (const KArg &a : args) {
+    switch (a.kind) {
+    case KArg::Pointer:
+      packed.addPointer(const_cast<void *>(a.ptr));
+      break;
+    case KArg::Index:
+      packed.addIndex(a.index);
+      break;
+    case KArg::F32:
+      packed.addF32(a.f32);
+      break;
+    }
+  }
+  std::string e;
+  ++launchCount;
+  auto start = std::chrono::steady_clock::now();
+  if (!runner->launch(packed.data(), grid, e))
+    return fail("kernel " + name + ": " + e);
+  if (options.profile) {
+    KernelProfile &p = profiled[name];
+    p.name = name;
+    ++p.launches;
+    p.seconds += std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Places checkpoint tensors on the device: in place on host memory,
+/// copied otherwise.
+class WeightPlacer {
+public:
+  WeightPlacer(Executor::Impl &impl, const Checkpoint &ckpt, size_t total)
+      : impl(impl), ckpt(ckpt), total(total) {}
+
+  const void *get(const std::string &name) {
+    const TensorInfo *t = ckpt.find(name);
+    if (!t) {
+      impl.fail("tensor '" + name + "' is missing from the checkpoint");
+      return nullptr;
+    }
+    tick();
+    if (impl.device.isHostMemory())
+      return t->data;
+    void *p = impl.alloc(t->bytes);
+    if (!p || !impl.upload(p, t->data, t->bytes))
+      return nullptr;
+    return p;
+  }
+
+  LinearW linear(const std::string &prefix, WeightFormat format, int64_t out,
+                 int64_t in) {
+    LinearW w{format, get(prefix + ".weight"), nullptr, out, in};
+    if (format != WeightFormat::BF16)
+      w.scale = get(prefix + ".scale");
+    return w;
+  }
+
+  /// A linear kept in bf16 by the official code (wo_a): FP8 checkpoints
+  /// are dequantised here, bf16(e4m3 * ue8m0 block scale).
+  const void *dense(const std::string &prefix, WeightFormat format,
+                    int64_t out, int64_t in) {
+    if (format == WeightFormat::BF16)
+      return get(prefix + ".weight");
+    const TensorInfo *w = ckpt.find(prefix + ".weight");
+    const TensorInfo *s = ckpt.find(prefix + ".scale");
+    if (!w || !s) {
+      impl.fail("tensor '" + prefix + ".weight' or its scale is missing");
+      return nullptr;
+    }
+    tick();
+    tick();
+    const auto *codes = static_cast<const uint8_t *>(w->data);
+    const auto *scales = static_cast<const uint8_t *>(s->data);
+    const int64_t scaleCols = ceilDiv(in, V4Config::kFp8BlockSize);
+    std::vector<uint16_t> bf(out * in);
+    for (int64_t r = 0; r < out; ++r)
+      for (int64_t c = 0; c < in; ++c) {
+        float scale = f8E8M0FNUToFloat(
+            scales[(r / V4Config::kFp8BlockSize) * scaleCols +
+                   c / V4Config::kFp8BlockSize]);
+        bf[r * in + c] =
+            floatToBf16(f8E4M3FNToFloat(codes[r * in + c]) * scale);
+      }
+    void *p = impl.alloc(bf.size() * 2);
+    if (!p || !impl.upload(p, bf.data(), bf.size() * 2))
+      return nullptr;
+    return p;
+  }
+
+private:
+  void tick() {
+    ++done;
+    if (impl.options.progress)
+      impl.options.progress(done, total);
+  }
+  Executor::Impl &impl;
+  const Checkpoint &ckpt;
+  size_t total;
+  size_t done = 0;
+};
+
+} // namespace
+
+bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
+  const V4Config &c = config;
+  size_t total = 0; // MTP blocks are not run: their tensors stay unread
+  for (const ExpectedTensor &t : expectedTensors(c))
+    total += t.name.rfind("mtp.", 0) != 0;
+  WeightPlacer w(*this, ckpt, total);
+  embed = w.get("embed.weight");
+  norm = w.get("norm.weight");
+  head = w.get("head.weight");
+  hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"),
+            w.get("hc_head_base")};
+  const WeightFormat lf = c.linearFormat;
+  // MTP blocks are not run (their weights stay in the checkpoint).
+  for (int64_t l = 0; l < c.numLayers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    BlockW b;
+    b.ratio = c.compressRatio(l);
+    b.hash = c.isHashLayer(l);
+    b.sink = w.get(p + "attn.attn_sink");
+    b.wqA = w.linear(p + "attn.wq_a", lf, c.qLoraRank, c.dim);
+    b.qNorm = w.get(p + "attn.q_norm.weight");
+    b.wqB = w.linear(p + "attn.wq_b", lf, c.numHeads * c.headDim, c.qLoraRank);
+    b.wkv = w.linear(p + "attn.wkv", lf, c.headDim, c.dim);
+    b.kvNorm = w.get(p + "attn.kv_norm.weight");
+    b.woA = w.dense(p + "attn.wo_a", lf, c.oGroups * c.oLoraRank,
+                    c.numHeads * c.headDim / c.oGroups);
+    b.woB = w.linear(p + "attn.wo_b", lf, c.dim, c.oGroups * c.oLoraRank);
+    auto compressor = [&](const std::string &cp, int64_t ratio, int64_t d) {
+      CompressorW cw;
+      cw.ratio = ratio;
+      cw.d = d;
+      cw.overlap = ratio == 4;
+      cw.ape = w.get(cp + "ape");
+      cw.wkv = w.get(cp + "wkv.weight");
+      cw.wgate = w.get(cp + "wgate.weight");
+      cw.norm = w.get(cp + "norm.weight");
+      return cw;
+    };
+    if (b.ratio)
+      b.compressor = compressor(p + "attn.compressor.", b.ratio, c.headDim);
+    if (b.ratio == 4) {
+      b.indexWqB = w.linear(p + "attn.indexer.wq_b", lf,
+                            c.indexNHeads * c.indexHeadDim, c.qLoraRank);
+      b.indexWeights = w.get(p + "attn.indexer.weights_proj.weight");
+      b.indexCompressor =
+          compressor(p + "attn.indexer.compressor.", 4, c.indexHeadDim);
+    }
+    b.gate = w.get(p + "ffn.gate.weight");
+    if (b.hash)
+      b.tid2eid = w.get(p + "ffn.gate.tid2eid");
+    else
+      b.gateBias = w.get(p + "ffn.gate.bias");
+    for (int64_t e = 0; e < c.nRoutedExperts; ++e) {
+      std::string ep = p + "ffn.experts." + std::to_string(e) + ".";
+      b.experts.push_back(
+          {w.linear(ep + "w1", c.expertFormat, c.moeInterDim, c.dim),
+           w.linear(ep + "w2", c.expertFormat, c.dim, c.moeInterDim),
+           w.linear(ep + "w3", c.expertFormat, c.moeInterDim, c.dim)});
+    }
+    std::string sp = p + "ffn.shared_experts.";
+    b.shared = {w.linear(sp + "w1", lf, c.moeInterDim, c.dim),
+                w.linear(sp + "w2", lf, c.dim, c.moeInterDim),
+                w.linear(sp + "w3", lf, c.moeInterDim, c.dim)};
+    b.attnNorm = w.get(p + "attn_norm.weight");
+    b.ffnNorm = w.get(p + "ffn_norm.weight");
+    const char *parts[2] = {"attn", "ffn"};
+    for (int i = 0; i < 2; ++i) {
+      b.hcFn[i] = w.get(p + "hc_" + parts[i] + "_fn");
+      b.hcScale[i] = w.get(p + "hc_" + parts[i] + "_scale");
+      b.hcBase[i] = w.get(p + "hc_" + parts[i] + "_base");
+    }
+    blocks.push_back(std::move(b));
+    if (!error.empty())
+      return false;
+  }
+  // Kernel inputs that a mode does not read (moe_gate's bias on hash
+  // layers, its table elsewhere) still need valid addresses.
+  zeros = alloc(std::max<int64_t>(c.nRoutedExperts * 4,
+                                  c.vocabSize * c.nActivatedExperts * 8));
+  return error.empty() && zeros;
+}
+
+bool Executor::Impl::buildRopeTables() {
+  const V4Config &c = config;
+  const int64_t rd = c.ropeHeadDim, npos = options.maxSeqLen;
+  auto table = [&](double base, bool yarn) -> const void * {
+    void *tab = alloc(npos * rd * 4);
+    if (!tab)
+      return nullptr;
+    double low = 0, high = 0;
+    if (yarn) {
+      // The official find_correction_range, on the host as there.
+      double orig = double(c.ropeScaling.originalMaxPositionEmbeddings);
+      auto dimFor = [&](double rotations) {
+        return rd * std::log(orig / (rotations * 2 * M_PI)) /
+               (2 * std::log(base));
+      };
+      low = std::max(std::floor(dimFor(c.ropeScaling.betaFast)), 0.0);
+      high = std::min(std::ceil(dimFor(c.ropeScaling.betaSlow)),
+                      double(rd - 1));
+      if (low == high)
+        high += 0.001;
+    }
+    if (!run("rope_table", {ceilDiv(npos, 16), 1, 1},
+             {KArg::p(tab), KArg::i(npos), KArg::i(rd), KArg::f(base),
+              KArg::i(yarn ? 1 : 0), KArg::f(c.ropeScaling.factor),
+              KArg::f(low), KArg::f(high)}))
+      return nullptr;
+    return tab;
+  };
+  // Sliding-window layers: rope_theta, no YaRN; compressed layers:
+  // compress_rope_theta with YaRN (official Attention.__init__).
+  ropePlain = table(c.ropeTheta, false);
+  bool yarn = c.ropeScaling.enabled &&
+              c.ropeScaling.originalMaxPositionEmbeddings > 0;
+  ropeCompressed = table(c.compressRopeTheta, yarn);
+  return ropePlain && ropeCompressed;
+}
+
+bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
+  const V4Config &c = config;
+  if (m > s.capacity) {
+    // Old scratch stays owned until the end; steps grow rarely (the
+    // first prefill sets the size).
+    const int64_t hc = c.hcMult, d = c.dim, k = c.nActivatedExperts;
+    const int64_t qd = c.numHeads * c.headDim;
+    const int64_t iqd = c.indexNHeads * c.indexHeadDim;
+    const int64_t cw = 2 * c.headDim, icw = 2 * c.indexHeadDim;
+    const int64_t inter = c.moeInterDim;
+    struct {
+      void **slot;
+      int64_t bytes;
+    } plan[] = {
+        {&s.ids, m * 8},          {&s.h, m * hc * d * 2},
+        {&s.h2, m * hc * d * 2},  {&s.y, m * d * 2},
+        {&s.post, m * hc * 4},    {&s.comb, m * hc * hc * 4},
+        {&s.xn, m * d * 2},       {&s.qa, m * c.qLoraRank * 2},
+        {&s.qr, m * c.qLoraRank * 2}, {&s.q, m * qd * 2},
+        {&s.kvp, m * c.headDim * 2}, {&s.kv, m * c.headDim * 2},
+        {&s.ckv, m * cw * 4},     {&s.cscore, m * cw * 4},
+        {&s.iq, m * iqd * 2},     {&s.iw, m * c.indexNHeads * 2},
+        {&s.ickv, m * icw * 4},   {&s.icscore, m * icw * 4},
+        {&s.o, m * qd * 2},       {&s.oa, m * c.oGroups * c.oLoraRank * 2},
+        {&s.ao, m * d * 2},       {&s.gateW, m * k * 4},
+        {&s.gateI, m * k * 4},    {&s.xe, m * d * 2},
+        {&s.ge, m * inter * 2},   {&s.ue, m * inter * 2},
+        {&s.he, m * inter * 2},   {&s.ye, m * d * 2},
+        {&s.tok, m * k * 8},      {&s.rows, m * k * 4},
+        {&s.rw, m * k * 4},       {&s.yacc, m * d * 4},
+        {&s.sg, m * inter * 2},   {&s.su, m * inter * 2},
+        {&s.sh, m * inter * 2},   {&s.so, m * d * 2},
+        {&s.fo, m * d * 2},       {&s.slots, m * 4}};
+    for (auto &[slot, bytes] : plan)
+      if (!(*slot = alloc(std::max<int64_t>(bytes, 64))))
+        return false;
+    s.capacity = m;
+  }
+  if (longest > chunkCapacity) {
+    const int64_t win = c.windowSize;
+    // Window part (at most `win`) + compressed part (a prefill's n / r or
+    // the indexer's top-k; a decode's (pos + 1) / r).
+    const int64_t width = win + std::max(longest, options.maxSeqLen / 4) +
+                          c.indexTopk;
+    s.idxWidth = width;
+    if (!(s.idx = alloc(longest * width * 4)) ||
+        !(s.picks = alloc(longest * std::max<int64_t>(c.indexTopk, 1) * 4)) ||
+        !(s.kvAll = alloc((2 * longest) * c.headDim * 2)))
+      return false;
+    chunkCapacity = longest;
+  }
+  return true;
+}
+
+bool Executor::Impl::initCaches(Sequence &seq) {
+  const V4Config &c = config;
+  const int64_t n = options.maxSeqLen;
+  seq.blocks.resize(blocks.size());
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    const BlockW &b = blocks[l];
+    BlockCache &bc = seq.blocks[l];
+    int64_t rows = c.windowSize + (b.ratio ? n / b.ratio : 0);
+    if (!bc.kv && !(bc.kv = alloc(rows * c.headDim * 2)))
+      return false;
+    auto state = [&](const CompressorW &cw, void *&kv, void *&score) {
+      int64_t words = (cw.overlap ? 2 : 1) * cw.ratio * cw.width();
+      if (!kv && (!(kv = alloc(words * 4)) || !(score = alloc(words * 4))))
+        return false;
+      // Official reset: kv_state zeros, score_state -inf.
+      return fill32(kv, 0, words) && fill32(score, 0xFF800000u, words);
+    };
+    if (b.ratio && !state(b.compressor, bc.stateKv, bc.stateScore))
+      return false;
+    if (b.ratio == 4) {
+      if (!bc.indexKeys &&
+          !(bc.indexKeys = alloc((n / 4) * c.indexHeadDim * 2)))
+        return false;
+      if (!state(b.indexCompressor, bc.indexStateKv, bc.indexStateScore))
+        return false;
+    }
+  }
+  seq.length = 0;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared launches
+//===----------------------------------------------------------------------===//
+
+bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
+                            int64_t m) {
+  Grid grid{ceilDiv(m, 16), ceilDiv(w.out, 64), 1};
+  switch (w.format) {
+  case WeightFormat::FP8:
+    return run("linear_fp8", grid,
+               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
+                KArg::i(m), KArg::i(w.out), KArg::i(w.in)});
+  case WeightFormat::FP4:
+    return run("linear_fp4", grid,
+               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
+                KArg::i(m), KArg::i(w.out), KArg::i(w.in)});
+  case WeightFormat::BF16:
+    return run("matmul_bf16", grid,
+               {KArg::p(x), KArg::p(w.weight), KArg::p(y), KArg::i(m),
+                KArg::i(w.out), KArg::i(w.in), KArg::i(w.in),
+                KArg::i(w.out)});
+  }
+  return fail("unknown weight format");
+}
+
+bool Executor::Impl::matmulF32(const void *x, const void *w, void *y,
+                               int64_t m, int64_t n, int64_t k) {
+  return run("matmul_bf16_f32", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
+              KArg::i(k), KArg::i(k), KArg::i(n)});
+}
+
+bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
+                             int64_t rows, int64_t dim) {
+  return run("rmsnorm", {ceilDiv(rows, 4), 1, 1},
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows),
+              KArg::i(dim), KArg::f(config.normEps)});
+}
+
+//===----------------------------------------------------------------------===//
+// The step
+//===----------------------------------------------------------------------===//
+
+bool Executor::Impl::block(int64_t l, const std::vector<Chunk> &chunks,
+                           int64_t m) {
+  const V4Config &c = config;
+  const BlockW &b = blocks[l];
+  auto hcPre = [&](int part, const void *h) {
+    return run("mhc_pre", {ceilDiv(m, 4), 1, 1},
+               {KArg::p(h), KArg::p(b.hcFn[part]), KArg::p(b.hcScale[part]),
+                KArg::p(b.hcBase[part]), KArg::p(s.y), KArg::p(s.post),
+                KArg::p(s.comb), KArg::i(m), KArg::i(c.dim),
+                KArg::f(c.normEps), KArg::f(c.hcEps),
+                KArg::i(c.hcSinkhornIters)});
+  };
+  auto hcPost = [&](const void *x, const void *residual, void *out) {
+    return run("mhc_post", {ceilDiv(m, 4), ceilDiv(c.dim, 128), 1},
+               {KArg::p(x), KArg::p(residual), KArg::p(s.post),
+                KArg::p(s.comb), KArg::p(out), KArg::i(m), KArg::i(c.dim)});
+  };
+  return hcPre(0, s.h) && rmsnorm(s.y, b.attnNorm, s.xn, m, c.dim) &&
+         attention(l, chunks, m) && hcPost(s.ao, s.h, s.h2) &&
+         hcPre(1, s.h2) && rmsnorm(s.y, b.ffnNorm, s.xn, m, c.dim) &&
+         moe(l, m) && hcPost(s.fo, s.h2, s.h);
+}
+
+Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Executor::~Executor() = default;
+
+std::unique_ptr<Executor>
+Executor::create(const V4Config &config, const Checkpoint &checkpoint,
+                 Device &device, KernelLibrary &kernels,
+                 ExecutorOptions options, std::string &error) {
+  if (!checkExecutorSupport(config, error) ||
+      !validateCheckpoint(config, checkpoint, error))
+    return nullptr;
+  if (options.maxSeqLen < 1) {
+    error = "the maximum sequence length must be at least 1";
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>(config, device, kernels,
+                                     std::move(options));
+  if (!impl->loadWeights(checkpoint) || !impl->buildRopeTables()) {
+    error = impl->error;
+    return nullptr;
+  }
+  return std::unique_ptr<Executor>(new Executor(std::move(impl)));
+}
+
+const V4Config &Executor::config() const { return impl_->config; }
+int64_t Executor::maxSeqLen() const { return impl_->options.maxSeqLen; }
+uint64_t Executor::launches() const { return impl_->launchCount; }
+
+std::vector<KernelProfile> Executor::profile() const {
+  std::vector<KernelProfile> out;
+  for (const auto &[name, p] : impl_->profiled)
+    out.push_back(p);
+  std::sort(out.begin(), out.end(),
+            [](const KernelProfile &a, const KernelProfile &b) {
+              return a.seconds > b.seconds;
+            });
+  return out;
+}
+
+int Executor::addSequence(std::string &error) {
+  impl_->sequences.emplace_back();
+  impl_->error.clear();
+  if (!impl_->initCaches(impl_->sequences.back())) {
+    error = impl_->error;
+    impl_->sequences.pop_back();
+    return -1;
+  }
+  return static_cast<int>(impl_->sequences.size() - 1);
+}
+
+void Executor::resetSequence(int sequence) {
+  impl_->initCaches(impl_->sequences.at(sequence));
+}
+
+int64_t Executor::sequenceLength(int sequence) const {
+  return impl_->sequences.at(sequence).length;
+}
+
+bool Executor::step(const std::vector<StepInput> &inputs,
+                    std::vector<float> &logits, std::string &error) {
+  Impl &I = *impl_;
+  const V4Config &c = I.config;
+  I.error.clear();
+  std::vector<Chunk> chunks;
+  std::vector<int64_t> ids;
+  std::vector<bool> seen(I.sequences.size(), false);
+  int64_t longest = 0;
+  for (const StepInput &in : inputs) {
+    if (in.sequence < 0 || size_t(in.sequence) >= I.sequences.size()) {
+      error = "step: no sequence " + std::to_string(in.sequence);
+      return false;
+    }
+    if (seen[in.sequence]) {
+      error = "step: sequence " + std::to_string(in.sequence) +
+              " appears twice in one step";
+      return false;
+    }
+    seen[in.sequence] = true;
+    const Sequence &seq = I.sequences[in.sequence];
+    const int64_t n = static_cast<int64_t>(in.tokens.size());
+    if (n == 0 || (seq.length > 0 && n != 1)) {
+      error = "step: sequence " + std::to_string(in.sequence) + " has " +
+              std::to_string(seq.length) + " tokens and is given " +
+              std::to_string(n) +
+              " (a prefill takes one or more tokens into an empty sequence, "
+              "a decode step exactly one)";
+      return false;
+    }
+    if (seq.length + n > I.options.maxSeqLen) {
+      error = "step: sequence " + std::to_string(in.sequence) + " would hold " +
+              std::to_string(seq.length + n) +
+              " tokens, more than the maximum sequence length " +
+              std::to_string(I.options.maxSeqLen);
+      return false;
+    }
+    for (int64_t t : in.tokens)
+      if (t < 0 || t >= c.vocabSize) {
+        error = "step: token id " + std::to_string(t) +
+                " is outside the vocabulary [0, " +
+                std::to_string(c.vocabSize) + ")";
+        return false;
+      }
+    chunks.push_back({in.sequence, static_cast<int64_t>(ids.size()), n,
+                      seq.length});
+    ids.insert(ids.end(), in.tokens.begin(), in.tokens.end());
+    longest = std::max(longest, n);
+  }
+  const int64_t m = static_cast<int64_t>(ids.size());
+  const int64_t nc = static_cast<int64_t>(chunks.size());
+  logits.assign(nc * c.vocabSize, 0.f);
+  if (m == 0)
+    return true;
+  const int64_t hc = c.hcMult, d = c.dim;
+  auto done = [&](bool ok) {
+    if (!ok)
+      error = I.error.empty() ? "step failed" : I.error;
+    return ok;
+  };
+  if (!I.ensureScratch(m, longest) ||
+      !I.upload(I.s.ids, ids.data(), ids.size() * 8) ||
+      !I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
+             {KArg::p(I.embed), KArg::p(I.s.ids),
+              KArg::p(I.s.h), KArg::i(m), KArg::i(d), KArg::i(hc)}))
+    return done(false);
+  for (size_t l = 0; l < I.blocks.size(); ++l)
+    if (!I.block(l, chunks, m))
+      return done(false);
+  // The last position of each input: streams -> head mix -> logits.
+  for (int64_t i = 0; i < nc; ++i) {
+    const Chunk &ch = chunks[i];
+    if (!I.copy(bf16At(I.s.h2, i * hc * d),
+                bf16At(I.s.h, (ch.row0 + ch.count - 1) * hc * d),
+                hc * d * 2))
+      return done(false);
+  }
+  void *out = I.s.yacc; // f32 [nc, vocab] fits: reuse only if big enough
+  std::vector<void *> tmp;
+  if (nc * c.vocabSize > m * d) {
+    out = I.alloc(nc * c.vocabSize * 4);
+    if (!out)
+      return done(false);
+    tmp.push_back(out);
+  }
+  bool ok =
+      I.run("mhc_head", {ceilDiv(nc, 4), 1, 1},
+            {KArg::p(I.s.h2), KArg::p(I.hcHead[0]), KArg::p(I.hcHead[1]),
+             KArg::p(I.hcHead[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
+             KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
+      I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},
+            {KArg::p(I.s.y), KArg::p(I.norm), KArg::p(I.head), KArg::p(out),
+             KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize), KArg::i(d),
+             KArg::f(c.normEps)});
+  if (ok) {
+    std::string e;
+    ok = I.device.download(logits.data(), out, logits.size() * 4, e) ||
+         I.fail(e);
+  }
+  for (void *p : tmp) {
+    I.owned.erase(std::find(I.owned.begin(), I.owned.end(), p));
+    I.device.release(p);
+  }
+  if (!ok)
+    return done(false);
+  for (const Chunk &ch : chunks)
+    I.sequences[ch.sequence].length += ch.count;
+  return true;
+}

@@ -1,0 +1,100 @@
+//===- Executor.h - run DeepSeek-V4 through a target's kernels -*- C++ -*-===//
+//
+// The V4 forward pass as a sequence of tile-kernel launches on one Device:
+// weights placed on the device at load, per-sequence caches (sliding-window
+// ring, compressed entries, indexer keys, compressor states), prefill and
+// decode steps for a batch of sequences. Token-parallel work (projections,
+// mHC, MoE) runs once over every token of the step; attention runs per
+// sequence. Host work is limited to integer bookkeeping: index lists, MoE
+// token lists, and reading back the logits.
+//
+// No LLVM/MLIR here: the kernels come from a KernelLibrary (the JIT, or a
+// compiled bundle).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_EXECUTOR_H
+#define DSV4C_MODELS_V4_EXECUTOR_H
+
+#include "models/v4/Config.h"
+#include "runtime/Device.h"
+#include "runtime/Safetensors.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsv4c::v4 {
+
+struct ExecutorOptions {
+  /// Positions per sequence: sizes the RoPE tables and the caches.
+  int64_t maxSeqLen = 4096;
+  /// Called while weights are placed: (tensors done, total).
+  std::function<void(size_t, size_t)> progress;
+  /// Time every launch (Executor::profile()).
+  bool profile = false;
+};
+
+/// Launches and wall time of one kernel (ExecutorOptions::profile).
+struct KernelProfile {
+  std::string name;
+  uint64_t launches = 0;
+  double seconds = 0;
+};
+
+/// The tokens one sequence contributes to a step: a prefill (any number of
+/// tokens) when the sequence is empty, else one decode token.
+struct StepInput {
+  int sequence = 0;
+  std::vector<int64_t> tokens;
+};
+
+/// Names of the kernels the executor launches (for libraries and bundles).
+const std::vector<std::string> &executorKernelNames();
+
+/// Checks that the kernels can run `config` (the widths they fix); the
+/// message names the config.json field.
+bool checkExecutorSupport(const V4Config &config, std::string &error);
+
+class Executor {
+public:
+  /// Places the weights of `checkpoint` (validated against `config`) on
+  /// `device`. `checkpoint` must outlive the executor on a host-memory
+  /// device (its mapped tensors are used in place).
+  static std::unique_ptr<Executor>
+  create(const V4Config &config, const Checkpoint &checkpoint, Device &device,
+         KernelLibrary &kernels, ExecutorOptions options, std::string &error);
+  ~Executor();
+
+  const V4Config &config() const;
+  int64_t maxSeqLen() const;
+
+  /// A new, empty sequence with its own caches; -1 with `error` set when
+  /// device memory runs out.
+  int addSequence(std::string &error);
+  /// Forget a sequence's tokens (its caches are reused).
+  void resetSequence(int sequence);
+  /// Tokens the sequence has seen.
+  int64_t sequenceLength(int sequence) const;
+
+  /// Runs one step; `logits` gets inputs.size() rows of vocab f32 values:
+  /// the logits after each input's last token.
+  bool step(const std::vector<StepInput> &inputs, std::vector<float> &logits,
+            std::string &error);
+
+  /// Kernel launches so far (for progress and benchmarks).
+  uint64_t launches() const;
+  /// Per kernel, slowest first (empty unless ExecutorOptions::profile).
+  std::vector<KernelProfile> profile() const;
+
+  struct Impl;
+
+private:
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace dsv4c::v4
+
+#endif

@@ -1,0 +1,173 @@
+//===- ExecutorImpl.h - the V4 executor's internals ------------*- C++ -*-===//
+//
+// Shared by Executor.cpp (load, sequences, the step), ExecutorAttention.cpp
+// and ExecutorMoE.cpp. Device pointers are `void *`; byte offsets are
+// computed with the element sizes below.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_EXECUTORIMPL_H
+#define DSV4C_MODELS_V4_EXECUTORIMPL_H
+
+#include "models/v4/Executor.h"
+
+#include <array>
+#include <cstring>
+#include <map>
+
+namespace dsv4c::v4 {
+
+/// One kernel argument: a device pointer, an index or an f32.
+struct KArg {
+  enum Kind { Pointer, Index, F32 } kind;
+  const void *ptr = nullptr;
+  int64_t index = 0;
+  float f32 = 0;
+  static KArg p(const void *v) { return {Pointer, v, 0, 0}; }
+  static KArg i(int64_t v) { return {Index, nullptr, v, 0}; }
+  static KArg f(double v) { return {F32, nullptr, 0, static_cast<float>(v)}; }
+};
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// `p` advanced by `elements` elements of `bytes` bytes.
+inline void *at(const void *p, int64_t elements, int64_t bytes) {
+  return const_cast<char *>(static_cast<const char *>(p)) + elements * bytes;
+}
+inline void *bf16At(const void *p, int64_t e) { return at(p, e, 2); }
+inline void *f32At(const void *p, int64_t e) { return at(p, e, 4); }
+
+struct LinearW {
+  WeightFormat format = WeightFormat::BF16;
+  const void *weight = nullptr;
+  const void *scale = nullptr;
+  int64_t out = 0, in = 0;
+};
+
+struct CompressorW {
+  int64_t ratio = 0, d = 0;
+  bool overlap = false;
+  const void *ape = nullptr, *wkv = nullptr, *wgate = nullptr,
+             *norm = nullptr;
+  int64_t width() const { return (overlap ? 2 : 1) * d; }
+};
+
+struct BlockW {
+  int64_t ratio = 0;
+  bool hash = false;
+  // Attention.
+  const void *sink = nullptr, *qNorm = nullptr, *kvNorm = nullptr,
+             *woA = nullptr; // woA: bf16 [groups, rank, heads*hd/groups]
+  LinearW wqA, wqB, wkv, woB;
+  CompressorW compressor;
+  LinearW indexWqB;
+  const void *indexWeights = nullptr; // bf16 [index heads, dim]
+  CompressorW indexCompressor;
+  // MoE.
+  const void *gate = nullptr, *gateBias = nullptr, *tid2eid = nullptr;
+  std::vector<std::array<LinearW, 3>> experts; // w1, w2, w3
+  std::array<LinearW, 3> shared;
+  // Norms and mHC (0: attention, 1: ffn).
+  const void *attnNorm = nullptr, *ffnNorm = nullptr;
+  std::array<const void *, 2> hcFn{}, hcScale{}, hcBase{};
+};
+
+/// A block's per-sequence caches.
+struct BlockCache {
+  void *kv = nullptr; // bf16 [window + maxSeqLen / ratio, headDim]
+  void *stateKv = nullptr, *stateScore = nullptr; // f32 [(1+o)r, (1+o)d]
+  void *indexKeys = nullptr; // bf16 [maxSeqLen / 4, indexHeadDim]
+  void *indexStateKv = nullptr, *indexStateScore = nullptr;
+};
+
+struct Sequence {
+  int64_t length = 0;
+  std::vector<BlockCache> blocks;
+};
+
+/// One input of a step, placed in the step's token rows.
+struct Chunk {
+  int sequence = 0;
+  int64_t row0 = 0;  // first row of the step's activations
+  int64_t count = 0; // tokens
+  int64_t start = 0; // position of the first token
+};
+
+struct Executor::Impl {
+  V4Config config;
+  Device &device;
+  KernelLibrary &kernels;
+  ExecutorOptions options;
+  std::string error;
+  uint64_t launchCount = 0;
+
+  std::vector<void *> owned; // device allocations, released at the end
+  std::map<std::string, KernelRunner *> runners;
+  std::map<std::string, KernelProfile> profiled;
+
+  // Weights.
+  const void *embed = nullptr, *norm = nullptr, *head = nullptr;
+  std::array<const void *, 3> hcHead{}; // fn, scale, base
+  std::vector<BlockW> blocks;
+  const void *ropePlain = nullptr, *ropeCompressed = nullptr;
+  const void *zeros = nullptr; // dummy inputs kernels do not read
+
+  std::vector<Sequence> sequences;
+
+  /// Step activations, sized for `capacity` tokens.
+  struct Scratch {
+    int64_t capacity = -1;
+    void *ids, *h, *h2, *y, *post, *comb, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
+        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
+        *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so,
+        *fo, *slots;
+    // Per chunk, sized for the longest chunk: index lists, the indexer's
+    // picks, prefill K/V rows + compressed entries.
+    void *idx, *picks, *kvAll;
+    int64_t idxWidth;
+  } s{};
+  int64_t chunkCapacity = -1;
+
+  Impl(const V4Config &c, Device &d, KernelLibrary &k, ExecutorOptions o)
+      : config(c), device(d), kernels(k), options(std::move(o)) {}
+  ~Impl();
+
+  // Device memory.
+  void *alloc(size_t bytes);
+  bool upload(void *dst, const void *src, size_t bytes);
+  bool copy(void *dst, const void *src, size_t bytes);
+  bool fill32(void *dst, uint32_t pattern, size_t words);
+  bool fail(const std::string &message) {
+    if (error.empty())
+      error = message;
+    return false;
+  }
+
+  /// Launches kernel `name`; an empty grid launches nothing.
+  bool run(const std::string &name, Grid grid, std::initializer_list<KArg> args);
+
+  // Load (Executor.cpp).
+  bool loadWeights(const Checkpoint &checkpoint);
+  bool buildRopeTables();
+  bool ensureScratch(int64_t tokens, int64_t longestChunk);
+  bool initCaches(Sequence &seq);
+
+  // Shared launches.
+  bool linear(const LinearW &w, const void *x, void *y, int64_t m);
+  bool rmsnorm(const void *x, const void *w, void *y, int64_t rows,
+               int64_t dim);
+  bool matmulF32(const void *x, const void *w, void *y, int64_t m, int64_t n,
+                 int64_t k);
+
+  // The step.
+  bool block(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
+  bool attention(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
+  bool attentionChunk(int64_t b, const Chunk &c);
+  bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
+                const void *score, void *stateKv, void *stateScore,
+                void *entries, bool indexer, int64_t &emitted);
+  bool moe(int64_t b, int64_t m);
+};
+
+} // namespace dsv4c::v4
+
+#endif

@@ -1,0 +1,92 @@
+//===- Generate.cpp - prefill + decode loop over an Executor --------------===//
+#include "models/v4/Generate.h"
+
+#include <chrono>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+bool v4::generate(Executor &executor,
+                  const std::vector<std::vector<int64_t>> &prompts,
+                  const GenerateOptions &options, GenerateResult &result,
+                  std::string &error) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t vocab = executor.config().vocabSize;
+  const size_t batch = prompts.size();
+  result = GenerateResult();
+  result.generated.resize(batch);
+  result.logits.resize(batch);
+  if (options.maxNewTokens < 1)
+    return true;
+  std::vector<int> seqs;
+  std::vector<Sampler> samplers;
+  for (size_t i = 0; i < batch; ++i) {
+    if (prompts[i].empty()) {
+      error = "prompt " + std::to_string(i) + " is empty";
+      return false;
+    }
+    int64_t need = int64_t(prompts[i].size()) + options.maxNewTokens - 1;
+    if (need > executor.maxSeqLen()) {
+      error = "prompt " + std::to_string(i) + " (" +
+              std::to_string(prompts[i].size()) + " tokens) + " +
+              std::to_string(options.maxNewTokens) +
+              " new tokens need " + std::to_string(need) +
+              " positions; the maximum sequence length is " +
+              std::to_string(executor.maxSeqLen());
+      return false;
+    }
+    int s = executor.addSequence(error);
+    if (s < 0)
+      return false;
+    seqs.push_back(s);
+    samplers.emplace_back(options.sampling, i); // each its own stream
+  }
+
+  std::vector<StepInput> inputs;
+  for (size_t i = 0; i < batch; ++i) {
+    inputs.push_back({seqs[i], prompts[i]});
+    result.prefillTokens += int64_t(prompts[i].size());
+  }
+  std::vector<size_t> owner(batch); // inputs[j] belongs to sequence owner[j]
+  for (size_t i = 0; i < batch; ++i)
+    owner[i] = i;
+  std::vector<float> logits;
+  for (int64_t step = 0; step < options.maxNewTokens && !inputs.empty();
+       ++step) {
+    auto start = Clock::now();
+    if (!executor.step(inputs, logits, error))
+      return false;
+    double seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    if (step == 0) {
+      result.prefillSeconds = seconds;
+    } else {
+      result.decodeSeconds += seconds;
+      result.decodeTokens += int64_t(inputs.size());
+    }
+    std::vector<StepInput> next;
+    std::vector<size_t> nextOwner;
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      size_t i = owner[j];
+      const float *row = logits.data() + j * vocab;
+      if (options.keepLogits)
+        result.logits[i].emplace_back(row, row + vocab);
+      int64_t token = samplers[i].sample(row, vocab);
+      if (token < 0) {
+        error = "sequence " + std::to_string(i) + ", step " +
+                std::to_string(step) + ": every logit is NaN";
+        return false;
+      }
+      result.generated[i].push_back(token);
+      if (token != options.eosId && step + 1 < options.maxNewTokens) {
+        next.push_back({seqs[i], {token}});
+        nextOwner.push_back(i);
+      }
+    }
+    inputs = std::move(next);
+    owner = std::move(nextOwner);
+    if (options.progress)
+      options.progress(step + 1, options.maxNewTokens);
+  }
+  return true;
+}

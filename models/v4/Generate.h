@@ -1,0 +1,52 @@
+//===- Generate.h - prefill + decode loop over an Executor -----*- C++ -*-===//
+//
+// The generation loop shared by `dsv4c run` (JIT) and the bundle runtime:
+// one prefill step for every prompt of the batch together, then one decode
+// step per new token for the sequences still running; greedy or
+// temperature/top-p sampling per sequence; timings for tokens/s.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_GENERATE_H
+#define DSV4C_MODELS_V4_GENERATE_H
+
+#include "models/v4/Executor.h"
+#include "runtime/Sampling.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dsv4c::v4 {
+
+struct GenerateOptions {
+  /// Tokens to generate per sequence (the prefill's pick counts as one).
+  int64_t maxNewTokens = 32;
+  SamplingOptions sampling;
+  /// Stop a sequence when it produces this id (-1: never).
+  int64_t eosId = -1;
+  /// Keep every step's logits (GenerateResult::logits).
+  bool keepLogits = false;
+  /// Called after each step: (step index, steps planned).
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct GenerateResult {
+  /// Per sequence: the generated ids (without the prompt).
+  std::vector<std::vector<int64_t>> generated;
+  /// Per sequence, per step: vocab f32 logits (keepLogits); a sequence that
+  /// stopped early has fewer rows.
+  std::vector<std::vector<std::vector<float>>> logits;
+  int64_t prefillTokens = 0, decodeTokens = 0;
+  double prefillSeconds = 0, decodeSeconds = 0;
+};
+
+/// Runs the prompts (each non-empty) as a batch of new sequences.
+bool generate(Executor &executor,
+              const std::vector<std::vector<int64_t>> &prompts,
+              const GenerateOptions &options, GenerateResult &result,
+              std::string &error);
+
+} // namespace dsv4c::v4
+
+#endif

@@ -1,0 +1,96 @@
+//===- JitKernels.cpp - the V4 kernels compiled in-process ----------------===//
+#include "models/v4/JitKernels.h"
+
+#include "models/v4/KernelSources.h"
+#include "targets/cpu/CpuTarget.h"
+#include "targets/reference/ReferenceTarget.h"
+#include "tools/dsv4c/Registration.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+namespace {
+
+/// Every kernel file parsed into one module.
+struct ParsedKernels {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+
+bool parseKernels(ParsedKernels &out, std::string &error) {
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  out.context = std::make_unique<mlir::MLIRContext>(registry);
+  out.context->loadAllAvailableDialects();
+  llvm::raw_string_ostream errors(error);
+  mlir::ScopedDiagnosticHandler handler(
+      out.context.get(), [&](mlir::Diagnostic &diag) {
+        errors << diag.getLocation() << ": " << diag << "\n";
+        return mlir::success();
+      });
+  out.module = mlir::ModuleOp::create(mlir::UnknownLoc::get(out.context.get()));
+  for (const KernelSourceFile &file : kernelSources()) {
+    mlir::ParserConfig config(out.context.get());
+    mlir::OwningOpRef<mlir::ModuleOp> parsed =
+        mlir::parseSourceString<mlir::ModuleOp>(
+            file.text, config, std::string("models/v4/kernels/") + file.name);
+    if (!parsed) {
+      error = "cannot parse models/v4/kernels/" + std::string(file.name) +
+              ":\n" + error;
+      return false;
+    }
+    // Move the file's kernels into the one module.
+    auto &ops = parsed->getBody()->getOperations();
+    out.module->getBody()->getOperations().splice(
+        out.module->getBody()->end(), ops, ops.begin(), ops.end());
+  }
+  return true;
+}
+
+class ReferenceKernels : public KernelLibrary {
+public:
+  explicit ReferenceKernels(ParsedKernels parsed) : parsed(std::move(parsed)) {}
+  KernelRunner *find(const std::string &name, std::string &error) override {
+    auto it = runners.find(name);
+    if (it != runners.end())
+      return it->second.get();
+    auto runner = reference::createRunner(*parsed.module, name, error);
+    if (!runner)
+      return nullptr;
+    return (runners[name] = std::move(runner)).get();
+  }
+
+private:
+  ParsedKernels parsed;
+  std::map<std::string, std::unique_ptr<KernelRunner>> runners;
+};
+
+} // namespace
+
+bool v4::isJitTarget(const std::string &target) {
+  return target == "cpu" || target == "reference";
+}
+
+std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
+                                                    std::string &error) {
+  if (!isJitTarget(options.target)) {
+    error = "unknown target '" + options.target +
+            "' (this build compiles for: cpu, reference)";
+    return nullptr;
+  }
+  ParsedKernels parsed;
+  if (!parseKernels(parsed, error))
+    return nullptr;
+  if (options.target == "reference")
+    return std::make_unique<ReferenceKernels>(std::move(parsed));
+  return cpu::createLibrary(*parsed.module, error,
+                            cpu::CpuOptions{options.threads});
+}

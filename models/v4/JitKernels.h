@@ -1,0 +1,35 @@
+//===- JitKernels.h - the V4 kernels compiled in-process -------*- C++ -*-===//
+//
+// Parses the embedded kernel files (KernelSources.h) and makes them ready on
+// a host target: `cpu` (lowered and JIT-compiled once) or `reference` (the
+// interpreter: slow, for checking).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_JITKERNELS_H
+#define DSV4C_MODELS_V4_JITKERNELS_H
+
+#include "runtime/Device.h"
+
+#include <memory>
+#include <string>
+
+namespace dsv4c::v4 {
+
+struct JitOptions {
+  /// "cpu" or "reference".
+  std::string target = "cpu";
+  /// Worker threads of the cpu target (0: one per hardware thread).
+  unsigned threads = 0;
+};
+
+/// Null with `error` set (naming the kernel file and line for a parse
+/// error, or the target's message) on failure.
+std::unique_ptr<KernelLibrary> createJitKernels(const JitOptions &options,
+                                                std::string &error);
+
+/// The targets createJitKernels accepts.
+bool isJitTarget(const std::string &target);
+
+} // namespace dsv4c::v4
+
+#endif

@@ -1,0 +1,82 @@
+//===- Device.h - memory and kernels of one target's device ----*- C++ -*-===//
+//
+// What the graph runtime needs from a target: device memory (allocate,
+// copy in, copy out, copy within, fill) and kernels by name. The CPU and
+// reference targets use host memory (HostDevice); a GPU target implements
+// the same interface over its driver, so the V4 executor runs unchanged.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_RUNTIME_DEVICE_H
+#define DSV4C_RUNTIME_DEVICE_H
+
+#include "targets/KernelRunner.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace dsv4c {
+
+class Device {
+public:
+  virtual ~Device() = default;
+  /// "cpu", "reference", ...
+  virtual std::string name() const = 0;
+  /// True when device pointers are host pointers: the runtime then uses
+  /// mapped checkpoint tensors in place instead of copying them.
+  virtual bool isHostMemory() const = 0;
+
+  /// `bytes` of zeroed device memory, or null with `error` set.
+  virtual void *allocate(size_t bytes, std::string &error) = 0;
+  virtual void release(void *ptr) = 0;
+  virtual bool upload(void *dst, const void *hostSrc, size_t bytes,
+                      std::string &error) = 0;
+  virtual bool download(void *hostDst, const void *src, size_t bytes,
+                        std::string &error) = 0;
+  virtual bool copy(void *dst, const void *src, size_t bytes,
+                    std::string &error) = 0;
+  /// `rows` rows of `rowBytes` bytes, from `src` every `srcPitch` bytes to
+  /// `dst` every `dstPitch` bytes.
+  virtual bool copy2D(void *dst, size_t dstPitch, const void *src,
+                      size_t srcPitch, size_t rowBytes, size_t rows,
+                      std::string &error) = 0;
+  /// Every 4-byte word of [dst, dst + 4 * words) set to `pattern`.
+  virtual bool fill32(void *dst, uint32_t pattern, size_t words,
+                      std::string &error) = 0;
+};
+
+/// Kernels by name, ready to launch on one device.
+class KernelLibrary {
+public:
+  virtual ~KernelLibrary() = default;
+  /// Null with `error` set when the library has no such kernel.
+  virtual KernelRunner *find(const std::string &name, std::string &error) = 0;
+};
+
+/// Host memory (malloc'd, 64-byte aligned): the device of the cpu and
+/// reference targets.
+class HostDevice : public Device {
+public:
+  explicit HostDevice(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  bool isHostMemory() const override { return true; }
+  void *allocate(size_t bytes, std::string &error) override;
+  void release(void *ptr) override;
+  bool upload(void *dst, const void *hostSrc, size_t bytes,
+              std::string &error) override;
+  bool download(void *hostDst, const void *src, size_t bytes,
+                std::string &error) override;
+  bool copy(void *dst, const void *src, size_t bytes,
+            std::string &error) override;
+  bool copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+              size_t rowBytes, size_t rows, std::string &error) override;
+  bool fill32(void *dst, uint32_t pattern, size_t words,
+              std::string &error) override;
+
+private:
+  std::string name_;
+};
+
+} // namespace dsv4c
+
+#endif

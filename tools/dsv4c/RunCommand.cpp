@@ -1,0 +1,353 @@
+//===- RunCommand.cpp - `dsv4c run`: V4 end to end -------------------------===//
+#include "tools/dsv4c/Commands.h"
+#include "tools/dsv4c/Progress.h"
+
+#include "models/v4/Config.h"
+#include "models/v4/Executor.h"
+#include "models/v4/Generate.h"
+#include "models/v4/JitKernels.h"
+#include "runtime/HostTensor.h"
+#include "runtime/Npy.h"
+#include "runtime/Safetensors.h"
+#include "runtime/Tokenizer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace dsv4c;
+
+namespace {
+
+const char *kUsage = R"(usage: dsv4c run MODEL_DIR [--prompt TEXT | --tokens IDS]... [options]
+
+Runs a DeepSeek-V4 checkpoint (config.json + safetensors, official layout)
+end to end: the tile kernels are compiled for the target, the prompt is
+prefilled, then one token is decoded per step. Prints the prompt and the
+generated text (or ids when the model has no tokenizer.json) on stdout;
+progress and tokens/s on stderr. Several --prompt/--tokens run as a batch.
+
+options:
+  --prompt TEXT          text, encoded with MODEL_DIR/tokenizer.json (BOS
+                         added when the tokenizer has one)
+  --tokens IDS           token ids, comma separated (e.g. 1,2,3)
+  --max-new-tokens N     tokens to generate per sequence (default 32)
+  --target T             cpu (default) or reference (the interpreter: slow)
+  --threads N            cpu worker threads (default: all hardware threads)
+  --temperature T        0 = greedy (default); > 0 samples
+  --top-p P              nucleus sampling mass, (0, 1] (default 1)
+  --seed N               sampling seed (default 0; sequence i uses N + i)
+  --max-seq-len N        positions per sequence (default: prompt + new tokens)
+  --ignore-eos           keep generating after the end-of-sentence token
+  --dump-logits FILE     f32 logits of every step as .npy: [steps, vocab] for
+                         one sequence, [batch, steps, vocab] for several
+                         (rows after a sequence stopped are 0)
+  --dump-tokens FILE     int64 prompt + generated ids as .npy ([n], or
+                         [batch, n] padded with -1)
+  --profile              print launches and time per kernel at the end
+  --quiet                no progress lines
+  --help                 this text
+
+example:
+  dsv4c gen-checkpoint models/tiny && dsv4c run models/tiny --prompt "Hello"
+)";
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "dsv4c run: %s\n", message.c_str());
+  return 1;
+}
+
+bool parseInt(const std::string &text, int64_t min, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno || v < min)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseFloat(const std::string &text, double &out) {
+  char *end = nullptr;
+  out = std::strtod(text.c_str(), &end);
+  return !text.empty() && *end == '\0' && std::isfinite(out);
+}
+
+bool parseIds(const std::string &text, std::vector<int64_t> &ids) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos
+                                            ? std::string::npos
+                                            : comma - pos);
+    int64_t v;
+    if (!parseInt(item, 0, v))
+      return false;
+    ids.push_back(v);
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return !ids.empty();
+}
+
+struct Prompt {
+  bool isText = false;
+  std::string text;
+  std::vector<int64_t> ids;
+};
+
+} // namespace
+
+int dsv4c::runRunCommand(int argc, char **argv) {
+  std::string modelDir, dumpLogits, dumpTokens;
+  std::vector<Prompt> prompts;
+  v4::GenerateOptions gen;
+  v4::JitOptions jit;
+  int64_t maxSeqLen = 0;
+  bool ignoreEos = false, quiet = false, profile = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string v;
+    auto value = [&]() {
+      if (i + 1 >= argc)
+        return false;
+      v = argv[++i];
+      return true;
+    };
+    int64_t n;
+    double f;
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--prompt") {
+      if (!value())
+        return fail("--prompt needs a text");
+      prompts.push_back({true, v, {}});
+    } else if (arg == "--tokens") {
+      Prompt p;
+      if (!value() || !parseIds(v, p.ids))
+        return fail("--tokens needs comma-separated non-negative ids, e.g. "
+                    "1,2,3");
+      prompts.push_back(std::move(p));
+    } else if (arg == "--max-new-tokens") {
+      if (!value() || !parseInt(v, 1, n))
+        return fail("--max-new-tokens needs an integer >= 1");
+      gen.maxNewTokens = n;
+    } else if (arg == "--target") {
+      if (!value())
+        return fail("--target needs a name");
+      jit.target = v;
+      if (!v4::isJitTarget(v))
+        return fail("unknown target '" + v +
+                    "' (this build runs: cpu, reference)");
+    } else if (arg == "--threads") {
+      if (!value() || !parseInt(v, 1, n))
+        return fail("--threads needs an integer >= 1");
+      jit.threads = unsigned(n);
+    } else if (arg == "--temperature") {
+      if (!value() || !parseFloat(v, f) || f < 0)
+        return fail("--temperature needs a number >= 0");
+      gen.sampling.temperature = float(f);
+    } else if (arg == "--top-p") {
+      if (!value() || !parseFloat(v, f) || f <= 0 || f > 1)
+        return fail("--top-p needs a number in (0, 1]");
+      gen.sampling.topP = float(f);
+    } else if (arg == "--seed") {
+      if (!value() || !parseInt(v, 0, n))
+        return fail("--seed needs a non-negative integer");
+      gen.sampling.seed = uint64_t(n);
+    } else if (arg == "--max-seq-len") {
+      if (!value() || !parseInt(v, 1, n))
+        return fail("--max-seq-len needs an integer >= 1");
+      maxSeqLen = n;
+    } else if (arg == "--ignore-eos") {
+      ignoreEos = true;
+    } else if (arg == "--dump-logits") {
+      if (!value())
+        return fail("--dump-logits needs a file");
+      dumpLogits = v;
+    } else if (arg == "--dump-tokens") {
+      if (!value())
+        return fail("--dump-tokens needs a file");
+      dumpTokens = v;
+    } else if (arg == "--profile") {
+      profile = true;
+    } else if (arg == "--quiet") {
+      quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see --help)");
+    } else if (modelDir.empty()) {
+      modelDir = arg;
+    } else {
+      return fail("unexpected argument '" + arg + "' (see --help)");
+    }
+  }
+  if (modelDir.empty())
+    return fail("missing MODEL_DIR (see --help)");
+  if (prompts.empty())
+    return fail("give a --prompt or --tokens");
+
+  Progress progress("dsv4c run", quiet);
+  namespace fs = std::filesystem;
+  std::string error;
+  v4::V4Config config;
+  if (!v4::parseV4Config((fs::path(modelDir) / "config.json").string(),
+                         config, error))
+    return fail(error);
+  std::unique_ptr<Tokenizer> tokenizer;
+  fs::path tokPath = fs::path(modelDir) / "tokenizer.json";
+  if (fs::exists(tokPath)) {
+    tokenizer = Tokenizer::load(tokPath.string(), error);
+    if (!tokenizer)
+      return fail(error);
+  }
+  std::vector<std::vector<int64_t>> ids;
+  for (const Prompt &p : prompts) {
+    if (!p.isText) {
+      ids.push_back(p.ids);
+      continue;
+    }
+    if (!tokenizer)
+      return fail(tokPath.string() +
+                  " not found: --prompt needs a tokenizer (use --tokens)");
+    std::vector<int32_t> enc = tokenizer->encode(p.text, true);
+    ids.emplace_back(enc.begin(), enc.end());
+    if (ids.back().empty())
+      return fail("--prompt encodes to no tokens");
+  }
+  for (const auto &p : ids)
+    for (int64_t t : p)
+      if (t >= config.vocabSize)
+        return fail("token id " + std::to_string(t) +
+                    " is outside the vocabulary [0, " +
+                    std::to_string(config.vocabSize) + ")");
+  if (tokenizer && !ignoreEos)
+    gen.eosId = tokenizer->eosId();
+  gen.keepLogits = !dumpLogits.empty();
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<Checkpoint> ckpt = Checkpoint::open(modelDir, error);
+  if (!ckpt)
+    return fail(error);
+  progress.note("compiling " + std::to_string(v4::executorKernelNames().size()) +
+                " kernels for " + jit.target);
+  std::unique_ptr<KernelLibrary> kernels = v4::createJitKernels(jit, error);
+  if (!kernels)
+    return fail(error);
+  auto t1 = std::chrono::steady_clock::now();
+  HostDevice device(jit.target);
+  v4::ExecutorOptions exOpts;
+  int64_t longest = 0;
+  for (const auto &p : ids)
+    longest = std::max<int64_t>(longest, int64_t(p.size()));
+  exOpts.maxSeqLen = maxSeqLen ? maxSeqLen : longest + gen.maxNewTokens;
+  exOpts.profile = profile;
+  exOpts.progress = [&](size_t done, size_t total) {
+    progress.update(done, total, "weights");
+  };
+  auto executor =
+      v4::Executor::create(config, *ckpt, device, *kernels, exOpts, error);
+  if (!executor)
+    return fail(error);
+  auto t2 = std::chrono::steady_clock::now();
+  progress.note(
+      "kernels ready in " +
+      std::to_string(std::chrono::duration<double>(t1 - t0).count()) +
+      " s, weights in " +
+      std::to_string(std::chrono::duration<double>(t2 - t1).count()) + " s");
+  gen.progress = [&](int64_t step, int64_t total) {
+    progress.update(size_t(step), size_t(total), "tokens");
+  };
+  v4::GenerateResult result;
+  if (!v4::generate(*executor, ids, gen, result, error))
+    return fail(error);
+
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids.size() > 1)
+      std::printf("[%zu] ", i);
+    if (tokenizer) {
+      std::vector<int32_t> all(ids[i].begin(), ids[i].end());
+      all.insert(all.end(), result.generated[i].begin(),
+                 result.generated[i].end());
+      std::printf("%s\n", tokenizer->decode(all, true).c_str());
+    } else {
+      std::string line;
+      for (int64_t t : ids[i])
+        line += std::to_string(t) + " ";
+      line += "|";
+      for (int64_t t : result.generated[i])
+        line += " " + std::to_string(t);
+      std::printf("%s\n", line.c_str());
+    }
+  }
+  std::fflush(stdout);
+  auto rate = [](int64_t n, double s) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f", s > 0 ? double(n) / s : 0.0);
+    return std::string(buf);
+  };
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "prefill %lld tokens in %.3f s (%s tokens/s); decode %lld "
+                "tokens in %.3f s (%s tokens/s)",
+                (long long)result.prefillTokens, result.prefillSeconds,
+                rate(result.prefillTokens, result.prefillSeconds).c_str(),
+                (long long)result.decodeTokens, result.decodeSeconds,
+                rate(result.decodeTokens, result.decodeSeconds).c_str());
+  std::fprintf(stderr, "%s\n", line);
+
+  if (profile) {
+    std::fprintf(stderr, "%-24s %10s %12s %10s\n", "kernel", "launches",
+                 "total ms", "us/launch");
+    for (const v4::KernelProfile &p : executor->profile())
+      std::fprintf(stderr, "%-24s %10llu %12.2f %10.1f\n", p.name.c_str(),
+                   (unsigned long long)p.launches, p.seconds * 1e3,
+                   p.seconds * 1e6 / double(p.launches));
+  }
+  const int64_t vocab = config.vocabSize;
+  const int64_t batch = int64_t(ids.size());
+  if (!dumpLogits.empty()) {
+    int64_t steps = 0;
+    for (const auto &l : result.logits)
+      steps = std::max<int64_t>(steps, int64_t(l.size()));
+    std::vector<int64_t> shape = batch == 1
+                                     ? std::vector<int64_t>{steps, vocab}
+                                     : std::vector<int64_t>{batch, steps, vocab};
+    HostTensor out(ElementType::F32, shape);
+    auto *dst = static_cast<float *>(out.data());
+    std::memset(dst, 0, out.numElements() * 4);
+    for (int64_t b = 0; b < batch; ++b)
+      for (size_t s = 0; s < result.logits[b].size(); ++s)
+        std::memcpy(dst + (b * steps + int64_t(s)) * vocab,
+                    result.logits[b][s].data(), vocab * 4);
+    if (!writeNpy(dumpLogits, out, error))
+      return fail(error);
+  }
+  if (!dumpTokens.empty()) {
+    int64_t n = 0;
+    for (int64_t b = 0; b < batch; ++b)
+      n = std::max<int64_t>(n, int64_t(ids[b].size() +
+                                       result.generated[b].size()));
+    std::vector<int64_t> shape =
+        batch == 1 ? std::vector<int64_t>{n} : std::vector<int64_t>{batch, n};
+    HostTensor out(ElementType::I64, shape);
+    auto *dst = static_cast<int64_t *>(out.data());
+    for (int64_t k = 0; k < out.numElements(); ++k)
+      dst[k] = -1;
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t k = 0;
+      for (int64_t t : ids[b])
+        dst[b * n + k++] = t;
+      for (int64_t t : result.generated[b])
+        dst[b * n + k++] = t;
+    }
+    if (!writeNpy(dumpTokens, out, error))
+      return fail(error);
+  }
+  return 0;
+}
