@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The main job: set up, build, then compile V4's RMSNorm tile kernel for the
-# CPU target, run it on seeded random data and check it against the
-# reference target.
+# The main job: set up, build, generate the default tiny V4 checkpoint (SWA,
+# CSA and HCA layers, hash and score routing, an MTP block; random weights in
+# the official format, with a tokenizer) and run it end to end on the CPU
+# target: compile the tile kernels, prefill the prompt, decode, print the
+# text and tokens/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh dsv4c
-rows=37 dim=1000
-exec build/tools/dsv4c/dsv4c run-kernel models/v4/kernels/rmsnorm.mlir \
-  --target cpu --check --grid $(( (rows + 3) / 4 )) \
-  --arg x=random:${rows}x${dim} --arg w=random:${dim} \
-  --arg y=zeros:${rows}x${dim} --arg rows=$rows --arg dim=$dim \
-  --arg eps=1e-6
+model=build/models/tiny
+if [[ ! -f $model/config.json ]]; then
+  build/tools/dsv4c/dsv4c gen-checkpoint "$model" --seed 1
+fi
+exec build/tools/dsv4c/dsv4c run "$model" \
+  --prompt "DeepSeek-V4 runs on any accelerator:" --max-new-tokens 24 "$@"

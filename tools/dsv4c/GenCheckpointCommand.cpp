@@ -1,6 +1,8 @@
 //===- GenCheckpointCommand.cpp - `dsv4c gen-checkpoint` ------------------===//
 #include "tools/dsv4c/Commands.h"
 
+#include "tools/dsv4c/Progress.h"
+
 #include "models/v4/CheckpointGenerator.h"
 
 #include <cstdio>
@@ -14,7 +16,7 @@ namespace {
 const char *kUsage = R"(usage: dsv4c gen-checkpoint OUT_DIR [--preset tiny | --config FILE]
                             [--seed N] [--shards N]
 
-Writes config.json and a safetensors checkpoint of random weights in the
+Writes config.json, a tokenizer and a safetensors checkpoint of random weights in the
 official DeepSeek-V4 layout (tensor names, dtypes, shapes, FP8 weights with
 UE8M0 128x128 block scales, FP4 experts packed two per byte with 1x32 scales).
 The same config, seed and shards give byte-identical files.
@@ -26,6 +28,8 @@ options:
   --seed N        random seed (default 0)
   --shards N      N > 1 writes model-0000K-of-0000N.safetensors and
                   model.safetensors.index.json (default 1)
+  --no-tokenizer  do not write tokenizer.json / tokenizer_config.json (a
+                  byte-level BPE sized to vocab_size, which must be >= 258)
   --help          this text
 
 example:
@@ -71,6 +75,8 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
       if (!value(v) || !parseCount(v, 0, n))
         return fail("--seed needs a non-negative integer");
       options.seed = uint64_t(n);
+    } else if (arg == "--no-tokenizer") {
+      options.tokenizer = false;
     } else if (arg == "--shards") {
       if (!value(v) || !parseCount(v, 1, n) || n > 99999)
         return fail("--shards needs an integer from 1 to 99999");
@@ -93,15 +99,14 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
   v4::V4Config config = v4::v4TinyConfig();
   if (!configPath.empty() && !v4::parseV4Config(configPath, config, error))
     return fail(error);
-  options.progress = [](size_t done, size_t total) {
-    if (done == total || done % 256 == 0)
-      std::fprintf(stderr, "\rgenerating tensors: %zu/%zu", done, total);
-    if (done == total)
-      std::fputc('\n', stderr);
+  Progress progress("dsv4c gen-checkpoint", false);
+  options.progress = [&](size_t done, size_t total) {
+    progress.update(done, total, "tensors");
   };
   if (!v4::generateCheckpoint(config, outDir, options, error))
     return fail(error);
-  std::printf("wrote %s/config.json and %s\n", outDir.c_str(),
+  std::printf("wrote %s/config.json, %s%s\n", outDir.c_str(),
+              options.tokenizer ? "tokenizer.json and " : "",
               options.shards == 1 ? "model.safetensors"
                                   : "the shards with their index");
   return 0;

@@ -1,6 +1,6 @@
 // `dsv4c gen-checkpoint` writes a V4 checkpoint; the file holds only RUN lines.
 // RUN: rm -rf %t && dsv4c gen-checkpoint %t/one --seed 3 | FileCheck %s
-// CHECK: wrote {{.*}}one/config.json and model.safetensors
+// CHECK: wrote {{.*}}one/config.json, tokenizer.json and model.safetensors
 // RUN: dsv4c gen-checkpoint %t/two --seed 3 && cmp %t/one/model.safetensors %t/two/model.safetensors
 // RUN: dsv4c gen-checkpoint %t/sharded --shards 3 && test -f %t/sharded/model.safetensors.index.json
 // RUN: test -f %t/sharded/model-00003-of-00003.safetensors

@@ -1,0 +1,33 @@
+// `dsv4c run` on a generated tiny checkpoint; the file holds only RUN lines.
+// The happy path uses the reference target (no compile step); the cpu
+// target is covered by tests/model_e2e.
+// RUN: rm -rf %t && dsv4c gen-checkpoint %t/m --seed 2 > /dev/null
+// RUN: dsv4c run %t/m --prompt "Hello, world" --max-new-tokens 3 --target reference --ignore-eos 2>%t/err | FileCheck %s
+// CHECK: Hello, world
+// RUN: FileCheck %s --check-prefix=STATS < %t/err
+// STATS: dsv4c run: weights {{[0-9]+}}/{{[0-9]+}}
+// STATS: prefill {{[0-9]+}} tokens in {{.*}} tokens/s); decode 2 tokens in {{.*}} tokens/s)
+
+// Token ids in; a batch prints one line per sequence.
+// RUN: dsv4c run %t/m --tokens 1,2,3 --tokens 4,5 --max-new-tokens 2 --target reference --ignore-eos --quiet --dump-logits %t/l.npy --dump-tokens %t/t.npy | FileCheck %s --check-prefix=BATCH
+// BATCH: {{^}}[0] 
+// BATCH-NEXT: {{^}}[1] 
+
+// Bad input: one message naming the problem, exit status 1.
+// RUN: not dsv4c run 2>&1 | FileCheck %s --check-prefix=NODIR
+// NODIR: dsv4c run: missing MODEL_DIR
+// RUN: not dsv4c run %t/m 2>&1 | FileCheck %s --check-prefix=NOPROMPT
+// NOPROMPT: dsv4c run: give a --prompt or --tokens
+// RUN: not dsv4c run %t/m --tokens 1,x 2>&1 | FileCheck %s --check-prefix=IDS
+// IDS: dsv4c run: --tokens needs comma-separated non-negative ids
+// RUN: not dsv4c run %t/m --tokens 1,300 2>&1 | FileCheck %s --check-prefix=VOCAB
+// VOCAB: dsv4c run: token id 300 is outside the vocabulary [0, 300)
+// RUN: not dsv4c run %t/m --tokens 1 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: dsv4c run: unknown target 'tpu' (this build runs: cpu, reference)
+// RUN: not dsv4c run %t/nowhere --tokens 1 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: dsv4c run: {{.*}}nowhere/config.json
+// RUN: not dsv4c run %t/m --tokens 1,2,3 --max-new-tokens 4 --max-seq-len 5 --target reference --quiet 2>&1 | FileCheck %s --check-prefix=LEN
+// LEN: dsv4c run: prompt 0 (3 tokens) + 4 new tokens need 6 positions; the maximum sequence length is 5
+// RUN: mkdir -p %t/badhead && cp %t/m/* %t/badhead/ && sed -i 's/"head_dim": 512/"head_dim": 96/' %t/badhead/config.json
+// RUN: not dsv4c run %t/badhead --tokens 1 2>&1 | FileCheck %s --check-prefix=HEAD
+// HEAD: dsv4c run: config.json: field 'head_dim' is 96; the V4 kernels need 512 (sparse_attention)
