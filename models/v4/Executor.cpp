@@ -226,19 +226,19 @@ private:
 
 bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
   const V4Config &c = config;
-  size_t total = 0; // MTP blocks are not run: their tensors stay unread
-  for (const ExpectedTensor &t : expectedTensors(c))
-    total += t.name.rfind("mtp.", 0) != 0;
-  WeightPlacer w(*this, ckpt, total);
+  WeightPlacer w(*this, ckpt, expectedTensors(c).size());
   embed = w.get("embed.weight");
   norm = w.get("norm.weight");
   head = w.get("head.weight");
   hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"),
             w.get("hc_head_base")};
   const WeightFormat lf = c.linearFormat;
-  // MTP blocks are not run (their weights stay in the checkpoint).
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    const std::string p = "layers." + std::to_string(l) + ".";
+  // Layers, then the MTP blocks (blocks[numLayers + k]).
+  for (int64_t l = 0; l < c.numBlocks(); ++l) {
+    const bool isMtp = l >= c.numLayers;
+    const std::string p =
+        isMtp ? "mtp." + std::to_string(l - c.numLayers) + "."
+              : "layers." + std::to_string(l) + ".";
     BlockW b;
     b.ratio = c.compressRatio(l);
     b.hash = c.isHashLayer(l);
@@ -294,6 +294,17 @@ bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
       b.hcFn[i] = w.get(p + "hc_" + parts[i] + "_fn");
       b.hcScale[i] = w.get(p + "hc_" + parts[i] + "_scale");
       b.hcBase[i] = w.get(p + "hc_" + parts[i] + "_base");
+    }
+    if (isMtp) {
+      MtpW m;
+      m.eProj = w.linear(p + "e_proj", lf, c.dim, c.dim);
+      m.hProj = w.linear(p + "h_proj", lf, c.dim, c.dim);
+      m.enorm = w.get(p + "enorm.weight");
+      m.hnorm = w.get(p + "hnorm.weight");
+      m.norm = w.get(p + "norm.weight");
+      m.hcHead = {w.get(p + "hc_head_fn"), w.get(p + "hc_head_scale"),
+                  w.get(p + "hc_head_base")};
+      mtp.push_back(m);
     }
     blocks.push_back(std::move(b));
     if (!error.empty())
@@ -617,15 +628,33 @@ bool Executor::step(const std::vector<StepInput> &inputs,
              {KArg::p(I.embed), KArg::p(I.s.ids),
               KArg::p(I.s.h), KArg::i(m), KArg::i(d), KArg::i(hc)}))
     return done(false);
-  for (size_t l = 0; l < I.blocks.size(); ++l)
+  for (int64_t l = 0; l < c.numLayers; ++l)
     if (!I.block(l, chunks, m))
       return done(false);
+  if (!I.logitsOfLastRows(chunks, I.hcHead, I.norm, logits))
+    return done(false);
+  for (const Chunk &ch : chunks)
+    I.sequences[ch.sequence].length += ch.count;
+  I.lastChunks = chunks;
+  return true;
+}
+
+bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
+                                      const std::array<const void *, 3> &hc,
+                                      const void *finalNorm,
+                                      std::vector<float> &logits) {
+  const V4Config &c = config;
+  const int64_t nc = int64_t(chunks.size()), m = s.capacity;
+  const int64_t hcm = c.hcMult, d = c.dim;
+  Impl &I = *this;
+  auto done = [](bool ok) { return ok; };
+  logits.assign(nc * c.vocabSize, 0.f);
   // The last position of each input: streams -> head mix -> logits.
   for (int64_t i = 0; i < nc; ++i) {
     const Chunk &ch = chunks[i];
-    if (!I.copy(bf16At(I.s.h2, i * hc * d),
-                bf16At(I.s.h, (ch.row0 + ch.count - 1) * hc * d),
-                hc * d * 2))
+    if (!I.copy(bf16At(I.s.h2, i * hcm * d),
+                bf16At(I.s.h, (ch.row0 + ch.count - 1) * hcm * d),
+                hcm * d * 2))
       return done(false);
   }
   void *out = I.s.yacc; // f32 [nc, vocab] fits: reuse only if big enough
@@ -638,11 +667,11 @@ bool Executor::step(const std::vector<StepInput> &inputs,
   }
   bool ok =
       I.run("mhc_head", {ceilDiv(nc, 4), 1, 1},
-            {KArg::p(I.s.h2), KArg::p(I.hcHead[0]), KArg::p(I.hcHead[1]),
-             KArg::p(I.hcHead[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
+            {KArg::p(I.s.h2), KArg::p(hc[0]), KArg::p(hc[1]),
+             KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
              KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
       I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},
-            {KArg::p(I.s.y), KArg::p(I.norm), KArg::p(I.head), KArg::p(out),
+            {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.head), KArg::p(out),
              KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize), KArg::i(d),
              KArg::f(c.normEps)});
   if (ok) {
@@ -654,9 +683,64 @@ bool Executor::step(const std::vector<StepInput> &inputs,
     I.owned.erase(std::find(I.owned.begin(), I.owned.end(), p));
     I.device.release(p);
   }
+  return done(ok);
+}
+
+bool Executor::mtpStep(const std::vector<std::vector<int64_t>> &next,
+                       std::vector<float> &logits, std::string &error) {
+  Impl &I = *impl_;
+  const V4Config &c = I.config;
+  I.error.clear();
+  if (I.mtp.empty()) {
+    error = "mtpStep: the model has no MTP block (num_nextn_predict_layers "
+            "is 0)";
+    return false;
+  }
+  const std::vector<Chunk> &chunks = I.lastChunks;
+  if (chunks.empty() || next.size() != chunks.size()) {
+    error = "mtpStep: give the next tokens of each input of the last step (" +
+            std::to_string(chunks.size()) + " inputs)";
+    return false;
+  }
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (int64_t(next[i].size()) != chunks[i].count) {
+      error = "mtpStep: input " + std::to_string(i) + " ran " +
+              std::to_string(chunks[i].count) + " tokens, given " +
+              std::to_string(next[i].size()) + " next tokens";
+      return false;
+    }
+    for (int64_t t : next[i])
+      if (t < 0 || t >= c.vocabSize) {
+        error = "mtpStep: token id " + std::to_string(t) +
+                " is outside the vocabulary";
+        return false;
+      }
+    ids.insert(ids.end(), next[i].begin(), next[i].end());
+  }
+  const int64_t m = int64_t(ids.size()), d = c.dim, hc = c.hcMult;
+  const MtpW &w = I.mtp[0];
+  // x = e_proj(enorm(embed(next))) + h_proj(hnorm(h)), then the block
+  // (official MTPBlock.forward), then its own head mix and norm.
+  bool ok = I.upload(I.s.ids, ids.data(), ids.size() * 8) &&
+            I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
+                  {KArg::p(I.embed), KArg::p(I.s.ids), KArg::p(I.s.y),
+                   KArg::i(m), KArg::i(d), KArg::i(1)}) &&
+            I.rmsnorm(I.s.y, w.enorm, I.s.xn, m, d) &&
+            I.linear(w.eProj, I.s.xn, I.s.ao, m) &&
+            I.rmsnorm(I.s.h, w.hnorm, I.s.h2, m * hc, d) &&
+            I.linear(w.hProj, I.s.h2, I.s.h, m * hc) &&
+            I.run("mtp_input", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
+                  {KArg::p(I.s.ao), KArg::p(I.s.h), KArg::p(I.s.h),
+                   KArg::i(m), KArg::i(hc), KArg::i(d)});
+  // The MTP block's caches take the positions the trunk just ran.
+  std::vector<Chunk> at = chunks;
+  for (Chunk &ch : at)
+    ch.start = I.sequences[ch.sequence].length - ch.count;
+  ok = ok && I.block(c.numLayers, at, m) &&
+       I.logitsOfLastRows(at, w.hcHead, w.norm, logits);
+  I.lastChunks.clear(); // s.h now holds the MTP block's streams
   if (!ok)
-    return done(false);
-  for (const Chunk &ch : chunks)
-    I.sequences[ch.sequence].length += ch.count;
-  return true;
+    error = I.error.empty() ? "mtpStep failed" : I.error;
+  return ok;
 }

@@ -83,6 +83,14 @@ public:
   bool step(const std::vector<StepInput> &inputs, std::vector<float> &logits,
             std::string &error);
 
+  /// MTP block 0 (official MTPBlock): right after a step, given for each of
+  /// its inputs the tokens that follow the ones it ran (one per token:
+  /// next[i][j] is the token at position start + j + 1), the logits of the
+  /// MTP's prediction after each input's last token. To keep the MTP
+  /// block's caches complete, call it after every step of the sequences.
+  bool mtpStep(const std::vector<std::vector<int64_t>> &next,
+               std::vector<float> &logits, std::string &error);
+
   /// Kernel launches so far (for progress and benchmarks).
   uint64_t launches() const;
   /// Per kernel, slowest first (empty unless ExecutorOptions::profile).

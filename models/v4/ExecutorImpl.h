@@ -71,6 +71,13 @@ struct BlockW {
   std::array<const void *, 2> hcFn{}, hcScale{}, hcBase{};
 };
 
+/// An MTP block's own weights (its transformer block is a BlockW).
+struct MtpW {
+  LinearW eProj, hProj;
+  const void *enorm = nullptr, *hnorm = nullptr, *norm = nullptr;
+  std::array<const void *, 3> hcHead{};
+};
+
 /// A block's per-sequence caches.
 struct BlockCache {
   void *kv = nullptr; // bf16 [window + maxSeqLen / ratio, headDim]
@@ -107,7 +114,9 @@ struct Executor::Impl {
   // Weights.
   const void *embed = nullptr, *norm = nullptr, *head = nullptr;
   std::array<const void *, 3> hcHead{}; // fn, scale, base
-  std::vector<BlockW> blocks;
+  std::vector<BlockW> blocks; // layers, then MTP blocks
+  std::vector<MtpW> mtp;
+  std::vector<Chunk> lastChunks; // the last step's inputs (for mtpStep)
   const void *ropePlain = nullptr, *ropeCompressed = nullptr;
   const void *zeros = nullptr; // dummy inputs kernels do not read
 
@@ -166,6 +175,9 @@ struct Executor::Impl {
                 const void *score, void *stateKv, void *stateScore,
                 void *entries, bool indexer, int64_t &emitted);
   bool moe(int64_t b, int64_t m);
+  bool logitsOfLastRows(const std::vector<Chunk> &chunks,
+                        const std::array<const void *, 3> &hcHead,
+                        const void *finalNorm, std::vector<float> &logits);
 };
 
 } // namespace dsv4c::v4

@@ -18,6 +18,7 @@
 //     1e-5 relative).
 // (c) Batch == single: a sequence decoded beside others gets the logits it
 //     gets alone (bit-exact: rows are independent).
+// (d) The MTP block's logits at each step, against the reference's.
 //
 // Groups (one ctest test each): Mixed (SWA, CSA, ratio-8 HCA, hash and
 // score routing, MTP weights present; cpu), FlashRatios (ratios 4 and 128
@@ -295,6 +296,59 @@ TEST(V4EndToEnd, MixedDecodeEqualsReprefill) {
 TEST(V4EndToEnd, MixedBatchEqualsSingle) {
   expectBatchEqualsSingle(model("mixed", mixed), "cpu", mixedRun(),
                           kMixedPrompt);
+}
+
+// MTP block 0 beside the trunk (official generate with MTP: after each
+// step, the MTP sees the trunk's streams and the tokens that follow).
+TEST(V4EndToEnd, MixedMtpMatchesTorch) {
+  Model &m = model("mixed", mixed);
+  const GreedyRun &run = mixedRun();
+  ASSERT_EQ(run.tokens.size(), kMixedPrompt + kSteps + 1);
+  auto e = executor(m, "cpu", int64_t(run.tokens.size()) + 1);
+  ASSERT_NE(e, nullptr);
+  std::string error;
+  int seq = e->addSequence(error);
+  ASSERT_GE(seq, 0) << error;
+  const int64_t vocab = m.config.vocabSize;
+  std::vector<std::vector<float>> mtpLogits;
+  std::vector<float> logits, mtp;
+  for (size_t k = 0; k < kSteps; ++k) {
+    size_t begin = k == 0 ? 0 : kMixedPrompt + k - 1;
+    size_t end = kMixedPrompt + k;
+    std::vector<int64_t> in(run.tokens.begin() + begin,
+                            run.tokens.begin() + end);
+    std::vector<int64_t> next(run.tokens.begin() + begin + 1,
+                              run.tokens.begin() + end + 1);
+    ASSERT_TRUE(e->step({{seq, in}}, logits, error)) << error;
+    EXPECT_EQ(logits, run.logits[k]) << "trunk step " << k;
+    ASSERT_TRUE(e->mtpStep({next}, mtp, error)) << error;
+    mtpLogits.push_back(mtp);
+  }
+  if (!torchAvailable())
+    GTEST_SKIP() << "SKIPPED: torch not importable; the trunk checks ran";
+  fs::path out = m.dir / "torch_mtp.npy", trunk = m.dir / "torch_trunk.npy";
+  std::string cmd = std::string("/usr/bin/python3 ") +
+                    DSV4C_REFERENCE_SCRIPT + " " + m.dir.string() +
+                    " --tokens " + joined(run.tokens, 0, kMixedPrompt) +
+                    " --decode-steps " + std::to_string(kSteps) + " --feed " +
+                    joined(run.tokens, kMixedPrompt, kMixedPrompt + kSteps) +
+                    " --dump-logits " + trunk.string() +
+                    " --dump-mtp-logits " + out.string() + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  HostTensor want;
+  ASSERT_TRUE(readNpy(out.string(), want, error)) << error;
+  ASSERT_EQ(want.shape, (std::vector<int64_t>{int64_t(kSteps), vocab}));
+  double worst = 0;
+  for (size_t k = 0; k < kSteps; ++k) {
+    double err = relativeL2(
+        mtpLogits[k], static_cast<const float *>(want.data()) + k * vocab,
+        vocab);
+    worst = std::max(worst, err);
+    EXPECT_LE(err, 5e-2) << "MTP step " << k;
+  }
+  std::printf("[ e2e ] mixed MTP: %zu steps, worst relative L2 vs torch "
+              "%.2e (tolerance 5e-02)\n",
+              kSteps, worst);
 }
 
 // --- FlashRatios: V4-Flash's ratios (4 and 128) past the first HCA entry.
