@@ -608,10 +608,10 @@ int main(int argc, char **argv) {
   std::printf("\ndsv4c/torch: tokens/s ratio (> 1: dsv4c faster). ms/step: "
               "prefill = the one prefill step, decode = the median step.\n"
               "same ids: greedy ids equal up to the first difference, summed "
-              "over sequences (prefill pick + decode steps); the two drift "
-              "apart by design\n(bf16/FP8 rounding, see "
-              "tests/model_e2e/V4EndToEndTest.cpp), so a divergence after a "
-              "few steps is expected, one at id 0 is not.\n");
+              "over sequences (prefill pick + decode steps). Informative "
+              "only: the logits agree to\n~1-3% (tests/model_e2e/"
+              "V4EndToEndTest.cpp checks them) and random weights give near "
+              "ties, so ids part early.\n");
   for (const BatchResult &r : results)
     if (!r.torch.note.empty() || (r.torch.side.ran && r.torch.mode == "loop" &&
                                   r.batch > 1))
