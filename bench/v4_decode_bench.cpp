@@ -609,7 +609,7 @@ int main(int argc, char **argv) {
               "prefill = the one prefill step, decode = the median step.\n"
               "same ids: greedy ids equal up to the first difference, summed "
               "over sequences (prefill pick + decode steps). Informative "
-              "only: the logits agree to\n~1-3% (tests/model_e2e/"
+              "only: the logits agree to\n~1-3%% (tests/model_e2e/"
               "V4EndToEndTest.cpp checks them) and random weights give near "
               "ties, so ids part early.\n");
   for (const BatchResult &r : results)
