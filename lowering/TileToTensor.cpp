@@ -1,8 +1,12 @@
 //===- TileToTensor.cpp - tile ops to tensor/scf/llvm memory ops ----------===//
 //
-// Each tile-producing op becomes a `tensor.generate` whose body computes one
-// element; stores become loop nests. This is the plain, always-correct
-// lowering; targets that want more (vector, mma) rewrite tile ops before it.
+// Each cheap tile-producing op becomes a `tensor.generate` whose body computes
+// one element; the canonicalizer inlines such bodies into their consumers'
+// `tensor.extract`s (fusion). Ops whose element is a loop (dot, reduce, scan,
+// quantize scales) are `linalg.generic`s instead, which are computed once:
+// inlined, their loops would run again for every element of every consumer.
+// Stores become loop nests. Targets that want more (vector, mma) rewrite tile
+// ops before this.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/TileToTensor.h"
@@ -12,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -39,6 +44,28 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
       });
 }
 
+/// Like `generate`, but the tile is computed once into memory: a
+/// `linalg.generic` is not inlined into `tensor.extract`s as a
+/// `tensor.generate` is. For bodies too costly to recompute per use.
+Value materialize(OpBuilder &b, Location loc, RankedTensorType type,
+                  BodyFn body) {
+  int64_t rank = type.getRank();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType());
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> ivs;
+        for (int64_t d = 0; d < rank; ++d)
+          ivs.push_back(linalg::IndexOp::create(nb, nl, d));
+        linalg::YieldOp::create(nb, nl, body(nb, nl, ivs));
+      });
+  return op.getResult(0);
+}
+
 /// Runs `body` for every index of `shape`, row-major.
 void forEachIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                   function_ref<void(OpBuilder &, Location, ValueRange)> body) {
@@ -53,6 +80,18 @@ void forEachIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 
 Value extract(OpBuilder &b, Location loc, Value tile, ValueRange ivs) {
   return tensor::ExtractOp::create(b, loc, tile, ivs);
+}
+
+/// `x` with `convert` applied to every element, computed once: for the inputs
+/// of ops that read each element many times.
+Value materializeConverted(
+    OpBuilder &b, Location loc, Value x, Type elt,
+    function_ref<Value(OpBuilder &, Location, Value)> convert) {
+  auto type = cast<RankedTensorType>(x.getType());
+  return materialize(b, loc, RankedTensorType::get(type.getShape(), elt),
+                     [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                       return convert(b, loc, extract(b, loc, x, ivs));
+                     });
 }
 
 Value zeroOf(OpBuilder &b, Location loc, Type t) {
@@ -271,33 +310,63 @@ Value scaled(OpBuilder &b, Location loc, Value x, Value s) {
   return s ? arith::MulFOp::create(b, loc, f, s).getResult() : f;
 }
 
+/// A dot operand as an f32 tile with its block scales applied, computed
+/// once: [M, K] for the lhs, [K, N] for the rhs (`transposed`: stored [N, K]).
+/// Decoding small floats and scales per multiply-add would cost more than
+/// the dot itself.
+Value dotOperand(OpBuilder &b, Location loc, Value v, Value scale,
+                 std::optional<ArrayRef<int64_t>> block, bool transposed) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getElementType().isF32() && !scale && !transposed)
+    return v;
+  SmallVector<int64_t> shape(type.getShape());
+  if (transposed)
+    std::swap(shape[0], shape[1]);
+  auto f32Type = RankedTensorType::get(shape, b.getF32Type());
+  return materialize(b, loc, f32Type, [&](OpBuilder &b, Location loc,
+                                          ValueRange ivs) {
+    SmallVector<Value> idx(ivs);
+    if (transposed)
+      std::swap(idx[0], idx[1]);
+    return scaled(b, loc, extract(b, loc, v, idx),
+                  scaleAt(b, loc, scale, block, idx));
+  });
+}
+
+/// `acc + A @ B` on f32 operands made by `dotOperand`. The loops run m, k, n
+/// (n innermost): every r[m, n] still sums its products in k order, as the
+/// reference does, and the inner loop is a vectorisable axpy over a row.
 Value lowerDot(OpBuilder &b, tile::DotOp op) {
   Location loc = op.getLoc();
-  int64_t k = op.getLhs().getType().getShape()[1];
-  bool transposed = op.getRhsTransposed();
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange mn) {
-    Value init = op.getAcc() ? extract(b, loc, op.getAcc(), mn)
-                             : zeroOf(b, loc, b.getF32Type());
-    auto loop = scf::ForOp::create(
-        b, loc, indexConst(b, loc, 0), indexConst(b, loc, k),
-        indexConst(b, loc, 1), ValueRange{init},
-        [&](OpBuilder &b, Location loc, Value kk, ValueRange acc) {
-          SmallVector<Value> aIdx{mn[0], kk};
-          SmallVector<Value> bIdx = transposed ? SmallVector<Value>{mn[1], kk}
-                                               : SmallVector<Value>{kk, mn[1]};
-          Value a = scaled(b, loc, extract(b, loc, op.getLhs(), aIdx),
-                           scaleAt(b, loc, op.getLhsScale(),
-                                   op.getLhsScaleBlock(), aIdx));
-          Value bv = scaled(b, loc, extract(b, loc, op.getRhs(), bIdx),
-                            scaleAt(b, loc, op.getRhsScale(),
-                                    op.getRhsScaleBlock(), bIdx));
-          Value sum = arith::AddFOp::create(
-              b, loc, acc[0], arith::MulFOp::create(b, loc, a, bv));
-          scf::YieldOp::create(b, loc, sum);
-        });
-    return loop.getResult(0);
-  });
+  Value lhs = dotOperand(b, loc, op.getLhs(), op.getLhsScale(),
+                         op.getLhsScaleBlock(), /*transposed=*/false);
+  Value rhs = dotOperand(b, loc, op.getRhs(), op.getRhsScale(),
+                         op.getRhsScaleBlock(), op.getRhsTransposed());
+  auto type = cast<RankedTensorType>(op.getType());
+  Value init = op.getAcc();
+  if (!init)
+    init = linalg::FillOp::create(
+               b, loc, zeroOf(b, loc, b.getF32Type()),
+               ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(),
+                                                  b.getF32Type())})
+               .getResult(0);
+  AffineExpr m, k, n;
+  bindDims(b.getContext(), m, k, n);
+  SmallVector<AffineMap> maps{AffineMap::get(3, 0, {m, k}, b.getContext()),
+                              AffineMap::get(3, 0, {k, n}, b.getContext()),
+                              AffineMap::get(3, 0, {m, n}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators{utils::IteratorType::parallel,
+                                             utils::IteratorType::reduction,
+                                             utils::IteratorType::parallel};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
+        linalg::YieldOp::create(
+            b, loc, arith::AddFOp::create(b, loc, args[2], product).getResult());
+      });
+  return generic.getResult(0);
 }
 
 /// Combiner of reductions and scans: floats accumulate in f32.
@@ -370,7 +439,7 @@ Value lowerReduce(OpBuilder &b, tile::ReduceOp op) {
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   int64_t dim = op.getDim();
   Combiner c{op.getKind(), inType.getElementType()};
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
+  return materialize(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
                                             ValueRange ivs) {
     SmallVector<Value> idx(ivs.begin(), ivs.end());
     idx.insert(idx.begin() + dim, Value());
@@ -384,14 +453,21 @@ Value lowerScan(OpBuilder &b, tile::ScanOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   int64_t dim = op.getDim();
   Combiner c{op.getKind(), type.getElementType()};
-  return generate(b, loc, type, [&](OpBuilder &b, Location loc,
-                                    ValueRange ivs) {
+  // Each output folds a prefix of the input: read it from memory, as f32 for
+  // floats (what `combine` converts to anyway).
+  Value input = materializeConverted(
+      b, loc, op.getInput(), c.accType(b),
+      [&](OpBuilder &b, Location loc, Value x) {
+        return c.isFloat() ? emitToF32(b, loc, x) : x;
+      });
+  return materialize(b, loc, type, [&](OpBuilder &b, Location loc,
+                                       ValueRange ivs) {
     SmallVector<Value> idx(ivs.begin(), ivs.end());
     Value one = indexConst(b, loc, 1);
     Value lo = op.getReverse() ? ivs[dim] : indexConst(b, loc, 0);
     Value hi = op.getReverse() ? indexConst(b, loc, type.getDimSize(dim))
                                : arith::AddIOp::create(b, loc, ivs[dim], one);
-    return c.fold(b, loc, op.getInput(), idx, dim, lo, hi);
+    return c.fold(b, loc, input, idx, dim, lo, hi);
   });
 }
 
@@ -421,6 +497,9 @@ std::pair<Value, Value> lowerTopK(OpBuilder &b, tile::TopKOp op) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
   };
 
+  // The search reads every input element k times: compute the keys once.
+  Value keys = materializeConverted(b, loc, op.getInput(),
+                                    isFloat ? b.getF32Type() : elt, key);
   Value vals0 = tensor::EmptyOp::create(b, loc, valType.getShape(), elt);
   Value idxs0 = tensor::EmptyOp::create(b, loc, idxType.getShape(), i32);
   SmallVector<Value> lbs, ubs, steps;
@@ -455,7 +534,7 @@ std::pair<Value, Value> lowerTopK(OpBuilder &b, tile::TopKOp op) {
             [&](OpBuilder &b, Location loc, Value t, ValueRange best) {
               SmallVector<Value> at(ivs.begin(), ivs.end());
               at.back() = t;
-              Value x = key(b, loc, extract(b, loc, op.getInput(), at));
+              Value x = extract(b, loc, keys, at);
               Value pos = arith::IndexCastOp::create(b, loc, i32, t);
               Value after = arith::OrIOp::create(
                   b, loc, greater(b, loc, prevVal, x),
@@ -502,7 +581,7 @@ Value quantizeScales(OpBuilder &b, tile::QuantizeOp op) {
   };
   auto f32Type =
       RankedTensorType::get(scaleType.getShape(), b.getF32Type());
-  return generate(b, loc, f32Type, [&](OpBuilder &b, Location loc,
+  return materialize(b, loc, f32Type, [&](OpBuilder &b, Location loc,
                                        ValueRange blk) -> Value {
     SmallVector<Value> lbs, ubs, steps;
     for (auto [d, bi] : llvm::enumerate(blk)) {

@@ -8,9 +8,11 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -42,13 +44,22 @@ void initializeNativeTarget() {
   });
 }
 
-/// Runs the CPU pipeline on a clone of `module` and translates it to LLVM IR
-/// optimised at O3 for this host.
+/// Lowers the kernels named `names` (all of them if empty) of a clone of
+/// `module` through the CPU pipeline and translates them to LLVM IR for `tm`,
+/// not yet optimised.
 std::unique_ptr<llvm::Module>
-compileToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
-              llvm::orc::JITTargetMachineBuilder &jtmb, std::string &error) {
+lowerToLLVM(ModuleOp module, llvm::ArrayRef<std::string> names,
+            llvm::LLVMContext &llvmContext, llvm::TargetMachine &tm,
+            std::string &error) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> clone = module.clone();
+  if (!names.empty())
+    for (Operation &op :
+         llvm::make_early_inc_range(clone->getBody()->getOperations()))
+      if (auto sym = op.getAttrOfType<StringAttr>(
+              SymbolTable::getSymbolAttrName());
+          sym && !llvm::is_contained(names, sym.str()))
+        op.erase();
   llvm::raw_string_ostream errors(error);
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
     errors << diag.getLocation() << ": " << diag << "\n";
@@ -68,33 +79,74 @@ compileToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
     error = "cpu: translation to LLVM IR failed:\n" + error;
     return nullptr;
   }
-
-  auto tm = jtmb.createTargetMachine();
-  if (!tm) {
-    error = "cpu: " + llvm::toString(tm.takeError());
-    return nullptr;
-  }
-  llvmModule->setDataLayout((*tm)->createDataLayout());
-  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  llvmModule->setDataLayout(tm.createDataLayout());
+  llvmModule->setTargetTriple(tm.getTargetTriple());
   for (llvm::Function &f : *llvmModule)
     if (!f.isDeclaration()) {
-      f.addFnAttr("target-cpu", (*tm)->getTargetCPU());
-      f.addFnAttr("target-features", (*tm)->getTargetFeatureString());
+      f.addFnAttr("target-cpu", tm.getTargetCPU());
+      f.addFnAttr("target-features", tm.getTargetFeatureString());
     }
+  return llvmModule;
+}
 
+/// Runs LLVM's O3 pipeline on `module` for `tm`.
+void optimize(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm->get());
+  llvm::PassBuilder pb(&tm);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
-      .run(*llvmModule, mam);
-  return llvmModule;
+      .run(module, mam);
+}
+
+/// Optimises and compiles `kernels` to object files, each on its own
+/// LLVMContext, on up to one thread per hardware thread: LLVM's O3 and
+/// codegen are most of the compile time, and kernels are independent.
+bool compileConcurrently(std::vector<llvm::orc::ThreadSafeModule> &kernels,
+                         llvm::orc::JITTargetMachineBuilder jtmb,
+                         std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+                         std::string &error) {
+  objects.resize(kernels.size());
+  std::vector<std::string> errors(kernels.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    auto tm = llvm::orc::JITTargetMachineBuilder(jtmb).createTargetMachine();
+    for (size_t i = next++; i < kernels.size(); i = next++) {
+      if (!tm) {
+        errors[i] = llvm::toString(tm.takeError());
+        continue;
+      }
+      kernels[i].withModuleDo([&](llvm::Module &m) {
+        optimize(m, **tm);
+        llvm::orc::SimpleCompiler compile(**tm);
+        auto object = compile(m);
+        if (object)
+          objects[i] = std::move(*object);
+        else
+          errors[i] = llvm::toString(object.takeError());
+      });
+    }
+  };
+  unsigned threads = std::min<size_t>(
+      std::max(1u, std::thread::hardware_concurrency()), kernels.size());
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t)
+    helpers.emplace_back(work);
+  work();
+  for (std::thread &t : helpers)
+    t.join();
+  for (std::string &e : errors)
+    if (!e.empty()) {
+      error = "cpu: " + e;
+      return false;
+    }
+  return true;
 }
 
 /// Workers that run the programs of one launch at a time. Threads are made
@@ -206,20 +258,53 @@ private:
   std::shared_ptr<ThreadPool> pool;
 };
 
-/// Lowers, optimises and JIT-loads `module`: null with `error` on failure.
-std::shared_ptr<llvm::orc::LLJIT> buildJit(ModuleOp module,
-                                           std::string &error) {
+llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachine() {
   initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (jtmb)
+    jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return jtmb;
+}
+
+/// Lowers, optimises and JIT-loads the kernels `names` of `module`: null with
+/// `error` on failure.
+std::shared_ptr<llvm::orc::LLJIT>
+buildJit(ModuleOp module, const std::vector<std::string> &names,
+         std::string &error) {
+  auto jtmb = hostMachine();
   if (!jtmb) {
     error = "cpu: " + llvm::toString(jtmb.takeError());
     return nullptr;
   }
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto llvmContext = std::make_unique<llvm::LLVMContext>();
-  auto llvmModule = compileToLLVM(module, *llvmContext, *jtmb, error);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    error = "cpu: " + llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = lowerToLLVM(module, names, llvmContext, **tm, error);
   if (!llvmModule)
     return nullptr;
+  // One module per kernel, with its own copies of the helpers and constants
+  // it uses; other kernels become declarations that O3 drops. Helpers (e.g.
+  // the deallocation helper) are made internal first so that the copies in
+  // different objects do not clash.
+  for (llvm::GlobalValue &gv : llvmModule->global_values())
+    if (!gv.isDeclaration() && !llvm::is_contained(names, gv.getName()))
+      gv.setLinkage(llvm::GlobalValue::InternalLinkage);
+  std::vector<llvm::orc::ThreadSafeModule> kernels;
+  for (const std::string &name : names)
+    kernels.push_back(llvm::orc::cloneExternalModuleToContext(
+        *llvmModule,
+        llvm::orc::ThreadSafeContext(std::make_unique<llvm::LLVMContext>()),
+        [&](const llvm::GlobalValue &gv) {
+          return gv.hasLocalLinkage() || gv.getName() == name;
+        }));
+  llvmModule.reset();
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
+  if (!compileConcurrently(kernels, *jtmb, objects, error))
+    return nullptr;
+
   auto jit =
       llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit) {
@@ -235,11 +320,11 @@ std::shared_ptr<llvm::orc::LLJIT> buildJit(ModuleOp module,
     return nullptr;
   }
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
-  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(
-          std::move(llvmModule), std::move(llvmContext)))) {
-    error = "cpu: " + llvm::toString(std::move(err));
-    return nullptr;
-  }
+  for (std::unique_ptr<llvm::MemoryBuffer> &object : objects)
+    if (auto err = (*jit)->addObjectFile(std::move(object))) {
+      error = "cpu: " + llvm::toString(std::move(err));
+      return nullptr;
+    }
   return std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
 }
 
@@ -285,16 +370,21 @@ private:
 } // namespace
 
 bool emitLLVMIR(ModuleOp module, std::string &ir, std::string &error) {
-  initializeNativeTarget();
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  auto jtmb = hostMachine();
   if (!jtmb) {
     error = "cpu: " + llvm::toString(jtmb.takeError());
     return false;
   }
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    error = "cpu: " + llvm::toString(tm.takeError());
+    return false;
+  }
   llvm::LLVMContext llvmContext;
-  auto llvmModule = compileToLLVM(module, llvmContext, *jtmb, error);
+  auto llvmModule = lowerToLLVM(module, {}, llvmContext, **tm, error);
   if (!llvmModule)
     return false;
+  optimize(*llvmModule, **tm);
   llvm::raw_string_ostream os(ir);
   llvmModule->print(os, nullptr);
   return true;
@@ -308,7 +398,8 @@ std::unique_ptr<KernelRunner> createRunner(ModuleOp module,
     error = ("cpu: no kernel named '" + kernelName + "' in the module").str();
     return nullptr;
   }
-  auto jit = buildJit(module, error);
+  // Only this kernel is compiled.
+  auto jit = buildJit(module, {kernelName.str()}, error);
   if (!jit)
     return nullptr;
   KernelFn fn = lookupKernel(*jit, kernelName, error);
@@ -325,7 +416,7 @@ std::unique_ptr<KernelLibrary> createLibrary(ModuleOp module,
   for (Operation &op : module.getBody()->getOperations())
     if (auto sym = op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
       names.push_back(sym.str());
-  auto jit = buildJit(module, error);
+  auto jit = buildJit(module, names, error);
   if (!jit)
     return nullptr;
   return std::make_unique<CpuKernelLibrary>(
