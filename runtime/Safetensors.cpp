@@ -162,9 +162,10 @@ public:
   std::string path;
   const uint8_t *base = nullptr;
   size_t size = 0;
+  bool borrowed = false; // memory owned by someone else (a bundle)
 
   ~MappedFile() {
-    if (base)
+    if (base && !borrowed)
       ::munmap(const_cast<uint8_t *>(base), size);
   }
 
@@ -234,6 +235,39 @@ bool Checkpoint::addFile(const std::string &path, std::string &error) {
   file->path = path;
   if (!file->map(error))
     return false;
+  return addMapped(std::move(file), error);
+}
+
+std::unique_ptr<Checkpoint>
+Checkpoint::openMemory(const std::vector<MemoryFile> &files,
+                       std::shared_ptr<void> owner, std::string &error) {
+  std::unique_ptr<Checkpoint> ckpt(new Checkpoint());
+  ckpt->owner_ = std::move(owner);
+  for (const MemoryFile &f : files) {
+    auto file = std::make_unique<MappedFile>();
+    file->path = f.label;
+    file->base = static_cast<const uint8_t *>(f.data);
+    file->size = f.size;
+    file->borrowed = true;
+    if (!ckpt->addMapped(std::move(file), error))
+      return nullptr;
+  }
+  std::sort(ckpt->tensors_.begin(), ckpt->tensors_.end(),
+            [](const TensorInfo &a, const TensorInfo &b) {
+              return a.name < b.name;
+            });
+  for (size_t i = 1; i < ckpt->tensors_.size(); ++i)
+    if (ckpt->tensors_[i].name == ckpt->tensors_[i - 1].name) {
+      error = ckpt->tensors_[i].file + ": tensor '" + ckpt->tensors_[i].name +
+              "' is also in " + ckpt->tensors_[i - 1].file;
+      return nullptr;
+    }
+  return ckpt;
+}
+
+bool Checkpoint::addMapped(std::unique_ptr<MappedFile> file,
+                           std::string &error) {
+  const std::string path = file->path;
   auto fail = [&](const std::string &what) {
     error = path + ": " + what;
     return false;

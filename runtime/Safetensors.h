@@ -84,6 +84,17 @@ public:
   /// and sets `error` to a message naming the file (and the tensor).
   static std::unique_ptr<Checkpoint> open(const std::string &path,
                                           std::string &error);
+  /// A safetensors file already in memory.
+  struct MemoryFile {
+    std::string label; // names the file in errors and TensorInfo::file
+    const void *data = nullptr;
+    size_t size = 0;
+  };
+  /// Tensors of `files` used in place (no copies); `owner` keeps their
+  /// memory alive as long as the checkpoint lives. Validated like open().
+  static std::unique_ptr<Checkpoint>
+  openMemory(const std::vector<MemoryFile> &files, std::shared_ptr<void> owner,
+             std::string &error);
   ~Checkpoint();
   Checkpoint(const Checkpoint &) = delete;
   Checkpoint &operator=(const Checkpoint &) = delete;
@@ -110,7 +121,9 @@ public:
 private:
   Checkpoint();
   bool addFile(const std::string &path, std::string &error);
+  bool addMapped(std::unique_ptr<MappedFile> file, std::string &error);
 
+  std::shared_ptr<void> owner_;
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;

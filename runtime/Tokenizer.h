@@ -46,10 +46,12 @@ public:
   static std::unique_ptr<Tokenizer> load(const std::string &tokenizerJsonPath,
                                          std::string &error);
   /// Same, from the text of a tokenizer.json; `name` stands for the file in
-  /// messages and its directory is searched for tokenizer_config.json.
-  static std::unique_ptr<Tokenizer> loadFromString(std::string_view json,
-                                                   const std::string &name,
-                                                   std::string &error);
+  /// messages. The text of tokenizer_config.json (BOS/EOS) is `configText`
+  /// when given, else read from `name`'s directory if there.
+  static std::unique_ptr<Tokenizer>
+  loadFromString(std::string_view json, const std::string &name,
+                 std::string &error,
+                 const std::string *configText = nullptr);
 
   /// Token ids of `text` (any bytes; ill-formed UTF-8 still round-trips),
   /// preceded by bosId() when `addBos` and there is a BOS token.
@@ -106,7 +108,7 @@ private:
                  std::string &error);
   bool readModel(const tokjson::Value &model, std::string &error);
   bool readAddedTokens(const tokjson::Value &list, std::string &error);
-  void findSpecialIds(const std::string &name);
+  void findSpecialIds(const std::string &name, const std::string *configText);
   void splitAdded(std::string_view text, const Trie &trie,
                   std::vector<Segment> &segments) const;
   void bpe(std::string_view bytes, std::vector<int32_t> &out) const;

@@ -79,15 +79,17 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string &path,
   return loadFromString(text, path, error);
 }
 
-std::unique_ptr<Tokenizer> Tokenizer::loadFromString(std::string_view json,
-                                                     const std::string &name,
-                                                     std::string &error) {
+std::unique_ptr<Tokenizer>
+Tokenizer::loadFromString(std::string_view json, const std::string &name,
+                          std::string &error, const std::string *configText) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   std::string why;
   if (!t->configure(name, json, why)) {
     error = name + ": " + why;
     return nullptr;
   }
+  if (configText) // the given tokenizer_config.json decides BOS/EOS
+    t->findSpecialIds(name, configText);
   return t;
 }
 
@@ -156,7 +158,7 @@ bool Tokenizer::configure(const std::string &name, std::string_view json,
     return false;
   }
 
-  findSpecialIds(name);
+  findSpecialIds(name, nullptr);
   return true;
 }
 
@@ -326,7 +328,8 @@ bool Tokenizer::readAddedTokens(const Value &list, std::string &error) {
   return true;
 }
 
-void Tokenizer::findSpecialIds(const std::string &name) {
+void Tokenizer::findSpecialIds(const std::string &name,
+                               const std::string *configText) {
   auto configToken = [](const Value &cfg, const char *key) -> std::string {
     const Value *v = cfg.find(key);
     if (v && v->isString())
@@ -338,8 +341,11 @@ void Tokenizer::findSpecialIds(const std::string &name) {
   };
   std::string cfgText, ignored;
   Value cfg;
-  if (readFile(directoryOf(name) + "/tokenizer_config.json", cfgText, ignored) &&
-      tokjson::parse(cfgText, cfg, ignored) && cfg.isObject()) {
+  bool haveConfig =
+      configText ? (cfgText = *configText, true)
+                 : readFile(directoryOf(name) + "/tokenizer_config.json",
+                            cfgText, ignored);
+  if (haveConfig && tokjson::parse(cfgText, cfg, ignored) && cfg.isObject()) {
     bos = tokenId(configToken(cfg, "bos_token"));
     eos = tokenId(configToken(cfg, "eos_token"));
   }

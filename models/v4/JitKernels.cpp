@@ -19,13 +19,10 @@ using namespace dsv4c::v4;
 
 namespace {
 
-/// Every kernel file parsed into one module.
-struct ParsedKernels {
-  std::unique_ptr<mlir::MLIRContext> context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-};
+using ParsedKernels = KernelModule;
+} // namespace
 
-bool parseKernels(ParsedKernels &out, std::string &error) {
+bool v4::parseKernelModule(KernelModule &out, std::string &error) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   out.context = std::make_unique<mlir::MLIRContext>(registry);
@@ -55,6 +52,7 @@ bool parseKernels(ParsedKernels &out, std::string &error) {
   return true;
 }
 
+namespace {
 class ReferenceKernels : public KernelLibrary {
 public:
   explicit ReferenceKernels(ParsedKernels parsed) : parsed(std::move(parsed)) {}
@@ -87,7 +85,7 @@ std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
     return nullptr;
   }
   ParsedKernels parsed;
-  if (!parseKernels(parsed, error))
+  if (!parseKernelModule(parsed, error))
     return nullptr;
   if (options.target == "reference")
     return std::make_unique<ReferenceKernels>(std::move(parsed));

@@ -10,6 +10,10 @@
 
 #include "runtime/Device.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
 #include <memory>
 #include <string>
 
@@ -26,6 +30,14 @@ struct JitOptions {
 /// error, or the target's message) on failure.
 std::unique_ptr<KernelLibrary> createJitKernels(const JitOptions &options,
                                                 std::string &error);
+
+/// Every embedded kernel file parsed into one module (for ahead-of-time
+/// compilation). Null with `error` set on a parse error.
+struct KernelModule {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+bool parseKernelModule(KernelModule &out, std::string &error);
 
 /// The targets createJitKernels accepts.
 bool isJitTarget(const std::string &target);

@@ -2,6 +2,7 @@
 #include "targets/cpu/CpuTarget.h"
 
 #include "lowering/Passes.h"
+#include "runtime/HostKernels.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -15,15 +16,17 @@
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -32,9 +35,6 @@ using namespace mlir;
 
 namespace dsv4c::cpu {
 namespace {
-
-using KernelFn = void (*)(void **, int64_t, int64_t, int64_t, int64_t,
-                          int64_t, int64_t);
 
 void initializeNativeTarget() {
   static std::once_flag once;
@@ -149,115 +149,6 @@ bool compileConcurrently(std::vector<llvm::orc::ThreadSafeModule> &kernels,
   return true;
 }
 
-/// Workers that run the programs of one launch at a time. Threads are made
-/// once: a decode step launches hundreds of small kernels.
-class ThreadPool {
-public:
-  explicit ThreadPool(unsigned threads) {
-    for (unsigned t = 1; t < threads; ++t)
-      workers.emplace_back([this] { workerLoop(); });
-  }
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stopping = true;
-    }
-    wake.notify_all();
-    for (std::thread &t : workers)
-      t.join();
-  }
-  unsigned size() const { return unsigned(workers.size()) + 1; }
-
-  /// Calls body(i) for i in [0, total) on the workers and the caller.
-  void run(int64_t total, const std::function<void(int64_t)> &body) {
-    std::lock_guard<std::mutex> launchLock(launchMutex);
-    if (workers.empty() || total == 1) {
-      for (int64_t i = 0; i < total; ++i)
-        body(i);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      job = &body;
-      jobTotal = total;
-      next = 0;
-      busy = unsigned(workers.size());
-      ++generation;
-    }
-    wake.notify_all();
-    work();
-    std::unique_lock<std::mutex> lock(mutex);
-    finished.wait(lock, [&] { return busy == 0; });
-    job = nullptr;
-  }
-
-private:
-  void work() {
-    for (int64_t i = next++; i < jobTotal; i = next++)
-      (*job)(i);
-  }
-  void workerLoop() {
-    uint64_t seen = 0;
-    while (true) {
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        wake.wait(lock, [&] { return stopping || generation != seen; });
-        if (stopping)
-          return;
-        seen = generation;
-      }
-      work();
-      std::lock_guard<std::mutex> lock(mutex);
-      if (--busy == 0)
-        finished.notify_one();
-    }
-  }
-
-  std::vector<std::thread> workers;
-  std::mutex launchMutex; // one launch at a time
-  std::mutex mutex;
-  std::condition_variable wake, finished;
-  const std::function<void(int64_t)> *job = nullptr;
-  std::atomic<int64_t> next{0};
-  int64_t jobTotal = 0;
-  unsigned busy = 0;
-  uint64_t generation = 0;
-  bool stopping = false;
-};
-
-unsigned threadCount(const CpuOptions &options) {
-  return options.numThreads
-             ? options.numThreads
-             : std::max(1u, std::thread::hardware_concurrency());
-}
-
-class CpuKernelRunner : public KernelRunner {
-public:
-  CpuKernelRunner(std::shared_ptr<llvm::orc::LLJIT> jit, KernelFn fn,
-                  std::shared_ptr<ThreadPool> pool)
-      : jit(std::move(jit)), fn(fn), pool(std::move(pool)) {}
-
-  bool launch(void **args, Grid grid, std::string &error) override {
-    for (int64_t extent : grid)
-      if (extent < 1) {
-        error = "cpu: grid extents must be at least 1";
-        return false;
-      }
-    int64_t total = grid[0] * grid[1] * grid[2];
-    pool->run(total, [&](int64_t p) {
-      int64_t x = p % grid[0], y = (p / grid[0]) % grid[1],
-              z = p / (grid[0] * grid[1]);
-      fn(args, x, y, z, grid[0], grid[1], grid[2]);
-    });
-    return true;
-  }
-
-private:
-  std::shared_ptr<llvm::orc::LLJIT> jit; // owns the code behind `fn`
-  KernelFn fn;
-  std::shared_ptr<ThreadPool> pool;
-};
-
 llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachine() {
   initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -266,25 +157,21 @@ llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachine() {
   return jtmb;
 }
 
-/// Lowers, optimises and JIT-loads the kernels `names` of `module`: null with
-/// `error` on failure.
-std::shared_ptr<llvm::orc::LLJIT>
-buildJit(ModuleOp module, const std::vector<std::string> &names,
-         std::string &error) {
-  auto jtmb = hostMachine();
-  if (!jtmb) {
-    error = "cpu: " + llvm::toString(jtmb.takeError());
-    return nullptr;
-  }
-  auto tm = jtmb->createTargetMachine();
+/// Lowers the kernels `names` of `module` and compiles each to an object
+/// file for `jtmb`'s machine.
+bool compileObjects(ModuleOp module, const std::vector<std::string> &names,
+                    llvm::orc::JITTargetMachineBuilder jtmb,
+                    std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+                    std::string &error) {
+  auto tm = jtmb.createTargetMachine();
   if (!tm) {
     error = "cpu: " + llvm::toString(tm.takeError());
-    return nullptr;
+    return false;
   }
   llvm::LLVMContext llvmContext;
   auto llvmModule = lowerToLLVM(module, names, llvmContext, **tm, error);
   if (!llvmModule)
-    return nullptr;
+    return false;
   // One module per kernel, with its own copies of the helpers and constants
   // it uses; other kernels become declarations that O3 drops. Helpers (e.g.
   // the deallocation helper) are made internal first so that the copies in
@@ -301,8 +188,21 @@ buildJit(ModuleOp module, const std::vector<std::string> &names,
           return gv.hasLocalLinkage() || gv.getName() == name;
         }));
   llvmModule.reset();
+  return compileConcurrently(kernels, jtmb, objects, error);
+}
+
+/// Lowers, optimises and JIT-loads the kernels `names` of `module`: null with
+/// `error` on failure.
+std::shared_ptr<llvm::orc::LLJIT>
+buildJit(ModuleOp module, const std::vector<std::string> &names,
+         std::string &error) {
+  auto jtmb = hostMachine();
+  if (!jtmb) {
+    error = "cpu: " + llvm::toString(jtmb.takeError());
+    return nullptr;
+  }
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
-  if (!compileConcurrently(kernels, *jtmb, objects, error))
+  if (!compileObjects(module, names, *jtmb, objects, error))
     return nullptr;
 
   auto jit =
@@ -328,44 +228,15 @@ buildJit(ModuleOp module, const std::vector<std::string> &names,
   return std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
 }
 
-KernelFn lookupKernel(llvm::orc::LLJIT &jit, llvm::StringRef name,
-                      std::string &error) {
+HostKernelFn lookupKernel(llvm::orc::LLJIT &jit, llvm::StringRef name,
+                          std::string &error) {
   auto symbol = jit.lookup(name);
   if (!symbol) {
     error = "cpu: " + llvm::toString(symbol.takeError());
     return nullptr;
   }
-  return symbol->toPtr<KernelFn>();
+  return symbol->toPtr<HostKernelFn>();
 }
-
-class CpuKernelLibrary : public KernelLibrary {
-public:
-  CpuKernelLibrary(std::shared_ptr<llvm::orc::LLJIT> jit,
-                   std::shared_ptr<ThreadPool> pool,
-                   std::vector<std::string> names)
-      : jit(std::move(jit)), pool(std::move(pool)), names(std::move(names)) {}
-
-  KernelRunner *find(const std::string &name, std::string &error) override {
-    auto it = runners.find(name);
-    if (it != runners.end())
-      return it->second.get();
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      error = "cpu: the kernel library has no kernel '" + name + "'";
-      return nullptr;
-    }
-    KernelFn fn = lookupKernel(*jit, name, error);
-    if (!fn)
-      return nullptr;
-    auto runner = std::make_unique<CpuKernelRunner>(jit, fn, pool);
-    return (runners[name] = std::move(runner)).get();
-  }
-
-private:
-  std::shared_ptr<llvm::orc::LLJIT> jit;
-  std::shared_ptr<ThreadPool> pool;
-  std::vector<std::string> names;
-  std::map<std::string, std::unique_ptr<CpuKernelRunner>> runners;
-};
 
 } // namespace
 
@@ -402,26 +273,159 @@ std::unique_ptr<KernelRunner> createRunner(ModuleOp module,
   auto jit = buildJit(module, {kernelName.str()}, error);
   if (!jit)
     return nullptr;
-  KernelFn fn = lookupKernel(*jit, kernelName, error);
+  HostKernelFn fn = lookupKernel(*jit, kernelName, error);
   if (!fn)
     return nullptr;
-  return std::make_unique<CpuKernelRunner>(
-      jit, fn, std::make_shared<ThreadPool>(threadCount(options)));
+  return std::make_unique<HostKernelRunner>(
+      fn, std::make_shared<ThreadPool>(options.numThreads), jit);
+}
+
+std::vector<std::string> kernelNames(ModuleOp module) {
+  std::vector<std::string> names;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto sym =
+            op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
+      names.push_back(sym.str());
+  return names;
 }
 
 std::unique_ptr<KernelLibrary> createLibrary(ModuleOp module,
                                              std::string &error,
                                              CpuOptions options) {
-  std::vector<std::string> names;
-  for (Operation &op : module.getBody()->getOperations())
-    if (auto sym = op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
-      names.push_back(sym.str());
-  auto jit = buildJit(module, names, error);
+  std::vector<std::string> names = kernelNames(module);
+  std::shared_ptr<llvm::orc::LLJIT> jit = buildJit(module, names, error);
   if (!jit)
     return nullptr;
-  return std::make_unique<CpuKernelLibrary>(
-      jit, std::make_shared<ThreadPool>(threadCount(options)),
-      std::move(names));
+  llvm::orc::LLJIT *raw = jit.get();
+  return std::make_unique<HostKernelLibrary>(
+      "cpu", std::move(names),
+      [raw](const std::string &name, std::string &error) {
+        return lookupKernel(*raw, name, error);
+      },
+      jit, options.numThreads);
+}
+
+
+namespace {
+
+/// ld.lld: next to the LLVM we were built with, else on PATH.
+std::string findLinker() {
+  if (llvm::sys::fs::can_execute(DSV4C_LLD_PATH))
+    return DSV4C_LLD_PATH;
+  for (const char *name : {"ld.lld-22", "ld.lld"})
+    if (auto path = llvm::sys::findProgramByName(name))
+      return *path;
+  return "";
+}
+
+/// Links `objects` into one shared object (its bytes in `out`).
+bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+                      std::string &out, std::string &error) {
+  std::string lld = findLinker();
+  if (lld.empty()) {
+    error = "cpu: ld.lld not found (looked for " DSV4C_LLD_PATH
+            ", ld.lld-22 and ld.lld on PATH; Debian package lld-22)";
+    return false;
+  }
+  std::vector<std::string> temps;
+  auto cleanup = [&] {
+    for (const std::string &t : temps)
+      llvm::sys::fs::remove(t);
+  };
+  auto temp = [&](const char *suffix, std::string &path) {
+    llvm::SmallString<128> p;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("dsv4c-cpu", suffix, p)) {
+      error = "cpu: cannot create a temporary file: " + ec.message();
+      return false;
+    }
+    path = p.str().str();
+    temps.push_back(path);
+    return true;
+  };
+  std::vector<std::string> args{lld, "-shared", "--build-id=none",
+                                "-z", "noexecstack", "-o"};
+  std::string soPath;
+  if (!temp("so", soPath)) {
+    cleanup();
+    return false;
+  }
+  args.push_back(soPath);
+  for (auto &object : objects) {
+    std::string path;
+    if (!temp("o", path)) {
+      cleanup();
+      return false;
+    }
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) {
+      error = "cpu: cannot write " + path + ": " + ec.message();
+      cleanup();
+      return false;
+    }
+    os << object->getBuffer();
+    os.close();
+    args.push_back(path);
+  }
+  std::vector<llvm::StringRef> argv(args.begin(), args.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(lld, argv, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error = "cpu: " + lld + " failed (exit " + std::to_string(rc) + ")" +
+            (message.empty() ? "" : ": " + message);
+    cleanup();
+    return false;
+  }
+  auto so = llvm::MemoryBuffer::getFile(soPath);
+  if (!so) {
+    error = "cpu: cannot read the linked kernels: " + so.getError().message();
+    cleanup();
+    return false;
+  }
+  out = (*so)->getBuffer().str();
+  cleanup();
+  return true;
+}
+
+} // namespace
+
+bool compileSharedObject(ModuleOp module, const CpuAotOptions &options,
+                         CpuAotResult &result, std::string &error) {
+  auto jtmb = hostMachine();
+  if (!jtmb) {
+    error = "cpu: " + llvm::toString(jtmb.takeError());
+    return false;
+  }
+  if (options.cpu != "host") {
+    // A named CPU: its own feature set, not this host's.
+    jtmb->setCPU(options.cpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures();
+  }
+  jtmb->setRelocationModel(llvm::Reloc::PIC_);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    error = "cpu: " + llvm::toString(tm.takeError());
+    return false;
+  }
+  const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+  if (!sti->isCPUStringValid((*tm)->getTargetCPU())) {
+    error = "cpu: unknown CPU '" + options.cpu + "' for " +
+            (*tm)->getTargetTriple().str() +
+            " (e.g. host, x86-64-v2, x86-64-v3, x86-64-v4, znver4)";
+    return false;
+  }
+  result = CpuAotResult();
+  result.triple = (*tm)->getTargetTriple().str();
+  result.cpu = (*tm)->getTargetCPU().str();
+  for (const llvm::SubtargetFeatureKV &kv : sti->getAllProcessorFeatures())
+    if (sti->checkFeatures(std::string("+") + kv.Key))
+      result.features.push_back(kv.Key);
+  result.kernels = kernelNames(module);
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
+  if (!compileObjects(module, result.kernels, *jtmb, objects, error))
+    return false;
+  return linkSharedObject(objects, result.sharedObject, error);
 }
 
 } // namespace dsv4c::cpu

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dsv4c::cpu {
 
@@ -36,6 +37,31 @@ std::unique_ptr<KernelRunner> createRunner(mlir::ModuleOp module,
 std::unique_ptr<KernelLibrary> createLibrary(mlir::ModuleOp module,
                                              std::string &error,
                                              CpuOptions options = {});
+
+/// The names of the kernels (symbols) of `module`, in order.
+std::vector<std::string> kernelNames(mlir::ModuleOp module);
+
+struct CpuAotOptions {
+  /// An LLVM CPU name for this host's architecture ("x86-64-v3", "znver4",
+  /// ...) or "host" (this machine's CPU and features).
+  std::string cpu = "host";
+};
+
+/// A cpu kernel library compiled ahead of time.
+struct CpuAotResult {
+  /// An ELF shared object exporting each kernel under its name (the calling
+  /// convention of docs/tile-dialect.md), linked with ld.lld.
+  std::string sharedObject;
+  std::string triple, cpu;
+  /// The CPU features the code may use (LLVM names: "avx2", "fma", ...).
+  std::vector<std::string> features;
+  std::vector<std::string> kernels;
+};
+
+/// Compiles every kernel of `module` to one shared object for
+/// `options.cpu`. False with `error` set on failure.
+bool compileSharedObject(mlir::ModuleOp module, const CpuAotOptions &options,
+                         CpuAotResult &result, std::string &error);
 
 /// The optimised LLVM IR the CPU target makes of `module`, for inspection.
 bool emitLLVMIR(mlir::ModuleOp module, std::string &ir, std::string &error);

@@ -7,7 +7,7 @@ namespace dsv4c {
 int runOptCommand(int argc, char **argv);
 int runKernelCommand(int argc, char **argv);
 int runGenCheckpointCommand(int argc, char **argv);
-int runRunCommand(int argc, char **argv);
+int runCompileCommand(int argc, char **argv);
 } // namespace dsv4c
 
 #endif

@@ -1,7 +1,7 @@
 //===- GenCheckpointCommand.cpp - `dsv4c gen-checkpoint` ------------------===//
 #include "tools/dsv4c/Commands.h"
 
-#include "tools/dsv4c/Progress.h"
+#include "tools/runner/Progress.h"
 
 #include "models/v4/CheckpointGenerator.h"
 

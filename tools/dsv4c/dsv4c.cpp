@@ -3,6 +3,8 @@
 #include "tools/dsv4c/Registration.h"
 
 #include "dialects/tile/TileDialect.h"
+#include "models/v4/JitKernels.h"
+#include "tools/runner/Commands.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -11,6 +13,29 @@
 #include <string>
 
 namespace {
+/// Model directories get their kernels compiled in-process.
+std::unique_ptr<dsv4c::KernelLibrary>
+jitKernels(const std::string &target, unsigned threads, std::string &error) {
+  if (!dsv4c::v4::isJitTarget(target)) {
+    error = "unknown target '" + target +
+            "' for a model directory (this build runs: cpu, reference)";
+    return nullptr;
+  }
+  return dsv4c::v4::createJitKernels({target, threads}, error);
+}
+int run(int argc, char **argv) {
+  return dsv4c::runner::runCommand(argc, argv, jitKernels);
+}
+int bench(int argc, char **argv) {
+  return dsv4c::runner::benchCommand(argc, argv, jitKernels);
+}
+int inspect(int argc, char **argv) {
+  return dsv4c::runner::inspectCommand(argc, argv);
+}
+int targets(int argc, char **argv) {
+  return dsv4c::runner::targetsCommand(argc, argv, {"cpu", "reference (interpreter, model directories only)"});
+}
+
 struct Subcommand {
   const char *name;
   const char *help;
@@ -25,8 +50,14 @@ const Subcommand kSubcommands[] = {
     {"gen-checkpoint",
      "write a seeded random V4 checkpoint in the official format",
      dsv4c::runGenCheckpointCommand},
-    {"run", "run a V4 model directory end to end (prefill + decode)",
-     dsv4c::runRunCommand},
+    {"compile", "compile a V4 model directory into a bundle (AOT)",
+     dsv4c::runCompileCommand},
+    {"run", "run a V4 bundle or model directory end to end", run},
+    {"bench", "prefill and decode tokens/s of a bundle or model directory",
+     bench},
+    {"inspect", "what a bundle holds", inspect},
+    {"targets", "the targets this build compiles for and the drivers found",
+     targets},
 };
 
 void printUsage(FILE *out) {

@@ -15,7 +15,7 @@
 
 // Bad input: one message naming the problem, exit status 1.
 // RUN: not dsv4c run 2>&1 | FileCheck %s --check-prefix=NODIR
-// NODIR: dsv4c run: missing MODEL_DIR
+// NODIR: dsv4c run: missing MODEL (a bundle or a model directory
 // RUN: not dsv4c run %t/m 2>&1 | FileCheck %s --check-prefix=NOPROMPT
 // NOPROMPT: dsv4c run: give a --prompt or --tokens
 // RUN: not dsv4c run %t/m --tokens 1,x 2>&1 | FileCheck %s --check-prefix=IDS
@@ -23,9 +23,9 @@
 // RUN: not dsv4c run %t/m --tokens 1,300 2>&1 | FileCheck %s --check-prefix=VOCAB
 // VOCAB: dsv4c run: token id 300 is outside the vocabulary [0, 300)
 // RUN: not dsv4c run %t/m --tokens 1 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: dsv4c run: unknown target 'tpu' (this build runs: cpu, reference)
+// TARGET: dsv4c run: unknown target 'tpu' for a model directory (this build runs: cpu, reference)
 // RUN: not dsv4c run %t/nowhere --tokens 1 2>&1 | FileCheck %s --check-prefix=MISSING
-// MISSING: dsv4c run: {{.*}}nowhere/config.json
+// MISSING: dsv4c run: {{.*}}nowhere: no such file or directory
 // RUN: not dsv4c run %t/m --tokens 1,2,3 --max-new-tokens 4 --max-seq-len 5 --target reference --quiet 2>&1 | FileCheck %s --check-prefix=LEN
 // LEN: dsv4c run: prompt 0 (3 tokens) + 4 new tokens need 6 positions; the maximum sequence length is 5
 // RUN: mkdir -p %t/badhead && cp %t/m/* %t/badhead/ && sed -i 's/"head_dim": 512/"head_dim": 96/' %t/badhead/config.json

@@ -1,11 +1,10 @@
-//===- RunCommand.cpp - `dsv4c run`: V4 end to end -------------------------===//
-#include "tools/dsv4c/Commands.h"
-#include "tools/dsv4c/Progress.h"
+//===- RunCommand.cpp - `run`: V4 end to end ------------------------------===//
+#include "tools/runner/Args.h"
+#include "tools/runner/Commands.h"
+#include "tools/runner/Progress.h"
 
-#include "models/v4/Config.h"
 #include "models/v4/Executor.h"
 #include "models/v4/Generate.h"
-#include "models/v4/JitKernels.h"
 #include "runtime/HostTensor.h"
 #include "runtime/Npy.h"
 #include "runtime/Safetensors.h"
@@ -20,29 +19,36 @@
 #include <vector>
 
 using namespace dsv4c;
+using namespace dsv4c::runner;
 
 namespace {
 
-const char *kUsage = R"(usage: dsv4c run MODEL_DIR [--prompt TEXT | --tokens IDS]... [options]
+const char *kUsage = R"(usage: %s MODEL [--prompt TEXT | --tokens IDS]... [options]
 
-Runs a DeepSeek-V4 checkpoint (config.json + safetensors, official layout)
-end to end: the tile kernels are compiled for the target, the prompt is
-prefilled, then one token is decoded per step. Prints the prompt and the
-generated text (or ids when the model has no tokenizer.json) on stdout;
-progress and tokens/s on stderr. Several --prompt/--tokens run as a batch.
+Runs a DeepSeek-V4 model end to end: the prompt is prefilled, then one token
+is decoded per step. MODEL is a bundle made by `dsv4c compile` (kernels
+compiled ahead of time) or, with dsv4c, a model directory (config.json +
+safetensors in the official layout; kernels compiled now). Prints the prompt
+and the generated text (or ids when the model has no tokenizer.json) on
+stdout; progress and tokens/s on stderr. Several --prompt/--tokens run as a
+batch.
 
 options:
-  --prompt TEXT          text, encoded with MODEL_DIR/tokenizer.json (BOS
+  --prompt TEXT          text, encoded with the model's tokenizer.json (BOS
                          added when the tokenizer has one)
   --tokens IDS           token ids, comma separated (e.g. 1,2,3)
   --max-new-tokens N     tokens to generate per sequence (default 32)
-  --target T             cpu (default) or reference (the interpreter: slow)
+  --target T             a bundle: one of its targets (default: the first
+                         this runtime runs); a directory: cpu (default) or
+                         reference (the interpreter: slow)
   --threads N            cpu worker threads (default: all hardware threads)
   --temperature T        0 = greedy (default); > 0 samples
   --top-p P              nucleus sampling mass, (0, 1] (default 1)
   --seed N               sampling seed (default 0; sequence i uses N + i)
   --max-seq-len N        positions per sequence (default: prompt + new tokens)
   --ignore-eos           keep generating after the end-of-sentence token
+  --weights DIR          a bundle's weights directory, if it moved
+  --no-verify            skip the bundle's section checksums at load
   --dump-logits FILE     f32 logits of every step as .npy: [steps, vocab] for
                          one sequence, [batch, steps, vocab] for several
                          (rows after a sequence stopped are 0)
@@ -54,45 +60,14 @@ options:
 
 example:
   dsv4c gen-checkpoint models/tiny && dsv4c run models/tiny --prompt "Hello"
+  dsv4c compile models/tiny -o tiny.dsv4 && dsv4-run run tiny.dsv4 --prompt "Hello"
 )";
 
+std::string prog = "run";
+
 int fail(const std::string &message) {
-  std::fprintf(stderr, "dsv4c run: %s\n", message.c_str());
+  std::fprintf(stderr, "%s: %s\n", prog.c_str(), message.c_str());
   return 1;
-}
-
-bool parseInt(const std::string &text, int64_t min, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno || v < min)
-    return false;
-  out = v;
-  return true;
-}
-
-bool parseFloat(const std::string &text, double &out) {
-  char *end = nullptr;
-  out = std::strtod(text.c_str(), &end);
-  return !text.empty() && *end == '\0' && std::isfinite(out);
-}
-
-bool parseIds(const std::string &text, std::vector<int64_t> &ids) {
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    std::string item = text.substr(pos, comma == std::string::npos
-                                            ? std::string::npos
-                                            : comma - pos);
-    int64_t v;
-    if (!parseInt(item, 0, v))
-      return false;
-    ids.push_back(v);
-    if (comma == std::string::npos)
-      break;
-    pos = comma + 1;
-  }
-  return !ids.empty();
 }
 
 struct Prompt {
@@ -103,11 +78,12 @@ struct Prompt {
 
 } // namespace
 
-int dsv4c::runRunCommand(int argc, char **argv) {
+int runner::runCommand(int argc, char **argv, const JitHook &jit) {
+  prog = argv[0];
   std::string modelDir, dumpLogits, dumpTokens;
   std::vector<Prompt> prompts;
   v4::GenerateOptions gen;
-  v4::JitOptions jit;
+  OpenOptions open;
   int64_t maxSeqLen = 0;
   bool ignoreEos = false, quiet = false, profile = false;
   for (int i = 1; i < argc; ++i) {
@@ -122,7 +98,7 @@ int dsv4c::runRunCommand(int argc, char **argv) {
     int64_t n;
     double f;
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::printf(kUsage, prog.c_str());
       return 0;
     } else if (arg == "--prompt") {
       if (!value())
@@ -141,14 +117,11 @@ int dsv4c::runRunCommand(int argc, char **argv) {
     } else if (arg == "--target") {
       if (!value())
         return fail("--target needs a name");
-      jit.target = v;
-      if (!v4::isJitTarget(v))
-        return fail("unknown target '" + v +
-                    "' (this build runs: cpu, reference)");
+      open.target = v;
     } else if (arg == "--threads") {
       if (!value() || !parseInt(v, 1, n))
         return fail("--threads needs an integer >= 1");
-      jit.threads = unsigned(n);
+      open.threads = unsigned(n);
     } else if (arg == "--temperature") {
       if (!value() || !parseFloat(v, f) || f < 0)
         return fail("--temperature needs a number >= 0");
@@ -165,6 +138,12 @@ int dsv4c::runRunCommand(int argc, char **argv) {
       if (!value() || !parseInt(v, 1, n))
         return fail("--max-seq-len needs an integer >= 1");
       maxSeqLen = n;
+    } else if (arg == "--weights") {
+      if (!value())
+        return fail("--weights needs a directory");
+      open.weightsDirectory = v;
+    } else if (arg == "--no-verify") {
+      open.verify = false;
     } else if (arg == "--ignore-eos") {
       ignoreEos = true;
     } else if (arg == "--dump-logits") {
@@ -188,24 +167,22 @@ int dsv4c::runRunCommand(int argc, char **argv) {
     }
   }
   if (modelDir.empty())
-    return fail("missing MODEL_DIR (see --help)");
+    return fail("missing MODEL (a bundle or a model directory; see --help)");
   if (prompts.empty())
     return fail("give a --prompt or --tokens");
 
-  Progress progress("dsv4c run", quiet);
-  namespace fs = std::filesystem;
+  Progress progress(prog, quiet);
   std::string error;
-  v4::V4Config config;
-  if (!v4::parseV4Config((fs::path(modelDir) / "config.json").string(),
-                         config, error))
+  open.note = [&](const std::string &line) { progress.note(line); };
+  open.progress = [&](uint64_t done, uint64_t total, const std::string &what) {
+    progress.update(size_t(done), size_t(total), what.c_str());
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  Model model;
+  if (!openModel(modelDir, open, jit, model, error))
     return fail(error);
-  std::unique_ptr<Tokenizer> tokenizer;
-  fs::path tokPath = fs::path(modelDir) / "tokenizer.json";
-  if (fs::exists(tokPath)) {
-    tokenizer = Tokenizer::load(tokPath.string(), error);
-    if (!tokenizer)
-      return fail(error);
-  }
+  const v4::V4Config &config = model.config;
+  Tokenizer *tokenizer = model.tokenizer.get();
   std::vector<std::vector<int64_t>> ids;
   for (const Prompt &p : prompts) {
     if (!p.isText) {
@@ -213,8 +190,8 @@ int dsv4c::runRunCommand(int argc, char **argv) {
       continue;
     }
     if (!tokenizer)
-      return fail(tokPath.string() +
-                  " not found: --prompt needs a tokenizer (use --tokens)");
+      return fail(modelDir +
+                  " has no tokenizer.json: --prompt needs one (use --tokens)");
     std::vector<int32_t> enc = tokenizer->encode(p.text, true);
     ids.emplace_back(enc.begin(), enc.end());
     if (ids.back().empty())
@@ -230,17 +207,7 @@ int dsv4c::runRunCommand(int argc, char **argv) {
     gen.eosId = tokenizer->eosId();
   gen.keepLogits = !dumpLogits.empty();
 
-  auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Checkpoint> ckpt = Checkpoint::open(modelDir, error);
-  if (!ckpt)
-    return fail(error);
-  progress.note("compiling " + std::to_string(v4::executorKernelNames().size()) +
-                " kernels for " + jit.target);
-  std::unique_ptr<KernelLibrary> kernels = v4::createJitKernels(jit, error);
-  if (!kernels)
-    return fail(error);
   auto t1 = std::chrono::steady_clock::now();
-  HostDevice device(jit.target);
   v4::ExecutorOptions exOpts;
   int64_t longest = 0;
   for (const auto &p : ids)
@@ -251,12 +218,13 @@ int dsv4c::runRunCommand(int argc, char **argv) {
     progress.update(done, total, "weights");
   };
   auto executor =
-      v4::Executor::create(config, *ckpt, device, *kernels, exOpts, error);
+      v4::Executor::create(config, *model.checkpoint, *model.device,
+                           *model.kernels, exOpts, error);
   if (!executor)
     return fail(error);
   auto t2 = std::chrono::steady_clock::now();
   progress.note(
-      "kernels ready in " +
+      std::string(model.fromBundle ? "bundle opened in " : "kernels ready in ") +
       std::to_string(std::chrono::duration<double>(t1 - t0).count()) +
       " s, weights in " +
       std::to_string(std::chrono::duration<double>(t2 - t1).count()) + " s");

@@ -1,0 +1,157 @@
+//===- BenchCommand.cpp - `bench`: prefill and decode tokens/s ------------===//
+#include "tools/runner/Args.h"
+#include "tools/runner/Commands.h"
+#include "tools/runner/Progress.h"
+
+#include "models/v4/Executor.h"
+#include "models/v4/Generate.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace dsv4c;
+using namespace dsv4c::runner;
+
+namespace {
+const char *kUsage = R"(usage: %s MODEL [--batch N] [--context N] [--decode N] [options]
+
+Measures prefill and decode tokens/s of a V4 model (a bundle, or with dsv4c
+a model directory): BATCH sequences of CONTEXT seeded random prompt tokens
+are prefilled together, then DECODE greedy steps run (end-of-sentence
+ignored). Each of --repeat runs starts fresh sequences; the best run is
+reported, after one untimed warm-up run.
+
+options:
+  --batch N       sequences (default 1)
+  --context N     prompt tokens per sequence (default 64)
+  --decode N      decode steps (default 32)
+  --repeat N      timed runs (default 3)
+  --target T      as for run
+  --threads N     cpu worker threads (default: all hardware threads)
+  --seed N        prompt token seed (default 0)
+  --weights DIR   a bundle's weights directory, if it moved
+  --quiet         no progress lines
+  --help          this text
+)";
+} // namespace
+
+int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
+  std::string prog = argv[0], path;
+  int64_t batch = 1, context = 64, decode = 32, repeat = 3, seed = 0;
+  OpenOptions open;
+  bool quiet = false;
+  auto fail = [&](const std::string &m) {
+    std::fprintf(stderr, "%s: %s\n", prog.c_str(), m.c_str());
+    return 1;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], v;
+    auto value = [&] {
+      if (i + 1 >= argc)
+        return false;
+      v = argv[++i];
+      return true;
+    };
+    auto count = [&](int64_t min, int64_t &out) {
+      return value() && parseInt(v, min, out);
+    };
+    int64_t n;
+    if (arg == "--help" || arg == "-h") {
+      std::printf(kUsage, prog.c_str());
+      return 0;
+    } else if (arg == "--batch") {
+      if (!count(1, batch))
+        return fail("--batch needs an integer >= 1");
+    } else if (arg == "--context") {
+      if (!count(1, context))
+        return fail("--context needs an integer >= 1");
+    } else if (arg == "--decode") {
+      if (!count(0, decode))
+        return fail("--decode needs an integer >= 0");
+    } else if (arg == "--repeat") {
+      if (!count(1, repeat))
+        return fail("--repeat needs an integer >= 1");
+    } else if (arg == "--seed") {
+      if (!count(0, seed))
+        return fail("--seed needs a non-negative integer");
+    } else if (arg == "--threads") {
+      if (!count(1, n))
+        return fail("--threads needs an integer >= 1");
+      open.threads = unsigned(n);
+    } else if (arg == "--target") {
+      if (!value())
+        return fail("--target needs a name");
+      open.target = v;
+    } else if (arg == "--weights") {
+      if (!value())
+        return fail("--weights needs a directory");
+      open.weightsDirectory = v;
+    } else if (arg == "--quiet") {
+      quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see --help)");
+    } else if (path.empty()) {
+      path = arg;
+    } else {
+      return fail("unexpected argument '" + arg + "' (see --help)");
+    }
+  }
+  if (path.empty())
+    return fail("missing MODEL (see --help)");
+
+  Progress progress(prog, quiet);
+  open.note = [&](const std::string &line) { progress.note(line); };
+  std::string error;
+  Model model;
+  if (!openModel(path, open, jit, model, error))
+    return fail(error);
+
+  // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
+  // tiny tokenizer).
+  uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
+  auto nextId = [&] {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return int64_t(z % uint64_t(std::max<int64_t>(1, model.config.vocabSize - 2)));
+  };
+  std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(batch));
+  for (auto &p : prompts)
+    for (int64_t t = 0; t < context; ++t)
+      p.push_back(nextId());
+
+  v4::ExecutorOptions exOpts;
+  exOpts.maxSeqLen = context + decode + 1;
+  auto executor = v4::Executor::create(model.config, *model.checkpoint,
+                                       *model.device, *model.kernels, exOpts,
+                                       error);
+  if (!executor)
+    return fail(error);
+  v4::GenerateOptions gen;
+  gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
+  double bestPrefill = 0, bestDecode = 0;
+  for (int64_t r = 0; r <= repeat; ++r) {
+    v4::GenerateResult result;
+    if (!v4::generate(*executor, prompts, gen, result, error))
+      return fail(error);
+    if (r == 0)
+      continue; // warm-up
+    progress.update(size_t(r), size_t(repeat), "runs");
+    auto rate = [](int64_t n, double s) { return s > 0 ? double(n) / s : 0; };
+    bestPrefill =
+        std::max(bestPrefill, rate(result.prefillTokens, result.prefillSeconds));
+    bestDecode =
+        std::max(bestDecode, rate(result.decodeTokens, result.decodeSeconds));
+  }
+  std::printf("model %s (%s), target %s, batch %lld, context %lld, decode "
+              "%lld steps, best of %lld\n",
+              path.c_str(), model.fromBundle ? "bundle" : "directory",
+              model.target.c_str(), (long long)batch, (long long)context,
+              (long long)decode, (long long)repeat);
+  std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
+              bestPrefill, bestDecode);
+  return 0;
+}

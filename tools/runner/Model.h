@@ -1,0 +1,121 @@
+//===- Model.h - a V4 model opened from a bundle or a directory -*- C++ -*-===//
+//
+// What `run`, `bench` and `inspect` share: opening a model either from an
+// AOT bundle (docs/bundle-format.md; no compiler needed) or from a model
+// directory with kernels compiled in-process (only in builds with the
+// compiler, which pass a JitHook). Links no LLVM.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TOOLS_RUNNER_MODEL_H
+#define DSV4C_TOOLS_RUNNER_MODEL_H
+
+#include "models/v4/Config.h"
+#include "runtime/Bundle.h"
+#include "runtime/Device.h"
+#include "runtime/Json.h"
+#include "runtime/Safetensors.h"
+#include "runtime/Tokenizer.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsv4c::runner {
+
+// Section names of a bundle.
+inline constexpr const char *kManifestSection = "manifest.json";
+inline constexpr const char *kConfigSection = "config.json";
+inline constexpr const char *kTokenizerSection = "tokenizer.json";
+inline constexpr const char *kTokenizerConfigSection = "tokenizer_config.json";
+inline constexpr const char *kGraphSection = "graph.json";
+inline std::string kernelsSection(const std::string &target) {
+  return "kernels/" + target;
+}
+inline std::string layoutSection(const std::string &target) {
+  return "layout/" + target;
+}
+inline std::string weightsSection(const std::string &file) {
+  return "weights/" + file;
+}
+
+/// A safetensors file of the checkpoint, as the bundle records it.
+struct WeightFile {
+  std::string name; // relative to the weights directory
+  uint64_t bytes = 0;
+  /// XXH64 of the 8-byte length and the JSON header: changes whenever a
+  /// tensor's name, dtype, shape or offset does.
+  std::string headerHash;
+};
+
+/// One target's kernels in the bundle.
+struct BundleTarget {
+  std::string name;   // "cpu"
+  std::string format; // "elf-shared-object"
+  std::string triple, cpu;
+  std::vector<std::string> features;
+  std::vector<std::string> kernels;
+};
+
+/// The parsed manifest.json.
+struct Manifest {
+  int64_t formatVersion = 0;
+  std::string producer;
+  bool embeddedWeights = false;
+  /// Absolute, as given to `dsv4c compile` (reference mode).
+  std::string weightsDirectory;
+  std::vector<WeightFile> weightFiles;
+  std::vector<BundleTarget> targets;
+  bool hasTokenizer = false;
+  const BundleTarget *findTarget(const std::string &name) const;
+};
+
+bool parseManifest(const Bundle &bundle, Manifest &manifest,
+                   std::string &error);
+/// The header hash recorded for a safetensors file (WeightFile::headerHash);
+/// reads only the header. Empty when it is not a safetensors file.
+std::string safetensorsFileHeaderHash(const std::string &path);
+
+/// Compiles the V4 kernels for `target` in-process (dsv4c builds only).
+using JitHook = std::function<std::unique_ptr<KernelLibrary>(
+    const std::string &target, unsigned threads, std::string &error)>;
+
+struct OpenOptions {
+  /// Empty: the bundle's first target this runtime runs, or "cpu" for a
+  /// model directory.
+  std::string target;
+  unsigned threads = 0;
+  /// Check every section's checksum at open (bundles).
+  bool verify = true;
+  /// Overrides the weights directory a bundle refers to.
+  std::string weightsDirectory;
+  /// (done, total, what) during long steps.
+  std::function<void(uint64_t, uint64_t, const std::string &)> progress;
+  /// One-line notes ("compiling 24 kernels for cpu").
+  std::function<void(const std::string &)> note;
+};
+
+struct Model {
+  std::string path;
+  bool fromBundle = false;
+  std::string target;
+  v4::V4Config config;
+  std::shared_ptr<Bundle> bundle;
+  Manifest manifest; // bundles
+  std::unique_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<Tokenizer> tokenizer; // null when the model has none
+  std::unique_ptr<Device> device;
+  std::unique_ptr<KernelLibrary> kernels;
+};
+
+/// The targets this runtime can run bundle kernels on.
+std::vector<std::string> runnableTargets();
+
+/// Opens `path`: a bundle file or a model directory (needs `jit`). On
+/// failure returns false with one message naming the file and the problem.
+bool openModel(const std::string &path, const OpenOptions &options,
+               const JitHook &jit, Model &model, std::string &error);
+
+} // namespace dsv4c::runner
+
+#endif

@@ -1,0 +1,79 @@
+//===- TargetsCommand.cpp - `targets`: what this build can do -------------===//
+#include "tools/runner/Commands.h"
+
+#include <cstdio>
+#include <dlfcn.h>
+#include <string>
+#include <thread>
+
+using namespace dsv4c;
+using namespace dsv4c::runner;
+
+namespace {
+const char *kUsage = R"(usage: %s
+
+Lists the targets this build compiles for (dsv4c only), the targets whose
+bundle kernels this runtime runs, and the accelerator drivers it finds on
+this machine.
+)";
+
+/// Whether a shared library can be loaded (a driver is installed).
+bool canLoad(const char *name) {
+  void *h = ::dlopen(name, RTLD_LAZY | RTLD_LOCAL);
+  if (h)
+    ::dlclose(h);
+  return h != nullptr;
+}
+
+const char *arch() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#else
+  return "unknown";
+#endif
+}
+} // namespace
+
+int runner::targetsCommand(int argc, char **argv,
+                           const std::vector<std::string> &compileTargets) {
+  std::string prog = argv[0];
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf(kUsage, prog.c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
+                 prog.c_str(), arg.c_str());
+    return 1;
+  }
+  std::string list;
+  for (const std::string &t : compileTargets)
+    list += (list.empty() ? "" : ", ") + t;
+  std::printf("compiles for: %s\n",
+              list.empty() ? "nothing (a runtime-only build)" : list.c_str());
+  list.clear();
+  for (const std::string &t : runnableTargets())
+    list += (list.empty() ? "" : ", ") + t;
+  std::printf("runs bundles for: %s\n", list.c_str());
+  std::printf("drivers on this machine:\n");
+  std::printf("  cpu         %s, %u hardware threads\n", arch(),
+              std::thread::hardware_concurrency());
+  struct Driver {
+    const char *target, *library;
+  };
+  for (Driver d : {Driver{"cuda", "libcuda.so.1"},
+                   Driver{"hip", "libamdhip64.so"},
+                   Driver{"level_zero", "libze_loader.so.1"},
+                   Driver{"opencl", "libOpenCL.so.1"}})
+    std::printf("  %-11s %s\n", d.target,
+                canLoad(d.library)
+                    ? (std::string(d.library) +
+                       " found (this build has no runtime for it yet)")
+                          .c_str()
+                    : (std::string("no driver (") + d.library + " not found)")
+                          .c_str());
+  return 0;
+}
