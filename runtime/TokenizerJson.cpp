@@ -217,11 +217,11 @@ private:
         out += '\t';
         break;
       case 'u': {
-        uint32_t cp;
+        uint32_t cp = 0;
         if (!hex4(cp))
           return false;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
-          uint32_t lo;
+          uint32_t lo = 0;
           if (s.substr(pos, 2) != "\\u")
             return fail("unpaired surrogate in \\u escape");
           pos += 2;

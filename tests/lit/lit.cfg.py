@@ -29,5 +29,8 @@ llvm_config.use_default_substitutions()
 # `dsv4c` resolves to the binary of this build tree, never one on PATH.
 llvm_config.add_tool_substitutions(
     [ToolSubst("dsv4c", unresolved="fatal"),
+     ToolSubst("dsv4-run", unresolved="fatal"),
+     ToolSubst("bundle_forge", unresolved="fatal"),
      ToolSubst("not", unresolved="fatal")],
-    [config.dsv4c_tools_dir, config.llvm_tools_dir])
+    [config.dsv4c_tools_dir, config.dsv4c_runner_dir,
+     config.dsv4c_test_tools_dir, config.llvm_tools_dir])

@@ -1,0 +1,88 @@
+// `dsv4c compile`, `inspect`, and running bundles with dsv4c and the
+// runtime's dsv4-run; every damaged or mismatched bundle gives one message
+// naming the file and the problem, and exit status 1. (RUN lines only.)
+// RUN: rm -rf %t && mkdir -p %t && dsv4c gen-checkpoint %t/m --seed 3 > /dev/null 2>&1
+// RUN: dsv4c compile %t/m -o %t/m.dsv4 2>&1 | FileCheck %s --check-prefix=COMPILE
+// COMPILE: dsv4c compile: compiling {{[0-9]+}} kernels for cpu (cpu host)
+// COMPILE: dsv4c compile: wrote {{.*}}m.dsv4
+
+// RUN: dsv4-run inspect %t/m.dsv4 | FileCheck %s --check-prefix=INSPECT
+// INSPECT: format version 1, {{.*}}, checksums verified
+// INSPECT: manifest.json
+// INSPECT: model: DeepSeek-V4, 3 layers + 1 MTP, dim 64, vocab 300
+// INSPECT: graph: sliding_window/hash, csa/score, hca/score, mtp:sliding_window/score
+// INSPECT: tokenizer: yes
+// INSPECT: target cpu: elf-shared-object, {{.*}} kernels
+// INSPECT: kernels: {{.*}}sparse_attention
+// INSPECT: layout: {{[0-9]+}} tensors, placement in-place
+// INSPECT: weights: by reference to {{.*}}/m
+// INSPECT: model.safetensors:
+
+// The bundle runs (dsv4-run, no compiler) bit for bit like the JIT on the
+// model directory (dsv4c).
+// RUN: dsv4-run run %t/m.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/aot.npy
+// RUN: dsv4c run %t/m --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/jit.npy
+// RUN: cmp %t/aot.npy %t/jit.npy
+// RUN: dsv4c run %t/m.dsv4 --prompt "Hello" --max-new-tokens 2 --quiet | FileCheck %s --check-prefix=TEXT
+// TEXT: Hello
+
+// Embedded weights: the bundle alone suffices.
+// RUN: dsv4c compile %t/m -o %t/e.dsv4 --embed-weights --quiet
+// RUN: mv %t/m %t/m-moved
+// RUN: dsv4-run run %t/e.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/emb.npy
+// RUN: cmp %t/emb.npy %t/jit.npy
+// RUN: dsv4-run inspect %t/e.dsv4 | FileCheck %s --check-prefix=EMB
+// EMB: weights/model.safetensors
+// EMB: weights: embedded
+
+// The weights directory moved: say so, and --weights finds it.
+// RUN: not dsv4-run run %t/m.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=MOVED
+// MOVED: dsv4-run run: {{.*}}m.dsv4: the weights directory {{.*}}/m it refers to does not exist (use --weights DIR, or compile with --embed-weights)
+// RUN: dsv4-run run %t/m.dsv4 --weights %t/m-moved --tokens 1 --max-new-tokens 1 --quiet > /dev/null
+// RUN: mv %t/m-moved %t/m
+
+// The weights no longer match: a file gone, resized, or retabled.
+// RUN: cp -r %t/m %t/w
+// RUN: echo extra >> %t/w/model.safetensors
+// RUN: not dsv4-run run %t/m.dsv4 --weights %t/w --tokens 1 2>&1 | FileCheck %s --check-prefix=SIZE
+// SIZE: {{.*}}m.dsv4: weights file {{.*}}/w/model.safetensors has {{[0-9]+}} bytes, not the {{[0-9]+}} recorded, since the bundle was compiled
+// RUN: cp %t/m/model.safetensors %t/w/ && sed -i 's/embed.weight/embed.weighs/' %t/w/model.safetensors
+// RUN: not dsv4-run run %t/m.dsv4 --weights %t/w --tokens 1 2>&1 | FileCheck %s --check-prefix=TABLE
+// TABLE: weights file {{.*}}/w/model.safetensors has a different tensor table since the bundle was compiled
+// RUN: rm %t/w/model.safetensors
+// RUN: not dsv4-run run %t/m.dsv4 --weights %t/w --tokens 1 2>&1 | FileCheck %s --check-prefix=GONE
+// GONE: weights file {{.*}}/w/model.safetensors is missing
+
+// Damaged files.
+// RUN: head -c 100000 %t/m.dsv4 > %t/trunc.dsv4
+// RUN: not dsv4-run run %t/trunc.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=TRUNC
+// TRUNC: dsv4-run run: {{.*}}trunc.dsv4: truncated: the file has 100000 bytes, its header records {{[0-9]+}}
+// RUN: cp %t/m.dsv4 %t/corrupt.dsv4 && printf 'X' | dd of=%t/corrupt.dsv4 bs=1 seek=40000 conv=notrunc 2>/dev/null
+// RUN: not dsv4-run run %t/corrupt.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=CORRUPT
+// CORRUPT: {{.*}}corrupt.dsv4: section 'kernels/cpu' is corrupt (checksum mismatch)
+// RUN: bundle_forge %t/m.dsv4 %t/v2.dsv4 --version 2
+// RUN: not dsv4-run run %t/v2.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=VERSION
+// VERSION: {{.*}}v2.dsv4: bundle format version 2; this runtime reads version 1
+// RUN: not dsv4-run run %t/m/config.json --tokens 1 2>&1 | FileCheck %s --check-prefix=NOTBUNDLE
+// NOTBUNDLE: config.json: not a dsv4c bundle
+
+// Wrong target: not in the bundle, another architecture, a directory for
+// the runtime-only tool.
+// RUN: not dsv4-run run %t/m.dsv4 --target cuda --tokens 1 2>&1 | FileCheck %s --check-prefix=NOTARGET
+// NOTARGET: {{.*}}m.dsv4: holds kernels for cpu, not for 'cuda' (dsv4c compile --target cuda)
+// RUN: bundle_forge %t/m.dsv4 %t/arm.dsv4 --replace manifest.json x86_64- aarch64-
+// RUN: not dsv4-run run %t/arm.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=ARCH
+// ARCH: {{.*}}arm.dsv4: target 'cpu' was compiled for aarch64-{{.*}}; this machine is x86_64
+// RUN: not dsv4-run run %t/m --tokens 1 2>&1 | FileCheck %s --check-prefix=DIR
+// DIR: dsv4-run run: {{.*}}/m is a model directory; this runtime-only build runs bundles (make one with: dsv4c compile
+// RUN: not dsv4c compile %t/m -o %t/x.dsv4 --target reference 2>&1 | FileCheck %s --check-prefix=REF
+// REF: dsv4c compile: the reference target is an interpreter
+// RUN: not dsv4c compile %t/m -o %t/x.dsv4 --cpu pentium9000 2>&1 | FileCheck %s --check-prefix=CPU
+// CPU: dsv4c compile: cpu: unknown CPU 'pentium9000'
+
+// RUN: dsv4-run targets | FileCheck %s --check-prefix=TARGETS
+// TARGETS: compiles for: nothing (a runtime-only build)
+// TARGETS: runs bundles for: cpu
+// RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCH
+// BENCH: target cpu, batch 1, context 8, decode 2 steps
+// BENCH: decode {{ *}}{{[0-9.]+}} tokens/s
