@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # Toolchain: LLVM/MLIR 22 (shared libLLVM/libMLIR), clang and lld.
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
+  # libFuzzer and the sanitizers (tests/fuzz).
+  libclang-rt-22-dev
   # Build.
   cmake ninja-build ccache g++ python3 python3-pip
   # Tests and benchmarks.

@@ -104,6 +104,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   Progress progress(prog, quiet);
   open.note = [&](const std::string &line) { progress.note(line); };
   std::string error;
+  open.requiredKernels = v4::executorKernelNames();
   Model model;
   if (!openModel(path, open, jit, model, error))
     return fail(error);

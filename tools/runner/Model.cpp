@@ -208,6 +208,14 @@ bool openBundle(const std::string &path, const OpenOptions &options,
             ")";
     return false;
   }
+  for (const std::string &k : options.requiredKernels)
+    if (std::find(target->kernels.begin(), target->kernels.end(), k) ==
+        target->kernels.end()) {
+      error = path + ": target '" + target->name + "' has no kernel '" + k +
+              "', which this runtime launches (recompile the bundle with "
+              "the dsv4c of this runtime)";
+      return false;
+    }
   model.target = target->name;
   model.device = std::make_unique<HostDevice>(target->name);
   model.kernels = loadKernels(model, *target, options.threads, error);

@@ -87,6 +87,8 @@ struct OpenOptions {
   unsigned threads = 0;
   /// Check every section's checksum at open (bundles).
   bool verify = true;
+  /// Kernels the caller will launch: a bundle's target must hold them all.
+  std::vector<std::string> requiredKernels;
   /// Overrides the weights directory a bundle refers to.
   std::string weightsDirectory;
   /// (done, total, what) during long steps.

@@ -178,6 +178,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     progress.update(size_t(done), size_t(total), what.c_str());
   };
   auto t0 = std::chrono::steady_clock::now();
+  open.requiredKernels = v4::executorKernelNames();
   Model model;
   if (!openModel(modelDir, open, jit, model, error))
     return fail(error);

@@ -86,3 +86,8 @@
 // RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCH
 // BENCH: target cpu, batch 1, context 8, decode 2 steps
 // BENCH: decode {{ *}}{{[0-9.]+}} tokens/s
+
+// A bundle from an older dsv4c that lacks a kernel this runtime launches.
+// RUN: bundle_forge %t/m.dsv4 %t/old.dsv4 --replace manifest.json '"head_rms",' ''
+// RUN: not dsv4-run run %t/old.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=KERNEL
+// KERNEL: {{.*}}old.dsv4: target 'cpu' has no kernel 'head_rms', which this runtime launches
