@@ -17,6 +17,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
@@ -318,6 +319,33 @@ std::string findLinker() {
   return "";
 }
 
+/// The shared object may import only C library and libm functions: a
+/// compiler builtin (`__*`) left undefined would fail at load on a machine
+/// whose libgcc lacks it.
+bool checkImports(const std::string &so, std::string &error) {
+  auto object = llvm::object::ObjectFile::createObjectFile(
+      llvm::MemoryBufferRef(so, "kernels.so"));
+  if (!object) {
+    error = "cpu: cannot read the linked kernels: " +
+            llvm::toString(object.takeError());
+    return false;
+  }
+  for (const llvm::object::SymbolRef &sym : (*object)->symbols()) {
+    auto flags = sym.getFlags();
+    auto name = sym.getName();
+    if (!flags || !name || !(*flags & llvm::object::SymbolRef::SF_Undefined) ||
+        name->empty())
+      continue;
+    if (name->starts_with("__")) {
+      error = "cpu: the kernels call the compiler builtin '" + name->str() +
+              "', and no compiler-rt builtins library was found to link "
+              "(Debian: libclang-rt-22-dev)";
+      return false;
+    }
+  }
+  return true;
+}
+
 /// Links `objects` into one shared object (its bytes in `out`).
 bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
                       std::string &out, std::string &error) {
@@ -367,6 +395,11 @@ bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
     os.close();
     args.push_back(path);
   }
+  // Builtins the code calls (bf16 conversions on CPUs without them) come
+  // from compiler-rt, linked in: the object then needs only libc and libm.
+  std::string builtins = DSV4C_CLANG_RT_BUILTINS;
+  if (!builtins.empty() && llvm::sys::fs::exists(builtins))
+    args.push_back(builtins);
   std::vector<llvm::StringRef> argv(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(lld, argv, std::nullopt, {}, 0, 0,
@@ -385,7 +418,7 @@ bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
   }
   out = (*so)->getBuffer().str();
   cleanup();
-  return true;
+  return checkImports(out, error);
 }
 
 } // namespace

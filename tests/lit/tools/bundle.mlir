@@ -23,6 +23,11 @@
 // RUN: dsv4-run run %t/m.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/aot.npy
 // RUN: dsv4c run %t/m --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/jit.npy
 // RUN: cmp %t/aot.npy %t/jit.npy
+// A portable CPU level: same logits (no fast-math: the ISA changes speed,
+// not results); bf16 conversions then come from compiler-rt, linked in.
+// RUN: dsv4c compile %t/m -o %t/v2.dsv4 --cpu x86-64-v2 --quiet
+// RUN: dsv4-run run %t/v2.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/v2.npy
+// RUN: cmp %t/v2.npy %t/jit.npy
 // RUN: dsv4c run %t/m.dsv4 --prompt "Hello" --max-new-tokens 2 --quiet | FileCheck %s --check-prefix=TEXT
 // TEXT: Hello
 
@@ -60,9 +65,9 @@
 // RUN: cp %t/m.dsv4 %t/corrupt.dsv4 && printf 'X' | dd of=%t/corrupt.dsv4 bs=1 seek=40000 conv=notrunc 2>/dev/null
 // RUN: not dsv4-run run %t/corrupt.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=CORRUPT
 // CORRUPT: {{.*}}corrupt.dsv4: section 'kernels/cpu' is corrupt (checksum mismatch)
-// RUN: bundle_forge %t/m.dsv4 %t/v2.dsv4 --version 2
-// RUN: not dsv4-run run %t/v2.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=VERSION
-// VERSION: {{.*}}v2.dsv4: bundle format version 2; this runtime reads version 1
+// RUN: bundle_forge %t/m.dsv4 %t/ver2.dsv4 --version 2
+// RUN: not dsv4-run run %t/ver2.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=VERSION
+// VERSION: {{.*}}ver2.dsv4: bundle format version 2; this runtime reads version 1
 // RUN: not dsv4-run run %t/m/config.json --tokens 1 2>&1 | FileCheck %s --check-prefix=NOTBUNDLE
 // NOTBUNDLE: config.json: not a dsv4c bundle
 
