@@ -473,96 +473,144 @@ Value lowerScan(OpBuilder &b, tile::ScanOp op) {
 
 /// Top-k along the last dimension. Output j is the best element that ranks
 /// after output j-1 in the order (value descending, position ascending).
+/// `tile.topk` as a bottom-up merge sort of each row's positions (n log n
+/// comparisons; a selection per output would take n * k), then the first k.
+/// The order is the reference's: NaN first, then larger values, then smaller
+/// positions, a strict weak order, so any correct sort gives its result.
 std::pair<Value, Value> lowerTopK(OpBuilder &b, tile::TopKOp op) {
   Location loc = op.getLoc();
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   auto valType = cast<RankedTensorType>(op.getValues().getType());
   auto idxType = cast<RankedTensorType>(op.getIndices().getType());
-  int64_t n = inType.getShape().back(), rank = inType.getRank();
+  int64_t n = inType.getShape().back(), k = op.getK();
+  int64_t rank = inType.getRank();
   Type elt = inType.getElementType();
   bool isFloat = isa<FloatType>(elt);
   Type i32 = b.getI32Type();
+  auto c = [&](OpBuilder &b, int64_t v) { return indexConst(b, loc, v); };
 
-  auto key = [&](OpBuilder &b, Location loc, Value v) {
-    return isFloat ? emitToF32(b, loc, v) : v;
-  };
-  auto greater = [&](OpBuilder &b, Location loc, Value x, Value y) -> Value {
-    if (isFloat)
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
-  };
-  auto equal = [&](OpBuilder &b, Location loc, Value x, Value y) -> Value {
-    if (isFloat)
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, y);
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  };
+  // Keys are read log2(n) times per element: convert them once.
+  Value keys = materializeConverted(
+      b, loc, op.getInput(), isFloat ? b.getF32Type() : elt,
+      [&](OpBuilder &b, Location loc, Value v) {
+        return isFloat ? emitToF32(b, loc, v) : v;
+      });
 
-  // The search reads every input element k times: compute the keys once.
-  Value keys = materializeConverted(b, loc, op.getInput(),
-                                    isFloat ? b.getF32Type() : elt, key);
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    lbs.push_back(c(b, 0));
+    ubs.push_back(c(b, inType.getDimSize(d)));
+    steps.push_back(c(b, 1));
+  }
   Value vals0 = tensor::EmptyOp::create(b, loc, valType.getShape(), elt);
   Value idxs0 = tensor::EmptyOp::create(b, loc, idxType.getShape(), i32);
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d = 0; d < rank; ++d) {
-    lbs.push_back(indexConst(b, loc, 0));
-    ubs.push_back(indexConst(b, loc, valType.getDimSize(d)));
-    steps.push_back(indexConst(b, loc, 1));
-  }
+  auto permType = RankedTensorType::get({n}, b.getIndexType());
   scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, ValueRange{vals0, idxs0},
-      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-        Value j = ivs.back();
-        SmallVector<Value> row(ivs.begin(), ivs.end());
-        // The previous output (j-1); for j == 0 every element qualifies.
-        Value isFirst = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::eq, j, indexConst(b, loc, 0));
-        Value prevJ = arith::MaxSIOp::create(
-            b, loc, arith::SubIOp::create(b, loc, j, indexConst(b, loc, 1)),
-            indexConst(b, loc, 0));
-        row.back() = prevJ;
-        Value prevVal = key(b, loc, extract(b, loc, iter[0], row));
-        Value prevPos = extract(b, loc, iter[1], row);
-        Value noneVal = isFloat ? arith::ConstantFloatOp::create(
-                                      b, loc, b.getF32Type(), APFloat(0.0f))
-                                      .getResult()
-                                : zeroOf(b, loc, elt);
-        Value falseV = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
-        Value minusOne = arith::ConstantIntOp::create(b, loc, i32, -1);
-        auto search = scf::ForOp::create(
-            b, loc, indexConst(b, loc, 0), indexConst(b, loc, n),
-            indexConst(b, loc, 1), ValueRange{noneVal, minusOne, falseV},
-            [&](OpBuilder &b, Location loc, Value t, ValueRange best) {
-              SmallVector<Value> at(ivs.begin(), ivs.end());
-              at.back() = t;
-              Value x = extract(b, loc, keys, at);
-              Value pos = arith::IndexCastOp::create(b, loc, i32, t);
-              Value after = arith::OrIOp::create(
-                  b, loc, greater(b, loc, prevVal, x),
-                  arith::AndIOp::create(
-                      b, loc, equal(b, loc, prevVal, x),
-                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
-                                            pos, prevPos)));
-              Value eligible = arith::OrIOp::create(b, loc, isFirst, after);
-              Value better = arith::OrIOp::create(
-                  b, loc,
-                  arith::XOrIOp::create(
-                      b, loc, best[2],
-                      arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)),
-                  greater(b, loc, x, best[0]));
-              Value take = arith::AndIOp::create(b, loc, eligible, better);
-              scf::YieldOp::create(
-                  b, loc,
-                  ValueRange{arith::SelectOp::create(b, loc, take, x, best[0]),
-                             arith::SelectOp::create(b, loc, take, pos, best[1]),
-                             arith::OrIOp::create(b, loc, best[2], take)});
+      [&](OpBuilder &b, Location loc, ValueRange rowIvs, ValueRange iter) {
+        auto at = [&](OpBuilder &b, Value pos) {
+          SmallVector<Value> idx(rowIvs.begin(), rowIvs.end());
+          idx.push_back(pos);
+          return idx;
+        };
+        // "position a ranks before position b".
+        auto before = [&](OpBuilder &b, Value pa, Value pb) -> Value {
+          Value xa = extract(b, loc, keys, at(b, pa));
+          Value xb = extract(b, loc, keys, at(b, pb));
+          Value earlier = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, pa, pb);
+          if (!isFloat) {
+            Value differ = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ne, xa, xb);
+            Value larger = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::sgt, xa, xb);
+            return arith::SelectOp::create(b, loc, differ, larger, earlier);
+          }
+          Value nanA = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
+                                             xa, xa);
+          Value nanB = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
+                                             xb, xb);
+          Value oneNan = arith::XOrIOp::create(b, loc, nanA, nanB);
+          Value differ = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::ONE, xa, xb);
+          Value larger = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, xa, xb);
+          Value byValue = arith::SelectOp::create(b, loc, differ, larger,
+                                                  earlier);
+          return arith::SelectOp::create(b, loc, oneNan, nanA, byValue);
+        };
+
+        Value perm = materialize(
+            b, loc, permType,
+            [&](OpBuilder &, Location, ValueRange ivs) { return ivs[0]; });
+        // One pass per run width 1, 2, 4, ...: merge neighbouring runs.
+        for (int64_t width = 1; width < n; width *= 2) {
+          Value src = perm;
+          Value dst0 = tensor::EmptyOp::create(b, loc, permType.getShape(),
+                                               b.getIndexType());
+          auto runs = scf::ForOp::create(
+              b, loc, c(b, 0), c(b, n), c(b, 2 * width), ValueRange{dst0},
+              [&](OpBuilder &b, Location loc, Value lo, ValueRange dstIn) {
+                Value mid = arith::MinUIOp::create(
+                    b, loc, arith::AddIOp::create(b, loc, lo, c(b, width)),
+                    c(b, n));
+                Value hi = arith::MinUIOp::create(
+                    b, loc,
+                    arith::AddIOp::create(b, loc, lo, c(b, 2 * width)),
+                    c(b, n));
+                Value midLast = arith::SubIOp::create(b, loc, mid, c(b, 1));
+                Value hiLast = arith::SubIOp::create(b, loc, hi, c(b, 1));
+                auto merge = scf::ForOp::create(
+                    b, loc, lo, hi, c(b, 1), ValueRange{dstIn[0], lo, mid},
+                    [&](OpBuilder &b, Location loc, Value o, ValueRange st) {
+                      Value i = st[1], j = st[2];
+                      // Clamped reads; a value read past its run is unused.
+                      Value pi = extract(
+                          b, loc, src,
+                          {arith::MinUIOp::create(b, loc, i, midLast)});
+                      Value pj = extract(
+                          b, loc, src,
+                          {arith::MinUIOp::create(b, loc, j, hiLast)});
+                      Value leftLeft = arith::CmpIOp::create(
+                          b, loc, arith::CmpIPredicate::ult, i, mid);
+                      Value rightDone = arith::CmpIOp::create(
+                          b, loc, arith::CmpIPredicate::uge, j, hi);
+                      Value takeLeft = arith::AndIOp::create(
+                          b, loc, leftLeft,
+                          arith::OrIOp::create(b, loc, rightDone,
+                                               before(b, pi, pj)));
+                      Value pick =
+                          arith::SelectOp::create(b, loc, takeLeft, pi, pj);
+                      Value dst =
+                          tensor::InsertOp::create(b, loc, pick, st[0], {o});
+                      Value one = c(b, 1), zero = c(b, 0);
+                      Value di =
+                          arith::SelectOp::create(b, loc, takeLeft, one, zero);
+                      Value dj =
+                          arith::SelectOp::create(b, loc, takeLeft, zero, one);
+                      scf::YieldOp::create(
+                          b, loc,
+                          ValueRange{dst, arith::AddIOp::create(b, loc, i, di),
+                                     arith::AddIOp::create(b, loc, j, dj)});
+                    });
+                scf::YieldOp::create(b, loc, merge.getResult(0));
+              });
+          perm = runs.getResult(0);
+        }
+
+        // The first k of the order.
+        auto out = scf::ForOp::create(
+            b, loc, c(b, 0), c(b, k), c(b, 1), ValueRange{iter[0], iter[1]},
+            [&](OpBuilder &b, Location loc, Value jv, ValueRange o) {
+              Value pos = extract(b, loc, perm, {jv});
+              Value v = extract(b, loc, op.getInput(), at(b, pos));
+              Value vals = tensor::InsertOp::create(b, loc, v, o[0], at(b, jv));
+              Value idxs = tensor::InsertOp::create(
+                  b, loc, arith::IndexCastOp::create(b, loc, i32, pos), o[1],
+                  at(b, jv));
+              scf::YieldOp::create(b, loc, ValueRange{vals, idxs});
             });
-        Value bestVal = search.getResult(0);
-        if (isFloat)
-          bestVal = emitFromF32(b, loc, bestVal, elt);
-        Value vals = tensor::InsertOp::create(b, loc, bestVal, iter[0], ivs);
-        Value idxs = tensor::InsertOp::create(b, loc, search.getResult(1),
-                                              iter[1], ivs);
-        return scf::ValueVector{vals, idxs};
+        return scf::ValueVector{out.getResult(0), out.getResult(1)};
       });
   return {nest.results[0], nest.results[1]};
 }
