@@ -21,6 +21,7 @@
 #include "runtime/Device.h"
 #include "runtime/Json.h"
 #include "runtime/Safetensors.h"
+#include "tools/runner/Args.h"
 
 #include <algorithm>
 #include <chrono>
@@ -38,6 +39,7 @@
 #include <sys/wait.h>
 
 using namespace dsv4c;
+using dsv4c::runner::parseInt;
 namespace fs = std::filesystem;
 
 namespace {
@@ -74,16 +76,6 @@ options:
 int fail(const std::string &message) {
   std::fprintf(stderr, "v4_decode_bench: %s\n", message.c_str());
   return 1;
-}
-
-bool parseInt(const std::string &text, int64_t min, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno || v < min)
-    return false;
-  out = v;
-  return true;
 }
 
 /// Prompt tokens per sequence of the warm-up run (both sides).
