@@ -34,17 +34,30 @@ void ThreadPool::run(int64_t total, const std::function<void(int64_t)> &body) {
       body(i);
     return;
   }
+  // Wake only as many workers as there are other programs: decode launches
+  // are often a handful of programs, and waking every core costs more than
+  // the programs on a many-core host.
+  unsigned helpers =
+      unsigned(std::min<int64_t>(int64_t(workers.size()), total - 1));
   {
     std::lock_guard<std::mutex> lock(mutex);
     job = &body;
     jobTotal = total;
     next = 0;
-    busy = unsigned(workers.size());
+    tickets = helpers;
+    busy = helpers;
     ++generation;
   }
-  wake.notify_all();
+  if (helpers == workers.size())
+    wake.notify_all();
+  else
+    for (unsigned h = 0; h < helpers; ++h)
+      wake.notify_one();
   work();
   std::unique_lock<std::mutex> lock(mutex);
+  // Tickets nobody took yet need nobody: every program is done or taken.
+  busy -= tickets;
+  tickets = 0;
   finished.wait(lock, [&] { return busy == 0; });
   job = nullptr;
 }
@@ -59,10 +72,13 @@ void ThreadPool::workerLoop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mutex);
-      wake.wait(lock, [&] { return stopping || generation != seen; });
+      wake.wait(lock, [&] {
+        return stopping || (generation != seen && tickets > 0);
+      });
       if (stopping)
         return;
       seen = generation;
+      --tickets;
     }
     work();
     std::lock_guard<std::mutex> lock(mutex);

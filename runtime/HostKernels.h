@@ -51,7 +51,8 @@ private:
   const std::function<void(int64_t)> *job = nullptr;
   std::atomic<int64_t> next{0};
   int64_t jobTotal = 0;
-  unsigned busy = 0;
+  unsigned tickets = 0; // workers still to join this launch
+  unsigned busy = 0;    // workers that joined or may still join
   uint64_t generation = 0;
   bool stopping = false;
 };
