@@ -53,7 +53,8 @@ float pow2Ceil(float v) { return std::ldexp(1.0f, (int)std::ceil(std::log2(v)));
 /// The real value range of a tensor that is not block-quantised.
 std::pair<float, float> plainRange(const std::string &name,
                                    const std::vector<int64_t> &shape) {
-  if (endsWith(name, "norm.weight"))
+  if (endsWith(name, "norm.weight") || endsWith(name, "norm1.weight") ||
+      endsWith(name, "norm2.weight"))
     return {0.9f, 1.1f};
   if (endsWith(name, "attn_sink") || name == "embed.weight")
     return {-1.0f, 1.0f};

@@ -295,6 +295,12 @@ bool parseV4ConfigJson(const JsonValue &json, V4Config &out,
   }
   if (!r.ok())
     return false;
+  if (const JsonValue *e = json.find("engram"); e && !e->isNull()) {
+    EngramConfig engram;
+    if (!parseEngramConfig(*e, engram, error, source))
+      return false;
+    c.engram = std::move(engram);
+  }
   if (!validateV4Config(c, error, source))
     return false;
   out = std::move(c);
@@ -445,6 +451,9 @@ bool validateV4Config(const V4Config &c, std::string &error,
   }
   if (c.linearFormat == WeightFormat::FP4)
     return fail("quantization_config", "cannot make non-expert linears fp4");
+  if (c.engram &&
+      !validateEngramConfig(*c.engram, c.numLayers, c.vocabSize, error, source))
+    return false;
   return true;
 }
 
@@ -497,6 +506,8 @@ JsonValue v4ConfigToJson(const V4Config &c) {
   j.set("hc_eps", J::number(c.hcEps));
   j.set("swiglu_limit", J::number(c.swigluLimit));
   j.set("num_nextn_predict_layers", J::integer(c.nMtpLayers));
+  if (c.engram)
+    j.set("engram", engramConfigToJson(*c.engram));
   j.set("rms_norm_eps", J::number(c.normEps));
   if (c.maxPositionEmbeddings > 0)
     j.set("max_position_embeddings", J::integer(c.maxPositionEmbeddings));
@@ -628,6 +639,26 @@ private:
   const V4Config &c_;
   std::vector<ExpectedTensor> out_;
 
+  /// An Engram layer's weights (engram_demo_v1.py's Engram module, the
+  /// key projections stacked over the hc streams).
+  void engram(const std::string &p, int64_t layer) {
+    const EngramConfig &e = *c_.engram;
+    const int64_t hc = c_.hcMult, d = c_.dim, E = e.embedWidth();
+    const auto primes = engramPrimes(e);
+    int64_t rows = 0;
+    for (int64_t prime : primes.at(layer))
+      rows += prime;
+    add(p + "embedding.weight", StDtype::BF16, {rows, e.headDim()});
+    add(p + "key_proj.weight", StDtype::BF16, {hc * d, E});
+    add(p + "key_proj.bias", StDtype::BF16, {hc, d});
+    add(p + "value_proj.weight", StDtype::BF16, {d, E});
+    add(p + "value_proj.bias", StDtype::BF16, {d});
+    add(p + "norm1.weight", StDtype::BF16, {hc, d});
+    add(p + "norm2.weight", StDtype::BF16, {hc, d});
+    add(p + "conv.weight", StDtype::BF16, {hc * d, e.kernelSize});
+    add(p + "conv_norm.weight", StDtype::BF16, {hc, d});
+  }
+
   void add(std::string name, StDtype dtype, std::vector<int64_t> shape) {
     out_.push_back({std::move(name), dtype, std::move(shape)});
   }
@@ -666,6 +697,8 @@ private:
   void block(const std::string &p, int64_t index) {
     const WeightFormat lf = c_.linearFormat;
     const int64_t ratio = c_.compressRatio(index);
+    if (index < c_.numLayers && c_.engram && c_.engram->hasLayer(index))
+      engram(p + "engram.", index);
     // Attention.
     add(p + "attn.attn_sink", StDtype::F32, {c_.numHeads});
     linear(p + "attn.wq_a", c_.qLoraRank, c_.dim, lf);

@@ -32,6 +32,8 @@
 #include "runtime/Safetensors.h"
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,29 @@ struct RopeScaling {
   int64_t originalMaxPositionEmbeddings = 0;
   double betaFast = 32;
   double betaSlow = 1;
+};
+
+/// The optional `engram` section of config.json (DeepSeek's Engram
+/// conditional memory; field names of engram_demo_v1.py's EngramConfig).
+struct EngramConfig {
+  std::vector<int64_t> layerIds;   // layer_ids
+  std::vector<int64_t> vocabSizes; // engram_vocab_size, for n = 2..maxNgram
+  int64_t maxNgram = 3;            // max_ngram_size
+  int64_t embedPerNgram = 0;       // n_embed_per_ngram
+  int64_t headsPerNgram = 0;       // n_head_per_ngram
+  int64_t kernelSize = 4;          // kernel_size (ShortConv)
+  int64_t seed = 0;                // seed (of the tables tool's multipliers)
+  int64_t padId = 0;               // pad_id (a token id, before compression)
+
+  bool hasLayer(int64_t layer) const;
+  /// Embedding width of one head; the hashed ids per token; their
+  /// concatenated embedding width.
+  int64_t headDim() const { return embedPerNgram / headsPerNgram; }
+  int64_t hashColumns() const { return (maxNgram - 1) * headsPerNgram; }
+  int64_t embedWidth() const { return (maxNgram - 1) * embedPerNgram; }
+  /// ShortConv's dilation (= max_ngram_size) and the rows of conv input a
+  /// sequence keeps: (kernel_size - 1) * dilation.
+  int64_t convHistory() const { return (kernelSize - 1) * maxNgram; }
 };
 
 struct V4Config {
@@ -104,6 +129,9 @@ struct V4Config {
   /// checkpoint; the first config.json revisions did not say), else BF16.
   WeightFormat expertFormat = WeightFormat::FP4;
 
+  /// Engram conditional memory, when the config has an `engram` section.
+  std::optional<EngramConfig> engram;
+
   // Fixed by the format (not configurable in the reference).
   static constexpr int64_t kFp8BlockSize = 128;
   static constexpr int64_t kFp4BlockSize = 32;
@@ -133,6 +161,21 @@ bool validateV4Config(const V4Config &config, std::string &error,
                       const std::string &source = "config");
 /// The config.json (HF field names) that parses back to `config`.
 JsonValue v4ConfigToJson(const V4Config &config);
+
+/// Parses the `engram` section (`source` prefixes messages, e.g.
+/// "config.json"); checks it against the model's layers and vocabulary.
+bool parseEngramConfig(const JsonValue &section, EngramConfig &engram,
+                       std::string &error, const std::string &source);
+bool validateEngramConfig(const EngramConfig &engram, int64_t numLayers,
+                          int64_t vocabSize, std::string &error,
+                          const std::string &source);
+JsonValue engramConfigToJson(const EngramConfig &engram);
+/// The hash moduli of each Engram layer, as engram_demo_v1.py's
+/// calculate_vocab_size_across_layers: per layer (layer_ids order), per n,
+/// per head, the next prime after the previous one (starting at
+/// engram_vocab_size[n-2] - 1) not used by an earlier head or layer.
+std::map<int64_t, std::vector<int64_t>>
+engramPrimes(const EngramConfig &engram);
 
 /// Published configurations (../shared/docs/v4-model.md).
 V4Config v4FlashConfig();

@@ -15,7 +15,9 @@ using namespace dsv4c::v4;
 const std::vector<std::string> &v4::executorKernelNames() {
   static const std::vector<std::string> names = {
       "compressor",      "compressor_decode", "compressor_state_write",
-      "embedding",       "head",              "head_rms",
+      "embedding",       "engram_conv",       "engram_conv_norm",
+      "engram_gate",     "engram_hash",       "head",
+      "head_rms",
       "indexer_rotate_quant", "indexer_topk", "kv_quant",
       "linear_fp4",      "linear_fp8",        "matmul_bf16",
       "matmul_bf16_f32", "mhc_head",          "mhc_post",
@@ -242,6 +244,21 @@ bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
     BlockW b;
     b.ratio = c.compressRatio(l);
     b.hash = c.isHashLayer(l);
+    if (!isMtp && c.engram && c.engram->hasLayer(l)) {
+      const std::string e = p + "engram.";
+      EngramW ew;
+      ew.embed = w.get(e + "embedding.weight");
+      ew.keyW = w.get(e + "key_proj.weight");
+      ew.keyB = w.get(e + "key_proj.bias");
+      ew.valW = w.get(e + "value_proj.weight");
+      ew.valB = w.get(e + "value_proj.bias");
+      ew.norm1 = w.get(e + "norm1.weight");
+      ew.norm2 = w.get(e + "norm2.weight");
+      ew.conv = w.get(e + "conv.weight");
+      ew.convNorm = w.get(e + "conv_norm.weight");
+      b.engram = int(engrams.size());
+      engrams.push_back(ew);
+    }
     b.sink = w.get(p + "attn.attn_sink");
     b.wqA = w.linear(p + "attn.wq_a", lf, c.qLoraRank, c.dim);
     b.qNorm = w.get(p + "attn.q_norm.weight");
@@ -435,6 +452,17 @@ bool Executor::Impl::initCaches(Sequence &seq) {
         return false;
     }
   }
+  if (c.engram) {
+    const int64_t words = c.engram->convHistory() * c.hcMult * c.dim;
+    for (size_t l = 0; l < blocks.size(); ++l)
+      if (blocks[l].engram >= 0) {
+        void *&state = seq.blocks[l].engramConv;
+        if (words && ((!state && !(state = alloc(words * 4))) ||
+                      !fill32(state, 0, words)))
+          return false;
+      }
+    seq.engramRecent.assign(c.engram->maxNgram - 1, engramPad);
+  }
   seq.length = 0;
   return true;
 }
@@ -521,7 +549,14 @@ Executor::create(const V4Config &config, const Checkpoint &checkpoint,
   }
   auto impl = std::make_unique<Impl>(config, device, kernels,
                                      std::move(options));
-  if (!impl->loadWeights(checkpoint) || !impl->buildRopeTables()) {
+  if (config.engram && !impl->options.engramTables) {
+    error = "config.json has an 'engram' section but no Engram tables were "
+            "given (engram.safetensors in the model directory, made by "
+            "scripts/engram_tables.py)";
+    return nullptr;
+  }
+  if (!impl->loadWeights(checkpoint) || !impl->buildRopeTables() ||
+      (config.engram && !impl->loadEngramTables(*impl->options.engramTables))) {
     error = impl->error;
     return nullptr;
   }
@@ -629,8 +664,10 @@ bool Executor::step(const std::vector<StepInput> &inputs,
               KArg::p(I.s.h), KArg::i(m), KArg::i(d), KArg::i(hc)}))
     return done(false);
   for (int64_t l = 0; l < c.numLayers; ++l)
-    if (!I.block(l, chunks, m))
+    if ((I.blocks[l].engram >= 0 && !I.engram(l, chunks, ids, m)) ||
+        !I.block(l, chunks, m))
       return done(false);
+  I.recordEngramTokens(chunks, ids);
   if (!I.logitsOfLastRows(chunks, I.hcHead, I.norm, logits))
     return done(false);
   for (const Chunk &ch : chunks)

@@ -34,6 +34,9 @@ struct ExecutorOptions {
   std::function<void(size_t, size_t)> progress;
   /// Time every launch (Executor::profile()).
   bool profile = false;
+  /// The Engram tables (engram.safetensors, scripts/engram_tables.py):
+  /// needed when the config has an `engram` section.
+  const Checkpoint *engramTables = nullptr;
 };
 
 /// Launches and wall time of one kernel (ExecutorOptions::profile).

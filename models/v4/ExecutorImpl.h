@@ -54,6 +54,7 @@ struct CompressorW {
 struct BlockW {
   int64_t ratio = 0;
   bool hash = false;
+  int engram = -1; // index into Impl::engrams, or -1
   // Attention.
   const void *sink = nullptr, *qNorm = nullptr, *kvNorm = nullptr,
              *woA = nullptr; // woA: bf16 [groups, rank, heads*hd/groups]
@@ -71,6 +72,14 @@ struct BlockW {
   std::array<const void *, 2> hcFn{}, hcScale{}, hcBase{};
 };
 
+/// An Engram layer's weights (bf16) and hash constants (i64, on the device).
+struct EngramW {
+  const void *embed = nullptr, *keyW = nullptr, *keyB = nullptr,
+             *valW = nullptr, *valB = nullptr, *norm1 = nullptr,
+             *norm2 = nullptr, *conv = nullptr, *convNorm = nullptr;
+  void *mult = nullptr, *prime = nullptr, *offset = nullptr;
+};
+
 /// An MTP block's own weights (its transformer block is a BlockW).
 struct MtpW {
   LinearW eProj, hProj;
@@ -84,10 +93,14 @@ struct BlockCache {
   void *stateKv = nullptr, *stateScore = nullptr; // f32 [(1+o)r, (1+o)d]
   void *indexKeys = nullptr; // bf16 [maxSeqLen / 4, indexHeadDim]
   void *indexStateKv = nullptr, *indexStateScore = nullptr;
+  void *engramConv = nullptr; // f32 [convHistory, hc * dim]: conv input rows
 };
 
 struct Sequence {
   int64_t length = 0;
+  /// Engram: compressed ids of the last max_ngram_size - 1 tokens, oldest
+  /// first (the compressed pad id before the sequence's start).
+  std::vector<int64_t> engramRecent;
   std::vector<BlockCache> blocks;
 };
 
@@ -116,6 +129,13 @@ struct Executor::Impl {
   std::array<const void *, 3> hcHead{}; // fn, scale, base
   std::vector<BlockW> blocks; // layers, then MTP blocks
   std::vector<MtpW> mtp;
+  std::vector<EngramW> engrams;
+  std::vector<int64_t> engramLookup; // token id -> compressed id
+  int64_t engramPad = 0;             // the compressed pad id
+  struct EngramScratch {
+    int64_t capacity = -1, longest = -1;
+    void *ctx, *ids, *emb, *key, *val, *gv, *xn;
+  } es{};
   std::vector<Chunk> lastChunks; // the last step's inputs (for mtpStep)
   const void *ropePlain = nullptr, *ropeCompressed = nullptr;
   const void *zeros = nullptr; // dummy inputs kernels do not read
@@ -175,6 +195,12 @@ struct Executor::Impl {
                 const void *score, void *stateKv, void *stateScore,
                 void *entries, bool indexer, int64_t &emitted);
   bool moe(int64_t b, int64_t m);
+  // Engram (ExecutorEngram.cpp).
+  bool loadEngramTables(const Checkpoint &tables);
+  bool engram(int64_t b, const std::vector<Chunk> &chunks,
+              const std::vector<int64_t> &ids, int64_t m);
+  void recordEngramTokens(const std::vector<Chunk> &chunks,
+                          const std::vector<int64_t> &ids);
   bool logitsOfLastRows(const std::vector<Chunk> &chunks,
                         const std::array<const void *, 3> &hcHead,
                         const void *finalNorm, std::vector<float> &logits);

@@ -34,3 +34,6 @@ llvm_config.add_tool_substitutions(
      ToolSubst("not", unresolved="fatal")],
     [config.dsv4c_tools_dir, config.dsv4c_runner_dir,
      config.dsv4c_test_tools_dir, config.llvm_tools_dir])
+
+# The source tree, for scripts the tests run (e.g. scripts/engram_tables.py).
+config.substitutions.append(("%dsv4c_src", config.dsv4c_src_root))

@@ -82,7 +82,16 @@ struct Model {
   V4Config config;
   fs::path dir;
   std::unique_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<Checkpoint> engramTables; // Engram models
 };
+
+/// Whether /usr/bin/python3 has HF `tokenizers` (scripts/setup.sh installs
+/// it): the Engram tables tool needs it.
+bool tokenizersAvailable() {
+  static int ok = std::system("/usr/bin/python3 -c 'import tokenizers' "
+                              ">/dev/null 2>&1") == 0;
+  return ok;
+}
 
 /// The tiny preset with `edit` applied, generated once per name.
 Model &model(const std::string &name,
@@ -101,6 +110,14 @@ Model &model(const std::string &name,
       << error;
   m.checkpoint = Checkpoint::open(m.dir.string(), error);
   EXPECT_NE(m.checkpoint, nullptr) << error;
+  if (m.config.engram) {
+    std::string cmd = std::string("/usr/bin/python3 ") + DSV4C_ENGRAM_TOOL +
+                      " " + m.dir.string() + " > /dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    m.engramTables =
+        Checkpoint::open((m.dir / "engram.safetensors").string(), error);
+    EXPECT_NE(m.engramTables, nullptr) << error;
+  }
   return m;
 }
 
@@ -123,6 +140,7 @@ std::unique_ptr<Executor> executor(Model &m, const std::string &target,
     device = std::make_unique<HostDevice>(target);
   ExecutorOptions options;
   options.maxSeqLen = maxSeqLen;
+  options.engramTables = m.engramTables.get();
   auto e = Executor::create(m.config, *m.checkpoint, *device, kernels(target),
                             options, error);
   EXPECT_NE(e, nullptr) << error;
@@ -403,3 +421,70 @@ TEST(V4EndToEnd, SingleLayerHca) {
 }
 
 } // namespace
+
+// --- Engram: the conditional-memory module at two layers of the Mixed
+// model (its CSA + hash layer and its SWA layer), on the cpu target, against
+// the reference's Engram (tests/reference_model/engram_reference.py, the
+// demo's math). Mixed, because decode == re-prefill holds for it in the
+// official math (for the tiny preset's window of 128 it does not: the
+// PyTorch reference's own decode and prefill logits differ by ~1%). ---
+void engramOnly(V4Config &c) {
+  EngramConfig e;
+  e.layerIds = {0, 2};
+  e.vocabSizes = {1500, 1500};
+  e.maxNgram = 3;
+  e.embedPerNgram = 128;
+  e.headsPerNgram = 2;
+  e.kernelSize = 4;
+  e.padId = 0;
+  c.engram = e;
+}
+void engram(V4Config &c) {
+  mixed(c);
+  engramOnly(c);
+}
+
+constexpr size_t kEngramPrompt = 40;
+
+const GreedyRun &engramRun() {
+  static GreedyRun run = greedy(model("engram", engram), "cpu",
+                                prompt(kEngramPrompt, 300, 3), kSteps);
+  return run;
+}
+
+TEST(V4EndToEnd, EngramMatchesTorch) {
+  if (!tokenizersAvailable())
+    GTEST_SKIP() << "SKIPPED: HF tokenizers not importable by "
+                    "/usr/bin/python3 (scripts/setup.sh installs it); the "
+                    "Engram tables tool needs it";
+  expectMatchesTorch(model("engram", engram), engramRun(), kEngramPrompt,
+                     5e-2);
+}
+TEST(V4EndToEnd, EngramDecodeEqualsReprefill) {
+  if (!tokenizersAvailable())
+    GTEST_SKIP() << "SKIPPED: HF tokenizers not importable";
+  expectDecodeEqualsReprefill(model("engram", engram), "cpu", engramRun(),
+                              kEngramPrompt, {1, 2, 9, 16});
+}
+TEST(V4EndToEnd, EngramBatchEqualsSingle) {
+  if (!tokenizersAvailable())
+    GTEST_SKIP() << "SKIPPED: HF tokenizers not importable";
+  expectBatchEqualsSingle(model("engram", engram), "cpu", engramRun(),
+                          kEngramPrompt);
+}
+// One layer (SWA + hash, Engram before it): no bf16 ulp flips compound
+// across layers, so the tolerance is tight.
+void engramSingle(V4Config &c) {
+  c.numLayers = 1;
+  c.nMtpLayers = 0;
+  c.compressRatios = {0};
+  engramOnly(c);
+  c.engram->layerIds = {0};
+}
+TEST(V4EndToEnd, EngramSingleLayerMatchesTorch) {
+  if (!tokenizersAvailable())
+    GTEST_SKIP() << "SKIPPED: HF tokenizers not importable";
+  Model &m = model("engram1", engramSingle);
+  GreedyRun run = greedy(m, "cpu", prompt(kEngramPrompt, 300, 4), kSteps);
+  expectMatchesTorch(m, run, kEngramPrompt, 1e-3);
+}

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import v4_numerics as nx  # noqa: E402
 from v4_numerics import bf  # noqa: E402
+from engram_reference import Engram  # noqa: E402
 
 FP8_BLOCK = 128   # activation block of fp8_gemm / fp4_gemm inputs
 FP4_BLOCK = 32    # indexer fp4 simulation block
@@ -94,6 +95,7 @@ class Config:
         self.n_mtp_layers = get("num_nextn_predict_layers", "n_mtp_layers", 0)
         self.norm_eps = float(get("rms_norm_eps", "norm_eps", 1e-6))
         self.vocab_size = get("vocab_size", "vocab_size")
+        self.engram = j.get("engram")  # engram_reference.py
         assert self.n_shared_experts == 1, "the official code supports one shared expert"
         assert len(self.compress_ratios) >= self.n_layers + self.n_mtp_layers
         assert self.score_func in ("softmax", "sigmoid", "sqrtsoftplus")
@@ -583,6 +585,10 @@ class Block:
         self.ffn = MoE(w, prefix + "ffn.", cfg, layer_id < cfg.n_hash_layers)
         self.attn_norm = w.plain(prefix + "attn_norm.weight")
         self.ffn_norm = w.plain(prefix + "ffn_norm.weight")
+        e = cfg.engram
+        self.engram = (Engram(w, prefix + "engram.", cfg, layer_id)
+                       if e and layer_id < cfg.n_layers and layer_id in e["layer_ids"]
+                       else None)
         self.hc = {}
         for part in ("attn", "ffn"):
             self.hc[part] = (w.plain(prefix + "hc_%s_fn" % part),
@@ -591,6 +597,8 @@ class Block:
 
     def reset(self):
         self.attn.reset()
+        if self.engram is not None:
+            self.engram.reset()
 
     def hc_pre(self, x, part):
         fn, scale, base = self.hc[part]
@@ -610,6 +618,8 @@ class Block:
         return bf(y)
 
     def __call__(self, x, start_pos, ids):
+        if self.engram is not None:
+            x = self.engram(x, ids)
         residual = x
         h, post, comb = self.hc_pre(x, "attn")
         h = self.attn(rmsnorm(h, self.attn_norm, self.cfg.norm_eps), start_pos)

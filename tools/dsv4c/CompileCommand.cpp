@@ -209,6 +209,15 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
                      (dir / "tokenizer_config.json").string());
   }
   writer.addBytes(kGraphSection, writeJson(graphJson(config)));
+  if (config.engram) {
+    fs::path tables = dir / "engram.safetensors";
+    std::unique_ptr<Checkpoint> t = Checkpoint::open(tables.string(), error);
+    if (!t)
+      return fail(error + " (the model has Engram layers; write the tables "
+                          "with python3 scripts/engram_tables.py " +
+                  dir.string() + ")");
+    writer.addFile(kEngramTablesSection, tables.string());
+  }
 
   // Weights: the files, by reference or embedded.
   JsonValue files = JsonValue::array();

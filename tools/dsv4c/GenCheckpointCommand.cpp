@@ -5,6 +5,7 @@
 
 #include "models/v4/CheckpointGenerator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -30,6 +31,9 @@ options:
                   model.safetensors.index.json (default 1)
   --no-tokenizer  do not write tokenizer.json / tokenizer_config.json (a
                   byte-level BPE sized to vocab_size, which must be >= 258)
+  --engram        add a tiny Engram module (config section and weights) at
+                  layer 1; then write its tables with
+                  `python3 scripts/engram_tables.py OUT_DIR`
   --help          this text
 
 example:
@@ -51,6 +55,7 @@ int fail(const std::string &message) {
 
 int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
   std::string outDir, configPath;
+  bool engram = false;
   v4::GeneratorOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -77,6 +82,8 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
       options.seed = uint64_t(n);
     } else if (arg == "--no-tokenizer") {
       options.tokenizer = false;
+    } else if (arg == "--engram") {
+      engram = true;
     } else if (arg == "--shards") {
       if (!value(v) || !parseCount(v, 1, n) || n > 99999)
         return fail("--shards needs an integer from 1 to 99999");
@@ -99,6 +106,20 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
   v4::V4Config config = v4::v4TinyConfig();
   if (!configPath.empty() && !v4::parseV4Config(configPath, config, error))
     return fail(error);
+  if (engram) {
+    // Small, within the kernels' limits: 2- and 3-grams, 2 heads of 64.
+    v4::EngramConfig e;
+    e.layerIds = {std::min<int64_t>(1, config.numLayers - 1)};
+    e.vocabSizes = {5 * config.vocabSize, 5 * config.vocabSize};
+    e.maxNgram = 3;
+    e.embedPerNgram = 128;
+    e.headsPerNgram = 2;
+    e.kernelSize = 4;
+    e.padId = 0;
+    config.engram = e;
+    if (!v4::validateV4Config(config, error))
+      return fail(error);
+  }
   Progress progress("dsv4c gen-checkpoint", false);
   options.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "tensors");
@@ -109,5 +130,9 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
               options.tokenizer ? "tokenizer.json and " : "",
               options.shards == 1 ? "model.safetensors"
                                   : "the shards with their index");
+  if (engram)
+    std::printf("next: python3 scripts/engram_tables.py %s (the Engram "
+                "tables)\n",
+                outDir.c_str());
   return 0;
 }

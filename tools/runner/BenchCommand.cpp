@@ -126,6 +126,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
 
   v4::ExecutorOptions exOpts;
   exOpts.maxSeqLen = context + decode + 1;
+  exOpts.engramTables = model.engramTables.get();
   auto executor = v4::Executor::create(model.config, *model.checkpoint,
                                        *model.device, *model.kernels, exOpts,
                                        error);

@@ -174,6 +174,19 @@ bool openBundle(const std::string &path, const OpenOptions &options,
   if (!v4::parseV4ConfigJson(*cfgJson, model.config, error,
                              path + ": config.json"))
     return false;
+  if (model.config.engram) {
+    const BundleSection *t = model.bundle->find(kEngramTablesSection);
+    if (!t) {
+      error = path + ": the model has Engram layers but the bundle has no "
+                     "section 'engram.safetensors'";
+      return false;
+    }
+    model.engramTables = Checkpoint::openMemory(
+        {{path + ": engram.safetensors", t->data, size_t(t->size)}},
+        model.bundle, error);
+    if (!model.engramTables)
+      return false;
+  }
   if (const BundleSection *tok = model.bundle->find(kTokenizerSection)) {
     const BundleSection *tc = model.bundle->find(kTokenizerConfigSection);
     std::string tcText = tc ? std::string(tc->text()) : std::string();
@@ -272,6 +285,19 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
   model.checkpoint = Checkpoint::open(path, error);
   if (!model.checkpoint)
     return false;
+  if (model.config.engram) {
+    fs::path tables = fs::path(path) / "engram.safetensors";
+    if (!fs::exists(tables, ec)) {
+      error = tables.string() + " not found: the model has Engram layers; "
+                                "write its tables with python3 "
+                                "scripts/engram_tables.py " +
+              path;
+      return false;
+    }
+    model.engramTables = Checkpoint::open(tables.string(), error);
+    if (!model.engramTables)
+      return false;
+  }
   model.target = options.target.empty() ? "cpu" : options.target;
   if (options.note)
     options.note("compiling the kernels for " + model.target);

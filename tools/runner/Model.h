@@ -29,6 +29,8 @@ inline constexpr const char *kConfigSection = "config.json";
 inline constexpr const char *kTokenizerSection = "tokenizer.json";
 inline constexpr const char *kTokenizerConfigSection = "tokenizer_config.json";
 inline constexpr const char *kGraphSection = "graph.json";
+/// Engram models: the tables scripts/engram_tables.py writes.
+inline constexpr const char *kEngramTablesSection = "engram.safetensors";
 inline std::string kernelsSection(const std::string &target) {
   return "kernels/" + target;
 }
@@ -105,6 +107,8 @@ struct Model {
   std::shared_ptr<Bundle> bundle;
   Manifest manifest; // bundles
   std::unique_ptr<Checkpoint> checkpoint;
+  /// Engram models (config has `engram`): engram.safetensors.
+  std::unique_ptr<Checkpoint> engramTables;
   std::unique_ptr<Tokenizer> tokenizer; // null when the model has none
   std::unique_ptr<Device> device;
   std::unique_ptr<KernelLibrary> kernels;

@@ -215,6 +215,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     longest = std::max<int64_t>(longest, int64_t(p.size()));
   exOpts.maxSeqLen = maxSeqLen ? maxSeqLen : longest + gen.maxNewTokens;
   exOpts.profile = profile;
+  exOpts.engramTables = model.engramTables.get();
   exOpts.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "weights");
   };

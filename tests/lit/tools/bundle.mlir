@@ -96,3 +96,15 @@
 // RUN: bundle_forge %t/m.dsv4 %t/old.dsv4 --replace manifest.json '"head_rms",' ''
 // RUN: not dsv4-run run %t/old.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=KERNEL
 // KERNEL: {{.*}}old.dsv4: target 'cpu' has no kernel 'head_rms', which this runtime launches
+
+// An Engram model: its tables travel in the bundle; AOT == JIT.
+// RUN: dsv4c gen-checkpoint %t/eg --engram --seed 2 > /dev/null 2>&1
+// RUN: not dsv4c compile %t/eg -o %t/eg.dsv4 2>&1 | FileCheck %s --check-prefix=NOTABLES
+// NOTABLES: engram.safetensors{{.*}}(the model has Engram layers; write the tables with python3 scripts/engram_tables.py
+// RUN: /usr/bin/python3 %dsv4c_src/scripts/engram_tables.py %t/eg > /dev/null
+// RUN: dsv4c compile %t/eg -o %t/eg.dsv4 --quiet
+// RUN: dsv4-run inspect %t/eg.dsv4 | FileCheck %s --check-prefix=EGSECT
+// EGSECT: engram.safetensors
+// RUN: dsv4-run run %t/eg.dsv4 --tokens 9,8,7,6,5 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/eg_aot.npy
+// RUN: dsv4c run %t/eg --tokens 9,8,7,6,5 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/eg_jit.npy
+// RUN: cmp %t/eg_aot.npy %t/eg_jit.npy

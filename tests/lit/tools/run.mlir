@@ -31,3 +31,11 @@
 // RUN: mkdir -p %t/badhead && cp %t/m/* %t/badhead/ && sed -i 's/"head_dim": 512/"head_dim": 96/' %t/badhead/config.json
 // RUN: not dsv4c run %t/badhead --tokens 1 2>&1 | FileCheck %s --check-prefix=HEAD
 // HEAD: dsv4c run: config.json: field 'head_dim' is 96; the V4 kernels need 512 (sparse_attention)
+
+// Engram: a bad `engram` section names the field; missing tables name the tool.
+// RUN: rm -rf %t/eg && dsv4c gen-checkpoint %t/eg --engram > /dev/null 2>&1
+// RUN: not dsv4c run %t/eg --tokens 1 2>&1 | FileCheck %s --check-prefix=EGTABLES
+// EGTABLES: dsv4c run: {{.*}}eg/engram.safetensors not found: the model has Engram layers; write its tables with python3 scripts/engram_tables.py
+// RUN: sed -i 's/"max_ngram_size": 3/"max_ngram_size": 5/' %t/eg/config.json
+// RUN: not dsv4c run %t/eg --tokens 1 2>&1 | FileCheck %s --check-prefix=EGFIELD
+// EGFIELD: dsv4c run: {{.*}}config.json: field 'engram.max_ngram_size' is 5; must be 2 to 4 (engram_hash)
