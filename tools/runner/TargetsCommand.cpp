@@ -1,6 +1,8 @@
 //===- TargetsCommand.cpp - `targets`: what this build can do -------------===//
 #include "tools/runner/Commands.h"
 
+#include "targets/cuda/CudaDriver.h"
+
 #include <cstdio>
 #include <dlfcn.h>
 #include <string>
@@ -64,8 +66,21 @@ int runner::targetsCommand(int argc, char **argv,
   struct Driver {
     const char *target, *library;
   };
-  for (Driver d : {Driver{"cuda", "libcuda.so.1"},
-                   Driver{"hip", "libamdhip64.so"},
+  std::string error;
+  std::vector<cuda::DeviceInfo> gpus;
+  std::shared_ptr<cuda::Driver> cu = cuda::loadDriver(error);
+  if (cu && cuda::listDevices(*cu, gpus, error)) {
+    std::printf("  cuda        %zu device(s) (this build has no CUDA kernels "
+                "yet)\n",
+                gpus.size());
+    for (const cuda::DeviceInfo &g : gpus)
+      std::printf("                %d: %s, sm_%d%d, %d SMs, %.1f GiB\n",
+                  g.ordinal, g.name.c_str(), g.computeMajor, g.computeMinor,
+                  g.multiprocessors, double(g.totalMemory) / (1ull << 30));
+  } else {
+    std::printf("  cuda        %s\n", error.c_str());
+  }
+  for (Driver d : {Driver{"hip", "libamdhip64.so"},
                    Driver{"level_zero", "libze_loader.so.1"},
                    Driver{"opencl", "libOpenCL.so.1"}})
     std::printf("  %-11s %s\n", d.target,

@@ -1,0 +1,88 @@
+//===- CudaDriver.h - the CUDA driver API through dlopen -------*- C++ -*-===//
+//
+// The CUDA target's runtime side, with no LLVM and no CUDA headers: the
+// driver (libcuda.so.1) is loaded at run time, so the same binary runs on
+// machines with and without a GPU and says which it is. Errors carry the
+// CUDA error name (cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY).
+//
+// Today: devices, a Device over device memory (the runtime's interface),
+// and PTX/cubin modules. The tile lowering to PTX and the kernel launches
+// of the V4 executor come with the CUDA lowering (issue 5).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_CUDA_CUDADRIVER_H
+#define DSV4C_TARGETS_CUDA_CUDADRIVER_H
+
+#include "runtime/Device.h"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsv4c::cuda {
+
+struct DeviceInfo {
+  int ordinal = 0;
+  std::string name;
+  int computeMajor = 0, computeMinor = 0;
+  int multiprocessors = 0;
+  uint64_t totalMemory = 0;
+};
+
+class Driver;
+
+/// The loaded driver; null with `error` set ("no CUDA driver
+/// (libcuda.so.1: <dlerror>)", or the cuInit error) when there is none.
+std::shared_ptr<Driver> loadDriver(std::string &error);
+
+/// The devices the driver sees (empty: "no CUDA device").
+bool listDevices(Driver &driver, std::vector<DeviceInfo> &devices,
+                 std::string &error);
+
+/// Device memory of one GPU (its primary context); copies are synchronous.
+class CudaDevice : public Device {
+public:
+  /// Null with `error` set when there is no driver or no such device.
+  static std::unique_ptr<CudaDevice> open(int ordinal, std::string &error);
+  ~CudaDevice() override;
+
+  std::string name() const override { return "cuda"; }
+  bool isHostMemory() const override { return false; }
+  void *allocate(size_t bytes, std::string &error) override;
+  void release(void *ptr) override;
+  bool upload(void *dst, const void *hostSrc, size_t bytes,
+              std::string &error) override;
+  bool download(void *hostDst, const void *src, size_t bytes,
+                std::string &error) override;
+  bool copy(void *dst, const void *src, size_t bytes,
+            std::string &error) override;
+  bool copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+              size_t rowBytes, size_t rows, std::string &error) override;
+  bool fill32(void *dst, uint32_t pattern, size_t words,
+              std::string &error) override;
+
+  const DeviceInfo &info() const { return info_; }
+  /// Loads a PTX or cubin image and finds `kernel` in it; the driver's JIT
+  /// log is part of `error` when PTX does not compile.
+  bool loadKernel(const std::string &image, const std::string &kernel,
+                  std::string &error);
+  /// Launches the last loaded kernel with cuLaunchKernel's parameter array
+  /// and waits for it.
+  bool launch(std::array<unsigned, 3> grid, std::array<unsigned, 3> block,
+              void **params, std::string &error);
+
+private:
+  CudaDevice() = default;
+  std::shared_ptr<Driver> driver;
+  DeviceInfo info_;
+  int device = 0;
+  void *context = nullptr;
+  std::vector<void *> modules;
+  void *function = nullptr;
+};
+
+} // namespace dsv4c::cuda
+
+#endif
