@@ -12,8 +12,9 @@
 
 using namespace mlir;
 
-void dsv4c::buildCpuPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertTileToCPU());
+namespace {
+void buildPipeline(OpPassManager &pm, bool approximateMath) {
+  pm.addPass(dsv4c::createConvertTileToCPU());
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
 
@@ -33,8 +34,10 @@ void dsv4c::buildCpuPipeline(OpPassManager &pm) {
   emulate.sourceTypeStrs = {"f8E4M3FN", "f4E2M1FN", "f8E8M0FNU"};
   emulate.targetTypeStr = "f32";
   pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
-  pm.addPass(createExpandSmallFloats());
+  pm.addPass(dsv4c::createExpandSmallFloats());
 
+  if (approximateMath)
+    pm.addPass(dsv4c::createApproximateMath());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -48,12 +51,23 @@ void dsv4c::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
+} // namespace
+
+void dsv4c::buildCpuPipeline(OpPassManager &pm) { buildPipeline(pm, false); }
+void dsv4c::buildGpuScalarPipeline(OpPassManager &pm) {
+  buildPipeline(pm, true);
+}
 
 void dsv4c::registerDsv4cLoweringPasses() {
   registerConvertTileToCPU();
   registerExpandSmallFloats();
+  registerApproximateMath();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",
       [](OpPassManager &pm) { buildCpuPipeline(pm); });
+  PassPipelineRegistration<>(
+      "dsv4c-gpu-scalar-pipeline",
+      "The cpu pipeline with math approximated (LLVM for a GPU backend)",
+      [](OpPassManager &pm) { buildGpuScalarPipeline(pm); });
 }

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -23,6 +24,9 @@ namespace dsv4c {
 
 /// The full CPU pipeline: tile kernels -> LLVM dialect, ready to translate.
 void buildCpuPipeline(mlir::OpPassManager &pm);
+/// The cpu pipeline with transcendental math expanded into polynomials
+/// (approximate-math): LLVM IR a GPU backend (NVPTX) can compile alone.
+void buildGpuScalarPipeline(mlir::OpPassManager &pm);
 
 /// Registers the passes above and the `dsv4c-cpu-pipeline` pipeline.
 void registerDsv4cLoweringPasses();

@@ -36,4 +36,19 @@ def ExpandSmallFloats : Pass<"expand-small-floats"> {
                            "::mlir::math::MathDialect"];
 }
 
+def ApproximateMath : Pass<"approximate-math"> {
+  let summary = "Expand transcendental math ops into polynomial arithmetic";
+  let description = [{
+    Rewrites f32 `math` ops that GPU code generators have no instructions
+    for (exp, log, sin, cos, powf, tanh, ...) into `fma`/`floor`-based
+    polynomial approximations (upstream's MathF32Expansion and
+    PolynomialApproximation patterns), so the PTX needs no libdevice. The
+    results differ from libm's in the last bits; conformance tolerances
+    cover that.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif
