@@ -43,6 +43,12 @@ public:
   /// Every 4-byte word of [dst, dst + 4 * words) set to `pattern`.
   virtual bool fill32(void *dst, uint32_t pattern, size_t words,
                       std::string &error) = 0;
+  /// Waits for every queued launch (GPU launches do not wait; host targets'
+  /// do, so for them this does nothing). Reports a kernel that failed.
+  virtual bool synchronize(std::string &error) {
+    (void)error;
+    return true;
+  }
 };
 
 /// Kernels by name, ready to launch on one device.

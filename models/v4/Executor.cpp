@@ -134,6 +134,9 @@ bool Executor::Impl::run(const std::string &name, Grid grid,
   if (!runner->launch(packed.data(), grid, e))
     return fail("kernel " + name + ": " + e);
   if (options.profile) {
+    // Launches on a GPU only queue: wait, to time this kernel alone.
+    if (!device.synchronize(e))
+      return fail("kernel " + name + ": " + e);
     KernelProfile &p = profiled[name];
     p.name = name;
     ++p.launches;

@@ -3,6 +3,8 @@
 
 #include "models/v4/KernelSources.h"
 #include "targets/cpu/CpuTarget.h"
+#include "targets/cuda/CudaCompile.h"
+#include "targets/cuda/CudaKernels.h"
 #include "targets/reference/ReferenceTarget.h"
 #include "tools/dsv4c/Registration.h"
 
@@ -74,14 +76,14 @@ private:
 } // namespace
 
 bool v4::isJitTarget(const std::string &target) {
-  return target == "cpu" || target == "reference";
+  return target == "cpu" || target == "reference" || target == "cuda";
 }
 
 std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
                                                     std::string &error) {
   if (!isJitTarget(options.target)) {
     error = "unknown target '" + options.target +
-            "' (this build compiles for: cpu, reference)";
+            "' (this build compiles for: cpu, reference, cuda)";
     return nullptr;
   }
   ParsedKernels parsed;
@@ -89,6 +91,21 @@ std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
     return nullptr;
   if (options.target == "reference")
     return std::make_unique<ReferenceKernels>(std::move(parsed));
+  if (options.target == "cuda") {
+    // Builds without RTTI: the cuda target's device names itself "cuda".
+    auto *device = options.device && options.device->name() == "cuda"
+                       ? static_cast<cuda::CudaDevice *>(options.device)
+                       : nullptr;
+    if (!device) {
+      error = "cuda: the kernels need a CUDA device";
+      return nullptr;
+    }
+    std::string ptx;
+    if (!cuda::compileToPtx(*parsed.module, {}, ptx, error))
+      return nullptr;
+    return cuda::createKernelLibrary(*device, ptx,
+                                     cpu::kernelNames(*parsed.module), error);
+  }
   return cpu::createLibrary(*parsed.module, error,
                             cpu::CpuOptions{options.threads});
 }

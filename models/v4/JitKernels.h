@@ -1,8 +1,9 @@
 //===- JitKernels.h - the V4 kernels compiled in-process -------*- C++ -*-===//
 //
 // Parses the embedded kernel files (KernelSources.h) and makes them ready on
-// a host target: `cpu` (lowered and JIT-compiled once) or `reference` (the
-// interpreter: slow, for checking).
+// a target: `cpu` (lowered and JIT-compiled once), `reference` (the
+// interpreter: slow, for checking) or `cuda` (lowered to PTX, loaded on the
+// CudaDevice given).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_MODELS_V4_JITKERNELS_H
@@ -20,10 +21,12 @@
 namespace dsv4c::v4 {
 
 struct JitOptions {
-  /// "cpu" or "reference".
+  /// "cpu", "reference" or "cuda".
   std::string target = "cpu";
   /// Worker threads of the cpu target (0: one per hardware thread).
   unsigned threads = 0;
+  /// cuda: the cuda::CudaDevice the kernels run on (outlives them).
+  Device *device = nullptr;
 };
 
 /// Null with `error` set (naming the kernel file and line for a parse

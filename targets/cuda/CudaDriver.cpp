@@ -66,6 +66,7 @@ public:
   DSV4C_CU(cuModuleGetFunction, void **, void *, const char *)
   DSV4C_CU(cuLaunchKernel, void *, unsigned, unsigned, unsigned, unsigned,
            unsigned, unsigned, unsigned, void *, void **, void **)
+  DSV4C_CU(cuCtxSetLimit, int, size_t)
 #undef DSV4C_CU
 
   ~Driver() {
@@ -127,9 +128,11 @@ std::shared_ptr<Driver> loadDriver(std::string &error) {
   DSV4C_RESOLVE(cuModuleUnload)
   DSV4C_RESOLVE(cuModuleGetFunction)
   DSV4C_RESOLVE(cuLaunchKernel)
+  DSV4C_RESOLVE(cuCtxSetLimit)
 #undef DSV4C_RESOLVE
   if (!ok)
     return nullptr;
+
   CUresult r = d->cuInit(0);
   if (r == kNoDevice) {
     error = "cuda: no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)";
@@ -214,11 +217,16 @@ CudaDevice::~CudaDevice() {
 
 void *CudaDevice::allocate(size_t bytes, std::string &error) {
   CUdeviceptr p = 0;
-  if (!driver->check(driver->cuMemAlloc_v2(&p, bytes ? bytes : 1),
-                     "cuMemAlloc", error) ||
-      !driver->check(driver->cuMemsetD32_v2(p, 0, (bytes + 3) / 4),
-                     "cuMemsetD32", error))
+  // Whole 16-byte units, so that the zeroing words stay inside.
+  size_t rounded = bytes ? (bytes + 15) / 16 * 16 : 16;
+  if (!driver->check(driver->cuMemAlloc_v2(&p, rounded), "cuMemAlloc",
+                     error))
     return nullptr;
+  if (!driver->check(driver->cuMemsetD32_v2(p, 0, rounded / 4), "cuMemsetD32",
+                     error)) {
+    driver->cuMemFree_v2(p);
+    return nullptr;
+  }
   return reinterpret_cast<void *>(uintptr_t(p));
 }
 
@@ -270,8 +278,7 @@ bool CudaDevice::fill32(void *dst, uint32_t pattern, size_t words,
                        "cuMemsetD32", error);
 }
 
-bool CudaDevice::loadKernel(const std::string &image, const std::string &kernel,
-                            std::string &error) {
+void *CudaDevice::loadModule(const std::string &image, std::string &error) {
   char log[8192] = {};
   int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSize};
   void *values[] = {log, reinterpret_cast<void *>(uintptr_t(sizeof log))};
@@ -281,12 +288,44 @@ bool CudaDevice::loadKernel(const std::string &image, const std::string &kernel,
                      "cuModuleLoadDataEx", error)) {
     if (log[0])
       error += ":\n" + std::string(log);
-    return false;
+    return nullptr;
   }
   modules.push_back(module);
-  return driver->check(
-      driver->cuModuleGetFunction(&function, module, kernel.c_str()),
-      ("cuModuleGetFunction(" + kernel + ")").c_str(), error);
+  return module;
+}
+
+void *CudaDevice::getFunction(void *module, const std::string &name,
+                              std::string &error) {
+  void *f = nullptr;
+  if (!driver->check(driver->cuModuleGetFunction(&f, module, name.c_str()),
+                     ("cuModuleGetFunction(" + name + ")").c_str(), error))
+    return nullptr;
+  return f;
+}
+
+bool CudaDevice::launchAsync(void *f, std::array<unsigned, 3> grid,
+                             std::array<unsigned, 3> block, void **params,
+                             std::string &error) {
+  return driver->check(driver->cuLaunchKernel(f, grid[0], grid[1], grid[2],
+                                              block[0], block[1], block[2], 0,
+                                              nullptr, params, nullptr),
+                       "cuLaunchKernel", error);
+}
+
+bool CudaDevice::synchronize(std::string &error) {
+  return driver->check(driver->cuCtxSynchronize(), "cuCtxSynchronize", error);
+}
+
+bool CudaDevice::setMallocHeapSize(size_t bytes, std::string &error) {
+  constexpr int kLimitMallocHeapSize = 2;
+  return driver->check(driver->cuCtxSetLimit(kLimitMallocHeapSize, bytes),
+                       "cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE)", error);
+}
+
+bool CudaDevice::loadKernel(const std::string &image, const std::string &kernel,
+                            std::string &error) {
+  void *module = loadModule(image, error);
+  return module && (function = getFunction(module, kernel, error));
 }
 
 bool CudaDevice::launch(std::array<unsigned, 3> grid,
@@ -296,12 +335,8 @@ bool CudaDevice::launch(std::array<unsigned, 3> grid,
     error = "cuda: no kernel loaded";
     return false;
   }
-  return driver->check(driver->cuLaunchKernel(function, grid[0], grid[1],
-                                              grid[2], block[0], block[1],
-                                              block[2], 0, nullptr, params,
-                                              nullptr),
-                       "cuLaunchKernel", error) &&
-         driver->check(driver->cuCtxSynchronize(), "cuCtxSynchronize", error);
+  return launchAsync(function, grid, block, params, error) &&
+         synchronize(error);
 }
 
 } // namespace dsv4c::cuda

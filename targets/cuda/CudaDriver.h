@@ -5,9 +5,9 @@
 // machines with and without a GPU and says which it is. Errors carry the
 // CUDA error name (cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY).
 //
-// Today: devices, a Device over device memory (the runtime's interface),
-// and PTX/cubin modules. The tile lowering to PTX and the kernel launches
-// of the V4 executor come with the CUDA lowering (issue 5).
+// Devices, a Device over device memory (the runtime's interface), PTX/cubin
+// modules and launches. Launches go to the context's default stream and do
+// not wait; copies to and from the host wait for the work before them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TARGETS_CUDA_CUDADRIVER_H
@@ -64,12 +64,25 @@ public:
               std::string &error) override;
 
   const DeviceInfo &info() const { return info_; }
-  /// Loads a PTX or cubin image and finds `kernel` in it; the driver's JIT
-  /// log is part of `error` when PTX does not compile.
+  /// Loads a PTX or cubin image (kept until the device closes); the
+  /// driver's JIT log is part of `error` when PTX does not compile.
+  void *loadModule(const std::string &image, std::string &error);
+  /// The kernel `name` of a loaded module.
+  void *getFunction(void *module, const std::string &name, std::string &error);
+  /// Queues a launch with cuLaunchKernel's parameter array; does not wait.
+  bool launchAsync(void *function, std::array<unsigned, 3> grid,
+                   std::array<unsigned, 3> block, void **params,
+                   std::string &error);
+  /// Waits for all queued work; reports a failed kernel.
+  bool synchronize(std::string &error) override;
+  /// The device heap kernels `malloc` from (cuCtxSetLimit); set it before
+  /// the first launch that allocates.
+  bool setMallocHeapSize(size_t bytes, std::string &error);
+
+  /// Loads a PTX or cubin image and makes `kernel` the one `launch` runs.
   bool loadKernel(const std::string &image, const std::string &kernel,
                   std::string &error);
-  /// Launches the last loaded kernel with cuLaunchKernel's parameter array
-  /// and waits for it.
+  /// Launches the kernel of loadKernel and waits for it.
   bool launch(std::array<unsigned, 3> grid, std::array<unsigned, 3> block,
               void **params, std::string &error);
 

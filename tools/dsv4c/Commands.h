@@ -8,6 +8,7 @@ int runOptCommand(int argc, char **argv);
 int runKernelCommand(int argc, char **argv);
 int runGenCheckpointCommand(int argc, char **argv);
 int runCompileCommand(int argc, char **argv);
+int runPtxCommand(int argc, char **argv);
 } // namespace dsv4c
 
 #endif

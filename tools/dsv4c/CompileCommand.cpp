@@ -5,6 +5,7 @@
 #include "models/v4/JitKernels.h"
 #include "runtime/Bundle.h"
 #include "targets/cpu/CpuTarget.h"
+#include "targets/cuda/CudaCompile.h"
 #include "tools/runner/Model.h"
 #include "tools/runner/Progress.h"
 
@@ -32,10 +33,12 @@ reference to MODEL_DIR (default) or embedded. Format: docs/bundle-format.md.
 options:
   -o, --output FILE    the bundle to write (required)
   --target T           a target to compile for; repeatable (default: cpu).
-                       This build compiles for: cpu
+                       This build compiles for: cpu, cuda (PTX, loaded by
+                       the CUDA driver at run time)
   --cpu NAME           the cpu target's CPU: host (default: this machine's
                        CPU and features) or an LLVM CPU name such as
                        x86-64-v2, x86-64-v3, x86-64-v4, znver4
+  --sm ARCH            the cuda target's GPU architecture (default sm_90a)
   --embed-weights      copy the safetensors files into the bundle (one file
                        to deploy) instead of referring to MODEL_DIR
   --quiet              no progress lines
@@ -100,7 +103,8 @@ JsonValue graphJson(const v4::V4Config &config) {
 }
 
 /// layout/<target>.json: where each weight goes on the target. The cpu
-/// target uses every tensor in place, row-major as the checkpoint stores it.
+/// target uses every tensor in place, row-major as the checkpoint stores it;
+/// the cuda target copies each one to device memory as it is.
 JsonValue layoutJson(const std::string &target, const Checkpoint &ckpt) {
   JsonValue tensors = JsonValue::array();
   for (const TensorInfo &t : ckpt.tensors()) {
@@ -116,7 +120,8 @@ JsonValue layoutJson(const std::string &target, const Checkpoint &ckpt) {
   }
   JsonValue l = JsonValue::object();
   l.set("target", JsonValue::string(target));
-  l.set("placement", JsonValue::string("in-place"));
+  l.set("placement",
+        JsonValue::string(target == "cpu" ? "in-place" : "device-copy"));
   l.set("tensors", std::move(tensors));
   return l;
 }
@@ -126,6 +131,7 @@ JsonValue layoutJson(const std::string &target, const Checkpoint &ckpt) {
 int dsv4c::runCompileCommand(int argc, char **argv) {
   std::string modelDir, output, cpuName = "host";
   std::vector<std::string> targets;
+  cuda::PtxOptions ptxOptions;
   bool embed = false, quiet = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -148,14 +154,17 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
       if (v == "reference")
         return fail("the reference target is an interpreter: there is no "
                     "code to put in a bundle (compile for: cpu)");
-      if (v != "cpu")
+      if (v != "cpu" && v != "cuda")
         return fail("unknown target '" + v + "' (this build compiles for: "
-                                             "cpu)");
+                                             "cpu, cuda)");
       if (std::find(targets.begin(), targets.end(), v) == targets.end())
         targets.push_back(v);
     } else if (arg == "--cpu") {
       if (!value(cpuName))
         return fail("--cpu needs a CPU name");
+    } else if (arg == "--sm") {
+      if (!value(ptxOptions.sm))
+        return fail("--sm needs a GPU architecture, e.g. sm_90a");
     } else if (arg == "--embed-weights") {
       embed = true;
     } else if (arg == "--quiet") {
@@ -244,12 +253,25 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
   JsonValue targetList = JsonValue::array();
   for (const std::string &target : targets) {
     auto t0 = std::chrono::steady_clock::now();
+    bool isCuda = target == "cuda";
     progress.note("compiling " +
                   std::to_string(cpu::kernelNames(*kernels.module).size()) +
-                  " kernels for " + target + " (cpu " + cpuName + ")");
+                  " kernels for " + target +
+                  (isCuda ? " (" + ptxOptions.sm + ")"
+                          : " (cpu " + cpuName + ")"));
     cpu::CpuAotResult result;
-    if (!cpu::compileSharedObject(*kernels.module, {cpuName}, result, error))
+    if (isCuda) {
+      std::string ptx;
+      if (!cuda::compileToPtx(*kernels.module, ptxOptions, ptx, error))
+        return fail(error);
+      result.sharedObject.assign(ptx.begin(), ptx.end());
+      result.kernels = cpu::kernelNames(*kernels.module);
+      result.triple = "nvptx64-nvidia-cuda";
+      result.cpu = ptxOptions.sm;
+    } else if (!cpu::compileSharedObject(*kernels.module, {cpuName}, result,
+                                         error)) {
       return fail(error);
+    }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
             .count();
@@ -260,7 +282,7 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
     progress.note(line);
     JsonValue t = JsonValue::object();
     t.set("name", JsonValue::string(target));
-    t.set("format", JsonValue::string("elf-shared-object"));
+    t.set("format", JsonValue::string(isCuda ? "ptx" : "elf-shared-object"));
     t.set("triple", JsonValue::string(result.triple));
     t.set("cpu", JsonValue::string(result.cpu));
     t.set("features", stringArray(result.features));

@@ -15,13 +15,14 @@
 namespace {
 /// Model directories get their kernels compiled in-process.
 std::unique_ptr<dsv4c::KernelLibrary>
-jitKernels(const std::string &target, unsigned threads, std::string &error) {
+jitKernels(const std::string &target, unsigned threads, dsv4c::Device &device,
+           std::string &error) {
   if (!dsv4c::v4::isJitTarget(target)) {
     error = "unknown target '" + target +
-            "' for a model directory (this build runs: cpu, reference)";
+            "' for a model directory (this build runs: cpu, reference, cuda)";
     return nullptr;
   }
-  return dsv4c::v4::createJitKernels({target, threads}, error);
+  return dsv4c::v4::createJitKernels({target, threads, &device}, error);
 }
 int run(int argc, char **argv) {
   return dsv4c::runner::runCommand(argc, argv, jitKernels);
@@ -33,7 +34,10 @@ int inspect(int argc, char **argv) {
   return dsv4c::runner::inspectCommand(argc, argv);
 }
 int targets(int argc, char **argv) {
-  return dsv4c::runner::targetsCommand(argc, argv, {"cpu", "reference (interpreter, model directories only)"});
+  return dsv4c::runner::targetsCommand(
+      argc, argv,
+      {"cpu", "reference (interpreter, model directories only)",
+       "cuda (PTX for sm_90a, one program per thread)"});
 }
 
 struct Subcommand {
@@ -52,6 +56,8 @@ const Subcommand kSubcommands[] = {
      dsv4c::runGenCheckpointCommand},
     {"compile", "compile a V4 model directory into a bundle (AOT)",
      dsv4c::runCompileCommand},
+    {"ptx", "lower tile kernels to PTX (first CUDA lowering)",
+     dsv4c::runPtxCommand},
     {"run", "run a V4 bundle or model directory end to end", run},
     {"bench", "prefill and decode tokens/s of a bundle or model directory",
      bench},

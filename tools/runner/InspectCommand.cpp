@@ -110,9 +110,14 @@ int runner::inspectCommand(int argc, char **argv) {
   std::printf("tokenizer: %s\n", mf.hasTokenizer ? "yes" : "none");
   for (const BundleTarget &t : mf.targets) {
     const BundleSection *code = bundle->find(kernelsSection(t.name));
-    std::printf("target %s: %s, %s, cpu %s, %zu features, %zu kernels, %s\n",
-                t.name.c_str(), t.format.c_str(), t.triple.c_str(),
-                t.cpu.c_str(), t.features.size(), t.kernels.size(),
+    std::string machine = t.format == "ptx"
+                              ? "arch " + t.cpu
+                              : "cpu " + t.cpu + ", " +
+                                    std::to_string(t.features.size()) +
+                                    " features";
+    std::printf("target %s: %s, %s, %s, %zu kernels, %s\n", t.name.c_str(),
+                t.format.c_str(), t.triple.c_str(), machine.c_str(),
+                t.kernels.size(),
                 code ? human(code->size).c_str() : "(code missing)");
     std::string names;
     for (const std::string &k : t.kernels)

@@ -3,6 +3,7 @@
 
 #include "runtime/Hash.h"
 #include "runtime/HostKernels.h"
+#include "targets/cuda/CudaKernels.h"
 
 #include <algorithm>
 #include <cstring>
@@ -75,8 +76,21 @@ std::unique_ptr<KernelLibrary> loadKernels(const Model &model,
                                            unsigned threads,
                                            std::string &error) {
   const std::string where = model.path + ": target '" + target.name + "'";
+  if (target.name == "cuda") {
+    const BundleSection *ptx = model.bundle->find(kernelsSection(target.name));
+    if (!ptx) {
+      error = where + ": section '" + kernelsSection(target.name) + "' missing";
+      return nullptr;
+    }
+    auto library = cuda::createKernelLibrary(
+        static_cast<cuda::CudaDevice &>(*model.device), std::string(ptx->text()),
+        target.kernels, error);
+    if (!library)
+      error = where + ": " + error;
+    return library;
+  }
   if (target.name != "cpu") {
-    error = where + ": this runtime cannot run it (it runs: cpu)";
+    error = where + ": this runtime cannot run it (it runs: cpu, cuda)";
     return nullptr;
   }
   std::string arch = target.triple.substr(0, target.triple.find('-'));
@@ -230,7 +244,9 @@ bool openBundle(const std::string &path, const OpenOptions &options,
       return false;
     }
   model.target = target->name;
-  model.device = std::make_unique<HostDevice>(target->name);
+  model.device = openDevice(target->name, error);
+  if (!model.device)
+    return false;
   model.kernels = loadKernels(model, *target, options.threads, error);
   if (!model.kernels)
     return false;
@@ -299,13 +315,13 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
       return false;
   }
   model.target = options.target.empty() ? "cpu" : options.target;
+  model.device = openDevice(model.target, error);
+  if (!model.device)
+    return false;
   if (options.note)
     options.note("compiling the kernels for " + model.target);
-  model.kernels = jit(model.target, options.threads, error);
-  if (!model.kernels)
-    return false;
-  model.device = std::make_unique<HostDevice>(model.target);
-  return true;
+  model.kernels = jit(model.target, options.threads, *model.device, error);
+  return model.kernels != nullptr;
 }
 
 } // namespace
@@ -317,7 +333,22 @@ const BundleTarget *Manifest::findTarget(const std::string &name) const {
   return nullptr;
 }
 
-std::vector<std::string> runner::runnableTargets() { return {"cpu"}; }
+std::unique_ptr<Device> runner::openDevice(const std::string &target,
+                                           std::string &error) {
+  if (target == "cuda")
+    return cuda::CudaDevice::open(0, error);
+  return std::make_unique<HostDevice>(target);
+}
+
+std::vector<std::string> runner::runnableTargets() {
+  std::vector<std::string> targets = {"cpu"};
+  std::string error;
+  std::vector<cuda::DeviceInfo> devices;
+  if (auto driver = cuda::loadDriver(error);
+      driver && cuda::listDevices(*driver, devices, error) && !devices.empty())
+    targets.push_back("cuda");
+  return targets;
+}
 
 std::string runner::safetensorsFileHeaderHash(const std::string &path) {
   std::FILE *f = std::fopen(path.c_str(), "rb");

@@ -78,9 +78,11 @@ bool parseManifest(const Bundle &bundle, Manifest &manifest,
 /// reads only the header. Empty when it is not a safetensors file.
 std::string safetensorsFileHeaderHash(const std::string &path);
 
-/// Compiles the V4 kernels for `target` in-process (dsv4c builds only).
+/// Compiles the V4 kernels for `target` in-process (dsv4c builds only), to
+/// run on `device`.
 using JitHook = std::function<std::unique_ptr<KernelLibrary>(
-    const std::string &target, unsigned threads, std::string &error)>;
+    const std::string &target, unsigned threads, Device &device,
+    std::string &error)>;
 
 struct OpenOptions {
   /// Empty: the bundle's first target this runtime runs, or "cpu" for a
@@ -114,7 +116,13 @@ struct Model {
   std::unique_ptr<KernelLibrary> kernels;
 };
 
-/// The targets this runtime can run bundle kernels on.
+/// The device of `target`: host memory for cpu/reference, GPU 0 for cuda.
+/// Null with `error` set ("cuda: no CUDA driver (...)").
+std::unique_ptr<Device> openDevice(const std::string &target,
+                                   std::string &error);
+
+/// The targets this runtime can run bundle kernels on (cuda only where a
+/// CUDA device is present).
 std::vector<std::string> runnableTargets();
 
 /// Opens `path`: a bundle file or a model directory (needs `jit`). On

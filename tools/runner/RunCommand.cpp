@@ -39,8 +39,9 @@ options:
   --tokens IDS           token ids, comma separated (e.g. 1,2,3)
   --max-new-tokens N     tokens to generate per sequence (default 32)
   --target T             a bundle: one of its targets (default: the first
-                         this runtime runs); a directory: cpu (default) or
-                         reference (the interpreter: slow)
+                         this runtime runs); a directory: cpu (default),
+                         reference (the interpreter: slow) or cuda (GPU 0;
+                         first lowering, one program per thread: slow)
   --threads N            cpu worker threads (default: all hardware threads)
   --temperature T        0 = greedy (default); > 0 samples
   --top-p P              nucleus sampling mass, (0, 1] (default 1)

@@ -23,7 +23,7 @@
 // RUN: not dsv4c run %t/m --tokens 1,300 2>&1 | FileCheck %s --check-prefix=VOCAB
 // VOCAB: dsv4c run: token id 300 is outside the vocabulary [0, 300)
 // RUN: not dsv4c run %t/m --tokens 1 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: dsv4c run: unknown target 'tpu' for a model directory (this build runs: cpu, reference)
+// TARGET: dsv4c run: unknown target 'tpu' for a model directory (this build runs: cpu, reference, cuda)
 // RUN: not dsv4c run %t/nowhere --tokens 1 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: dsv4c run: {{.*}}nowhere: no such file or directory
 // RUN: not dsv4c run %t/m --tokens 1,2,3 --max-new-tokens 4 --max-seq-len 5 --target reference --quiet 2>&1 | FileCheck %s --check-prefix=LEN

@@ -1,0 +1,109 @@
+//===- CudaKernels.cpp - tile kernels as CUDA launches --------------------===//
+#include "targets/cuda/CudaKernels.h"
+
+#include <algorithm>
+#include <map>
+
+using namespace dsv4c;
+using namespace dsv4c::cuda;
+
+namespace {
+
+class CudaKernelRunner : public KernelRunner {
+public:
+  CudaKernelRunner(CudaDevice &device, std::string name, void *function,
+                   size_t numArgs)
+      : device(device), name(std::move(name)), function(function),
+        numArgs(numArgs), params(numArgs + 3) {}
+
+  bool launch(void **args, Grid grid, std::string &error) override {
+    int64_t programs = grid[0] * grid[1] * grid[2];
+    if (programs <= 0)
+      return true;
+    int64_t blocks = (programs + kProgramsPerBlock - 1) / kProgramsPerBlock;
+    if (blocks > int64_t(0x7fffffff)) {
+      error = "cuda: " + name + ": grid of " + std::to_string(programs) +
+              " programs is too large";
+      return false;
+    }
+    std::copy(args, args + numArgs, params.begin());
+    // cuLaunchKernel copies the values before it returns.
+    params[numArgs] = &grid[0];
+    params[numArgs + 1] = &grid[1];
+    params[numArgs + 2] = &grid[2];
+    if (!device.launchAsync(function, {unsigned(blocks), 1, 1},
+                            {kProgramsPerBlock, 1, 1}, params.data(), error)) {
+      error += " (kernel " + name + ")";
+      return false;
+    }
+    return true;
+  }
+
+private:
+  CudaDevice &device;
+  std::string name;
+  void *function;
+  size_t numArgs;
+  std::vector<void *> params;
+};
+
+class CudaKernelLibrary : public KernelLibrary {
+public:
+  KernelRunner *find(const std::string &name, std::string &error) override {
+    auto it = runners.find(name);
+    if (it == runners.end()) {
+      error = "cuda: no kernel '" + name + "' in the library";
+      return nullptr;
+    }
+    return it->second.get();
+  }
+  std::map<std::string, std::unique_ptr<CudaKernelRunner>> runners;
+};
+
+/// The number of parameters of `.entry name(...)` in PTX text, or -1.
+long entryParamCount(const std::string &ptx, const std::string &name) {
+  std::string head = ".entry " + name + "(";
+  size_t at = ptx.find(head);
+  if (at == std::string::npos)
+    return -1;
+  size_t end = ptx.find(')', at);
+  if (end == std::string::npos)
+    return -1;
+  long count = 0;
+  for (size_t p = ptx.find(".param", at); p < end;
+       p = ptx.find(".param", p + 1))
+    ++count;
+  return count;
+}
+
+} // namespace
+
+std::unique_ptr<KernelLibrary>
+cuda::createKernelLibrary(CudaDevice &device, const std::string &image,
+                          const std::vector<std::string> &kernels,
+                          std::string &error) {
+  // Tile buffers are malloc'd per program; every program of a large launch
+  // may hold them at once.
+  size_t heap = std::min<size_t>(device.info().totalMemory / 8, size_t(8) << 30);
+  if (!device.setMallocHeapSize(heap, error))
+    return nullptr;
+  void *module = device.loadModule(image, error);
+  if (!module)
+    return nullptr;
+  auto library = std::make_unique<CudaKernelLibrary>();
+  for (const std::string &name : kernels) {
+    void *f = device.getFunction(module, name, error);
+    if (!f)
+      return nullptr;
+    long params = entryParamCount(image, name);
+    if (params < 3) {
+      error = "cuda: kernel '" + name +
+              "': the image has no PTX entry taking its arguments and the "
+              "grid (was it made by dsv4c?)";
+      return nullptr;
+    }
+    library->runners[name] =
+        std::make_unique<CudaKernelRunner>(device, name, f, size_t(params - 3));
+  }
+  return library;
+}

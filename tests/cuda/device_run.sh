@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The CUDA target on a GPU machine, as users deploy it: build only the
+# runtime (no LLVM/MLIR there), then with bundles compiled on the dev machine
+#   1. the driver check,
+#   2. single kernels vs the reference target (prepare_device_check.sh),
+#   3. V4 end to end: the same bundle on --target cpu and --target cuda,
+#      logits compared step by step (compare_logits.py),
+#   4. compute-sanitizer memcheck and racecheck on the kernel checks (and on
+#      a short model run with DSV4C_SANITIZE_MODEL=1).
+# Dev machine:
+#   bash tests/cuda/prepare_device_check.sh build/tools/dsv4c/dsv4c bundles/cuda
+#   dsv4c compile MODEL --target cpu --cpu x86-64-v3 --target cuda \
+#     --embed-weights -o bundles/NAME.dsv4
+# GPU machine (OUT: where logs and logits go):
+#   bash tests/cuda/device_run.sh OUT bundles/NAME.dsv4...
+set -uo pipefail
+out=$1
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+rt=build-rt
+mkdir -p "$out"
+cmake -G Ninja -S . -B $rt -DDSV4C_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
+  > "$out/cmake.log" 2>&1 &&
+  ninja -C $rt dsv4-run cuda_driver_check cuda_kernel_check > "$out/build.log" 2>&1 ||
+  { tail -30 "$out/cmake.log" "$out/build.log"; exit 1; }
+rc=0
+echo "== driver"
+$rt/cuda_driver_check || rc=1
+if [[ -f bundles/cuda/run.sh ]]; then
+  echo "== kernels vs the reference target"
+  bash bundles/cuda/run.sh "$PWD/$rt/cuda_kernel_check" || rc=1
+fi
+run=$rt/tools/runner/dsv4-run
+tokens=5,17,42,99,3,250,77,8,120,64,33,201,150,12,9,180
+for bundle in "$@"; do
+  name=$(basename "$bundle" .dsv4)
+  echo "== $name end to end: cpu vs cuda (16-token prompt, 16 new tokens)"
+  for t in cpu cuda; do
+    $run run "$bundle" --target $t --tokens $tokens --max-new-tokens 16 \
+      --ignore-eos --dump-logits "$out/$name.$t.npy" --quiet \
+      > "$out/$name.$t.txt" 2> "$out/$name.$t.err" ||
+      { echo "FAIL  $name on $t:"; tail -5 "$out/$name.$t.err"; rc=1; }
+    grep -h "tokens/s" "$out/$name.$t.err" "$out/$name.$t.txt" | sed "s/^/  $t: /"
+  done
+  python3 "$here/compare_logits.py" "$out/$name.cpu.npy" "$out/$name.cuda.npy" \
+    0.05 || rc=1
+done
+cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+if [[ -x $cs && -f bundles/cuda/run.sh ]]; then
+  # The single-kernel checks under the sanitizers (quick); the whole model
+  # under memcheck takes minutes at this lowering's speed: set
+  # DSV4C_SANITIZE_MODEL=1 for it.
+  for tool in memcheck racecheck; do
+    echo "== compute-sanitizer --tool $tool: kernel checks"
+    bash bundles/cuda/run.sh "$cs --tool $tool --error-exitcode 9 $PWD/$rt/cuda_kernel_check" \
+      > "$out/sanitizer-$tool.log" 2>&1 || rc=1
+    grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/sanitizer-$tool.log" | sort | uniq -c
+  done
+  if [[ ${DSV4C_SANITIZE_MODEL:-0} == 1 && $# -gt 0 ]]; then
+    echo "== compute-sanitizer --tool memcheck: $1 on cuda, 4-token prompt, 2 new tokens"
+    $cs --tool memcheck --error-exitcode 9 $run run "$1" --target cuda \
+      --tokens 5,17,42,99 --max-new-tokens 2 --ignore-eos --quiet \
+      > "$out/sanitizer-model.log" 2>&1 || rc=1
+    grep -E "ERROR SUMMARY" "$out/sanitizer-model.log"
+  fi
+else
+  echo "NOT RUN  compute-sanitizer: not found"
+fi
+echo "== device_run: $([[ $rc == 0 ]] && echo PASS || echo FAIL)"
+exit $rc

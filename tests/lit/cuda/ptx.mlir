@@ -1,0 +1,39 @@
+// `dsv4c ptx`: a tile kernel becomes a PTX .entry for sm_90a whose threads
+// run one program each; exp is a polynomial, so no math library is called.
+// The entry takes the kernel's arguments (pointers as global pointers), then
+// the grid.
+// RUN: dsv4c ptx %s | FileCheck %s
+// CHECK: .target sm_90a
+// CHECK: .visible .entry silu(
+// CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_0,
+// CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_1,
+// CHECK-NEXT: .param .u64 silu_param_2,
+// CHECK-NEXT: .param .u64 silu_param_3,
+// CHECK-NEXT: .param .u64 silu_param_4,
+// CHECK-NEXT: .param .u64 silu_param_5
+// CHECK-NEXT: )
+// CHECK: cvta.to.global.u64
+// CHECK-DAG: %ctaid.x
+// CHECK-DAG: %ntid.x
+// CHECK-DAG: %tid.x
+// CHECK-NOT: expf
+// CHECK-NOT: __nv_
+// RUN: dsv4c ptx %s --sm sm_80 | FileCheck %s --check-prefix=SM80
+// SM80: .target sm_80
+// RUN: not dsv4c ptx 2>&1 | FileCheck %s --check-prefix=NOFILE
+// NOFILE: dsv4c ptx: missing FILE.mlir
+tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %pid = tile.program_id 0
+  %off = arith.muli %pid, %c64 : index
+  %t = tile.load %x[%off] strides[%c1] bounds[%n] : !tile.ptr<f32> -> tensor<64xf32>
+  %ng = arith.negf %t : tensor<64xf32>
+  %e = math.exp %ng : tensor<64xf32>
+  %one = arith.constant 1.0 : f32
+  %ones = tile.splat %one : tensor<64xf32>
+  %d = arith.addf %ones, %e : tensor<64xf32>
+  %s = arith.divf %t, %d : tensor<64xf32>
+  tile.store %s, %y[%off] strides[%c1] bounds[%n] : tensor<64xf32> -> !tile.ptr<f32>
+  tile.return
+}
