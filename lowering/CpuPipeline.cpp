@@ -13,7 +13,7 @@
 using namespace mlir;
 
 namespace {
-void buildPipeline(OpPassManager &pm, bool approximateMath) {
+void buildPipeline(OpPassManager &pm, bool gpu) {
   pm.addPass(dsv4c::createConvertTileToCPU());
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -26,7 +26,18 @@ void buildPipeline(OpPassManager &pm, bool approximateMath) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 
-  pm.addPass(createConvertLinalgToLoopsPass());
+  if (gpu) {
+    // Tile ops as parallel loops, shared out over a block's threads.
+    pm.addPass(createConvertLinalgToParallelLoopsPass());
+    // The deallocation helper's barriers must sit in uniform code: make it
+    // now (not in finalize-memref-to-llvm) and inline it.
+    pm.addPass(bufferization::createLowerDeallocationsPass());
+    pm.addPass(createInlinerPass());
+    pm.addPass(createSymbolDCEPass());
+    pm.addPass(dsv4c::createDistributeToThreads());
+  } else {
+    pm.addPass(createConvertLinalgToLoopsPass());
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -36,7 +47,7 @@ void buildPipeline(OpPassManager &pm, bool approximateMath) {
   pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
   pm.addPass(dsv4c::createExpandSmallFloats());
 
-  if (approximateMath)
+  if (gpu)
     pm.addPass(dsv4c::createApproximateMath());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -54,20 +65,20 @@ void buildPipeline(OpPassManager &pm, bool approximateMath) {
 } // namespace
 
 void dsv4c::buildCpuPipeline(OpPassManager &pm) { buildPipeline(pm, false); }
-void dsv4c::buildGpuScalarPipeline(OpPassManager &pm) {
-  buildPipeline(pm, true);
-}
+void dsv4c::buildGpuPipeline(OpPassManager &pm) { buildPipeline(pm, true); }
 
 void dsv4c::registerDsv4cLoweringPasses() {
   registerConvertTileToCPU();
   registerExpandSmallFloats();
   registerApproximateMath();
+  registerDistributeToThreads();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",
       [](OpPassManager &pm) { buildCpuPipeline(pm); });
   PassPipelineRegistration<>(
-      "dsv4c-gpu-scalar-pipeline",
-      "The cpu pipeline with math approximated (LLVM for a GPU backend)",
-      [](OpPassManager &pm) { buildGpuScalarPipeline(pm); });
+      "dsv4c-gpu-pipeline",
+      "Lower tile kernels to the LLVM dialect for a GPU backend: programs "
+      "on thread blocks (distribute-to-threads), math approximated",
+      [](OpPassManager &pm) { buildGpuPipeline(pm); });
 }

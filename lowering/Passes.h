@@ -24,9 +24,10 @@ namespace dsv4c {
 
 /// The full CPU pipeline: tile kernels -> LLVM dialect, ready to translate.
 void buildCpuPipeline(mlir::OpPassManager &pm);
-/// The cpu pipeline with transcendental math expanded into polynomials
-/// (approximate-math): LLVM IR a GPU backend (NVPTX) can compile alone.
-void buildGpuScalarPipeline(mlir::OpPassManager &pm);
+/// The cpu pipeline for a GPU backend (NVPTX): tile ops as parallel loops
+/// shared out over a thread block (distribute-to-threads), transcendental
+/// math as polynomials (approximate-math), so no device library is needed.
+void buildGpuPipeline(mlir::OpPassManager &pm);
 
 /// Registers the passes above and the `dsv4c-cpu-pipeline` pipeline.
 void registerDsv4cLoweringPasses();

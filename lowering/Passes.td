@@ -51,4 +51,28 @@ def ApproximateMath : Pass<"approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {
+  let summary = "Run each program on a group of threads (GPU thread block)";
+  let description = [{
+    For GPU targets, after bufferization and linalg-to-parallel-loops: every
+    outermost `scf.parallel` of a program function becomes a loop over its
+    linearised iterations strided by the thread count, between barriers, so
+    the threads of a block share the work of each tile op. Code outside
+    those loops runs on every thread with the same values (uniform control
+    flow); a memory write there runs on thread 0 only, between barriers.
+    A program that needs what this cannot express (a loop outside the
+    parallel loops that both reads and writes memory and yields values)
+    gets a call to `dsv4c.single_thread` and is left for one thread.
+
+    The pass declares and calls `dsv4c.thread_id() -> index`,
+    `dsv4c.num_threads() -> index`, `dsv4c.barrier()` and
+    `dsv4c.single_thread()`; the target defines them (CudaCompile: %tid.x,
+    %ntid.x, barrier.sync 0), and its tile buffers (malloc/free) must be
+    shared by the block.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif

@@ -48,8 +48,8 @@ bool v4::parseKernelModule(KernelModule &out, std::string &error) {
     }
     // Move the file's kernels into the one module.
     auto &ops = parsed->getBody()->getOperations();
-    out.module->getBody()->getOperations().splice(
-        out.module->getBody()->end(), ops, ops.begin(), ops.end());
+    out.module->getBody()->getOperations().splice(out.module->getBody()->end(),
+                                                  ops, ops.begin(), ops.end());
   }
   return true;
 }

@@ -10,6 +10,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicsNVPTX.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -18,7 +19,10 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
+#include <functional>
+#include <map>
 #include <mutex>
 
 extern "C" {
@@ -63,13 +67,160 @@ llvm::Type *argumentType(Type type, llvm::LLVMContext &ctx) {
   return nullptr;
 }
 
-/// Renames program function `name` to `name.program` (internal) and adds
-/// `.entry name(arg0, ..., argN-1, gx, gy, gz)`: each thread stores its
-/// arguments, builds the calling convention's `void **args` over them and
-/// runs the program its global thread id names. O3 turns the argument
-/// array back into direct parameter reads.
-bool addEntry(llvm::Module &m, llvm::Function &program,
-              TypeRange argumentTypes, std::string &error) {
+llvm::Value *threadId(llvm::IRBuilder<> &b) {
+  return b.CreateZExt(
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}),
+      b.getInt64Ty());
+}
+
+void barrier(llvm::IRBuilder<> &b) {
+  b.CreateIntrinsic(llvm::Intrinsic::nvvm_barrier_cta_sync_all, {},
+                    {b.getInt32(0)});
+}
+
+/// An internal, always-inlined function `name` whose body `fill` writes
+/// (declared first when the module has no such declaration).
+llvm::Function *defineHelper(
+    llvm::Module &m, llvm::StringRef name, llvm::FunctionType *type,
+    llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Function *)> fill) {
+  llvm::Function *f = m.getFunction(name);
+  if (!f)
+    f = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage, name,
+                               m);
+  if (!f->isDeclaration())
+    return f;
+  f->setLinkage(llvm::GlobalValue::InternalLinkage);
+  f->addFnAttr(llvm::Attribute::AlwaysInline);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(m.getContext(), "entry", f));
+  fill(b, f);
+  return f;
+}
+
+/// `if (tid == 0) then(b)` at b's insertion point; continues after it.
+void onThreadZero(llvm::IRBuilder<> &b, llvm::Function *f,
+                  llvm::function_ref<void(llvm::IRBuilder<> &)> then) {
+  llvm::LLVMContext &ctx = f->getContext();
+  auto *first = llvm::BasicBlock::Create(ctx, "thread0", f);
+  auto *rest = llvm::BasicBlock::Create(ctx, "rest", f);
+  b.CreateCondBr(b.CreateICmpEQ(threadId(b), b.getInt64(0)), first, rest);
+  b.SetInsertPoint(first);
+  then(b);
+  b.CreateBr(rest);
+  b.SetInsertPoint(rest);
+}
+
+/// Whether the program was left for one thread (dsv4c.single_thread).
+bool isSingleThread(llvm::Function &program) {
+  for (llvm::Instruction &inst : llvm::instructions(program))
+    if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
+      if (call->getCalledFunction() &&
+          call->getCalledFunction()->getName() == "dsv4c.single_thread")
+        return true;
+  return false;
+}
+
+/// The target side of distribute-to-threads (lowering/Passes.td): thread
+/// id, thread count, barrier; and tile buffers shared by the block: thread
+/// 0 mallocs, the others read the pointer from shared memory.
+void defineThreadHelpers(llvm::Module &m,
+                         const std::vector<std::string> &kernels) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Type *ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type *voidTy = llvm::Type::getVoidTy(ctx);
+  auto *indexFn = llvm::FunctionType::get(i64, false);
+  auto *voidFn = llvm::FunctionType::get(voidTy, false);
+  defineHelper(
+      m, "dsv4c.thread_id", indexFn,
+      [](llvm::IRBuilder<> &b, llvm::Function *) { b.CreateRet(threadId(b)); });
+  defineHelper(
+      m, "dsv4c.num_threads", indexFn,
+      [](llvm::IRBuilder<> &b, llvm::Function *) {
+        b.CreateRet(b.CreateZExt(
+            b.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x, {}),
+            b.getInt64Ty()));
+      });
+  defineHelper(m, "dsv4c.barrier", voidFn,
+               [](llvm::IRBuilder<> &b, llvm::Function *) {
+                 barrier(b);
+                 b.CreateRetVoid();
+               });
+  defineHelper(
+      m, "dsv4c.single_thread", voidFn,
+      [](llvm::IRBuilder<> &b, llvm::Function *) { b.CreateRetVoid(); });
+
+  constexpr unsigned kShared = 3;
+  auto *slot = new llvm::GlobalVariable(
+      m, ptr, false, llvm::GlobalValue::InternalLinkage,
+      llvm::PoisonValue::get(ptr), "dsv4c_block_buffer", nullptr,
+      llvm::GlobalValue::NotThreadLocal, kShared);
+  llvm::FunctionCallee malloc = m.getOrInsertFunction(
+      "malloc", llvm::FunctionType::get(ptr, {i64}, false));
+  llvm::FunctionCallee free = m.getOrInsertFunction(
+      "free", llvm::FunctionType::get(voidTy, {ptr}, false));
+  llvm::Function *blockMalloc = defineHelper(
+      m, "dsv4c.block_malloc", llvm::FunctionType::get(ptr, {i64}, false),
+      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
+        barrier(b);
+        onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
+          b.CreateStore(b.CreateCall(malloc, {f->getArg(0)}), slot);
+        });
+        barrier(b);
+        llvm::Value *p = b.CreateLoad(ptr, slot);
+        barrier(b); // before a later call overwrites the slot
+        b.CreateRet(p);
+      });
+  llvm::Function *blockFree = defineHelper(
+      m, "dsv4c.block_free", llvm::FunctionType::get(voidTy, {ptr}, false),
+      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
+        barrier(b); // every thread is done with the buffer
+        onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
+          b.CreateCall(free, {f->getArg(0)});
+        });
+        b.CreateRetVoid();
+      });
+
+  // Distributed programs, and the helpers they call, allocate block-wide.
+  std::map<llvm::Function *, llvm::Function *> blockHelpers;
+  std::function<void(llvm::Function &)> makeBlockWide = [&](llvm::Function &f) {
+    std::vector<llvm::CallInst *> calls;
+    for (llvm::Instruction &inst : llvm::instructions(f))
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
+        if (call->getCalledFunction())
+          calls.push_back(call);
+    for (llvm::CallInst *call : calls) {
+      llvm::Function *callee = call->getCalledFunction();
+      llvm::StringRef name = callee->getName();
+      if (name == "malloc") {
+        call->setCalledFunction(blockMalloc);
+      } else if (name == "free") {
+        call->setCalledFunction(blockFree);
+      } else if (!callee->isDeclaration() && !name.starts_with("dsv4c.")) {
+        llvm::Function *&clone = blockHelpers[callee];
+        if (!clone) {
+          llvm::ValueToValueMapTy map;
+          clone = llvm::CloneFunction(callee, map);
+          clone->setName(name + "_block");
+          makeBlockWide(*clone);
+        }
+        call->setCalledFunction(clone);
+      }
+    }
+  };
+  for (const std::string &name : kernels)
+    if (llvm::Function *f = m.getFunction(name);
+        f && !f->isDeclaration() && !isSingleThread(*f))
+      makeBlockWide(*f);
+}
+
+/// Renames program function `name` to `name_program` (internal) and adds
+/// `.entry name(arg0, ..., argN-1, gx, gy, gz)`: block blockIdx.x runs
+/// program (id % gx, id / gx % gy, id / (gx * gy)) on all its threads (on
+/// thread 0 alone for a single-thread program). Each thread stores its
+/// arguments and builds the calling convention's `void **args` over them;
+/// O3 turns that back into direct parameter reads.
+bool addEntry(llvm::Module &m, llvm::Function &program, TypeRange argumentTypes,
+              std::string &error) {
   std::string name = program.getName().str();
   llvm::LLVMContext &ctx = m.getContext();
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
@@ -89,28 +240,28 @@ bool addEntry(llvm::Module &m, llvm::Function &program,
   }
   size_t n = params.size();
   params.insert(params.end(), {i64, i64, i64});
-  program.setName(name + ".program");
+  bool single = isSingleThread(program);
+  program.setName(name + "_program");
   program.setLinkage(llvm::GlobalValue::InternalLinkage);
   auto *type =
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
-  auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                       name, m);
+  auto *entry =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, m);
   entry->setCallingConv(llvm::CallingConv::PTX_Kernel);
+  entry->addFnAttr("nvvm.maxntid", std::to_string(kThreadsPerProgram));
   auto *body = llvm::BasicBlock::Create(ctx, "entry", entry);
   auto *run = llvm::BasicBlock::Create(ctx, "run", entry);
   auto *done = llvm::BasicBlock::Create(ctx, "done", entry);
   llvm::IRBuilder<> b(body);
-  auto sreg = [&](llvm::Intrinsic::ID id) {
-    return b.CreateZExt(b.CreateIntrinsic(id, {}), i64);
-  };
-  llvm::Value *id = b.CreateAdd(
-      b.CreateMul(sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x),
-                  sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x)),
-      sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x));
+  llvm::Value *id = b.CreateZExt(
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x, {}), i64);
   llvm::Value *gx = entry->getArg(n), *gy = entry->getArg(n + 1),
               *gz = entry->getArg(n + 2);
   llvm::Value *gxy = b.CreateMul(gx, gy);
-  b.CreateCondBr(b.CreateICmpULT(id, b.CreateMul(gxy, gz)), run, done);
+  llvm::Value *inGrid = b.CreateICmpULT(id, b.CreateMul(gxy, gz));
+  if (single)
+    inGrid = b.CreateAnd(inGrid, b.CreateICmpEQ(threadId(b), b.getInt64(0)));
+  b.CreateCondBr(inGrid, run, done);
   b.SetInsertPoint(run);
   llvm::Value *args = b.CreateAlloca(ptr, b.getInt64(std::max<size_t>(n, 1)));
   for (size_t i = 0; i < n; ++i) {
@@ -145,7 +296,7 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
     return success();
   });
   PassManager pm(context);
-  buildGpuScalarPipeline(pm);
+  buildGpuPipeline(pm);
   if (failed(pm.run(*clone))) {
     error = "cuda: lowering failed:\n" + error;
     return false;
@@ -153,7 +304,8 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
   registerBuiltinDialectTranslation(*context);
   registerLLVMDialectTranslation(*context);
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(*clone, llvmContext);
+  std::unique_ptr<llvm::Module> m =
+      translateModuleToLLVMIR(*clone, llvmContext);
   if (!m) {
     error = "cuda: translation to LLVM IR failed:\n" + error;
     return false;
@@ -176,6 +328,10 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
   }
   m->setTargetTriple(triple);
   m->setDataLayout(tm->createDataLayout());
+  std::vector<std::string> kernelNames;
+  for (const auto &k : kernels)
+    kernelNames.push_back(k.first);
+  defineThreadHelpers(*m, kernelNames);
   for (const auto &[name, types] : kernels) {
     llvm::Function *f = m->getFunction(name);
     if (!f || f->isDeclaration()) {

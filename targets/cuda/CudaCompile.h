@@ -1,18 +1,16 @@
 //===- CudaCompile.h - tile kernels to PTX ---------------------*- C++ -*-===//
 //
-// A first, correct-before-fast CUDA lowering: the gpu-scalar pipeline (the
-// cpu pipeline with transcendental math as polynomials) and LLVM's NVPTX
-// backend, one program per CUDA thread. Kernel K becomes
-//   .entry K(arg0, ..., argN-1, .param .u64 gx, .param .u64 gy, .param .u64 gz)
-// (one parameter per tile.kernel argument) whose thread
-// blockIdx.x * blockDim.x + threadIdx.x runs program
-// (id % gx, id / gx % gy, id / (gx * gy)); CudaKernels.h launches it. Tile
-// buffers come from the device heap (malloc). No tensor cores, shared memory
-// or shuffles yet: see docs/cuda.md.
+// The first CUDA lowering: the gpu pipeline (the cpu pipeline with tile ops
+// as parallel loops shared out over a thread block, and transcendental math
+// as polynomials) and LLVM's NVPTX backend. One program per thread block
+// (CudaAbi.h); tile buffers come from the device heap, one per block. No
+// tensor cores, shared-memory staging or shuffles yet: see docs/cuda.md.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TARGETS_CUDA_CUDACOMPILE_H
 #define DSV4C_TARGETS_CUDA_CUDACOMPILE_H
+
+#include "targets/cuda/CudaAbi.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

@@ -60,8 +60,7 @@ public:
   DSV4C_CU(cuMemcpyDtoD_v2, CUdeviceptr, CUdeviceptr, size_t)
   DSV4C_CU(cuMemcpy2D_v2, const CUDA_MEMCPY2D *)
   DSV4C_CU(cuMemsetD32_v2, CUdeviceptr, unsigned, size_t)
-  DSV4C_CU(cuModuleLoadDataEx, void **, const void *, unsigned, int *,
-           void **)
+  DSV4C_CU(cuModuleLoadDataEx, void **, const void *, unsigned, int *, void **)
   DSV4C_CU(cuModuleUnload, void *)
   DSV4C_CU(cuModuleGetFunction, void **, void *, const char *)
   DSV4C_CU(cuLaunchKernel, void *, unsigned, unsigned, unsigned, unsigned,
@@ -91,8 +90,8 @@ std::shared_ptr<Driver> loadDriver(std::string &error) {
   d->lib = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!d->lib) {
     const char *why = ::dlerror();
-    error = std::string("cuda: no CUDA driver (") + (why ? why : "libcuda.so.1") +
-            ")";
+    error = std::string("cuda: no CUDA driver (") +
+            (why ? why : "libcuda.so.1") + ")";
     return nullptr;
   }
   bool ok = true;
@@ -158,17 +157,16 @@ bool listDevices(Driver &d, std::vector<DeviceInfo> &devices,
     if (!d.check(d.cuDeviceGet(&dev, i), "cuDeviceGet", error) ||
         !d.check(d.cuDeviceGetName(name, sizeof name - 1, dev),
                  "cuDeviceGetName", error) ||
-        !d.check(d.cuDeviceGetAttribute(&info.computeMajor, kAttrComputeMajor,
-                                        dev),
-                 "cuDeviceGetAttribute", error) ||
-        !d.check(d.cuDeviceGetAttribute(&info.computeMinor, kAttrComputeMinor,
-                                        dev),
-                 "cuDeviceGetAttribute", error) ||
+        !d.check(
+            d.cuDeviceGetAttribute(&info.computeMajor, kAttrComputeMajor, dev),
+            "cuDeviceGetAttribute", error) ||
+        !d.check(
+            d.cuDeviceGetAttribute(&info.computeMinor, kAttrComputeMinor, dev),
+            "cuDeviceGetAttribute", error) ||
         !d.check(d.cuDeviceGetAttribute(&info.multiprocessors,
                                         kAttrMultiprocessors, dev),
                  "cuDeviceGetAttribute", error) ||
-        !d.check(d.cuDeviceTotalMem_v2(&total, dev), "cuDeviceTotalMem",
-                 error))
+        !d.check(d.cuDeviceTotalMem_v2(&total, dev), "cuDeviceTotalMem", error))
       return false;
     info.name = name;
     info.totalMemory = total;
@@ -189,8 +187,8 @@ std::unique_ptr<CudaDevice> CudaDevice::open(int ordinal, std::string &error) {
     return nullptr;
   }
   if (ordinal < 0 || ordinal >= int(devices.size())) {
-    error = "cuda: no device " + std::to_string(ordinal) + " (the driver sees " +
-            std::to_string(devices.size()) + ")";
+    error = "cuda: no device " + std::to_string(ordinal) +
+            " (the driver sees " + std::to_string(devices.size()) + ")";
     return nullptr;
   }
   std::unique_ptr<CudaDevice> d(new CudaDevice());
@@ -219,8 +217,7 @@ void *CudaDevice::allocate(size_t bytes, std::string &error) {
   CUdeviceptr p = 0;
   // Whole 16-byte units, so that the zeroing words stay inside.
   size_t rounded = bytes ? (bytes + 15) / 16 * 16 : 16;
-  if (!driver->check(driver->cuMemAlloc_v2(&p, rounded), "cuMemAlloc",
-                     error))
+  if (!driver->check(driver->cuMemAlloc_v2(&p, rounded), "cuMemAlloc", error))
     return nullptr;
   if (!driver->check(driver->cuMemsetD32_v2(p, 0, rounded / 4), "cuMemsetD32",
                      error)) {

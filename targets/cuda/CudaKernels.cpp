@@ -20,7 +20,7 @@ public:
     int64_t programs = grid[0] * grid[1] * grid[2];
     if (programs <= 0)
       return true;
-    int64_t blocks = (programs + kProgramsPerBlock - 1) / kProgramsPerBlock;
+    int64_t blocks = programs;
     if (blocks > int64_t(0x7fffffff)) {
       error = "cuda: " + name + ": grid of " + std::to_string(programs) +
               " programs is too large";
@@ -32,7 +32,7 @@ public:
     params[numArgs + 1] = &grid[1];
     params[numArgs + 2] = &grid[2];
     if (!device.launchAsync(function, {unsigned(blocks), 1, 1},
-                            {kProgramsPerBlock, 1, 1}, params.data(), error)) {
+                            {kThreadsPerProgram, 1, 1}, params.data(), error)) {
       error += " (kernel " + name + ")";
       return false;
     }
@@ -84,7 +84,8 @@ cuda::createKernelLibrary(CudaDevice &device, const std::string &image,
                           std::string &error) {
   // Tile buffers are malloc'd per program; every program of a large launch
   // may hold them at once.
-  size_t heap = std::min<size_t>(device.info().totalMemory / 8, size_t(8) << 30);
+  size_t heap =
+      std::min<size_t>(device.info().totalMemory / 8, size_t(8) << 30);
   if (!device.setMallocHeapSize(heap, error))
     return nullptr;
   void *module = device.loadModule(image, error);

@@ -46,8 +46,8 @@ int main(int argc, char **argv) {
   ss << in.rdbuf();
   std::string kernel = argv[2];
   int64_t g[3] = {1, 1, 1};
-  std::sscanf(argv[3], "%lld,%lld,%lld", (long long *)&g[0],
-              (long long *)&g[1], (long long *)&g[2]);
+  std::sscanf(argv[3], "%lld,%lld,%lld", (long long *)&g[0], (long long *)&g[1],
+              (long long *)&g[2]);
   double tol = std::atof(argv[4]);
   std::unique_ptr<KernelLibrary> library =
       cuda::createKernelLibrary(*dev, ss.str(), {kernel}, error);

@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char *kUsage = R"(usage: dsv4c compile MODEL_DIR -o BUNDLE [--target T]... [options]
+const char *kUsage =
+    R"(usage: dsv4c compile MODEL_DIR -o BUNDLE [--target T]... [options]
 
 Compiles a DeepSeek-V4 model directory (config.json + safetensors in the
 official layout, optional tokenizer.json) into one bundle file that the
@@ -83,12 +84,11 @@ JsonValue graphJson(const v4::V4Config &config) {
     int64_t ratio = config.compressRatio(b);
     JsonValue block = JsonValue::object();
     block.set("block", JsonValue::integer(b));
-    block.set("kind", JsonValue::string(b < config.numLayers ? "layer"
-                                                             : "mtp"));
-    block.set("attention",
-              JsonValue::string(ratio == 0   ? "sliding_window"
-                                : ratio == 4 ? "csa"
-                                             : "hca"));
+    block.set("kind",
+              JsonValue::string(b < config.numLayers ? "layer" : "mtp"));
+    block.set("attention", JsonValue::string(ratio == 0   ? "sliding_window"
+                                             : ratio == 4 ? "csa"
+                                                          : "hca"));
     block.set("compress_ratio", JsonValue::integer(ratio));
     block.set("routing",
               JsonValue::string(config.isHashLayer(b) ? "hash" : "score"));
@@ -155,8 +155,9 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
         return fail("the reference target is an interpreter: there is no "
                     "code to put in a bundle (compile for: cpu)");
       if (v != "cpu" && v != "cuda")
-        return fail("unknown target '" + v + "' (this build compiles for: "
-                                             "cpu, cuda)");
+        return fail("unknown target '" + v +
+                    "' (this build compiles for: "
+                    "cpu, cuda)");
       if (std::find(targets.begin(), targets.end(), v) == targets.end())
         targets.push_back(v);
     } else if (arg == "--cpu") {
@@ -222,8 +223,9 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
     fs::path tables = dir / "engram.safetensors";
     std::unique_ptr<Checkpoint> t = Checkpoint::open(tables.string(), error);
     if (!t)
-      return fail(error + " (the model has Engram layers; write the tables "
-                          "with python3 scripts/engram_tables.py " +
+      return fail(error +
+                  " (the model has Engram layers; write the tables "
+                  "with python3 scripts/engram_tables.py " +
                   dir.string() + ")");
     writer.addFile(kEngramTablesSection, tables.string());
   }
@@ -235,8 +237,7 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
     JsonValue f = JsonValue::object();
     f.set("name", JsonValue::string(rel.string()));
     f.set("bytes", JsonValue::integer(int64_t(fs::file_size(path, ec))));
-    f.set("header_xxh64",
-          JsonValue::string(safetensorsFileHeaderHash(path)));
+    f.set("header_xxh64", JsonValue::string(safetensorsFileHeaderHash(path)));
     files.push(std::move(f));
     if (embed)
       writer.addFile(weightsSection(rel.string()), path);
@@ -254,11 +255,11 @@ int dsv4c::runCompileCommand(int argc, char **argv) {
   for (const std::string &target : targets) {
     auto t0 = std::chrono::steady_clock::now();
     bool isCuda = target == "cuda";
-    progress.note("compiling " +
-                  std::to_string(cpu::kernelNames(*kernels.module).size()) +
-                  " kernels for " + target +
-                  (isCuda ? " (" + ptxOptions.sm + ")"
-                          : " (cpu " + cpuName + ")"));
+    progress.note(
+        "compiling " +
+        std::to_string(cpu::kernelNames(*kernels.module).size()) +
+        " kernels for " + target +
+        (isCuda ? " (" + ptxOptions.sm + ")" : " (cpu " + cpuName + ")"));
     cpu::CpuAotResult result;
     if (isCuda) {
       std::string ptx;

@@ -18,10 +18,10 @@
 namespace {
 const char *kUsage = R"(usage: dsv4c ptx FILE.mlir [-o OUT.ptx] [--sm ARCH]
 
-Lowers every tile kernel of FILE.mlir to PTX with the first CUDA lowering:
-one program per CUDA thread (docs/cuda.md), transcendental math as
-polynomials, LLVM's NVPTX backend. Kernel K becomes `.entry K(args, gx, gy,
-gz)`. Writes OUT.ptx, or stdout.
+Lowers every tile kernel of FILE.mlir to PTX with the first CUDA lowering
+(docs/cuda.md): one program per block of 128 threads, which share out each
+tile op; transcendental math as polynomials; LLVM's NVPTX backend. Kernel K
+becomes `.entry K(arg0, ..., argN-1, gx, gy, gz)`. Writes OUT.ptx, or stdout.
 
 options:
   -o, --output FILE   where to write (default: stdout)

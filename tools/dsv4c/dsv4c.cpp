@@ -37,7 +37,7 @@ int targets(int argc, char **argv) {
   return dsv4c::runner::targetsCommand(
       argc, argv,
       {"cpu", "reference (interpreter, model directories only)",
-       "cuda (PTX for sm_90a, one program per thread)"});
+       "cuda (PTX for sm_90a, one program per thread block)"});
 }
 
 struct Subcommand {

@@ -110,11 +110,10 @@ int runner::inspectCommand(int argc, char **argv) {
   std::printf("tokenizer: %s\n", mf.hasTokenizer ? "yes" : "none");
   for (const BundleTarget &t : mf.targets) {
     const BundleSection *code = bundle->find(kernelsSection(t.name));
-    std::string machine = t.format == "ptx"
-                              ? "arch " + t.cpu
-                              : "cpu " + t.cpu + ", " +
-                                    std::to_string(t.features.size()) +
-                                    " features";
+    std::string machine =
+        t.format == "ptx" ? "arch " + t.cpu
+                          : "cpu " + t.cpu + ", " +
+                                std::to_string(t.features.size()) + " features";
     std::printf("target %s: %s, %s, %s, %zu kernels, %s\n", t.name.c_str(),
                 t.format.c_str(), t.triple.c_str(), machine.c_str(),
                 t.kernels.size(),
@@ -135,7 +134,8 @@ int runner::inspectCommand(int argc, char **argv) {
                       : "?");
     }
   }
-  std::printf("weights: %s%s\n", mf.embeddedWeights ? "embedded" : "by reference to ",
+  std::printf("weights: %s%s\n",
+              mf.embeddedWeights ? "embedded" : "by reference to ",
               mf.embeddedWeights ? "" : mf.weightsDirectory.c_str());
   for (const WeightFile &w : mf.weightFiles)
     std::printf("  %s: %s, header xxh64 %s\n", w.name.c_str(),

@@ -30,8 +30,8 @@ const char *hostArch() {
 /// features we cannot test, which are then the user's to know.
 bool hostHasFeature(const std::string &f) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define DSV4C_FEATURE(name)                                                   \
-  if (f == name)                                                              \
+#define DSV4C_FEATURE(name)                                                    \
+  if (f == name)                                                               \
     return __builtin_cpu_supports(name);
   DSV4C_FEATURE("sse3")
   DSV4C_FEATURE("ssse3")
@@ -83,8 +83,8 @@ std::unique_ptr<KernelLibrary> loadKernels(const Model &model,
       return nullptr;
     }
     auto library = cuda::createKernelLibrary(
-        static_cast<cuda::CudaDevice &>(*model.device), std::string(ptx->text()),
-        target.kernels, error);
+        static_cast<cuda::CudaDevice &>(*model.device),
+        std::string(ptx->text()), target.kernels, error);
     if (!library)
       error = where + ": " + error;
     return library;
@@ -283,8 +283,9 @@ bool openBundle(const std::string &path, const OpenOptions &options,
 bool openDirectory(const std::string &path, const OpenOptions &options,
                    const JitHook &jit, Model &model, std::string &error) {
   if (!jit) {
-    error = path + " is a model directory; this runtime-only build runs "
-                   "bundles (make one with: dsv4c compile " +
+    error = path +
+            " is a model directory; this runtime-only build runs "
+            "bundles (make one with: dsv4c compile " +
             path + " -o model.dsv4)";
     return false;
   }
@@ -304,9 +305,10 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
   if (model.config.engram) {
     fs::path tables = fs::path(path) / "engram.safetensors";
     if (!fs::exists(tables, ec)) {
-      error = tables.string() + " not found: the model has Engram layers; "
-                                "write its tables with python3 "
-                                "scripts/engram_tables.py " +
+      error = tables.string() +
+              " not found: the model has Engram layers; "
+              "write its tables with python3 "
+              "scripts/engram_tables.py " +
               path;
       return false;
     }
@@ -379,8 +381,8 @@ bool runner::parseManifest(const Bundle &bundle, Manifest &manifest,
   std::string jsonError;
   std::optional<JsonValue> j = parseJson(s->text(), jsonError);
   if (!j || !j->isObject()) {
-    error = where + ": " + (j ? "not a JSON object" : "invalid JSON at " +
-                                                          jsonError);
+    error = where + ": " +
+            (j ? "not a JSON object" : "invalid JSON at " + jsonError);
     return false;
   }
   auto fail = [&](const std::string &what) {
@@ -394,8 +396,7 @@ bool runner::parseManifest(const Bundle &bundle, Manifest &manifest,
   if (manifest.formatVersion != kBundleFormatVersion)
     return fail("field 'format_version' is " +
                 std::to_string(manifest.formatVersion) +
-                "; this runtime reads " +
-                std::to_string(kBundleFormatVersion));
+                "; this runtime reads " + std::to_string(kBundleFormatVersion));
   manifest.producer = stringField(*j, "producer");
   const JsonValue *w = j->find("weights");
   if (!w || !w->isObject())

@@ -41,7 +41,7 @@ options:
   --target T             a bundle: one of its targets (default: the first
                          this runtime runs); a directory: cpu (default),
                          reference (the interpreter: slow) or cuda (GPU 0;
-                         first lowering, one program per thread: slow)
+                         first lowering: slow)
   --threads N            cpu worker threads (default: all hardware threads)
   --temperature T        0 = greedy (default); > 0 samples
   --top-p P              nucleus sampling mass, (0, 1] (default 1)

@@ -1,7 +1,9 @@
-// `dsv4c ptx`: a tile kernel becomes a PTX .entry for sm_90a whose threads
-// run one program each; exp is a polynomial, so no math library is called.
-// The entry takes the kernel's arguments (pointers as global pointers), then
-// the grid.
+// `dsv4c ptx`: a tile kernel becomes a PTX .entry for sm_90a; a block of 128
+// threads runs each program (block id = program), sharing out the tile ops'
+// loops between barriers, with tile buffers malloc'd once per block and
+// handed out through shared memory. exp is a polynomial, so no math library
+// is called. The entry takes the kernel's arguments (pointers as global
+// pointers), then the grid.
 // RUN: dsv4c ptx %s | FileCheck %s
 // CHECK: .target sm_90a
 // CHECK: .visible .entry silu(
@@ -12,10 +14,14 @@
 // CHECK-NEXT: .param .u64 silu_param_4,
 // CHECK-NEXT: .param .u64 silu_param_5
 // CHECK-NEXT: )
-// CHECK: cvta.to.global.u64
+// CHECK-NEXT: .maxntid 128
 // CHECK-DAG: %ctaid.x
-// CHECK-DAG: %ntid.x
 // CHECK-DAG: %tid.x
+// CHECK-DAG: %ntid.x
+// CHECK-DAG: barrier.sync 0;
+// CHECK-DAG: call.uni (retval0), malloc,
+// CHECK-DAG: st.shared.b64 [dsv4c_block_buffer]
+// CHECK-DAG: ld.shared.b64 {{.*}}[dsv4c_block_buffer]
 // CHECK-NOT: expf
 // CHECK-NOT: __nv_
 // RUN: dsv4c ptx %s --sm sm_80 | FileCheck %s --check-prefix=SM80
