@@ -53,20 +53,22 @@ Value loadKernelArg(OpBuilder &b, Location loc, Value args, unsigned i,
   return LLVM::LoadOp::create(b, loc, type, valuePtr);
 }
 
-LogicalResult convertKernel(tile::KernelOp kernel) {
+LogicalResult convertKernel(tile::KernelOp kernel,
+                            const TileLoweringOptions &options) {
   OpBuilder b(kernel);
   Location loc = kernel.getLoc();
   Type i64 = b.getI64Type();
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
-  auto funcType = b.getFunctionType({ptrType, i64, i64, i64, i64, i64, i64}, {});
+  auto funcType =
+      b.getFunctionType({ptrType, i64, i64, i64, i64, i64, i64}, {});
   auto func = func::FuncOp::create(b, loc, kernel.getSymName(), funcType);
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
   IRMapping mapping;
   for (auto [i, arg] : llvm::enumerate(kernel.getBody().getArguments()))
-    mapping.map(arg, loadKernelArg(b, loc, entry->getArgument(0), i,
-                                   arg.getType()));
+    mapping.map(arg,
+                loadKernelArg(b, loc, entry->getArgument(0), i, arg.getType()));
   Value pids[3], counts[3];
   for (int d = 0; d < 3; ++d) {
     pids[d] = arith::IndexCastOp::create(b, loc, b.getIndexType(),
@@ -103,16 +105,17 @@ LogicalResult convertKernel(tile::KernelOp kernel) {
   (void)nested;
   kernel.erase();
   stripLayouts(func);
-  return lowerTileOpsToTensor(func);
+  return lowerTileOpsToTensor(func, options);
 }
 
 struct ConvertTileToCPUPass
     : public dsv4c::impl::ConvertTileToCPUBase<ConvertTileToCPUPass> {
+  using ConvertTileToCPUBase::ConvertTileToCPUBase;
   void runOnOperation() override {
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(kernel)))
+      if (failed(convertKernel(kernel, {parallelTopK})))
         return signalPassFailure();
   }
 };

@@ -13,8 +13,10 @@
 using namespace mlir;
 
 namespace {
-void buildPipeline(OpPassManager &pm, bool gpu) {
-  pm.addPass(dsv4c::createConvertTileToCPU());
+void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK) {
+  dsv4c::ConvertTileToCPUOptions tileOptions;
+  tileOptions.parallelTopK = parallelTopK;
+  pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
 
@@ -64,8 +66,12 @@ void buildPipeline(OpPassManager &pm, bool gpu) {
 }
 } // namespace
 
-void dsv4c::buildCpuPipeline(OpPassManager &pm) { buildPipeline(pm, false); }
-void dsv4c::buildGpuPipeline(OpPassManager &pm) { buildPipeline(pm, true); }
+void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
+  buildPipeline(pm, false, parallelTopK);
+}
+void dsv4c::buildGpuPipeline(OpPassManager &pm) {
+  buildPipeline(pm, true, true);
+}
 
 void dsv4c::registerDsv4cLoweringPasses() {
   registerConvertTileToCPU();

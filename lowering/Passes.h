@@ -23,7 +23,8 @@ namespace dsv4c {
 #include "lowering/Passes.h.inc"
 
 /// The full CPU pipeline: tile kernels -> LLVM dialect, ready to translate.
-void buildCpuPipeline(mlir::OpPassManager &pm);
+/// `parallelTopK`: tile.topk as GPU targets lower it (for tests).
+void buildCpuPipeline(mlir::OpPassManager &pm, bool parallelTopK = false);
 /// The cpu pipeline for a GPU backend (NVPTX): tile ops as parallel loops
 /// shared out over a thread block (distribute-to-threads), transcendental
 /// math as polynomials (approximate-math), so no device library is needed.

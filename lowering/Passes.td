@@ -14,6 +14,11 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
     tile layouts are dropped (the CPU ignores them). The result is ready for
     one-shot bufferization.
   }];
+  let options = [
+    Option<"parallelTopK", "parallel-topk", "bool", /*default=*/"false",
+           "tile.topk as merge passes of independent elements (only "
+           "parallel loops: for GPU targets) instead of sequential merges">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::linalg::LinalgDialect",

@@ -13,6 +13,7 @@
 
 #include "dialects/tile/TileDialect.h"
 #include "lowering/ScalarConversions.h"
+#include "lowering/TileToTensorUtil.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -25,17 +26,14 @@
 using namespace mlir;
 using namespace dsv4c;
 
-namespace {
-
-using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+namespace dsv4c::lowering {
 
 Value indexConst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
 /// A tile of `type` whose element at `ivs` is `body(ivs)`.
-Value generate(OpBuilder &b, Location loc, RankedTensorType type,
-               BodyFn body) {
+Value generate(OpBuilder &b, Location loc, RankedTensorType type, BodyFn body) {
   auto plain = RankedTensorType::get(type.getShape(), type.getElementType());
   return tensor::GenerateOp::create(
       b, loc, plain, ValueRange{},
@@ -50,8 +48,8 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
 Value materialize(OpBuilder &b, Location loc, RankedTensorType type,
                   BodyFn body) {
   int64_t rank = type.getRank();
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -94,12 +92,18 @@ Value materializeConverted(
                      });
 }
 
+} // namespace dsv4c::lowering
+
+using namespace dsv4c::lowering;
+
+namespace {
+
 Value zeroOf(OpBuilder &b, Location loc, Type t) {
   if (isSmallFloat(t))
-    return emitFromF32(b, loc,
-                       arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                                      APFloat(0.0f)),
-                       t);
+    return emitFromF32(
+        b, loc,
+        arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(0.0f)),
+        t);
   return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
 }
 
@@ -147,20 +151,21 @@ Value loadElement(OpBuilder &b, Location loc, Value base, Type elt,
                   Value index) {
   Type i8 = b.getI8Type();
   if (isa<Float4E2M1FNType>(elt)) {
-    Value byteIndex = arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value byteIndex =
+        arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
     Value byte = LLVM::LoadOp::create(b, loc, i8,
                                       addressOf(b, loc, base, i8, byteIndex));
     Value odd = arith::RemUIOp::create(b, loc, index, indexConst(b, loc, 2));
     Value shift = arith::IndexCastOp::create(
-        b, loc, i8,
-        arith::MulIOp::create(b, loc, odd, indexConst(b, loc, 4)));
-    Value nibble = arith::TruncIOp::create(
-        b, loc, b.getIntegerType(4), arith::ShRUIOp::create(b, loc, byte, shift));
+        b, loc, i8, arith::MulIOp::create(b, loc, odd, indexConst(b, loc, 4)));
+    Value nibble =
+        arith::TruncIOp::create(b, loc, b.getIntegerType(4),
+                                arith::ShRUIOp::create(b, loc, byte, shift));
     return arith::BitcastOp::create(b, loc, elt, nibble);
   }
   if (isSmallFloat(elt) || elt.isInteger(1)) {
-    Value byte = LLVM::LoadOp::create(b, loc, i8,
-                                      addressOf(b, loc, base, i8, index));
+    Value byte =
+        LLVM::LoadOp::create(b, loc, i8, addressOf(b, loc, base, i8, index));
     if (elt.isInteger(1))
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, byte,
                                    zeroOf(b, loc, i8));
@@ -169,12 +174,13 @@ Value loadElement(OpBuilder &b, Location loc, Value base, Type elt,
   return LLVM::LoadOp::create(b, loc, elt, addressOf(b, loc, base, elt, index));
 }
 
-void storeElement(OpBuilder &b, Location loc, Value base, Type elt,
-                  Value index, Value value) {
+void storeElement(OpBuilder &b, Location loc, Value base, Type elt, Value index,
+                  Value value) {
   Type i8 = b.getI8Type();
   if (isa<Float4E2M1FNType>(elt)) {
     // Read-modify-write of the byte holding this nibble.
-    Value byteIndex = arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
+    Value byteIndex =
+        arith::DivUIOp::create(b, loc, index, indexConst(b, loc, 2));
     Value addr = addressOf(b, loc, base, i8, byteIndex);
     Value byte = LLVM::LoadOp::create(b, loc, i8, addr);
     Value odd = arith::RemUIOp::create(b, loc, index, indexConst(b, loc, 2));
@@ -231,19 +237,19 @@ Value lowerLoad(OpBuilder &b, tile::LoadOp op) {
   Location loc = op.getLoc();
   Type elt = op.getType().getElementType();
   Value base = llvmPtrOf(b, loc, op.getBase());
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange ivs) {
-    auto [linear, cond] = addressing(b, loc, ivs, op.getOffsets(),
-                                     op.getStrides(), op.getBounds(),
-                                     op.getMask());
-    Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
-    return ifThenElse(
-        b, loc, cond,
-        [&](OpBuilder &b, Location loc) {
-          return loadElement(b, loc, base, elt, linear);
-        },
-        other);
-  });
+  return generate(
+      b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto [linear, cond] =
+            addressing(b, loc, ivs, op.getOffsets(), op.getStrides(),
+                       op.getBounds(), op.getMask());
+        Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
+        return ifThenElse(
+            b, loc, cond,
+            [&](OpBuilder &b, Location loc) {
+              return loadElement(b, loc, base, elt, linear);
+            },
+            other);
+      });
 }
 
 void lowerStore(OpBuilder &b, tile::StoreOp op) {
@@ -252,9 +258,9 @@ void lowerStore(OpBuilder &b, tile::StoreOp op) {
   Value base = llvmPtrOf(b, loc, op.getBase());
   forEachIndex(b, loc, op.getValue().getType().getShape(),
                [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                 auto [linear, cond] = addressing(
-                     b, loc, ivs, op.getOffsets(), op.getStrides(),
-                     op.getBounds(), op.getMask());
+                 auto [linear, cond] =
+                     addressing(b, loc, ivs, op.getOffsets(), op.getStrides(),
+                                op.getBounds(), op.getMask());
                  auto store = [&](OpBuilder &b, Location loc) {
                    storeElement(b, loc, base, elt, linear,
                                 extract(b, loc, op.getValue(), ivs));
@@ -273,25 +279,27 @@ Value lowerGather(OpBuilder &b, tile::GatherOp op) {
   Location loc = op.getLoc();
   Type elt = op.getType().getElementType();
   Value base = llvmPtrOf(b, loc, op.getBase());
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange ivs) {
-    Value row = extract(b, loc, op.getIndices(), ivs[0]);
-    Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, row,
-                                        zeroOf(b, loc, row.getType()));
-    Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
-    return ifThenElse(
-        b, loc, valid,
-        [&](OpBuilder &b, Location loc) {
-          Value r = arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
-          Value linear = arith::AddIOp::create(
-              b, loc, op.getOffset(),
-              arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, r, op.getRowStride()),
-                  ivs[1]));
-          return loadElement(b, loc, base, elt, linear);
-        },
-        other);
-  });
+  return generate(
+      b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        Value row = extract(b, loc, op.getIndices(), ivs[0]);
+        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                            row, zeroOf(b, loc, row.getType()));
+        Value other = op.getOther() ? op.getOther() : zeroOf(b, loc, elt);
+        return ifThenElse(
+            b, loc, valid,
+            [&](OpBuilder &b, Location loc) {
+              Value r =
+                  arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
+              Value linear = arith::AddIOp::create(
+                  b, loc, op.getOffset(),
+                  arith::AddIOp::create(
+                      b, loc,
+                      arith::MulIOp::create(b, loc, r, op.getRowStride()),
+                      ivs[1]));
+              return loadElement(b, loc, base, elt, linear);
+            },
+            other);
+      });
 }
 
 /// Block-scale factor (as f32) of element `ivs` of an operand, or null.
@@ -323,14 +331,14 @@ Value dotOperand(OpBuilder &b, Location loc, Value v, Value scale,
   if (transposed)
     std::swap(shape[0], shape[1]);
   auto f32Type = RankedTensorType::get(shape, b.getF32Type());
-  return materialize(b, loc, f32Type, [&](OpBuilder &b, Location loc,
-                                          ValueRange ivs) {
-    SmallVector<Value> idx(ivs);
-    if (transposed)
-      std::swap(idx[0], idx[1]);
-    return scaled(b, loc, extract(b, loc, v, idx),
-                  scaleAt(b, loc, scale, block, idx));
-  });
+  return materialize(b, loc, f32Type,
+                     [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                       SmallVector<Value> idx(ivs);
+                       if (transposed)
+                         std::swap(idx[0], idx[1]);
+                       return scaled(b, loc, extract(b, loc, v, idx),
+                                     scaleAt(b, loc, scale, block, idx));
+                     });
 }
 
 /// `acc + A @ B` on f32 operands made by `dotOperand`. The loops run m, k, n
@@ -345,10 +353,9 @@ Value lowerDot(OpBuilder &b, tile::DotOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   Value init = op.getAcc();
   if (!init)
-    init = linalg::FillOp::create(
-               b, loc, zeroOf(b, loc, b.getF32Type()),
-               ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(),
-                                                  b.getF32Type())})
+    init = linalg::FillOp::create(b, loc, zeroOf(b, loc, b.getF32Type()),
+                                  ValueRange{tensor::EmptyOp::create(
+                                      b, loc, type.getShape(), b.getF32Type())})
                .getResult(0);
   AffineExpr m, k, n;
   bindDims(b.getContext(), m, k, n);
@@ -359,12 +366,12 @@ Value lowerDot(OpBuilder &b, tile::DotOp op) {
                                              utils::IteratorType::reduction,
                                              utils::IteratorType::parallel};
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-      ValueRange{init}, maps, iterators,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
+      maps, iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
         Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
         linalg::YieldOp::create(
-            b, loc, arith::AddFOp::create(b, loc, args[2], product).getResult());
+            b, loc,
+            arith::AddFOp::create(b, loc, args[2], product).getResult());
       });
   return generic.getResult(0);
 }
@@ -383,8 +390,7 @@ struct Combiner {
                 : kind == tile::CombineKind::Max
                     ? -std::numeric_limits<float>::infinity()
                     : std::numeric_limits<float>::infinity();
-      return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                            APFloat(v));
+      return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
     }
     unsigned w = elt.getIntOrFloatBitWidth();
     APInt v = kind == tile::CombineKind::Sum   ? APInt::getZero(w)
@@ -439,13 +445,13 @@ Value lowerReduce(OpBuilder &b, tile::ReduceOp op) {
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   int64_t dim = op.getDim();
   Combiner c{op.getKind(), inType.getElementType()};
-  return materialize(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange ivs) {
-    SmallVector<Value> idx(ivs.begin(), ivs.end());
-    idx.insert(idx.begin() + dim, Value());
-    return c.fold(b, loc, op.getInput(), idx, dim, indexConst(b, loc, 0),
-                  indexConst(b, loc, inType.getDimSize(dim)));
-  });
+  return materialize(
+      b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        SmallVector<Value> idx(ivs.begin(), ivs.end());
+        idx.insert(idx.begin() + dim, Value());
+        return c.fold(b, loc, op.getInput(), idx, dim, indexConst(b, loc, 0),
+                      indexConst(b, loc, inType.getDimSize(dim)));
+      });
 }
 
 Value lowerScan(OpBuilder &b, tile::ScanOp op) {
@@ -455,164 +461,21 @@ Value lowerScan(OpBuilder &b, tile::ScanOp op) {
   Combiner c{op.getKind(), type.getElementType()};
   // Each output folds a prefix of the input: read it from memory, as f32 for
   // floats (what `combine` converts to anyway).
-  Value input = materializeConverted(
-      b, loc, op.getInput(), c.accType(b),
-      [&](OpBuilder &b, Location loc, Value x) {
-        return c.isFloat() ? emitToF32(b, loc, x) : x;
+  Value input =
+      materializeConverted(b, loc, op.getInput(), c.accType(b),
+                           [&](OpBuilder &b, Location loc, Value x) {
+                             return c.isFloat() ? emitToF32(b, loc, x) : x;
+                           });
+  return materialize(
+      b, loc, type, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        SmallVector<Value> idx(ivs.begin(), ivs.end());
+        Value one = indexConst(b, loc, 1);
+        Value lo = op.getReverse() ? ivs[dim] : indexConst(b, loc, 0);
+        Value hi = op.getReverse()
+                       ? indexConst(b, loc, type.getDimSize(dim))
+                       : arith::AddIOp::create(b, loc, ivs[dim], one);
+        return c.fold(b, loc, input, idx, dim, lo, hi);
       });
-  return materialize(b, loc, type, [&](OpBuilder &b, Location loc,
-                                       ValueRange ivs) {
-    SmallVector<Value> idx(ivs.begin(), ivs.end());
-    Value one = indexConst(b, loc, 1);
-    Value lo = op.getReverse() ? ivs[dim] : indexConst(b, loc, 0);
-    Value hi = op.getReverse() ? indexConst(b, loc, type.getDimSize(dim))
-                               : arith::AddIOp::create(b, loc, ivs[dim], one);
-    return c.fold(b, loc, input, idx, dim, lo, hi);
-  });
-}
-
-/// Top-k along the last dimension. Output j is the best element that ranks
-/// after output j-1 in the order (value descending, position ascending).
-/// `tile.topk` as a bottom-up merge sort of each row's positions (n log n
-/// comparisons; a selection per output would take n * k), then the first k.
-/// The order is the reference's: NaN first, then larger values, then smaller
-/// positions, a strict weak order, so any correct sort gives its result.
-std::pair<Value, Value> lowerTopK(OpBuilder &b, tile::TopKOp op) {
-  Location loc = op.getLoc();
-  auto inType = cast<RankedTensorType>(op.getInput().getType());
-  auto valType = cast<RankedTensorType>(op.getValues().getType());
-  auto idxType = cast<RankedTensorType>(op.getIndices().getType());
-  int64_t n = inType.getShape().back(), k = op.getK();
-  int64_t rank = inType.getRank();
-  Type elt = inType.getElementType();
-  bool isFloat = isa<FloatType>(elt);
-  Type i32 = b.getI32Type();
-  auto c = [&](OpBuilder &b, int64_t v) { return indexConst(b, loc, v); };
-
-  // Keys are read log2(n) times per element: convert them once.
-  Value keys = materializeConverted(
-      b, loc, op.getInput(), isFloat ? b.getF32Type() : elt,
-      [&](OpBuilder &b, Location loc, Value v) {
-        return isFloat ? emitToF32(b, loc, v) : v;
-      });
-
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d = 0; d + 1 < rank; ++d) {
-    lbs.push_back(c(b, 0));
-    ubs.push_back(c(b, inType.getDimSize(d)));
-    steps.push_back(c(b, 1));
-  }
-  Value vals0 = tensor::EmptyOp::create(b, loc, valType.getShape(), elt);
-  Value idxs0 = tensor::EmptyOp::create(b, loc, idxType.getShape(), i32);
-  auto permType = RankedTensorType::get({n}, b.getIndexType());
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{vals0, idxs0},
-      [&](OpBuilder &b, Location loc, ValueRange rowIvs, ValueRange iter) {
-        auto at = [&](OpBuilder &b, Value pos) {
-          SmallVector<Value> idx(rowIvs.begin(), rowIvs.end());
-          idx.push_back(pos);
-          return idx;
-        };
-        // "position a ranks before position b".
-        auto before = [&](OpBuilder &b, Value pa, Value pb) -> Value {
-          Value xa = extract(b, loc, keys, at(b, pa));
-          Value xb = extract(b, loc, keys, at(b, pb));
-          Value earlier = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::ult, pa, pb);
-          if (!isFloat) {
-            Value differ = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::ne, xa, xb);
-            Value larger = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::sgt, xa, xb);
-            return arith::SelectOp::create(b, loc, differ, larger, earlier);
-          }
-          Value nanA = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
-                                             xa, xa);
-          Value nanB = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
-                                             xb, xb);
-          Value oneNan = arith::XOrIOp::create(b, loc, nanA, nanB);
-          Value differ = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::ONE, xa, xb);
-          Value larger = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OGT, xa, xb);
-          Value byValue = arith::SelectOp::create(b, loc, differ, larger,
-                                                  earlier);
-          return arith::SelectOp::create(b, loc, oneNan, nanA, byValue);
-        };
-
-        Value perm = materialize(
-            b, loc, permType,
-            [&](OpBuilder &, Location, ValueRange ivs) { return ivs[0]; });
-        // One pass per run width 1, 2, 4, ...: merge neighbouring runs.
-        for (int64_t width = 1; width < n; width *= 2) {
-          Value src = perm;
-          Value dst0 = tensor::EmptyOp::create(b, loc, permType.getShape(),
-                                               b.getIndexType());
-          auto runs = scf::ForOp::create(
-              b, loc, c(b, 0), c(b, n), c(b, 2 * width), ValueRange{dst0},
-              [&](OpBuilder &b, Location loc, Value lo, ValueRange dstIn) {
-                Value mid = arith::MinUIOp::create(
-                    b, loc, arith::AddIOp::create(b, loc, lo, c(b, width)),
-                    c(b, n));
-                Value hi = arith::MinUIOp::create(
-                    b, loc,
-                    arith::AddIOp::create(b, loc, lo, c(b, 2 * width)),
-                    c(b, n));
-                Value midLast = arith::SubIOp::create(b, loc, mid, c(b, 1));
-                Value hiLast = arith::SubIOp::create(b, loc, hi, c(b, 1));
-                auto merge = scf::ForOp::create(
-                    b, loc, lo, hi, c(b, 1), ValueRange{dstIn[0], lo, mid},
-                    [&](OpBuilder &b, Location loc, Value o, ValueRange st) {
-                      Value i = st[1], j = st[2];
-                      // Clamped reads; a value read past its run is unused.
-                      Value pi = extract(
-                          b, loc, src,
-                          {arith::MinUIOp::create(b, loc, i, midLast)});
-                      Value pj = extract(
-                          b, loc, src,
-                          {arith::MinUIOp::create(b, loc, j, hiLast)});
-                      Value leftLeft = arith::CmpIOp::create(
-                          b, loc, arith::CmpIPredicate::ult, i, mid);
-                      Value rightDone = arith::CmpIOp::create(
-                          b, loc, arith::CmpIPredicate::uge, j, hi);
-                      Value takeLeft = arith::AndIOp::create(
-                          b, loc, leftLeft,
-                          arith::OrIOp::create(b, loc, rightDone,
-                                               before(b, pi, pj)));
-                      Value pick =
-                          arith::SelectOp::create(b, loc, takeLeft, pi, pj);
-                      Value dst =
-                          tensor::InsertOp::create(b, loc, pick, st[0], {o});
-                      Value one = c(b, 1), zero = c(b, 0);
-                      Value di =
-                          arith::SelectOp::create(b, loc, takeLeft, one, zero);
-                      Value dj =
-                          arith::SelectOp::create(b, loc, takeLeft, zero, one);
-                      scf::YieldOp::create(
-                          b, loc,
-                          ValueRange{dst, arith::AddIOp::create(b, loc, i, di),
-                                     arith::AddIOp::create(b, loc, j, dj)});
-                    });
-                scf::YieldOp::create(b, loc, merge.getResult(0));
-              });
-          perm = runs.getResult(0);
-        }
-
-        // The first k of the order.
-        auto out = scf::ForOp::create(
-            b, loc, c(b, 0), c(b, k), c(b, 1), ValueRange{iter[0], iter[1]},
-            [&](OpBuilder &b, Location loc, Value jv, ValueRange o) {
-              Value pos = extract(b, loc, perm, {jv});
-              Value v = extract(b, loc, op.getInput(), at(b, pos));
-              Value vals = tensor::InsertOp::create(b, loc, v, o[0], at(b, jv));
-              Value idxs = tensor::InsertOp::create(
-                  b, loc, arith::IndexCastOp::create(b, loc, i32, pos), o[1],
-                  at(b, jv));
-              scf::YieldOp::create(b, loc, ValueRange{vals, idxs});
-            });
-        return scf::ValueVector{out.getResult(0), out.getResult(1)};
-      });
-  return {nest.results[0], nest.results[1]};
 }
 
 /// Per-block f32 scales of `tile.quantize` (DeepSeek's act_quant rules).
@@ -627,47 +490,50 @@ Value quantizeScales(OpBuilder &b, tile::QuantizeOp op) {
   auto f32 = [&](OpBuilder &b, Location loc, float v) -> Value {
     return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
   };
-  auto f32Type =
-      RankedTensorType::get(scaleType.getShape(), b.getF32Type());
-  return materialize(b, loc, f32Type, [&](OpBuilder &b, Location loc,
-                                       ValueRange blk) -> Value {
-    SmallVector<Value> lbs, ubs, steps;
-    for (auto [d, bi] : llvm::enumerate(blk)) {
-      Value lo = arith::MulIOp::create(b, loc, bi, indexConst(b, loc, block[d]));
-      lbs.push_back(lo);
-      ubs.push_back(arith::MinSIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, lo, indexConst(b, loc, block[d])),
-          indexConst(b, loc, inType.getDimSize(d))));
-      steps.push_back(indexConst(b, loc, 1));
-    }
-    scf::LoopNest nest = scf::buildLoopNest(
-        b, loc, lbs, ubs, steps, ValueRange{f32(b, loc, 0.0f)},
-        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange acc) {
-          Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
-          return scf::ValueVector{arith::MaximumFOp::create(
-              b, loc, acc[0], math::AbsFOp::create(b, loc, x))};
-        });
-    Value amax = arith::MaximumFOp::create(b, loc, nest.results[0],
-                                           f32(b, loc, floor));
-    Value s = arith::MulFOp::create(b, loc, amax, f32(b, loc, 1.0f / fmax));
-    if (!op.getRoundScale())
-      return s;
-    // 2^ceil(log2(s)) on the bits: keep the exponent, +1 if any mantissa.
-    Type i32 = b.getI32Type();
-    Value bits = arith::BitcastOp::create(b, loc, i32, s);
-    Value exp = arith::AndIOp::create(
-        b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7F800000));
-    Value man = arith::AndIOp::create(
-        b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7FFFFF));
-    Value hasMan = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ne, man,
-        arith::ConstantIntOp::create(b, loc, i32, 0));
-    Value bump = arith::SelectOp::create(
-        b, loc, hasMan, arith::ConstantIntOp::create(b, loc, i32, 0x800000),
-        arith::ConstantIntOp::create(b, loc, i32, 0));
-    return arith::BitcastOp::create(b, loc, b.getF32Type(),
-                                    arith::AddIOp::create(b, loc, exp, bump));
-  });
+  auto f32Type = RankedTensorType::get(scaleType.getShape(), b.getF32Type());
+  return materialize(
+      b, loc, f32Type,
+      [&](OpBuilder &b, Location loc, ValueRange blk) -> Value {
+        SmallVector<Value> lbs, ubs, steps;
+        for (auto [d, bi] : llvm::enumerate(blk)) {
+          Value lo =
+              arith::MulIOp::create(b, loc, bi, indexConst(b, loc, block[d]));
+          lbs.push_back(lo);
+          ubs.push_back(arith::MinSIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, lo, indexConst(b, loc, block[d])),
+              indexConst(b, loc, inType.getDimSize(d))));
+          steps.push_back(indexConst(b, loc, 1));
+        }
+        scf::LoopNest nest = scf::buildLoopNest(
+            b, loc, lbs, ubs, steps, ValueRange{f32(b, loc, 0.0f)},
+            [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange acc) {
+              Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+              return scf::ValueVector{arith::MaximumFOp::create(
+                  b, loc, acc[0], math::AbsFOp::create(b, loc, x))};
+            });
+        Value amax = arith::MaximumFOp::create(b, loc, nest.results[0],
+                                               f32(b, loc, floor));
+        Value s = arith::MulFOp::create(b, loc, amax, f32(b, loc, 1.0f / fmax));
+        if (!op.getRoundScale())
+          return s;
+        // 2^ceil(log2(s)) on the bits: keep the exponent, +1 if any mantissa.
+        Type i32 = b.getI32Type();
+        Value bits = arith::BitcastOp::create(b, loc, i32, s);
+        Value exp = arith::AndIOp::create(
+            b, loc, bits,
+            arith::ConstantIntOp::create(b, loc, i32, 0x7F800000));
+        Value man = arith::AndIOp::create(
+            b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7FFFFF));
+        Value hasMan =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, man,
+                                  arith::ConstantIntOp::create(b, loc, i32, 0));
+        Value bump = arith::SelectOp::create(
+            b, loc, hasMan, arith::ConstantIntOp::create(b, loc, i32, 0x800000),
+            arith::ConstantIntOp::create(b, loc, i32, 0));
+        return arith::BitcastOp::create(
+            b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, exp, bump));
+      });
 }
 
 SmallVector<Value> blockIndex(OpBuilder &b, Location loc, ValueRange ivs,
@@ -683,40 +549,41 @@ std::pair<Value, Value> lowerQuantize(OpBuilder &b, tile::QuantizeOp op) {
   Value scales = quantizeScales(b, op);
   RankedTensorType qType = op.getResult().getType();
   float fmax = isa<Float4E2M1FNType>(qType.getElementType()) ? 6.0f : 448.0f;
-  Value q = generate(b, loc, qType, [&](OpBuilder &b, Location loc,
-                                        ValueRange ivs) {
-    Value s = extract(b, loc, scales, blockIndex(b, loc, ivs, op.getBlock()));
-    Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
-    Value y = arith::DivFOp::create(b, loc, x, s);
-    auto bound = [&](float v) -> Value {
-      return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                            APFloat(v));
-    };
-    y = arith::MinimumFOp::create(
-        b, loc, arith::MaximumFOp::create(b, loc, y, bound(-fmax)),
-        bound(fmax));
-    return emitFromF32(b, loc, y, qType.getElementType());
-  });
+  Value q =
+      generate(b, loc, qType, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        Value s =
+            extract(b, loc, scales, blockIndex(b, loc, ivs, op.getBlock()));
+        Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+        Value y = arith::DivFOp::create(b, loc, x, s);
+        auto bound = [&](float v) -> Value {
+          return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                                APFloat(v));
+        };
+        y = arith::MinimumFOp::create(
+            b, loc, arith::MaximumFOp::create(b, loc, y, bound(-fmax)),
+            bound(fmax));
+        return emitFromF32(b, loc, y, qType.getElementType());
+      });
   RankedTensorType sType = op.getScale().getType();
-  Value s = generate(b, loc, sType, [&](OpBuilder &b, Location loc,
-                                        ValueRange ivs) {
-    return emitFromF32(b, loc, extract(b, loc, scales, ivs),
-                       sType.getElementType());
-  });
+  Value s =
+      generate(b, loc, sType, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        return emitFromF32(b, loc, extract(b, loc, scales, ivs),
+                           sType.getElementType());
+      });
   return {q, s};
 }
 
 Value lowerDequantize(OpBuilder &b, tile::DequantizeOp op) {
   Location loc = op.getLoc();
   Type out = op.getType().getElementType();
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange ivs) {
-    Value s = emitToF32(b, loc, extract(b, loc, op.getScale(),
-                                        blockIndex(b, loc, ivs,
-                                                   op.getBlock())));
-    Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
-    return emitFromF32(b, loc, arith::MulFOp::create(b, loc, x, s), out);
-  });
+  return generate(
+      b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        Value s = emitToF32(b, loc,
+                            extract(b, loc, op.getScale(),
+                                    blockIndex(b, loc, ivs, op.getBlock())));
+        Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
+        return emitFromF32(b, loc, arith::MulFOp::create(b, loc, x, s), out);
+      });
 }
 
 /// Row-major linear index of `ivs` in `shape`, and its inverse.
@@ -748,78 +615,79 @@ Value lowerShapeOp(OpBuilder &b, Operation *op) {
   auto inShape = [&] {
     return cast<RankedTensorType>(input.getType()).getShape();
   };
-  return generate(b, loc, type, [&](OpBuilder &b, Location loc,
-                                    ValueRange ivs) -> Value {
-    if (auto splat = dyn_cast<tile::SplatOp>(op))
-      return splat.getValue();
-    if (isa<tile::IotaOp>(op))
-      return arith::IndexCastOp::create(b, loc, type.getElementType(), ivs[0]);
-    if (isa<tile::BroadcastOp>(op)) {
-      SmallVector<Value> idx;
-      for (auto [iv, s] : llvm::zip(ivs, inShape()))
-        idx.push_back(s == 1 ? indexConst(b, loc, 0) : iv);
-      return extract(b, loc, input, idx);
-    }
-    if (isa<tile::ReshapeOp>(op))
-      return extract(
-          b, loc, input,
-          delinearize(b, loc, linearize(b, loc, ivs, type.getShape()),
-                      inShape()));
-    if (auto trans = dyn_cast<tile::TransOp>(op)) {
-      SmallVector<Value> idx(ivs.size());
-      for (auto [d, p] : llvm::enumerate(trans.getPerm()))
-        idx[p] = ivs[d];
-      return extract(b, loc, input, idx);
-    }
-    auto cast = dyn_cast<tile::CastOp>(op);
-    return emitScalarCast(b, loc, extract(b, loc, cast.getInput(), ivs),
-                          type.getElementType());
-  });
+  return generate(
+      b, loc, type, [&](OpBuilder &b, Location loc, ValueRange ivs) -> Value {
+        if (auto splat = dyn_cast<tile::SplatOp>(op))
+          return splat.getValue();
+        if (isa<tile::IotaOp>(op))
+          return arith::IndexCastOp::create(b, loc, type.getElementType(),
+                                            ivs[0]);
+        if (isa<tile::BroadcastOp>(op)) {
+          SmallVector<Value> idx;
+          for (auto [iv, s] : llvm::zip(ivs, inShape()))
+            idx.push_back(s == 1 ? indexConst(b, loc, 0) : iv);
+          return extract(b, loc, input, idx);
+        }
+        if (isa<tile::ReshapeOp>(op))
+          return extract(b, loc, input,
+                         delinearize(b, loc,
+                                     linearize(b, loc, ivs, type.getShape()),
+                                     inShape()));
+        if (auto trans = dyn_cast<tile::TransOp>(op)) {
+          SmallVector<Value> idx(ivs.size());
+          for (auto [d, p] : llvm::enumerate(trans.getPerm()))
+            idx[p] = ivs[d];
+          return extract(b, loc, input, idx);
+        }
+        auto cast = dyn_cast<tile::CastOp>(op);
+        return emitScalarCast(b, loc, extract(b, loc, cast.getInput(), ivs),
+                              type.getElementType());
+      });
 }
 
 Value lowerSlice(OpBuilder &b, tile::SliceOp op) {
   Location loc = op.getLoc();
   ArrayRef<int64_t> offsets = op.getOffsets();
-  return generate(b, loc, op.getType(), [&](OpBuilder &b, Location loc,
-                                            ValueRange ivs) {
-    SmallVector<Value> idx;
-    for (auto [d, iv] : llvm::enumerate(ivs)) {
-      int64_t step = op.getStrides() ? (*op.getStrides())[d] : 1;
-      idx.push_back(arith::AddIOp::create(
-          b, loc, indexConst(b, loc, offsets[d]),
-          arith::MulIOp::create(b, loc, iv, indexConst(b, loc, step))));
-    }
-    return extract(b, loc, op.getInput(), idx);
-  });
+  return generate(
+      b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        SmallVector<Value> idx;
+        for (auto [d, iv] : llvm::enumerate(ivs)) {
+          int64_t step = op.getStrides() ? (*op.getStrides())[d] : 1;
+          idx.push_back(arith::AddIOp::create(
+              b, loc, indexConst(b, loc, offsets[d]),
+              arith::MulIOp::create(b, loc, iv, indexConst(b, loc, step))));
+        }
+        return extract(b, loc, op.getInput(), idx);
+      });
 }
 
 /// Element `ivs` of the concatenation of `inputs` (from `start` on `dim`):
 /// the first input whose range holds ivs[dim], tested in order so only
 /// in-bounds elements are read.
-Value concatElement(OpBuilder &b, Location loc, ValueRange inputs,
-                    int64_t dim, int64_t start, ValueRange ivs) {
+Value concatElement(OpBuilder &b, Location loc, ValueRange inputs, int64_t dim,
+                    int64_t start, ValueRange ivs) {
   Value input = inputs.front();
   int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(dim);
   auto read = [&](OpBuilder &b, Location loc) {
     SmallVector<Value> idx(ivs.begin(), ivs.end());
-    idx[dim] = arith::SubIOp::create(b, loc, ivs[dim],
-                                     indexConst(b, loc, start));
+    idx[dim] =
+        arith::SubIOp::create(b, loc, ivs[dim], indexConst(b, loc, start));
     return extract(b, loc, input, idx);
   };
   if (inputs.size() == 1)
     return read(b, loc);
-  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                       ivs[dim],
-                                       indexConst(b, loc, start + size));
+  Value inside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, ivs[dim],
+                            indexConst(b, loc, start + size));
   auto ifOp = scf::IfOp::create(
       b, loc, inside,
       [&](OpBuilder &tb, Location tl) {
         scf::YieldOp::create(tb, tl, read(tb, tl));
       },
       [&](OpBuilder &eb, Location el) {
-        scf::YieldOp::create(eb, el,
-                             concatElement(eb, el, inputs.drop_front(), dim,
-                                           start + size, ivs));
+        scf::YieldOp::create(
+            eb, el,
+            concatElement(eb, el, inputs.drop_front(), dim, start + size, ivs));
       });
   return ifOp.getResult(0);
 }
@@ -827,14 +695,15 @@ Value concatElement(OpBuilder &b, Location loc, ValueRange inputs,
 Value lowerConcat(OpBuilder &b, tile::ConcatOp op) {
   return generate(b, op.getLoc(), op.getType(),
                   [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                    return concatElement(b, loc, op.getInputs(), op.getDim(),
-                                         0, ivs);
+                    return concatElement(b, loc, op.getInputs(), op.getDim(), 0,
+                                         ivs);
                   });
 }
 
 } // namespace
 
-LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root) {
+LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
+                                          const TileLoweringOptions &options) {
   SmallVector<Operation *> ops;
   root->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (isa<tile::TileDialect>(op->getDialect()) &&
@@ -859,7 +728,8 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root) {
     else if (auto scan = dyn_cast<tile::ScanOp>(op))
       results = {lowerScan(rewriter, scan)};
     else if (auto topk = dyn_cast<tile::TopKOp>(op)) {
-      auto [v, i] = lowerTopK(rewriter, topk);
+      auto [v, i] = options.parallelTopK ? lowerTopKParallel(rewriter, topk)
+                                         : lowerTopK(rewriter, topk);
       results = {v, i};
     } else if (auto quant = dyn_cast<tile::QuantizeOp>(op)) {
       auto [q, s] = lowerQuantize(rewriter, quant);

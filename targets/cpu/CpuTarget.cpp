@@ -15,16 +15,16 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Object/ObjectFile.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <atomic>
@@ -51,14 +51,14 @@ void initializeNativeTarget() {
 std::unique_ptr<llvm::Module>
 lowerToLLVM(ModuleOp module, llvm::ArrayRef<std::string> names,
             llvm::LLVMContext &llvmContext, llvm::TargetMachine &tm,
-            std::string &error) {
+            std::string &error, bool parallelTopK = false) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> clone = module.clone();
   if (!names.empty())
     for (Operation &op :
          llvm::make_early_inc_range(clone->getBody()->getOperations()))
-      if (auto sym = op.getAttrOfType<StringAttr>(
-              SymbolTable::getSymbolAttrName());
+      if (auto sym =
+              op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName());
           sym && !llvm::is_contained(names, sym.str()))
         op.erase();
   llvm::raw_string_ostream errors(error);
@@ -67,7 +67,7 @@ lowerToLLVM(ModuleOp module, llvm::ArrayRef<std::string> names,
     return success();
   });
   PassManager pm(context);
-  buildCpuPipeline(pm);
+  buildCpuPipeline(pm, parallelTopK);
   if (failed(pm.run(*clone))) {
     error = "cpu: lowering failed:\n" + error;
     return nullptr;
@@ -109,10 +109,11 @@ void optimize(llvm::Module &module, llvm::TargetMachine &tm) {
 /// Optimises and compiles `kernels` to object files, each on its own
 /// LLVMContext, on up to one thread per hardware thread: LLVM's O3 and
 /// codegen are most of the compile time, and kernels are independent.
-bool compileConcurrently(std::vector<llvm::orc::ThreadSafeModule> &kernels,
-                         llvm::orc::JITTargetMachineBuilder jtmb,
-                         std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
-                         std::string &error) {
+bool compileConcurrently(
+    std::vector<llvm::orc::ThreadSafeModule> &kernels,
+    llvm::orc::JITTargetMachineBuilder jtmb,
+    std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+    std::string &error) {
   objects.resize(kernels.size());
   std::vector<std::string> errors(kernels.size());
   std::atomic<size_t> next{0};
@@ -163,14 +164,15 @@ llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachine() {
 bool compileObjects(ModuleOp module, const std::vector<std::string> &names,
                     llvm::orc::JITTargetMachineBuilder jtmb,
                     std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
-                    std::string &error) {
+                    std::string &error, bool parallelTopK = false) {
   auto tm = jtmb.createTargetMachine();
   if (!tm) {
     error = "cpu: " + llvm::toString(tm.takeError());
     return false;
   }
   llvm::LLVMContext llvmContext;
-  auto llvmModule = lowerToLLVM(module, names, llvmContext, **tm, error);
+  auto llvmModule =
+      lowerToLLVM(module, names, llvmContext, **tm, error, parallelTopK);
   if (!llvmModule)
     return false;
   // One module per kernel, with its own copies of the helpers and constants
@@ -196,14 +198,14 @@ bool compileObjects(ModuleOp module, const std::vector<std::string> &names,
 /// `error` on failure.
 std::shared_ptr<llvm::orc::LLJIT>
 buildJit(ModuleOp module, const std::vector<std::string> &names,
-         std::string &error) {
+         std::string &error, bool parallelTopK = false) {
   auto jtmb = hostMachine();
   if (!jtmb) {
     error = "cpu: " + llvm::toString(jtmb.takeError());
     return nullptr;
   }
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
-  if (!compileObjects(module, names, *jtmb, objects, error))
+  if (!compileObjects(module, names, *jtmb, objects, error, parallelTopK))
     return nullptr;
 
   auto jit =
@@ -271,7 +273,7 @@ std::unique_ptr<KernelRunner> createRunner(ModuleOp module,
     return nullptr;
   }
   // Only this kernel is compiled.
-  auto jit = buildJit(module, {kernelName.str()}, error);
+  auto jit = buildJit(module, {kernelName.str()}, error, options.parallelTopK);
   if (!jit)
     return nullptr;
   HostKernelFn fn = lookupKernel(*jit, kernelName, error);
@@ -290,11 +292,11 @@ std::vector<std::string> kernelNames(ModuleOp module) {
   return names;
 }
 
-std::unique_ptr<KernelLibrary> createLibrary(ModuleOp module,
-                                             std::string &error,
-                                             CpuOptions options) {
+std::unique_ptr<KernelLibrary>
+createLibrary(ModuleOp module, std::string &error, CpuOptions options) {
   std::vector<std::string> names = kernelNames(module);
-  std::shared_ptr<llvm::orc::LLJIT> jit = buildJit(module, names, error);
+  std::shared_ptr<llvm::orc::LLJIT> jit =
+      buildJit(module, names, error, options.parallelTopK);
   if (!jit)
     return nullptr;
   llvm::orc::LLJIT *raw = jit.get();
@@ -305,7 +307,6 @@ std::unique_ptr<KernelLibrary> createLibrary(ModuleOp module,
       },
       jit, options.numThreads);
 }
-
 
 namespace {
 
@@ -370,7 +371,7 @@ bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
     temps.push_back(path);
     return true;
   };
-  std::vector<std::string> args{lld, "-shared", "--build-id=none",
+  std::vector<std::string> args{lld,  "-shared",     "--build-id=none",
                                 "-z", "noexecstack", "-o"};
   std::string soPath;
   if (!temp("so", soPath)) {
@@ -402,8 +403,8 @@ bool linkSharedObject(std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
     args.push_back(builtins);
   std::vector<llvm::StringRef> argv(args.begin(), args.end());
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(lld, argv, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(lld, argv, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     error = "cpu: " + lld + " failed (exit " + std::to_string(rc) + ")" +
             (message.empty() ? "" : ": " + message);

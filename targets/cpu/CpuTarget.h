@@ -22,6 +22,9 @@ namespace dsv4c::cpu {
 struct CpuOptions {
   /// Threads that run programs; 0 means one per hardware thread.
   unsigned numThreads = 0;
+  /// Lower tile.topk as GPU targets do (TileLoweringOptions::parallelTopK),
+  /// to test that lowering against the reference on the host.
+  bool parallelTopK = false;
 };
 
 /// Compiles kernel `kernelName` of `module` (left unchanged) for this host.

@@ -31,11 +31,47 @@ TEST_P(CpuConformance, MatchesReference) {
     return cpu::createRunner(module, name, error, cpu::CpuOptions{2});
   };
   conformance::Result r = conformance::runCase(c, context, cpu);
-  EXPECT_TRUE(r.passed) << c.op << " " << c.name << ": max error "
-                        << r.maxError << " > tolerance " << c.tolerance
-                        << "\n"
+  EXPECT_TRUE(r.passed) << c.op << " " << c.name << ": max error " << r.maxError
+                        << " > tolerance " << c.tolerance << "\n"
                         << r.message;
 }
+
+// tile.topk as GPU targets lower it (merge passes of independent elements),
+// run on the host.
+class ParallelTopKConformance
+    : public testing::TestWithParam<conformance::Case> {};
+
+TEST_P(ParallelTopKConformance, MatchesReference) {
+  const conformance::Case &c = GetParam();
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  auto cpu = [](mlir::ModuleOp module, const std::string &name,
+                std::string &error) {
+    cpu::CpuOptions options{2};
+    options.parallelTopK = true;
+    return cpu::createRunner(module, name, error, options);
+  };
+  conformance::Result r = conformance::runCase(c, context, cpu);
+  EXPECT_TRUE(r.passed) << c.name << ": max error " << r.maxError
+                        << " > tolerance " << c.tolerance << "\n"
+                        << r.message;
+}
+
+std::vector<conformance::Case> topkCases() {
+  std::vector<conformance::Case> cases;
+  for (const conformance::Case &c : conformance::allCases())
+    if (c.op == "tile.topk")
+      cases.push_back(c);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TopK, ParallelTopKConformance, testing::ValuesIn(topkCases()),
+    [](const testing::TestParamInfo<conformance::Case> &info) {
+      return info.param.name;
+    });
 
 INSTANTIATE_TEST_SUITE_P(
     AllOps, CpuConformance, testing::ValuesIn(conformance::allCases()),

@@ -1,0 +1,53 @@
+//===- TileToTensorUtil.h - helpers of the tile-to-tensor lowering -*- C++
+//-*-===//
+//
+// Shared by TileToTensor.cpp and the lowerings split out of it (TopK.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_LOWERING_TILETOTENSORUTIL_H
+#define DSV4C_LOWERING_TILETOTENSORUTIL_H
+
+#include "dialects/tile/TileDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <utility>
+
+namespace dsv4c::lowering {
+
+using BodyFn = mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>;
+
+mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
+/// A tile of `type` whose element at `ivs` is `body(ivs)`, recomputed where
+/// it is used (`tensor.generate`).
+mlir::Value generate(mlir::OpBuilder &b, mlir::Location loc,
+                     mlir::RankedTensorType type, BodyFn body);
+/// Like `generate`, but computed once into memory (`linalg.generic`).
+mlir::Value materialize(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type, BodyFn body);
+/// Runs `body` for every index of `shape`, row-major.
+void forEachIndex(mlir::OpBuilder &b, mlir::Location loc,
+                  llvm::ArrayRef<int64_t> shape,
+                  mlir::function_ref<void(mlir::OpBuilder &, mlir::Location,
+                                          mlir::ValueRange)>
+                      body);
+mlir::Value extract(mlir::OpBuilder &b, mlir::Location loc, mlir::Value tile,
+                    mlir::ValueRange ivs);
+/// `x` with `convert` applied to every element, computed once.
+mlir::Value materializeConverted(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type elt,
+    mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::Value)>
+        convert);
+
+/// `tile.topk` (TopK.cpp) as sequential merges: fewest comparisons.
+std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
+                                              tile::TopKOp op);
+/// `tile.topk` as merge passes of independent elements: parallel loops only.
+std::pair<mlir::Value, mlir::Value> lowerTopKParallel(mlir::OpBuilder &b,
+                                                      tile::TopKOp op);
+
+} // namespace dsv4c::lowering
+
+#endif
