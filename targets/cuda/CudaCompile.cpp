@@ -149,21 +149,76 @@ void defineThreadHelpers(llvm::Module &m,
       m, "dsv4c.single_thread", voidFn,
       [](llvm::IRBuilder<> &b, llvm::Function *) { b.CreateRetVoid(); });
 
+  // Block-wide tile buffers: thread 0 mallocs, the others read the pointer
+  // from shared memory. A freed buffer goes to a small per-block cache
+  // keyed by size (loops allocate the same tiles every iteration; device
+  // malloc is slow); dsv4c.block_end frees what is cached. Each buffer has
+  // a 16-byte header holding its size.
   constexpr unsigned kShared = 3;
-  auto *slot = new llvm::GlobalVariable(
-      m, ptr, false, llvm::GlobalValue::InternalLinkage,
-      llvm::PoisonValue::get(ptr), "dsv4c_block_buffer", nullptr,
-      llvm::GlobalValue::NotThreadLocal, kShared);
+  constexpr int kCacheSlots = 16;
+  auto shared = [&](llvm::Type *type, const char *name) {
+    return new llvm::GlobalVariable(m, type, false,
+                                    llvm::GlobalValue::InternalLinkage,
+                                    llvm::PoisonValue::get(type), name, nullptr,
+                                    llvm::GlobalValue::NotThreadLocal, kShared);
+  };
+  llvm::GlobalVariable *slot = shared(ptr, "dsv4c_block_buffer");
+  auto *ptrArray = llvm::ArrayType::get(ptr, kCacheSlots);
+  auto *sizeArray = llvm::ArrayType::get(i64, kCacheSlots);
+  llvm::GlobalVariable *cachePtr = shared(ptrArray, "dsv4c_cache_ptr");
+  llvm::GlobalVariable *cacheSize = shared(sizeArray, "dsv4c_cache_size");
+  auto ptrAt = [&](llvm::IRBuilder<> &b, int k) {
+    return b.CreateConstInBoundsGEP2_32(ptrArray, cachePtr, 0, k);
+  };
+  auto sizeAt = [&](llvm::IRBuilder<> &b, int k) {
+    return b.CreateConstInBoundsGEP2_32(sizeArray, cacheSize, 0, k);
+  };
   llvm::FunctionCallee malloc = m.getOrInsertFunction(
       "malloc", llvm::FunctionType::get(ptr, {i64}, false));
   llvm::FunctionCallee free = m.getOrInsertFunction(
       "free", llvm::FunctionType::get(voidTy, {ptr}, false));
+  llvm::Function *trap =
+      llvm::Intrinsic::getOrInsertDeclaration(&m, llvm::Intrinsic::trap);
   llvm::Function *blockMalloc = defineHelper(
       m, "dsv4c.block_malloc", llvm::FunctionType::get(ptr, {i64}, false),
       [&](llvm::IRBuilder<> &b, llvm::Function *f) {
         barrier(b);
         onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-          b.CreateStore(b.CreateCall(malloc, {f->getArg(0)}), slot);
+          llvm::Value *total = b.CreateAdd(f->getArg(0), b.getInt64(16));
+          llvm::Value *found = b.getFalse();
+          llvm::Value *p =
+              llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0));
+          for (int k = 0; k < kCacheSlots; ++k) {
+            llvm::Value *size = b.CreateLoad(i64, sizeAt(b, k));
+            llvm::Value *hit =
+                b.CreateAnd(b.CreateNot(found), b.CreateICmpEQ(size, total));
+            p = b.CreateSelect(hit, b.CreateLoad(ptr, ptrAt(b, k)), p);
+            b.CreateStore(b.CreateSelect(hit, b.getInt64(0), size),
+                          sizeAt(b, k));
+            found = b.CreateOr(found, hit);
+          }
+          auto *fresh = llvm::BasicBlock::Create(ctx, "fresh", f);
+          auto *failed = llvm::BasicBlock::Create(ctx, "failed", f);
+          auto *got = llvm::BasicBlock::Create(ctx, "got", f);
+          auto *done = llvm::BasicBlock::Create(ctx, "done", f);
+          llvm::BasicBlock *cached = b.GetInsertBlock();
+          b.CreateCondBr(found, done, fresh);
+          b.SetInsertPoint(fresh);
+          llvm::Value *base = b.CreateCall(malloc, {total});
+          b.CreateCondBr(b.CreateIsNull(base), failed, got);
+          b.SetInsertPoint(failed); // device heap exhausted
+          b.CreateCall(trap, {});
+          b.CreateUnreachable();
+          b.SetInsertPoint(got);
+          b.CreateStore(total, base);
+          llvm::Value *user =
+              b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, 16);
+          b.CreateBr(done);
+          b.SetInsertPoint(done);
+          llvm::PHINode *result = b.CreatePHI(ptr, 2);
+          result->addIncoming(p, cached);
+          result->addIncoming(user, got);
+          b.CreateStore(result, slot);
         });
         barrier(b);
         llvm::Value *p = b.CreateLoad(ptr, slot);
@@ -175,7 +230,62 @@ void defineThreadHelpers(llvm::Module &m,
       [&](llvm::IRBuilder<> &b, llvm::Function *f) {
         barrier(b); // every thread is done with the buffer
         onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-          b.CreateCall(free, {f->getArg(0)});
+          llvm::Value *p = f->getArg(0);
+          auto *keep = llvm::BasicBlock::Create(ctx, "keep", f);
+          auto *release = llvm::BasicBlock::Create(ctx, "release", f);
+          auto *done = llvm::BasicBlock::Create(ctx, "done", f);
+          b.CreateCondBr(b.CreateIsNull(p), done, keep);
+          b.SetInsertPoint(keep);
+          llvm::Value *base =
+              b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), p, -16);
+          llvm::Value *total = b.CreateLoad(i64, base);
+          llvm::Value *placed = b.getFalse();
+          for (int k = 0; k < kCacheSlots; ++k) {
+            llvm::Value *size = b.CreateLoad(i64, sizeAt(b, k));
+            llvm::Value *empty = b.CreateAnd(
+                b.CreateNot(placed), b.CreateICmpEQ(size, b.getInt64(0)));
+            b.CreateStore(b.CreateSelect(empty, total, size), sizeAt(b, k));
+            b.CreateStore(
+                b.CreateSelect(empty, p, b.CreateLoad(ptr, ptrAt(b, k))),
+                ptrAt(b, k));
+            placed = b.CreateOr(placed, empty);
+          }
+          b.CreateCondBr(placed, done, release);
+          b.SetInsertPoint(release);
+          b.CreateCall(free, {base});
+          b.CreateBr(done);
+          b.SetInsertPoint(done);
+        });
+        b.CreateRetVoid();
+      });
+  // Around a distributed program: an empty cache, then freeing what it holds.
+  defineHelper(m, "dsv4c.block_begin", voidFn,
+               [&](llvm::IRBuilder<> &b, llvm::Function *f) {
+                 onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
+                   for (int k = 0; k < kCacheSlots; ++k)
+                     b.CreateStore(b.getInt64(0), sizeAt(b, k));
+                 });
+                 barrier(b);
+                 b.CreateRetVoid();
+               });
+  defineHelper(
+      m, "dsv4c.block_end", voidFn,
+      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
+        barrier(b);
+        onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
+          for (int k = 0; k < kCacheSlots; ++k) {
+            auto *release = llvm::BasicBlock::Create(ctx, "release", f);
+            auto *next = llvm::BasicBlock::Create(ctx, "next", f);
+            b.CreateCondBr(
+                b.CreateICmpNE(b.CreateLoad(i64, sizeAt(b, k)), b.getInt64(0)),
+                release, next);
+            b.SetInsertPoint(release);
+            b.CreateCall(
+                free, {b.CreateConstInBoundsGEP1_64(
+                          b.getInt8Ty(), b.CreateLoad(ptr, ptrAt(b, k)), -16)});
+            b.CreateBr(next);
+            b.SetInsertPoint(next);
+          }
         });
         b.CreateRetVoid();
       });
@@ -272,7 +382,13 @@ bool addEntry(llvm::Module &m, llvm::Function &program, TypeRange argumentTypes,
   llvm::Value *x = b.CreateURem(id, gx);
   llvm::Value *y = b.CreateURem(b.CreateUDiv(id, gx), gy);
   llvm::Value *z = b.CreateUDiv(id, gxy);
+  llvm::Function *begin = m.getFunction("dsv4c.block_begin");
+  llvm::Function *end = m.getFunction("dsv4c.block_end");
+  if (!single)
+    b.CreateCall(begin, {});
   b.CreateCall(&program, {args, x, y, z, gx, gy, gz});
+  if (!single)
+    b.CreateCall(end, {});
   b.CreateBr(done);
   b.SetInsertPoint(done);
   b.CreateRetVoid();

@@ -17,23 +17,29 @@ void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 namespace {
 
-class CpuConformance : public testing::TestWithParam<conformance::Case> {};
-
-TEST_P(CpuConformance, MatchesReference) {
-  const conformance::Case &c = GetParam();
+/// Runs case `c` on the cpu target built with `options` and checks it
+/// against the reference.
+void expectMatchesReference(const conformance::Case &c,
+                            cpu::CpuOptions options) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Two threads: the grid must also run correctly in parallel.
-  auto cpu = [](mlir::ModuleOp module, const std::string &name,
-                std::string &error) {
-    return cpu::createRunner(module, name, error, cpu::CpuOptions{2});
+  auto cpu = [&](mlir::ModuleOp module, const std::string &name,
+                 std::string &error) {
+    return cpu::createRunner(module, name, error, options);
   };
   conformance::Result r = conformance::runCase(c, context, cpu);
   EXPECT_TRUE(r.passed) << c.op << " " << c.name << ": max error " << r.maxError
                         << " > tolerance " << c.tolerance << "\n"
                         << r.message;
+}
+
+class CpuConformance : public testing::TestWithParam<conformance::Case> {};
+
+// Two threads: the grid must also run correctly in parallel.
+TEST_P(CpuConformance, MatchesReference) {
+  expectMatchesReference(GetParam(), cpu::CpuOptions{2});
 }
 
 // tile.topk as GPU targets lower it (merge passes of independent elements),
@@ -42,21 +48,9 @@ class ParallelTopKConformance
     : public testing::TestWithParam<conformance::Case> {};
 
 TEST_P(ParallelTopKConformance, MatchesReference) {
-  const conformance::Case &c = GetParam();
-  mlir::DialectRegistry registry;
-  registerDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  auto cpu = [](mlir::ModuleOp module, const std::string &name,
-                std::string &error) {
-    cpu::CpuOptions options{2};
-    options.parallelTopK = true;
-    return cpu::createRunner(module, name, error, options);
-  };
-  conformance::Result r = conformance::runCase(c, context, cpu);
-  EXPECT_TRUE(r.passed) << c.name << ": max error " << r.maxError
-                        << " > tolerance " << c.tolerance << "\n"
-                        << r.message;
+  cpu::CpuOptions options{2};
+  options.parallelTopK = true;
+  expectMatchesReference(GetParam(), options);
 }
 
 std::vector<conformance::Case> topkCases() {
