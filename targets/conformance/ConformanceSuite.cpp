@@ -3,6 +3,8 @@
 
 #include "runtime/FloatFormats.h"
 #include "runtime/KernelArgs.h"
+#include "runtime/Npy.h"
+#include "runtime/TensorCompare.h"
 #include "targets/reference/ReferenceTarget.h"
 
 #include "dialects/tile/TileDialect.h"
@@ -13,6 +15,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 using namespace mlir;
 
@@ -58,30 +62,38 @@ KernelArgs packArgs(const Case &c, std::vector<HostTensor> &buffers) {
 /// Compares element by element; NaN equals NaN.
 void compare(const HostTensor &ref, const HostTensor &got, size_t argIndex,
              Result &result) {
-  for (int64_t i = 0; i < ref.numElements(); ++i) {
-    double r, g;
-    if (isFloatType(ref.type)) {
-      r = loadFloat(ref.data(), ref.type, i);
-      g = loadFloat(got.data(), got.type, i);
-    } else {
-      r = static_cast<double>(loadInt(ref.data(), ref.type, i));
-      g = static_cast<double>(loadInt(got.data(), got.type, i));
-    }
-    double err;
-    if (std::isnan(r) || std::isnan(g))
-      err = std::isnan(r) && std::isnan(g) ? 0 : INFINITY;
-    else if (r == g)
-      err = 0; // also equal infinities
-    else
-      err = std::fabs(r - g) / std::max(1.0, std::fabs(r));
-    if (err > result.maxError) { // remember the worst element
-      result.maxError = err;
-      result.message.clear();
-      llvm::raw_string_ostream(result.message)
-          << "buffer arg #" << argIndex << " element " << i << ": target "
-          << g << ", reference " << r;
-    }
+  TensorDifference d = compareTensors(ref, got);
+  if (d.maxError > result.maxError) { // remember the worst element
+    result.maxError = d.maxError;
+    result.message.clear();
+    llvm::raw_string_ostream(result.message)
+        << "buffer arg #" << argIndex << " element " << d.worst << ": target "
+        << d.got << ", reference " << d.want;
   }
+}
+
+/// The case's module and its one kernel's name; null with `error` set.
+OwningOpRef<ModuleOp> parseCase(const Case &c, MLIRContext &context,
+                                std::string &name, std::string &error) {
+  std::string diagnostics;
+  llvm::raw_string_ostream diagOs(diagnostics);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagOs << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(c.source, &context, c.name);
+  if (!module) {
+    error = "parse failed: " + diagnostics;
+    return nullptr;
+  }
+  auto kernels = module->getOps<tile::KernelOp>();
+  if (std::distance(kernels.begin(), kernels.end()) != 1) {
+    error = "case must contain exactly one tile.kernel";
+    return nullptr;
+  }
+  name = (*kernels.begin()).getSymName().str();
+  return module;
 }
 
 } // namespace
@@ -95,20 +107,13 @@ Result runCase(const Case &c, MLIRContext &context,
     diagOs << d.getLocation() << ": " << d << "\n";
     return success();
   });
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(c.source, &context, c.name);
+  std::string name, error;
+  OwningOpRef<ModuleOp> module = parseCase(c, context, name, error);
   if (!module) {
-    result.message = "parse failed: " + diagnostics;
+    result.message = error;
     return result;
   }
-  auto kernels = module->getOps<tile::KernelOp>();
-  if (std::distance(kernels.begin(), kernels.end()) != 1) {
-    result.message = "case must contain exactly one tile.kernel";
-    return result;
-  }
-  std::string name = (*kernels.begin()).getSymName().str();
 
-  std::string error;
   auto refRunner = reference::createRunner(*module, name, error);
   if (!refRunner) {
     result.message = "reference: " + error;
@@ -144,6 +149,62 @@ Result runCase(const Case &c, MLIRContext &context,
   if (result.passed)
     result.message.clear();
   return result;
+}
+
+bool exportCase(const Case &c, MLIRContext &context,
+                const CodeCompiler &compile, const std::string &dir,
+                PackCase &out, std::string &error) {
+  namespace fs = std::filesystem;
+  std::string name;
+  OwningOpRef<ModuleOp> module = parseCase(c, context, name, error);
+  if (!module)
+    return false;
+  auto reference = reference::createRunner(*module, name, error);
+  if (!reference)
+    return false;
+  std::vector<HostTensor> inputs = makeBuffers(c);
+  std::vector<HostTensor> wants = inputs;
+  KernelArgs args = packArgs(c, wants);
+  if (!reference->launch(args.data(), c.grid, error))
+    return false;
+  std::string code;
+  if (!compile(*module, code, error))
+    return false;
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / c.name, ec);
+  out = PackCase{c.name, c.op,        name, c.name + "/kernel.code",
+                 c.grid, c.tolerance, {}};
+  std::ofstream(fs::path(dir) / out.code, std::ios::binary) << code;
+  size_t k = 0;
+  for (const Arg &a : c.args) {
+    PackArg pa;
+    switch (a.kind) {
+    case Arg::Kind::Buffer: {
+      pa.kind = "buffer";
+      pa.input = c.name + "/arg" + std::to_string(k) + ".npy";
+      pa.want = c.name + "/want" + std::to_string(k) + ".npy";
+      if (!writeNpy((fs::path(dir) / pa.input).string(), inputs[k], error) ||
+          !writeNpy((fs::path(dir) / pa.want).string(), wants[k], error))
+        return false;
+      ++k;
+      break;
+    }
+    case Arg::Kind::Index:
+      pa.kind = "index";
+      pa.value = a.scalar;
+      break;
+    case Arg::Kind::I32:
+      pa.kind = "i32";
+      pa.value = a.scalar;
+      break;
+    case Arg::Kind::F32:
+      pa.kind = "f32";
+      pa.value = a.scalar;
+      break;
+    }
+    out.args.push_back(std::move(pa));
+  }
+  return true;
 }
 
 } // namespace dsv4c::conformance

@@ -1,4 +1,5 @@
-//===- ConformanceSuite.h - every tile op on a target vs reference -*- C++ -*-===//
+//===- ConformanceSuite.h - every tile op on a target vs reference -*- C++
+//-*-===//
 //
 // The porting kit's yardstick: each case is a small tile kernel with inputs;
 // a target conforms when its outputs match the reference target's within
@@ -10,6 +11,7 @@
 
 #include "runtime/HostTensor.h"
 #include "targets/KernelRunner.h"
+#include "targets/conformance/ConformancePack.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -25,9 +27,9 @@ struct Arg {
   enum class Kind { Buffer, Index, I32, F32 } kind = Kind::Buffer;
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
-  bool random = true;         // buffers: random fill, else zeros
+  bool random = true;            // buffers: random fill, else zeros
   int64_t intLo = 0, intHi = 15; // integer fill range
-  double scalar = 0;          // scalars
+  double scalar = 0;             // scalars
 
   static Arg buffer(ElementType t, std::vector<int64_t> shape) {
     return Arg{Kind::Buffer, t, std::move(shape)};
@@ -44,7 +46,9 @@ struct Arg {
     a.random = false;
     return a;
   }
-  static Arg index(int64_t v) { return Arg{Kind::Index, {}, {}, true, 0, 0, double(v)}; }
+  static Arg index(int64_t v) {
+    return Arg{Kind::Index, {}, {}, true, 0, 0, double(v)};
+  }
   static Arg f32(double v) { return Arg{Kind::F32, {}, {}, true, 0, 0, v}; }
 };
 
@@ -67,9 +71,9 @@ using RunnerFactory = std::function<std::unique_ptr<KernelRunner>(
 
 struct Result {
   bool passed = false;
-  double maxError = 0;  // as defined for Case::tolerance
-  double millis = 0;    // the target's launch, wall time
-  std::string message;  // why it failed, naming the buffer and element
+  double maxError = 0; // as defined for Case::tolerance
+  double millis = 0;   // the target's launch, wall time
+  std::string message; // why it failed, naming the buffer and element
 };
 
 /// Parses the case (in `context`, which must have the dsv4c dialects), runs
@@ -77,6 +81,17 @@ struct Result {
 /// every buffer argument afterwards.
 Result runCase(const Case &c, mlir::MLIRContext &context,
                const RunnerFactory &target);
+
+/// A target's code for the one kernel of a case's module (PTX for cuda).
+using CodeCompiler = std::function<bool(mlir::ModuleOp module,
+                                        std::string &code, std::string &error)>;
+
+/// Runs the case on the reference and writes what a pack needs to run it
+/// elsewhere into `dir` (ConformancePack.h): the code, the inputs and the
+/// reference's outputs. `out` describes it for pack.json.
+bool exportCase(const Case &c, mlir::MLIRContext &context,
+                const CodeCompiler &compile, const std::string &dir,
+                PackCase &out, std::string &error);
 
 } // namespace dsv4c::conformance
 

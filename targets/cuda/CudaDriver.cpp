@@ -314,9 +314,15 @@ bool CudaDevice::synchronize(std::string &error) {
 }
 
 bool CudaDevice::setMallocHeapSize(size_t bytes, std::string &error) {
+  // The driver refuses a new size once a kernel has used the heap: the
+  // first library's size stays.
+  if (heapSizeSet)
+    return true;
   constexpr int kLimitMallocHeapSize = 2;
-  return driver->check(driver->cuCtxSetLimit(kLimitMallocHeapSize, bytes),
-                       "cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE)", error);
+  heapSizeSet =
+      driver->check(driver->cuCtxSetLimit(kLimitMallocHeapSize, bytes),
+                    "cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE)", error);
+  return heapSizeSet;
 }
 
 bool CudaDevice::loadKernel(const std::string &image, const std::string &kernel,

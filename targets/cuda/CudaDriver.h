@@ -75,8 +75,8 @@ public:
                    std::string &error);
   /// Waits for all queued work; reports a failed kernel.
   bool synchronize(std::string &error) override;
-  /// The device heap kernels `malloc` from (cuCtxSetLimit); set it before
-  /// the first launch that allocates.
+  /// The device heap kernels `malloc` from (cuCtxSetLimit); the first call
+  /// sets it (before any launch), later ones keep that size.
   bool setMallocHeapSize(size_t bytes, std::string &error);
 
   /// Loads a PTX or cubin image and makes `kernel` the one `launch` runs.
@@ -94,6 +94,7 @@ private:
   void *context = nullptr;
   std::vector<void *> modules;
   void *function = nullptr;
+  bool heapSizeSet = false;
 };
 
 } // namespace dsv4c::cuda

@@ -18,6 +18,10 @@
 // RUN: dsv4c bench --help | FileCheck %s --check-prefix=BENCH
 // BENCH: usage: dsv4c bench MODEL
 // RUN: dsv4c inspect --help | FileCheck %s --check-prefix=INSPECT
+// RUN: dsv4c conform --help | FileCheck %s --check-prefix=CONFORM
+// CONFORM: usage: dsv4c conform --target T
+// RUN: dsv4-run conform --help | FileCheck %s --check-prefix=RTCONFORM
+// RTCONFORM: usage: dsv4-run conform PACK_DIR
 // INSPECT: usage: dsv4c inspect BUNDLE
 // RUN: dsv4-run --help | FileCheck %s --check-prefix=RUNTIME
 // RUNTIME: usage: dsv4-run <command>

@@ -58,6 +58,8 @@ const Subcommand kSubcommands[] = {
      dsv4c::runCompileCommand},
     {"ptx", "lower tile kernels to PTX (first CUDA lowering)",
      dsv4c::runPtxCommand},
+    {"conform", "every tile op on a target vs the reference (a table)",
+     dsv4c::runConformCommand},
     {"run", "run a V4 bundle or model directory end to end", run},
     {"bench", "prefill and decode tokens/s of a bundle or model directory",
      bench},

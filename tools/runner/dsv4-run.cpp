@@ -20,7 +20,8 @@ void usage(FILE *out) {
                "  run       run a bundle end to end (prefill + decode)\n"
                "  bench     prefill and decode tokens/s of a bundle\n"
                "  inspect   what a bundle holds\n"
-               "  targets   the targets and drivers this runtime finds\n\n"
+               "  targets   the targets and drivers this runtime finds\n"
+               "  conform   run a conformance pack (dsv4c conform --export)\n\n"
                "'dsv4-run <command> --help' describes a command.\n");
 }
 } // namespace
@@ -43,6 +44,8 @@ int main(int argc, char **argv) {
     return benchCommand(argc - 1, argv + 1, nullptr);
   if (cmd == "inspect")
     return inspectCommand(argc - 1, argv + 1);
+  if (cmd == "conform")
+    return conformCommand(argc - 1, argv + 1);
   if (cmd == "targets")
     return targetsCommand(argc - 1, argv + 1, {});
   std::fprintf(stderr, "dsv4-run: unknown command '%s'\n\n", cmd.c_str());
