@@ -8,6 +8,11 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
   # libFuzzer and the sanitizers (tests/fuzz).
   libclang-rt-22-dev
+  # GPU targets without a device here: SPIR-V validation (level_zero), the
+  # Level Zero loader and the HIP runtime (their drivers say "no device").
+  spirv-tools libze1 libamdhip64-5
+  # The opencl target runs on the CPU through PoCL.
+  ocl-icd-libopencl1 pocl-opencl-icd
   # Build.
   cmake ninja-build ccache g++ python3 python3-pip
   # Tests and benchmarks.

@@ -9,6 +9,7 @@ int runKernelCommand(int argc, char **argv);
 int runGenCheckpointCommand(int argc, char **argv);
 int runCompileCommand(int argc, char **argv);
 int runPtxCommand(int argc, char **argv);
+int runCodegenCommand(int argc, char **argv);
 int runConformCommand(int argc, char **argv);
 } // namespace dsv4c
 

@@ -58,6 +58,9 @@ const Subcommand kSubcommands[] = {
      dsv4c::runCompileCommand},
     {"ptx", "lower tile kernels to PTX (first CUDA lowering)",
      dsv4c::runPtxCommand},
+    {"codegen", "lower tile kernels to a GPU target's code (cuda, hip, "
+                "level_zero)",
+     dsv4c::runCodegenCommand},
     {"conform", "every tile op on a target vs the reference (a table)",
      dsv4c::runConformCommand},
     {"run", "run a V4 bundle or model directory end to end", run},

@@ -1,0 +1,41 @@
+//===- GpuAbi.h - how runtimes launch kernels of the GPU targets -*- C++ -*-===//
+//
+// Shared by the compiler side (GpuModule) and the runtime side of every GPU
+// target, which links no LLVM. A tile.kernel K with N arguments becomes an
+// entry in the ISA's kernel calling convention:
+//
+//   device malloc (cuda):  K(arg0, ..., argN-1, u64 gx, u64 gy, u64 gz)
+//     A launch has one group per program; group g runs program
+//     (g % gx, g / gx % gy, g / (gx * gy)).
+//
+//   arena (hip, level_zero, opencl):
+//     K(arg0, ..., argN-1, u64 gx, u64 gy, u64 gz, ptr heap,
+//       u64 heapBytesPerGroup, u64 groups)
+//     A launch has `groups` groups (as many as fit; at most gx * gy * gz);
+//     group g runs programs g, g + groups, ... Its tile buffers come from
+//     heap[g * heapBytesPerGroup, (g + 1) * heapBytesPerGroup); a program
+//     that needs more stops the kernel (a trap).
+//
+// Every group has kThreadsPerGroup threads. Pointers are device addresses;
+// index arguments are 64-bit; f16/bf16 are passed as their 16 bits.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_GPU_GPUABI_H
+#define DSV4C_TARGETS_GPU_GPUABI_H
+
+#include <cstdint>
+
+namespace dsv4c::gpu {
+
+/// Threads of the group that runs one program.
+inline constexpr unsigned kThreadsPerGroup = 128;
+
+/// Arguments an arena entry takes after the kernel's own.
+inline constexpr unsigned kArenaExtraArguments = 6;
+
+/// Bytes each buffer of the tile heap carries before its data (its size).
+inline constexpr uint64_t kTileBufferHeader = 16;
+
+} // namespace dsv4c::gpu
+
+#endif

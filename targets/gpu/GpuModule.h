@@ -1,0 +1,103 @@
+//===- GpuModule.h - the shared GPU lowering, finished per ISA -*- C++ -*-===//
+//
+// Every GPU target (cuda, hip, level_zero) lowers tile kernels the same way:
+// the shared GPU pipeline (lowering/Passes.h: buildGpuPipeline) leaves one
+// program function per kernel that every thread of a group runs, calling
+// dsv4c.thread_id, dsv4c.num_threads, dsv4c.barrier and malloc/free for
+// tile buffers. A target describes its ISA in a GpuIsa; finishModule
+// defines those helpers with the ISA's intrinsics and adds a kernel entry
+// per program in the ISA's calling convention (GpuAbi.h says what the
+// entries take).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_GPU_GPUMODULE_H
+#define DSV4C_TARGETS_GPU_GPUMODULE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/CallingConv.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsv4c::gpu {
+
+/// Where tile buffers come from.
+enum class TileHeap {
+  /// The device's malloc/free (CUDA), one buffer per group.
+  DeviceMalloc,
+  /// A heap buffer the runtime passes to every launch, cut into one slice
+  /// per group (ISAs without device malloc); GpuAbi.h.
+  Arena,
+};
+
+/// What an ISA supplies to finish the shared GPU lowering.
+struct GpuIsa {
+  /// The target's name, the prefix of its error messages.
+  std::string name;
+  /// Address space of the pointers the lowering uses (flat/generic).
+  unsigned flatAddressSpace = 0;
+  /// Address space of allocas (thread-private memory).
+  unsigned privateAddressSpace = 0;
+  /// Address space of group-shared memory.
+  unsigned sharedAddressSpace = 3;
+  /// Address space of pointer parameters of a kernel entry.
+  unsigned kernelPointerAddressSpace = 0;
+  llvm::CallingConv::ID kernelCallingConv = llvm::CallingConv::C;
+  TileHeap heap = TileHeap::DeviceMalloc;
+  /// Whether the backend has a bf16 type; if not, bf16 data is handled as
+  /// its 16 bits (loads, stores, conversions in integer code).
+  bool hasBFloat16 = true;
+  /// i64 values: the thread's index in its group, the group's size, the
+  /// group's index in the launch (all along x).
+  std::function<llvm::Value *(llvm::IRBuilder<> &)> threadId, numThreads,
+      groupId;
+  /// A group barrier that also orders the group's memory accesses.
+  std::function<void(llvm::IRBuilder<> &)> barrier;
+  /// Stops the kernel with an error (a tile heap that ran out).
+  std::function<void(llvm::IRBuilder<> &)> trap;
+  /// Target attributes of a kernel entry (group size bounds and the like).
+  std::function<void(llvm::Function &)> decorateEntry;
+};
+
+/// A tile.kernel: its name and argument types.
+struct KernelSignature {
+  std::string name;
+  std::vector<mlir::Type> argumentTypes;
+};
+
+/// Lowers a clone of `module` with the shared GPU pipeline and translates it
+/// to LLVM IR in `context`, pointers in `isa`'s address spaces. Fills
+/// `kernels`. Null with `error` set (the compiler's diagnostics) on failure.
+std::unique_ptr<llvm::Module>
+lowerToLLVM(mlir::ModuleOp module, const GpuIsa &isa,
+            llvm::LLVMContext &context, std::vector<KernelSignature> &kernels,
+            std::string &error);
+
+/// Defines the thread helpers and tile heap with `isa`'s intrinsics and adds
+/// a kernel entry per program (GpuAbi.h); `m` must already carry the
+/// target's triple and data layout.
+bool finishModule(llvm::Module &m, const GpuIsa &isa,
+                  const std::vector<KernelSignature> &kernels,
+                  std::string &error);
+
+/// LLVM's O3 pipeline for `tm`.
+void optimize(llvm::Module &m, llvm::TargetMachine &tm);
+
+/// Runs `tm`'s backend on `m` into `out` (assembly or an object file).
+bool emit(llvm::Module &m, llvm::TargetMachine &tm,
+          llvm::CodeGenFileType type, std::string &out, std::string &error);
+
+/// The registered LLVM target for `triple` and a machine for `cpu` with
+/// `features`. Null with `error` set when this LLVM lacks the backend.
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const std::string &triple, const std::string &cpu,
+                    const std::string &features, std::string &error);
+
+} // namespace dsv4c::gpu
+
+#endif
