@@ -36,6 +36,15 @@ inline constexpr unsigned kArenaExtraArguments = 6;
 /// Bytes each buffer of the tile heap carries before its data (its size).
 inline constexpr uint64_t kTileBufferHeader = 16;
 
+/// How an arena launch uses a tile heap of `heapBytes`: slices of
+/// kArenaBytesPerGroup, as many groups as there are slices (at most one per
+/// program).
+inline constexpr uint64_t kArenaBytesPerGroup = uint64_t(8) << 20;
+inline uint64_t arenaGroups(uint64_t programs, uint64_t heapBytes) {
+  uint64_t slices = heapBytes / kArenaBytesPerGroup;
+  return programs < slices ? programs : slices;
+}
+
 } // namespace dsv4c::gpu
 
 #endif

@@ -37,7 +37,9 @@ int targets(int argc, char **argv) {
   return dsv4c::runner::targetsCommand(
       argc, argv,
       {"cpu", "reference (interpreter, model directories only)",
-       "cuda (PTX for sm_90a, one program per thread block)"});
+       "cuda (PTX for sm_90a, one program per thread block)",
+       "hip (AMDGPU code objects for gfx942/gfx90a; dsv4c codegen only)",
+       "level_zero (SPIR-V kernels; dsv4c codegen only)"});
 }
 
 struct Subcommand {

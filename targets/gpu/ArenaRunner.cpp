@@ -1,0 +1,48 @@
+//===- ArenaRunner.cpp - launching arena kernels (runtime side) -----------===//
+#include "targets/gpu/ArenaRunner.h"
+
+#include "targets/gpu/GpuAbi.h"
+
+using namespace dsv4c;
+using namespace dsv4c::gpu;
+
+ArenaKernelRunner::ArenaKernelRunner(std::string target,
+                                     KernelArguments kernel, void *heap,
+                                     uint64_t heapBytes, Launch launch)
+    : target(std::move(target)), kernel(std::move(kernel)), heap(heap),
+      heapBytes(heapBytes), launch_(std::move(launch)) {
+  size_t n = this->kernel.bytes.size();
+  call.values.resize(n + kArenaExtraArguments);
+  call.bytes = this->kernel.bytes;
+  call.bytes.insert(call.bytes.end(), {8, 8, 8, sizeof(void *), 8, 8});
+}
+
+bool ArenaKernelRunner::launch(void **args, Grid grid, std::string &error) {
+  int64_t programs = grid[0] * grid[1] * grid[2];
+  if (programs <= 0)
+    return true;
+  uint64_t groups = arenaGroups(uint64_t(programs), heapBytes);
+  if (groups == 0 || groups > 0x7fffffffu) {
+    error = target + ": " + kernel.name + ": no room for a launch of " +
+            std::to_string(programs) + " programs";
+    return false;
+  }
+  size_t n = kernel.bytes.size();
+  for (size_t i = 0; i < n; ++i)
+    call.values[i] = args[i];
+  // The API copies the values before the launch call returns.
+  call.values[n] = &grid[0];
+  call.values[n + 1] = &grid[1];
+  call.values[n + 2] = &grid[2];
+  call.values[n + 3] = &heap;
+  extras[0] = kArenaBytesPerGroup;
+  extras[1] = groups;
+  call.values[n + 4] = &extras[0];
+  call.values[n + 5] = &extras[1];
+  call.groups = groups;
+  if (!launch_(call, error)) {
+    error += " (kernel " + kernel.name + ")";
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,60 @@
+//===- ArenaRunner.h - launching arena kernels (runtime side) --*- C++ -*-===//
+//
+// The part of a kernel launch that every arena target (GpuAbi.h) shares:
+// the tile heap, the number of groups, and the argument list with the
+// grid and arena arguments after the kernel's own. Links no LLVM.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_TARGETS_GPU_ARENARUNNER_H
+#define DSV4C_TARGETS_GPU_ARENARUNNER_H
+
+#include "runtime/Device.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dsv4c::gpu {
+
+/// A kernel of a compiled image: its name and the byte size of each of its
+/// own arguments (8 for pointers and indices, 4 for i32/f32, ...).
+struct KernelArguments {
+  std::string name;
+  std::vector<uint32_t> bytes;
+};
+
+/// One launch as the target's API takes it: `groups` groups of
+/// kThreadsPerGroup threads, and for every entry argument a pointer to its
+/// value and its size.
+struct ArenaLaunch {
+  uint64_t groups = 0;
+  std::vector<void *> values;
+  std::vector<uint32_t> bytes;
+};
+
+class ArenaKernelRunner : public KernelRunner {
+public:
+  using Launch = std::function<bool(const ArenaLaunch &, std::string &)>;
+
+  /// `heap` is the device address of a tile heap of `heapBytes` (at least
+  /// kArenaBytesPerGroup), which launches share (they run in order).
+  ArenaKernelRunner(std::string target, KernelArguments kernel, void *heap,
+                    uint64_t heapBytes, Launch launch);
+
+  bool launch(void **args, Grid grid, std::string &error) override;
+
+private:
+  std::string target;
+  KernelArguments kernel;
+  void *heap;
+  uint64_t heapBytes;
+  Launch launch_;
+  ArenaLaunch call;
+  std::array<uint64_t, 5> extras{};
+};
+
+} // namespace dsv4c::gpu
+
+#endif
