@@ -7,10 +7,11 @@ using namespace dsv4c;
 using namespace dsv4c::gpu;
 
 ArenaKernelRunner::ArenaKernelRunner(std::string target,
-                                     KernelArguments kernel, void *heap,
-                                     uint64_t heapBytes, Launch launch)
-    : target(std::move(target)), kernel(std::move(kernel)), heap(heap),
-      heapBytes(heapBytes), launch_(std::move(launch)) {
+                                     KernelArguments kernel, Device &device,
+                                     void *heap, uint64_t heapBytes,
+                                     Launch launch)
+    : target(std::move(target)), kernel(std::move(kernel)), device(device),
+      heap(heap), heapBytes(heapBytes), launch_(std::move(launch)) {
   size_t n = this->kernel.bytes.size();
   call.values.resize(n + kArenaExtraArguments);
   call.bytes = this->kernel.bytes;
@@ -42,6 +43,18 @@ bool ArenaKernelRunner::launch(void **args, Grid grid, std::string &error) {
   call.groups = groups;
   if (!launch_(call, error)) {
     error += " (kernel " + kernel.name + ")";
+    return false;
+  }
+  uint32_t status = 0;
+  if (!device.synchronize(error) ||
+      !device.download(&status, heap, sizeof status, error))
+    return false;
+  if (status != 0) {
+    uint32_t zero = 0;
+    device.upload(heap, &zero, sizeof zero, error);
+    error = target + ": " + kernel.name + ": a program's tile buffers " +
+            "outgrew its " + std::to_string(kArenaBytesPerGroup >> 20) +
+            " MiB slice of the tile heap (its results are wrong)";
     return false;
   }
   return true;

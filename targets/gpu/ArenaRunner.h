@@ -38,16 +38,20 @@ class ArenaKernelRunner : public KernelRunner {
 public:
   using Launch = std::function<bool(const ArenaLaunch &, std::string &)>;
 
-  /// `heap` is the device address of a tile heap of `heapBytes` (at least
-  /// kArenaBytesPerGroup), which launches share (they run in order).
-  ArenaKernelRunner(std::string target, KernelArguments kernel, void *heap,
-                    uint64_t heapBytes, Launch launch);
+  /// `heap` is the device address (on `device`) of a zeroed tile heap of
+  /// `heapBytes` (at least kArenaStatusBytes + kArenaBytesPerGroup), which
+  /// launches share (they run in order). After each launch the runner
+  /// waits and reads the heap's status flag: a program whose tile buffers
+  /// outgrew its slice makes the launch fail.
+  ArenaKernelRunner(std::string target, KernelArguments kernel, Device &device,
+                    void *heap, uint64_t heapBytes, Launch launch);
 
   bool launch(void **args, Grid grid, std::string &error) override;
 
 private:
   std::string target;
   KernelArguments kernel;
+  Device &device;
   void *heap;
   uint64_t heapBytes;
   Launch launch_;

@@ -13,8 +13,10 @@
 //       u64 heapBytesPerGroup, u64 groups)
 //     A launch has `groups` groups (as many as fit; at most gx * gy * gz);
 //     group g runs programs g, g + groups, ... Its tile buffers come from
-//     heap[g * heapBytesPerGroup, (g + 1) * heapBytesPerGroup); a program
-//     that needs more stops the kernel (a trap).
+//     heap[S + g * heapBytesPerGroup, S + (g + 1) * heapBytesPerGroup) with
+//     S = kArenaStatusBytes. A program that needs more sets the u32 status
+//     flag at heap[0] to 1 and reuses its slice (wrong results, which the
+//     runtime reports: ArenaRunner.h).
 //
 // Every group has kThreadsPerGroup threads. Pointers are device addresses;
 // index arguments are 64-bit; f16/bf16 are passed as their 16 bits.
@@ -33,6 +35,9 @@ inline constexpr unsigned kThreadsPerGroup = 128;
 /// Arguments an arena entry takes after the kernel's own.
 inline constexpr unsigned kArenaExtraArguments = 6;
 
+/// Bytes at the start of an arena heap before the slices: a u32 status flag.
+inline constexpr uint64_t kArenaStatusBytes = 16;
+
 /// Bytes each buffer of the tile heap carries before its data (its size).
 inline constexpr uint64_t kTileBufferHeader = 16;
 
@@ -41,7 +46,9 @@ inline constexpr uint64_t kTileBufferHeader = 16;
 /// program).
 inline constexpr uint64_t kArenaBytesPerGroup = uint64_t(8) << 20;
 inline uint64_t arenaGroups(uint64_t programs, uint64_t heapBytes) {
-  uint64_t slices = heapBytes / kArenaBytesPerGroup;
+  uint64_t slices = heapBytes < kArenaStatusBytes
+                        ? 0
+                        : (heapBytes - kArenaStatusBytes) / kArenaBytesPerGroup;
   return programs < slices ? programs : slices;
 }
 

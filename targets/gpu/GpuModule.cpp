@@ -216,7 +216,8 @@ private:
   llvm::LLVMContext &ctx;
   llvm::Type *i64, *ptr, *voidTy;
   llvm::GlobalVariable *cachePtrs = nullptr, *cacheSizes = nullptr;
-  llvm::GlobalVariable *arenaNext = nullptr, *arenaEnd = nullptr;
+  llvm::GlobalVariable *arenaNext = nullptr, *arenaEnd = nullptr,
+                       *arenaBegin = nullptr, *arenaStatus = nullptr;
   llvm::Function *blockMalloc = nullptr, *blockFree = nullptr;
   std::map<llvm::Function *, llvm::Function *> blockHelpers;
 };
@@ -279,11 +280,30 @@ llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
     ok = b.CreateICmpULE(b.CreatePtrToInt(after, i64),
                          b.CreatePtrToInt(b.CreateLoad(ptr, end), i64));
   }
+  llvm::BasicBlock *allocated = b.GetInsertBlock();
   b.CreateCondBr(ok, got, failed);
   b.SetInsertPoint(failed); // the tile heap is exhausted
-  isa.trap(b);
-  b.CreateUnreachable();
+  llvm::Value *fallback = nullptr;
+  if (isa.heap == TileHeap::DeviceMalloc) {
+    isa.trap(b);
+    b.CreateUnreachable();
+  } else {
+    // Raise the launch's status flag (the runtime reports it) and reuse
+    // the slice: no exit here, which would leave the group's later
+    // barriers to some of its threads.
+    llvm::Value *status =
+        b.CreateLoad(ptr, sharedAddress(b, arenaStatus));
+    b.CreateStore(b.getInt32(1), status);
+    fallback = b.CreateLoad(ptr, sharedAddress(b, arenaBegin));
+    b.CreateBr(got);
+  }
   b.SetInsertPoint(got);
+  if (fallback) {
+    llvm::PHINode *chosen = b.CreatePHI(ptr, 2);
+    chosen->addIncoming(base, allocated);
+    chosen->addIncoming(fallback, failed);
+    base = chosen;
+  }
   b.CreateStore(total, base);
   return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, kTileBufferHeader);
 }
@@ -310,6 +330,8 @@ void HelperBuilder::defineTileHeap() {
   if (isa.heap == TileHeap::Arena) {
     arenaNext = shared(ptr, "dsv4c_arena_next");
     arenaEnd = shared(ptr, "dsv4c_arena_end");
+    arenaBegin = shared(ptr, "dsv4c_arena_begin");
+    arenaStatus = shared(ptr, "dsv4c_arena_status");
   }
   blockMalloc = defineHelper(
       m, "dsv4c.block_malloc", llvm::FunctionType::get(ptr, {i64}, false),
@@ -387,7 +409,7 @@ void HelperBuilder::defineTileHeap() {
   // group's slice), then releasing what the cache holds.
   llvm::FunctionType *beginType =
       isa.heap == TileHeap::Arena
-          ? llvm::FunctionType::get(voidTy, {ptr, ptr}, false)
+          ? llvm::FunctionType::get(voidTy, {ptr, ptr, ptr}, false)
           : voidFn;
   defineHelper(m, "dsv4c.block_begin", beginType,
                [&](llvm::IRBuilder<> &b, llvm::Function *f) {
@@ -396,8 +418,11 @@ void HelperBuilder::defineTileHeap() {
                    for (int k = 0; k < kCacheSlots; ++k)
                      b.CreateStore(b.getInt64(0), cacheSizeAt(b, k));
                    if (isa.heap == TileHeap::Arena) {
-                     b.CreateStore(f->getArg(0), sharedAddress(b, arenaNext));
-                     b.CreateStore(f->getArg(1), sharedAddress(b, arenaEnd));
+                     b.CreateStore(f->getArg(0),
+                                   sharedAddress(b, arenaStatus));
+                     b.CreateStore(f->getArg(1), sharedAddress(b, arenaNext));
+                     b.CreateStore(f->getArg(1), sharedAddress(b, arenaBegin));
+                     b.CreateStore(f->getArg(2), sharedAddress(b, arenaEnd));
                    }
                  });
                  isa.barrier(b);
@@ -521,11 +546,13 @@ bool HelperBuilder::addEntry(llvm::Function &program,
     b.CreateStore(value, slot);
     b.CreateStore(slot, b.CreateConstGEP1_64(ptr, args, i));
   }
-  llvm::Value *sliceBegin = nullptr, *sliceEnd = nullptr;
+  llvm::Value *heap = nullptr, *sliceBegin = nullptr, *sliceEnd = nullptr;
   if (arena) {
-    llvm::Value *heap = toFlat(b, entry->getArg(n + 3));
+    heap = toFlat(b, entry->getArg(n + 3));
     llvm::Value *perGroup = entry->getArg(n + 4);
-    sliceBegin = b.CreateGEP(b.getInt8Ty(), heap, b.CreateMul(group, perGroup));
+    sliceBegin = b.CreateGEP(
+        b.getInt8Ty(), heap,
+        b.CreateAdd(b.getInt64(kArenaStatusBytes), b.CreateMul(group, perGroup)));
     sliceEnd = b.CreateGEP(b.getInt8Ty(), sliceBegin, perGroup);
   }
   llvm::Value *onThread = b.getTrue();
@@ -546,7 +573,7 @@ bool HelperBuilder::addEntry(llvm::Function &program,
   if (!single) {
     llvm::Function *begin = m.getFunction("dsv4c.block_begin");
     if (arena)
-      b.CreateCall(begin, {sliceBegin, sliceEnd});
+      b.CreateCall(begin, {heap, sliceBegin, sliceEnd});
     else
       b.CreateCall(begin, {});
   }
@@ -629,18 +656,27 @@ bool finishModule(llvm::Module &m, const GpuIsa &isa,
     if (!helpers.addEntry(*m.getFunction(k.name), k, error))
       return false;
   placeAllocas(m, isa);
-  for (llvm::Function &f : m)
-    if (!f.isDeclaration())
-      f.removeFnAttr("target-cpu");
+  for (llvm::Function &f : m) {
+    if (f.isDeclaration())
+      continue;
+    f.removeFnAttr("target-cpu");
+    // As clang does for GPU languages: every function may hold a barrier,
+    // so no pass may make a call depend on more conditions (jump threading
+    // once put a barrier on both sides of a thread-0 branch).
+    f.addFnAttr(llvm::Attribute::Convergent);
+  }
   return true;
 }
 
-void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
+void optimize(llvm::Module &m, llvm::TargetMachine &tm, bool vectorize) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = vectorize;
+  tuning.SLPVectorization = vectorize;
+  llvm::PassBuilder pb(&tm, tuning);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

@@ -64,6 +64,12 @@ struct GpuIsa {
   std::function<void(llvm::Function &)> decorateEntry;
 };
 
+/// OpenCL built-ins (get_local_id, barrier, ...) as the SPIR-V backend and
+/// OpenCL C know them: SPIR-V address spaces (0 private, 1 global, 3 local,
+/// 4 generic), SPIR_KERNEL entries of 128 work-items, an arena tile heap,
+/// bf16 as 16 bits. The level_zero and opencl targets use it.
+GpuIsa openclBuiltinIsa(const std::string &name);
+
 /// A tile.kernel: its name and argument types.
 struct KernelSignature {
   std::string name;
@@ -85,8 +91,9 @@ bool finishModule(llvm::Module &m, const GpuIsa &isa,
                   const std::vector<KernelSignature> &kernels,
                   std::string &error);
 
-/// LLVM's O3 pipeline for `tm`.
-void optimize(llvm::Module &m, llvm::TargetMachine &tm);
+/// LLVM's O3 pipeline for `tm` (without the vectorizers for emitters that
+/// write scalar code).
+void optimize(llvm::Module &m, llvm::TargetMachine &tm, bool vectorize = true);
 
 /// Runs `tm`'s backend on `m` into `out` (assembly or an object file).
 bool emit(llvm::Module &m, llvm::TargetMachine &tm,

@@ -274,7 +274,7 @@ createKernelLibrary(HipDevice &device, const std::string &image,
     if (!f)
       return nullptr;
     library->runners[k.name] = std::make_unique<gpu::ArenaKernelRunner>(
-        "hip", k, library->heap, heapBytes,
+        "hip", k, device, library->heap, heapBytes,
         [&device, f](const gpu::ArenaLaunch &call, std::string &error) {
           return device.launchAsync(
               f, unsigned(call.groups), gpu::kThreadsPerGroup,

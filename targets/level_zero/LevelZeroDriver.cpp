@@ -401,7 +401,7 @@ createKernelLibrary(LevelZeroDevice &device, const std::string &spirv,
     if (!kernel)
       return nullptr;
     library->runners[k.name] = std::make_unique<gpu::ArenaKernelRunner>(
-        "level_zero", k, library->heap, kHeapBytes,
+        "level_zero", k, device, library->heap, kHeapBytes,
         [&device, kernel](const gpu::ArenaLaunch &call, std::string &error) {
           return device.launch(kernel, call, error);
         });

@@ -10,6 +10,7 @@
 #include "targets/cuda/CudaCompile.h"
 #include "targets/hip/HipCompile.h"
 #include "targets/level_zero/SpirvCompile.h"
+#include "targets/opencl/OpenclCompile.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -51,9 +52,10 @@ arguments) and writes the target's code to OUT, or stdout:
               gfx90a, ...; --assembly writes the AMDGPU assembly instead
   level_zero  a SPIR-V binary of OpenCL-style kernels (LLVM's SPIR-V
               backend), for zeModuleCreate; check it with spirv-val
+  opencl      OpenCL C source (for devices with one flat memory, e.g. PoCL)
 
 options:
-  --target TARGET     cuda, hip or level_zero (required)
+  --target TARGET     cuda, hip, level_zero or opencl (required)
   --arch ARCH         the GPU architecture (cuda, hip)
   --assembly          hip: assembly text instead of the code object
   -o, --output FILE   where to write (default: stdout)
@@ -100,6 +102,9 @@ int generate(const char *command, const CodegenRequest &request) {
     ok = request.assembly
              ? dsv4c::hip::compileToAssembly(*module, options, code, error)
              : dsv4c::hip::compileToHsaco(*module, options, code, error);
+  } else if (request.target == "opencl") {
+    std::vector<dsv4c::opencl::KernelSignature> kernels;
+    ok = dsv4c::opencl::compileToOpenclC(*module, code, kernels, error);
   } else {
     ok = dsv4c::level_zero::compileToSpirv(*module, code, error);
   }
@@ -177,16 +182,19 @@ int dsv4c::runCodegenCommand(int argc, char **argv) {
   if (request.file.empty())
     return fail("codegen", "missing FILE.mlir (see --help)");
   if (request.target.empty())
-    return fail("codegen", "missing --target (cuda, hip or level_zero)");
+    return fail("codegen",
+                "missing --target (cuda, hip, level_zero or opencl)");
   if (request.target != "cuda" && request.target != "hip" &&
-      request.target != "level_zero")
+      request.target != "level_zero" && request.target != "opencl")
     return fail("codegen", "unknown target '" + request.target +
-                               "' (cuda, hip or level_zero)");
+                               "' (cuda, hip, level_zero or opencl)");
   if (request.assembly && request.target != "hip")
     return fail("codegen", "--assembly is for --target hip (cuda's PTX is "
                            "text already)");
-  if (!request.arch.empty() && request.target == "level_zero")
-    return fail("codegen", "--arch does not apply to level_zero (SPIR-V is "
-                           "compiled for the device when loaded)");
+  if (!request.arch.empty() &&
+      (request.target == "level_zero" || request.target == "opencl"))
+    return fail("codegen", "--arch does not apply to " + request.target +
+                               " (the runtime compiles for the device when "
+                               "it loads the kernels)");
   return generate("codegen", request);
 }

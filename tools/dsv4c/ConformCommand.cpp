@@ -5,6 +5,7 @@
 #include "targets/conformance/ConformanceSuite.h"
 #include "targets/cpu/CpuTarget.h"
 #include "targets/cuda/CudaCompile.h"
+#include "targets/opencl/OpenclCompile.h"
 #include "tools/runner/Commands.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -34,10 +35,12 @@ targets:
          reference outputs of every case) for `dsv4-run conform DIR` on a
          GPU machine, which needs no compiler; without --export, runs on this
          machine's GPU
+  opencl the same with OpenCL C; without --export, runs on this machine's
+         first OpenCL device (PoCL on the CPU in CI)
 
 options:
-  --target T      cpu or cuda (required)
-  --export DIR    cuda: write the pack to DIR instead of running it
+  --target T      cpu, cuda or opencl (required)
+  --export DIR    cuda, opencl: write the pack to DIR instead of running it
   --filter TEXT   only the cases whose name or op contains TEXT
   --help          this text
 )";
@@ -68,7 +71,7 @@ int dsv4c::runConformCommand(int argc, char **argv) {
       return 0;
     } else if (arg == "--target") {
       if (!value(target))
-        return fail("--target needs a name (cpu or cuda)");
+        return fail("--target needs a name (cpu, cuda or opencl)");
     } else if (arg == "--export") {
       if (!value(exportDir))
         return fail("--export needs a directory");
@@ -80,13 +83,13 @@ int dsv4c::runConformCommand(int argc, char **argv) {
     }
   }
   if (target.empty())
-    return fail("missing --target (cpu or cuda; see --help)");
-  if (target != "cpu" && target != "cuda")
+    return fail("missing --target (cpu, cuda or opencl; see --help)");
+  if (target != "cpu" && target != "cuda" && target != "opencl")
     return fail("unknown target '" + target +
-                "' (this build conforms: cpu, "
-                "cuda)");
-  if (!exportDir.empty() && target != "cuda")
-    return fail("--export is for the cuda target (cpu runs here)");
+                "' (this build conforms: cpu, cuda, opencl)");
+  if (!exportDir.empty() && target == "cpu")
+    return fail("--export is for the cuda and opencl targets (cpu runs "
+                "here)");
 
   mlir::DialectRegistry registry;
   registerDialects(registry);
@@ -117,7 +120,7 @@ int dsv4c::runConformCommand(int argc, char **argv) {
     return passed == int(cases.size()) ? 0 : 1;
   }
 
-  // cuda: a pack, run later elsewhere or now here.
+  // cuda, opencl: a pack, run later elsewhere or now here.
   bool runHere = exportDir.empty();
   std::error_code ec;
   std::string dir = runHere ? (fs::temp_directory_path(ec) /
@@ -128,15 +131,18 @@ int dsv4c::runConformCommand(int argc, char **argv) {
   if (ec)
     return fail(dir + ": cannot create (" + ec.message() + ")");
   Pack pack;
-  pack.target = "cuda";
+  pack.target = target;
   for (const Case &c : cases) {
     PackCase pc;
     std::string error;
-    auto ptx = [](mlir::ModuleOp module, std::string &code,
-                  std::string &error) {
-      return cuda::compileToPtx(module, {}, code, error);
+    auto compile = [&](mlir::ModuleOp module, std::string &code,
+                       std::string &error) {
+      if (target == "cuda")
+        return cuda::compileToPtx(module, {}, code, error);
+      std::vector<opencl::KernelSignature> kernels;
+      return opencl::compileToOpenclC(module, code, kernels, error);
     };
-    if (!exportCase(c, context, ptx, dir, pc, error))
+    if (!exportCase(c, context, compile, dir, pc, error))
       return fail(c.name + ": " + error);
     pack.cases.push_back(std::move(pc));
     std::fprintf(stderr, "\rdsv4c conform: exported %zu/%zu", pack.cases.size(),

@@ -61,7 +61,7 @@ const Subcommand kSubcommands[] = {
     {"ptx", "lower tile kernels to PTX (first CUDA lowering)",
      dsv4c::runPtxCommand},
     {"codegen", "lower tile kernels to a GPU target's code (cuda, hip, "
-                "level_zero)",
+                "level_zero, opencl)",
      dsv4c::runCodegenCommand},
     {"conform", "every tile op on a target vs the reference (a table)",
      dsv4c::runConformCommand},

@@ -38,9 +38,9 @@
 // RUN: not dsv4c codegen %s --target level_zero --assembly 2>&1 | FileCheck %s --check-prefix=ASM
 // ASM: dsv4c codegen: --assembly is for --target hip
 // RUN: not dsv4c codegen %s 2>&1 | FileCheck %s --check-prefix=NOTARGET
-// NOTARGET: dsv4c codegen: missing --target (cuda, hip or level_zero)
+// NOTARGET: dsv4c codegen: missing --target (cuda, hip, level_zero or opencl)
 // RUN: not dsv4c codegen %s --target tpu 2>&1 | FileCheck %s --check-prefix=TPU
-// TPU: dsv4c codegen: unknown target 'tpu' (cuda, hip or level_zero)
+// TPU: dsv4c codegen: unknown target 'tpu' (cuda, hip, level_zero or opencl)
 tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index

@@ -21,12 +21,23 @@
 // RUN: not dsv4-run conform %t 2>&1 | FileCheck %s --check-prefix=NOGPU
 // NOGPU: dsv4-run conform: cuda: no CUDA
 
+// The opencl target exports OpenCL C and runs here (PoCL), pack or not.
+// RUN: rm -rf %t.cl && dsv4c conform --target opencl --export %t.cl --filter copy_f32_16 2>/dev/null
+// RUN: FileCheck %s --check-prefix=CLPACK < %t.cl/pack.json
+// CLPACK: "target":"opencl"
+// RUN: FileCheck %s --check-prefix=CLCODE < %t.cl/copy_f32_16x64/kernel.code
+// CLCODE: __kernel {{.*}} void dsv4c_copy(
+// RUN: dsv4-run conform %t.cl | FileCheck %s --check-prefix=CLEXEC
+// CLEXEC: 1 cases on {{.*}} (opencl)
+// CLEXEC: copy_f32_16x64 {{.*}} PASS
+// CLEXEC: 1 of 1 cases passed
+//
 // RUN: not dsv4c conform 2>&1 | FileCheck %s --check-prefix=NOTARGET
-// NOTARGET: dsv4c conform: missing --target (cpu or cuda; see --help)
+// NOTARGET: dsv4c conform: missing --target (cpu, cuda or opencl; see --help)
 // RUN: not dsv4c conform --target tpu 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: dsv4c conform: unknown target 'tpu' (this build conforms: cpu, cuda)
+// BADTARGET: dsv4c conform: unknown target 'tpu' (this build conforms: cpu, cuda, opencl)
 // RUN: not dsv4c conform --target cpu --export %t 2>&1 | FileCheck %s --check-prefix=CPUEXPORT
-// CPUEXPORT: dsv4c conform: --export is for the cuda target (cpu runs here)
+// CPUEXPORT: dsv4c conform: --export is for the cuda and opencl targets (cpu runs here)
 // RUN: not dsv4c conform --target cpu --filter nosuchcase 2>&1 | FileCheck %s --check-prefix=NOCASE
 // NOCASE: dsv4c conform: no case matches 'nosuchcase'
 // RUN: echo '{"format": "other"}' > %t/pack.json && not dsv4-run conform %t 2>&1 | FileCheck %s --check-prefix=BADPACK
