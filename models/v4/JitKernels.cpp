@@ -5,6 +5,8 @@
 #include "targets/cpu/CpuTarget.h"
 #include "targets/cuda/CudaCompile.h"
 #include "targets/cuda/CudaKernels.h"
+#include "targets/opencl/OpenclCompile.h"
+#include "targets/opencl/OpenclDriver.h"
 #include "targets/reference/ReferenceTarget.h"
 #include "tools/dsv4c/Registration.h"
 
@@ -76,14 +78,15 @@ private:
 } // namespace
 
 bool v4::isJitTarget(const std::string &target) {
-  return target == "cpu" || target == "reference" || target == "cuda";
+  return target == "cpu" || target == "reference" || target == "cuda" ||
+         target == "opencl";
 }
 
 std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
                                                     std::string &error) {
   if (!isJitTarget(options.target)) {
     error = "unknown target '" + options.target +
-            "' (this build compiles for: cpu, reference, cuda)";
+            "' (this build compiles for: cpu, reference, cuda, opencl)";
     return nullptr;
   }
   ParsedKernels parsed;
@@ -105,6 +108,23 @@ std::unique_ptr<KernelLibrary> v4::createJitKernels(const JitOptions &options,
       return nullptr;
     return cuda::createKernelLibrary(*device, ptx,
                                      cpu::kernelNames(*parsed.module), error);
+  }
+  if (options.target == "opencl") {
+    auto *device = options.device && options.device->name() == "opencl"
+                       ? static_cast<opencl::OpenclDevice *>(options.device)
+                       : nullptr;
+    if (!device) {
+      error = "opencl: the kernels need an OpenCL device";
+      return nullptr;
+    }
+    std::string source;
+    std::vector<opencl::KernelSignature> signatures;
+    if (!opencl::compileToOpenclC(*parsed.module, source, signatures, error))
+      return nullptr;
+    std::vector<gpu::KernelArguments> kernels;
+    for (const opencl::KernelSignature &k : signatures)
+      kernels.push_back({k.name, k.argumentBytes});
+    return opencl::createKernelLibrary(*device, source, kernels, error);
   }
   return cpu::createLibrary(*parsed.module, error,
                             cpu::CpuOptions{options.threads});

@@ -2,8 +2,8 @@
 //
 // Parses the embedded kernel files (KernelSources.h) and makes them ready on
 // a target: `cpu` (lowered and JIT-compiled once), `reference` (the
-// interpreter: slow, for checking) or `cuda` (lowered to PTX, loaded on the
-// CudaDevice given).
+// interpreter: slow, for checking), `cuda` (lowered to PTX, loaded on the
+// CudaDevice given) or `opencl` (OpenCL C, built on the OpenclDevice given).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_MODELS_V4_JITKERNELS_H
@@ -21,11 +21,11 @@
 namespace dsv4c::v4 {
 
 struct JitOptions {
-  /// "cpu", "reference" or "cuda".
+  /// "cpu", "reference", "cuda" or "opencl".
   std::string target = "cpu";
   /// Worker threads of the cpu target (0: one per hardware thread).
   unsigned threads = 0;
-  /// cuda: the cuda::CudaDevice the kernels run on (outlives them).
+  /// cuda, opencl: the target's device the kernels run on (outlives them).
   Device *device = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DataLayout.h"
 #include "llvm/IR/InstIterator.h"
@@ -67,11 +68,17 @@ private:
   bool fail(const Value &v, const Twine &why) {
     std::string text;
     raw_string_ostream os(text);
-    os << why << ": ";
-    v.print(os);
-    error = "opencl: " + text;
+    if (isa<GlobalValue>(v))
+      v.printAsOperand(os);
+    else
+      v.print(os);
+    if (text.size() > 300) // constants can be huge
+      text = text.substr(0, 300) + "...";
+    error = ("opencl: " + why + ": " + text).str();
     return false;
   }
+  /// The bytes of constant `c` at `out[offset...]`.
+  bool serialize(Constant *c, std::vector<uint8_t> &out, uint64_t offset);
   bool emitFunction(Function &f, raw_ostream &os);
   bool emitInstruction(Instruction &inst, raw_ostream &os);
   /// The C type of a value of `t` (pointers are ulong); empty if none.
@@ -181,9 +188,12 @@ bool Emitter::operand(Value *v, std::string &out) {
     return true;
   }
   if (auto *g = dyn_cast<GlobalVariable>(v)) {
-    if (g->getAddressSpace() != kLocal)
+    if (g->getAddressSpace() == kLocal)
+      out = "((ulong)l_" + sanitize(g->getName()) + ")";
+    else if (g->isConstant() && g->hasInitializer())
+      out = "((ulong)c_" + sanitize(g->getName()) + ")";
+    else
       return fail(*v, "a global variable outside local memory");
-    out = "((ulong)l_" + sanitize(g->getName()) + ")";
     return true;
   }
   if (auto *ce = dyn_cast<ConstantExpr>(v)) {
@@ -646,7 +656,8 @@ bool Emitter::emitFunction(Function &f, raw_ostream &os) {
         SmallVector<Value *> work{v};
         while (!work.empty()) {
           Value *w = work.pop_back_val();
-          if (auto *g = dyn_cast<GlobalVariable>(w))
+          if (auto *g = dyn_cast<GlobalVariable>(w);
+              g && g->getAddressSpace() == kLocal)
             locals.insert(g);
           else if (auto *ce = dyn_cast<ConstantExpr>(w))
             work.append(ce->op_begin(), ce->op_end());
@@ -656,6 +667,22 @@ bool Emitter::emitFunction(Function &f, raw_ostream &os) {
       os << "  __local uchar l_" << sanitize(g->getName()) << "["
          << dl.getTypeAllocSize(g->getValueType()) << "] __attribute__(("
          << "aligned(16)));\n";
+  }
+  // Everything computed from the work-item id.
+  SmallPtrSet<const Instruction *, 32> fromLocalId;
+  SmallVector<const Instruction *> work;
+  for (Instruction &inst : instructions(f))
+    if (auto *call = dyn_cast<CallInst>(&inst))
+      if (call->getCalledFunction() &&
+          call->getCalledFunction()->getName() == "_Z12get_local_idj")
+        work.push_back(&inst);
+  while (!work.empty()) {
+    const Instruction *i = work.pop_back_val();
+    if (!fromLocalId.insert(i).second)
+      continue;
+    for (const User *u : i->users())
+      if (auto *ui = dyn_cast<Instruction>(u); ui && !isa<StoreInst>(ui))
+        work.push_back(ui);
   }
   unsigned values = 0, blocks = 0;
   for (BasicBlock &bb : f) {
@@ -668,11 +695,11 @@ bool Emitter::emitFunction(Function &f, raw_ostream &os) {
         return fail(inst, "a value without a C type (vector or aggregate?)");
       std::string name = "v" + std::to_string(values++);
       names[&inst] = name;
-      // PoCL 3.1 loses i1 values that live across a barrier (its work-item
-      // loops keep them in registers): conditions used in other blocks stay
-      // in memory.
+      // PoCL 3.1 loses values computed from the work-item id that live
+      // across a barrier (its work-item loops keep them in registers): such
+      // values used in other blocks stay in (per work-item) memory.
       bool crossesBlocks =
-          inst.getType()->isIntegerTy(1) &&
+          fromLocalId.contains(&inst) &&
           llvm::any_of(inst.users(), [&](User *u) {
             auto *ui = dyn_cast<Instruction>(u);
             return !ui || ui->getParent() != &bb || isa<PHINode>(ui);
@@ -853,6 +880,46 @@ bool Emitter::emitInstruction(Instruction &inst, raw_ostream &os) {
   return true;
 }
 
+bool Emitter::serialize(Constant *c, std::vector<uint8_t> &out,
+                        uint64_t offset) {
+  if (isa<ConstantAggregateZero>(c) || isa<UndefValue>(c) ||
+      isa<ConstantPointerNull>(c))
+    return true; // zeros already
+  if (auto *data = dyn_cast<ConstantDataSequential>(c)) {
+    StringRef raw = data->getRawDataValues();
+    std::copy(raw.begin(), raw.end(), out.begin() + offset);
+    return true;
+  }
+  if (auto *i = dyn_cast<ConstantInt>(c)) {
+    uint64_t bits = i->getZExtValue();
+    for (uint64_t b = 0; b < dl.getTypeStoreSize(i->getType()); ++b)
+      out[offset + b] = uint8_t(bits >> (8 * b));
+    return true;
+  }
+  if (auto *f = dyn_cast<ConstantFP>(c)) {
+    uint64_t bits = f->getValueAPF().bitcastToAPInt().getZExtValue();
+    for (uint64_t b = 0; b < dl.getTypeStoreSize(f->getType()); ++b)
+      out[offset + b] = uint8_t(bits >> (8 * b));
+    return true;
+  }
+  if (auto *array = dyn_cast<ConstantArray>(c)) {
+    uint64_t step = dl.getTypeAllocSize(array->getType()->getElementType());
+    for (unsigned i = 0; i < array->getNumOperands(); ++i)
+      if (!serialize(array->getOperand(i), out, offset + i * step))
+        return false;
+    return true;
+  }
+  if (auto *st = dyn_cast<ConstantStruct>(c)) {
+    const StructLayout *layout = dl.getStructLayout(st->getType());
+    for (unsigned i = 0; i < st->getNumOperands(); ++i)
+      if (!serialize(st->getOperand(i), out,
+                     offset + layout->getElementOffset(i)))
+        return false;
+    return true;
+  }
+  return fail(*c, "a constant the emitter cannot lay out");
+}
+
 bool Emitter::run(std::string &source) {
   raw_string_ostream os(source);
   bool doubles = false;
@@ -862,6 +929,22 @@ bool Emitter::run(std::string &source) {
   if (doubles)
     os << "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n";
   os << kPrelude << "\n";
+  // Constant tables as bytes (the IR reads them through pointers).
+  for (GlobalVariable &g : m.globals()) {
+    if (g.getAddressSpace() == kLocal || !g.hasInitializer() || g.use_empty())
+      continue;
+    if (!g.isConstant())
+      return fail(g, "a mutable global variable outside local memory");
+    std::vector<uint8_t> bytes(dl.getTypeAllocSize(g.getValueType()), 0);
+    if (!serialize(g.getInitializer(), bytes, 0))
+      return false;
+    os << "__constant uchar c_" << sanitize(g.getName()) << "["
+       << std::max<size_t>(bytes.size(), 1) << "] __attribute__((aligned(64)))"
+       << " = {";
+    for (size_t i = 0; i < bytes.size(); ++i)
+      os << (i == 0 ? "\n  " : i % 32 ? "," : ",\n  ") << unsigned(bytes[i]);
+    os << "};\n";
+  }
   // Helpers first (declared, then defined), then the kernels.
   std::vector<Function *> helpers, kernels;
   for (Function &f : m) {

@@ -51,12 +51,13 @@ bool dsv4c::templ::compileToLLVMIR(ModuleOp module, std::string &ir,
 
   // PORT step 2: define dsv4c.thread_id / dsv4c.num_threads /
   // dsv4c.barrier with the ISA's intrinsics, and make malloc/free give one
-  // buffer per thread group (CudaCompile.cpp: defineThreadHelpers).
+  // buffer per thread group (targets/gpu/GpuModule.cpp: finishModule,
+  // which a GPU-like ISA gets by describing itself in a gpu::GpuIsa).
   // PORT step 3: add an entry per kernel in the target's calling convention
   // that maps a hardware group to program (pid0, pid1, pid2) and builds
-  // `args` (CudaCompile.cpp: addEntry; the ABI is in CudaAbi.h).
+  // `args` (GpuModule.cpp: HelperBuilder::addEntry; the ABI is in GpuAbi.h).
   // PORT step 4: set the triple and data layout, run O3 and the target's
-  // backend to get a loadable binary (CudaCompile.cpp: compileToPtx).
+  // backend to get a loadable binary (HipCompile.cpp: compileToHsaco).
   // The skeleton stops here and returns the IR.
   llvm::raw_string_ostream os(ir);
   m->print(os, nullptr);

@@ -4,6 +4,7 @@
 #include "runtime/Hash.h"
 #include "runtime/HostKernels.h"
 #include "targets/cuda/CudaKernels.h"
+#include "targets/opencl/OpenclDriver.h"
 
 #include <algorithm>
 #include <cstring>
@@ -321,7 +322,12 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
   if (!model.device)
     return false;
   if (options.note)
-    options.note("compiling the kernels for " + model.target);
+    options.note(
+        "compiling the kernels for " + model.target +
+        (model.target == "opencl"
+             ? " (the OpenCL runtime then compiles each kernel at its first "
+               "launch: minutes on PoCL, cached for later runs)"
+             : ""));
   model.kernels = jit(model.target, options.threads, *model.device, error);
   return model.kernels != nullptr;
 }
@@ -339,6 +345,8 @@ std::unique_ptr<Device> runner::openDevice(const std::string &target,
                                            std::string &error) {
   if (target == "cuda")
     return cuda::CudaDevice::open(0, error);
+  if (target == "opencl")
+    return opencl::OpenclDevice::open(0, error);
   return std::make_unique<HostDevice>(target);
 }
 

@@ -4,6 +4,7 @@
 #include "targets/cuda/CudaDriver.h"
 #include "targets/hip/HipDriver.h"
 #include "targets/level_zero/LevelZeroDriver.h"
+#include "targets/opencl/OpenclDriver.h"
 
 #include <cstdio>
 #include <dlfcn.h>
@@ -20,14 +21,6 @@ Lists the targets this build compiles for (dsv4c only), the targets whose
 bundle kernels this runtime runs, and the accelerator drivers it finds on
 this machine.
 )";
-
-/// Whether a shared library can be loaded (a driver is installed).
-bool canLoad(const char *name) {
-  void *h = ::dlopen(name, RTLD_LAZY | RTLD_LOCAL);
-  if (h)
-    ::dlclose(h);
-  return h != nullptr;
-}
 
 const char *arch() {
 #if defined(__x86_64__)
@@ -65,9 +58,6 @@ int runner::targetsCommand(int argc, char **argv,
   std::printf("drivers on this machine:\n");
   std::printf("  cpu         %s, %u hardware threads\n", arch(),
               std::thread::hardware_concurrency());
-  struct Driver {
-    const char *target, *library;
-  };
   std::string error;
   std::vector<cuda::DeviceInfo> gpus;
   std::shared_ptr<cuda::Driver> cu = cuda::loadDriver(error);
@@ -90,13 +80,12 @@ int runner::targetsCommand(int argc, char **argv,
   bool ze = level_zero::LevelZeroDevice::open(0, error) != nullptr;
   std::printf("  level_zero  %s\n",
               ze ? "device 0 opens (bundles: not yet)" : error.c_str());
-  for (Driver d : {Driver{"opencl", "libOpenCL.so.1"}})
-    std::printf("  %-11s %s\n", d.target,
-                canLoad(d.library)
-                    ? (std::string(d.library) +
-                       " found (this build has no runtime for it yet)")
-                          .c_str()
-                    : (std::string("no driver (") + d.library + " not found)")
-                          .c_str());
+  error.clear();
+  auto cl = opencl::OpenclDevice::open(0, error);
+  std::printf("  opencl      %s\n",
+              cl ? (cl->description() +
+                    " (bundles: not yet; dsv4c run --target opencl compiles)")
+                       .c_str()
+                 : error.c_str());
   return 0;
 }
