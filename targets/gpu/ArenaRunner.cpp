@@ -3,6 +3,8 @@
 
 #include "targets/gpu/GpuAbi.h"
 
+#include <algorithm>
+
 using namespace dsv4c;
 using namespace dsv4c::gpu;
 
@@ -58,4 +60,27 @@ bool ArenaKernelRunner::launch(void **args, Grid grid, std::string &error) {
     return false;
   }
   return true;
+}
+
+bool ArenaKernelLibrary::allocateHeap(uint64_t slices, std::string &error) {
+  heapBytes = kArenaStatusBytes + std::max<uint64_t>(slices, 1) *
+                                      kArenaBytesPerGroup;
+  heap = device.allocate(heapBytes, error);
+  return heap != nullptr;
+}
+
+void ArenaKernelLibrary::add(const KernelArguments &kernel,
+                             ArenaKernelRunner::Launch launch) {
+  runners[kernel.name] = std::make_unique<ArenaKernelRunner>(
+      target, kernel, device, heap, heapBytes, std::move(launch));
+}
+
+KernelRunner *ArenaKernelLibrary::find(const std::string &name,
+                                       std::string &error) {
+  auto it = runners.find(name);
+  if (it == runners.end()) {
+    error = target + ": no kernel '" + name + "' in the library";
+    return nullptr;
+  }
+  return it->second.get();
 }

@@ -13,6 +13,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,28 @@ private:
   Launch launch_;
   ArenaLaunch call;
   std::array<uint64_t, 5> extras{};
+};
+
+/// The kernels of one image of an arena target and their tile heap, which
+/// the library allocates on `device` and releases when it goes.
+class ArenaKernelLibrary : public KernelLibrary {
+public:
+  ArenaKernelLibrary(std::string target, Device &device)
+      : target(std::move(target)), device(device) {}
+  ~ArenaKernelLibrary() override { device.release(heap); }
+
+  /// A heap with room for `slices` groups at once (at least one).
+  bool allocateHeap(uint64_t slices, std::string &error);
+  /// Adds kernel `kernel`, which `launch` runs.
+  void add(const KernelArguments &kernel, ArenaKernelRunner::Launch launch);
+  KernelRunner *find(const std::string &name, std::string &error) override;
+
+private:
+  std::string target;
+  Device &device;
+  void *heap = nullptr;
+  uint64_t heapBytes = 0;
+  std::map<std::string, std::unique_ptr<ArenaKernelRunner>> runners;
 };
 
 } // namespace dsv4c::gpu

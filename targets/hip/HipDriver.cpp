@@ -6,7 +6,6 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <map>
 
 using namespace dsv4c;
 using namespace dsv4c::hip;
@@ -236,35 +235,16 @@ bool HipDevice::launchAsync(void *function, unsigned groups, unsigned threads,
                         "hipModuleLaunchKernel", error);
 }
 
-namespace {
-class HipKernelLibrary : public KernelLibrary {
-public:
-  HipKernelLibrary(HipDevice &device) : device(device) {}
-  ~HipKernelLibrary() override { device.release(heap); }
-  KernelRunner *find(const std::string &name, std::string &error) override {
-    auto it = runners.find(name);
-    if (it == runners.end()) {
-      error = "hip: no kernel '" + name + "' in the library";
-      return nullptr;
-    }
-    return it->second.get();
-  }
-  HipDevice &device;
-  void *heap = nullptr;
-  std::map<std::string, std::unique_ptr<gpu::ArenaKernelRunner>> runners;
-};
-} // namespace
 
 std::unique_ptr<KernelLibrary>
 createKernelLibrary(HipDevice &device, const std::string &image,
                     const std::vector<gpu::KernelArguments> &kernels,
                     std::string &error) {
-  auto library = std::make_unique<HipKernelLibrary>(device);
+  auto library = std::make_unique<gpu::ArenaKernelLibrary>("hip", device);
   // The tile heap: an eighth of the device memory, at most 4 GiB.
-  uint64_t heapBytes = std::min<uint64_t>(device.totalMemory() / 8,
-                                          uint64_t(4) << 30);
-  heapBytes = std::max(heapBytes, gpu::kArenaBytesPerGroup);
-  if (!(library->heap = device.allocate(heapBytes, error)))
+  uint64_t heapBytes =
+      std::min<uint64_t>(device.totalMemory() / 8, uint64_t(4) << 30);
+  if (!library->allocateHeap(heapBytes / gpu::kArenaBytesPerGroup, error))
     return nullptr;
   void *module = device.loadModule(image, error);
   if (!module)
@@ -273,13 +253,12 @@ createKernelLibrary(HipDevice &device, const std::string &image,
     void *f = device.getFunction(module, k.name, error);
     if (!f)
       return nullptr;
-    library->runners[k.name] = std::make_unique<gpu::ArenaKernelRunner>(
-        "hip", k, device, library->heap, heapBytes,
-        [&device, f](const gpu::ArenaLaunch &call, std::string &error) {
-          return device.launchAsync(
-              f, unsigned(call.groups), gpu::kThreadsPerGroup,
-              const_cast<void **>(call.values.data()), error);
-        });
+    library->add(k, [&device, f](const gpu::ArenaLaunch &call,
+                                 std::string &error) {
+      return device.launchAsync(f, unsigned(call.groups),
+                                gpu::kThreadsPerGroup,
+                                const_cast<void **>(call.values.data()), error);
+    });
   }
   return library;
 }

@@ -5,7 +5,6 @@
 
 #include <dlfcn.h>
 
-#include <map>
 
 using namespace dsv4c;
 using namespace dsv4c::level_zero;
@@ -366,32 +365,15 @@ bool LevelZeroDevice::launch(void *kernel, const gpu::ArenaLaunch &call,
                        "zeCommandListAppendLaunchKernel", error);
 }
 
-namespace {
-class LevelZeroKernelLibrary : public KernelLibrary {
-public:
-  explicit LevelZeroKernelLibrary(LevelZeroDevice &device) : device(device) {}
-  ~LevelZeroKernelLibrary() override { device.release(heap); }
-  KernelRunner *find(const std::string &name, std::string &error) override {
-    auto it = runners.find(name);
-    if (it == runners.end()) {
-      error = "level_zero: no kernel '" + name + "' in the library";
-      return nullptr;
-    }
-    return it->second.get();
-  }
-  LevelZeroDevice &device;
-  void *heap = nullptr;
-  std::map<std::string, std::unique_ptr<gpu::ArenaKernelRunner>> runners;
-};
-} // namespace
 
 std::unique_ptr<KernelLibrary>
 createKernelLibrary(LevelZeroDevice &device, const std::string &spirv,
                     const std::vector<gpu::KernelArguments> &kernels,
                     std::string &error) {
-  auto library = std::make_unique<LevelZeroKernelLibrary>(device);
-  constexpr uint64_t kHeapBytes = uint64_t(1) << 30;
-  if (!(library->heap = device.allocate(kHeapBytes, error)))
+  auto library =
+      std::make_unique<gpu::ArenaKernelLibrary>("level_zero", device);
+  // A tile heap for 128 groups at a time (1 GiB).
+  if (!library->allocateHeap(128, error))
     return nullptr;
   void *module = device.loadModule(spirv, error);
   if (!module)
@@ -400,11 +382,10 @@ createKernelLibrary(LevelZeroDevice &device, const std::string &spirv,
     void *kernel = device.createKernel(module, k.name, error);
     if (!kernel)
       return nullptr;
-    library->runners[k.name] = std::make_unique<gpu::ArenaKernelRunner>(
-        "level_zero", k, device, library->heap, kHeapBytes,
-        [&device, kernel](const gpu::ArenaLaunch &call, std::string &error) {
-          return device.launch(kernel, call, error);
-        });
+    library->add(k, [&device, kernel](const gpu::ArenaLaunch &call,
+                                      std::string &error) {
+      return device.launch(kernel, call, error);
+    });
   }
   return library;
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <map>
 
 using namespace dsv4c;
 using namespace dsv4c::opencl;
@@ -20,7 +19,7 @@ using Handle = void *;
 constexpr uint64_t kDeviceTypeAll = 0xFFFFFFFF;
 constexpr cl_uint kPlatformName = 0x0902, kDeviceName = 0x102B,
                   kDeviceSvmCapabilities = 0x1053,
-                  kDeviceGlobalMemSize = 0x101F, kProgramBuildLog = 0x1183;
+                  kProgramBuildLog = 0x1183;
 constexpr uint64_t kSvmFineGrainBuffer = 1 << 1;
 constexpr uint64_t kMemReadWrite = 1 << 0, kMemSvmFineGrainBuffer = 1 << 10;
 
@@ -367,33 +366,14 @@ bool OpenclDevice::launch(void *kernel, const gpu::ArenaLaunch &call,
                     "clEnqueueNDRangeKernel", error);
 }
 
-namespace {
-class OpenclKernelLibrary : public KernelLibrary {
-public:
-  explicit OpenclKernelLibrary(OpenclDevice &device) : device(device) {}
-  ~OpenclKernelLibrary() override { device.release(heap); }
-  KernelRunner *find(const std::string &name, std::string &error) override {
-    auto it = runners.find(name);
-    if (it == runners.end()) {
-      error = "opencl: no kernel '" + name + "' in the library";
-      return nullptr;
-    }
-    return it->second.get();
-  }
-  OpenclDevice &device;
-  void *heap = nullptr;
-  std::map<std::string, std::unique_ptr<gpu::ArenaKernelRunner>> runners;
-};
-} // namespace
 
 std::unique_ptr<KernelLibrary>
 createKernelLibrary(OpenclDevice &device, const std::string &source,
                     const std::vector<gpu::KernelArguments> &kernels,
                     std::string &error) {
-  auto library = std::make_unique<OpenclKernelLibrary>(device);
+  auto library = std::make_unique<gpu::ArenaKernelLibrary>("opencl", device);
   // A tile heap for 64 groups at a time: a CPU device runs few at once.
-  constexpr uint64_t kHeapBytes = 64 * gpu::kArenaBytesPerGroup;
-  if (!(library->heap = device.allocate(kHeapBytes, error)))
+  if (!library->allocateHeap(64, error))
     return nullptr;
   void *program = device.buildProgram(source, error);
   if (!program)
@@ -402,11 +382,10 @@ createKernelLibrary(OpenclDevice &device, const std::string &source,
     void *kernel = device.createKernel(program, k.name, error);
     if (!kernel)
       return nullptr;
-    library->runners[k.name] = std::make_unique<gpu::ArenaKernelRunner>(
-        "opencl", k, device, library->heap, kHeapBytes,
-        [&device, kernel](const gpu::ArenaLaunch &call, std::string &error) {
-          return device.launch(kernel, call, error);
-        });
+    library->add(k, [&device, kernel](const gpu::ArenaLaunch &call,
+                                      std::string &error) {
+      return device.launch(kernel, call, error);
+    });
   }
   return library;
 }
