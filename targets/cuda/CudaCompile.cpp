@@ -61,9 +61,6 @@ gpu::GpuIsa nvvmIsa() {
     b.CreateIntrinsic(llvm::Intrinsic::nvvm_barrier_cta_sync_all, {},
                       {b.getInt32(0)});
   };
-  isa.trap = [](llvm::IRBuilder<> &b) {
-    b.CreateIntrinsic(llvm::Intrinsic::trap, {});
-  };
   isa.decorateEntry = [](llvm::Function &entry) {
     entry.addFnAttr("nvvm.maxntid", std::to_string(kThreadsPerProgram));
   };

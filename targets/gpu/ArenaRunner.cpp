@@ -38,10 +38,10 @@ bool ArenaKernelRunner::launch(void **args, Grid grid, std::string &error) {
   call.values[n + 1] = &grid[1];
   call.values[n + 2] = &grid[2];
   call.values[n + 3] = &heap;
-  extras[0] = kArenaBytesPerGroup;
-  extras[1] = groups;
-  call.values[n + 4] = &extras[0];
-  call.values[n + 5] = &extras[1];
+  bytesPerGroup = kArenaBytesPerGroup;
+  this->groups = groups;
+  call.values[n + 4] = &bytesPerGroup;
+  call.values[n + 5] = &this->groups;
   call.groups = groups;
   if (!launch_(call, error)) {
     error += " (kernel " + kernel.name + ")";

@@ -58,7 +58,7 @@ private:
   uint64_t heapBytes;
   Launch launch_;
   ArenaLaunch call;
-  std::array<uint64_t, 5> extras{};
+  uint64_t bytesPerGroup = 0, groups = 0; // the values launches point to
 };
 
 /// The kernels of one image of an arena target and their tile heap, which

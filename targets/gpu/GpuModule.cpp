@@ -285,7 +285,7 @@ llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
   b.SetInsertPoint(failed); // the tile heap is exhausted
   llvm::Value *fallback = nullptr;
   if (isa.heap == TileHeap::DeviceMalloc) {
-    isa.trap(b);
+    b.CreateIntrinsic(llvm::Intrinsic::trap, {}); // the device heap ran out
     b.CreateUnreachable();
   } else {
     // Raise the launch's status flag (the runtime reports it) and reuse

@@ -58,8 +58,6 @@ struct GpuIsa {
       groupId;
   /// A group barrier that also orders the group's memory accesses.
   std::function<void(llvm::IRBuilder<> &)> barrier;
-  /// Stops the kernel with an error (a tile heap that ran out).
-  std::function<void(llvm::IRBuilder<> &)> trap;
   /// Target attributes of a kernel entry (group size bounds and the like).
   std::function<void(llvm::Function &)> decorateEntry;
 };

@@ -61,9 +61,6 @@ GpuIsa openclBuiltinIsa(const std::string &name) {
     call->setCallingConv(llvm::CallingConv::SPIR_FUNC);
     call->addFnAttr(llvm::Attribute::Convergent);
   };
-  isa.trap = [](llvm::IRBuilder<> &b) {
-    b.CreateIntrinsic(llvm::Intrinsic::trap, {});
-  };
   isa.decorateEntry = [](llvm::Function &entry) {
     // reqd_work_group_size(128, 1, 1), as OpenCL C would say it.
     llvm::LLVMContext &ctx = entry.getContext();

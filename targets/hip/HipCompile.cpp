@@ -60,9 +60,6 @@ gpu::GpuIsa amdgpuIsa() {
     b.CreateIntrinsic(llvm::Intrinsic::amdgcn_s_barrier, {});
     b.CreateFence(llvm::AtomicOrdering::Acquire, group);
   };
-  isa.trap = [](llvm::IRBuilder<> &b) {
-    b.CreateIntrinsic(llvm::Intrinsic::trap, {});
-  };
   isa.decorateEntry = [](llvm::Function &entry) {
     std::string size = std::to_string(gpu::kThreadsPerGroup);
     entry.addFnAttr("amdgpu-flat-work-group-size", size + "," + size);

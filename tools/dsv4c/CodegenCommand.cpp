@@ -155,7 +155,7 @@ int dsv4c::runCodegenCommand(int argc, char **argv) {
   CodegenRequest request;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto value = [&](const char *what) -> const char * {
+    auto value = [&]() -> const char * {
       return i + 1 < argc ? argv[++i] : nullptr;
     };
     if (arg == "--help" || arg == "-h") {
@@ -163,7 +163,7 @@ int dsv4c::runCodegenCommand(int argc, char **argv) {
       return 0;
     } else if (arg == "-o" || arg == "--output" || arg == "--target" ||
                arg == "--arch") {
-      const char *v = value(arg.c_str());
+      const char *v = value();
       if (!v)
         return fail("codegen", arg + " needs a value (see --help)");
       (arg == "--target" ? request.target
