@@ -1,14 +1,16 @@
 //===- KernelTestUtil.h - shared helpers of the V4 kernel tests -*- C++ -*-===//
 //
-// Loads kernels from models/v4/kernels; runs them on the cpu target against
-// the reference target (conformance::runCase, random inputs) or on one target
-// with inputs the test chooses; bf16 helpers in plain C++ so that expected
-// values do not reuse the runtime's conversions.
+// Loads kernels from models/v4/kernels (embedded); runs them on the cpu
+// target against the reference target (conformance::runCase, random inputs;
+// cases from models/v4/KernelCases.h) or on one target with inputs the test
+// chooses; bf16 helpers in plain C++ so that expected values do not reuse
+// the runtime's conversions.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
 #define DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
 
+#include "models/v4/KernelCases.h"
 #include "runtime/HostTensor.h"
 #include "runtime/KernelArgs.h"
 #include "targets/conformance/ConformanceSuite.h"
@@ -27,11 +29,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,24 +40,13 @@ namespace dsv4c::kerneltest {
 using T = ElementType;
 
 /// The text of kernel `name` of models/v4/kernels/`file` (the whole file if
-/// `name` is empty): from `tile.kernel @name(` to its closing `}` line.
+/// `name` is empty), as embedded in the build (v4::kernelText); fails the
+/// test when there is no such kernel.
 inline std::string kernelSource(const std::string &file,
                                 const std::string &name = "") {
-  std::ifstream in(std::string(DSV4C_KERNELS_DIR) + "/" + file);
-  EXPECT_TRUE(in.good()) << "cannot read " << file;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (name.empty())
-    return text;
-  size_t begin = text.find("tile.kernel @" + name + "(");
-  EXPECT_NE(begin, std::string::npos) << "no kernel @" << name << " in " << file;
-  if (begin == std::string::npos)
-    return "";
-  size_t end = text.find("\n}", begin);
-  return text.substr(begin, end == std::string::npos ? std::string::npos
-                                                      : end + 2 - begin) +
-         "\n";
+  std::string text = v4::kernelText(file, name);
+  EXPECT_FALSE(text.empty()) << "no kernel @" << name << " in " << file;
+  return text;
 }
 
 inline mlir::MLIRContext &context() {

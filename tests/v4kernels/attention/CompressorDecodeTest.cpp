@@ -31,43 +31,19 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::cfgName;
+using v4::cases::decodeCase;
 
 namespace {
 
 const char *kFile = "compressor_decode.mlir";
 const float kEps = 1e-6f;
 
-struct Cfg {
-  int64_t d, rd, ratio, overlap;
-  int64_t cw() const { return (1 + overlap) * d; }
-  int64_t srows() const { return (1 + overlap) * ratio; }
-};
-
-std::string cfgName(const Cfg &c) {
-  return "d" + std::to_string(c.d) + "_rd" + std::to_string(c.rd) + "_r" +
-         std::to_string(c.ratio) + (c.overlap ? "_overlap" : "_plain");
-}
+using Cfg = v4::cases::CompressorCfg;
 
 //===----------------------------------------------------------------------===//
 // (a) cpu vs reference
 //===----------------------------------------------------------------------===//
-
-Case decodeCase(const Cfg &c, int64_t pos) {
-  return Case{"compressor_decode",
-              "compressor_decode_" + cfgName(c),
-              kernelSource(kFile, "compressor_decode"),
-              {Arg::buffer(T::F32, {c.srows(), c.cw()}),
-               Arg::buffer(T::F32, {c.srows(), c.cw()}),
-               Arg::buffer(T::BF16, {c.d}),
-               Arg::buffer(T::F32, {pos + 1, c.rd / 2, 2}),
-               Arg::output(T::BF16, {c.d}), Arg::index(c.d), Arg::index(c.rd),
-               Arg::index(c.ratio), Arg::index(c.overlap), Arg::index(pos),
-               Arg::f32(kEps)},
-              {1, 1, 1},
-              4e-2};
-}
 
 TEST(CompressorDecode, CpuMatchesReference) {
   expectCpuMatchesReference(decodeCase({512, 64, 4, 1}, 12));

@@ -23,33 +23,13 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::compressorCase;
 
 namespace {
 
 const char *kFile = "compressor.mlir";
 
-struct Shape {
-  int64_t b, s, d, rd, ratio, overlap, orows;
-};
-
-Case compressorCase(const std::string &what, const Shape &sh) {
-  int64_t cw = (1 + sh.overlap) * sh.d;
-  int64_t npos = (sh.s / sh.ratio) * sh.ratio + 1;
-  return Case{"compressor",
-              "compressor_" + what,
-              kernelSource(kFile, "compressor"),
-              {Arg::buffer(T::F32, {sh.b, sh.s, cw}),
-               Arg::buffer(T::F32, {sh.b, sh.s, cw}),
-               Arg::buffer(T::F32, {sh.ratio, cw}), Arg::buffer(T::BF16, {sh.d}),
-               Arg::buffer(T::F32, {npos, sh.rd / 2, 2}),
-               Arg::output(T::BF16, {sh.b, sh.orows, sh.d}), Arg::index(sh.s),
-               Arg::index(sh.d), Arg::index(sh.rd), Arg::index(sh.ratio),
-               Arg::index(sh.overlap), Arg::index(sh.orows), Arg::f32(1e-6)},
-              {sh.s / sh.ratio, sh.b, 1},
-              4e-2};
-}
+using Shape = v4::cases::CompressorShape;
 
 TEST(Compressor, CpuMatchesReference) {
   expectCpuMatchesReference(compressorCase("overlap4_d512", {2, 18, 512, 64, 4, 1, 5}));

@@ -32,8 +32,9 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::rotateQuantCase;
+using v4::cases::topkCase;
+using TopkShape = v4::cases::TopkShape;
 
 namespace {
 
@@ -45,13 +46,7 @@ const char *kFile = "indexer.mlir";
 
 TEST(IndexerRotateQuant, CpuMatchesReference) {
   for (int64_t rows : {37, 16})
-    expectCpuMatchesReference(
-        Case{"indexer_rotate_quant",
-             "indexer_rotate_quant_rows" + std::to_string(rows),
-             kernelSource(kFile, "indexer_rotate_quant"),
-             {Arg::buffer(T::BF16, {rows, 128}), Arg::index(rows)},
-             {ceilDiv(rows, 16), 1, 1},
-             0.5});
+    expectCpuMatchesReference(rotateQuantCase(rows));
 }
 
 /// y = bf16(f32(H x) * f32(128^-0.5)), then the FP4 fake-quant, for one row.
@@ -118,10 +113,6 @@ TEST(IndexerRotateQuant, ReferenceMatchesOfficialLarge) {
 // @indexer_topk
 //===----------------------------------------------------------------------===//
 
-struct TopkShape {
-  int64_t b, s, nh, krows, nkeys, topk, start, ratio, offset;
-};
-
 std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
                            HostTensor &w, HostTensor &out, float wscale) {
   return {KArg::buf(q),         KArg::buf(k),         KArg::buf(w),
@@ -129,21 +120,6 @@ std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
           KArg::idx(t.krows),   KArg::idx(t.nkeys),   KArg::idx(t.topk),
           KArg::idx(t.start),   KArg::idx(t.ratio),   KArg::idx(t.offset),
           KArg::f32(wscale)};
-}
-
-Case topkCase(const std::string &what, const TopkShape &t) {
-  return Case{"indexer_topk",
-              "indexer_topk_" + what,
-              kernelSource(kFile, "indexer_topk"),
-              {Arg::buffer(T::BF16, {t.b, t.s, t.nh, 128}),
-               Arg::buffer(T::BF16, {t.b, t.krows, 128}),
-               Arg::buffer(T::BF16, {t.b, t.s, t.nh}),
-               Arg::output(T::I32, {t.b, t.s, t.topk}), Arg::index(t.s),
-               Arg::index(t.nh), Arg::index(t.krows), Arg::index(t.nkeys),
-               Arg::index(t.topk), Arg::index(t.start), Arg::index(t.ratio),
-               Arg::index(t.offset), Arg::f32(0.011048543)},
-              {t.s, t.b, 1},
-              0};
 }
 
 /// The official Indexer scores and top-k, padded with -1 to topk slots.

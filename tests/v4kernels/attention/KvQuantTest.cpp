@@ -18,23 +18,11 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::quantCase;
 
 namespace {
 
 const char *kFile = "kv_quant.mlir";
-
-Case quantCase(const std::string &what, int64_t rows, int64_t ld,
-               int64_t nq) {
-  return Case{"kv_quant",
-              "kv_quant_" + what,
-              kernelSource(kFile, "kv_quant"),
-              {Arg::buffer(T::BF16, {rows, ld}), Arg::index(rows),
-               Arg::index(ld), Arg::index(nq)},
-              {ceilDiv(rows, 16), ceilDiv(nq, 64), 1},
-              0};
-}
 
 TEST(KvQuant, CpuMatchesReference) {
   expectCpuMatchesReference(quantCase("v4_37x512", 37, 512, 448));

@@ -26,27 +26,12 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::ropeCase;
+using v4::cases::tableCase;
 
 namespace {
 
 const char *kFile = "rope.mlir";
-
-Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
-              int64_t hd, int64_t rd, int64_t pos0, int64_t pstep,
-              int64_t inverse) {
-  int64_t npos = pos0 + (s - 1) * pstep + 1;
-  return Case{"rope",
-              "rope_" + what,
-              kernelSource(kFile, "rope"),
-              {Arg::buffer(T::BF16, {b, s, nh, hd}),
-               Arg::buffer(T::F32, {npos, rd / 2, 2}), Arg::index(s),
-               Arg::index(nh), Arg::index(hd), Arg::index(rd),
-               Arg::index(pos0), Arg::index(pstep), Arg::index(inverse)},
-              {ceilDiv(s, 16), b, ceilDiv(nh, 8)},
-              1e-2};
-}
 
 TEST(Rope, CpuMatchesReference) {
   expectCpuMatchesReference(ropeCase("q_b2_s19_h9_hd128", 2, 19, 9, 128, 64, 5, 1, 0));
@@ -161,17 +146,6 @@ TEST(Rope, ReferenceMatchesOfficialInverseOfO) {
 }
 TEST(Rope, ReferenceMatchesOfficialCompressedPositions) {
   checkOfficialRope(2, 9, 1, 512, 64, 0, 128, false, 3);
-}
-
-Case tableCase(const std::string &what, int64_t npos, int64_t yarn) {
-  return Case{"rope_table",
-              "rope_table_" + what,
-              kernelSource(kFile, "rope_table"),
-              {Arg::output(T::F32, {npos, 32, 2}), Arg::index(npos),
-               Arg::index(64), Arg::f32(160000), Arg::index(yarn),
-               Arg::f32(16), Arg::f32(15), Arg::f32(25)},
-              {ceilDiv(npos, 16), 1, 1},
-              1e-4};
 }
 
 TEST(RopeTable, CpuMatchesReference) {

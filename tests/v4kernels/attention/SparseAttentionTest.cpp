@@ -20,28 +20,11 @@
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::attnCase;
 
 namespace {
 
 const char *kFile = "sparse_attention.mlir";
-
-Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
-              int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
-              double scale) {
-  return Case{"sparse_attention",
-              "sparse_attention_" + what,
-              kernelSource(kFile, "sparse_attention"),
-              {Arg::buffer(T::BF16, {b, m, h, 512}),
-               Arg::buffer(T::BF16, {b, n, 512}), Arg::buffer(T::F32, {h}),
-               Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi),
-               Arg::output(T::BF16, {b, m, h, 512}), Arg::index(m),
-               Arg::index(n), Arg::index(h), Arg::index(topk),
-               Arg::f32(scale)},
-              {m, b, ceilDiv(h, 16)},
-              1e-2};
-}
 
 // One test: the cpu target's O3 compile (~2.5 s) is paid once for all shapes.
 TEST(SparseAttention, CpuMatchesReference) {

@@ -15,8 +15,9 @@
 
 using namespace dsv4c;
 using namespace dsv4c::kerneltest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::convCase;
+using v4::cases::convNormCase;
+using v4::cases::hashCase;
 
 namespace {
 
@@ -25,22 +26,6 @@ const char *kFile = "engram.mlir";
 //===----------------------------------------------------------------------===//
 // engram_hash
 //===----------------------------------------------------------------------===//
-
-Case hashCase(int64_t rows, int64_t n, int64_t heads) {
-  int64_t cols = (n - 1) * heads;
-  return Case{"engram_hash",
-              "engram_hash_" + std::to_string(rows) + "_n" +
-                  std::to_string(n) + "_h" + std::to_string(heads),
-              kernelSource(kFile, "engram_hash"),
-              {Arg::ints(T::I64, {rows, n}, 0, 130000),
-               Arg::ints(T::I64, {n}, 1, int64_t(1) << 40),
-               Arg::ints(T::I64, {cols}, 2, 700000),
-               Arg::ints(T::I64, {cols}, 0, 5000000),
-               Arg::output(T::I64, {rows, cols}), Arg::index(rows),
-               Arg::index(n), Arg::index(heads)},
-              {ceilDiv(rows, 16), 1, 1},
-              0};
-}
 
 TEST(EngramHash, CpuMatchesReference) {
   expectCpuMatchesReference(hashCase(37, 3, 8));
@@ -98,24 +83,9 @@ TEST(EngramHash, ReferenceMatchesDemoMath) {
 // engram_gate
 //===----------------------------------------------------------------------===//
 
-Case gateCase(int64_t rows, int64_t hc, int64_t d) {
-  return Case{"engram_gate",
-              "engram_gate_" + std::to_string(rows) + "x" + std::to_string(hc) +
-                  "x" + std::to_string(d),
-              kernelSource(kFile, "engram_gate"),
-              {Arg::buffer(T::F32, {rows, hc, d}), Arg::buffer(T::BF16, {hc, d}),
-               Arg::buffer(T::F32, {rows, d}), Arg::buffer(T::BF16, {d}),
-               Arg::buffer(T::BF16, {hc, d}), Arg::buffer(T::BF16, {hc, d}),
-               Arg::buffer(T::BF16, {rows, hc, d}),
-               Arg::output(T::F32, {rows, hc, d}), Arg::index(rows),
-               Arg::index(hc), Arg::index(d), Arg::f32(1.1920929e-07)},
-              {rows, hc, 1},
-              1e-5};
-}
-
 TEST(EngramGate, CpuMatchesReference) {
-  expectCpuMatchesReference(gateCase(7, 4, 300));
-  expectCpuMatchesReference(gateCase(1, 4, 64));
+  expectCpuMatchesReference(v4::cases::engramGateCase(7, 4, 300));
+  expectCpuMatchesReference(v4::cases::engramGateCase(1, 4, 64));
 }
 
 TEST(EngramGate, ReferenceMatchesDemoMath) {
@@ -172,35 +142,7 @@ TEST(EngramGate, ReferenceMatchesDemoMath) {
 // engram_conv_norm + engram_conv (ShortConv and the residual add)
 //===----------------------------------------------------------------------===//
 
-struct ConvShape {
-  int64_t rows = 11, hc = 4, d = 80, k = 4, dil = 3;
-  int64_t width() const { return hc * d; }
-  int64_t hist() const { return (k - 1) * dil; }
-};
-
-Case convNormCase(const ConvShape &s) {
-  return Case{"engram_conv_norm", "engram_conv_norm_" + std::to_string(s.rows),
-              kernelSource(kFile, "engram_conv_norm"),
-              {Arg::buffer(T::F32, {s.rows, s.hc, s.d}),
-               Arg::buffer(T::BF16, {s.hc, s.d}),
-               Arg::output(T::F32, {s.hist() + s.rows, s.width()}),
-               Arg::index(s.rows), Arg::index(s.hc), Arg::index(s.d),
-               Arg::index(s.hist()), Arg::f32(1e-5)},
-              {s.rows, s.hc, 1},
-              1e-5};
-}
-
-Case convCase(const ConvShape &s) {
-  return Case{"engram_conv", "engram_conv_" + std::to_string(s.rows),
-              kernelSource(kFile, "engram_conv"),
-              {Arg::buffer(T::F32, {s.hist() + s.rows, s.width()}),
-               Arg::buffer(T::BF16, {s.width(), s.k}),
-               Arg::buffer(T::F32, {s.rows, s.width()}),
-               Arg::buffer(T::BF16, {s.rows, s.width()}), Arg::index(s.rows),
-               Arg::index(s.width()), Arg::index(s.k), Arg::index(s.dil)},
-              {ceilDiv(s.rows, 4), ceilDiv(s.width(), 256), 1},
-              1e-2};
-}
+using ConvShape = v4::cases::ConvShape;
 
 TEST(EngramConv, CpuMatchesReference) {
   ConvShape s;

@@ -17,38 +17,15 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::denseCase;
 
 namespace {
 
-struct Shape {
-  int64_t m, n, k, groups, ldx, ldy;
-};
+using Shape = v4::cases::DenseShape;
 
 Shape plain(int64_t m, int64_t n, int64_t k) { return {m, n, k, 1, k, n}; }
 Shape grouped(int64_t m, int64_t g, int64_t n, int64_t k) {
   return {m, n, k, g, g * k, g * n};
-}
-
-std::string shapeName(const Shape &s) {
-  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
-         std::to_string(s.k) + "_g" + std::to_string(s.groups) + "_ld" +
-         std::to_string(s.ldx) + "_" + std::to_string(s.ldy);
-}
-
-Case denseCase(const Shape &s, bool f32Out) {
-  std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
-  return Case{name,
-              name + "_" + shapeName(s),
-              kernelSource("dense.mlir", name),
-              {Arg::buffer(T::BF16, {s.m, s.ldx}),
-               Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
-               Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}),
-               Arg::index(s.m), Arg::index(s.n), Arg::index(s.k),
-               Arg::index(s.ldx), Arg::index(s.ldy)},
-              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups},
-              f32Out ? 4e-3 : 1e-2};
 }
 
 TEST(Dense, CpuMatchesReferenceAligned) {

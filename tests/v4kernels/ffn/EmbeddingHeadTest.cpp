@@ -18,23 +18,10 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::embeddingCase;
+using v4::cases::headCase;
 
 namespace {
-
-Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies) {
-  return Case{"embedding",
-              "embedding_" + std::to_string(n) + "_v" + std::to_string(vocab) +
-                  "_d" + std::to_string(dim) + "_c" + std::to_string(copies),
-              kernelSource("embedding.mlir"),
-              {Arg::buffer(T::BF16, {vocab, dim}),
-               Arg::ints(T::I64, {n}, -1, vocab - 1),
-               Arg::output(T::BF16, {n, copies, dim}), Arg::index(n),
-               Arg::index(dim), Arg::index(copies)},
-              {ceilDiv(n, 16), ceilDiv(dim, 64), 1},
-              0};
-}
 
 TEST(Embedding, CpuMatchesReferenceRaggedStreams) {
   expectCpuMatchesReference(embeddingCase(37, 50, 150, 4));
@@ -74,25 +61,6 @@ TEST(Embedding, ReferenceMatchesOfficialGather) {
                         << ", want " << want;
       }
   EXPECT_EQ(mismatches, 0);
-}
-
-struct HeadShape {
-  int64_t m, d, v, ldx;
-};
-
-Case headCase(HeadShape s) {
-  int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;
-  return Case{"head",
-              "head_" + std::to_string(s.m) + "x" + std::to_string(s.d) + "_v" +
-                  std::to_string(s.v) + "_ldx" + std::to_string(s.ldx),
-              kernelSource("head.mlir"),
-              {Arg::buffer(T::BF16, {rows, s.d}), Arg::buffer(T::BF16, {s.d}),
-               Arg::buffer(T::BF16, {s.v, s.d}),
-               Arg::output(T::F32, {s.m, s.v}), Arg::index(s.m),
-               Arg::index(s.d), Arg::index(s.v), Arg::index(s.ldx),
-               Arg::f32(1e-6)},
-              {ceilDiv(s.m, 4), ceilDiv(s.v, 64), 1},
-              1e-4};
 }
 
 TEST(Head, CpuMatchesReferenceRagged) {

@@ -18,20 +18,9 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::headRmsCase;
 
 namespace {
-
-Case headRmsCase(int64_t rows, int64_t hd) {
-  return Case{"head_rms",
-              "head_rms_" + std::to_string(rows) + "x" + std::to_string(hd),
-              kernelSource("head_rms.mlir"),
-              {Arg::buffer(T::BF16, {rows, hd}), Arg::index(rows),
-               Arg::index(hd), Arg::f32(1e-6)},
-              {ceilDiv(rows, 16), 1, 1},
-              2e-2};
-}
 
 TEST(HeadRms, CpuMatchesReference) {
   expectCpuMatchesReference(headRmsCase(32, 512));

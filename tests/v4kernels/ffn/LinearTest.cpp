@@ -16,43 +16,10 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::fp4Case;
+using v4::cases::fp8Case;
 
 namespace {
-
-struct Shape {
-  int64_t m, n, k;
-};
-
-std::string shapeName(Shape s) {
-  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
-         std::to_string(s.k);
-}
-
-Case fp8Case(Shape s) {
-  return Case{"linear_fp8", "linear_fp8_" + shapeName(s),
-              kernelSource("linear_fp8.mlir"),
-              {Arg::buffer(T::BF16, {s.m, s.k}),
-               Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
-               Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
-               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
-               Arg::index(s.n), Arg::index(s.k)},
-              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
-              1e-2};
-}
-
-Case fp4Case(Shape s) {
-  return Case{"linear_fp4", "linear_fp4_" + shapeName(s),
-              kernelSource("linear_fp4.mlir"),
-              {Arg::buffer(T::BF16, {s.m, s.k}),
-               Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
-               Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
-               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
-               Arg::index(s.n), Arg::index(s.k)},
-              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
-              1e-2};
-}
 
 TEST(LinearFp8, CpuMatchesReferenceAligned) {
   expectCpuMatchesReference(fp8Case({16, 128, 256}));

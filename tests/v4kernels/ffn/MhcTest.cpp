@@ -17,54 +17,15 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::headMixCase;
+using v4::cases::postCase;
+using v4::cases::preCase;
 
 namespace {
 
 constexpr int64_t kHc = 4, kMix = 24;
 constexpr float kNormEps = 1e-6f, kHcEps = 1e-6f;
 constexpr int64_t kIters = 20;
-
-std::string shape(int64_t n, int64_t d) {
-  return std::to_string(n) + "x" + std::to_string(d);
-}
-
-Case preCase(int64_t n, int64_t d) {
-  return Case{"mhc_pre", "mhc_pre_" + shape(n, d),
-              kernelSource("mhc.mlir", "mhc_pre"),
-              {Arg::buffer(T::BF16, {n, kHc, d}),
-               Arg::buffer(T::F32, {kMix, kHc * d}), Arg::buffer(T::F32, {3}),
-               Arg::buffer(T::F32, {kMix}), Arg::output(T::BF16, {n, d}),
-               Arg::output(T::F32, {n, kHc}),
-               Arg::output(T::F32, {n, kHc, kHc}), Arg::index(n),
-               Arg::index(d), Arg::f32(kNormEps), Arg::f32(kHcEps),
-               Arg::index(kIters)},
-              {ceilDiv(n, 4), 1, 1},
-              1e-2};
-}
-
-Case postCase(int64_t n, int64_t d) {
-  return Case{"mhc_post", "mhc_post_" + shape(n, d),
-              kernelSource("mhc.mlir", "mhc_post"),
-              {Arg::buffer(T::BF16, {n, d}), Arg::buffer(T::BF16, {n, kHc, d}),
-               Arg::buffer(T::F32, {n, kHc}), Arg::buffer(T::F32, {n, kHc, kHc}),
-               Arg::output(T::BF16, {n, kHc, d}), Arg::index(n), Arg::index(d)},
-              {ceilDiv(n, 4), ceilDiv(d, 128), 1},
-              1e-2};
-}
-
-Case headMixCase(int64_t n, int64_t d) {
-  return Case{"mhc_head", "mhc_head_" + shape(n, d),
-              kernelSource("mhc.mlir", "mhc_head"),
-              {Arg::buffer(T::BF16, {n, kHc, d}),
-               Arg::buffer(T::F32, {kHc, kHc * d}), Arg::buffer(T::F32, {1}),
-               Arg::buffer(T::F32, {kHc}), Arg::output(T::BF16, {n, d}),
-               Arg::index(n), Arg::index(d), Arg::f32(kNormEps),
-               Arg::f32(kHcEps)},
-              {ceilDiv(n, 4), 1, 1},
-              1e-2};
-}
 
 TEST(MhcPre, CpuMatchesReferenceRagged) { expectCpuMatchesReference(preCase(10, 100)); }
 TEST(MhcPre, CpuMatchesReferenceAligned) { expectCpuMatchesReference(preCase(4, 256)); }

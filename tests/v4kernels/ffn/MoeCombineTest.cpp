@@ -16,22 +16,11 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::finishCase;
 
 namespace {
 
 const char *kFile = "moe_combine.mlir";
-
-Case finishCase(int64_t m, int64_t d) {
-  return Case{"moe_finish",
-              "moe_finish_" + std::to_string(m) + "x" + std::to_string(d),
-              kernelSource(kFile, "moe_finish"),
-              {Arg::buffer(T::F32, {m, d}), Arg::buffer(T::BF16, {m, d}),
-               Arg::output(T::BF16, {m, d}), Arg::index(m), Arg::index(d)},
-              {ceilDiv(m, 4), ceilDiv(d, 256), 1},
-              0};
-}
 
 TEST(MoeFinish, CpuMatchesReference) {
   expectCpuMatchesReference(finishCase(16, 512));

@@ -17,38 +17,20 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::moeGateCase;
 
 namespace {
 
 constexpr int64_t kTopK = 6;
 
-Case gateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab) {
-  return Case{"moe_gate",
-              std::string("moe_gate_") + (hash ? "hash_" : "score_") +
-                  std::to_string(m) + "x" + std::to_string(d) + "_e" +
-                  std::to_string(e),
-              kernelSource("moe_gate.mlir"),
-              {Arg::buffer(T::BF16, {m, d}), Arg::buffer(T::BF16, {e, d}),
-               Arg::buffer(T::F32, {e}),
-               Arg::ints(T::I64, {vocab, kTopK}, 0, e - 1),
-               Arg::ints(T::I64, {m}, 0, vocab - 1),
-               Arg::output(T::F32, {m, kTopK}), Arg::output(T::I32, {m, kTopK}),
-               Arg::index(m), Arg::index(d), Arg::index(e),
-               Arg::index(hash ? 1 : 0), Arg::f32(1.5)},
-              {ceilDiv(m, 4), 1, 1},
-              1e-5};
-}
-
 TEST(MoeGate, CpuMatchesReferenceScoreRagged) {
-  expectCpuMatchesReference(gateCase(37, 200, 40, false, 8));
+  expectCpuMatchesReference(moeGateCase(37, 200, 40, false, 8));
 }
 TEST(MoeGate, CpuMatchesReferenceScoreFlashExperts) {
-  expectCpuMatchesReference(gateCase(8, 128, 256, false, 8));
+  expectCpuMatchesReference(moeGateCase(8, 128, 256, false, 8));
 }
 TEST(MoeGate, CpuMatchesReferenceHash) {
-  expectCpuMatchesReference(gateCase(37, 200, 16, true, 50));
+  expectCpuMatchesReference(moeGateCase(37, 200, 16, true, 50));
 }
 
 void checkOfficial(bool hash) {

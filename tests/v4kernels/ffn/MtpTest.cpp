@@ -12,22 +12,9 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::mtpCase;
 
 namespace {
-
-Case mtpCase(int64_t n, int64_t hc, int64_t d) {
-  return Case{"mtp_input",
-              "mtp_input_" + std::to_string(n) + "x" + std::to_string(hc) +
-                  "x" + std::to_string(d),
-              kernelSource("mtp.mlir", "mtp_input"),
-              {Arg::buffer(T::BF16, {n, d}), Arg::buffer(T::BF16, {n, hc, d}),
-               Arg::output(T::BF16, {n, hc, d}), Arg::index(n), Arg::index(hc),
-               Arg::index(d)},
-              {ceilDiv(n, 4), ceilDiv(d, 256), 1},
-              0};
-}
 
 TEST(MtpInput, CpuMatchesReference) {
   expectCpuMatchesReference(mtpCase(8, 4, 512));

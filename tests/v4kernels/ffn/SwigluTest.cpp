@@ -13,24 +13,9 @@
 
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
-using conformance::Arg;
-using conformance::Case;
+using v4::cases::swigluCase;
 
 namespace {
-
-Case swigluCase(int64_t m, int64_t n, bool weighted, double limit) {
-  return Case{"swiglu",
-              "swiglu_" + std::to_string(m) + "x" + std::to_string(n) +
-                  (weighted ? "_weighted" : "_shared") + "_limit" +
-                  std::to_string(int(limit * 10)),
-              kernelSource("swiglu.mlir"),
-              {Arg::buffer(T::BF16, {m, n}), Arg::buffer(T::BF16, {m, n}),
-               Arg::buffer(T::F32, {m}), Arg::output(T::BF16, {m, n}),
-               Arg::index(m), Arg::index(n), Arg::index(weighted ? m : 0),
-               Arg::f32(limit)},
-              {ceilDiv(m, 4), ceilDiv(n, 256), 1},
-              1e-2};
-}
 
 // Random inputs lie in [-1, 1): a limit of 0.5 makes both clamps active.
 TEST(Swiglu, CpuMatchesReferenceRaggedClamped) {

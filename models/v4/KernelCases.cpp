@@ -1,0 +1,548 @@
+//===- KernelCases.cpp - conformance cases of the V4 kernels --------------===//
+//
+// Tolerances are relative to max(1, |reference|) per element; each builder
+// says why its kernel needs the one it has (the kernel tests in
+// tests/v4kernels explain them in detail).
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/KernelCases.h"
+
+#include "models/v4/KernelSources.h"
+
+namespace dsv4c::v4 {
+
+using conformance::Arg;
+using T = ElementType;
+
+std::string kernelText(const std::string &file, const std::string &name) {
+  for (const KernelSourceFile &f : kernelSources()) {
+    if (file != f.name)
+      continue;
+    std::string text = f.text;
+    if (name.empty())
+      return text;
+    size_t begin = text.find("tile.kernel @" + name + "(");
+    if (begin == std::string::npos)
+      return "";
+    size_t end = text.find("\n}", begin);
+    return text.substr(begin, end == std::string::npos ? std::string::npos
+                                                       : end + 2 - begin) +
+           "\n";
+  }
+  return "";
+}
+
+namespace cases {
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Attention side
+//===----------------------------------------------------------------------===//
+
+// 1e-2: o is bf16 with |o| < 1, probabilities are rounded to bf16 before
+// P @ V, and the targets' exp may differ in the last f32 bit, which can move
+// a p or o across a bf16 rounding boundary (one ulp).
+Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
+              int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
+              double scale) {
+  return Case{"v4.sparse_attention",
+              "sparse_attention_" + what,
+              kernelText("sparse_attention.mlir", "sparse_attention"),
+              {Arg::buffer(T::BF16, {b, m, h, 512}),
+               Arg::buffer(T::BF16, {b, n, 512}), Arg::buffer(T::F32, {h}),
+               Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi),
+               Arg::output(T::BF16, {b, m, h, 512}), Arg::index(m),
+               Arg::index(n), Arg::index(h), Arg::index(topk), Arg::f32(scale)},
+              {m, b, ceilDiv(h, 16)},
+              1e-2};
+}
+
+// 4e-2: a last-bit difference of exp may flip the bf16 rounding of a pooled
+// value (2^-7 relative), which moves the normalised and rotated bf16 outputs
+// (|y| < 4) by up to two bf16 ulps.
+Case compressorCase(const std::string &what, const CompressorShape &sh) {
+  int64_t cw = (1 + sh.overlap) * sh.d;
+  int64_t npos = (sh.s / sh.ratio) * sh.ratio + 1;
+  return Case{"v4.compressor",
+              "compressor_" + what,
+              kernelText("compressor.mlir", "compressor"),
+              {Arg::buffer(T::F32, {sh.b, sh.s, cw}),
+               Arg::buffer(T::F32, {sh.b, sh.s, cw}),
+               Arg::buffer(T::F32, {sh.ratio, cw}),
+               Arg::buffer(T::BF16, {sh.d}),
+               Arg::buffer(T::F32, {npos, sh.rd / 2, 2}),
+               Arg::output(T::BF16, {sh.b, sh.orows, sh.d}), Arg::index(sh.s),
+               Arg::index(sh.d), Arg::index(sh.rd), Arg::index(sh.ratio),
+               Arg::index(sh.overlap), Arg::index(sh.orows), Arg::f32(1e-6)},
+              {sh.s / sh.ratio, sh.b, 1},
+              4e-2};
+}
+
+std::string cfgName(const CompressorCfg &c) {
+  return "d" + str(c.d) + "_rd" + str(c.rd) + "_r" + str(c.ratio) +
+         (c.overlap ? "_overlap" : "_plain");
+}
+
+// 4e-2 as compressorCase; the shifted state is an exact copy.
+Case decodeCase(const CompressorCfg &c, int64_t pos) {
+  return Case{
+      "v4.compressor_decode",
+      "compressor_decode_" + cfgName(c),
+      kernelText("compressor_decode.mlir", "compressor_decode"),
+      {Arg::buffer(T::F32, {c.srows(), c.cw()}),
+       Arg::buffer(T::F32, {c.srows(), c.cw()}), Arg::buffer(T::BF16, {c.d}),
+       Arg::buffer(T::F32, {pos + 1, c.rd / 2, 2}), Arg::output(T::BF16, {c.d}),
+       Arg::index(c.d), Arg::index(c.rd), Arg::index(c.ratio),
+       Arg::index(c.overlap), Arg::index(pos), Arg::f32(1e-6)},
+      {1, 1, 1},
+      4e-2};
+}
+
+// 0: copies and one f32 addition. One row: the slots of a launch must be
+// distinct, which random integers are not.
+Case stateWriteCase(const CompressorCfg &c, int64_t pos0) {
+  return Case{"v4.compressor_state_write",
+              "compressor_state_write_" + cfgName(c) + "_pos" + str(pos0),
+              kernelText("compressor_decode.mlir", "compressor_state_write"),
+              {Arg::buffer(T::F32, {1, c.cw()}),
+               Arg::buffer(T::F32, {1, c.cw()}),
+               Arg::buffer(T::F32, {c.ratio, c.cw()}),
+               Arg::ints(T::I32, {1}, 0, c.srows() - 1),
+               Arg::buffer(T::F32, {c.srows(), c.cw()}),
+               Arg::buffer(T::F32, {c.srows(), c.cw()}), Arg::index(1),
+               Arg::index(c.cw()), Arg::index(c.ratio), Arg::index(pos0)},
+              {1, 1, 1},
+              0};
+}
+
+// 0.5: the Hadamard sum's order is not specified, and a last-bit f32
+// difference may move a value across a bf16 and then an e2m1 rounding
+// boundary: one e2m1 level, at most 2 x the block scale (<= 2^-2 here).
+Case rotateQuantCase(int64_t rows) {
+  return Case{"v4.indexer_rotate_quant",
+              "indexer_rotate_quant_rows" + str(rows),
+              kernelText("indexer.mlir", "indexer_rotate_quant"),
+              {Arg::buffer(T::BF16, {rows, 128}), Arg::index(rows)},
+              {ceilDiv(rows, 16), 1, 1},
+              0.5};
+}
+
+// 0 (indices): both targets evaluate the same specified bf16 roundings.
+Case topkCase(const std::string &what, const TopkShape &t) {
+  return Case{"v4.indexer_topk",
+              "indexer_topk_" + what,
+              kernelText("indexer.mlir", "indexer_topk"),
+              {Arg::buffer(T::BF16, {t.b, t.s, t.nh, 128}),
+               Arg::buffer(T::BF16, {t.b, t.krows, 128}),
+               Arg::buffer(T::BF16, {t.b, t.s, t.nh}),
+               Arg::output(T::I32, {t.b, t.s, t.topk}), Arg::index(t.s),
+               Arg::index(t.nh), Arg::index(t.krows), Arg::index(t.nkeys),
+               Arg::index(t.topk), Arg::index(t.start), Arg::index(t.ratio),
+               Arg::index(t.offset), Arg::f32(0.011048543)},
+              {t.s, t.b, 1},
+              0};
+}
+
+// 0: with a power-of-two scale every step is exact or one specified rounding.
+Case quantCase(const std::string &what, int64_t rows, int64_t ld, int64_t nq) {
+  return Case{"v4.kv_quant",
+              "kv_quant_" + what,
+              kernelText("kv_quant.mlir", "kv_quant"),
+              {Arg::buffer(T::BF16, {rows, ld}), Arg::index(rows),
+               Arg::index(ld), Arg::index(nq)},
+              {ceilDiv(rows, 16), ceilDiv(nq, 64), 1},
+              0};
+}
+
+// 1e-2: bf16 outputs below 2 in magnitude, and a target may contract
+// x*c - y*s into an fma, which can cross a bf16 rounding boundary.
+Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
+              int64_t hd, int64_t rd, int64_t pos0, int64_t pstep,
+              int64_t inverse) {
+  int64_t npos = pos0 + (s - 1) * pstep + 1;
+  return Case{"v4.rope",
+              "rope_" + what,
+              kernelText("rope.mlir", "rope"),
+              {Arg::buffer(T::BF16, {b, s, nh, hd}),
+               Arg::buffer(T::F32, {npos, rd / 2, 2}), Arg::index(s),
+               Arg::index(nh), Arg::index(hd), Arg::index(rd), Arg::index(pos0),
+               Arg::index(pstep), Arg::index(inverse)},
+              {ceilDiv(s, 16), b, ceilDiv(nh, 8)},
+              1e-2};
+}
+
+// 1e-4: positions < 300, so a one-ulp difference of powf moves an angle by
+// < 2e-5. YaRN's correction range 15..25 is V4-Flash's (rd 64, base 160000).
+Case tableCase(const std::string &what, int64_t npos, int64_t yarn) {
+  return Case{"v4.rope_table",
+              "rope_table_" + what,
+              kernelText("rope.mlir", "rope_table"),
+              {Arg::output(T::F32, {npos, 32, 2}), Arg::index(npos),
+               Arg::index(64), Arg::f32(160000), Arg::index(yarn), Arg::f32(16),
+               Arg::f32(15), Arg::f32(25)},
+              {ceilDiv(npos, 16), 1, 1},
+              1e-4};
+}
+
+//===----------------------------------------------------------------------===//
+// Engram
+//===----------------------------------------------------------------------===//
+
+// 0: integer arithmetic.
+Case hashCase(int64_t rows, int64_t n, int64_t heads) {
+  int64_t cols = (n - 1) * heads;
+  return Case{"v4.engram_hash",
+              "engram_hash_" + str(rows) + "_n" + str(n) + "_h" + str(heads),
+              kernelText("engram.mlir", "engram_hash"),
+              {Arg::ints(T::I64, {rows, n}, 0, 130000),
+               Arg::ints(T::I64, {n}, 1, int64_t(1) << 40),
+               Arg::ints(T::I64, {cols}, 2, 700000),
+               Arg::ints(T::I64, {cols}, 0, 5000000),
+               Arg::output(T::I64, {rows, cols}), Arg::index(rows),
+               Arg::index(n), Arg::index(heads)},
+              {ceilDiv(rows, 16), 1, 1},
+              0};
+}
+
+// 1e-5: f32 outputs; the targets' exp / sqrt may differ in the last bit.
+Case engramGateCase(int64_t rows, int64_t hc, int64_t d) {
+  return Case{"v4.engram_gate",
+              "engram_gate_" + str(rows) + "x" + str(hc) + "x" + str(d),
+              kernelText("engram.mlir", "engram_gate"),
+              {Arg::buffer(T::F32, {rows, hc, d}),
+               Arg::buffer(T::BF16, {hc, d}), Arg::buffer(T::F32, {rows, d}),
+               Arg::buffer(T::BF16, {d}), Arg::buffer(T::BF16, {hc, d}),
+               Arg::buffer(T::BF16, {hc, d}),
+               Arg::buffer(T::BF16, {rows, hc, d}),
+               Arg::output(T::F32, {rows, hc, d}), Arg::index(rows),
+               Arg::index(hc), Arg::index(d), Arg::f32(1.1920929e-07)},
+              {rows, hc, 1},
+              1e-5};
+}
+
+// 1e-5: f32 outputs of f32 sums and rsqrt.
+Case convNormCase(const ConvShape &s) {
+  return Case{"v4.engram_conv_norm",
+              "engram_conv_norm_" + str(s.rows),
+              kernelText("engram.mlir", "engram_conv_norm"),
+              {Arg::buffer(T::F32, {s.rows, s.hc, s.d}),
+               Arg::buffer(T::BF16, {s.hc, s.d}),
+               Arg::output(T::F32, {s.hist() + s.rows, s.width()}),
+               Arg::index(s.rows), Arg::index(s.hc), Arg::index(s.d),
+               Arg::index(s.hist()), Arg::f32(1e-5)},
+              {s.rows, s.hc, 1},
+              1e-5};
+}
+
+// 1e-2: the residual is bf16 (one ulp after an f32 exp in SiLU).
+Case convCase(const ConvShape &s) {
+  return Case{"v4.engram_conv",
+              "engram_conv_" + str(s.rows),
+              kernelText("engram.mlir", "engram_conv"),
+              {Arg::buffer(T::F32, {s.hist() + s.rows, s.width()}),
+               Arg::buffer(T::BF16, {s.width(), s.k}),
+               Arg::buffer(T::F32, {s.rows, s.width()}),
+               Arg::buffer(T::BF16, {s.rows, s.width()}), Arg::index(s.rows),
+               Arg::index(s.width()), Arg::index(s.k), Arg::index(s.dil)},
+              {ceilDiv(s.rows, 4), ceilDiv(s.width(), 256), 1},
+              1e-2};
+}
+
+//===----------------------------------------------------------------------===//
+// FFN side, embedding and head
+//===----------------------------------------------------------------------===//
+
+std::string denseShapeName(const DenseShape &s) {
+  return str(s.m) + "x" + str(s.n) + "x" + str(s.k) + "_g" + str(s.groups) +
+         "_ld" + str(s.ldx) + "_" + str(s.ldy);
+}
+
+// bf16 outputs 1e-2: another f32 summation order may move a result across a
+// bf16 rounding boundary. f32 outputs 4e-3: the worst-case f32 summation
+// error 2 k 2^-24 sum|ab| with k <= 300 and sum|ab| ~ k / 4 (uniform inputs
+// in [-1, 1)) is 2.7e-3; for larger k the rounding errors of a sum in
+// another order grow like sqrt(k) (k 4096: ~1e-4 of max(1, |ref|)).
+Case denseCase(const DenseShape &s, bool f32Out) {
+  std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
+  return Case{"v4." + name,
+              name + "_" + denseShapeName(s),
+              kernelText("dense.mlir", name),
+              {Arg::buffer(T::BF16, {s.m, s.ldx}),
+               Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
+               Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}),
+               Arg::index(s.m), Arg::index(s.n), Arg::index(s.k),
+               Arg::index(s.ldx), Arg::index(s.ldy)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups},
+              f32Out ? 4e-3 : 1e-2};
+}
+
+// 0: a copy.
+Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies) {
+  return Case{"v4.embedding",
+              "embedding_" + str(n) + "_v" + str(vocab) + "_d" + str(dim) +
+                  "_c" + str(copies),
+              kernelText("embedding.mlir"),
+              {Arg::buffer(T::BF16, {vocab, dim}),
+               Arg::ints(T::I64, {n}, -1, vocab - 1),
+               Arg::output(T::BF16, {n, copies, dim}), Arg::index(n),
+               Arg::index(dim), Arg::index(copies)},
+              {ceilDiv(n, 16), ceilDiv(dim, 64), 1},
+              0};
+}
+
+// 1e-4: f32 logits, sums in another order (~D 2^-24 of sum |terms|).
+Case headCase(HeadShape s) {
+  int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;
+  return Case{"v4.head",
+              "head_" + str(s.m) + "x" + str(s.d) + "_v" + str(s.v) + "_ldx" +
+                  str(s.ldx),
+              kernelText("head.mlir"),
+              {Arg::buffer(T::BF16, {rows, s.d}), Arg::buffer(T::BF16, {s.d}),
+               Arg::buffer(T::BF16, {s.v, s.d}),
+               Arg::output(T::F32, {s.m, s.v}), Arg::index(s.m),
+               Arg::index(s.d), Arg::index(s.v), Arg::index(s.ldx),
+               Arg::f32(1e-6)},
+              {ceilDiv(s.m, 4), ceilDiv(s.v, 64), 1},
+              1e-4};
+}
+
+// 2e-2: the f32 sum order and rsqrt may flip the bf16 rounding of ms or r
+// and then that of the output: two bf16 ulps.
+Case headRmsCase(int64_t rows, int64_t hd) {
+  return Case{"v4.head_rms",
+              "head_rms_" + str(rows) + "x" + str(hd),
+              kernelText("head_rms.mlir"),
+              {Arg::buffer(T::BF16, {rows, hd}), Arg::index(rows),
+               Arg::index(hd), Arg::f32(1e-6)},
+              {ceilDiv(rows, 16), 1, 1},
+              2e-2};
+}
+
+namespace {
+std::string linearName(LinearShape s) {
+  return str(s.m) + "x" + str(s.n) + "x" + str(s.k);
+}
+} // namespace
+
+// 1e-2 (both linears): bf16 outputs of f32 sums in another order.
+Case fp8Case(LinearShape s) {
+  return Case{
+      "v4.linear_fp8",
+      "linear_fp8_" + linearName(s),
+      kernelText("linear_fp8.mlir"),
+      {Arg::buffer(T::BF16, {s.m, s.k}), Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
+       Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
+       Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m), Arg::index(s.n),
+       Arg::index(s.k)},
+      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+      1e-2};
+}
+
+Case fp4Case(LinearShape s) {
+  return Case{"v4.linear_fp4",
+              "linear_fp4_" + linearName(s),
+              kernelText("linear_fp4.mlir"),
+              {Arg::buffer(T::BF16, {s.m, s.k}),
+               Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
+               Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
+               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
+               Arg::index(s.n), Arg::index(s.k)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+              1e-2};
+}
+
+namespace {
+constexpr int64_t kHc = 4, kMix = 24, kIters = 20;
+constexpr double kNormEps = 1e-6, kHcEps = 1e-6;
+
+std::string mhcShape(int64_t n, int64_t d) { return str(n) + "x" + str(d); }
+} // namespace
+
+// 1e-2 (the three mHC kernels): bf16 streams, where another f32 summation
+// order may flip one rounding; mhc_pre's f32 post / comb are far closer.
+Case preCase(int64_t n, int64_t d) {
+  return Case{"v4.mhc_pre",
+              "mhc_pre_" + mhcShape(n, d),
+              kernelText("mhc.mlir", "mhc_pre"),
+              {Arg::buffer(T::BF16, {n, kHc, d}),
+               Arg::buffer(T::F32, {kMix, kHc * d}), Arg::buffer(T::F32, {3}),
+               Arg::buffer(T::F32, {kMix}), Arg::output(T::BF16, {n, d}),
+               Arg::output(T::F32, {n, kHc}),
+               Arg::output(T::F32, {n, kHc, kHc}), Arg::index(n), Arg::index(d),
+               Arg::f32(kNormEps), Arg::f32(kHcEps), Arg::index(kIters)},
+              {ceilDiv(n, 4), 1, 1},
+              1e-2};
+}
+
+Case postCase(int64_t n, int64_t d) {
+  return Case{"v4.mhc_post",
+              "mhc_post_" + mhcShape(n, d),
+              kernelText("mhc.mlir", "mhc_post"),
+              {Arg::buffer(T::BF16, {n, d}), Arg::buffer(T::BF16, {n, kHc, d}),
+               Arg::buffer(T::F32, {n, kHc}),
+               Arg::buffer(T::F32, {n, kHc, kHc}),
+               Arg::output(T::BF16, {n, kHc, d}), Arg::index(n), Arg::index(d)},
+              {ceilDiv(n, 4), ceilDiv(d, 128), 1},
+              1e-2};
+}
+
+Case headMixCase(int64_t n, int64_t d) {
+  return Case{"v4.mhc_head",
+              "mhc_head_" + mhcShape(n, d),
+              kernelText("mhc.mlir", "mhc_head"),
+              {Arg::buffer(T::BF16, {n, kHc, d}),
+               Arg::buffer(T::F32, {kHc, kHc * d}), Arg::buffer(T::F32, {1}),
+               Arg::buffer(T::F32, {kHc}), Arg::output(T::BF16, {n, d}),
+               Arg::index(n), Arg::index(d), Arg::f32(kNormEps),
+               Arg::f32(kHcEps)},
+              {ceilDiv(n, 4), 1, 1},
+              1e-2};
+}
+
+// 0 (both combine kernels): one f32 addition (and one bf16 rounding) per
+// element, specified exactly.
+Case finishCase(int64_t m, int64_t d) {
+  return Case{"v4.moe_finish",
+              "moe_finish_" + str(m) + "x" + str(d),
+              kernelText("moe_combine.mlir", "moe_finish"),
+              {Arg::buffer(T::F32, {m, d}), Arg::buffer(T::BF16, {m, d}),
+               Arg::output(T::BF16, {m, d}), Arg::index(m), Arg::index(d)},
+              {ceilDiv(m, 4), ceilDiv(d, 256), 1},
+              0};
+}
+
+// One gathered row (me = 1): the rows of a launch must be distinct, which
+// random integers are not. The accumulator y starts random.
+Case scatterAddCase(int64_t m, int64_t d) {
+  return Case{"v4.moe_scatter_add",
+              "moe_scatter_add_1_into_" + str(m) + "x" + str(d),
+              kernelText("moe_combine.mlir", "moe_scatter_add"),
+              {Arg::buffer(T::BF16, {1, d}), Arg::ints(T::I32, {1}, 0, m - 1),
+               Arg::buffer(T::F32, {m, d}), Arg::index(1), Arg::index(d)},
+              {1, ceilDiv(d, 256), 1},
+              0};
+}
+
+// 1e-5: f32 weights (a few f32 roundings apart at most); expert indices
+// must be equal.
+Case moeGateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab) {
+  const int64_t topK = 6;
+  return Case{
+      "v4.moe_gate",
+      std::string("moe_gate_") + (hash ? "hash_" : "score_") + str(m) + "x" +
+          str(d) + "_e" + str(e),
+      kernelText("moe_gate.mlir"),
+      {Arg::buffer(T::BF16, {m, d}), Arg::buffer(T::BF16, {e, d}),
+       Arg::buffer(T::F32, {e}), Arg::ints(T::I64, {vocab, topK}, 0, e - 1),
+       Arg::ints(T::I64, {m}, 0, vocab - 1), Arg::output(T::F32, {m, topK}),
+       Arg::output(T::I32, {m, topK}), Arg::index(m), Arg::index(d),
+       Arg::index(e), Arg::index(hash ? 1 : 0), Arg::f32(1.5)},
+      {ceilDiv(m, 4), 1, 1},
+      1e-5};
+}
+
+// 0: one f32 addition of two bf16 values and one bf16 rounding.
+Case mtpCase(int64_t n, int64_t hc, int64_t d) {
+  return Case{"v4.mtp_input",
+              "mtp_input_" + str(n) + "x" + str(hc) + "x" + str(d),
+              kernelText("mtp.mlir", "mtp_input"),
+              {Arg::buffer(T::BF16, {n, d}), Arg::buffer(T::BF16, {n, hc, d}),
+               Arg::output(T::BF16, {n, hc, d}), Arg::index(n), Arg::index(hc),
+               Arg::index(d)},
+              {ceilDiv(n, 4), ceilDiv(d, 256), 1},
+              0};
+}
+
+// 1e-2: bf16 outputs; the targets' exp may differ in the last f32 bit.
+Case swigluCase(int64_t m, int64_t n, bool weighted, double limit) {
+  return Case{
+      "v4.swiglu",
+      "swiglu_" + str(m) + "x" + str(n) + (weighted ? "_weighted" : "_shared") +
+          "_limit" + std::to_string(int(limit * 10)),
+      kernelText("swiglu.mlir"),
+      {Arg::buffer(T::BF16, {m, n}), Arg::buffer(T::BF16, {m, n}),
+       Arg::buffer(T::F32, {m}), Arg::output(T::BF16, {m, n}), Arg::index(m),
+       Arg::index(n), Arg::index(weighted ? m : 0), Arg::f32(limit)},
+      {ceilDiv(m, 4), ceilDiv(n, 256), 1},
+      1e-2};
+}
+
+// 1e-2: bf16 outputs; another f32 sum order or rsqrt may flip one rounding.
+Case rmsnormCase(int64_t rows, int64_t dim) {
+  return Case{"v4.rmsnorm",
+              "rmsnorm_" + str(rows) + "x" + str(dim),
+              kernelText("rmsnorm.mlir", "rmsnorm"),
+              {Arg::buffer(T::BF16, {rows, dim}), Arg::buffer(T::BF16, {dim}),
+               Arg::output(T::BF16, {rows, dim}), Arg::index(rows),
+               Arg::index(dim), Arg::f32(1e-6)},
+              {ceilDiv(rows, 4), 1, 1},
+              1e-2};
+}
+
+} // namespace cases
+
+//===----------------------------------------------------------------------===//
+// One case per kernel
+//===----------------------------------------------------------------------===//
+
+std::vector<conformance::Case> kernelConformanceCases() {
+  using namespace cases;
+  // V4-Flash: hidden dim 4096, 64 heads of 512 (rope 64), the indexer's 64
+  // heads of 128 and top-512, hc 4, MoE inter dim 2048 and 256 experts.
+  // Token counts are ragged (37: not a multiple of the 16-row tiles); the
+  // vocabulary, the experts' widths and the attention's keys are cut so
+  // that the reference target runs each case quickly.
+  const CompressorCfg csa{512, 64, 4, 1};
+  ConvShape conv;
+  conv.rows = 37;
+  conv.d = 4096;
+  return {
+      // A CSA layer's compressor (ratio 4, overlapping windows).
+      compressorCase("flash_s37_overlap4_d512", {1, 37, 512, 64, 4, 1, 10}),
+      stateWriteCase(csa, 37),
+      decodeCase(csa, 36),
+      // The indexer's weights_proj; the indexer compressor's wkv (2 x 128).
+      denseCase({37, 64, 4096, 1, 4096, 64}, false),
+      denseCase({37, 256, 4096, 1, 4096, 256}, true),
+      // The trunk's embedding into hc = 4 streams (vocabulary cut).
+      embeddingCase(37, 1000, 4096, 4),
+      // Engram as engram_demo_v1 (3-grams, 8 heads each) on the hc streams.
+      hashCase(37, 3, 8),
+      engramGateCase(37, 4, 4096),
+      convNormCase(conv),
+      convCase(conv),
+      // 5 sequences' last rows, vocabulary cut to 300.
+      headCase({5, 4096, 300, 4096}),
+      headRmsCase(197, 512),
+      rotateQuantCase(165),
+      topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
+      quantCase("flash_37x512", 37, 512, 448),
+      // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
+      fp4Case({9, 150, 4096}),
+      fp8Case({37, 150, 4096}),
+      preCase(37, 4096),
+      postCase(37, 4096),
+      headMixCase(37, 4096),
+      scatterAddCase(37, 4096),
+      finishCase(37, 4096),
+      moeGateCase(13, 4096, 256, false, 8),
+      mtpCase(37, 4, 4096),
+      rmsnormCase(37, 4096),
+      ropeCase("flash_q_s37_h64_hd512", 1, 37, 64, 512, 64, 5, 1, 0),
+      tableCase("flash_yarn_299", 299, 1),
+      // A CSA layer's index list: window 128 + top-512, over 300 keys.
+      attnCase("flash_m3_h64_n300_k640", 1, 3, 64, 300, 640, -1, 299,
+               0.0441941738),
+      // V4 clamps at 10; inputs lie in [-1, 1), so 0.5 makes both clamps
+      // active.
+      swigluCase(37, 2048, true, 0.5),
+  };
+}
+
+} // namespace dsv4c::v4

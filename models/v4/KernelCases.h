@@ -1,0 +1,162 @@
+//===- KernelCases.h - conformance cases of the V4 kernels ------*- C++ -*-===//
+//
+// Random-input cases (conformance::Case) of the kernels of models/v4/kernels,
+// taken from the embedded text (KernelSources.h): a target conforms on V4
+// when its outputs match the reference target's within each case's
+// tolerance. kernelConformanceCases() has one case per tile.kernel (what
+// `dsv4c conform` prints); the builders in `cases` make any shape (the V4
+// kernel tests use them with their own shapes).
+//
+// Cases name themselves after the kernel and shape; the name also seeds the
+// random inputs (ConformanceSuite.cpp), so a renamed case gets new inputs.
+// Index inputs draw only values the kernel accepts (Arg::ints ranges); where
+// a kernel needs distinct indices within one launch (compressor_state_write's
+// slots, moe_scatter_add's rows) the case has one such row, since random
+// integers may repeat.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSV4C_MODELS_V4_KERNELCASES_H
+#define DSV4C_MODELS_V4_KERNELCASES_H
+
+#include "targets/conformance/ConformanceSuite.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsv4c::v4 {
+
+/// The text of kernel `name` of the embedded kernel file `file` (e.g.
+/// "rope.mlir"): from `tile.kernel @name(` to its closing `}` line, plus a
+/// newline. The whole file when `name` is empty; "" when the file or the
+/// kernel is not there.
+std::string kernelText(const std::string &file, const std::string &name = "");
+
+/// One case per tile.kernel of the embedded files (29), in the files' order
+/// (by file name, then as in the file): op "v4.<kernel>", a unique name with
+/// the shape in it. V4-Flash's widths where the reference target (an
+/// interpreter) runs them quickly, ragged row counts.
+std::vector<conformance::Case> kernelConformanceCases();
+
+namespace cases {
+
+using conformance::Case;
+
+//===----------------------------------------------------------------------===//
+// Attention side
+//===----------------------------------------------------------------------===//
+
+/// sparse_attention.mlir: q [b, m, h, 512], kv [b, n, 512], index lists of
+/// `topk` slots drawn from [idxLo, idxHi] (-1: no key).
+Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
+              int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
+              double scale);
+
+/// compressor.mlir (prefill): batch b of s tokens, entries of width d with
+/// rd rope dims, orows >= s / ratio output rows per batch entry.
+struct CompressorShape {
+  int64_t b, s, d, rd, ratio, overlap, orows;
+};
+Case compressorCase(const std::string &what, const CompressorShape &sh);
+
+/// A compressor's configuration (compressor_decode.mlir's state layout).
+struct CompressorCfg {
+  int64_t d, rd, ratio, overlap;
+  int64_t cw() const { return (1 + overlap) * d; }
+  int64_t srows() const { return (1 + overlap) * ratio; }
+};
+/// "d512_rd64_r4_overlap".
+std::string cfgName(const CompressorCfg &c);
+/// @compressor_decode of the entry at position `pos` from a random state.
+Case decodeCase(const CompressorCfg &c, int64_t pos);
+/// @compressor_state_write of one token at position pos0 (the decode's
+/// write) to a random slot in [0, srows).
+Case stateWriteCase(const CompressorCfg &c, int64_t pos0);
+
+/// indexer.mlir @indexer_rotate_quant on `rows` rows of 128.
+Case rotateQuantCase(int64_t rows);
+/// indexer.mlir @indexer_topk.
+struct TopkShape {
+  int64_t b, s, nh, krows, nkeys, topk, start, ratio, offset;
+};
+Case topkCase(const std::string &what, const TopkShape &t);
+
+/// kv_quant.mlir: rows of width ld, the first nq dims quantised.
+Case quantCase(const std::string &what, int64_t rows, int64_t ld, int64_t nq);
+
+/// rope.mlir @rope: x [b, s, nh, hd], the last rd dims rotated at positions
+/// pos0 + i * pstep.
+Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
+              int64_t hd, int64_t rd, int64_t pos0, int64_t pstep,
+              int64_t inverse);
+/// rope.mlir @rope_table: npos rows of rd 64, base 160000, YaRN when `yarn`.
+Case tableCase(const std::string &what, int64_t npos, int64_t yarn);
+
+//===----------------------------------------------------------------------===//
+// Engram
+//===----------------------------------------------------------------------===//
+
+Case hashCase(int64_t rows, int64_t n, int64_t heads);
+Case engramGateCase(int64_t rows, int64_t hc, int64_t d);
+
+struct ConvShape {
+  int64_t rows = 11, hc = 4, d = 80, k = 4, dil = 3;
+  int64_t width() const { return hc * d; }
+  int64_t hist() const { return (k - 1) * dil; }
+};
+Case convNormCase(const ConvShape &s);
+Case convCase(const ConvShape &s);
+
+//===----------------------------------------------------------------------===//
+// FFN side, embedding and head
+//===----------------------------------------------------------------------===//
+
+/// dense.mlir: groups of y[:, g*n + j] = x[:, g*k ...] . w[g*n + j], row
+/// strides ldx and ldy.
+struct DenseShape {
+  int64_t m, n, k, groups, ldx, ldy;
+};
+/// "37x150x300_g1_ld300_150".
+std::string denseShapeName(const DenseShape &s);
+/// @matmul_bf16_f32 when f32Out, else @matmul_bf16.
+Case denseCase(const DenseShape &s, bool f32Out);
+
+/// embedding.mlir: ids in [-1, vocab - 1].
+Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies);
+
+/// head.mlir: m rows at stride ldx of width d, v vocabulary entries.
+struct HeadShape {
+  int64_t m, d, v, ldx;
+};
+Case headCase(HeadShape s);
+Case headRmsCase(int64_t rows, int64_t hd);
+
+/// linear_fp8.mlir and linear_fp4.mlir: y [m, n] = x [m, k] @ w^T.
+struct LinearShape {
+  int64_t m, n, k;
+};
+Case fp8Case(LinearShape s);
+Case fp4Case(LinearShape s);
+
+/// mhc.mlir (hc = 4, 20 Sinkhorn iterations) on n tokens of width d.
+Case preCase(int64_t n, int64_t d);
+Case postCase(int64_t n, int64_t d);
+Case headMixCase(int64_t n, int64_t d);
+
+/// moe_combine.mlir @moe_finish on [m, d].
+Case finishCase(int64_t m, int64_t d);
+/// moe_combine.mlir @moe_scatter_add: one gathered row added into a random
+/// row of y [m, d].
+Case scatterAddCase(int64_t m, int64_t d);
+/// moe_gate.mlir: m tokens, e experts, hash routing through a table of
+/// `vocab` rows when `hash`.
+Case moeGateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab);
+
+Case mtpCase(int64_t n, int64_t hc, int64_t d);
+Case swigluCase(int64_t m, int64_t n, bool weighted, double limit);
+Case rmsnormCase(int64_t rows, int64_t dim);
+
+} // namespace cases
+} // namespace dsv4c::v4
+
+#endif
