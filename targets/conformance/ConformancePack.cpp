@@ -5,6 +5,9 @@
 #include "runtime/TensorCompare.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,7 +32,8 @@ JsonValue conformance::packCaseJson(const PackCase &c) {
     JsonValue aj = JsonValue::object();
     aj.set("kind", JsonValue::string(a.kind));
     if (a.kind == "buffer") {
-      aj.set("input", JsonValue::string(a.input));
+      if (!a.input.empty())
+        aj.set("input", JsonValue::string(a.input));
       aj.set("want", JsonValue::string(a.want));
     } else {
       aj.set("value", JsonValue::number(a.value));
@@ -40,16 +44,65 @@ JsonValue conformance::packCaseJson(const PackCase &c) {
   return j;
 }
 
+namespace {
+JsonValue integers(const std::vector<int64_t> &values) {
+  JsonValue a = JsonValue::array();
+  for (int64_t v : values)
+    a.push(JsonValue::integer(v));
+  return a;
+}
+
+JsonValue libraryJson(const PackLibrary &l) {
+  JsonValue kernels = JsonValue::array();
+  for (const PackKernel &k : l.kernels) {
+    JsonValue kj = JsonValue::object();
+    kj.set("name", JsonValue::string(k.name));
+    kj.set("argument_bytes", integers({k.argumentBytes.begin(),
+                                       k.argumentBytes.end()}));
+    kernels.push(std::move(kj));
+  }
+  JsonValue j = JsonValue::object();
+  j.set("code", JsonValue::string(l.code));
+  j.set("kernels", std::move(kernels));
+  return j;
+}
+
+JsonValue modelJson(const PackModel &m) {
+  JsonValue j = JsonValue::object();
+  j.set("name", JsonValue::string(m.name));
+  j.set("checkpoint", JsonValue::string(m.checkpoint));
+  j.set("code", JsonValue::string(m.code));
+  j.set("tokens", integers(m.tokens));
+  j.set("new_tokens", JsonValue::integer(m.newTokens));
+  j.set("want", JsonValue::string(m.want));
+  j.set("tolerance", JsonValue::number(m.tolerance));
+  return j;
+}
+} // namespace
+
+const PackLibrary *Pack::findLibrary(const std::string &code) const {
+  for (const PackLibrary &l : libraries)
+    if (l.code == code)
+      return &l;
+  return nullptr;
+}
+
 bool conformance::writePack(const std::string &dir, const Pack &pack,
                             std::string &error) {
   JsonValue cases = JsonValue::array();
   for (const PackCase &c : pack.cases)
     cases.push(packCaseJson(c));
+  JsonValue libraries = JsonValue::array();
+  for (const PackLibrary &l : pack.libraries)
+    libraries.push(libraryJson(l));
   JsonValue j = JsonValue::object();
   j.set("format", JsonValue::string("dsv4c-conformance-pack"));
-  j.set("version", JsonValue::integer(1));
+  j.set("version", JsonValue::integer(2));
   j.set("target", JsonValue::string(pack.target));
   j.set("cases", std::move(cases));
+  j.set("libraries", std::move(libraries));
+  if (pack.hasModel)
+    j.set("model", modelJson(pack.model));
   std::string path = (fs::path(dir) / "pack.json").string();
   std::ofstream out(path, std::ios::binary);
   out << writeJson(j);
@@ -59,6 +112,91 @@ bool conformance::writePack(const std::string &dir, const Pack &pack,
   }
   return true;
 }
+
+namespace {
+std::string stringField(const JsonValue &o, const char *key) {
+  const JsonValue *v = o.find(key);
+  return v && v->asString() ? *v->asString() : std::string();
+}
+
+/// The integers of array field `key`; false when it is not one.
+bool integerList(const JsonValue &o, const char *key,
+                 std::vector<int64_t> &out) {
+  const JsonValue *v = o.find(key);
+  if (!v || !v->asArray())
+    return false;
+  for (const JsonValue &e : *v->asArray()) {
+    std::optional<int64_t> i = e.asInteger();
+    if (!i)
+      return false;
+    out.push_back(*i);
+  }
+  return true;
+}
+
+template <typename Fail>
+bool readLibraries(const JsonValue &j, Pack &pack, Fail &fail) {
+  const JsonValue *libraries = j.find("libraries");
+  if (!libraries)
+    return true; // version 1
+  if (!libraries->asArray())
+    return fail("field 'libraries' is not an array");
+  for (const JsonValue &lj : *libraries->asArray()) {
+    PackLibrary l;
+    l.code = stringField(lj, "code");
+    const JsonValue *kernels = lj.find("kernels");
+    if (l.code.empty() || !kernels || !kernels->asArray())
+      return fail("a library lacks 'code' or 'kernels'");
+    for (const JsonValue &kj : *kernels->asArray()) {
+      PackKernel k;
+      k.name = stringField(kj, "name");
+      std::vector<int64_t> bytes;
+      if (k.name.empty() || !integerList(kj, "argument_bytes", bytes))
+        return fail("library '" + l.code +
+                    "': a kernel lacks 'name' or 'argument_bytes'");
+      for (int64_t b : bytes) {
+        if (b != 4 && b != 8)
+          return fail("library '" + l.code + "', kernel '" + k.name +
+                      "': an argument of " + std::to_string(b) +
+                      " bytes (4 or 8)");
+        k.argumentBytes.push_back(uint32_t(b));
+      }
+      l.kernels.push_back(std::move(k));
+    }
+    pack.libraries.push_back(std::move(l));
+  }
+  return true;
+}
+
+template <typename Fail>
+bool readModel(const JsonValue &j, Pack &pack, Fail &fail) {
+  const JsonValue *mj = j.find("model");
+  if (!mj)
+    return true;
+  PackModel &m = pack.model;
+  m.name = stringField(*mj, "name");
+  m.checkpoint = stringField(*mj, "checkpoint");
+  m.code = stringField(*mj, "code");
+  m.want = stringField(*mj, "want");
+  if (m.name.empty() || m.checkpoint.empty() || m.code.empty() ||
+      m.want.empty())
+    return fail("field 'model' lacks 'name', 'checkpoint', 'code' or 'want'");
+  if (!pack.findLibrary(m.code))
+    return fail("model: its code '" + m.code + "' is not under 'libraries'");
+  const JsonValue *n = mj->find("new_tokens");
+  const JsonValue *tol = mj->find("tolerance");
+  if (!integerList(*mj, "tokens", m.tokens) || m.tokens.empty())
+    return fail("model: field 'tokens' is not a non-empty integer array");
+  if (!n || !n->asInteger() || *n->asInteger() < 1)
+    return fail("model: field 'new_tokens' is not a positive integer");
+  if (!tol || !tol->asDouble())
+    return fail("model: field 'tolerance' missing");
+  m.newTokens = *n->asInteger();
+  m.tolerance = *tol->asDouble();
+  pack.hasModel = true;
+  return true;
+}
+} // namespace
 
 bool conformance::readPack(const std::string &dir, Pack &pack,
                            std::string &error) {
@@ -70,10 +208,7 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
     error = path + ": " + what;
     return false;
   };
-  auto str = [](const JsonValue &o, const char *key) {
-    const JsonValue *v = o.find(key);
-    return v && v->asString() ? *v->asString() : std::string();
-  };
+  auto str = stringField;
   if (str(*j, "format") != "dsv4c-conformance-pack")
     return fail("field 'format' is not \"dsv4c-conformance-pack\"");
   pack.target = str(*j, "target");
@@ -110,8 +245,8 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
       if (a.kind == "buffer") {
         a.input = str(aj, "input");
         a.want = str(aj, "want");
-        if (a.input.empty() || a.want.empty())
-          return fail("case '" + c.name + "': a buffer lacks 'input'/'want'");
+        if (a.want.empty())
+          return fail("case '" + c.name + "': a buffer lacks 'want'");
       } else if (a.kind == "index" || a.kind == "i32" || a.kind == "f32") {
         const JsonValue *v = aj.find("value");
         if (!v || !v->asDouble())
@@ -125,7 +260,7 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
     }
     pack.cases.push_back(std::move(c));
   }
-  return true;
+  return readLibraries(*j, pack, fail) && readModel(*j, pack, fail);
 }
 
 CaseResult conformance::runPackCase(const std::string &dir, const PackCase &c,
@@ -158,9 +293,18 @@ CaseResult conformance::runPackCase(const std::string &dir, const PackCase &c,
     } else {
       HostTensor input;
       Buffer b;
-      if (!readNpy((fs::path(dir) / a.input).string(), input, error) ||
-          !readNpy((fs::path(dir) / a.want).string(), b.want, error)) {
+      if (!readNpy((fs::path(dir) / a.want).string(), b.want, error) ||
+          (!a.input.empty() &&
+           !readNpy((fs::path(dir) / a.input).string(), input, error))) {
         r.message = error;
+        cleanup();
+        return r;
+      }
+      if (a.input.empty())
+        input = HostTensor(b.want.type, b.want.shape); // zeros
+      if (input.storage.size() != b.want.storage.size()) {
+        r.message = a.input + " is " + input.describe() + " but " + a.want +
+                    " is " + b.want.describe();
         cleanup();
         return r;
       }
@@ -210,8 +354,44 @@ CaseResult conformance::runPackCase(const std::string &dir, const PackCase &c,
   return r;
 }
 
+bool conformance::compareLogits(const std::vector<std::vector<float>> &want,
+                                const std::vector<std::vector<float>> &got,
+                                double &worstRelL2, size_t &argmaxAgree,
+                                std::string &error) {
+  worstRelL2 = 0;
+  argmaxAgree = 0;
+  if (want.size() != got.size()) {
+    error = std::to_string(got.size()) + " steps of logits, the reference has " +
+            std::to_string(want.size());
+    return false;
+  }
+  for (size_t s = 0; s < want.size(); ++s) {
+    if (want[s].size() != got[s].size() || want[s].empty()) {
+      error = "step " + std::to_string(s) + ": " +
+              std::to_string(got[s].size()) + " logits, the reference has " +
+              std::to_string(want[s].size());
+      return false;
+    }
+    double diff = 0, norm = 0;
+    size_t wantMax = 0, gotMax = 0;
+    for (size_t i = 0; i < want[s].size(); ++i) {
+      double d = double(got[s][i]) - double(want[s][i]);
+      diff += d * d;
+      norm += double(want[s][i]) * double(want[s][i]);
+      wantMax = want[s][i] > want[s][wantMax] ? i : wantMax;
+      gotMax = got[s][i] > got[s][gotMax] ? i : gotMax;
+    }
+    double rel = std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+    if (std::isnan(rel)) // NaN logits fail (std::max would drop a NaN)
+      rel = std::numeric_limits<double>::infinity();
+    worstRelL2 = std::max(worstRelL2, rel);
+    argmaxAgree += wantMax == gotMax;
+  }
+  return true;
+}
+
 void conformance::printResultHeader(std::FILE *out) {
-  std::fprintf(out, "%-28s %-36s %-10s %10s %9s %6s %9s\n", "op", "case",
+  std::fprintf(out, "%-28s %-40s %-10s %10s %9s %6s %9s\n", "op", "case",
                "grid", "max error", "tolerance", "result", "ms");
 }
 
@@ -221,7 +401,7 @@ void conformance::printResultRow(std::FILE *out, const std::string &op,
   char g[48];
   std::snprintf(g, sizeof g, "%lldx%lldx%lld", (long long)grid[0],
                 (long long)grid[1], (long long)grid[2]);
-  std::fprintf(out, "%-28s %-36s %-10s %10.3g %9.0e %6s %9.3f\n", op.c_str(),
+  std::fprintf(out, "%-28s %-40s %-10s %10.3g %9.0e %6s %9.3f\n", op.c_str(),
                name.c_str(), g, r.maxError, tolerance,
                r.passed ? "PASS" : "FAIL", r.millis);
   if (!r.passed && !r.message.empty())

@@ -13,6 +13,7 @@
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -153,7 +154,8 @@ Result runCase(const Case &c, MLIRContext &context,
 
 bool exportCase(const Case &c, MLIRContext &context,
                 const CodeCompiler &compile, const std::string &dir,
-                PackCase &out, std::string &error) {
+                PackCase &out, std::string &error,
+                const std::string &sharedCode) {
   namespace fs = std::filesystem;
   std::string name;
   OwningOpRef<ModuleOp> module = parseCase(c, context, name, error);
@@ -167,14 +169,21 @@ bool exportCase(const Case &c, MLIRContext &context,
   KernelArgs args = packArgs(c, wants);
   if (!reference->launch(args.data(), c.grid, error))
     return false;
-  std::string code;
-  if (!compile(*module, code, error))
-    return false;
   std::error_code ec;
   fs::create_directories(fs::path(dir) / c.name, ec);
-  out = PackCase{c.name, c.op,        name, c.name + "/kernel.code",
-                 c.grid, c.tolerance, {}};
-  std::ofstream(fs::path(dir) / out.code, std::ios::binary) << code;
+  out = PackCase{c.name,
+                 c.op,
+                 name,
+                 sharedCode.empty() ? c.name + "/kernel.code" : sharedCode,
+                 c.grid,
+                 c.tolerance,
+                 {}};
+  if (sharedCode.empty()) {
+    std::string code;
+    if (!compile(*module, code, error))
+      return false;
+    std::ofstream(fs::path(dir) / out.code, std::ios::binary) << code;
+  }
   size_t k = 0;
   for (const Arg &a : c.args) {
     PackArg pa;
@@ -182,10 +191,23 @@ bool exportCase(const Case &c, MLIRContext &context,
     case Arg::Kind::Buffer: {
       pa.kind = "buffer";
       pa.input = c.name + "/arg" + std::to_string(k) + ".npy";
-      pa.want = c.name + "/want" + std::to_string(k) + ".npy";
-      if (!writeNpy((fs::path(dir) / pa.input).string(), inputs[k], error) ||
-          !writeNpy((fs::path(dir) / pa.want).string(), wants[k], error))
+      // A buffer that starts as zeros (an output) needs no file; one the
+      // kernel only reads wants its input back: one file for both (most of
+      // a pack is weights).
+      bool zeros = std::all_of(inputs[k].storage.begin(),
+                               inputs[k].storage.end(),
+                               [](uint8_t b) { return b == 0; });
+      if (zeros)
+        pa.input.clear();
+      else if (!writeNpy((fs::path(dir) / pa.input).string(), inputs[k],
+                         error))
         return false;
+      pa.want = pa.input;
+      if (zeros || wants[k].storage != inputs[k].storage) {
+        pa.want = c.name + "/want" + std::to_string(k) + ".npy";
+        if (!writeNpy((fs::path(dir) / pa.want).string(), wants[k], error))
+          return false;
+      }
       ++k;
       break;
     }

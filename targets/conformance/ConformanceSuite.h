@@ -88,10 +88,13 @@ using CodeCompiler = std::function<bool(mlir::ModuleOp module,
 
 /// Runs the case on the reference and writes what a pack needs to run it
 /// elsewhere into `dir` (ConformancePack.h): the code, the inputs and the
-/// reference's outputs. `out` describes it for pack.json.
+/// reference's outputs. `out` describes it for pack.json. With `sharedCode`
+/// (a file of `dir` holding the case's kernel among others, written by the
+/// caller), `compile` is not called and the case refers to that file.
 bool exportCase(const Case &c, mlir::MLIRContext &context,
                 const CodeCompiler &compile, const std::string &dir,
-                PackCase &out, std::string &error);
+                PackCase &out, std::string &error,
+                const std::string &sharedCode = "");
 
 } // namespace dsv4c::conformance
 

@@ -2,13 +2,16 @@
 # The CUDA target on a GPU machine, as users deploy it: build only the
 # runtime (no LLVM/MLIR there), then with bundles compiled on the dev machine
 #   1. the driver check,
-#   2. single kernels vs the reference target (prepare_device_check.sh),
-#   3. V4 end to end: the same bundle on --target cpu and --target cuda,
+#   2. the conformance pack bundles/conform, when there is one: every tile
+#      op, every V4 kernel and the tiny model end to end vs the reference,
+#   3. single kernels vs the reference target (prepare_device_check.sh), when
+#      bundles/cuda exists,
+#   4. V4 end to end: the same bundle on --target cpu and --target cuda,
 #      logits compared step by step (compare_logits.py),
-#   4. compute-sanitizer memcheck and racecheck on the kernel checks (and on
-#      a short model run with DSV4C_SANITIZE_MODEL=1).
+#   5. compute-sanitizer memcheck and racecheck on the pack's kernel cases
+#      (and on a short model run with DSV4C_SANITIZE_MODEL=1).
 # Dev machine:
-#   bash tests/cuda/prepare_device_check.sh build/tools/dsv4c/dsv4c bundles/cuda
+#   dsv4c conform --target cuda --export bundles/conform
 #   dsv4c compile MODEL --target cpu --cpu x86-64-v3 --target cuda \
 #     --embed-weights -o bundles/NAME.dsv4
 # GPU machine (OUT: where logs and logits go):
@@ -26,11 +29,16 @@ cmake -G Ninja -S . -B $rt -DDSV4C_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
 rc=0
 echo "== driver"
 $rt/cuda_driver_check || rc=1
+run=$rt/tools/runner/dsv4-run
+if [[ -f bundles/conform/pack.json ]]; then
+  echo "== conformance pack"
+  $run conform bundles/conform > "$out/conform.log" 2>&1 || rc=1
+  grep -E "FAIL|^ +[a-z]|cases passed|v4.model" "$out/conform.log"
+fi
 if [[ -f bundles/cuda/run.sh ]]; then
   echo "== kernels vs the reference target"
   bash bundles/cuda/run.sh "$PWD/$rt/cuda_kernel_check" || rc=1
 fi
-run=$rt/tools/runner/dsv4-run
 tokens=5,17,42,99,3,250,77,8,120,64,33,201,150,12,9,180
 for bundle in "$@"; do
   name=$(basename "$bundle" .dsv4)
@@ -46,15 +54,15 @@ for bundle in "$@"; do
     0.05 || rc=1
 done
 cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-if [[ -x $cs && -f bundles/cuda/run.sh ]]; then
-  # The single-kernel checks under the sanitizers (quick); the whole model
-  # under memcheck takes minutes at this lowering's speed: set
+if [[ -x $cs && -f bundles/conform/pack.json ]]; then
+  # The pack's kernel cases under the sanitizers; the whole model under
+  # memcheck takes minutes at this lowering's speed: set
   # DSV4C_SANITIZE_MODEL=1 for it.
   for tool in memcheck racecheck; do
-    echo "== compute-sanitizer --tool $tool: kernel checks"
-    bash bundles/cuda/run.sh "$cs --tool $tool --error-exitcode 9 $PWD/$rt/cuda_kernel_check" \
+    echo "== compute-sanitizer --tool $tool: the pack's kernel cases"
+    $cs --tool $tool --error-exitcode 9 $run conform bundles/conform --no-model \
       > "$out/sanitizer-$tool.log" 2>&1 || rc=1
-    grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/sanitizer-$tool.log" | sort | uniq -c
+    grep -E "ERROR SUMMARY|RACECHECK SUMMARY|cases passed" "$out/sanitizer-$tool.log" | sort | uniq -c
   done
   if [[ ${DSV4C_SANITIZE_MODEL:-0} == 1 && $# -gt 0 ]]; then
     echo "== compute-sanitizer --tool memcheck: $1 on cuda, 4-token prompt, 2 new tokens"

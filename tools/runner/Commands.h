@@ -15,11 +15,13 @@ namespace dsv4c::runner {
 int runCommand(int argc, char **argv, const JitHook &jit);
 int benchCommand(int argc, char **argv, const JitHook &jit);
 int inspectCommand(int argc, char **argv);
-/// `conform PACK_DIR`: a conformance pack on this machine's CUDA device.
+/// `conform PACK_DIR`: a conformance pack on this machine's device.
 int conformCommand(int argc, char **argv);
 /// Runs the pack's cases whose name or op contains `filter` (all when
-/// empty), printing the table; 0 when all pass.
-int runPack(const std::string &dir, const std::string &filter);
+/// empty) and its model row (unless `withModel` is false), printing the
+/// table; 0 when all pass.
+int runPack(const std::string &dir, const std::string &filter,
+            bool withModel = true);
 /// `compileTargets` lists what the build compiles for (empty in dsv4-run).
 int targetsCommand(int argc, char **argv,
                    const std::vector<std::string> &compileTargets);

@@ -281,15 +281,10 @@ bool openBundle(const std::string &path, const OpenOptions &options,
   return model.checkpoint != nullptr;
 }
 
-bool openDirectory(const std::string &path, const OpenOptions &options,
-                   const JitHook &jit, Model &model, std::string &error) {
-  if (!jit) {
-    error = path +
-            " is a model directory; this runtime-only build runs "
-            "bundles (make one with: dsv4c compile " +
-            path + " -o model.dsv4)";
-    return false;
-  }
+} // namespace
+
+bool runner::openCheckpointDirectory(const std::string &path, Model &model,
+                                     std::string &error) {
   if (!v4::parseV4Config((fs::path(path) / "config.json").string(),
                          model.config, error))
     return false;
@@ -317,6 +312,21 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
     if (!model.engramTables)
       return false;
   }
+  return true;
+}
+
+namespace {
+bool openDirectory(const std::string &path, const OpenOptions &options,
+                   const JitHook &jit, Model &model, std::string &error) {
+  if (!jit) {
+    error = path +
+            " is a model directory; this runtime-only build runs "
+            "bundles (make one with: dsv4c compile " +
+            path + " -o model.dsv4)";
+    return false;
+  }
+  if (!openCheckpointDirectory(path, model, error))
+    return false;
   model.target = options.target.empty() ? "cpu" : options.target;
   model.device = openDevice(model.target, error);
   if (!model.device)

@@ -130,6 +130,18 @@ std::vector<std::string> runnableTargets();
 bool openModel(const std::string &path, const OpenOptions &options,
                const JitHook &jit, Model &model, std::string &error);
 
+/// Reads a model directory's config, tokenizer (if any), checkpoint and
+/// Engram tables into `model`; no device or kernels.
+bool openCheckpointDirectory(const std::string &path, Model &model,
+                             std::string &error);
+
+/// Greedy generation of `newTokens` tokens after `prompt` with the weights
+/// of `model` on `device` and `kernels` (no EOS stop); each step's vocab
+/// logits (the prefill's first).
+bool greedyLogits(const Model &model, Device &device, KernelLibrary &kernels,
+                  const std::vector<int64_t> &prompt, int64_t newTokens,
+                  std::vector<std::vector<float>> &logits, std::string &error);
+
 } // namespace dsv4c::runner
 
 #endif
