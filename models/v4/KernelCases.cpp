@@ -546,4 +546,27 @@ std::vector<conformance::Case> kernelConformanceCases() {
   };
 }
 
+std::vector<conformance::Case> kernelBenchCases() {
+  using namespace cases;
+  const int64_t tokens = 64;
+  return {
+      rmsnormCase(tokens, 4096),
+      swigluCase(tokens, 2048, true, 10),
+      // An attention projection (FP8) and an expert's w1 (FP4).
+      fp8Case({tokens, 4096, 4096}),
+      fp4Case({tokens, 2048, 4096}),
+      // The indexer's weights_proj.
+      denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
+      headCase({tokens, 4096, 129280, 4096}),
+      embeddingCase(tokens, 129280, 4096, 4),
+      // One query per sequence: window 128 + top-512 of 4096 keys.
+      attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1,
+               4095, 0.0441941738),
+      ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
+      moeGateCase(tokens, 4096, 256, false, 8),
+      quantCase("decode_64x512", tokens, 512, 448),
+      preCase(tokens, 4096),
+  };
+}
+
 } // namespace dsv4c::v4

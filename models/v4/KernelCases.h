@@ -38,6 +38,12 @@ std::string kernelText(const std::string &file, const std::string &name = "");
 /// interpreter) runs them quickly, ragged row counts.
 std::vector<conformance::Case> kernelConformanceCases();
 
+/// The V4 kernels that dominate a V4-Flash decode step, at its full shapes
+/// with 64 tokens in flight (vocabulary 129280, 256 experts, 4096 keys of
+/// 512 per sequence): `dsv4c conform --bench` times them on a device. Too
+/// large for the reference target; for timing only.
+std::vector<conformance::Case> kernelBenchCases();
+
 namespace cases {
 
 using conformance::Case;

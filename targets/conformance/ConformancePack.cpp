@@ -16,6 +16,16 @@ namespace fs = std::filesystem;
 using namespace dsv4c;
 using namespace dsv4c::conformance;
 
+namespace {
+JsonValue integers(const std::vector<int64_t> &values) {
+  JsonValue a = JsonValue::array();
+  for (int64_t v : values)
+    a.push(JsonValue::integer(v));
+  return a;
+}
+
+} // namespace
+
 JsonValue conformance::packCaseJson(const PackCase &c) {
   JsonValue j = JsonValue::object();
   j.set("name", JsonValue::string(c.name));
@@ -32,9 +42,17 @@ JsonValue conformance::packCaseJson(const PackCase &c) {
     JsonValue aj = JsonValue::object();
     aj.set("kind", JsonValue::string(a.kind));
     if (a.kind == "buffer") {
-      if (!a.input.empty())
-        aj.set("input", JsonValue::string(a.input));
-      aj.set("want", JsonValue::string(a.want));
+      if (a.type) {
+        aj.set("type", JsonValue::string(elementTypeName(*a.type)));
+        aj.set("shape", integers(a.shape));
+        aj.set("random", JsonValue::boolean(a.random));
+        aj.set("lo", JsonValue::integer(a.lo));
+        aj.set("hi", JsonValue::integer(a.hi));
+      } else {
+        if (!a.input.empty())
+          aj.set("input", JsonValue::string(a.input));
+        aj.set("want", JsonValue::string(a.want));
+      }
     } else {
       aj.set("value", JsonValue::number(a.value));
     }
@@ -45,13 +63,6 @@ JsonValue conformance::packCaseJson(const PackCase &c) {
 }
 
 namespace {
-JsonValue integers(const std::vector<int64_t> &values) {
-  JsonValue a = JsonValue::array();
-  for (int64_t v : values)
-    a.push(JsonValue::integer(v));
-  return a;
-}
-
 JsonValue libraryJson(const PackLibrary &l) {
   JsonValue kernels = JsonValue::array();
   for (const PackKernel &k : l.kernels) {
@@ -99,6 +110,8 @@ bool conformance::writePack(const std::string &dir, const Pack &pack,
   j.set("format", JsonValue::string("dsv4c-conformance-pack"));
   j.set("version", JsonValue::integer(2));
   j.set("target", JsonValue::string(pack.target));
+  if (pack.bench)
+    j.set("bench", JsonValue::boolean(true));
   j.set("cases", std::move(cases));
   j.set("libraries", std::move(libraries));
   if (pack.hasModel)
@@ -212,6 +225,8 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
   if (str(*j, "format") != "dsv4c-conformance-pack")
     return fail("field 'format' is not \"dsv4c-conformance-pack\"");
   pack.target = str(*j, "target");
+  if (const JsonValue *b = j->find("bench"))
+    pack.bench = b->asBool().value_or(false);
   const JsonValue *cases = j->find("cases");
   if (!cases || !cases->asArray())
     return fail("field 'cases' missing");
@@ -242,7 +257,22 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
     for (const JsonValue &aj : *args->asArray()) {
       PackArg a;
       a.kind = str(aj, "kind");
-      if (a.kind == "buffer") {
+      if (a.kind == "buffer" && pack.bench) {
+        a.type = parseElementType(str(aj, "type"));
+        if (!a.type || !integerList(aj, "shape", a.shape))
+          return fail("case '" + c.name +
+                      "': a bench buffer lacks 'type' or 'shape'");
+        for (int64_t d : a.shape)
+          if (d < 0 || d > (int64_t(1) << 40))
+            return fail("case '" + c.name + "': a bench buffer's 'shape' " +
+                        "has dimension " + std::to_string(d));
+        if (const JsonValue *r = aj.find("random"))
+          a.random = r->asBool().value_or(true);
+        if (const JsonValue *lo = aj.find("lo"))
+          a.lo = lo->asInteger().value_or(0);
+        if (const JsonValue *hi = aj.find("hi"))
+          a.hi = hi->asInteger().value_or(15);
+      } else if (a.kind == "buffer") {
         a.input = str(aj, "input");
         a.want = str(aj, "want");
         if (a.want.empty())

@@ -18,9 +18,11 @@
 #define DSV4C_TARGETS_CONFORMANCE_CONFORMANCEPACK_H
 
 #include "runtime/Device.h"
+#include "runtime/ElementType.h"
 #include "runtime/Json.h"
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,12 @@ struct PackArg {
   std::string kind;        // "buffer", "index", "i32", "f32"
   std::string input, want; // buffers: files in the pack; no input: zeros
   double value = 0;        // scalars
+  /// Generated buffers (bench packs, no files): element type and shape,
+  /// filled by fillRandom (integers in [lo, hi]) or zeros.
+  std::optional<ElementType> type;
+  std::vector<int64_t> shape;
+  bool random = true;
+  int64_t lo = 0, hi = 15;
 };
 
 struct PackCase {
@@ -68,6 +76,9 @@ struct PackModel {
 
 struct Pack {
   std::string target; // "cuda" or "opencl"
+  /// A bench pack: generated buffers, no reference outputs; `dsv4-run
+  /// conform` times each case instead of checking it.
+  bool bench = false;
   std::vector<PackCase> cases;
   std::vector<PackLibrary> libraries;
   bool hasModel = false;
@@ -91,6 +102,17 @@ struct CaseResult {
 /// compares every buffer with the reference's.
 CaseResult runPackCase(const std::string &dir, const PackCase &c,
                        Device &device, KernelRunner &runner);
+
+/// A bench case's time: `iters` launches after 3 warm-up ones, each waited
+/// for. `bytes`: all its buffers.
+struct BenchResult {
+  bool ok = false;
+  double medianMicros = 0, minMicros = 0;
+  int64_t bytes = 0;
+  std::string message;
+};
+BenchResult benchPackCase(const PackCase &c, Device &device,
+                          KernelRunner &runner, int iters);
 
 /// The worst relative L2 error over the steps of `got` against `want` (each
 /// [steps][vocab]) and how many steps agree on the argmax; false with

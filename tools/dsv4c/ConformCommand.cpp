@@ -38,6 +38,7 @@ namespace fs = std::filesystem;
 namespace {
 const char *kUsage =
     R"(usage: dsv4c conform --target T [--export DIR] [--filter TEXT] [--no-model]
+       dsv4c conform --target cuda|opencl --bench --export DIR [--filter TEXT]
 
 Runs the conformance suite on target T against the reference target and
 prints one row per case: op, case, grid, max error, tolerance, result, time.
@@ -56,13 +57,21 @@ targets:
          without --export, runs on this machine's GPU
   opencl the same with OpenCL C; without --export, runs on this machine's
          first OpenCL device (PoCL on the CPU in CI: its first launch of
-         each V4 kernel compiles it, about 15 s each, cached for later runs)
+         each V4 kernel compiles it, seconds to minutes each, cached for
+         later runs)
+
+--bench writes a bench pack instead: the V4 kernels of a V4-Flash decode
+step at full shapes (64 tokens in flight), their inputs generated on the
+device machine, no reference outputs. `dsv4-run conform DIR --json F` times
+them there; bench/cuda_v4_kernels.py puts PyTorch and the hardware limits
+beside them.
 
 options:
   --target T      cpu, cuda or opencl (required)
   --export DIR    cuda, opencl: write the pack to DIR instead of running it
   --filter TEXT   only the cases whose name or op contains TEXT
   --no-model      leave out the end-to-end model row
+  --bench         write a bench pack (with --export)
   --help          this text
 )";
 
@@ -91,6 +100,7 @@ bool selected(const std::string &filter, const std::string &name,
 struct Options {
   std::string target, exportDir, filter;
   bool model = true;
+  bool bench = false;
 };
 
 /// What the filter selected.
@@ -261,6 +271,57 @@ bool exportModel(const std::string &dir, const PackLibrary &library,
   return writeNpy((fs::path(dir) / out.want).string(), t, error);
 }
 
+/// A bench pack: the V4 library and a case per selected bench kernel, its
+/// buffers described (type, shape, fill) rather than written.
+int exportBench(const Options &o, const std::vector<Case> &cases) {
+  std::string error;
+  std::error_code ec;
+  fs::create_directories(o.exportDir, ec);
+  if (ec)
+    return fail(o.exportDir + ": cannot create (" + ec.message() + ")");
+  Pack pack;
+  pack.target = o.target;
+  pack.bench = true;
+  PackLibrary library;
+  if (!writeV4Library(o.target, o.exportDir, library, error))
+    return fail("the V4 kernels: " + error);
+  pack.libraries.push_back(library);
+  for (const Case &c : cases) {
+    PackCase pc{c.name, c.op, c.op.substr(3), library.code, c.grid, 0, {}};
+    for (const Arg &a : c.args) {
+      PackArg pa;
+      switch (a.kind) {
+      case Arg::Kind::Buffer:
+        pa.kind = "buffer";
+        pa.type = a.type;
+        pa.shape = a.shape;
+        pa.random = a.random;
+        pa.lo = a.intLo;
+        pa.hi = a.intHi;
+        break;
+      case Arg::Kind::Index:
+        pa.kind = "index";
+        break;
+      case Arg::Kind::I32:
+        pa.kind = "i32";
+        break;
+      case Arg::Kind::F32:
+        pa.kind = "f32";
+        break;
+      }
+      pa.value = a.scalar;
+      pc.args.push_back(std::move(pa));
+    }
+    pack.cases.push_back(std::move(pc));
+  }
+  if (!writePack(o.exportDir, pack, error))
+    return fail(error);
+  std::printf("wrote %s (a bench pack of %zu V4 kernels); time it with: "
+              "dsv4-run conform %s --json times.json\n",
+              o.exportDir.c_str(), pack.cases.size(), o.exportDir.c_str());
+  return 0;
+}
+
 int runAsPack(const Options &o, const Selection &s,
               mlir::MLIRContext &context) {
   bool runHere = o.exportDir.empty();
@@ -350,6 +411,8 @@ int dsv4c::runConformCommand(int argc, char **argv) {
         return fail("--filter needs a text");
     } else if (arg == "--no-model") {
       o.model = false;
+    } else if (arg == "--bench") {
+      o.bench = true;
     } else {
       return fail("unexpected argument '" + arg + "' (see --help)");
     }
@@ -362,6 +425,19 @@ int dsv4c::runConformCommand(int argc, char **argv) {
   if (!o.exportDir.empty() && o.target == "cpu")
     return fail("--export is for the cuda and opencl targets (cpu runs "
                 "here)");
+
+  if (o.bench && (o.exportDir.empty() || o.target == "cpu"))
+    return fail("--bench writes a pack for a device machine: give --target "
+                "cuda or opencl and --export DIR");
+  if (o.bench) {
+    std::vector<Case> cases;
+    for (const Case &c : v4::kernelBenchCases())
+      if (selected(o.filter, c.name, c.op))
+        cases.push_back(c);
+    if (cases.empty())
+      return fail("no bench case matches '" + o.filter + "'");
+    return exportBench(o, cases);
+  }
 
   mlir::DialectRegistry registry;
   registerDialects(registry);

@@ -19,9 +19,11 @@ int inspectCommand(int argc, char **argv);
 int conformCommand(int argc, char **argv);
 /// Runs the pack's cases whose name or op contains `filter` (all when
 /// empty) and its model row (unless `withModel` is false), printing the
-/// table; 0 when all pass.
+/// table; 0 when all pass. A bench pack's cases are timed instead
+/// (`iters` launches each; the times also as JSON to `jsonPath`).
 int runPack(const std::string &dir, const std::string &filter,
-            bool withModel = true);
+            bool withModel = true, int iters = 20,
+            const std::string &jsonPath = "");
 /// `compileTargets` lists what the build compiles for (empty in dsv4-run).
 int targetsCommand(int argc, char **argv,
                    const std::vector<std::string> &compileTargets);

@@ -7,6 +7,7 @@
 #include "targets/opencl/OpenclDriver.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +20,8 @@ using namespace dsv4c::runner;
 namespace fs = std::filesystem;
 
 namespace {
-const char *kUsage = R"(usage: dsv4-run conform PACK_DIR [--filter TEXT]
+const char *kUsage = R"(usage: dsv4-run conform PACK_DIR [--filter TEXT] [--no-model]
+                               [--iters N] [--json FILE]
 
 Runs a conformance pack (made by `dsv4c conform --target cuda|opencl
 --export PACK_DIR` on a machine with the compiler) on this machine's device
@@ -29,9 +31,17 @@ kernel case against the reference target's outputs, and the pack's model
 Prints one row per case (op, case, grid, max error, tolerance, result, ms)
 and a summary; exit status 1 when a case fails.
 
+A bench pack (`dsv4c conform --target T --bench --export PACK_DIR`: the V4
+kernels at V4-Flash shapes, inputs generated here) is timed instead: each
+case's median and fastest launch over N (after 3 warm-up launches, each
+waited for), the bytes of its buffers and what that is in GB/s. The
+PyTorch and hardware-limit side: bench/cuda_v4_kernels.py.
+
 options:
   --filter TEXT   only the cases whose name or op contains TEXT
   --no-model      leave out the model row
+  --iters N       bench packs: timed launches per case (default 20)
+  --json FILE     bench packs: also write the times as JSON to FILE
   --help          this text
 )";
 
@@ -175,12 +185,75 @@ bool selected(const std::string &filter, const std::string &name,
 }
 } // namespace
 
+namespace {
+/// A bench pack: each case timed, a table and optionally JSON.
+int benchPack(const std::string &dir, const Pack &pack, Device &device,
+              const std::string &deviceName, const std::string &filter,
+              int iters, const std::string &jsonPath) {
+  std::printf("bench pack %s: %zu cases on %s (%s), %d timed launches each\n",
+              dir.c_str(), pack.cases.size(), deviceName.c_str(),
+              pack.target.c_str(), iters);
+  std::printf("%-24s %-44s %10s %10s %12s %9s\n", "op", "case", "median us",
+              "min us", "bytes", "GB/s");
+  std::fflush(stdout);
+  PackPrograms programs(dir, pack, device);
+  JsonValue cases = JsonValue::array();
+  int failed = 0;
+  std::string error;
+  for (const PackCase &c : pack.cases) {
+    if (!selected(filter, c.name, c.op))
+      continue;
+    KernelLibrary *library = programs.forCase(c, error);
+    KernelRunner *runner = library ? library->find(c.kernel, error) : nullptr;
+    BenchResult r;
+    if (runner)
+      r = benchPackCase(c, device, *runner, iters);
+    else
+      r.message = error;
+    programs.doneWith(c);
+    if (!r.ok) {
+      ++failed;
+      std::printf("%-24s %-44s FAILED: %s\n", c.op.c_str(), c.name.c_str(),
+                  r.message.c_str());
+      continue;
+    }
+    std::printf("%-24s %-44s %10.1f %10.1f %12lld %9.1f\n", c.op.c_str(),
+                c.name.c_str(), r.medianMicros, r.minMicros,
+                static_cast<long long>(r.bytes),
+                double(r.bytes) / r.medianMicros * 1e-3);
+    std::fflush(stdout);
+    JsonValue j = JsonValue::object();
+    j.set("name", JsonValue::string(c.name));
+    j.set("op", JsonValue::string(c.op));
+    j.set("us", JsonValue::number(r.medianMicros));
+    j.set("min_us", JsonValue::number(r.minMicros));
+    j.set("bytes", JsonValue::integer(r.bytes));
+    cases.push(std::move(j));
+  }
+  if (!jsonPath.empty()) {
+    JsonValue j = JsonValue::object();
+    j.set("device", JsonValue::string(deviceName));
+    j.set("target", JsonValue::string(pack.target));
+    j.set("iters", JsonValue::integer(iters));
+    j.set("cases", std::move(cases));
+    std::ofstream out(jsonPath, std::ios::binary);
+    out << writeJson(j);
+    if (!out)
+      return fail(jsonPath + ": cannot write");
+  }
+  return failed == 0 ? 0 : 1;
+}
+} // namespace
+
 int runner::runPack(const std::string &dir, const std::string &filter,
-                    bool withModel) {
+                    bool withModel, int iters, const std::string &jsonPath) {
   Pack pack;
   std::string error;
   if (!readPack(dir, pack, error))
     return fail(error);
+  if (!pack.bench && !jsonPath.empty())
+    return fail("--json is for bench packs; " + dir + " is a conformance "
+                "pack");
   std::unique_ptr<Device> device;
   std::string deviceName;
   if (pack.target == "cuda") {
@@ -199,6 +272,8 @@ int runner::runPack(const std::string &dir, const std::string &filter,
   }
   if (!device)
     return fail(error);
+  if (pack.bench)
+    return benchPack(dir, pack, *device, deviceName, filter, iters, jsonPath);
   std::printf("conformance pack %s: %zu cases%s on %s (%s)\n", dir.c_str(),
               pack.cases.size(), pack.hasModel ? " and a model" : "",
               deviceName.c_str(), pack.target.c_str());
@@ -240,8 +315,9 @@ int runner::runPack(const std::string &dir, const std::string &filter,
 }
 
 int runner::conformCommand(int argc, char **argv) {
-  std::string dir, filter;
+  std::string dir, filter, jsonPath;
   bool withModel = true;
+  int iters = 20;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -253,6 +329,14 @@ int runner::conformCommand(int argc, char **argv) {
       filter = argv[++i];
     } else if (arg == "--no-model") {
       withModel = false;
+    } else if (arg == "--iters") {
+      if (i + 1 >= argc || std::atoi(argv[i + 1]) < 1)
+        return fail("--iters needs a count of at least 1");
+      iters = std::atoi(argv[++i]);
+    } else if (arg == "--json") {
+      if (i + 1 >= argc)
+        return fail("--json needs a file");
+      jsonPath = argv[++i];
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + arg + "' (see --help)");
     } else if (dir.empty()) {
@@ -263,5 +347,5 @@ int runner::conformCommand(int argc, char **argv) {
   }
   if (dir.empty())
     return fail("missing PACK_DIR (see --help)");
-  return runPack(dir, filter, withModel);
+  return runPack(dir, filter, withModel, iters, jsonPath);
 }

@@ -24,13 +24,13 @@
 // PACK: "format":"dsv4c-conformance-pack"
 // PACK-SAME: "target":"cuda"
 // PACK-SAME: "kernel":"dot"
-// An input the kernel only reads is its own want (one file); the output has
-// its own.
+// An input the kernel only reads is its own want (one file); the output
+// starts as zeros (no input file) and has its want.
 // PACK-SAME: {"kind":"buffer","input":"dot_f32_16x16x32/arg0.npy","want":"dot_f32_16x16x32/arg0.npy"}
-// PACK-SAME: {"kind":"buffer","input":"dot_f32_16x16x32/arg2.npy","want":"dot_f32_16x16x32/want2.npy"}
+// PACK-SAME: {"kind":"buffer","want":"dot_f32_16x16x32/want2.npy"}
 // RUN: FileCheck %s --check-prefix=PTX < %t/dot_f32_16x16x32/kernel.code
 // PTX: .visible .entry
-// RUN: test -f %t/dot_f32_16x16x32/arg0.npy && test -f %t/dot_f32_16x16x32/want2.npy && test ! -e %t/dot_f32_16x16x32/want0.npy
+// RUN: test -f %t/dot_f32_16x16x32/arg0.npy && test -f %t/dot_f32_16x16x32/want2.npy && test ! -e %t/dot_f32_16x16x32/want0.npy && test ! -e %t/dot_f32_16x16x32/arg2.npy
 
 // Without a GPU the pack cannot run; the message says why.
 // RUN: not dsv4-run conform %t 2>&1 | FileCheck %s --check-prefix=NOGPU
