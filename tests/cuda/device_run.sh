@@ -8,10 +8,14 @@
 #      bundles/cuda exists,
 #   4. V4 end to end: the same bundle on --target cpu and --target cuda,
 #      logits compared step by step (compare_logits.py),
-#   5. compute-sanitizer memcheck and racecheck on the pack's kernel cases
+#   5. with bundles/bench, the V4 kernels at V4-Flash decode shapes timed
+#      beside PyTorch eager, torch.compile and the hardware limits
+#      (bench/cuda_v4_kernels.py),
+#   6. compute-sanitizer memcheck and racecheck on the pack's kernel cases
 #      (and on a short model run with DSV4C_SANITIZE_MODEL=1).
 # Dev machine:
 #   dsv4c conform --target cuda --export bundles/conform
+#   dsv4c conform --target cuda --bench --export bundles/bench
 #   dsv4c compile MODEL --target cpu --cpu x86-64-v3 --target cuda \
 #     --embed-weights -o bundles/NAME.dsv4
 # GPU machine (OUT: where logs and logits go):
@@ -53,6 +57,15 @@ for bundle in "$@"; do
   python3 "$here/compare_logits.py" "$out/$name.cpu.npy" "$out/$name.cuda.npy" \
     0.05 || rc=1
 done
+if [[ -f bundles/bench/pack.json ]]; then
+  # dsv4c conform --target cuda --bench --export bundles/bench
+  echo "== V4 kernels at V4-Flash decode shapes: dsv4c, PyTorch, the limits"
+  $run conform bundles/bench --json "$out/bench-times.json" \
+    > "$out/bench-dsv4c.txt" 2>&1 || { rc=1; tail -5 "$out/bench-dsv4c.txt"; }
+  python3 "$here/../../bench/cuda_v4_kernels.py" bundles/bench \
+    "$out/bench-times.json" --json-out "$out/bench.json" \
+    2> "$out/bench-torch.log" | tee "$out/bench.txt" || rc=1
+fi
 cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 if [[ -x $cs && -f bundles/conform/pack.json ]]; then
   # The pack's kernel cases under the sanitizers; the whole model under
