@@ -223,6 +223,18 @@ buildJit(ModuleOp module, const std::vector<std::string> &names,
     return nullptr;
   }
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  // Builtins the code calls (__truncsfbf2 on CPUs without AVX512-BF16) come
+  // from compiler-rt, as in AOT objects: libgcc (GCC 12) has no bf16 ones.
+  std::string builtins = DSV4C_CLANG_RT_BUILTINS;
+  if (!builtins.empty() && llvm::sys::fs::exists(builtins)) {
+    auto library = llvm::orc::StaticLibraryDefinitionGenerator::Load(
+        (*jit)->getObjLinkingLayer(), builtins.c_str());
+    if (!library) {
+      error = "cpu: " + builtins + ": " + llvm::toString(library.takeError());
+      return nullptr;
+    }
+    (*jit)->getMainJITDylib().addGenerator(std::move(*library));
+  }
   for (std::unique_ptr<llvm::MemoryBuffer> &object : objects)
     if (auto err = (*jit)->addObjectFile(std::move(object))) {
       error = "cpu: " + llvm::toString(std::move(err));
