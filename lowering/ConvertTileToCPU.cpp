@@ -115,7 +115,7 @@ struct ConvertTileToCPUPass
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(kernel, {parallelTopK})))
+      if (failed(convertKernel(kernel, {parallelTopK, threadedDot, warpMma})))
         return signalPassFailure();
   }
 };

@@ -13,9 +13,12 @@
 using namespace mlir;
 
 namespace {
-void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK) {
+void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
+                   bool warpMma = false) {
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
+  tileOptions.threadedDot = gpu;
+  tileOptions.warpMma = warpMma;
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -29,6 +32,8 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK) {
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 
   if (gpu) {
+    if (warpMma)
+      pm.addPass(dsv4c::createDotToWarpMma());
     // Tile ops as parallel loops, shared out over a block's threads.
     pm.addPass(createConvertLinalgToParallelLoopsPass());
     // The deallocation helper's barriers must sit in uniform code: make it
@@ -69,8 +74,9 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK) {
 void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
   buildPipeline(pm, false, parallelTopK);
 }
-void dsv4c::buildGpuPipeline(OpPassManager &pm) {
-  buildPipeline(pm, true, true);
+void dsv4c::buildGpuPipeline(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  buildPipeline(pm, true, true, options.warpMma);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {
@@ -78,13 +84,16 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerExpandSmallFloats();
   registerApproximateMath();
   registerDistributeToThreads();
+  registerDotToWarpMma();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",
       [](OpPassManager &pm) { buildCpuPipeline(pm); });
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<GpuPipelineOptions>(
       "dsv4c-gpu-pipeline",
       "Lower tile kernels to the LLVM dialect for a GPU backend: programs "
       "on thread blocks (distribute-to-threads), math approximated",
-      [](OpPassManager &pm) { buildGpuPipeline(pm); });
+      [](OpPassManager &pm, const GpuPipelineOptions &options) {
+        buildGpuPipeline(pm, options);
+      });
 }

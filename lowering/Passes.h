@@ -7,9 +7,10 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -25,10 +26,21 @@ namespace dsv4c {
 /// The full CPU pipeline: tile kernels -> LLVM dialect, ready to translate.
 /// `parallelTopK`: tile.topk as GPU targets lower it (for tests).
 void buildCpuPipeline(mlir::OpPassManager &pm, bool parallelTopK = false);
-/// The cpu pipeline for a GPU backend (NVPTX): tile ops as parallel loops
-/// shared out over a thread block (distribute-to-threads), transcendental
-/// math as polynomials (approximate-math), so no device library is needed.
-void buildGpuPipeline(mlir::OpPassManager &pm);
+struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
+  Option<bool> warpMma{
+      *this, "warp-mma",
+      llvm::cl::desc("tile.dots a warp's matrix instructions can do become "
+                     "calls of dsv4c.mma.* (dot-to-warp-mma): the target "
+                     "must define them"),
+      llvm::cl::init(false)};
+};
+
+/// The cpu pipeline for a GPU backend: tile ops as parallel loops shared out
+/// over a thread block (distribute-to-threads), dots as warp matrix
+/// instructions where the target has them (warp-mma), transcendental math
+/// as polynomials (approximate-math), so no device library is needed.
+void buildGpuPipeline(mlir::OpPassManager &pm,
+                      const GpuPipelineOptions &options = {});
 
 /// Registers the passes above and the `dsv4c-cpu-pipeline` pipeline.
 void registerDsv4cLoweringPasses();

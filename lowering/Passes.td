@@ -17,7 +17,13 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"parallelTopK", "parallel-topk", "bool", /*default=*/"false",
            "tile.topk as merge passes of independent elements (only "
-           "parallel loops: for GPU targets) instead of sequential merges">
+           "parallel loops: for GPU targets) instead of sequential merges">,
+    Option<"threadedDot", "threaded-dot", "bool", /*default=*/"false",
+           "tile.dot loops m, n around k (each result one thread's sum: "
+           "GPU targets) instead of m, k, n (vectorisable rows)">,
+    Option<"warpMma", "warp-mma", "bool", /*default=*/"false",
+           "tile.dots a warp's matrix instructions can do stay on their raw "
+           "operands, marked `dsv4c.mma` for dot-to-warp-mma">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -54,6 +60,32 @@ def ApproximateMath : Pass<"approximate-math"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
+  let summary = "Rewrite marked dots into warp matrix instructions";
+  let description = [{
+    For GPU targets with warp-wide matrix instructions, after bufferization
+    and before linalg-to-parallel-loops. Each `linalg.generic` marked
+    `dsv4c.mma` by convert-tile-to-cpu (warp-mma) becomes an
+    `scf.parallel` over (16x8 tile of the result, lane of a 32-wide warp):
+    every lane gathers its fragments of A and B from the operand buffers as
+    the m16n8 `row.col` layouts place them, calls
+    `dsv4c.mma.bf16.m16n8k16` or `dsv4c.mma.f8.m16n8k32` (a, b, c: 4, 2, 4
+    scalars; 4 f32 results) along k, and writes its 4 accumulators back.
+    The instructions sum each chunk of at most 128 k from zero; the chunk's
+    sums are then scaled (block scales are constant over a chunk) and added
+    to the accumulators in f32, which keeps long dots near the reference's
+    sum in k order. Rows and columns past the result's edge read zeros and
+    are not written. "f8" dots gather e4m3 bytes (e2m1 codes widened
+    exactly). distribute-to-threads then hands lane l of every tile to a
+    thread with thread id = l (mod 32), so a warp's lanes run a tile
+    together; the target defines the two helpers (CudaCompile: mma.sync).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {

@@ -11,6 +11,14 @@ struct TileLoweringOptions {
   /// independently (a parallel loop per pass; GPUs) instead of sequential
   /// merges (fewer comparisons; CPUs).
   bool parallelTopK = false;
+  /// `tile.dot` as loops m, n (parallel) around k: each result element is
+  /// one thread's sum (GPUs). Otherwise m, k, n: n innermost vectorises
+  /// (CPUs).
+  bool threadedDot = false;
+  /// Dots a warp's matrix instructions can do (bf16 x bf16, or e4m3 x
+  /// e4m3/e2m1 with scales constant over 32 k) stay on their raw operands,
+  /// marked for the dot-to-warp-mma pass (Passes.td).
+  bool warpMma = false;
 };
 
 /// Rewrites every tile op under `root` except kernel, return, program_id and

@@ -39,9 +39,18 @@ llvm::Value *threadId(llvm::IRBuilder<> &b) {
       b.getInt64Ty());
 }
 
+/// The compute capability of an NVPTX CPU name ("sm_90a" -> 90; 0 if none).
+int computeCapability(const std::string &sm) {
+  int cc = 0;
+  for (char c : sm)
+    if (c >= '0' && c <= '9')
+      cc = cc * 10 + (c - '0');
+  return cc;
+}
+
 /// NVVM spellings of what the shared GPU lowering leaves abstract; tile
 /// buffers come from the device heap (malloc/free).
-gpu::GpuIsa nvvmIsa() {
+gpu::GpuIsa nvvmIsa(const std::string &sm) {
   gpu::GpuIsa isa;
   isa.name = "cuda";
   isa.kernelCallingConv = llvm::CallingConv::PTX_Kernel;
@@ -64,6 +73,17 @@ gpu::GpuIsa nvvmIsa() {
   isa.decorateEntry = [](llvm::Function &entry) {
     entry.addFnAttr("nvvm.maxntid", std::to_string(kThreadsPerProgram));
   };
+  // mma.sync: bf16 (sm_80) and e4m3 (sm_89, PTX 8.4) with f32 accumulators;
+  // both or neither (dots before sm_89 stay scalar loops).
+  if (computeCapability(sm) >= 89)
+    isa.warpMma = [](llvm::IRBuilder<> &b, llvm::StringRef kind,
+                     llvm::ArrayRef<llvm::Value *> args) -> llvm::Value * {
+      llvm::Intrinsic::ID id =
+          kind == "f8"
+              ? llvm::Intrinsic::nvvm_mma_m16n8k32_row_col_f32_e4m3_e4m3_f32
+              : llvm::Intrinsic::nvvm_mma_m16n8k16_row_col_bf16;
+      return b.CreateIntrinsic(id, {}, args);
+    };
   return isa;
 }
 
@@ -71,7 +91,7 @@ gpu::GpuIsa nvvmIsa() {
 
 bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
                   std::string &error) {
-  gpu::GpuIsa isa = nvvmIsa();
+  gpu::GpuIsa isa = nvvmIsa(options.sm);
   llvm::LLVMContext llvmContext;
   std::vector<gpu::KernelSignature> kernels;
   std::unique_ptr<llvm::Module> m =
@@ -80,7 +100,7 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
     return false;
   initializeNvptx();
   std::unique_ptr<llvm::TargetMachine> tm =
-      gpu::createTargetMachine(kTriple, options.sm, "+ptx80", error);
+      gpu::createTargetMachine(kTriple, options.sm, "+ptx84", error);
   if (!tm) {
     error = "cuda: " + error;
     return false;

@@ -147,8 +147,8 @@ void storeBFloat16AsI16(ModuleOp module) {
           b, loc, LLVM::AddOp::create(b, loc, bits, bias), constant32(16));
       Value isNan =
           LLVM::FCmpOp::create(b, loc, LLVM::FCmpPredicate::uno, x, x);
-      Value chosen = LLVM::SelectOp::create(b, loc, isNan, constant32(0x7fc0),
-                                            rounded);
+      Value chosen =
+          LLVM::SelectOp::create(b, loc, isNan, constant32(0x7fc0), rounded);
       Value narrow = LLVM::TruncOp::create(b, loc, i16, chosen);
       replacement = LLVM::BitcastOp::create(b, loc, bf16, narrow);
     }
@@ -195,12 +195,12 @@ private:
                : b.CreateAddrSpaceCast(global, ptr);
   }
   llvm::Value *cachePtrAt(llvm::IRBuilder<> &b, int k) {
-    return b.CreateConstInBoundsGEP2_32(cachePtrs->getValueType(), cachePtrs,
-                                        0, k);
+    return b.CreateConstInBoundsGEP2_32(cachePtrs->getValueType(), cachePtrs, 0,
+                                        k);
   }
   llvm::Value *cacheSizeAt(llvm::IRBuilder<> &b, int k) {
-    return b.CreateConstInBoundsGEP2_32(cacheSizes->getValueType(),
-                                        cacheSizes, 0, k);
+    return b.CreateConstInBoundsGEP2_32(cacheSizes->getValueType(), cacheSizes,
+                                        0, k);
   }
   /// `if (thread id == 0) then(b)` at b's insertion point; continues after.
   void onThreadZero(llvm::IRBuilder<> &b, llvm::Function *f,
@@ -254,6 +254,20 @@ void HelperBuilder::defineThreadHelpers() {
   defineHelper(
       m, "dsv4c.single_thread", voidFn,
       [](llvm::IRBuilder<> &b, llvm::Function *) { b.CreateRetVoid(); });
+  // The warp matrix instructions of dot-to-warp-mma, where dots use them.
+  for (auto [name, kind] : {std::pair{"dsv4c.mma.bf16.m16n8k16", "bf16"},
+                            std::pair{"dsv4c.mma.f8.m16n8k32", "f8"}}) {
+    llvm::Function *f = m.getFunction(name);
+    if (!f || !f->isDeclaration() || !isa.warpMma)
+      continue;
+    defineHelper(m, name, f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   llvm::SmallVector<llvm::Value *> args;
+                   for (llvm::Argument &a : fn->args())
+                     args.push_back(&a);
+                   b.CreateRet(isa.warpMma(b, kind, args));
+                 });
+  }
 }
 
 llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
@@ -291,8 +305,7 @@ llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
     // Raise the launch's status flag (the runtime reports it) and reuse
     // the slice: no exit here, which would leave the group's later
     // barriers to some of its threads.
-    llvm::Value *status =
-        b.CreateLoad(ptr, sharedAddress(b, arenaStatus));
+    llvm::Value *status = b.CreateLoad(ptr, sharedAddress(b, arenaStatus));
     b.CreateStore(b.getInt32(1), status);
     fallback = b.CreateLoad(ptr, sharedAddress(b, arenaBegin));
     b.CreateBr(got);
@@ -418,8 +431,7 @@ void HelperBuilder::defineTileHeap() {
                    for (int k = 0; k < kCacheSlots; ++k)
                      b.CreateStore(b.getInt64(0), cacheSizeAt(b, k));
                    if (isa.heap == TileHeap::Arena) {
-                     b.CreateStore(f->getArg(0),
-                                   sharedAddress(b, arenaStatus));
+                     b.CreateStore(f->getArg(0), sharedAddress(b, arenaStatus));
                      b.CreateStore(f->getArg(1), sharedAddress(b, arenaNext));
                      b.CreateStore(f->getArg(1), sharedAddress(b, arenaBegin));
                      b.CreateStore(f->getArg(2), sharedAddress(b, arenaEnd));
@@ -428,30 +440,31 @@ void HelperBuilder::defineTileHeap() {
                  isa.barrier(b);
                  b.CreateRetVoid();
                });
-  defineHelper(
-      m, "dsv4c.block_end", voidFn,
-      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
-        isa.barrier(b);
-        if (isa.heap == TileHeap::DeviceMalloc) {
-          onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-            for (int k = 0; k < kCacheSlots; ++k) {
-              auto *release = llvm::BasicBlock::Create(ctx, "release", f);
-              auto *next = llvm::BasicBlock::Create(ctx, "next", f);
-              b.CreateCondBr(b.CreateICmpNE(b.CreateLoad(i64, cacheSizeAt(b, k)),
-                                            b.getInt64(0)),
-                             release, next);
-              b.SetInsertPoint(release);
-              releaseBase(
-                  b, b.CreateConstInBoundsGEP1_64(
-                         b.getInt8Ty(), b.CreateLoad(ptr, cachePtrAt(b, k)),
-                         -int64_t(kTileBufferHeader)));
-              b.CreateBr(next);
-              b.SetInsertPoint(next);
-            }
-          });
-        }
-        b.CreateRetVoid();
-      });
+  defineHelper(m, "dsv4c.block_end", voidFn,
+               [&](llvm::IRBuilder<> &b, llvm::Function *f) {
+                 isa.barrier(b);
+                 if (isa.heap == TileHeap::DeviceMalloc) {
+                   onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
+                     for (int k = 0; k < kCacheSlots; ++k) {
+                       auto *release =
+                           llvm::BasicBlock::Create(ctx, "release", f);
+                       auto *next = llvm::BasicBlock::Create(ctx, "next", f);
+                       b.CreateCondBr(
+                           b.CreateICmpNE(b.CreateLoad(i64, cacheSizeAt(b, k)),
+                                          b.getInt64(0)),
+                           release, next);
+                       b.SetInsertPoint(release);
+                       releaseBase(b, b.CreateConstInBoundsGEP1_64(
+                                          b.getInt8Ty(),
+                                          b.CreateLoad(ptr, cachePtrAt(b, k)),
+                                          -int64_t(kTileBufferHeader)));
+                       b.CreateBr(next);
+                       b.SetInsertPoint(next);
+                     }
+                   });
+                 }
+                 b.CreateRetVoid();
+               });
 }
 
 /// Distributed programs, and the helpers they call, allocate block-wide.
@@ -506,9 +519,9 @@ bool HelperBuilder::addEntry(llvm::Function &program,
   size_t n = params.size();
   params.insert(params.end(), {i64, i64, i64});
   if (arena)
-    params.insert(params.end(),
-                  {llvm::PointerType::get(ctx, isa.kernelPointerAddressSpace),
-                   i64, i64});
+    params.insert(
+        params.end(),
+        {llvm::PointerType::get(ctx, isa.kernelPointerAddressSpace), i64, i64});
   bool single = isSingleThread(program);
   program.setName(name + "_program");
   program.setLinkage(llvm::GlobalValue::InternalLinkage);
@@ -550,9 +563,9 @@ bool HelperBuilder::addEntry(llvm::Function &program,
   if (arena) {
     heap = toFlat(b, entry->getArg(n + 3));
     llvm::Value *perGroup = entry->getArg(n + 4);
-    sliceBegin = b.CreateGEP(
-        b.getInt8Ty(), heap,
-        b.CreateAdd(b.getInt64(kArenaStatusBytes), b.CreateMul(group, perGroup)));
+    sliceBegin = b.CreateGEP(b.getInt8Ty(), heap,
+                             b.CreateAdd(b.getInt64(kArenaStatusBytes),
+                                         b.CreateMul(group, perGroup)));
     sliceEnd = b.CreateGEP(b.getInt8Ty(), sliceBegin, perGroup);
   }
   llvm::Value *onThread = b.getTrue();
@@ -593,9 +606,10 @@ bool HelperBuilder::addEntry(llvm::Function &program,
 
 } // namespace
 
-std::unique_ptr<llvm::Module>
-lowerToLLVM(ModuleOp module, const GpuIsa &isa, llvm::LLVMContext &llvmContext,
-            std::vector<KernelSignature> &kernels, std::string &error) {
+std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
+                                          llvm::LLVMContext &llvmContext,
+                                          std::vector<KernelSignature> &kernels,
+                                          std::string &error) {
   MLIRContext *context = module.getContext();
   for (tile::KernelOp k : module.getOps<tile::KernelOp>()) {
     ArrayRef<Type> inputs = k.getFunctionType().getInputs();
@@ -608,7 +622,9 @@ lowerToLLVM(ModuleOp module, const GpuIsa &isa, llvm::LLVMContext &llvmContext,
     return success();
   });
   PassManager pm(context);
-  buildGpuPipeline(pm);
+  GpuPipelineOptions pipeline;
+  pipeline.warpMma = bool(isa.warpMma);
+  buildGpuPipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = isa.name + ": lowering failed:\n" + error;
     return nullptr;
@@ -631,7 +647,8 @@ lowerToLLVM(ModuleOp module, const GpuIsa &isa, llvm::LLVMContext &llvmContext,
     storeBFloat16AsI16(*clone);
   registerBuiltinDialectTranslation(*context);
   registerLLVMDialectTranslation(*context);
-  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(*clone, llvmContext);
+  std::unique_ptr<llvm::Module> m =
+      translateModuleToLLVMIR(*clone, llvmContext);
   if (!m)
     error = isa.name + ": translation to LLVM IR failed:\n" + error;
   return m;

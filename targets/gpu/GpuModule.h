@@ -60,6 +60,14 @@ struct GpuIsa {
   std::function<void(llvm::IRBuilder<> &)> barrier;
   /// Target attributes of a kernel entry (group size bounds and the like).
   std::function<void(llvm::Function &)> decorateEntry;
+  /// Warp matrix instructions, if the ISA has them (the pipeline's
+  /// warp-mma; lowering/Passes.td: dot-to-warp-mma): `kind` "bf16"
+  /// (m16n8k16) or "f8" (m16n8k32, e4m3), `args` the 4 A and 2 B registers
+  /// (i32) and the 4 f32 accumulators of a lane; returns the 4 results as
+  /// a literal struct of 4 floats. Called in a warp's converged code.
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::StringRef kind,
+                              llvm::ArrayRef<llvm::Value *> args)>
+      warpMma;
 };
 
 /// OpenCL built-ins (get_local_id, barrier, ...) as the SPIR-V backend and
@@ -77,10 +85,11 @@ struct KernelSignature {
 /// Lowers a clone of `module` with the shared GPU pipeline and translates it
 /// to LLVM IR in `context`, pointers in `isa`'s address spaces. Fills
 /// `kernels`. Null with `error` set (the compiler's diagnostics) on failure.
-std::unique_ptr<llvm::Module>
-lowerToLLVM(mlir::ModuleOp module, const GpuIsa &isa,
-            llvm::LLVMContext &context, std::vector<KernelSignature> &kernels,
-            std::string &error);
+std::unique_ptr<llvm::Module> lowerToLLVM(mlir::ModuleOp module,
+                                          const GpuIsa &isa,
+                                          llvm::LLVMContext &context,
+                                          std::vector<KernelSignature> &kernels,
+                                          std::string &error);
 
 /// Defines the thread helpers and tile heap with `isa`'s intrinsics and adds
 /// a kernel entry per program (GpuAbi.h); `m` must already carry the
@@ -94,8 +103,8 @@ bool finishModule(llvm::Module &m, const GpuIsa &isa,
 void optimize(llvm::Module &m, llvm::TargetMachine &tm, bool vectorize = true);
 
 /// Runs `tm`'s backend on `m` into `out` (assembly or an object file).
-bool emit(llvm::Module &m, llvm::TargetMachine &tm,
-          llvm::CodeGenFileType type, std::string &out, std::string &error);
+bool emit(llvm::Module &m, llvm::TargetMachine &tm, llvm::CodeGenFileType type,
+          std::string &out, std::string &error);
 
 /// The registered LLVM target for `triple` and a machine for `cpu` with
 /// `features`. Null with `error` set when this LLVM lacks the backend.

@@ -1,0 +1,405 @@
+//===- DotToWarpMma.cpp - marked dots as warp matrix instructions ---------===//
+//
+// A dot marked `dsv4c.mma` (TileToTensor, warp-mma) becomes a parallel loop
+// over (16x8 result tile, lane): each lane gathers the fragments the m16n8
+// `row.col` matrix instructions expect of it, as PTX's mma.sync defines
+// them (g = lane / 4, q = lane % 4):
+//   bf16, m16n8k16: A regs (g, 2q..+1), (g+8, 2q..+1), (g, 8+2q..+1),
+//     (g+8, 8+2q..+1); B regs (k 2q..+1, n g), (k 8+2q..+1, n g);
+//   f8, m16n8k32: A regs (g, 4q..+3), (g+8, 4q..+3), (g, 16+4q..+3),
+//     (g+8, 16+4q..+3); B regs (k 4q..+3, n g), (k 16+4q..+3, n g);
+//   C/D (both): (g, 2q), (g, 2q+1), (g+8, 2q), (g+8, 2q+1).
+// Lower-index elements sit in the lower bits of a register. Each chunk of
+// at most 128 k is summed by the instructions from zero, then scaled and
+// added to the result in f32.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <numeric>
+
+namespace dsv4c {
+#define GEN_PASS_DEF_DOTTOWARPMMA
+#include "lowering/Passes.h.inc"
+} // namespace dsv4c
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kMmaBf16 = "dsv4c.mma.bf16.m16n8k16";
+constexpr StringLiteral kMmaF8 = "dsv4c.mma.f8.m16n8k32";
+
+struct Builder {
+  OpBuilder &b;
+  Location loc;
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, index(y)) : x; }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, index(y));
+  }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : arith::DivUIOp::create(b, loc, x, index(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, index(y));
+  }
+  Value less(Value x, int64_t y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
+                                 index(y));
+  }
+  Value minIndex(Value x, int64_t y) {
+    return arith::MinUIOp::create(b, loc, x, index(y));
+  }
+
+  /// Element bits of `memref[i0, i1]` as an i32: bf16 as its 16 bits, e4m3
+  /// as its byte, e2m1 widened to the e4m3 byte of the same value. With
+  /// `guard` >= 0, index `guard` may reach `limit` or past it (a row or
+  /// column past the result's edge): it is clamped, and the bits are zero.
+  Value bitsAt(Value memref, Value i0, Value i1, int guard = -1,
+               int64_t limit = 0) {
+    SmallVector<Value, 2> idx{i0, i1};
+    Value inside;
+    if (guard >= 0) {
+      inside = less(idx[guard], limit);
+      idx[guard] = minIndex(idx[guard], limit - 1);
+    }
+    Value v = memref::LoadOp::create(b, loc, memref, idx);
+    Type elt = v.getType();
+    unsigned width = elt.getIntOrFloatBitWidth();
+    Value bits = arith::BitcastOp::create(b, loc, b.getIntegerType(width), v);
+    bits = arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
+    if (isa<Float4E2M1FNType>(elt))
+      bits = e2m1ToE4m3(bits);
+    if (!inside)
+      return bits;
+    return arith::SelectOp::create(b, loc, inside, bits, i32(0));
+  }
+
+  /// The e4m3 byte of an e2m1 code (s e e m): 0.5 = 0x30, else exponent + 6
+  /// and the mantissa bit moved to the top of e4m3's three.
+  Value e2m1ToE4m3(Value code) {
+    auto shr = [&](Value x, int64_t s) {
+      return arith::ShRUIOp::create(b, loc, x, i32(s)).getResult();
+    };
+    auto andi = [&](Value x, int64_t m) {
+      return arith::AndIOp::create(b, loc, x, i32(m)).getResult();
+    };
+    auto shl = [&](Value x, int64_t s) {
+      return arith::ShLIOp::create(b, loc, x, i32(s)).getResult();
+    };
+    Value sign = shl(andi(shr(code, 3), 1), 7);
+    Value exp = andi(shr(code, 1), 3);
+    Value man = andi(code, 1);
+    Value normal = arith::OrIOp::create(
+        b, loc, shl(arith::AddIOp::create(b, loc, exp, i32(6)), 3),
+        shl(man, 2));
+    Value sub = arith::MulIOp::create(b, loc, man, i32(0x30));
+    Value isSub =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, i32(0));
+    Value mag = arith::SelectOp::create(b, loc, isSub, sub, normal);
+    return arith::OrIOp::create(b, loc, mag, sign);
+  }
+
+  /// `parts` (each `width` bits, in the low bits of an i32) packed into one
+  /// i32, parts[0] lowest.
+  Value pack(ArrayRef<Value> parts, int64_t width) {
+    Value reg = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) {
+      Value shifted = arith::ShLIOp::create(b, loc, parts[i], i32(width * i));
+      reg = arith::OrIOp::create(b, loc, reg, shifted);
+    }
+    return reg;
+  }
+};
+
+/// What a marked dot computes, read off its generic and operand types.
+struct MarkedDot {
+  linalg::GenericOp op;
+  bool f8 = false;
+  bool transposed = false;
+  Value lhs, rhs, lhsScale, rhsScale, acc;
+  ArrayRef<int64_t> lhsBlock, rhsBlock;
+  int64_t m = 0, n = 0, k = 0;
+
+  static FailureOr<MarkedDot> read(linalg::GenericOp op) {
+    MarkedDot d;
+    d.op = op;
+    StringRef kind = op->getAttrOfType<StringAttr>("dsv4c.mma").getValue();
+    d.f8 = kind == "f8";
+    if (!d.f8 && kind != "bf16")
+      return op.emitOpError() << "unknown dsv4c.mma kind '" << kind << "'";
+    if (!op.hasPureBufferSemantics())
+      return op.emitOpError() << "dot-to-warp-mma runs after bufferization";
+    auto flag = op->getAttrOfType<BoolAttr>("dsv4c.mma_rhs_transposed");
+    d.transposed = flag && flag.getValue();
+    auto lb = op->getAttrOfType<DenseI64ArrayAttr>("dsv4c.mma_lhs_scale_block");
+    auto rb = op->getAttrOfType<DenseI64ArrayAttr>("dsv4c.mma_rhs_scale_block");
+    unsigned inputs = 2 + (lb ? 1 : 0) + (rb ? 1 : 0);
+    if (op.getNumDpsInputs() != inputs || op.getNumDpsInits() != 1)
+      return op.emitOpError() << "a marked dot takes " << inputs
+                              << " inputs and one accumulator";
+    d.lhs = op.getDpsInputs()[0];
+    d.rhs = op.getDpsInputs()[1];
+    unsigned next = 2;
+    if (lb) {
+      d.lhsScale = op.getDpsInputs()[next++];
+      d.lhsBlock = lb.asArrayRef();
+    }
+    if (rb) {
+      d.rhsScale = op.getDpsInputs()[next++];
+      d.rhsBlock = rb.asArrayRef();
+    }
+    d.acc = op.getDpsInits()[0];
+    auto lhsType = cast<MemRefType>(d.lhs.getType());
+    auto accType = cast<MemRefType>(d.acc.getType());
+    if (!lhsType.hasStaticShape() || !accType.hasStaticShape())
+      return op.emitOpError() << "a marked dot needs static shapes";
+    d.m = accType.getDimSize(0);
+    d.n = accType.getDimSize(1);
+    d.k = lhsType.getDimSize(1);
+    if (d.k % d.kStep())
+      return op.emitOpError()
+             << "k = " << d.k << " is not a multiple of " << d.kStep();
+    if (d.k % d.chunk())
+      return op.emitOpError() << "scale blocks do not split k = " << d.k;
+    return d;
+  }
+
+  int64_t kStep() const { return f8 ? 32 : 16; }
+  /// The k span a fresh set of accumulators sums before it is added to the
+  /// result in f32: both scales are constant over it, and it is at most 128
+  /// (the tensor cores' own f32 accumulation drops low bits; over 4096 k a
+  /// logit was off by 1.5e-4 relative, against the reference's sum in k
+  /// order).
+  int64_t chunk() const {
+    int64_t c = std::gcd(k, int64_t(128));
+    if (lhsScale)
+      c = std::gcd(c, lhsBlock[1]);
+    if (rhsScale)
+      c = std::gcd(c, transposed ? rhsBlock[1] : rhsBlock[0]);
+    return c;
+  }
+};
+
+/// One lane's work on one 16x8 result tile.
+class TileEmitter {
+public:
+  TileEmitter(Builder &x, const MarkedDot &d, Value tm, Value tn, Value lane)
+      : x(x), d(d) {
+    Value g = x.div(lane, 4), q = x.rem(lane, 4);
+    row0 = x.add(x.mul(tm, 16), g);
+    row1 = x.add(row0, 8);
+    col = x.add(x.mul(tn, 8), g); // this lane's B column
+    Value pair = x.mul(q, 2);
+    cCol0 = x.add(x.mul(tn, 8), pair);
+    cCol1 = x.add(cCol0, 1);
+    laneK = x.mul(q, d.f8 ? 4 : 2); // this lane's first k in a group
+    raggedM = d.m % 16 != 0;
+    raggedN = d.n % 8 != 0;
+  }
+
+  void emit() {
+    OpBuilder &b = x.b;
+    Location loc = x.loc;
+    SmallVector<Value> c;
+    for (auto [r, cc] : accPositions())
+      c.push_back(loadAcc(r, cc));
+    int64_t chunk = d.chunk();
+    auto chunks = scf::ForOp::create(
+        b, loc, x.index(0), x.index(d.k), x.index(chunk), c,
+        [&](OpBuilder &, Location, Value kc, ValueRange acc) {
+          SmallVector<Value> init(4, zeroF32());
+          auto steps = scf::ForOp::create(
+              b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
+              [&](OpBuilder &, Location, Value k0, ValueRange s) {
+                scf::YieldOp::create(b, loc, mma(k0, s));
+              });
+          scf::YieldOp::create(b, loc, addScaled(kc, acc, steps.getResults()));
+        });
+    for (auto [i, pos] : llvm::enumerate(accPositions()))
+      storeAcc(pos.first, pos.second, chunks.getResult(i));
+  }
+
+private:
+  SmallVector<std::pair<Value, Value>, 4> accPositions() {
+    return {{row0, cCol0}, {row0, cCol1}, {row1, cCol0}, {row1, cCol1}};
+  }
+
+  Value zeroF32() {
+    return arith::ConstantFloatOp::create(x.b, x.loc, x.b.getF32Type(),
+                                          APFloat(0.0f));
+  }
+
+  /// Whether (r, c) is inside the result (null: always).
+  Value inside(Value r, Value c) {
+    Value in;
+    auto both = [&](Value cond) {
+      in = in ? arith::AndIOp::create(x.b, x.loc, in, cond).getResult() : cond;
+    };
+    if (raggedM)
+      both(x.less(r, d.m));
+    if (raggedN)
+      both(x.less(c, d.n));
+    return in;
+  }
+
+  Value loadAcc(Value r, Value c) {
+    Value in = inside(r, c);
+    if (raggedM)
+      r = x.minIndex(r, d.m - 1);
+    if (raggedN)
+      c = x.minIndex(c, d.n - 1);
+    Value v = memref::LoadOp::create(x.b, x.loc, d.acc, ValueRange{r, c});
+    return in ? arith::SelectOp::create(x.b, x.loc, in, v, zeroF32()) : v;
+  }
+
+  void storeAcc(Value r, Value c, Value v) {
+    Value in = inside(r, c);
+    if (!in) {
+      memref::StoreOp::create(x.b, x.loc, v, d.acc, ValueRange{r, c});
+      return;
+    }
+    auto guard = scf::IfOp::create(x.b, x.loc, in, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard restore(x.b);
+    x.b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    memref::StoreOp::create(x.b, x.loc, v, d.acc, ValueRange{r, c});
+  }
+
+  /// A register of `count` lhs elements of row `r` from column `k`.
+  Value lhsReg(Value r, Value k, int count) {
+    SmallVector<Value> parts;
+    for (int i = 0; i < count; ++i)
+      parts.push_back(x.bitsAt(d.lhs, r, x.add(k, i), raggedM ? 0 : -1, d.m));
+    return x.pack(parts, d.f8 ? 8 : 16);
+  }
+
+  /// A register of `count` rhs elements of this lane's column from row `k`
+  /// of B ([k, n]; stored [n, k] when transposed).
+  Value rhsReg(Value k, int count) {
+    SmallVector<Value> parts;
+    for (int i = 0; i < count; ++i) {
+      Value kk = x.add(k, i);
+      parts.push_back(d.transposed
+                          ? x.bitsAt(d.rhs, col, kk, raggedN ? 0 : -1, d.n)
+                          : x.bitsAt(d.rhs, kk, col, raggedN ? 1 : -1, d.n));
+    }
+    return x.pack(parts, d.f8 ? 8 : 16);
+  }
+
+  /// One matrix instruction at k0 on accumulators `s`.
+  SmallVector<Value> mma(Value k0, ValueRange s) {
+    int count = d.f8 ? 4 : 2;     // elements per register
+    int64_t half = d.f8 ? 16 : 8; // the second k group
+    Value ka = x.add(k0, laneK), kb = x.add(ka, half);
+    SmallVector<Value> args{lhsReg(row0, ka, count), lhsReg(row1, ka, count),
+                            lhsReg(row0, kb, count), lhsReg(row1, kb, count),
+                            rhsReg(ka, count),       rhsReg(kb, count)};
+    args.append(s.begin(), s.end());
+    Type f32 = x.b.getF32Type();
+    auto call = func::CallOp::create(x.b, x.loc, d.f8 ? kMmaF8 : kMmaBf16,
+                                     TypeRange{f32, f32, f32, f32}, args);
+    return SmallVector<Value>(call.getResults());
+  }
+
+  Value scaleAt(Value scale, ArrayRef<int64_t> block, Value i0, Value i1,
+                int guard, int64_t limit) {
+    if (guard >= 0)
+      (guard == 0 ? i0 : i1) = x.minIndex(guard == 0 ? i0 : i1, limit - 1);
+    Value v = memref::LoadOp::create(
+        x.b, x.loc, scale,
+        ValueRange{x.div(i0, block[0]), x.div(i1, block[1])});
+    return v.getType().isF32()
+               ? v
+               : arith::ExtFOp::create(x.b, x.loc, x.b.getF32Type(), v)
+                     .getResult();
+  }
+
+  /// acc + s * lhs scale(row, kc) * rhs scale(kc, column), per accumulator
+  /// (scales where the dot has them).
+  SmallVector<Value> addScaled(Value kc, ValueRange acc, ValueRange s) {
+    SmallVector<Value> out;
+    for (auto [i, pos] : llvm::enumerate(accPositions())) {
+      auto [r, c] = pos;
+      Value v = s[i];
+      if (d.lhsScale)
+        v = arith::MulFOp::create(
+            x.b, x.loc, v,
+            scaleAt(d.lhsScale, d.lhsBlock, r, kc, raggedM ? 0 : -1, d.m));
+      if (d.rhsScale) {
+        Value sb =
+            d.transposed
+                ? scaleAt(d.rhsScale, d.rhsBlock, c, kc, raggedN ? 0 : -1, d.n)
+                : scaleAt(d.rhsScale, d.rhsBlock, kc, c, raggedN ? 1 : -1, d.n);
+        v = arith::MulFOp::create(x.b, x.loc, v, sb);
+      }
+      out.push_back(arith::AddFOp::create(x.b, x.loc, acc[i], v));
+    }
+    return out;
+  }
+
+  Builder &x;
+  const MarkedDot &d;
+  Value row0, row1, col, cCol0, cCol1, laneK;
+  bool raggedM = false, raggedN = false;
+};
+
+void rewrite(MarkedDot d) {
+  OpBuilder b(d.op);
+  Location loc = d.op.getLoc();
+  Builder x{b, loc};
+  int64_t tilesN = (d.n + 7) / 8;
+  int64_t tiles = (d.m + 15) / 16 * tilesN;
+  scf::ParallelOp::create(b, loc, ValueRange{x.index(0), x.index(0)},
+                          ValueRange{x.index(tiles), x.index(32)},
+                          ValueRange{x.index(1), x.index(1)},
+                          [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+                            Builder inner{nb, nl};
+                            TileEmitter(inner, d, inner.div(ivs[0], tilesN),
+                                        inner.rem(ivs[0], tilesN), ivs[1])
+                                .emit();
+                            scf::ReduceOp::create(nb, nl);
+                          });
+  d.op.erase();
+}
+
+struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<MarkedDot> dots;
+    bool failedRead = false;
+    module.walk([&](linalg::GenericOp op) {
+      if (!op->hasAttr("dsv4c.mma"))
+        return;
+      FailureOr<MarkedDot> d = MarkedDot::read(op);
+      if (failed(d))
+        failedRead = true;
+      else
+        dots.push_back(*d);
+    });
+    if (failedRead)
+      return signalPassFailure();
+    if (dots.empty())
+      return;
+    OpBuilder b(module.getBodyRegion());
+    b.setInsertionPointToStart(module.getBody());
+    Type i32 = b.getI32Type(), f32 = b.getF32Type();
+    SmallVector<Type> inputs(6, i32);
+    inputs.append(4, f32);
+    auto type = b.getFunctionType(inputs, {f32, f32, f32, f32});
+    for (StringRef name : {kMmaBf16, kMmaF8})
+      if (!module.lookupSymbol(name))
+        func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+    for (const MarkedDot &d : dots)
+      rewrite(d);
+  }
+};
+
+} // namespace

@@ -1,0 +1,83 @@
+// RUN: dsv4c opt %s --dot-to-warp-mma | FileCheck %s
+// A dot marked for warp matrix instructions becomes a parallel loop over
+// (16x8 result tile, lane of 32): the lane loads its 4 accumulators, calls
+// the instruction helper along k with its A and B registers (two elements
+// per bf16 register, low element in the low bits), and stores them back.
+// Each chunk of at most 128 k is summed from zero and added in f32. Rows
+// past a ragged edge (4 rows here) are clamped, read as zero and not
+// stored. f8 dots pack 4 bytes per register (e2m1 codes widened to e4m3
+// bytes) and apply both block scales once per 32 k (the smaller block).
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhsT = affine_map<(m, n, k) -> (n, k)>
+#acc = affine_map<(m, n, k) -> (m, n)>
+#ls = affine_map<(m, n, k) -> (m, k floordiv 128)>
+#rs = affine_map<(m, n, k) -> (n, k floordiv 32)>
+
+// CHECK-DAG: func.func private @dsv4c.mma.bf16.m16n8k16(i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> (f32, f32, f32, f32)
+// CHECK-DAG: func.func private @dsv4c.mma.f8.m16n8k32(i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> (f32, f32, f32, f32)
+
+// CHECK-LABEL: func.func @bf16_ragged
+// CHECK-NOT: linalg.generic
+// 1 x 2 tiles of 16x8, 32 lanes:
+// CHECK: %[[TILES:.*]] = arith.constant 2 : index
+// CHECK: %[[LANES:.*]] = arith.constant 32 : index
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%[[TILES]], %[[LANES]])
+// CHECK: arith.minui %{{.*}}, %c3
+// CHECK: memref.load %arg2
+// CHECK: arith.select
+// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK: memref.load %arg0
+// CHECK: arith.bitcast %{{.*}} : bf16 to i16
+// CHECK: arith.shli %{{.*}}, %c16_i32
+// CHECK: memref.load %arg1
+// CHECK: call @dsv4c.mma.bf16.m16n8k16
+// CHECK: scf.yield
+// CHECK: scf.if
+// CHECK-NEXT: memref.store %{{.*}}, %arg2
+func.func @bf16_ragged(%a: memref<4x32xbf16>, %b: memref<16x32xbf16>, %c: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x32xbf16>, memref<16x32xbf16>) outs(%c : memref<4x16xf32>)
+      attrs = {dsv4c.mma = "bf16", dsv4c.mma_rhs_transposed = true} {
+  ^bb0(%x: bf16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @f8_scaled
+// CHECK: scf.parallel
+// Chunks of 32 k (the rhs scale block), one instruction each:
+// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %c32
+// CHECK: memref.load %arg0{{.*}} : memref<16x128xf8E4M3FN>
+// CHECK: arith.bitcast %{{.*}} : f8E4M3FN to i8
+// CHECK: arith.shli %{{.*}}, %c24_i32
+// CHECK: memref.load %arg1{{.*}} : memref<8x128xf4E2M1FN>
+// CHECK: arith.bitcast %{{.*}} : f4E2M1FN to i4
+// CHECK: arith.constant 48 : i32
+// CHECK: call @dsv4c.mma.f8.m16n8k32
+// CHECK: memref.load %arg2{{.*}} : memref<16x1xf8E8M0FNU>
+// CHECK: arith.extf %{{.*}} : f8E8M0FNU to f32
+// CHECK: memref.load %arg3{{.*}} : memref<8x4xf32>
+// CHECK: arith.addf
+// CHECK-NOT: scf.if
+// CHECK: memref.store %{{.*}}, %arg4
+func.func @f8_scaled(%a: memref<16x128xf8E4M3FN>, %b: memref<8x128xf4E2M1FN>,
+                     %sa: memref<16x1xf8E8M0FNU>, %sb: memref<8x4xf32>,
+                     %c: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #ls, #rs, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %sa, %sb : memref<16x128xf8E4M3FN>, memref<8x128xf4E2M1FN>, memref<16x1xf8E8M0FNU>, memref<8x4xf32>)
+      outs(%c : memref<16x8xf32>)
+      attrs = {dsv4c.mma = "f8", dsv4c.mma_rhs_transposed = true,
+               dsv4c.mma_lhs_scale_block = array<i64: 1, 128>,
+               dsv4c.mma_rhs_scale_block = array<i64: 1, 32>} {
+  ^bb0(%x: f8E4M3FN, %y: f4E2M1FN, %s0: f8E8M0FNU, %s1: f32, %o: f32):
+    linalg.yield %o : f32
+  }
+  return
+}
