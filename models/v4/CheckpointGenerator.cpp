@@ -7,13 +7,16 @@
 #include "runtime/Json.h"
 #include "runtime/Safetensors.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace dsv4c::v4 {
 namespace {
@@ -24,7 +27,9 @@ class Rng {
 public:
   Rng(uint64_t seed, const std::string &name) : engine(mix(seed, name)) {}
   double uniform() { return (engine() >> 11) * 0x1.0p-53; }
-  float uniform(float lo, float hi) { return float(lo + (hi - lo) * uniform()); }
+  float uniform(float lo, float hi) {
+    return float(lo + (hi - lo) * uniform());
+  }
   uint64_t below(uint64_t n) { return engine() % n; }
 
 private:
@@ -48,7 +53,9 @@ int64_t product(const std::vector<int64_t> &shape) {
 }
 
 /// Smallest power of two >= v (v > 0), as the UE8M0 scales are.
-float pow2Ceil(float v) { return std::ldexp(1.0f, (int)std::ceil(std::log2(v))); }
+float pow2Ceil(float v) {
+  return std::ldexp(1.0f, (int)std::ceil(std::log2(v)));
+}
 
 /// The real value range of a tensor that is not block-quantised.
 std::pair<float, float> plainRange(const std::string &name,
@@ -168,7 +175,8 @@ bool writeShards(const std::string &dir, int shards,
     int k = total ? int(std::min<uint64_t>(shards - 1, before * shards / total))
                   : 0;
     before += g.bytes.size();
-    files[k].push_back({name, g.dtype, g.shape, g.bytes.data(), g.bytes.size()});
+    files[k].push_back(
+        {name, g.dtype, g.shape, g.bytes.data(), g.bytes.size()});
     weightMap[name] = fileName(k);
   }
   for (int k = 0; k < shards; ++k)
@@ -235,15 +243,21 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
   std::map<std::string, Generated> tensors;
   for (const ExpectedTensor &t : expected)
     tensors[t.name] = Generated{t.dtype, t.shape, {}};
-  size_t done = 0;
+  // Each tensor is filled by its own generator (seeded by its name), so the
+  // tensors can be filled in any order, by several threads, with the same
+  // bytes.
+  struct Job {
+    Generated *tensor;
+    Generated *scale = nullptr; // a block-quantised weight's scales
+    const ExpectedTensor *expected;
+  };
+  std::vector<Job> jobs;
   for (const ExpectedTensor &t : expected) {
     Generated &g = tensors[t.name];
-    Rng rng(options.seed, t.name);
-    if (endsWith(t.name, ".scale") && g.dtype == StDtype::F8_E8M0) {
-      // Written with its weight.
-    } else if (endsWith(t.name, "tid2eid")) {
-      storeExpertTable(g, config.nRoutedExperts, rng);
-    } else if (g.dtype == StDtype::F8_E4M3 || g.dtype == StDtype::I8) {
+    if (endsWith(t.name, ".scale") && g.dtype == StDtype::F8_E8M0)
+      continue; // written with its weight
+    Job job{&g, nullptr, &t};
+    if (g.dtype == StDtype::F8_E4M3 || g.dtype == StDtype::I8) {
       std::string scaleName =
           t.name.substr(0, t.name.size() - std::string("weight").size()) +
           "scale";
@@ -253,13 +267,38 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
                 "' in the layout";
         return false;
       }
-      storeQuantised(g, scale->second, rng);
-    } else {
-      storePlain(g, t.name, rng);
+      job.scale = &scale->second;
     }
-    if (options.progress)
-      options.progress(++done, expected.size());
+    jobs.push_back(job);
   }
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex progressMutex;
+  auto work = [&] {
+    for (size_t j = next++; j < jobs.size(); j = next++) {
+      const Job &job = jobs[j];
+      const std::string &name = job.expected->name;
+      Rng rng(options.seed, name);
+      if (endsWith(name, "tid2eid"))
+        storeExpertTable(*job.tensor, config.nRoutedExperts, rng);
+      else if (job.scale)
+        storeQuantised(*job.tensor, *job.scale, rng);
+      else
+        storePlain(*job.tensor, name, rng);
+      size_t finished = ++done;
+      if (options.progress) {
+        std::lock_guard<std::mutex> lock(progressMutex);
+        options.progress(finished, jobs.size());
+      }
+    }
+  };
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<size_t>(threads, jobs.size()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
   for (const auto &[name, g] : tensors)
     if (g.bytes.empty() && product(g.shape) != 0) {
       error = "tensor '" + name + "': the generator cannot fill dtype " +

@@ -6,7 +6,6 @@ namespace dsv4c {
 // Each takes argv with argv[0] naming the subcommand, e.g. "dsv4c opt".
 int runOptCommand(int argc, char **argv);
 int runKernelCommand(int argc, char **argv);
-int runGenCheckpointCommand(int argc, char **argv);
 int runCompileCommand(int argc, char **argv);
 int runPtxCommand(int argc, char **argv);
 int runCodegenCommand(int argc, char **argv);

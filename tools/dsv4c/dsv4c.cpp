@@ -55,7 +55,7 @@ const Subcommand kSubcommands[] = {
      dsv4c::runKernelCommand},
     {"gen-checkpoint",
      "write a seeded random V4 checkpoint in the official format",
-     dsv4c::runGenCheckpointCommand},
+     dsv4c::runner::genCheckpointCommand},
     {"compile", "compile a V4 model directory into a bundle (AOT)",
      dsv4c::runCompileCommand},
     {"ptx", "lower tile kernels to PTX (first CUDA lowering)",

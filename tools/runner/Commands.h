@@ -24,6 +24,8 @@ int conformCommand(int argc, char **argv);
 int runPack(const std::string &dir, const std::string &filter,
             bool withModel = true, int iters = 20,
             const std::string &jsonPath = "");
+/// `gen-checkpoint OUT_DIR`: a seeded random V4 checkpoint.
+int genCheckpointCommand(int argc, char **argv);
 /// `compileTargets` lists what the build compiles for (empty in dsv4-run).
 int targetsCommand(int argc, char **argv,
                    const std::vector<std::string> &compileTargets);

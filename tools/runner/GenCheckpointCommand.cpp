@@ -1,5 +1,13 @@
-//===- GenCheckpointCommand.cpp - `dsv4c gen-checkpoint` ------------------===//
-#include "tools/dsv4c/Commands.h"
+//===- GenCheckpointCommand.cpp - `gen-checkpoint`
+//-------------------------===//
+//
+// In dsv4c and in the runtime-only dsv4-run: a GPU machine without the
+// compiler makes the big V4-Flash-shaped checkpoints itself (a bundle
+// compiled elsewhere by reference accepts them: same config and seed, same
+// files).
+//
+//===----------------------------------------------------------------------===//
+#include "tools/runner/Commands.h"
 
 #include "tools/runner/Progress.h"
 
@@ -11,11 +19,12 @@
 #include <string>
 
 using namespace dsv4c;
+using namespace dsv4c::runner;
 
 namespace {
 
-const char *kUsage = R"(usage: dsv4c gen-checkpoint OUT_DIR [--preset tiny | --config FILE]
-                            [--seed N] [--shards N]
+const char *kUsage = R"(usage: %s OUT_DIR [--preset tiny|flash | --config FILE]
+           [--layers N] [--seed N] [--shards N]
 
 Writes config.json, a tokenizer and a safetensors checkpoint of random weights in the
 official DeepSeek-V4 layout (tensor names, dtypes, shapes, FP8 weights with
@@ -25,7 +34,12 @@ The same config, seed and shards give byte-identical files.
 options:
   --preset tiny   a tiny V4 with SWA, CSA and HCA layers, a hash-routed
                   layer and one MTP block (the default)
+  --preset flash  DeepSeek-V4-Flash's shapes (hidden 4096, 64 heads, 256
+                  experts of 2048, vocabulary 129280; FP8 linears, FP4
+                  experts): 43 layers and an MTP block, about 160 GB; take
+                  fewer with --layers
   --config FILE   any V4 config.json (HF field names); checked first
+  --layers N      keep the first N layers (and the MTP block) of the config
   --seed N        random seed (default 0)
   --shards N      N > 1 writes model-0000K-of-0000N.safetensors and
                   model.safetensors.index.json (default 1)
@@ -36,8 +50,9 @@ options:
                   `python3 scripts/engram_tables.py OUT_DIR`
   --help          this text
 
-example:
+examples:
   dsv4c gen-checkpoint models/tiny --seed 1
+  dsv4-run gen-checkpoint /data/flash4 --preset flash --layers 4
 )";
 
 bool parseCount(const std::string &text, long min, long &out) {
@@ -46,15 +61,36 @@ bool parseCount(const std::string &text, long min, long &out) {
   return !text.empty() && *end == '\0' && out >= min;
 }
 
+const char *gProgram = "gen-checkpoint";
+
 int fail(const std::string &message) {
-  std::fprintf(stderr, "dsv4c gen-checkpoint: %s\n", message.c_str());
+  std::fprintf(stderr, "%s: %s\n", gProgram, message.c_str());
   return 1;
+}
+
+/// The first `layers` layers of `config`, with its MTP blocks.
+bool keepLayers(v4::V4Config &config, long layers, std::string &error) {
+  if (layers > config.numLayers) {
+    error = "--layers " + std::to_string(layers) + ": the config has " +
+            std::to_string(config.numLayers) + " layers";
+    return false;
+  }
+  std::vector<int64_t> ratios(config.compressRatios.begin(),
+                              config.compressRatios.begin() + layers);
+  ratios.insert(ratios.end(), config.compressRatios.begin() + config.numLayers,
+                config.compressRatios.end());
+  config.compressRatios = ratios;
+  config.nHashLayers = std::min<int64_t>(config.nHashLayers, layers);
+  config.numLayers = layers;
+  return v4::validateV4Config(config, error);
 }
 
 } // namespace
 
-int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
-  std::string outDir, configPath;
+int dsv4c::runner::genCheckpointCommand(int argc, char **argv) {
+  gProgram = argv[0];
+  std::string outDir, configPath, preset = "tiny";
+  long layers = 0;
   bool engram = false;
   v4::GeneratorOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -68,11 +104,14 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
     std::string v;
     long n;
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::printf(kUsage, gProgram);
       return 0;
     } else if (arg == "--preset") {
-      if (!value(v) || v != "tiny")
-        return fail("--preset takes 'tiny'");
+      if (!value(preset) || (preset != "tiny" && preset != "flash"))
+        return fail("--preset takes 'tiny' or 'flash'");
+    } else if (arg == "--layers") {
+      if (!value(v) || !parseCount(v, 1, layers))
+        return fail("--layers needs a positive integer");
     } else if (arg == "--config") {
       if (!value(configPath))
         return fail("--config needs a file");
@@ -98,13 +137,16 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
     }
   }
   if (outDir.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fprintf(stderr, kUsage, gProgram);
     return 1;
   }
 
   std::string error;
-  v4::V4Config config = v4::v4TinyConfig();
+  v4::V4Config config =
+      preset == "flash" ? v4::v4FlashConfig() : v4::v4TinyConfig();
   if (!configPath.empty() && !v4::parseV4Config(configPath, config, error))
+    return fail(error);
+  if (layers && !keepLayers(config, layers, error))
     return fail(error);
   if (engram) {
     // Small, within the kernels' limits: 2- and 3-grams, 2 heads of 64.
@@ -120,7 +162,7 @@ int dsv4c::runGenCheckpointCommand(int argc, char **argv) {
     if (!v4::validateV4Config(config, error))
       return fail(error);
   }
-  Progress progress("dsv4c gen-checkpoint", false);
+  Progress progress(gProgram, false);
   options.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "tensors");
   };

@@ -21,7 +21,9 @@ void usage(FILE *out) {
                "  bench     prefill and decode tokens/s of a bundle\n"
                "  inspect   what a bundle holds\n"
                "  targets   the targets and drivers this runtime finds\n"
-               "  conform   run a conformance pack (dsv4c conform --export)\n\n"
+               "  conform   run a conformance pack (dsv4c conform --export)\n"
+               "  gen-checkpoint  write a seeded random V4 checkpoint (the\n"
+               "            V4-Flash shapes: --preset flash --layers N)\n\n"
                "'dsv4-run <command> --help' describes a command.\n");
 }
 } // namespace
@@ -46,6 +48,8 @@ int main(int argc, char **argv) {
     return inspectCommand(argc - 1, argv + 1);
   if (cmd == "conform")
     return conformCommand(argc - 1, argv + 1);
+  if (cmd == "gen-checkpoint")
+    return genCheckpointCommand(argc - 1, argv + 1);
   if (cmd == "targets")
     return targetsCommand(argc - 1, argv + 1, {});
   std::fprintf(stderr, "dsv4-run: unknown command '%s'\n\n", cmd.c_str());

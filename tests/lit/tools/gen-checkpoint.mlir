@@ -17,3 +17,17 @@
 // CONFIG: bad.json
 // RUN: not dsv4c gen-checkpoint %t/x --bogus 2>&1 | FileCheck %s --check-prefix=FLAG
 // FLAG: unknown option '--bogus'
+
+// --layers keeps the first layers and the MTP block (tiny: 3 layers + MTP).
+// RUN: dsv4c gen-checkpoint %t/two_layers --layers 2 --no-tokenizer
+// RUN: FileCheck %s --check-prefix=LAYERS < %t/two_layers/config.json
+// LAYERS: "num_hidden_layers": 2
+// LAYERS: "compress_ratios": [
+// LAYERS-NEXT: 0,
+// LAYERS-NEXT: 4,
+// LAYERS-NEXT: 0
+// LAYERS-NEXT: ]
+// RUN: not dsv4c gen-checkpoint %t/x --preset flash --layers 44 2>&1 | FileCheck %s --check-prefix=TOOMANY
+// TOOMANY: dsv4c gen-checkpoint: --layers 44: the config has 43 layers
+// RUN: not dsv4c gen-checkpoint %t/x --preset huge 2>&1 | FileCheck %s --check-prefix=PRESET
+// PRESET: --preset takes 'tiny' or 'flash'
