@@ -115,7 +115,8 @@ struct ConvertTileToCPUPass
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(kernel, {parallelTopK, threadedDot, warpMma})))
+      if (failed(convertKernel(
+              kernel, {parallelTopK, threadedDot, warpMma, warpShuffles})))
         return signalPassFailure();
   }
 };

@@ -14,11 +14,12 @@ using namespace mlir;
 
 namespace {
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
-                   bool warpMma = false) {
+                   bool warpMma = false, bool warpShuffles = false) {
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
   tileOptions.warpMma = warpMma;
+  tileOptions.warpShuffles = warpShuffles;
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -34,6 +35,8 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   if (gpu) {
     if (warpMma)
       pm.addPass(dsv4c::createDotToWarpMma());
+    if (warpShuffles)
+      pm.addPass(dsv4c::createReduceToWarpShuffles());
     // Tile ops as parallel loops, shared out over a block's threads.
     pm.addPass(createConvertLinalgToParallelLoopsPass());
     // The deallocation helper's barriers must sit in uniform code: make it
@@ -76,7 +79,7 @@ void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
 }
 void dsv4c::buildGpuPipeline(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
-  buildPipeline(pm, true, true, options.warpMma);
+  buildPipeline(pm, true, true, options.warpMma, options.warpShuffles);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {
@@ -85,6 +88,7 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerApproximateMath();
   registerDistributeToThreads();
   registerDotToWarpMma();
+  registerReduceToWarpShuffles();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",

@@ -33,11 +33,18 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "calls of dsv4c.mma.* (dot-to-warp-mma): the target "
                      "must define them"),
       llvm::cl::init(false)};
+  Option<bool> warpShuffles{
+      *this, "warp-shuffles",
+      llvm::cl::desc("tile.reduces split over a warp's lanes, combined with "
+                     "dsv4c.shuffle_xor.* (reduce-to-warp-shuffles): the "
+                     "target must define them"),
+      llvm::cl::init(false)};
 };
 
 /// The cpu pipeline for a GPU backend: tile ops as parallel loops shared out
 /// over a thread block (distribute-to-threads), dots as warp matrix
-/// instructions where the target has them (warp-mma), transcendental math
+/// instructions and reductions over a warp's lanes where the target has
+/// them (warp-mma, warp-shuffles), transcendental math
 /// as polynomials (approximate-math), so no device library is needed.
 void buildGpuPipeline(mlir::OpPassManager &pm,
                       const GpuPipelineOptions &options = {});

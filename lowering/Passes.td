@@ -23,7 +23,10 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
            "GPU targets) instead of m, k, n (vectorisable rows)">,
     Option<"warpMma", "warp-mma", "bool", /*default=*/"false",
            "tile.dots a warp's matrix instructions can do stay on their raw "
-           "operands, marked `dsv4c.mma` for dot-to-warp-mma">
+           "operands, marked `dsv4c.mma` for dot-to-warp-mma">,
+    Option<"warpShuffles", "warp-shuffles", "bool", /*default=*/"false",
+           "tile.reduces over 32 or more elements to f32 or i32 are marked "
+           "`dsv4c.warp_reduce` for reduce-to-warp-shuffles">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -81,6 +84,28 @@ def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
     exactly). distribute-to-threads then hands lane l of every tile to a
     thread with thread id = l (mod 32), so a warp's lanes run a tile
     together; the target defines the two helpers (CudaCompile: mma.sync).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def ReduceToWarpShuffles : Pass<"reduce-to-warp-shuffles", "::mlir::ModuleOp"> {
+  let summary = "Split marked reductions over a warp's lanes";
+  let description = [{
+    For GPU targets with warp shuffles, after bufferization and before
+    linalg-to-parallel-loops. Each `linalg.generic` marked
+    `dsv4c.warp_reduce` by convert-tile-to-cpu (warp-shuffles) becomes an
+    `scf.parallel` over (result element, lane of a 32-wide warp): lane l
+    combines inputs l, l + 32, ... of the result's row (with the generic's
+    body, so conversions stay as they were), then five butterfly exchanges
+    through `dsv4c.shuffle_xor.f32` / `dsv4c.shuffle_xor.i32` (value, lane
+    mask) give every lane the total, and lane 0 combines it into the
+    result. Sums come out in another order than the reference's k order
+    (within the tolerances that allow for it). distribute-to-threads runs
+    a warp's lanes together; the target defines the helpers (CudaCompile:
+    shfl.sync.bfly).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",

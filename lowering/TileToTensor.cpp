@@ -544,11 +544,58 @@ struct Combiner {
   }
 };
 
-Value lowerReduce(OpBuilder &b, tile::ReduceOp op) {
+/// A reduction as a generic over the input's dims (`dim` a reduction)
+/// into the combiner's identity, marked `dsv4c.warp_reduce` for
+/// reduce-to-warp-shuffles: the pass splits each result over a warp's lanes.
+Value lowerReduceForWarp(OpBuilder &b, tile::ReduceOp op, const Combiner &c) {
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t rank = inType.getRank(), dim = op.getDim();
+  Type acc = c.accType(b);
+  Value init =
+      linalg::FillOp::create(
+          b, loc, c.identity(b, loc),
+          ValueRange{tensor::EmptyOp::create(b, loc, outType.getShape(), acc)})
+          .getResult(0);
+  SmallVector<AffineExpr> kept;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    iterators.push_back(d == dim ? utils::IteratorType::reduction
+                                 : utils::IteratorType::parallel);
+    if (d != dim)
+      kept.push_back(b.getAffineDimExpr(d));
+  }
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, kept, b.getContext())};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{op.getInput()},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, c.combine(b, loc, args[1], args[0]));
+      });
+  generic->setAttr("dsv4c.warp_reduce",
+                   b.getStringAttr(tile::stringifyCombineKind(c.kind)));
+  Value result = generic.getResult(0);
+  if (acc == c.elt)
+    return result;
+  return materializeConverted(
+      b, loc, result, c.elt,
+      [&](OpBuilder &b, Location loc, Value v) { return c.finish(b, loc, v); });
+}
+
+Value lowerReduce(OpBuilder &b, tile::ReduceOp op,
+                  const TileLoweringOptions &options) {
   Location loc = op.getLoc();
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   int64_t dim = op.getDim();
   Combiner c{op.getKind(), inType.getElementType()};
+  // Across lanes where each result has a warp's worth of inputs, and the
+  // accumulator is a 32-bit word the shuffles move.
+  Type acc = c.accType(b);
+  if (options.warpShuffles && inType.getDimSize(dim) >= 32 &&
+      (acc.isF32() || acc.isInteger(32)))
+    return lowerReduceForWarp(b, op, c);
   return materialize(
       b, loc, op.getType(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
         SmallVector<Value> idx(ivs.begin(), ivs.end());
@@ -828,7 +875,7 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
     else if (auto dot = dyn_cast<tile::DotOp>(op))
       results = {lowerDot(rewriter, dot, options)};
     else if (auto reduce = dyn_cast<tile::ReduceOp>(op))
-      results = {lowerReduce(rewriter, reduce)};
+      results = {lowerReduce(rewriter, reduce, options)};
     else if (auto scan = dyn_cast<tile::ScanOp>(op))
       results = {lowerScan(rewriter, scan)};
     else if (auto topk = dyn_cast<tile::TopKOp>(op)) {

@@ -19,6 +19,9 @@ struct TileLoweringOptions {
   /// e4m3/e2m1 with scales constant over 32 k) stay on their raw operands,
   /// marked for the dot-to-warp-mma pass (Passes.td).
   bool warpMma = false;
+  /// `tile.reduce`s over 32 or more elements to a 32-bit accumulator are
+  /// marked for reduce-to-warp-shuffles (Passes.td).
+  bool warpShuffles = false;
 };
 
 /// Rewrites every tile op under `root` except kernel, return, program_id and

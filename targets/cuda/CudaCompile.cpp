@@ -84,6 +84,13 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
               : llvm::Intrinsic::nvvm_mma_m16n8k16_row_col_bf16;
       return b.CreateIntrinsic(id, {}, args);
     };
+  isa.warpShuffleXor = [](llvm::IRBuilder<> &b, llvm::Value *value,
+                          llvm::Value *mask) -> llvm::Value * {
+    // All 32 lanes take part; clamp 0x1f: the whole warp is one segment.
+    return b.CreateIntrinsic(
+        llvm::Intrinsic::nvvm_shfl_sync_bfly_i32, {},
+        {b.getInt32(0xffffffff), value, mask, b.getInt32(0x1f)});
+  };
   return isa;
 }
 

@@ -268,6 +268,21 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(isa.warpMma(b, kind, args));
                  });
   }
+  // The exchanges of reduce-to-warp-shuffles (f32 moved as its bits).
+  for (const char *name : {"dsv4c.shuffle_xor.f32", "dsv4c.shuffle_xor.i32"}) {
+    llvm::Function *f = m.getFunction(name);
+    if (!f || !f->isDeclaration() || !isa.warpShuffleXor)
+      continue;
+    defineHelper(m, name, f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   llvm::Value *v = fn->getArg(0);
+                   llvm::Type *type = v->getType();
+                   llvm::Value *bits = b.CreateBitCast(v, b.getInt32Ty());
+                   llvm::Value *other =
+                       isa.warpShuffleXor(b, bits, fn->getArg(1));
+                   b.CreateRet(b.CreateBitCast(other, type));
+                 });
+  }
 }
 
 llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
@@ -624,6 +639,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   PassManager pm(context);
   GpuPipelineOptions pipeline;
   pipeline.warpMma = bool(isa.warpMma);
+  pipeline.warpShuffles = bool(isa.warpShuffleXor);
   buildGpuPipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = isa.name + ": lowering failed:\n" + error;

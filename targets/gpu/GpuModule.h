@@ -68,6 +68,12 @@ struct GpuIsa {
   std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::StringRef kind,
                               llvm::ArrayRef<llvm::Value *> args)>
       warpMma;
+  /// A warp's butterfly exchange, if the ISA has it (the pipeline's
+  /// warp-shuffles; reduce-to-warp-shuffles): the i32 `value` of lane
+  /// (this lane ^ `mask`). Called in a warp's converged code.
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *value,
+                              llvm::Value *mask)>
+      warpShuffleXor;
 };
 
 /// OpenCL built-ins (get_local_id, barrier, ...) as the SPIR-V backend and

@@ -33,12 +33,17 @@ for f in "$kernels"/*.mlir; do
     grep -q "mma\.sync\.aligned\.${mma[$b]}" "$work/$b.ptx" ||
       { echo "FAIL: no mma.sync.aligned.${mma[$b]} in $b.ptx"; exit 1; }
   fi
+  # Row reductions over a warp (reduce-to-warp-shuffles).
+  if [ "$b" = rmsnorm ]; then
+    grep -q "shfl\.sync\.bfly\.b32" "$work/$b.ptx" ||
+      { echo "FAIL: no shfl.sync.bfly in $b.ptx"; exit 1; }
+  fi
   if [ -n "$ptxas" ]; then
     "$ptxas" -arch=sm_90a "$work/$b.ptx" -o "$work/$b.cubin"
   fi
 done
 if [ -n "$ptxas" ]; then
-  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync), assembled by $ptxas for sm_90a"
+  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync, rmsnorm on shfl.sync), assembled by $ptxas for sm_90a"
 else
-  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync); ptxas not found (no CUDA here), so the PTX was not assembled"
+  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync, rmsnorm on shfl.sync); ptxas not found (no CUDA here), so the PTX was not assembled"
 fi

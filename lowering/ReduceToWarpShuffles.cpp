@@ -1,0 +1,184 @@
+//===- ReduceToWarpShuffles.cpp - reductions split over a warp's lanes ----===//
+//
+// A reduction marked `dsv4c.warp_reduce` (TileToTensor, warp-shuffles)
+// becomes a parallel loop over (result element, lane of 32): lane l combines
+// inputs l, l + 32, ... of its result's row, then five butterfly exchanges
+// (lane ^ 16, 8, 4, 2, 1) give every lane the whole; lane 0 combines it into
+// the result. Each result is 32 threads' work instead of one's.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace dsv4c {
+#define GEN_PASS_DEF_REDUCETOWARPSHUFFLES
+#include "lowering/Passes.h.inc"
+} // namespace dsv4c
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kShuffleF32 = "dsv4c.shuffle_xor.f32";
+constexpr StringLiteral kShuffleI32 = "dsv4c.shuffle_xor.i32";
+
+/// The marked generic's combiner, applied to two accumulators.
+Value combine(OpBuilder &b, Location loc, StringRef kind, Value x, Value y) {
+  bool isFloat = isa<FloatType>(x.getType());
+  if (kind == "sum")
+    return isFloat ? arith::AddFOp::create(b, loc, x, y).getResult()
+                   : arith::AddIOp::create(b, loc, x, y).getResult();
+  if (kind == "max")
+    return isFloat ? arith::MaximumFOp::create(b, loc, x, y).getResult()
+                   : arith::MaxSIOp::create(b, loc, x, y).getResult();
+  return isFloat ? arith::MinimumFOp::create(b, loc, x, y).getResult()
+                 : arith::MinSIOp::create(b, loc, x, y).getResult();
+}
+
+/// The generic's body applied to (accumulator, input element): converts the
+/// element as the body does, by cloning it.
+Value applyBody(OpBuilder &b, linalg::GenericOp op, Value element, Value acc) {
+  IRMapping map;
+  Block &body = op.getRegion().front();
+  map.map(body.getArgument(0), element);
+  map.map(body.getArgument(1), acc);
+  for (Operation &inner : body.without_terminator())
+    b.clone(inner, map);
+  return map.lookup(body.getTerminator()->getOperand(0));
+}
+
+LogicalResult rewrite(linalg::GenericOp op, Value identity) {
+  StringRef kind = op->getAttrOfType<StringAttr>("dsv4c.warp_reduce");
+  if (kind != "sum" && kind != "max" && kind != "min")
+    return op.emitOpError()
+           << "unknown dsv4c.warp_reduce kind '" << kind << "'";
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1)
+    return op.emitOpError()
+           << "a marked reduction is one input and one result buffer";
+  Value input = op.getDpsInputs()[0], out = op.getDpsInits()[0];
+  auto inType = cast<MemRefType>(input.getType());
+  auto outType = cast<MemRefType>(out.getType());
+  if (!inType.hasStaticShape() || !outType.hasStaticShape())
+    return op.emitOpError() << "a marked reduction needs static shapes";
+  Type acc = outType.getElementType();
+  if (!acc.isF32() && !acc.isInteger(32))
+    return op.emitOpError() << "shuffles move f32 or i32 accumulators";
+  auto iterators = op.getIteratorTypesArray();
+  int64_t dim = -1;
+  for (auto [d, it] : llvm::enumerate(iterators))
+    if (it == utils::IteratorType::reduction)
+      dim = d;
+  if (dim < 0 || llvm::count(iterators, utils::IteratorType::reduction) != 1)
+    return op.emitOpError() << "a marked reduction reduces one dim";
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto index = [&](OpBuilder &b, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  int64_t results = outType.getNumElements();
+  int64_t extent = inType.getDimSize(dim);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{index(b, 0), index(b, 0)},
+      ValueRange{index(b, results), index(b, 32)},
+      ValueRange{index(b, 1), index(b, 1)},
+      [&](OpBuilder &b, Location, ValueRange ivs) {
+        // The result's indices, row-major.
+        SmallVector<Value> outIdx(outType.getRank());
+        Value rest = ivs[0];
+        for (int64_t d = outType.getRank() - 1; d >= 0; --d) {
+          Value size = index(b, outType.getDimSize(d));
+          outIdx[d] = arith::RemUIOp::create(b, loc, rest, size);
+          rest = arith::DivUIOp::create(b, loc, rest, size);
+        }
+        Value lane = ivs[1];
+        auto fold = scf::ForOp::create(
+            b, loc, lane, index(b, extent), index(b, 32), ValueRange{identity},
+            [&](OpBuilder &b, Location, Value j, ValueRange a) {
+              SmallVector<Value> inIdx(outIdx);
+              inIdx.insert(inIdx.begin() + dim, j);
+              Value x = memref::LoadOp::create(b, loc, input, inIdx);
+              scf::YieldOp::create(b, loc, applyBody(b, op, x, a[0]));
+            });
+        Value total = fold.getResult(0);
+        StringRef shuffle = acc.isF32() ? kShuffleF32 : kShuffleI32;
+        for (int offset : {16, 8, 4, 2, 1}) {
+          Value o =
+              arith::ConstantIntOp::create(b, loc, b.getI32Type(), offset);
+          Value other =
+              func::CallOp::create(b, loc, shuffle, acc, ValueRange{total, o})
+                  .getResult(0);
+          total = combine(b, loc, kind, total, other);
+        }
+        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            lane, index(b, 0));
+        auto guard = scf::IfOp::create(b, loc, first, false);
+        OpBuilder::InsertionGuard restore(b);
+        b.setInsertionPoint(guard.thenBlock()->getTerminator());
+        Value old = memref::LoadOp::create(b, loc, out, outIdx);
+        memref::StoreOp::create(b, loc, combine(b, loc, kind, old, total), out,
+                                outIdx);
+        b.setInsertionPointAfter(guard);
+        scf::ReduceOp::create(b, loc);
+      });
+  op.erase();
+  return success();
+}
+
+/// The combiner's identity for `kind` on `type` (what the fill wrote).
+Value identityOf(OpBuilder &b, Location loc, StringRef kind, Type type) {
+  if (type.isF32()) {
+    float v = kind == "sum"   ? 0.0f
+              : kind == "max" ? -std::numeric_limits<float>::infinity()
+                              : std::numeric_limits<float>::infinity();
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  }
+  APInt v = kind == "sum"   ? APInt::getZero(32)
+            : kind == "max" ? APInt::getSignedMinValue(32)
+                            : APInt::getSignedMaxValue(32);
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
+
+struct ReduceToWarpShufflesPass
+    : dsv4c::impl::ReduceToWarpShufflesBase<ReduceToWarpShufflesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::GenericOp> marked;
+    module.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr("dsv4c.warp_reduce"))
+        marked.push_back(op);
+    });
+    if (marked.empty())
+      return;
+    OpBuilder b(module.getBodyRegion());
+    b.setInsertionPointToStart(module.getBody());
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
+    for (auto [name, type] : {std::pair{kShuffleF32, f32}, {kShuffleI32, i32}})
+      if (!module.lookupSymbol(name))
+        func::FuncOp::create(b, module.getLoc(), name,
+                             b.getFunctionType({type, i32}, {type}))
+            .setPrivate();
+    bool failedAny = false;
+    for (linalg::GenericOp op : marked) {
+      OpBuilder ib(op);
+      auto kind = op->getAttrOfType<StringAttr>("dsv4c.warp_reduce");
+      Type acc = op.getNumDpsInits() == 1
+                     ? getElementTypeOrSelf(op.getDpsInits()[0].getType())
+                     : Type();
+      Value identity = acc && (acc.isF32() || acc.isInteger(32)) && kind
+                           ? identityOf(ib, op.getLoc(), kind.getValue(), acc)
+                           : Value();
+      if (!identity || failed(rewrite(op, identity))) {
+        if (!identity)
+          op.emitOpError() << "shuffles move f32 or i32 accumulators";
+        failedAny = true;
+      }
+    }
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,77 @@
+// RUN: dsv4c opt %s --reduce-to-warp-shuffles | FileCheck %s
+// RUN: dsv4c opt %s --convert-tile-to-cpu="warp-shuffles" | FileCheck %s --check-prefix=MARK
+// A reduction marked for warp shuffles becomes a parallel loop over (result
+// element, lane of 32): lane l folds inputs l, l + 32, ... with the marked
+// body, five butterfly exchanges (16, 8, 4, 2, 1) combine the lanes, and
+// lane 0 combines the total into the result.
+
+#in = affine_map<(r, c) -> (r, c)>
+#out = affine_map<(r, c) -> (r)>
+
+// CHECK-DAG: func.func private @dsv4c.shuffle_xor.f32(f32, i32) -> f32
+// CHECK-DAG: func.func private @dsv4c.shuffle_xor.i32(i32, i32) -> i32
+// CHECK-LABEL: func.func @row_sums
+// CHECK-NOT: linalg.generic
+// CHECK: %[[ROWS:.*]] = arith.constant 4 : index
+// CHECK: %[[LANES:.*]] = arith.constant 32 : index
+// CHECK: scf.parallel (%{{.*}}, %[[LANE:.*]]) = (%{{.*}}, %{{.*}}) to (%[[ROWS]], %[[LANES]])
+// CHECK: scf.for %{{.*}} = %[[LANE]] to %c100 step %c32
+// CHECK: memref.load %arg0
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.addf
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c16_i32)
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c8_i32)
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c4_i32)
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c2_i32)
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c1_i32)
+// CHECK: arith.cmpi eq, %[[LANE]], %c0
+// CHECK: scf.if
+// CHECK: memref.load %arg1
+// CHECK: memref.store %{{.*}}, %arg1
+func.func @row_sums(%x: memref<4x100xbf16>, %y: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x100xbf16>) outs(%y : memref<4xf32>)
+      attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%a: bf16, %acc: f32):
+    %f = arith.extf %a : bf16 to f32
+    %s = arith.addf %acc, %f : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// An integer max along dim 0.
+// CHECK-LABEL: func.func @column_max
+// CHECK: arith.constant -2147483648 : i32
+// CHECK: scf.parallel
+// CHECK: arith.maxsi
+// CHECK: call @dsv4c.shuffle_xor.i32
+#in0 = affine_map<(r, c) -> (r, c)>
+#out0 = affine_map<(r, c) -> (c)>
+func.func @column_max(%x: memref<64x8xi32>, %y: memref<8xi32>) {
+  linalg.generic {indexing_maps = [#in0, #out0], iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<64x8xi32>) outs(%y : memref<8xi32>)
+      attrs = {dsv4c.warp_reduce = "max"} {
+  ^bb0(%a: i32, %acc: i32):
+    %m = arith.maxsi %acc, %a : i32
+    linalg.yield %m : i32
+  }
+  return
+}
+
+// convert-tile-to-cpu marks reductions over 32 or more elements (not 16).
+// MARK-LABEL: func.func @kernel
+// MARK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}}dsv4c.warp_reduce = "sum"
+// MARK-NOT: dsv4c.warp_reduce
+tile.kernel @kernel(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %t = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<16x64xf32>
+  %r = tile.reduce sum %t {dim = 1} : tensor<16x64xf32> -> tensor<16xf32>
+  %r0 = tile.reduce max %t {dim = 0} : tensor<16x64xf32> -> tensor<64xf32>
+  %s = arith.addf %r, %r : tensor<16xf32>
+  tile.store %s, %o[%c0] strides[%c1] : tensor<16xf32> -> !tile.ptr<f32>
+  tile.store %r0, %o[%c0] strides[%c1] : tensor<64xf32> -> !tile.ptr<f32>
+  tile.return
+}
