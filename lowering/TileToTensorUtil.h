@@ -8,6 +8,7 @@
 #define DSV4C_LOWERING_TILETOTENSORUTIL_H
 
 #include "dialects/tile/TileDialect.h"
+#include "lowering/TileToTensor.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -40,6 +41,10 @@ mlir::Value materializeConverted(
     mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    mlir::Value)>
         convert);
+
+/// `tile.dot` (Dot.cpp) as a linalg.generic, in `options`' form.
+mlir::Value lowerDot(mlir::OpBuilder &b, tile::DotOp op,
+                     const TileLoweringOptions &options);
 
 /// `tile.topk` (TopK.cpp) as sequential merges: fewest comparisons.
 std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
