@@ -108,6 +108,20 @@ LogicalResult convertKernel(tile::KernelOp kernel,
   return lowerTileOpsToTensor(func, options);
 }
 
+/// Declares the dsv4c.* helpers the lowering calls (asynchronous copies),
+/// which the target defines.
+void declareTargetHelpers(ModuleOp module) {
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToStart(module.getBody());
+  module.walk([&](func::CallOp call) {
+    StringRef name = call.getCallee();
+    if (!name.starts_with("dsv4c.copy_async") || module.lookupSymbol(name))
+      return;
+    func::FuncOp::create(b, module.getLoc(), name, call.getCalleeType())
+        .setPrivate();
+  });
+}
+
 struct ConvertTileToCPUPass
     : public dsv4c::impl::ConvertTileToCPUBase<ConvertTileToCPUPass> {
   using ConvertTileToCPUBase::ConvertTileToCPUBase;
@@ -115,9 +129,11 @@ struct ConvertTileToCPUPass
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(
-              kernel, {parallelTopK, threadedDot, warpMma, warpShuffles})))
+      if (failed(convertKernel(kernel,
+                               {parallelTopK, threadedDot, warpMma,
+                                warpShuffles, asyncCopies, parallelStores})))
         return signalPassFailure();
+    declareTargetHelpers(getOperation());
   }
 };
 

@@ -27,6 +27,7 @@ constexpr StringLiteral kThreadId = "dsv4c.thread_id";
 constexpr StringLiteral kNumThreads = "dsv4c.num_threads";
 constexpr StringLiteral kBarrier = "dsv4c.barrier";
 constexpr StringLiteral kSingleThread = "dsv4c.single_thread";
+constexpr StringLiteral kAsyncCopyWait = "dsv4c.copy_async_wait";
 
 bool isBarrier(Operation *op) {
   auto call = dyn_cast<func::CallOp>(op);
@@ -198,8 +199,26 @@ private:
     for (Operation &inner : par.getBody()->without_terminator())
       b.clone(inner, map);
     b.setInsertionPointAfter(loop);
+    // A nest of asynchronous copies: each thread waits for its own before
+    // the barrier that shows their data to the others.
+    if (Operation *wait = asyncCopyWaitAfter(par)) {
+      wait->moveAfter(loop);
+      b.setInsertionPointAfter(wait);
+    }
     barrier(b, loc);
     par.erase();
+  }
+
+  /// The dsv4c.copy_async_wait that follows `par` (past pure ops), if any.
+  static Operation *asyncCopyWaitAfter(scf::ParallelOp par) {
+    for (Operation *op = par->getNextNode(); op; op = op->getNextNode()) {
+      auto call = dyn_cast<func::CallOp>(op);
+      if (call && call.getCallee() == kAsyncCopyWait)
+        return op;
+      if (!isPure(op) || op->getNumRegions())
+        return nullptr;
+    }
+    return nullptr;
   }
 
   void removeRepeatedBarriers() {

@@ -3,6 +3,7 @@
 #define DSV4C_LOWERING_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -38,6 +39,12 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("tile.reduces split over a warp's lanes, combined with "
                      "dsv4c.shuffle_xor.* (reduce-to-warp-shuffles): the "
                      "target must define them"),
+      llvm::cl::init(false)};
+  Option<bool> asyncCopies{
+      *this, "async-copies",
+      llvm::cl::desc("tile.loads with contiguous rows are copied into their "
+                     "tile buffers by dsv4c.copy_async.N calls: the target "
+                     "must define them"),
       llvm::cl::init(false)};
 };
 

@@ -26,10 +26,20 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
            "operands, marked `dsv4c.mma` for dot-to-warp-mma">,
     Option<"warpShuffles", "warp-shuffles", "bool", /*default=*/"false",
            "tile.reduces over 32 or more elements to f32 or i32 are marked "
-           "`dsv4c.warp_reduce` for reduce-to-warp-shuffles">
+           "`dsv4c.warp_reduce` for reduce-to-warp-shuffles">,
+    Option<"asyncCopies", "async-copies", "bool", /*default=*/"false",
+           "tile.loads with contiguous rows are copied into a tile buffer in "
+           "16/8/4-byte chunks by dsv4c.copy_async.N calls, then "
+           "dsv4c.copy_async_wait (the target defines them)">,
+    Option<"parallelStores", "parallel-stores", "bool", /*default=*/"false",
+           "tile.stores as parallel loop nests (GPU targets: elements of one "
+           "store at the same address land in no particular order) instead "
+           "of sequential loops">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"

@@ -251,27 +251,41 @@ Value lowerLoad(OpBuilder &b, tile::LoadOp op) {
       });
 }
 
-void lowerStore(OpBuilder &b, tile::StoreOp op) {
+/// `parallel`: the elements as one parallel loop nest (GPUs: shared out
+/// over a group's threads), except f4E2M1FN, whose neighbours share a byte.
+void lowerStore(OpBuilder &b, tile::StoreOp op, bool parallel) {
   Location loc = op.getLoc();
   Type elt = op.getValue().getType().getElementType();
   Value base = llvmPtrOf(b, loc, op.getBase());
-  forEachIndex(b, loc, op.getValue().getType().getShape(),
-               [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                 auto [linear, cond] =
-                     addressing(b, loc, ivs, op.getOffsets(), op.getStrides(),
-                                op.getBounds(), op.getMask());
-                 auto store = [&](OpBuilder &b, Location loc) {
-                   storeElement(b, loc, base, elt, linear,
-                                extract(b, loc, op.getValue(), ivs));
-                 };
-                 if (!cond)
-                   return store(b, loc);
-                 scf::IfOp::create(b, loc, cond,
-                                   [&](OpBuilder &b, Location loc) {
-                                     store(b, loc);
-                                     scf::YieldOp::create(b, loc);
-                                   });
-               });
+  auto body = [&](OpBuilder &b, Location loc, ValueRange ivs) {
+    auto [linear, cond] =
+        addressing(b, loc, ivs, op.getOffsets(), op.getStrides(),
+                   op.getBounds(), op.getMask());
+    auto store = [&](OpBuilder &b, Location loc) {
+      storeElement(b, loc, base, elt, linear,
+                   extract(b, loc, op.getValue(), ivs));
+    };
+    if (!cond)
+      return store(b, loc);
+    scf::IfOp::create(b, loc, cond, [&](OpBuilder &b, Location loc) {
+      store(b, loc);
+      scf::YieldOp::create(b, loc);
+    });
+  };
+  ArrayRef<int64_t> shape = op.getValue().getType().getShape();
+  if (!parallel || isa<Float4E2M1FNType>(elt) || shape.empty())
+    return forEachIndex(b, loc, shape, body);
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t size : shape) {
+    lbs.push_back(indexConst(b, loc, 0));
+    ubs.push_back(indexConst(b, loc, size));
+    steps.push_back(indexConst(b, loc, 1));
+  }
+  scf::ParallelOp::create(b, loc, lbs, ubs, steps,
+                          [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                            body(b, loc, ivs);
+                            scf::ReduceOp::create(b, loc);
+                          });
 }
 
 Value lowerGather(OpBuilder &b, tile::GatherOp op) {
@@ -687,10 +701,12 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
   for (Operation *op : ops) {
     rewriter.setInsertionPoint(op);
     SmallVector<Value> results;
-    if (auto load = dyn_cast<tile::LoadOp>(op))
-      results = {lowerLoad(rewriter, load)};
-    else if (auto store = dyn_cast<tile::StoreOp>(op))
-      lowerStore(rewriter, store);
+    if (auto load = dyn_cast<tile::LoadOp>(op)) {
+      Value staged =
+          options.asyncCopies ? lowerLoadAsync(rewriter, load) : Value();
+      results = {staged ? staged : lowerLoad(rewriter, load)};
+    } else if (auto store = dyn_cast<tile::StoreOp>(op))
+      lowerStore(rewriter, store, options.parallelStores);
     else if (auto gather = dyn_cast<tile::GatherOp>(op))
       results = {lowerGather(rewriter, gather)};
     else if (auto dot = dyn_cast<tile::DotOp>(op))

@@ -22,6 +22,14 @@ struct TileLoweringOptions {
   /// `tile.reduce`s over 32 or more elements to a 32-bit accumulator are
   /// marked for reduce-to-warp-shuffles (Passes.td).
   bool warpShuffles = false;
+  /// `tile.load`s with contiguous rows are copied into their tile buffer
+  /// by `dsv4c.copy_async.N` calls (AsyncCopy.cpp), which the target must
+  /// define (GPUs: straight into shared memory).
+  bool asyncCopies = false;
+  /// `tile.store` as a parallel loop nest (GPUs: shared out over a group's
+  /// threads) instead of sequential loops. Elements of one store that name
+  /// the same address then land in no particular order.
+  bool parallelStores = false;
 };
 
 /// Rewrites every tile op under `root` except kernel, return, program_id and

@@ -46,6 +46,9 @@ mlir::Value materializeConverted(
 mlir::Value lowerDot(mlir::OpBuilder &b, tile::DotOp op,
                      const TileLoweringOptions &options);
 
+/// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
+/// tile buffer; null where its rows are not contiguous or it is masked.
+mlir::Value lowerLoadAsync(mlir::OpBuilder &b, tile::LoadOp op);
 /// `tile.topk` (TopK.cpp) as sequential merges: fewest comparisons.
 std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
                                               tile::TopKOp op);

@@ -49,12 +49,15 @@ int computeCapability(const std::string &sm) {
 }
 
 /// NVVM spellings of what the shared GPU lowering leaves abstract; tile
-/// buffers come from the device heap (malloc/free).
+/// buffers come from shared memory, then the device heap (malloc/free).
 gpu::GpuIsa nvvmIsa(const std::string &sm) {
   gpu::GpuIsa isa;
   isa.name = "cuda";
   isa.kernelCallingConv = llvm::CallingConv::PTX_Kernel;
   isa.heap = gpu::TileHeap::DeviceMalloc;
+  // Static shared memory stops at 48 KiB; leave room for the heap's own
+  // shared variables (and keep 5 blocks per Hopper multiprocessor).
+  isa.sharedTileBytes = 40 * 1024;
   isa.threadId = threadId;
   isa.numThreads = [](llvm::IRBuilder<> &b) {
     return b.CreateZExt(
@@ -91,6 +94,24 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
         llvm::Intrinsic::nvvm_shfl_sync_bfly_i32, {},
         {b.getInt32(0xffffffff), value, mask, b.getInt32(0x1f)});
   };
+  // cp.async (sm_80): 16-byte chunks bypass L1 (.cg), smaller ones cannot.
+  if (computeCapability(sm) >= 80) {
+    isa.asyncCopy = [](llvm::IRBuilder<> &b, llvm::Value *dst, llvm::Value *src,
+                       unsigned bytes, llvm::Value *valid) {
+      llvm::Intrinsic::ID id =
+          bytes == 16  ? llvm::Intrinsic::nvvm_cp_async_cg_shared_global_16_s
+          : bytes == 8 ? llvm::Intrinsic::nvvm_cp_async_ca_shared_global_8_s
+                       : llvm::Intrinsic::nvvm_cp_async_ca_shared_global_4_s;
+      llvm::Value *global =
+          b.CreateAddrSpaceCast(src, llvm::PointerType::get(b.getContext(), 1));
+      b.CreateIntrinsic(id, {}, {dst, global, valid});
+    };
+    isa.asyncCopyWait = [](llvm::IRBuilder<> &b) {
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_cp_async_wait_all,
+                        llvm::ArrayRef<llvm::Type *>{},
+                        llvm::ArrayRef<llvm::Value *>{});
+    };
+  }
   return isa;
 }
 

@@ -177,12 +177,16 @@ public:
         voidTy(llvm::Type::getVoidTy(ctx)) {}
 
   void defineThreadHelpers();
-  void defineTileHeap();
+  /// `sharedBytes`: the size of the group-shared tile arena (0: none).
+  void defineTileHeap(uint64_t sharedBytes);
+  /// The copies of lowering/AsyncCopy.cpp (after defineTileHeap).
+  void defineAsyncCopies();
   void makeBlockWide(llvm::Function &program);
   bool addEntry(llvm::Function &program, const KernelSignature &kernel,
                 std::string &error);
 
 private:
+  llvm::Type *b8() { return llvm::Type::getInt8Ty(ctx); }
   llvm::GlobalVariable *shared(llvm::Type *type, const char *name) {
     return new llvm::GlobalVariable(
         m, type, false, llvm::GlobalValue::InternalLinkage,
@@ -210,6 +214,10 @@ private:
                              llvm::Value *total);
   /// Gives back a buffer the cache has no room for.
   void releaseBase(llvm::IRBuilder<> &b, llvm::Value *base);
+  /// A fresh buffer from the group-shared arena, or null when it is full.
+  llvm::Value *allocateShared(llvm::IRBuilder<> &b, llvm::Value *total);
+  /// Whether `base` lies in the group-shared arena.
+  llvm::Value *isShared(llvm::IRBuilder<> &b, llvm::Value *base);
 
   llvm::Module &m;
   const GpuIsa &isa;
@@ -218,6 +226,9 @@ private:
   llvm::GlobalVariable *cachePtrs = nullptr, *cacheSizes = nullptr;
   llvm::GlobalVariable *arenaNext = nullptr, *arenaEnd = nullptr,
                        *arenaBegin = nullptr, *arenaStatus = nullptr;
+  /// The group-shared tile arena and its bump offset (null: none).
+  llvm::GlobalVariable *sharedTiles = nullptr, *sharedNext = nullptr;
+  uint64_t sharedTileBytes = 0;
   llvm::Function *blockMalloc = nullptr, *blockFree = nullptr;
   std::map<llvm::Function *, llvm::Function *> blockHelpers;
 };
@@ -292,6 +303,15 @@ llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
   auto *got = llvm::BasicBlock::Create(ctx, "got", f);
   llvm::Value *base;
   llvm::Value *ok;
+  llvm::BasicBlock *fromShared = nullptr;
+  llvm::Value *sharedBase = nullptr;
+  if (sharedTiles) {
+    auto *heap = llvm::BasicBlock::Create(ctx, "heap", f);
+    sharedBase = allocateShared(b, total);
+    fromShared = b.GetInsertBlock();
+    b.CreateCondBr(b.CreateIsNotNull(sharedBase), got, heap);
+    b.SetInsertPoint(heap);
+  }
   if (isa.heap == TileHeap::DeviceMalloc) {
     llvm::FunctionCallee malloc = m.getOrInsertFunction(
         "malloc", llvm::FunctionType::get(ptr, {i64}, false));
@@ -326,31 +346,75 @@ llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
     b.CreateBr(got);
   }
   b.SetInsertPoint(got);
-  if (fallback) {
-    llvm::PHINode *chosen = b.CreatePHI(ptr, 2);
+  if (fallback || fromShared) {
+    llvm::PHINode *chosen = b.CreatePHI(ptr, 3);
     chosen->addIncoming(base, allocated);
-    chosen->addIncoming(fallback, failed);
+    if (fallback)
+      chosen->addIncoming(fallback, failed);
+    if (fromShared)
+      chosen->addIncoming(sharedBase, fromShared);
     base = chosen;
   }
   b.CreateStore(total, base);
   return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, kTileBufferHeader);
 }
 
+llvm::Value *HelperBuilder::allocateShared(llvm::IRBuilder<> &b,
+                                           llvm::Value *total) {
+  llvm::Value *nextAddress = sharedAddress(b, sharedNext);
+  llvm::Value *offset = b.CreateLoad(i64, nextAddress);
+  llvm::Value *after = b.CreateAdd(
+      offset, b.CreateAnd(b.CreateAdd(total, b.getInt64(15)), b.getInt64(-16)));
+  llvm::Value *fits = b.CreateICmpULE(after, b.getInt64(sharedTileBytes));
+  b.CreateStore(b.CreateSelect(fits, after, offset), nextAddress);
+  llvm::Value *base =
+      b.CreateGEP(b.getInt8Ty(), sharedAddress(b, sharedTiles), offset);
+  return b.CreateSelect(
+      fits, base,
+      llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
+}
+
+llvm::Value *HelperBuilder::isShared(llvm::IRBuilder<> &b, llvm::Value *base) {
+  llvm::Value *begin = b.CreatePtrToInt(sharedAddress(b, sharedTiles), i64);
+  llvm::Value *at = b.CreatePtrToInt(base, i64);
+  return b.CreateAnd(
+      b.CreateICmpUGE(at, begin),
+      b.CreateICmpULT(at, b.CreateAdd(begin, b.getInt64(sharedTileBytes))));
+}
+
 void HelperBuilder::releaseBase(llvm::IRBuilder<> &b, llvm::Value *base) {
-  if (isa.heap == TileHeap::DeviceMalloc) {
-    llvm::FunctionCallee free = m.getOrInsertFunction(
-        "free", llvm::FunctionType::get(voidTy, {ptr}, false));
+  if (isa.heap != TileHeap::DeviceMalloc)
+    return; // an arena slice is given back whole when the program ends
+  llvm::FunctionCallee free = m.getOrInsertFunction(
+      "free", llvm::FunctionType::get(voidTy, {ptr}, false));
+  if (!sharedTiles) {
     b.CreateCall(free, {base});
+    return;
   }
-  // An arena slice is given back whole when the program ends.
+  // Group-shared buffers are given back when the program ends.
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  auto *heap = llvm::BasicBlock::Create(ctx, "heap_free", f);
+  auto *done = llvm::BasicBlock::Create(ctx, "freed", f);
+  b.CreateCondBr(isShared(b, base), done, heap);
+  b.SetInsertPoint(heap);
+  b.CreateCall(free, {base});
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
 }
 
 /// Block-wide tile buffers: thread 0 allocates, the others read the pointer
 /// from shared memory. A freed buffer goes to a small per-group cache keyed
 /// by size (loops allocate the same tiles every iteration; device malloc is
 /// slow, an arena would run out); dsv4c.block_end releases what is cached.
-void HelperBuilder::defineTileHeap() {
+void HelperBuilder::defineTileHeap(uint64_t sharedBytes) {
   auto *voidFn = llvm::FunctionType::get(voidTy, false);
+  if (sharedBytes) {
+    sharedTileBytes = sharedBytes;
+    sharedTiles =
+        shared(llvm::ArrayType::get(b8(), sharedBytes), "dsv4c_shared_tiles");
+    sharedTiles->setAlignment(llvm::Align(16));
+    sharedNext = shared(i64, "dsv4c_shared_next");
+  }
   llvm::GlobalVariable *slot = shared(ptr, "dsv4c_block_buffer");
   cachePtrs = shared(llvm::ArrayType::get(ptr, kCacheSlots), "dsv4c_cache_ptr");
   cacheSizes =
@@ -445,6 +509,8 @@ void HelperBuilder::defineTileHeap() {
                  onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
                    for (int k = 0; k < kCacheSlots; ++k)
                      b.CreateStore(b.getInt64(0), cacheSizeAt(b, k));
+                   if (sharedNext)
+                     b.CreateStore(b.getInt64(0), sharedAddress(b, sharedNext));
                    if (isa.heap == TileHeap::Arena) {
                      b.CreateStore(f->getArg(0), sharedAddress(b, arenaStatus));
                      b.CreateStore(f->getArg(1), sharedAddress(b, arenaNext));
@@ -480,6 +546,100 @@ void HelperBuilder::defineTileHeap() {
                  }
                  b.CreateRetVoid();
                });
+}
+
+/// dsv4c.copy_async.N(dst, src, valid): the ISA's asynchronous copy where
+/// the destination is in the group-shared arena and both addresses are
+/// N-aligned; otherwise a byte loop (zeros past `valid`).
+void HelperBuilder::defineAsyncCopies() {
+  llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+  for (unsigned n : {4u, 8u, 16u}) {
+    std::string name = "dsv4c.copy_async." + std::to_string(n);
+    llvm::Function *f = m.getFunction(name);
+    if (!f || !f->isDeclaration())
+      continue;
+    defineHelper(
+        m, name, f->getFunctionType(),
+        [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+          llvm::Value *dstBits = fn->getArg(0), *srcBits = fn->getArg(1);
+          llvm::Value *valid = fn->getArg(2);
+          llvm::Value *dst = b.CreateIntToPtr(dstBits, ptr);
+          llvm::Value *src = b.CreateIntToPtr(srcBits, ptr);
+          auto *slow = llvm::BasicBlock::Create(ctx, "bytes", fn);
+          if (sharedTiles && isa.asyncCopy) {
+            auto *fast = llvm::BasicBlock::Create(ctx, "async", fn);
+            llvm::Value *aligned = b.CreateICmpEQ(
+                b.CreateAnd(b.CreateOr(dstBits, srcBits), b.getInt64(n - 1)),
+                b.getInt64(0));
+            b.CreateCondBr(b.CreateAnd(aligned, isShared(b, dst)), fast, slow);
+            b.SetInsertPoint(fast);
+            llvm::Value *sharedDst = b.CreateAddrSpaceCast(
+                dst, llvm::PointerType::get(ctx, isa.sharedAddressSpace));
+            isa.asyncCopy(b, sharedDst, src, n, valid);
+            b.CreateRetVoid();
+          } else {
+            b.CreateBr(slow);
+          }
+          b.SetInsertPoint(slow);
+          auto *loop = llvm::BasicBlock::Create(ctx, "byte", fn);
+          auto *read = llvm::BasicBlock::Create(ctx, "read", fn);
+          auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
+          auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+          b.CreateBr(loop);
+          b.SetInsertPoint(loop);
+          llvm::PHINode *i = b.CreatePHI(i32, 2);
+          i->addIncoming(b.getInt32(0), slow);
+          b.CreateCondBr(b.CreateICmpSLT(i, valid), read, write);
+          b.SetInsertPoint(read);
+          llvm::Value *byte = b.CreateLoad(b8(), b.CreateGEP(b8(), src, i));
+          b.CreateBr(write);
+          b.SetInsertPoint(write);
+          llvm::PHINode *value = b.CreatePHI(b8(), 2);
+          value->addIncoming(b.getInt8(0), loop);
+          value->addIncoming(byte, read);
+          b.CreateStore(value, b.CreateGEP(b8(), dst, i));
+          llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
+          i->addIncoming(next, write);
+          b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(n)), loop, done);
+          b.SetInsertPoint(done);
+          b.CreateRetVoid();
+        });
+  }
+  if (llvm::Function *f = m.getFunction("dsv4c.copy_async_wait");
+      f && f->isDeclaration())
+    defineHelper(m, f->getName(), f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *) {
+                   if (isa.asyncCopyWait)
+                     isa.asyncCopyWait(b);
+                   b.CreateRetVoid();
+                 });
+}
+
+/// The group-shared tile arena a module needs: the most bytes of tile
+/// buffers of constant size any distributed program allocates (every one
+/// live at once), up to the ISA's limit. Buffers beyond it, of a size known
+/// only at run time, or a second one from an allocation in a loop while
+/// the first is still held, come from the heap.
+uint64_t sharedTileBytes(llvm::Module &m, const GpuIsa &isa,
+                         const std::vector<KernelSignature> &kernels) {
+  if (!isa.sharedTileBytes)
+    return 0;
+  uint64_t most = 0;
+  for (const KernelSignature &k : kernels) {
+    llvm::Function *f = m.getFunction(k.name);
+    if (!f || f->isDeclaration() || isSingleThread(*f))
+      continue;
+    uint64_t sum = 0;
+    for (llvm::Instruction &inst : llvm::instructions(*f))
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
+        if (call->getCalledFunction() &&
+            call->getCalledFunction()->getName() == "malloc")
+          if (auto *size =
+                  llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(0)))
+            sum += (size->getZExtValue() + kTileBufferHeader + 15) / 16 * 16;
+    most = std::max(most, sum);
+  }
+  return std::min(most, isa.sharedTileBytes);
 }
 
 /// Distributed programs, and the helpers they call, allocate block-wide.
@@ -640,6 +800,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   GpuPipelineOptions pipeline;
   pipeline.warpMma = bool(isa.warpMma);
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
+  pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   buildGpuPipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = isa.name + ": lowering failed:\n" + error;
@@ -675,7 +836,8 @@ bool finishModule(llvm::Module &m, const GpuIsa &isa,
                   std::string &error) {
   HelperBuilder helpers(m, isa);
   helpers.defineThreadHelpers();
-  helpers.defineTileHeap();
+  helpers.defineTileHeap(sharedTileBytes(m, isa, kernels));
+  helpers.defineAsyncCopies();
   for (const KernelSignature &k : kernels) {
     llvm::Function *f = m.getFunction(k.name);
     if (!f || f->isDeclaration()) {

@@ -49,6 +49,11 @@ struct GpuIsa {
   unsigned kernelPointerAddressSpace = 0;
   llvm::CallingConv::ID kernelCallingConv = llvm::CallingConv::C;
   TileHeap heap = TileHeap::DeviceMalloc;
+  /// Group-shared bytes that tile buffers are taken from first (bump
+  /// allocation, reused through the free cache), before the heap; 0: none.
+  /// A module gets the most any of its programs could use at once, up to
+  /// this (static shared memory: it limits the groups per multiprocessor).
+  uint64_t sharedTileBytes = 0;
   /// Whether the backend has a bf16 type; if not, bf16 data is handled as
   /// its 16 bits (loads, stores, conversions in integer code).
   bool hasBFloat16 = true;
@@ -74,6 +79,15 @@ struct GpuIsa {
   std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *value,
                               llvm::Value *mask)>
       warpShuffleXor;
+  /// An asynchronous copy into group-shared memory, if the ISA has one
+  /// (the pipeline's async-copies; lowering/AsyncCopy.cpp): `bytes` (4, 8
+  /// or 16) bytes to `dst` (shared address space) from `src` (flat), of
+  /// which the first `valid` (i32) are read and the rest are zeros. Both
+  /// are `bytes`-aligned. `asyncCopyWait` waits for the thread's copies.
+  std::function<void(llvm::IRBuilder<> &, llvm::Value *dst, llvm::Value *src,
+                     unsigned bytes, llvm::Value *valid)>
+      asyncCopy;
+  std::function<void(llvm::IRBuilder<> &)> asyncCopyWait;
 };
 
 /// OpenCL built-ins (get_local_id, barrier, ...) as the SPIR-V backend and

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every V4 kernel file through `dsv4c ptx`; each kernel must be an .entry,
 # and the files with tensor-core dots must use the matrix instruction their
-# operands call for (mma below).
+# operands call for (mma below), and the files with dots stage their
+# operand loads into shared memory with cp.async.
 # Where ptxas is installed (CUDA), it must accept the PTX for sm_90a; where
 # it is not (CI), the test says so and checks the PTX only.
 # usage: ptx_all_kernels.sh DSV4C KERNELS_DIR WORK_DIR
@@ -32,6 +33,8 @@ for f in "$kernels"/*.mlir; do
   if [ -n "${mma[$b]:-}" ]; then
     grep -q "mma\.sync\.aligned\.${mma[$b]}" "$work/$b.ptx" ||
       { echo "FAIL: no mma.sync.aligned.${mma[$b]} in $b.ptx"; exit 1; }
+    grep -q "cp\.async\.cg\.shared\.global" "$work/$b.ptx" ||
+      { echo "FAIL: no cp.async into shared memory in $b.ptx"; exit 1; }
   fi
   # Row reductions over a warp (reduce-to-warp-shuffles).
   if [ "$b" = rmsnorm ]; then
@@ -43,7 +46,7 @@ for f in "$kernels"/*.mlir; do
   fi
 done
 if [ -n "$ptxas" ]; then
-  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync, rmsnorm on shfl.sync), assembled by $ptxas for sm_90a"
+  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync and cp.async, rmsnorm on shfl.sync), assembled by $ptxas for sm_90a"
 else
-  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync, rmsnorm on shfl.sync); ptxas not found (no CUDA here), so the PTX was not assembled"
+  echo "PASS: $n kernels to PTX (${#mma[@]} files on mma.sync and cp.async, rmsnorm on shfl.sync); ptxas not found (no CUDA here), so the PTX was not assembled"
 fi

@@ -88,3 +88,29 @@ func.func private @helper(%a: memref<8xf32>) {
   memref.store %z, %a[%c0] : memref<8xf32>
   return
 }
+
+// A nest of asynchronous copies (convert-tile-to-cpu async-copies): each
+// thread waits for its own copies before the barrier that ends the nest.
+// CHECK-LABEL: func.func @async_copies
+// CHECK: scf.for
+// CHECK: call @dsv4c.copy_async.16
+// CHECK: }
+// CHECK-NEXT: call @dsv4c.copy_async_wait()
+// CHECK-NEXT: call @dsv4c.barrier()
+func.func private @dsv4c.copy_async.16(i64, i64, i32)
+func.func private @dsv4c.copy_async_wait()
+func.func @async_copies(%dst: i64, %src: i64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = arith.constant 16 : i32
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %o = arith.index_cast %i : index to i64
+    %d = arith.addi %dst, %o : i64
+    %s = arith.addi %src, %o : i64
+    func.call @dsv4c.copy_async.16(%d, %s, %n) : (i64, i64, i32) -> ()
+    scf.reduce
+  }
+  func.call @dsv4c.copy_async_wait() : () -> ()
+  return
+}

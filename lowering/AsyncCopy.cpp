@@ -1,0 +1,158 @@
+//===- AsyncCopy.cpp - tile.load as asynchronous row-chunk copies ---------===//
+//
+// On a GPU, a tile.load whose rows are contiguous in memory (innermost
+// stride 1, no mask, zero padding) is copied into its tile buffer in chunks
+// of 16, 8 or 4 bytes by `dsv4c.copy_async.N(dst, src, valid_bytes)`, one
+// chunk per iteration of a parallel loop over (outer indices, chunk), then
+// `dsv4c.copy_async_wait()`: the target starts each copy without passing
+// the data through registers (CUDA: cp.async into shared memory, zero-
+// filling past `valid_bytes`) and waits for this thread's copies.
+// distribute-to-threads puts the wait before the barrier that ends the
+// loop. The result is the buffer as a tensor, computed once (staged),
+// where a `tensor.generate` would be re-read from global memory by every
+// consumer.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/TileToTensorUtil.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+
+namespace dsv4c::lowering {
+
+namespace {
+
+/// The chunk size in bytes a load's rows split into (0: not copyable).
+int64_t chunkBytes(tile::LoadOp op) {
+  auto type = op.getType();
+  if (op.getMask() || op.getOther() || !type.hasStaticShape() ||
+      type.getRank() == 0)
+    return 0;
+  Type elt = type.getElementType();
+  if (!elt.isIntOrFloat() || isa<Float4E2M1FNType>(elt) || elt.isInteger(1))
+    return 0;
+  unsigned bits = elt.getIntOrFloatBitWidth();
+  if (bits % 8 || bits > 64)
+    return 0;
+  std::optional<int64_t> innerStride =
+      getConstantIntValue(op.getStrides().back());
+  if (!innerStride || *innerStride != 1)
+    return 0;
+  int64_t rowBytes = type.getShape().back() * (bits / 8);
+  for (int64_t chunk : {16, 8, 4}) {
+    if (rowBytes % chunk)
+      continue;
+    // A single chunk would be a loop of one iteration, which the
+    // canonicalizer unwraps: left outside any nest, every thread of a
+    // group would copy it. Such small loads stay element loops.
+    if (type.getNumElements() * (bits / 8) == chunk)
+      return 0;
+    return chunk;
+  }
+  return 0;
+}
+
+} // namespace
+
+Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
+  int64_t chunk = chunkBytes(op);
+  if (!chunk)
+    return nullptr;
+  Location loc = op.getLoc();
+  auto type = op.getType();
+  ArrayRef<int64_t> shape = type.getShape();
+  Type elt = type.getElementType();
+  int64_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
+  int64_t perChunk = chunk / eltBytes;
+  int64_t rank = type.getRank();
+  Type i64 = b.getI64Type();
+
+  auto bufferType = MemRefType::get(shape, elt);
+  auto buffer = memref::AllocOp::create(b, loc, bufferType);
+  buffer.setAlignment(64);
+  Value dstBase = arith::IndexCastOp::create(
+      b, loc, i64,
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
+  Value srcPtr =
+      UnrealizedConversionCastOp::create(
+          b, loc, LLVM::LLVMPointerType::get(b.getContext()), op.getBase())
+          .getResult(0);
+  Value srcBase = LLVM::PtrToIntOp::create(b, loc, i64, srcPtr);
+
+  SmallVector<Value> lbs(rank, indexConst(b, loc, 0)),
+      steps(rank, indexConst(b, loc, 1)), ubs;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    ubs.push_back(indexConst(b, loc, shape[d]));
+  ubs.push_back(indexConst(b, loc, shape.back() / perChunk));
+  scf::ParallelOp::create(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto c = [&](int64_t v) { return indexConst(b, loc, v); };
+        auto add = [&](Value x, Value y) {
+          return arith::AddIOp::create(b, loc, x, y).getResult();
+        };
+        auto mul = [&](Value x, Value y) {
+          return arith::MulIOp::create(b, loc, x, y).getResult();
+        };
+        auto less = [&](Value x, Value y) {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y)
+              .getResult();
+        };
+        ValueRange offsets = op.getOffsets(), strides = op.getStrides(),
+                   bounds = op.getBounds();
+        // Source element of the chunk's first element, destination offset.
+        Value src = c(0), dst = c(0), rowInside;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value at = d + 1 < rank ? ivs[d] : mul(ivs[d], c(perChunk));
+          Value pos = add(offsets[d], at);
+          src = add(src, mul(pos, strides[d]));
+          dst = add(mul(dst, c(shape[d])), at);
+          if (!bounds.empty() && d + 1 < rank) {
+            Value in = less(pos, bounds[d]);
+            rowInside =
+                rowInside
+                    ? arith::AndIOp::create(b, loc, rowInside, in).getResult()
+                    : in;
+          }
+        }
+        // Elements of this chunk inside the bounds: clamp(bound - pos, 0, n).
+        Value valid = c(perChunk);
+        if (!bounds.empty()) {
+          Value pos = add(offsets[rank - 1], mul(ivs[rank - 1], c(perChunk)));
+          Value left = arith::SubIOp::create(b, loc, bounds[rank - 1], pos);
+          valid = arith::MaxSIOp::create(
+              b, loc, arith::MinSIOp::create(b, loc, left, c(perChunk)), c(0));
+          if (rowInside)
+            valid = arith::SelectOp::create(b, loc, rowInside, valid, c(0));
+        }
+        Value validBytes = arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                                      mul(valid, c(eltBytes)));
+        // Nothing is read for an empty chunk: point it at the base.
+        Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                          valid, c(0));
+        auto bytesAt = [&](Value base, Value elements) {
+          return add(base, arith::IndexCastOp::create(
+                               b, loc, i64, mul(elements, c(eltBytes))));
+        };
+        Value srcAddr = arith::SelectOp::create(b, loc, any,
+                                                bytesAt(srcBase, src), srcBase);
+        Value dstAddr = bytesAt(dstBase, dst);
+        func::CallOp::create(b, loc, ("dsv4c.copy_async." + Twine(chunk)).str(),
+                             TypeRange(),
+                             ValueRange{dstAddr, srcAddr, validBytes});
+        scf::ReduceOp::create(b, loc);
+      });
+  func::CallOp::create(b, loc, "dsv4c.copy_async_wait", TypeRange(),
+                       ValueRange());
+  return bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(shape, elt), buffer, /*restrict=*/true,
+      /*writable=*/true);
+}
+
+} // namespace dsv4c::lowering

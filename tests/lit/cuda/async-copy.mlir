@@ -1,0 +1,26 @@
+// `dsv4c ptx`: tile buffers live in shared memory (dsv4c_shared_tiles,
+// sized to what the module's programs allocate, at most 40 KiB), and
+// tile.loads with contiguous rows fill them with cp.async (16-byte chunks
+// bypass L1: .cg), each thread waiting for its copies before the barrier.
+// cp.async needs sm_80.
+// RUN: dsv4c ptx %s | FileCheck %s
+// The arena holds the three buffers (16x64 and 32x64 bf16, 16x32 f32), each
+// with a 16-byte header and 64 bytes for alignment.
+// CHECK-LABEL: .entry staged(
+// CHECK: .shared .align 16 .b8 dsv4c_shared_tiles[8432];
+// CHECK: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
+// CHECK: cp.async.wait_all;
+// CHECK-NEXT: barrier.sync 0;
+// CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// RUN: dsv4c ptx %s --sm sm_75 | FileCheck %s --check-prefix=SM75
+// SM75: .target sm_75
+// SM75-NOT: cp.async
+tile.kernel @staged(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %m: index, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %at = tile.load %a[%c0, %c0] strides[%k, %c1] bounds[%m, %k] : !tile.ptr<bf16> -> tensor<16x64xbf16>
+  %bt = tile.load %b[%c0, %c0] strides[%k, %c1] bounds[%n, %k] : !tile.ptr<bf16> -> tensor<32x64xbf16>
+  %d = tile.dot %at, %bt {rhs_transposed} : tensor<16x64xbf16>, tensor<32x64xbf16> -> tensor<16x32xf32>
+  tile.store %d, %o[%c0, %c0] strides[%n, %c1] bounds[%m, %n] : tensor<16x32xf32> -> !tile.ptr<f32>
+  tile.return
+}

@@ -1,0 +1,62 @@
+// RUN: dsv4c opt %s --convert-tile-to-cpu="async-copies" | FileCheck %s
+// RUN: dsv4c opt %s --convert-tile-to-cpu | FileCheck %s --check-prefix=OFF
+// tile.loads with contiguous rows become a tile buffer filled by
+// dsv4c.copy_async.N (N: the largest of 16, 8, 4 bytes that divides a row)
+// over (row, chunk), then dsv4c.copy_async_wait; the buffer is the tile.
+// Each chunk reads clamp(bound - column, 0, N / element size) elements, none
+// on a row past the bound. Masked loads, padded loads and loads whose rows
+// are strided stay element loops.
+
+// CHECK-DAG: func.func private @dsv4c.copy_async.16(i64, i64, i32)
+// CHECK-DAG: func.func private @dsv4c.copy_async.4(i64, i64, i32)
+// CHECK-DAG: func.func private @dsv4c.copy_async_wait()
+// OFF-NOT: dsv4c.copy_async
+
+// CHECK-LABEL: func.func @rows
+// CHECK: %[[BUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<16x128xbf16>
+// CHECK: memref.extract_aligned_pointer_as_index %[[BUF]]
+// CHECK: scf.parallel (%[[R:.*]], %[[C:.*]]) = (%c0{{.*}}, %c0{{.*}}) to (%c16{{.*}}, %c16{{.*}})
+// CHECK: arith.cmpi slt
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: arith.select
+// CHECK: func.call @dsv4c.copy_async.16(%{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i32) -> ()
+// CHECK: call @dsv4c.copy_async_wait()
+// CHECK: bufferization.to_tensor %[[BUF]] restrict writable
+tile.kernel @rows(%x: !tile.ptr<bf16>, %y: !tile.ptr<bf16>, %m: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %t = tile.load %x[%c0, %c0] strides[%k, %c1] bounds[%m, %k] : !tile.ptr<bf16> -> tensor<16x128xbf16>
+  tile.store %t, %y[%c0, %c0] strides[%k, %c1] bounds[%m, %k] : tensor<16x128xbf16> -> !tile.ptr<bf16>
+  tile.return
+}
+
+// Three f32 per row: 12 bytes, 4-byte chunks.
+// CHECK-LABEL: func.func @narrow
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<8x3xf32>
+// CHECK: func.call @dsv4c.copy_async.4
+tile.kernel @narrow(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %t = tile.load %x[%c0, %c0] strides[%c3, %c1] : !tile.ptr<f32> -> tensor<8x3xf32>
+  tile.store %t, %y[%c0, %c0] strides[%c3, %c1] : tensor<8x3xf32> -> !tile.ptr<f32>
+  tile.return
+}
+
+// CHECK-LABEL: func.func @element_loads
+// CHECK-NOT: dsv4c.copy_async
+// CHECK: return
+tile.kernel @element_loads(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %pad = arith.constant 1.0 : f32
+  // Columns strided by k.
+  %a = tile.load %x[%c0, %c0] strides[%c1, %k] : !tile.ptr<f32> -> tensor<4x4xf32>
+  // Padded with a value other than zero.
+  %b = tile.load %x[%c0, %c0] strides[%c4, %c1] bounds[%c4, %k] other %pad : !tile.ptr<f32> -> tensor<4x4xf32>
+  %s = arith.addf %a, %b : tensor<4x4xf32>
+  tile.store %s, %y[%c0, %c0] strides[%c4, %c1] : tensor<4x4xf32> -> !tile.ptr<f32>
+  tile.return
+}
