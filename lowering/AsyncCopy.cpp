@@ -10,7 +10,9 @@
 // distribute-to-threads puts the wait before the barrier that ends the
 // loop. The result is the buffer as a tensor, computed once (staged),
 // where a `tensor.generate` would be re-read from global memory by every
-// consumer.
+// consumer. Rows of a multiple of 64 bytes are padded by 16 bytes (the
+// tile is a strided view of the buffer), so that the rows of a warp's
+// matrix fragments (DotToWarpMma.cpp) fall in different shared-memory banks.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/TileToTensorUtil.h"
@@ -74,8 +76,13 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
   int64_t rank = type.getRank();
   Type i64 = b.getI64Type();
 
-  auto bufferType = MemRefType::get(shape, elt);
-  auto buffer = memref::AllocOp::create(b, loc, bufferType);
+  // Rows of a multiple of 64 bytes get 16 bytes of padding: the 8 rows a
+  // warp's matrix fragments read at once then start in different banks.
+  SmallVector<int64_t> padded(shape);
+  if (rank >= 2 && shape.back() * eltBytes % 64 == 0 &&
+      type.getNumElements() / shape.back() > 1)
+    padded.back() += 16 / eltBytes;
+  auto buffer = memref::AllocOp::create(b, loc, MemRefType::get(padded, elt));
   buffer.setAlignment(64);
   Value dstBase = arith::IndexCastOp::create(
       b, loc, i64,
@@ -112,7 +119,7 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
           Value at = d + 1 < rank ? ivs[d] : mul(ivs[d], c(perChunk));
           Value pos = add(offsets[d], at);
           src = add(src, mul(pos, strides[d]));
-          dst = add(mul(dst, c(shape[d])), at);
+          dst = add(mul(dst, c(padded[d])), at);
           if (!bounds.empty() && d + 1 < rank) {
             Value in = less(pos, bounds[d]);
             rowInside =
@@ -150,8 +157,13 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
       });
   func::CallOp::create(b, loc, "dsv4c.copy_async_wait", TypeRange(),
                        ValueRange());
+  Value tile = buffer;
+  if (padded.back() != shape.back()) {
+    SmallVector<int64_t> zeros(rank, 0), ones(rank, 1);
+    tile = memref::SubViewOp::create(b, loc, buffer, zeros, shape, ones);
+  }
   return bufferization::ToTensorOp::create(
-      b, loc, RankedTensorType::get(shape, elt), buffer, /*restrict=*/true,
+      b, loc, RankedTensorType::get(shape, elt), tile, /*restrict=*/true,
       /*writable=*/true);
 }
 

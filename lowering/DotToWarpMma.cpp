@@ -9,7 +9,10 @@
 //   f8, m16n8k32: A regs (g, 4q..+3), (g+8, 4q..+3), (g, 16+4q..+3),
 //     (g+8, 16+4q..+3); B regs (k 4q..+3, n g), (k 16+4q..+3, n g);
 //   C/D (both): (g, 2q), (g, 2q+1), (g+8, 2q), (g+8, 2q+1).
-// Lower-index elements sit in the lower bits of a register. Each chunk of
+// Lower-index elements sit in the lower bits of a register: where k is
+// contiguous in a bf16 or e4m3 operand (A; B stored [n, k]), a register is
+// one 32-bit load, `dsv4c.load_b32(address)`, else it is packed from element
+// loads. Each chunk of
 // at most 128 k is summed by the instructions from zero, then scaled and
 // added to the result in f32.
 //
@@ -31,6 +34,48 @@ namespace {
 
 constexpr StringLiteral kMmaBf16 = "dsv4c.mma.bf16.m16n8k16";
 constexpr StringLiteral kMmaF8 = "dsv4c.mma.f8.m16n8k32";
+constexpr StringLiteral kLoadB32 = "dsv4c.load_b32";
+
+/// How a lane reads an operand: element by element, or (bf16 and e4m3
+/// operands with k contiguous, as tile buffers are) a fragment register's 4
+/// bytes in one 32-bit load, `dsv4c.load_b32(address)`.
+struct OperandAccess {
+  Value memref;
+  /// Set for 32-bit loads: the buffer's aligned address (i64), its static
+  /// offset and strides in elements, and the element size in bytes.
+  Value base;
+  int64_t offset = 0, eltBytes = 0;
+  SmallVector<int64_t, 2> strides;
+
+  /// `kDim`: the dimension along k (contiguous for 32-bit loads).
+  static OperandAccess of(OpBuilder &b, Location loc, Value memref,
+                          unsigned kDim) {
+    OperandAccess a{memref};
+    auto type = cast<MemRefType>(memref.getType());
+    Type elt = type.getElementType();
+    if (!elt.isBF16() && !isa<Float8E4M3FNType>(elt))
+      return a;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) ||
+        ShapedType::isDynamic(offset) || llvm::any_of(strides, [](int64_t s) {
+          return ShapedType::isDynamic(s);
+        }))
+      return a;
+    int64_t bytes = elt.getIntOrFloatBitWidth() / 8;
+    if (strides[kDim] != 1 || (strides[1 - kDim] * bytes) % 4 ||
+        (offset * bytes) % 4)
+      return a;
+    a.offset = offset;
+    a.eltBytes = bytes;
+    a.strides.assign(strides.begin(), strides.end());
+    a.base = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref));
+    return a;
+  }
+  bool words() const { return bool(base); }
+};
 
 struct Builder {
   OpBuilder &b;
@@ -81,6 +126,31 @@ struct Builder {
     if (!inside)
       return bits;
     return arith::SelectOp::create(b, loc, inside, bits, i32(0));
+  }
+
+  /// The 4 bytes at element (i0, i1) of `a` (words()) as an i32; `guard`
+  /// and `limit` as for bitsAt.
+  Value wordAt(const OperandAccess &a, Value i0, Value i1, int guard = -1,
+               int64_t limit = 0) {
+    SmallVector<Value, 2> idx{i0, i1};
+    Value inside;
+    if (guard >= 0) {
+      inside = less(idx[guard], limit);
+      idx[guard] = minIndex(idx[guard], limit - 1);
+    }
+    Value element = index(a.offset);
+    for (int d = 0; d < 2; ++d)
+      element = add(element, mul(idx[d], a.strides[d]));
+    Value address = arith::AddIOp::create(
+        b, loc, a.base,
+        arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                   mul(element, a.eltBytes)));
+    Value word = func::CallOp::create(b, loc, kLoadB32, b.getI32Type(),
+                                      ValueRange{address})
+                     .getResult(0);
+    if (!inside)
+      return word;
+    return arith::SelectOp::create(b, loc, inside, word, i32(0));
   }
 
   /// The e4m3 byte of an e2m1 code (s e e m): 0.5 = 0x30, else exponent + 6
@@ -192,8 +262,9 @@ struct MarkedDot {
 /// One lane's work on one 16x8 result tile.
 class TileEmitter {
 public:
-  TileEmitter(Builder &x, const MarkedDot &d, Value tm, Value tn, Value lane)
-      : x(x), d(d) {
+  TileEmitter(Builder &x, const MarkedDot &d, const OperandAccess &lhs,
+              const OperandAccess &rhs, Value tm, Value tn, Value lane)
+      : x(x), d(d), lhs(lhs), rhs(rhs) {
     Value g = x.div(lane, 4), q = x.rem(lane, 4);
     row0 = x.add(x.mul(tm, 16), g);
     row1 = x.add(row0, 8);
@@ -275,6 +346,8 @@ private:
 
   /// A register of `count` lhs elements of row `r` from column `k`.
   Value lhsReg(Value r, Value k, int count) {
+    if (lhs.words())
+      return x.wordAt(lhs, r, k, raggedM ? 0 : -1, d.m);
     SmallVector<Value> parts;
     for (int i = 0; i < count; ++i)
       parts.push_back(x.bitsAt(d.lhs, r, x.add(k, i), raggedM ? 0 : -1, d.m));
@@ -284,6 +357,8 @@ private:
   /// A register of `count` rhs elements of this lane's column from row `k`
   /// of B ([k, n]; stored [n, k] when transposed).
   Value rhsReg(Value k, int count) {
+    if (d.transposed && rhs.words())
+      return x.wordAt(rhs, col, k, raggedN ? 0 : -1, d.n);
     SmallVector<Value> parts;
     for (int i = 0; i < count; ++i) {
       Value kk = x.add(k, i);
@@ -347,6 +422,7 @@ private:
 
   Builder &x;
   const MarkedDot &d;
+  const OperandAccess &lhs, &rhs;
   Value row0, row1, col, cCol0, cCol1, laneK;
   bool raggedM = false, raggedN = false;
 };
@@ -355,6 +431,8 @@ void rewrite(MarkedDot d) {
   OpBuilder b(d.op);
   Location loc = d.op.getLoc();
   Builder x{b, loc};
+  OperandAccess lhs = OperandAccess::of(b, loc, d.lhs, 1);
+  OperandAccess rhs = OperandAccess::of(b, loc, d.rhs, d.transposed ? 1 : 0);
   int64_t tilesN = (d.n + 7) / 8;
   int64_t tiles = (d.m + 15) / 16 * tilesN;
   scf::ParallelOp::create(b, loc, ValueRange{x.index(0), x.index(0)},
@@ -362,7 +440,8 @@ void rewrite(MarkedDot d) {
                           ValueRange{x.index(1), x.index(1)},
                           [&](OpBuilder &nb, Location nl, ValueRange ivs) {
                             Builder inner{nb, nl};
-                            TileEmitter(inner, d, inner.div(ivs[0], tilesN),
+                            TileEmitter(inner, d, lhs, rhs,
+                                        inner.div(ivs[0], tilesN),
                                         inner.rem(ivs[0], tilesN), ivs[1])
                                 .emit();
                             scf::ReduceOp::create(nb, nl);
@@ -397,6 +476,10 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
     for (StringRef name : {kMmaBf16, kMmaF8})
       if (!module.lookupSymbol(name))
         func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+    if (!module.lookupSymbol(kLoadB32))
+      func::FuncOp::create(b, module.getLoc(), kLoadB32,
+                           b.getFunctionType({b.getI64Type()}, {i32}))
+          .setPrivate();
     for (const MarkedDot &d : dots)
       rewrite(d);
   }

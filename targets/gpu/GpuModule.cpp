@@ -279,6 +279,15 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(isa.warpMma(b, kind, args));
                  });
   }
+  // dot-to-warp-mma's fragment registers read whole (4-byte aligned).
+  if (llvm::Function *f = m.getFunction("dsv4c.load_b32");
+      f && f->isDeclaration())
+    defineHelper(m, f->getName(), f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   llvm::Value *at = b.CreateIntToPtr(fn->getArg(0), ptr);
+                   b.CreateRet(
+                       b.CreateAlignedLoad(b.getInt32Ty(), at, llvm::Align(4)));
+                 });
   // The exchanges of reduce-to-warp-shuffles (f32 moved as its bits).
   for (const char *name : {"dsv4c.shuffle_xor.f32", "dsv4c.shuffle_xor.i32"}) {
     llvm::Function *f = m.getFunction(name);

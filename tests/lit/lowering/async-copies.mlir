@@ -4,8 +4,11 @@
 // dsv4c.copy_async.N (N: the largest of 16, 8, 4 bytes that divides a row)
 // over (row, chunk), then dsv4c.copy_async_wait; the buffer is the tile.
 // Each chunk reads clamp(bound - column, 0, N / element size) elements, none
-// on a row past the bound. Masked loads, padded loads and loads whose rows
-// are strided stay element loops.
+// on a row past the bound. Rows of a multiple of 64 bytes get 16 bytes of
+// padding (the tile is a strided view), so that the 8 rows of a warp's
+// matrix fragments start in different shared-memory banks. Masked loads,
+// padded loads, loads whose rows are strided and loads of a single chunk
+// stay element loops.
 
 // CHECK-DAG: func.func private @dsv4c.copy_async.16(i64, i64, i32)
 // CHECK-DAG: func.func private @dsv4c.copy_async.4(i64, i64, i32)
@@ -13,7 +16,7 @@
 // OFF-NOT: dsv4c.copy_async
 
 // CHECK-LABEL: func.func @rows
-// CHECK: %[[BUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<16x128xbf16>
+// CHECK: %[[BUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<16x136xbf16>
 // CHECK: memref.extract_aligned_pointer_as_index %[[BUF]]
 // CHECK: scf.parallel (%[[R:.*]], %[[C:.*]]) = (%c0{{.*}}, %c0{{.*}}) to (%c16{{.*}}, %c16{{.*}})
 // CHECK: arith.cmpi slt
@@ -22,7 +25,8 @@
 // CHECK: arith.select
 // CHECK: func.call @dsv4c.copy_async.16(%{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i32) -> ()
 // CHECK: call @dsv4c.copy_async_wait()
-// CHECK: bufferization.to_tensor %[[BUF]] restrict writable
+// CHECK: %[[VIEW:.*]] = memref.subview %[[BUF]][0, 0] [16, 128] [1, 1] : memref<16x136xbf16> to memref<16x128xbf16, strided<[136, 1]>>
+// CHECK: bufferization.to_tensor %[[VIEW]] restrict writable
 tile.kernel @rows(%x: !tile.ptr<bf16>, %y: !tile.ptr<bf16>, %m: index, %k: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -31,10 +35,11 @@ tile.kernel @rows(%x: !tile.ptr<bf16>, %y: !tile.ptr<bf16>, %m: index, %k: index
   tile.return
 }
 
-// Three f32 per row: 12 bytes, 4-byte chunks.
+// Three f32 per row: 12 bytes, 4-byte chunks, no padding.
 // CHECK-LABEL: func.func @narrow
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<8x3xf32>
+// CHECK: %[[NBUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x3xf32>
 // CHECK: func.call @dsv4c.copy_async.4
+// CHECK: bufferization.to_tensor %[[NBUF]] restrict writable
 tile.kernel @narrow(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -56,7 +61,11 @@ tile.kernel @element_loads(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %k: index) {
   %a = tile.load %x[%c0, %c0] strides[%c1, %k] : !tile.ptr<f32> -> tensor<4x4xf32>
   // Padded with a value other than zero.
   %b = tile.load %x[%c0, %c0] strides[%c4, %c1] bounds[%c4, %k] other %pad : !tile.ptr<f32> -> tensor<4x4xf32>
+  // One 16-byte chunk.
+  %one = tile.load %x[%c0, %c0] strides[%c4, %c1] : !tile.ptr<f32> -> tensor<1x4xf32>
+  %ob = tile.broadcast %one : tensor<1x4xf32> -> tensor<4x4xf32>
   %s = arith.addf %a, %b : tensor<4x4xf32>
-  tile.store %s, %y[%c0, %c0] strides[%c4, %c1] : tensor<4x4xf32> -> !tile.ptr<f32>
+  %s2 = arith.addf %s, %ob : tensor<4x4xf32>
+  tile.store %s2, %y[%c0, %c0] strides[%c4, %c1] : tensor<4x4xf32> -> !tile.ptr<f32>
   tile.return
 }

@@ -5,20 +5,28 @@
 // per bf16 register, low element in the low bits), and stores them back.
 // Each chunk of at most 128 k is summed from zero and added in f32. Rows
 // past a ragged edge (4 rows here) are clamped, read as zero and not
-// stored. f8 dots pack 4 bytes per register (e2m1 codes widened to e4m3
-// bytes) and apply both block scales once per 32 k (the smaller block).
+// stored. Where k is contiguous in a bf16 or e4m3 operand (A, and B stored
+// [n, k]) with 4-byte aligned rows, a register is one dsv4c.load_b32 at the
+// element's address; otherwise it is packed from element loads (B stored
+// [k, n], rows of an odd number of bf16). f8 dots pack 4 bytes per register
+// (e2m1 codes widened to e4m3 bytes) and apply both block scales once per
+// 32 k (the smaller block).
 
 #lhs = affine_map<(m, n, k) -> (m, k)>
 #rhsT = affine_map<(m, n, k) -> (n, k)>
+#rhs = affine_map<(m, n, k) -> (k, n)>
 #acc = affine_map<(m, n, k) -> (m, n)>
 #ls = affine_map<(m, n, k) -> (m, k floordiv 128)>
 #rs = affine_map<(m, n, k) -> (n, k floordiv 32)>
 
 // CHECK-DAG: func.func private @dsv4c.mma.bf16.m16n8k16(i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> (f32, f32, f32, f32)
 // CHECK-DAG: func.func private @dsv4c.mma.f8.m16n8k32(i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> (f32, f32, f32, f32)
+// CHECK-DAG: func.func private @dsv4c.load_b32(i64) -> i32
 
 // CHECK-LABEL: func.func @bf16_ragged
 // CHECK-NOT: linalg.generic
+// CHECK: %[[A:.*]] = memref.extract_aligned_pointer_as_index %arg0
+// CHECK: %[[B:.*]] = memref.extract_aligned_pointer_as_index %arg1
 // 1 x 2 tiles of 16x8, 32 lanes:
 // CHECK: %[[TILES:.*]] = arith.constant 2 : index
 // CHECK: %[[LANES:.*]] = arith.constant 32 : index
@@ -28,10 +36,11 @@
 // CHECK: arith.select
 // CHECK: scf.for
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
-// CHECK: memref.load %arg0
-// CHECK: arith.bitcast %{{.*}} : bf16 to i16
-// CHECK: arith.shli %{{.*}}, %c16_i32
-// CHECK: memref.load %arg1
+// A's rows past 4 are read from row 3 and zeroed:
+// CHECK: arith.minui %{{.*}}, %c3
+// CHECK: %[[AT:.*]] = func.call @dsv4c.load_b32
+// CHECK: arith.select %{{.*}}, %[[AT]], %c0_i32
+// CHECK-NOT: memref.load
 // CHECK: call @dsv4c.mma.bf16.m16n8k16
 // CHECK: scf.yield
 // CHECK: scf.if
@@ -50,13 +59,34 @@ func.func @bf16_ragged(%a: memref<4x32xbf16>, %b: memref<16x32xbf16>, %c: memref
   return
 }
 
+// CHECK-LABEL: func.func @bf16_element_loads
+// CHECK: scf.parallel
+// CHECK-NOT: dsv4c.load_b32
+// CHECK: memref.load %arg0
+// CHECK: arith.bitcast %{{.*}} : bf16 to i16
+// CHECK: arith.shli %{{.*}}, %c16_i32
+// CHECK: memref.load %arg1
+// CHECK: call @dsv4c.mma.bf16.m16n8k16
+// CHECK: return
+func.func @bf16_element_loads(%a: memref<16x32xbf16, strided<[33, 1]>>, %b: memref<32x8xbf16>, %c: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xbf16, strided<[33, 1]>>, memref<32x8xbf16>) outs(%c : memref<16x8xf32>)
+      attrs = {dsv4c.mma = "bf16"} {
+  ^bb0(%x: bf16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // CHECK-LABEL: func.func @f8_scaled
 // CHECK: scf.parallel
 // Chunks of 32 k (the rhs scale block), one instruction each:
 // CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %c32
-// CHECK: memref.load %arg0{{.*}} : memref<16x128xf8E4M3FN>
-// CHECK: arith.bitcast %{{.*}} : f8E4M3FN to i8
-// CHECK: arith.shli %{{.*}}, %c24_i32
+// CHECK: call @dsv4c.load_b32
 // CHECK: memref.load %arg1{{.*}} : memref<8x128xf4E2M1FN>
 // CHECK: arith.bitcast %{{.*}} : f4E2M1FN to i4
 // CHECK: arith.constant 48 : i32
