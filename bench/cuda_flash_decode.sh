@@ -3,8 +3,9 @@
 # weights, as users deploy: the bundle is compiled by reference on the dev
 # machine, the checkpoint is generated on the GPU machine (same config and
 # seed, so the same files the bundle was compiled against).
-# Dev machine:
-#   dsv4c gen-checkpoint DIR --config CONFIG --seed 1 --no-tokenizer
+# Dev machine (--layout-only: headers only, the data are holes; the compile
+# reads nothing else, so any size fits here):
+#   dsv4c gen-checkpoint DIR --config CONFIG --seed 1 --no-tokenizer --layout-only
 #   dsv4c compile DIR --target cuda -o bundles/flash.dsv4
 # GPU machine (runtime-only build in build-rt):
 #   bash bench/cuda_flash_decode.sh bundles/flash.dsv4 CONFIG WORK_DIR \

@@ -121,9 +121,8 @@ namespace {
 
 /// prod(shape) * bits / 8, or nullopt on overflow or when the bits do not
 /// fill whole bytes. `why` says which.
-std::optional<uint64_t> byteSize(StDtype dtype,
-                                 const std::vector<int64_t> &shape,
-                                 std::string &why) {
+std::optional<uint64_t>
+byteSize(StDtype dtype, const std::vector<int64_t> &shape, std::string &why) {
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   uint64_t n = 1;
   for (int64_t d : shape) {
@@ -252,10 +251,9 @@ Checkpoint::openMemory(const std::vector<MemoryFile> &files,
     if (!ckpt->addMapped(std::move(file), error))
       return nullptr;
   }
-  std::sort(ckpt->tensors_.begin(), ckpt->tensors_.end(),
-            [](const TensorInfo &a, const TensorInfo &b) {
-              return a.name < b.name;
-            });
+  std::sort(
+      ckpt->tensors_.begin(), ckpt->tensors_.end(),
+      [](const TensorInfo &a, const TensorInfo &b) { return a.name < b.name; });
   for (size_t i = 1; i < ckpt->tensors_.size(); ++i)
     if (ckpt->tensors_[i].name == ckpt->tensors_[i - 1].name) {
       error = ckpt->tensors_[i].file + ": tensor '" + ckpt->tensors_[i].name +
@@ -285,8 +283,8 @@ bool Checkpoint::addMapped(std::unique_ptr<MappedFile> file,
                 " exceeds the limit of " + std::to_string(kMaxHeaderBytes) +
                 " bytes (not a safetensors file?)");
   if (headerLen > fileSize - 8)
-    return fail("header length " + std::to_string(headerLen) +
-                " exceeds the " + std::to_string(fileSize - 8) +
+    return fail("header length " + std::to_string(headerLen) + " exceeds the " +
+                std::to_string(fileSize - 8) +
                 " bytes after the length field (file truncated?)");
   if (headerLen < 2)
     return fail("header length " + std::to_string(headerLen) +
@@ -358,8 +356,8 @@ bool Checkpoint::addMapped(std::unique_ptr<MappedFile> file,
                    ", not an array");
     std::vector<int64_t> shape;
     for (const JsonValue &d : *shapeA) {
-      std::optional<int64_t> v = d.hasExactInteger() ? d.asInteger()
-                                                     : std::nullopt;
+      std::optional<int64_t> v =
+          d.hasExactInteger() ? d.asInteger() : std::nullopt;
       if (!v || *v < 0)
         return tfail("\"shape\" entries must be non-negative integers");
       shape.push_back(*v);
@@ -383,8 +381,8 @@ bool Checkpoint::addMapped(std::unique_ptr<MappedFile> file,
     std::string why;
     std::optional<uint64_t> need = byteSize(*dtype, shape, why);
     if (!need)
-      return tfail(std::string(*dtypeName) + " " + shapeToString(shape) +
-                   ": " + why);
+      return tfail(std::string(*dtypeName) + " " + shapeToString(shape) + ": " +
+                   why);
     if (end - begin != *need)
       return tfail("data_offsets " + offsetsString(begin, end) + " hold " +
                    std::to_string(end - begin) + " bytes but " + *dtypeName +
@@ -419,8 +417,8 @@ bool Checkpoint::addMapped(std::unique_ptr<MappedFile> file,
                   t.name + "' " + offsetsString(p.begin, p.end) + " overlap");
     if (p.begin > expected)
       return fail("gap of " + std::to_string(p.begin - expected) +
-                  " bytes in the data region before tensor '" + t.name +
-                  "' " + offsetsString(p.begin, p.end));
+                  " bytes in the data region before tensor '" + t.name + "' " +
+                  offsetsString(p.begin, p.end));
     expected = p.end;
     previous = &p;
   }
@@ -464,7 +462,8 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
               kSingleName;
       return nullptr;
     }
-  } else if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
+  } else if (path.size() >= 5 &&
+             path.compare(path.size() - 5, 5, ".json") == 0) {
     indexPath = path;
   } else {
     singlePath = path;
@@ -498,9 +497,9 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
                   ", not an object");
     if (const JsonValue::Object *o = md->asObject())
       for (const JsonValue::Member &kv : *o)
-        ckpt->indexMetadata_.emplace(
-            kv.first, kv.second.isString() ? *kv.second.asString()
-                                           : writeJson(kv.second));
+        ckpt->indexMetadata_.emplace(kv.first, kv.second.isString()
+                                                   ? *kv.second.asString()
+                                                   : writeJson(kv.second));
   }
   const JsonValue *wm = index->find("weight_map");
   if (!wm)
@@ -518,9 +517,8 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
       return fail("\"weight_map\" entry of tensor '" + kv.first + "' is " +
                   kv.second.kindName() + ", not a file name");
     if (!isSafeShardName(*shard))
-      return fail("\"weight_map\" entry of tensor '" + kv.first +
-                  "' names '" + *shard +
-                  "', not a file in the index's directory");
+      return fail("\"weight_map\" entry of tensor '" + kv.first + "' names '" +
+                  *shard + "', not a file in the index's directory");
     if (std::find(shards.begin(), shards.end(), *shard) == shards.end())
       shards.push_back(*shard);
     shardOf.emplace(kv.first, *shard);
@@ -558,10 +556,9 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
     if (!seenIn.count(kv.first))
       return fail("tensor '" + kv.first + "' is not in its shard '" +
                   *kv.second.asString() + "'");
-  std::sort(ckpt->tensors_.begin(), ckpt->tensors_.end(),
-            [](const TensorInfo &a, const TensorInfo &b) {
-              return a.name < b.name;
-            });
+  std::sort(
+      ckpt->tensors_.begin(), ckpt->tensors_.end(),
+      [](const TensorInfo &a, const TensorInfo &b) { return a.name < b.name; });
   return ckpt;
 }
 
@@ -572,7 +569,7 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
 bool writeSafetensors(const std::string &path,
                       const std::vector<TensorToWrite> &tensors,
                       const std::map<std::string, std::string> &metadata,
-                      std::string &error) {
+                      std::string &error, bool holes) {
   auto fail = [&](const std::string &what) {
     error = path + ": " + what;
     return false;
@@ -603,7 +600,7 @@ bool writeSafetensors(const std::string &path,
       return fail("tensor '" + t.name + "': " + stDtypeName(t.dtype) + " " +
                   shapeToString(t.shape) + " needs " + std::to_string(*need) +
                   " bytes, given " + std::to_string(t.bytes));
-    if (t.bytes && !t.data)
+    if (t.bytes && !t.data && !holes)
       return fail("tensor '" + t.name + "': no data");
   }
   {
@@ -654,8 +651,14 @@ bool writeSafetensors(const std::string &path,
             std::fwrite(text.data(), 1, text.size(), f) == text.size();
   for (size_t k = 0; ok && k < order.size(); ++k) {
     const TensorToWrite &t = tensors[order[k]];
-    ok = t.bytes == 0 || std::fwrite(t.data, 1, t.bytes, f) == t.bytes;
+    if (!t.data)
+      ok = std::fseek(f, long(t.bytes), SEEK_CUR) == 0;
+    else
+      ok = t.bytes == 0 || std::fwrite(t.data, 1, t.bytes, f) == t.bytes;
   }
+  // A hole at the end has no byte written after it: set the size.
+  ok = ok && std::fflush(f) == 0 &&
+       ::ftruncate(::fileno(f), off_t(8 + n + offset)) == 0;
   ok = std::fclose(f) == 0 && ok;
   if (!ok)
     return fail("write failed");

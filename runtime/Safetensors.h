@@ -146,10 +146,13 @@ struct TensorToWrite {
 /// empty) and the tensors in data order; the header padded with spaces to
 /// a multiple of 8 bytes. Rejects duplicate or empty names, the name
 /// "__metadata__", and a byte count that does not match shape and dtype.
+/// With `holes`, a tensor without data is left as a hole of its size (the
+/// file is sparse where the file system allows): the layout without the
+/// values.
 bool writeSafetensors(const std::string &path,
                       const std::vector<TensorToWrite> &tensors,
                       const std::map<std::string, std::string> &metadata,
-                      std::string &error);
+                      std::string &error, bool holes = false);
 
 /// Writes model.safetensors.index.json: {"metadata": {"total_size": N},
 /// "weight_map": {tensor: shard file name}} (keys sorted, indent 2, as

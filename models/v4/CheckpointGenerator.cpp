@@ -152,9 +152,10 @@ void storeQuantised(Generated &w, Generated &s, Rng &rng) {
     }
 }
 
+/// `layoutOnly`: the tensors have no bytes; their data are holes.
 bool writeShards(const std::string &dir, int shards,
                  const std::map<std::string, Generated> &tensors,
-                 std::string &error) {
+                 bool layoutOnly, std::string &error) {
   namespace fs = std::filesystem;
   std::vector<std::vector<TensorToWrite>> files(shards);
   std::map<std::string, std::string> weightMap;
@@ -167,21 +168,26 @@ bool writeShards(const std::string &dir, int shards,
                   shards);
     return std::string(buf);
   };
+  auto sizeOf = [&](const Generated &g) -> uint64_t {
+    if (!layoutOnly)
+      return g.bytes.size();
+    return uint64_t(product(g.shape)) * uint64_t(stDtypeBits(g.dtype)) / 8;
+  };
   for (const auto &[name, g] : tensors)
-    total += g.bytes.size();
+    total += sizeOf(g);
   uint64_t before = 0;
   for (const auto &[name, g] : tensors) {
     // Shards take the tensors in name order, in equal shares of the bytes.
     int k = total ? int(std::min<uint64_t>(shards - 1, before * shards / total))
                   : 0;
-    before += g.bytes.size();
-    files[k].push_back(
-        {name, g.dtype, g.shape, g.bytes.data(), g.bytes.size()});
+    before += sizeOf(g);
+    files[k].push_back({name, g.dtype, g.shape,
+                        layoutOnly ? nullptr : g.bytes.data(), sizeOf(g)});
     weightMap[name] = fileName(k);
   }
   for (int k = 0; k < shards; ++k)
     if (!writeSafetensors((fs::path(dir) / fileName(k)).string(), files[k],
-                          {{"format", "pt"}}, error))
+                          {{"format", "pt"}}, error, layoutOnly))
       return false;
   if (shards > 1)
     return writeSafetensorsIndex(
@@ -271,6 +277,8 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
     }
     jobs.push_back(job);
   }
+  if (options.layoutOnly)
+    jobs.clear(); // the headers need no values
   std::atomic<size_t> next{0}, done{0};
   std::mutex progressMutex;
   auto work = [&] {
@@ -292,7 +300,8 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
     }
   };
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = unsigned(std::min<size_t>(threads, jobs.size()));
+  threads =
+      unsigned(std::max<size_t>(1, std::min<size_t>(threads, jobs.size())));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t)
     pool.emplace_back(work);
@@ -300,7 +309,7 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
   for (std::thread &t : pool)
     t.join();
   for (const auto &[name, g] : tensors)
-    if (g.bytes.empty() && product(g.shape) != 0) {
+    if (!options.layoutOnly && g.bytes.empty() && product(g.shape) != 0) {
       error = "tensor '" + name + "': the generator cannot fill dtype " +
               stDtypeName(g.dtype);
       return false;
@@ -311,7 +320,7 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
     return false;
   if (options.tokenizer && !writeTinyTokenizer(dir, config.vocabSize, error))
     return false;
-  return writeShards(dir, options.shards, tensors, error);
+  return writeShards(dir, options.shards, tensors, options.layoutOnly, error);
 }
 
 } // namespace dsv4c::v4

@@ -30,6 +30,13 @@ struct GeneratorOptions {
   /// Also write tokenizer.json and tokenizer_config.json (TinyTokenizer.h);
   /// needs vocab_size >= 258.
   bool tokenizer = true;
+  /// Write the layout only: config.json, the tokenizer and safetensors
+  /// headers as the full checkpoint has them, the tensor data left as holes
+  /// (sparse files of the right size). `dsv4c compile` by reference reads
+  /// only the headers, so a bundle compiled against these files runs on
+  /// the full checkpoint of the same config, seed and shards, made
+  /// elsewhere; nothing can run on the holes themselves.
+  bool layoutOnly = false;
   /// Called after each tensor is generated: (done, total).
   std::function<void(size_t, size_t)> progress;
 };

@@ -23,11 +23,12 @@ class GeneratorTest : public ::testing::Test {
 protected:
   fs::path dir;
   void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("dsv4c_gen_" +
-           std::string(
-               ::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-           "_" + std::to_string(::getpid()));
+    dir =
+        fs::temp_directory_path() /
+        ("dsv4c_gen_" +
+         std::string(
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+         "_" + std::to_string(::getpid()));
     fs::remove_all(dir);
   }
   void TearDown() override { fs::remove_all(dir); }
@@ -57,7 +58,8 @@ TEST_F(GeneratorTest, TinyCheckpointMatchesTheOfficialLayout) {
   std::string error;
   EXPECT_TRUE(validateCheckpoint(v4TinyConfig(), *ckpt, error)) << error;
   V4Config parsed;
-  ASSERT_TRUE(parseV4Config((dir / "m" / "config.json").string(), parsed, error))
+  ASSERT_TRUE(
+      parseV4Config((dir / "m" / "config.json").string(), parsed, error))
       << error;
   EXPECT_EQ(parsed.compressRatios, v4TinyConfig().compressRatios);
   EXPECT_EQ(parsed.vocabSize, v4TinyConfig().vocabSize);
@@ -83,6 +85,37 @@ TEST_F(GeneratorTest, SameSeedSameBytesOtherSeedOtherBytes) {
   std::string fa = slurp(dir / "a" / "model.safetensors");
   EXPECT_EQ(fa, slurp(dir / "a2" / "model.safetensors"));
   EXPECT_NE(fa, slurp(dir / "b" / "model.safetensors"));
+}
+
+// A layout-only checkpoint has the full one's files: the same sizes, the
+// same headers (what a by-reference bundle records), zeros for data.
+TEST_F(GeneratorTest, LayoutOnlyHasTheSameSizesAndHeaders) {
+  for (int shards : {1, 2}) {
+    GeneratorOptions full, layout;
+    full.seed = layout.seed = 3;
+    full.shards = layout.shards = shards;
+    layout.layoutOnly = true;
+    std::string sub = std::to_string(shards);
+    generate("full" + sub, full);
+    generate("layout" + sub, layout);
+    for (const auto &entry : fs::directory_iterator(dir / ("full" + sub))) {
+      fs::path other = dir / ("layout" + sub) / entry.path().filename();
+      ASSERT_TRUE(fs::exists(other)) << other;
+      std::string a = slurp(entry.path()), b = slurp(other);
+      ASSERT_EQ(a.size(), b.size()) << entry.path().filename();
+      if (entry.path().extension() != ".safetensors") {
+        EXPECT_EQ(a, b) << entry.path().filename();
+        continue;
+      }
+      uint64_t headerBytes = 8;
+      for (int i = 0; i < 8; ++i)
+        headerBytes += uint64_t(uint8_t(a[i])) << (8 * i);
+      ASSERT_LT(headerBytes, a.size());
+      EXPECT_EQ(a.substr(0, headerBytes), b.substr(0, headerBytes));
+      EXPECT_EQ(b.find_first_not_of('\0', headerBytes), std::string::npos);
+      EXPECT_NE(a.find_first_not_of('\0', headerBytes), std::string::npos);
+    }
+  }
 }
 
 TEST_F(GeneratorTest, QuantisedWeightsHaveSaneScalesAndCodes) {

@@ -24,7 +24,7 @@ using namespace dsv4c::runner;
 namespace {
 
 const char *kUsage = R"(usage: %s OUT_DIR [--preset tiny|flash | --config FILE]
-           [--layers N] [--seed N] [--shards N]
+           [--layers N] [--seed N] [--shards N] [--layout-only]
 
 Writes config.json, a tokenizer and a safetensors checkpoint of random weights in the
 official DeepSeek-V4 layout (tensor names, dtypes, shapes, FP8 weights with
@@ -45,6 +45,13 @@ options:
                   model.safetensors.index.json (default 1)
   --no-tokenizer  do not write tokenizer.json / tokenizer_config.json (a
                   byte-level BPE sized to vocab_size, which must be >= 258)
+  --layout-only   the files' layout without the values: config, tokenizer
+                  and safetensors headers as the full checkpoint has them,
+                  the tensor data left as holes (sparse files, no time, no
+                  disk). Enough to compile a bundle by reference
+                  (`dsv4c compile`) for a machine that makes the full
+                  checkpoint with the same config, seed and shards;
+                  nothing runs on it
   --engram        add a tiny Engram module (config section and weights) at
                   layer 1; then write its tables with
                   `python3 scripts/engram_tables.py OUT_DIR`
@@ -53,6 +60,7 @@ options:
 examples:
   dsv4c gen-checkpoint models/tiny --seed 1
   dsv4-run gen-checkpoint /data/flash4 --preset flash --layers 4
+  dsv4c gen-checkpoint flash12 --preset flash --layers 12 --layout-only
 )";
 
 bool parseCount(const std::string &text, long min, long &out) {
@@ -121,6 +129,8 @@ int dsv4c::runner::genCheckpointCommand(int argc, char **argv) {
       options.seed = uint64_t(n);
     } else if (arg == "--no-tokenizer") {
       options.tokenizer = false;
+    } else if (arg == "--layout-only") {
+      options.layoutOnly = true;
     } else if (arg == "--engram") {
       engram = true;
     } else if (arg == "--shards") {
@@ -168,10 +178,11 @@ int dsv4c::runner::genCheckpointCommand(int argc, char **argv) {
   };
   if (!v4::generateCheckpoint(config, outDir, options, error))
     return fail(error);
-  std::printf("wrote %s/config.json, %s%s\n", outDir.c_str(),
-              options.tokenizer ? "tokenizer.json and " : "",
-              options.shards == 1 ? "model.safetensors"
-                                  : "the shards with their index");
+  std::printf(
+      "wrote %s/config.json, %s%s%s\n", outDir.c_str(),
+      options.tokenizer ? "tokenizer.json and " : "",
+      options.shards == 1 ? "model.safetensors" : "the shards with their index",
+      options.layoutOnly ? " (layout only: the tensor data are holes)" : "");
   if (engram)
     std::printf("next: python3 scripts/engram_tables.py %s (the Engram "
                 "tables)\n",
