@@ -15,14 +15,14 @@ using namespace mlir;
 namespace {
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    bool warpMma = false, bool warpShuffles = false,
-                   bool asyncCopies = false) {
+                   bool asyncCopies = false, bool parallelStores = false) {
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
   tileOptions.warpMma = warpMma;
   tileOptions.warpShuffles = warpShuffles;
   tileOptions.asyncCopies = asyncCopies;
-  tileOptions.parallelStores = gpu;
+  tileOptions.parallelStores = parallelStores;
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -83,7 +83,7 @@ void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
 void dsv4c::buildGpuPipeline(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   buildPipeline(pm, true, true, options.warpMma, options.warpShuffles,
-                options.asyncCopies);
+                options.asyncCopies, options.parallelStores);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {

@@ -46,6 +46,11 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "tile buffers by dsv4c.copy_async.N calls: the target "
                      "must define them"),
       llvm::cl::init(false)};
+  Option<bool> parallelStores{
+      *this, "parallel-stores",
+      llvm::cl::desc("tile.stores as parallel nests, shared out over the "
+                     "threads (else sequential loops on thread 0)"),
+      llvm::cl::init(false)};
 };
 
 /// The cpu pipeline for a GPU backend: tile ops as parallel loops shared out

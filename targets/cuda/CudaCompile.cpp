@@ -58,6 +58,7 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   // Static shared memory stops at 48 KiB; leave room for the heap's own
   // shared variables (and keep 5 blocks per Hopper multiprocessor).
   isa.sharedTileBytes = 40 * 1024;
+  isa.parallelStores = true;
   isa.threadId = threadId;
   isa.numThreads = [](llvm::IRBuilder<> &b) {
     return b.CreateZExt(

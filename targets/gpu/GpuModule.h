@@ -54,6 +54,11 @@ struct GpuIsa {
   /// A module gets the most any of its programs could use at once, up to
   /// this (static shared memory: it limits the groups per multiprocessor).
   uint64_t sharedTileBytes = 0;
+  /// `tile.store`s shared out over the group's threads (the pipeline's
+  /// parallel-stores); else each is a loop on thread 0. Off for PoCL: its
+  /// work-group loops over the extra barrier regions took compressor_decode
+  /// from 8 to over 30 minutes to compile.
+  bool parallelStores = false;
   /// Whether the backend has a bf16 type; if not, bf16 data is handled as
   /// its 16 bits (loads, stores, conversions in integer code).
   bool hasBFloat16 = true;
