@@ -104,6 +104,16 @@ struct Builder {
     return arith::MinUIOp::create(b, loc, x, index(y));
   }
 
+  /// With `guard` >= 0: clamps idx[guard] to `limit` - 1 and returns whether
+  /// it was inside (null otherwise).
+  Value clampEdge(MutableArrayRef<Value> idx, int guard, int64_t limit) {
+    if (guard < 0)
+      return nullptr;
+    Value inside = less(idx[guard], limit);
+    idx[guard] = minIndex(idx[guard], limit - 1);
+    return inside;
+  }
+
   /// Element bits of `memref[i0, i1]` as an i32: bf16 as its 16 bits, e4m3
   /// as its byte, e2m1 widened to the e4m3 byte of the same value. With
   /// `guard` >= 0, index `guard` may reach `limit` or past it (a row or
@@ -111,11 +121,7 @@ struct Builder {
   Value bitsAt(Value memref, Value i0, Value i1, int guard = -1,
                int64_t limit = 0) {
     SmallVector<Value, 2> idx{i0, i1};
-    Value inside;
-    if (guard >= 0) {
-      inside = less(idx[guard], limit);
-      idx[guard] = minIndex(idx[guard], limit - 1);
-    }
+    Value inside = clampEdge(idx, guard, limit);
     Value v = memref::LoadOp::create(b, loc, memref, idx);
     Type elt = v.getType();
     unsigned width = elt.getIntOrFloatBitWidth();
@@ -133,11 +139,7 @@ struct Builder {
   Value wordAt(const OperandAccess &a, Value i0, Value i1, int guard = -1,
                int64_t limit = 0) {
     SmallVector<Value, 2> idx{i0, i1};
-    Value inside;
-    if (guard >= 0) {
-      inside = less(idx[guard], limit);
-      idx[guard] = minIndex(idx[guard], limit - 1);
-    }
+    Value inside = clampEdge(idx, guard, limit);
     Value element = index(a.offset);
     for (int d = 0; d < 2; ++d)
       element = add(element, mul(idx[d], a.strides[d]));
