@@ -716,9 +716,13 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
     else if (auto scan = dyn_cast<tile::ScanOp>(op))
       results = {lowerScan(rewriter, scan)};
     else if (auto topk = dyn_cast<tile::TopKOp>(op)) {
-      auto [v, i] = options.parallelTopK ? lowerTopKParallel(rewriter, topk)
-                                         : lowerTopK(rewriter, topk);
-      results = {v, i};
+      std::pair<Value, Value> vi;
+      if (options.warpShuffles)
+        vi = lowerTopKWarp(rewriter, topk);
+      if (!vi.first)
+        vi = options.parallelTopK ? lowerTopKParallel(rewriter, topk)
+                                  : lowerTopK(rewriter, topk);
+      results = {vi.first, vi.second};
     } else if (auto quant = dyn_cast<tile::QuantizeOp>(op)) {
       auto [q, s] = lowerQuantize(rewriter, quant);
       results = {q, s};

@@ -55,6 +55,10 @@ std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
 /// `tile.topk` as merge passes of independent elements: parallel loops only.
 std::pair<mlir::Value, mlir::Value> lowerTopKParallel(mlir::OpBuilder &b,
                                                       tile::TopKOp op);
+/// `tile.topk` on a warp's shuffles (dsv4c.shuffle_xor.*), one warp per row;
+/// null where k > 32 or the keys are integers wider than 32 bits.
+std::pair<mlir::Value, mlir::Value> lowerTopKWarp(mlir::OpBuilder &b,
+                                                  tile::TopKOp op);
 
 } // namespace dsv4c::lowering
 

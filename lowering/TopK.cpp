@@ -1,5 +1,4 @@
-//===- TopK.cpp - tile.topk as sorts of positions
-//--------------------------===//
+//===- TopK.cpp - tile.topk as sorts of positions or warp arg-maxes ------===//
 //
 // Output j of a row is the best element that ranks after output j-1 in the
 // order (value descending, position ascending); NaN ranks first. That is a
@@ -7,13 +6,17 @@
 // the cpu target merges runs sequentially (n log n comparisons), GPU targets
 // compute every element of a merge pass independently from its rank (a
 // binary search per element; only parallel loops, which distribute-to-threads
-// shares out over a block).
+// shares out over a block). Where the ISA has warp shuffles and k is small,
+// each output is instead one arg-max over a warp (lowerTopKWarp).
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/ScalarConversions.h"
 #include "lowering/TileToTensorUtil.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -23,17 +26,10 @@ using namespace dsv4c::lowering;
 
 namespace {
 
-/// Whether position `pa` of the row at `rowIvs` ranks before position `pb`
-/// in `keys` (f32 for float inputs).
-Value ranksBefore(OpBuilder &b, Location loc, Value keys, ValueRange rowIvs,
-                  Value pa, Value pb) {
-  auto at = [&](Value pos) {
-    SmallVector<Value> idx(rowIvs.begin(), rowIvs.end());
-    idx.push_back(pos);
-    return idx;
-  };
-  Value xa = extract(b, loc, keys, at(pa));
-  Value xb = extract(b, loc, keys, at(pb));
+/// Whether key `xa` at position `pa` ranks before key `xb` at `pb`
+/// (positions: index or i32, non-negative).
+Value ranksBefore(OpBuilder &b, Location loc, Value xa, Value pa, Value xb,
+                  Value pb) {
   Value earlier =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, pa, pb);
   if (!isa<FloatType>(xa.getType())) {
@@ -52,6 +48,19 @@ Value ranksBefore(OpBuilder &b, Location loc, Value keys, ValueRange rowIvs,
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, xa, xb);
   Value byValue = arith::SelectOp::create(b, loc, differ, larger, earlier);
   return arith::SelectOp::create(b, loc, oneNan, nanA, byValue);
+}
+
+/// Whether position `pa` of the row at `rowIvs` ranks before position `pb`
+/// in `keys` (f32 for float inputs).
+Value ranksBefore(OpBuilder &b, Location loc, Value keys, ValueRange rowIvs,
+                  Value pa, Value pb) {
+  auto at = [&](Value pos) {
+    SmallVector<Value> idx(rowIvs.begin(), rowIvs.end());
+    idx.push_back(pos);
+    return idx;
+  };
+  return ranksBefore(b, loc, extract(b, loc, keys, at(pa)), pa,
+                     extract(b, loc, keys, at(pb)), pb);
 }
 
 /// The row's keys, converted once (floats to f32).
@@ -301,5 +310,164 @@ std::pair<Value, Value> lowering::lowerTopKParallel(OpBuilder &b,
             .getResult();
       });
   (void)rank;
+  return {vals, idxs};
+}
+
+/// `tile.topk` on a warp's shuffles, k rounds of an arg-max over 32 lanes:
+/// in round j each lane scans positions lane, lane + 32, ... for the best
+/// that ranks after output j-1, then five butterfly exchanges of (key,
+/// position) give every lane the warp's best, which lane 0 stores. Rows are
+/// independent (one warp each, a parallel loop over (row, lane) that
+/// distribute-to-threads maps onto whole warps). k rounds of n/32 steps beat
+/// the merge passes' log2(n) barriers for the small k of MoE routing; larger
+/// k, and integer keys wider than 32 bits, are left to the merge sort.
+std::pair<Value, Value> lowering::lowerTopKWarp(OpBuilder &b, tile::TopKOp op) {
+  constexpr int64_t kLanes = 32, kMostK = 32;
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto valType = cast<RankedTensorType>(op.getValues().getType());
+  auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t n = inType.getShape().back(), k = op.getK();
+  Type elt = inType.getElementType();
+  bool isFloat = isa<FloatType>(elt);
+  if (k > kMostK || (!isFloat && elt.getIntOrFloatBitWidth() > 32))
+    return {};
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  Type keyType = isFloat ? f32 : i32;
+  auto c = [&](OpBuilder &b, int64_t v) { return indexConst(b, loc, v); };
+
+  // Keys as the shuffles move them: f32, or i32 sign-extended (the order of
+  // integers is signed).
+  Value keys = materializeConverted(
+      b, loc, op.getInput(), keyType, [&](OpBuilder &b, Location loc, Value v) {
+        if (isFloat)
+          return emitToF32(b, loc, v);
+        if (v.getType() == i32)
+          return v;
+        return arith::ExtSIOp::create(b, loc, i32, v).getResult();
+      });
+  Value keyBuffer = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(inType.getShape(), keyType), keys,
+      b.getUnitAttr());
+  auto picks =
+      memref::AllocOp::create(b, loc, MemRefType::get(idxType.getShape(), i32));
+
+  // dsv4c.shuffle_xor.{f32,i32}(value, lane mask): the target's exchange.
+  auto module = op->getParentOfType<ModuleOp>();
+  auto shuffleName = [&](Type t) {
+    return t.isF32() ? "dsv4c.shuffle_xor.f32" : "dsv4c.shuffle_xor.i32";
+  };
+  for (Type t : {keyType, i32}) {
+    if (module.lookupSymbol(shuffleName(t)))
+      continue;
+    OpBuilder mb(module.getBodyRegion());
+    func::FuncOp::create(mb, module.getLoc(), shuffleName(t),
+                         mb.getFunctionType({t, i32}, {t}))
+        .setPrivate();
+  }
+
+  ArrayRef<int64_t> outer = inType.getShape().drop_back();
+  int64_t rows = 1;
+  for (int64_t d : outer)
+    rows *= d;
+  scf::ParallelOp::create(
+      b, loc, ValueRange{c(b, 0), c(b, 0)},
+      ValueRange{c(b, rows), c(b, kLanes)}, ValueRange{c(b, 1), c(b, 1)},
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        SmallVector<Value> rowIvs(outer.size());
+        Value rest = ivs[0];
+        for (int64_t d = int64_t(outer.size()) - 1; d >= 0; --d) {
+          rowIvs[d] = arith::RemUIOp::create(b, loc, rest, c(b, outer[d]));
+          rest = arith::DivUIOp::create(b, loc, rest, c(b, outer[d]));
+        }
+        auto at = [&](Value pos) {
+          SmallVector<Value> idx(rowIvs);
+          idx.push_back(pos);
+          return idx;
+        };
+        Value lane = ivs[1];
+        auto i32c = [&](int64_t v) {
+          return arith::ConstantIntOp::create(b, loc, i32, v).getResult();
+        };
+        auto eq = [&](Value x, Value y) {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y)
+              .getResult();
+        };
+        auto orOf = [&](Value x, Value y) {
+          return arith::OrIOp::create(b, loc, x, y).getResult();
+        };
+        auto andOf = [&](Value x, Value y) {
+          return arith::AndIOp::create(b, loc, x, y).getResult();
+        };
+        // Position n: no candidate (yet).
+        Value none = i32c(n);
+        Value zeroKey = isFloat
+                            ? arith::ConstantFloatOp::create(
+                                  b, loc, cast<FloatType>(f32), APFloat(0.0f))
+                                  .getResult()
+                            : i32c(0);
+        auto rounds = scf::ForOp::create(
+            b, loc, c(b, 0), c(b, k), c(b, 1), ValueRange{zeroKey, i32c(-1)},
+            [&](OpBuilder &b, Location loc, Value j, ValueRange prev) {
+              Value first = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::slt, prev[1], i32c(0));
+              auto scan = scf::ForOp::create(
+                  b, loc, lane, c(b, n), c(b, kLanes),
+                  ValueRange{zeroKey, none},
+                  [&](OpBuilder &b, Location loc, Value p, ValueRange best) {
+                    Value x = memref::LoadOp::create(b, loc, keyBuffer, at(p));
+                    Value pi = arith::IndexCastOp::create(b, loc, i32, p);
+                    Value eligible = orOf(
+                        first, ranksBefore(b, loc, prev[0], prev[1], x, pi));
+                    Value better =
+                        orOf(eq(best[1], none),
+                             ranksBefore(b, loc, x, pi, best[0], best[1]));
+                    Value take = andOf(eligible, better);
+                    scf::YieldOp::create(
+                        b, loc,
+                        ValueRange{
+                            arith::SelectOp::create(b, loc, take, x, best[0]),
+                            arith::SelectOp::create(b, loc, take, pi,
+                                                    best[1])});
+                  });
+              Value key = scan.getResult(0), pos = scan.getResult(1);
+              for (int64_t mask : {16, 8, 4, 2, 1}) {
+                Value m = i32c(mask);
+                Value otherKey =
+                    func::CallOp::create(b, loc, shuffleName(keyType), keyType,
+                                         ValueRange{key, m})
+                        .getResult(0);
+                Value otherPos = func::CallOp::create(b, loc, shuffleName(i32),
+                                                      i32, ValueRange{pos, m})
+                                     .getResult(0);
+                Value takeOther = andOf(
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                          otherPos, none),
+                    orOf(eq(pos, none),
+                         ranksBefore(b, loc, otherKey, otherPos, key, pos)));
+                key = arith::SelectOp::create(b, loc, takeOther, otherKey, key);
+                pos = arith::SelectOp::create(b, loc, takeOther, otherPos, pos);
+              }
+              auto store = scf::IfOp::create(b, loc, eq(lane, c(b, 0)), false);
+              {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(store.thenBlock()->getTerminator());
+                memref::StoreOp::create(b, loc, pos, picks, at(j));
+              }
+              scf::YieldOp::create(b, loc, ValueRange{key, pos});
+            });
+        (void)rounds;
+        scf::ReduceOp::create(b, loc);
+      });
+  Value idxs = bufferization::ToTensorOp::create(b, loc, idxType, picks,
+                                                 /*restrict=*/true,
+                                                 /*writable=*/true);
+  Value vals = materialize(
+      b, loc, valType, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        SmallVector<Value> idx(ivs.drop_back());
+        idx.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                                 extract(b, loc, idxs, ivs)));
+        return extract(b, loc, op.getInput(), idx);
+      });
   return {vals, idxs};
 }
