@@ -32,13 +32,15 @@ Peers (same math, same shapes; speed peers, not bit-identical):
   head              rmsnorm -> bf16, bf16 GEMM over the vocabulary with f32 logits
                     (torch.mm out_dtype=f32 where torch has it, else widened).
   embedding         F.embedding (id < 0: zero row), repeated `copies` times.
-  sparse_attention  gather kv rows, bf16 q.k, -1 masked, softmax with the sink as
-                    an extra column, bf16 P @ V.
+  sparse_attention  gather 584-byte entries through the page table, dequantise
+                    (e4m3 x ue8m0, bf16 rope), bf16 q.k, -1 masked, softmax with
+                    the sink as an extra column, bf16 P @ V.
   rope              in place on the last rd dims: (x_2j + i x_2j+1) * (cos + i sin)
                     at pos0 + i * pstep (conjugate when inverse), f32 -> bf16.
   moe_gate          sqrt(softplus(x @ Wg^T)) in f32, top-6 of score + bias (or
                     tid2eid[ids]), weights normalised * route_scale.
-  kv_quant          in place e4m3 fake-quant of the first nq dims, 1x64 blocks.
+  kv_pack           e4m3 quantisation of 448 dims in 1x64 blocks, scattered with
+                    the ue8m0 scales and bf16 rope dims into 584-byte entries.
   mhc_pre           the reference's hc_pre: f32 mixes, sigmoid, softmax + Sinkhorn,
                     y = bf16(sum_i pre_i h_i).
 Other ops: "no peer". FP8 buffers are torch.float8_e4m3fn where torch has it,
@@ -231,17 +233,24 @@ def peer_embedding(a):
 
 
 def peer_sparse_attention(a):
-    q, kv, sink, idx, _, m, n, h, topk, scale = a
+    q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, scale = a
     b, hd = q.shape[0], q.shape[-1]
-    bidx = torch.arange(b, device=q.device).view(b, 1, 1)
-    def fn(q, kv, sink, idx, bidx):
-        kvg = kv[bidx, idx.clamp(min=0).long()]                       # [b, m, topk, hd]
+    entry = kvn.shape[-1]                                              # 584 bytes
+    def fn(q, kvn, kvr, kvs, pages, sink, idx):
+        ids = idx.clamp(min=0).long()                                  # [b, m, topk]
+        pg = pages.long().gather(1, (ids // 64).view(b, -1)).view_as(ids)
+        phys = (pg * 64 + ids % 64).view(-1)
+        nope = kvn.view(-1, entry)[phys, :448].float()                 # e4m3 codes
+        sc = e8m0(kvs.view(-1, entry)[phys, 576:583]).repeat_interleave(64, -1)
+        rope = kvr.view(-1, entry // 2)[phys, 224:288]
+        kvg = torch.cat(((nope * sc).bfloat16(), rope), -1).view(b, m, topk, hd)
         s = torch.einsum("bmhd,bmtd->bmht", q, kvg).float() * scale
         s = s.masked_fill((idx < 0)[:, :, None, :], float("-inf"))
         s = torch.cat((s, sink.view(1, 1, h, 1).expand(b, m, h, 1)), -1)
         p = torch.softmax(s, -1)[..., :topk]
         return torch.einsum("bmht,bmtd->bmhd", p.bfloat16(), kvg)
-    return (fn, (q, kv, sink, idx, bidx), "gather + bf16 GEMMs + softmax with sink",
+    return (fn, (q, kvn, kvr, kvs, pages, sink, idx),
+            "gather 584-B paged entries, dequantise, bf16 GEMMs + softmax with sink",
             2 * 2 * b * m * h * topk * hd)
 
 
@@ -269,12 +278,21 @@ def peer_moe_gate(a):
     return fn, (x, wg, bias, tid2eid, ids), "bf16 GEMM (f32 out) + softplus + topk", 2 * m * d * e
 
 
-def peer_kv_quant(a):
-    x, rows, ld, nq = a
-    def fn(x):
-        x[:, :nq] = act_quant(x[:, :nq], 64)
-        return x
-    return fn, (x,), "in place" + ("" if FP8 else " (no e4m3 rounding: no float8 dtype)"), 0
+def peer_kv_pack(a):
+    x, slots, kvn, kvr, kvs, rows, ld = a
+    entry = kvn.shape[-1]
+    def fn(x, slots, kvn, kvr, kvs):
+        xb = x[:, :448].float().unflatten(-1, (7, 64))
+        amax = xb.abs().amax(-1, keepdim=True).clamp(min=1e-4)
+        s = torch.ceil(torch.log2(amax / 448))
+        q = (xb / torch.exp2(s)).clamp(-448, 448).flatten(-2)
+        sl = slots.long()
+        kvn.view(-1, entry)[sl, :448] = q.to(kvn.dtype)
+        kvs.view(-1, entry)[sl, 576:583] = (s.squeeze(-1) + 127).to(kvs.dtype)
+        kvr.view(-1, entry // 2)[sl, 224:288] = x[:, 448:512]
+        return kvn
+    return (fn, (x, slots, kvn, kvr, kvs),
+            "quantise + scatter into 584-B entries" + ("" if FP8 else " (no float8 dtype)"), 0)
 
 
 def peer_mhc_pre(a):
@@ -299,7 +317,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
          "v4.head": peer_head, "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
-         "v4.moe_gate": peer_moe_gate, "v4.kv_quant": peer_kv_quant,
+         "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,
          "v4.mhc_pre": peer_mhc_pre}
 
 
@@ -310,15 +328,16 @@ def moved_bytes(op, a, allocated):
         table, ids, _, n, dim, copies = a
         return n * 8 + n * dim * 2 * (1 + copies)
     if op == "v4.sparse_attention":
-        q, kv, sink, idx, _, m, n, h, topk, _ = a
-        b, hd = q.shape[0], q.shape[-1]
-        return 2 * q.numel() * 2 + idx.numel() * 4 + h * 4 + b * min(n, m * topk) * hd * 2
+        q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, _ = a
+        b = q.shape[0]
+        return (2 * q.numel() * 2 + idx.numel() * 4 + h * 4 + pages.numel() * 4
+                + b * min(n, m * topk) * kvn.shape[-1])
     if op == "v4.rope":
         x, tab, s, nh, hd, rd, *_ = a
         return 2 * x.shape[0] * s * nh * rd * 2 + s * rd * 4
-    if op == "v4.kv_quant":
-        x, rows, ld, nq = a
-        return 2 * rows * nq * 2
+    if op == "v4.kv_pack":
+        x, slots, kvn, kvr, kvs, rows, ld = a
+        return rows * (512 * 2 + 4 + kvn.shape[-1])
     return allocated
 
 
@@ -456,7 +475,7 @@ def print_table(rows, lim, dev_name, meta):
                       fmt2(r["limit_us"] / d * 100 if d else None, "%")))
     print("\nlimit: max(bytes / copy bandwidth, flops / matmul peak); bytes: all buffer bytes, but\n"
           "  the gathered rows (embedding, sparse_attention) and read + write of the touched dims\n"
-          "  (rope, kv_quant); peak: fp8 for linear_fp8 / linear_fp4, else bf16")
+          "  (rope); peak: fp8 for linear_fp8 / linear_fp4, else bf16")
     print("peers:")
     seen = set()
     for r in rows:

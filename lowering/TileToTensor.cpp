@@ -98,6 +98,13 @@ using namespace dsv4c::lowering;
 namespace {
 
 Value zeroOf(OpBuilder &b, Location loc, Type t) {
+  // ue8m0 has no zero: its all-zero code (2^-127), as the reference reads
+  // zero-filled memory.
+  if (isa<Float8E8M0FNUType>(t))
+    return arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(t, APFloat(cast<FloatType>(t).getFloatSemantics(),
+                                  APInt(8, 0))));
   if (isSmallFloat(t))
     return emitFromF32(
         b, loc,

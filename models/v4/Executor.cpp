@@ -13,17 +13,19 @@ using namespace dsv4c;
 using namespace dsv4c::v4;
 
 const std::vector<std::string> &v4::executorKernelNames() {
+  // clang-format off
   static const std::vector<std::string> names = {
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "head",
-      "head_rms",
-      "indexer_rotate_quant", "indexer_topk", "kv_quant",
-      "linear_fp4",      "linear_fp8",        "matmul_bf16",
-      "matmul_bf16_f32", "mhc_head",          "mhc_post",
-      "mhc_pre",         "moe_finish",        "moe_gate",
-      "moe_scatter_add", "rmsnorm",           "rope",
-      "rope_table",      "sparse_attention",  "swiglu"};
+      "head_rms",        "indexer_rotate_quant", "indexer_topk",
+      "kv_pack",         "linear_fp4",        "linear_fp8",
+      "matmul_bf16",     "matmul_bf16_f32",   "mhc_head",
+      "mhc_post",        "mhc_pre",           "moe_finish",
+      "moe_gate",        "moe_scatter_add",   "rmsnorm",
+      "rope",            "rope_table",        "sparse_attention",
+      "swiglu"};
+  // clang-format on
   return names;
 }
 
@@ -35,8 +37,9 @@ bool v4::checkExecutorSupport(const V4Config &c, std::string &error) {
   };
   if (c.headDim != 512)
     return bad("head_dim", c.headDim, "512 (sparse_attention)");
-  if (c.ropeHeadDim > 64 || c.ropeHeadDim % 2 != 0 || c.ropeHeadDim < 2)
-    return bad("qk_rope_head_dim", c.ropeHeadDim, "an even number <= 64 (rope)");
+  if (c.ropeHeadDim != 64)
+    return bad("qk_rope_head_dim", c.ropeHeadDim,
+               "64 (the KV cache's 584-byte entry, kv_pack)");
   if (c.hcMult != 4)
     return bad("hc_mult", c.hcMult, "4 (mhc)");
   if (c.nActivatedExperts != 6)
@@ -140,9 +143,9 @@ bool Executor::Impl::run(const std::string &name, Grid grid,
     KernelProfile &p = profiled[name];
     p.name = name;
     ++p.launches;
-    p.seconds += std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
+    p.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
   }
   return true;
 }
@@ -185,8 +188,8 @@ public:
 
   /// A linear kept in bf16 by the official code (wo_a): FP8 checkpoints
   /// are dequantised here, bf16(e4m3 * ue8m0 block scale).
-  const void *dense(const std::string &prefix, WeightFormat format,
-                    int64_t out, int64_t in) {
+  const void *dense(const std::string &prefix, WeightFormat format, int64_t out,
+                    int64_t in) {
     if (format == WeightFormat::BF16)
       return get(prefix + ".weight");
     const TensorInfo *w = ckpt.find(prefix + ".weight");
@@ -203,9 +206,9 @@ public:
     std::vector<uint16_t> bf(out * in);
     for (int64_t r = 0; r < out; ++r)
       for (int64_t c = 0; c < in; ++c) {
-        float scale = f8E8M0FNUToFloat(
-            scales[(r / V4Config::kFp8BlockSize) * scaleCols +
-                   c / V4Config::kFp8BlockSize]);
+        float scale =
+            f8E8M0FNUToFloat(scales[(r / V4Config::kFp8BlockSize) * scaleCols +
+                                    c / V4Config::kFp8BlockSize]);
         bf[r * in + c] =
             floatToBf16(f8E4M3FNToFloat(codes[r * in + c]) * scale);
       }
@@ -235,15 +238,13 @@ bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
   embed = w.get("embed.weight");
   norm = w.get("norm.weight");
   head = w.get("head.weight");
-  hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"),
-            w.get("hc_head_base")};
+  hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"), w.get("hc_head_base")};
   const WeightFormat lf = c.linearFormat;
   // Layers, then the MTP blocks (blocks[numLayers + k]).
   for (int64_t l = 0; l < c.numBlocks(); ++l) {
     const bool isMtp = l >= c.numLayers;
-    const std::string p =
-        isMtp ? "mtp." + std::to_string(l - c.numLayers) + "."
-              : "layers." + std::to_string(l) + ".";
+    const std::string p = isMtp ? "mtp." + std::to_string(l - c.numLayers) + "."
+                                : "layers." + std::to_string(l) + ".";
     BlockW b;
     b.ratio = c.compressRatio(l);
     b.hash = c.isHashLayer(l);
@@ -353,8 +354,8 @@ bool Executor::Impl::buildRopeTables() {
                (2 * std::log(base));
       };
       low = std::max(std::floor(dimFor(c.ropeScaling.betaFast)), 0.0);
-      high = std::min(std::ceil(dimFor(c.ropeScaling.betaSlow)),
-                      double(rd - 1));
+      high =
+          std::min(std::ceil(dimFor(c.ropeScaling.betaSlow)), double(rd - 1));
       if (low == high)
         high += 0.001;
     }
@@ -368,8 +369,8 @@ bool Executor::Impl::buildRopeTables() {
   // Sliding-window layers: rope_theta, no YaRN; compressed layers:
   // compress_rope_theta with YaRN (official Attention.__init__).
   ropePlain = table(c.ropeTheta, false);
-  bool yarn = c.ropeScaling.enabled &&
-              c.ropeScaling.originalMaxPositionEmbeddings > 0;
+  bool yarn =
+      c.ropeScaling.enabled && c.ropeScaling.originalMaxPositionEmbeddings > 0;
   ropeCompressed = table(c.compressRopeTheta, yarn);
   return ropePlain && ropeCompressed;
 }
@@ -387,26 +388,44 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     struct {
       void **slot;
       int64_t bytes;
-    } plan[] = {
-        {&s.ids, m * 8},          {&s.h, m * hc * d * 2},
-        {&s.h2, m * hc * d * 2},  {&s.y, m * d * 2},
-        {&s.post, m * hc * 4},    {&s.comb, m * hc * hc * 4},
-        {&s.xn, m * d * 2},       {&s.qa, m * c.qLoraRank * 2},
-        {&s.qr, m * c.qLoraRank * 2}, {&s.q, m * qd * 2},
-        {&s.kvp, m * c.headDim * 2}, {&s.kv, m * c.headDim * 2},
-        {&s.ckv, m * cw * 4},     {&s.cscore, m * cw * 4},
-        {&s.iq, m * iqd * 2},     {&s.iw, m * c.indexNHeads * 2},
-        {&s.ickv, m * icw * 4},   {&s.icscore, m * icw * 4},
-        {&s.o, m * qd * 2},       {&s.oa, m * c.oGroups * c.oLoraRank * 2},
-        {&s.ao, m * d * 2},       {&s.gateW, m * k * 4},
-        {&s.gateI, m * k * 4},    {&s.xe, m * d * 2},
-        {&s.ge, m * inter * 2},   {&s.ue, m * inter * 2},
-        {&s.he, m * inter * 2},   {&s.ye, m * d * 2},
-        {&s.tok, m * k * 8},      {&s.rows, m * k * 4},
-        {&s.rw, m * k * 4},       {&s.yacc, m * d * 4},
-        {&s.sg, m * inter * 2},   {&s.su, m * inter * 2},
-        {&s.sh, m * inter * 2},   {&s.so, m * d * 2},
-        {&s.fo, m * d * 2},       {&s.slots, m * 4}};
+    } plan[] = {{&s.ids, m * 8},
+                {&s.h, m * hc * d * 2},
+                {&s.h2, m * hc * d * 2},
+                {&s.y, m * d * 2},
+                {&s.post, m * hc * 4},
+                {&s.comb, m * hc * hc * 4},
+                {&s.xn, m * d * 2},
+                {&s.qa, m * c.qLoraRank * 2},
+                {&s.qr, m * c.qLoraRank * 2},
+                {&s.q, m * qd * 2},
+                {&s.kvp, m * c.headDim * 2},
+                {&s.kv, m * c.headDim * 2},
+                {&s.ckv, m * cw * 4},
+                {&s.cscore, m * cw * 4},
+                {&s.iq, m * iqd * 2},
+                {&s.iw, m * c.indexNHeads * 2},
+                {&s.ickv, m * icw * 4},
+                {&s.icscore, m * icw * 4},
+                {&s.o, m * qd * 2},
+                {&s.oa, m * c.oGroups * c.oLoraRank * 2},
+                {&s.ao, m * d * 2},
+                {&s.gateW, m * k * 4},
+                {&s.gateI, m * k * 4},
+                {&s.xe, m * d * 2},
+                {&s.ge, m * inter * 2},
+                {&s.ue, m * inter * 2},
+                {&s.he, m * inter * 2},
+                {&s.ye, m * d * 2},
+                {&s.tok, m * k * 8},
+                {&s.rows, m * k * 4},
+                {&s.rw, m * k * 4},
+                {&s.yacc, m * d * 4},
+                {&s.sg, m * inter * 2},
+                {&s.su, m * inter * 2},
+                {&s.sh, m * inter * 2},
+                {&s.so, m * d * 2},
+                {&s.fo, m * d * 2},
+                {&s.slots, m * 4}};
     for (auto &[slot, bytes] : plan)
       if (!(*slot = alloc(std::max<int64_t>(bytes, 64))))
         return false;
@@ -416,12 +435,22 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     const int64_t win = c.windowSize;
     // Window part (at most `win`) + compressed part (a prefill's n / r or
     // the indexer's top-k; a decode's (pos + 1) / r).
-    const int64_t width = win + std::max(longest, options.maxSeqLen / 4) +
-                          c.indexTopk;
+    const int64_t width =
+        win + std::max(longest, options.maxSeqLen / 4) + c.indexTopk;
     s.idxWidth = width;
+    // A prefill's keys: its rows and the entries it compresses (< 2n).
+    const int64_t allPages = ceilDiv(2 * longest, kKvPageEntries);
+    std::vector<int32_t> identity(allPages);
+    for (int64_t i = 0; i < allPages; ++i)
+      identity[i] = int32_t(i);
     if (!(s.idx = alloc(longest * width * 4)) ||
         !(s.picks = alloc(longest * std::max<int64_t>(c.indexTopk, 1) * 4)) ||
-        !(s.kvAll = alloc((2 * longest) * c.headDim * 2)))
+        !(s.kvAll = alloc(allPages * kKvPageBytes)) ||
+        !fill32(s.kvAll, 0, allPages * kKvPageBytes / 4) ||
+        !(s.kvAllPages = alloc(allPages * 4)) ||
+        !upload(s.kvAllPages, identity.data(), allPages * 4) ||
+        !(s.entries = alloc(longest * c.headDim * 2)) ||
+        !(s.kvSlots = alloc(3 * std::max(longest, c.windowSize) * 4)))
       return false;
     chunkCapacity = longest;
   }
@@ -432,12 +461,18 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   const V4Config &c = config;
   const int64_t n = options.maxSeqLen;
   seq.blocks.resize(blocks.size());
+  kvPools.resize(blocks.size());
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     BlockCache &bc = seq.blocks[l];
-    int64_t rows = c.windowSize + (b.ratio ? n / b.ratio : 0);
-    if (!bc.kv && !(bc.kv = alloc(rows * c.headDim * 2)))
-      return false;
+    int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
+    if (bc.pages.empty()) {
+      const int64_t count = ceilDiv(entries, kKvPageEntries);
+      if (!takePages(l, count, bc.pages) ||
+          !(bc.pageTable = alloc(count * 4)) ||
+          !upload(bc.pageTable, bc.pages.data(), count * 4))
+        return false;
+    }
     auto state = [&](const CompressorW &cw, void *&kv, void *&score) {
       int64_t words = (cw.overlap ? 2 : 1) * cw.ratio * cw.width();
       if (!kv && (!(kv = alloc(words * 4)) || !(score = alloc(words * 4))))
@@ -470,6 +505,45 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   return true;
 }
 
+bool Executor::Impl::takePages(size_t b, int64_t count,
+                               std::vector<int32_t> &pages) {
+  KvPool &pool = kvPools[b];
+  if (pool.used + count > pool.capacity) {
+    const int64_t capacity = std::max(pool.used + count, 2 * pool.capacity);
+    if (capacity > INT32_MAX / kKvPageEntries)
+      return fail("KV cache: more than 2^31 entries in one layer");
+    void *grown = alloc(capacity * kKvPageBytes);
+    // Zeros: the padding byte of every entry is never written.
+    if (!grown || !fill32(grown, 0, capacity * kKvPageBytes / 4) ||
+        (pool.used && !copy(grown, pool.base, pool.used * kKvPageBytes)))
+      return false;
+    if (pool.base) {
+      owned.erase(std::find(owned.begin(), owned.end(), pool.base));
+      device.release(pool.base);
+    }
+    pool.base = grown;
+    pool.capacity = capacity;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    pages.push_back(int32_t(pool.used + i));
+  pool.used += count;
+  return true;
+}
+
+bool Executor::Impl::packEntries(const void *rows, int64_t count,
+                                 const std::vector<int32_t> &slots, void *cache,
+                                 int region) {
+  if (count == 0)
+    return true;
+  void *slotBuffer =
+      at(s.kvSlots, region * std::max(chunkCapacity, config.windowSize), 4);
+  return upload(slotBuffer, slots.data(), count * 4) &&
+         run("kv_pack", {count, 1, 1},
+             {KArg::p(rows), KArg::p(slotBuffer), KArg::p(cache),
+              KArg::p(cache), KArg::p(cache), KArg::i(count),
+              KArg::i(config.headDim)});
+}
+
 //===----------------------------------------------------------------------===//
 // Shared launches
 //===----------------------------------------------------------------------===//
@@ -489,14 +563,13 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
   case WeightFormat::BF16:
     return run("matmul_bf16", grid,
                {KArg::p(x), KArg::p(w.weight), KArg::p(y), KArg::i(m),
-                KArg::i(w.out), KArg::i(w.in), KArg::i(w.in),
-                KArg::i(w.out)});
+                KArg::i(w.out), KArg::i(w.in), KArg::i(w.in), KArg::i(w.out)});
   }
   return fail("unknown weight format");
 }
 
-bool Executor::Impl::matmulF32(const void *x, const void *w, void *y,
-                               int64_t m, int64_t n, int64_t k) {
+bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,
+                               int64_t n, int64_t k) {
   return run("matmul_bf16_f32", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
               KArg::i(k), KArg::i(k), KArg::i(n)});
@@ -505,8 +578,8 @@ bool Executor::Impl::matmulF32(const void *x, const void *w, void *y,
 bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
                              int64_t rows, int64_t dim) {
   return run("rmsnorm", {ceilDiv(rows, 4), 1, 1},
-             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows),
-              KArg::i(dim), KArg::f(config.normEps)});
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows), KArg::i(dim),
+              KArg::f(config.normEps)});
 }
 
 //===----------------------------------------------------------------------===//
@@ -521,19 +594,18 @@ bool Executor::Impl::block(int64_t l, const std::vector<Chunk> &chunks,
     return run("mhc_pre", {ceilDiv(m, 4), 1, 1},
                {KArg::p(h), KArg::p(b.hcFn[part]), KArg::p(b.hcScale[part]),
                 KArg::p(b.hcBase[part]), KArg::p(s.y), KArg::p(s.post),
-                KArg::p(s.comb), KArg::i(m), KArg::i(c.dim),
-                KArg::f(c.normEps), KArg::f(c.hcEps),
-                KArg::i(c.hcSinkhornIters)});
+                KArg::p(s.comb), KArg::i(m), KArg::i(c.dim), KArg::f(c.normEps),
+                KArg::f(c.hcEps), KArg::i(c.hcSinkhornIters)});
   };
   auto hcPost = [&](const void *x, const void *residual, void *out) {
     return run("mhc_post", {ceilDiv(m, 4), ceilDiv(c.dim, 128), 1},
-               {KArg::p(x), KArg::p(residual), KArg::p(s.post),
-                KArg::p(s.comb), KArg::p(out), KArg::i(m), KArg::i(c.dim)});
+               {KArg::p(x), KArg::p(residual), KArg::p(s.post), KArg::p(s.comb),
+                KArg::p(out), KArg::i(m), KArg::i(c.dim)});
   };
   return hcPre(0, s.h) && rmsnorm(s.y, b.attnNorm, s.xn, m, c.dim) &&
-         attention(l, chunks, m) && hcPost(s.ao, s.h, s.h2) &&
-         hcPre(1, s.h2) && rmsnorm(s.y, b.ffnNorm, s.xn, m, c.dim) &&
-         moe(l, m) && hcPost(s.fo, s.h2, s.h);
+         attention(l, chunks, m) && hcPost(s.ao, s.h, s.h2) && hcPre(1, s.h2) &&
+         rmsnorm(s.y, b.ffnNorm, s.xn, m, c.dim) && moe(l, m) &&
+         hcPost(s.fo, s.h2, s.h);
 }
 
 Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -550,8 +622,8 @@ Executor::create(const V4Config &config, const Checkpoint &checkpoint,
     error = "the maximum sequence length must be at least 1";
     return nullptr;
   }
-  auto impl = std::make_unique<Impl>(config, device, kernels,
-                                     std::move(options));
+  auto impl =
+      std::make_unique<Impl>(config, device, kernels, std::move(options));
   if (config.engram && !impl->options.engramTables) {
     error = "config.json has an 'engram' section but no Engram tables were "
             "given (engram.safetensors in the model directory, made by "
@@ -644,8 +716,8 @@ bool Executor::step(const std::vector<StepInput> &inputs,
                 std::to_string(c.vocabSize) + ")";
         return false;
       }
-    chunks.push_back({in.sequence, static_cast<int64_t>(ids.size()), n,
-                      seq.length});
+    chunks.push_back(
+        {in.sequence, static_cast<int64_t>(ids.size()), n, seq.length});
     ids.insert(ids.end(), in.tokens.begin(), in.tokens.end());
     longest = std::max(longest, n);
   }
@@ -663,8 +735,8 @@ bool Executor::step(const std::vector<StepInput> &inputs,
   if (!I.ensureScratch(m, longest) ||
       !I.upload(I.s.ids, ids.data(), ids.size() * 8) ||
       !I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
-             {KArg::p(I.embed), KArg::p(I.s.ids),
-              KArg::p(I.s.h), KArg::i(m), KArg::i(d), KArg::i(hc)}))
+             {KArg::p(I.embed), KArg::p(I.s.ids), KArg::p(I.s.h), KArg::i(m),
+              KArg::i(d), KArg::i(hc)}))
     return done(false);
   for (int64_t l = 0; l < c.numLayers; ++l)
     if ((I.blocks[l].engram >= 0 && !I.engram(l, chunks, ids, m)) ||
@@ -693,8 +765,7 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
   for (int64_t i = 0; i < nc; ++i) {
     const Chunk &ch = chunks[i];
     if (!I.copy(bf16At(I.s.h2, i * hcm * d),
-                bf16At(I.s.h, (ch.row0 + ch.count - 1) * hcm * d),
-                hcm * d * 2))
+                bf16At(I.s.h, (ch.row0 + ch.count - 1) * hcm * d), hcm * d * 2))
       return done(false);
   }
   void *out = I.s.yacc; // f32 [nc, vocab] fits: reuse only if big enough
@@ -705,15 +776,14 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
       return done(false);
     tmp.push_back(out);
   }
-  bool ok =
-      I.run("mhc_head", {ceilDiv(nc, 4), 1, 1},
-            {KArg::p(I.s.h2), KArg::p(hc[0]), KArg::p(hc[1]),
-             KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
-             KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
-      I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},
-            {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.head), KArg::p(out),
-             KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize), KArg::i(d),
-             KArg::f(c.normEps)});
+  bool ok = I.run("mhc_head", {ceilDiv(nc, 4), 1, 1},
+                  {KArg::p(I.s.h2), KArg::p(hc[0]), KArg::p(hc[1]),
+                   KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
+                   KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
+            I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},
+                  {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.head),
+                   KArg::p(out), KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize),
+                   KArg::i(d), KArg::f(c.normEps)});
   if (ok) {
     std::string e;
     ok = I.device.download(logits.data(), out, logits.size() * 4, e) ||
@@ -771,8 +841,8 @@ bool Executor::mtpStep(const std::vector<std::vector<int64_t>> &next,
             I.rmsnorm(I.s.h, w.hnorm, I.s.h2, m * hc, d) &&
             I.linear(w.hProj, I.s.h2, I.s.h, m * hc) &&
             I.run("mtp_input", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
-                  {KArg::p(I.s.ao), KArg::p(I.s.h), KArg::p(I.s.h),
-                   KArg::i(m), KArg::i(hc), KArg::i(d)});
+                  {KArg::p(I.s.ao), KArg::p(I.s.h), KArg::p(I.s.h), KArg::i(m),
+                   KArg::i(hc), KArg::i(d)});
   // The MTP block's caches take the positions the trunk just ran.
   std::vector<Chunk> at = chunks;
   for (Chunk &ch : at)

@@ -57,8 +57,7 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
       // q *= rsqrt(mean(q^2) + eps) per head, in bf16 steps.
       !run("head_rms", {ceilDiv(m * h, 16), 1, 1},
            {KArg::p(s.q), KArg::i(m * h), KArg::i(hd), KArg::f(c.normEps)}) ||
-      !linear(b.wkv, s.xn, s.kvp, m) ||
-      !rmsnorm(s.kvp, b.kvNorm, s.kv, m, hd))
+      !linear(b.wkv, s.xn, s.kvp, m) || !rmsnorm(s.kvp, b.kvNorm, s.kv, m, hd))
     return false;
   if (b.ratio) {
     const CompressorW &cw = b.compressor;
@@ -70,9 +69,9 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
     const CompressorW &cw = b.indexCompressor;
     if (!linear(b.indexWqB, s.qr, s.iq, m) ||
         !run("matmul_bf16", {ceilDiv(m, 16), ceilDiv(c.indexNHeads, 64), 1},
-             {KArg::p(s.xn), KArg::p(b.indexWeights), KArg::p(s.iw),
-              KArg::i(m), KArg::i(c.indexNHeads), KArg::i(c.dim),
-              KArg::i(c.dim), KArg::i(c.indexNHeads)}) ||
+             {KArg::p(s.xn), KArg::p(b.indexWeights), KArg::p(s.iw), KArg::i(m),
+              KArg::i(c.indexNHeads), KArg::i(c.dim), KArg::i(c.dim),
+              KArg::i(c.indexNHeads)}) ||
         !matmulF32(s.xn, cw.wkv, s.ickv, m, cw.width(), c.dim) ||
         !matmulF32(s.xn, cw.wgate, s.icscore, m, cw.width(), c.dim))
       return false;
@@ -91,9 +90,9 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
 }
 
 bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
-                              const void *kv, const void *score,
-                              void *stateKv, void *stateScore, void *entries,
-                              bool indexer, int64_t &emitted) {
+                              const void *kv, const void *score, void *stateKv,
+                              void *stateScore, void *entries, bool indexer,
+                              int64_t &emitted) {
   const V4Config &c = config;
   const int64_t r = cw.ratio, d = cw.d, rd = c.ropeHeadDim;
   const int64_t width = cw.width(), n = ch.count, p = ch.start;
@@ -101,14 +100,11 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
   const void *kvc = f32At(kv, ch.row0 * width);
   const void *scorec = f32At(score, ch.row0 * width);
   emitted = 0;
-  // Entries are quantised as the cache holds them: FP8 nope dims (kv), or
-  // Hadamard + FP4 (indexer keys).
+  // Indexer keys are rotated and FP4-quantised in place; kv entries stay
+  // bf16 rows here (the caller packs them into the cache, kv_pack).
   auto quantise = [&](void *rows, int64_t count) {
-    if (indexer)
-      return run("indexer_rotate_quant", {ceilDiv(count, 16), 1, 1},
-                 {KArg::p(rows), KArg::i(count)});
-    return run("kv_quant", {ceilDiv(count, 16), ceilDiv(d - rd, 64), 1},
-               {KArg::p(rows), KArg::i(count), KArg::i(d), KArg::i(d - rd)});
+    return !indexer || run("indexer_rotate_quant", {ceilDiv(count, 16), 1, 1},
+                           {KArg::p(rows), KArg::i(count)});
   };
   std::vector<int32_t> slots(n, -1);
   if (p == 0) {
@@ -117,10 +113,10 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
     const int64_t count = n / r, cutoff = count * r;
     if (count > 0 &&
         (!run("compressor", {count, 1, 1},
-              {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape),
-               KArg::p(cw.norm), KArg::p(tab), KArg::p(entries), KArg::i(n),
-               KArg::i(d), KArg::i(rd), KArg::i(r), KArg::i(cw.overlap),
-               KArg::i(count), KArg::f(c.normEps)}) ||
+              {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape), KArg::p(cw.norm),
+               KArg::p(tab), KArg::p(entries), KArg::i(n), KArg::i(d),
+               KArg::i(rd), KArg::i(r), KArg::i(cw.overlap), KArg::i(count),
+               KArg::f(c.normEps)}) ||
          !quantise(entries, count)))
       return false;
     emitted = count;
@@ -135,16 +131,15 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
   if (!upload(s.slots, slots.data(), n * 4) ||
       !run("compressor_state_write", {n, 1, 1},
            {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape), KArg::p(s.slots),
-            KArg::p(stateKv), KArg::p(stateScore), KArg::i(n),
-            KArg::i(width), KArg::i(r), KArg::i(p)}))
+            KArg::p(stateKv), KArg::p(stateScore), KArg::i(n), KArg::i(width),
+            KArg::i(r), KArg::i(p)}))
     return false;
   if (p > 0 && (p + 1) % r == 0) {
-    void *row = bf16At(entries, (p / r) * d);
+    void *row = indexer ? bf16At(entries, (p / r) * d) : entries;
     if (!run("compressor_decode", {1, 1, 1},
              {KArg::p(stateKv), KArg::p(stateScore), KArg::p(cw.norm),
-              KArg::p(tab), KArg::p(row), KArg::i(d), KArg::i(rd),
-              KArg::i(r), KArg::i(cw.overlap), KArg::i(p + 1 - r),
-              KArg::f(c.normEps)}) ||
+              KArg::p(tab), KArg::p(row), KArg::i(d), KArg::i(rd), KArg::i(r),
+              KArg::i(cw.overlap), KArg::i(p + 1 - r), KArg::f(c.normEps)}) ||
         !quantise(row, 1))
       return false;
     emitted = 1;
@@ -170,22 +165,27 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
                 KArg::i(width), KArg::i(rd), KArg::i(p), KArg::i(1),
                 KArg::i(inverse ? 1 : 0)});
   };
-  if (!rope(q, h, hd, false) || !rope(kv, 1, hd, false) ||
-      !run("kv_quant", {ceilDiv(n, 16), ceilDiv(hd - rd, 64), 1},
-           {KArg::p(kv), KArg::i(n), KArg::i(hd), KArg::i(hd - rd)}))
+  if (!rope(q, h, hd, false) || !rope(kv, 1, hd, false))
     return false;
 
-  // Keys: prefill attends over its own rows plus the entries it
-  // compresses (kvAll); decode over the cache (ring, then entries).
+  // Keys are cache entries (kv_pack): a prefill attends over its own rows
+  // plus the entries it compresses (kvAll, identity pages), a decode over
+  // the cache (the ring, then the compressed entries).
   const int64_t cacheRows = win + (r ? options.maxSeqLen / r : 0);
-  void *keys = prefill ? s.kvAll : cache.kv;
+  void *pool = kvPools[l].base;
+  auto cacheSlot = [&](int64_t e) {
+    return cache.pages[e / kKvPageEntries] * int32_t(kKvPageEntries) +
+           int32_t(e % kKvPageEntries);
+  };
   int64_t keyRows = prefill ? n : cacheRows;
-  if (prefill) {
-    if (!copy(s.kvAll, kv, n * hd * 2))
-      return false;
-  } else if (!copy(bf16At(cache.kv, (p % win) * hd), kv, hd * 2)) {
+  std::vector<int32_t> slots;
+  if (prefill)
+    for (int64_t t = 0; t < n; ++t)
+      slots.push_back(int32_t(t));
+  else
+    slots.push_back(cacheSlot(p % win));
+  if (!packEntries(kv, n, slots, prefill ? s.kvAll : pool, 0))
     return false;
-  }
 
   // Index lists: window, then compressed entries (offset past the window
   // part of `keys`).
@@ -196,16 +196,21 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
   std::vector<int32_t> compIdx;
   if (r) {
     int64_t emitted = 0;
-    void *entries = prefill ? bf16At(s.kvAll, n * hd)
-                            : bf16At(cache.kv, win * hd);
     if (!compress(b.compressor, ch, s.ckv, s.cscore, cache.stateKv,
-                  cache.stateScore, entries, false, emitted))
+                  cache.stateScore, s.entries, false, emitted))
       return false;
-    if (prefill) {
-      keyRows += emitted;
-      if (!copy(bf16At(cache.kv, win * hd), entries, emitted * hd * 2))
-        return false;
+    // Entry e of the compressed part is logical entry win + e of the cache
+    // (a prefill's 0.., a decode's p / r) and, in a prefill, key n + e.
+    std::vector<int32_t> toCache, toKeys;
+    for (int64_t e = 0; e < emitted; ++e) {
+      toCache.push_back(cacheSlot(win + (prefill ? e : p / r)));
+      toKeys.push_back(int32_t(n + e));
     }
+    if (!packEntries(s.entries, emitted, toCache, pool, 1) ||
+        (prefill && !packEntries(s.entries, emitted, toKeys, s.kvAll, 2)))
+      return false;
+    if (prefill)
+      keyRows += emitted;
     if (r == 4) {
       compWidth = c.indexTopk;
     } else if (prefill) {
@@ -247,15 +252,15 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
       return false;
     const int64_t visible = (p + n) / 4;
     if (visible > 0) {
-      const double wscale = std::pow(double(ihd), -0.5) *
-                            std::pow(double(inh), -0.5);
+      const double wscale =
+          std::pow(double(ihd), -0.5) * std::pow(double(inh), -0.5);
       std::string e;
       if (!run("indexer_topk", {n, 1, 1},
                {KArg::p(iq), KArg::p(cache.indexKeys),
                 KArg::p(bf16At(s.iw, ch.row0 * inh)), KArg::p(s.picks),
                 KArg::i(n), KArg::i(inh), KArg::i(options.maxSeqLen / 4),
-                KArg::i(visible), KArg::i(c.indexTopk), KArg::i(p),
-                KArg::i(4), KArg::i(offset), KArg::f(float(wscale))}) ||
+                KArg::i(visible), KArg::i(c.indexTopk), KArg::i(p), KArg::i(4),
+                KArg::i(offset), KArg::f(float(wscale))}) ||
           !(device.copy2D(at(s.idx, windowWidth, 4), width * 4, s.picks,
                           c.indexTopk * 4, c.indexTopk * 4, n, e) ||
             fail(e)))
@@ -264,19 +269,22 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
   }
 
   const double scale = 1.0 / std::sqrt(double(hd));
+  void *keys = prefill ? s.kvAll : pool;
+  const void *pages = prefill ? s.kvAllPages : cache.pageTable;
   if (!run("sparse_attention", {n, 1, ceilDiv(h, 16)},
-           {KArg::p(q), KArg::p(keys), KArg::p(b.sink), KArg::p(s.idx),
-            KArg::p(o), KArg::i(n), KArg::i(keyRows), KArg::i(h),
-            KArg::i(width), KArg::f(float(scale))}) ||
+           {KArg::p(q), KArg::p(keys), KArg::p(keys), KArg::p(keys),
+            KArg::p(pages), KArg::p(b.sink), KArg::p(s.idx), KArg::p(o),
+            KArg::i(n), KArg::i(keyRows), KArg::i(h), KArg::i(width),
+            KArg::f(float(scale))}) ||
       !rope(o, h, hd, true))
     return false;
 
-  if (prefill) {
-    // The ring keeps the last `win` positions at row pos % win.
-    for (int64_t t = std::max<int64_t>(0, n - win); t < n; ++t)
-      if (!copy(bf16At(cache.kv, (t % win) * hd), bf16At(kv, t * hd),
-                hd * 2))
-        return false;
-  }
-  return true;
+  if (!prefill)
+    return true;
+  // The ring keeps the last `win` positions at entry pos % win.
+  const int64_t first = std::max<int64_t>(0, n - win);
+  std::vector<int32_t> ring;
+  for (int64_t t = first; t < n; ++t)
+    ring.push_back(cacheSlot(t % win));
+  return packEntries(bf16At(kv, first * hd), n - first, ring, pool, 0);
 }

@@ -9,6 +9,7 @@
 #define DSV4C_MODELS_V4_EXECUTORIMPL_H
 
 #include "models/v4/Executor.h"
+#include "models/v4/KvCacheLayout.h"
 
 #include <array>
 #include <cstring>
@@ -46,8 +47,7 @@ struct LinearW {
 struct CompressorW {
   int64_t ratio = 0, d = 0;
   bool overlap = false;
-  const void *ape = nullptr, *wkv = nullptr, *wgate = nullptr,
-             *norm = nullptr;
+  const void *ape = nullptr, *wkv = nullptr, *wgate = nullptr, *norm = nullptr;
   int64_t width() const { return (overlap ? 2 : 1) * d; }
 };
 
@@ -87,9 +87,21 @@ struct MtpW {
   std::array<const void *, 3> hcHead{};
 };
 
+/// A block's KV cache pages, shared by its sequences (KvCacheLayout.h).
+/// It grows by copying to a bigger allocation; page numbers stay valid.
+struct KvPool {
+  void *base = nullptr;
+  int64_t capacity = 0, used = 0; // pages
+};
+
 /// A block's per-sequence caches.
 struct BlockCache {
-  void *kv = nullptr; // bf16 [window + maxSeqLen / ratio, headDim]
+  /// The KV cache's logical entries, the window ring then maxSeqLen / ratio
+  /// compressed entries, in pages of the block's pool: entry e is physical
+  /// entry pages[e / 64] * 64 + e % 64 (`pageTable`: the same, i32 on the
+  /// device).
+  std::vector<int32_t> pages;
+  void *pageTable = nullptr;
   void *stateKv = nullptr, *stateScore = nullptr; // f32 [(1+o)r, (1+o)d]
   void *indexKeys = nullptr; // bf16 [maxSeqLen / 4, indexHeadDim]
   void *indexStateKv = nullptr, *indexStateScore = nullptr;
@@ -127,7 +139,7 @@ struct Executor::Impl {
   // Weights.
   const void *embed = nullptr, *norm = nullptr, *head = nullptr;
   std::array<const void *, 3> hcHead{}; // fn, scale, base
-  std::vector<BlockW> blocks; // layers, then MTP blocks
+  std::vector<BlockW> blocks;           // layers, then MTP blocks
   std::vector<MtpW> mtp;
   std::vector<EngramW> engrams;
   std::vector<int64_t> engramLookup; // token id -> compressed id
@@ -141,17 +153,21 @@ struct Executor::Impl {
   const void *zeros = nullptr; // dummy inputs kernels do not read
 
   std::vector<Sequence> sequences;
+  std::vector<KvPool> kvPools; // per block
 
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {
     int64_t capacity = -1;
     void *ids, *h, *h2, *y, *post, *comb, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
-        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
-        *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so,
-        *fo, *slots;
+        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *xe,
+        *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
+        *slots;
     // Per chunk, sized for the longest chunk: index lists, the indexer's
     // picks, prefill K/V rows + compressed entries.
-    void *idx, *picks, *kvAll;
+    // kvAll: cache entries (paged, kvAllPages the identity table);
+    // entries: the compressor's bf16 rows before kv_pack; kvSlots: where
+    // kv_pack puts rows (three regions, one per pack of a chunk).
+    void *idx, *picks, *kvAll, *kvAllPages, *entries, *kvSlots;
     int64_t idxWidth;
   } s{};
   int64_t chunkCapacity = -1;
@@ -172,13 +188,20 @@ struct Executor::Impl {
   }
 
   /// Launches kernel `name`; an empty grid launches nothing.
-  bool run(const std::string &name, Grid grid, std::initializer_list<KArg> args);
+  bool run(const std::string &name, Grid grid,
+           std::initializer_list<KArg> args);
 
   // Load (Executor.cpp).
   bool loadWeights(const Checkpoint &checkpoint);
   bool buildRopeTables();
   bool ensureScratch(int64_t tokens, int64_t longestChunk);
   bool initCaches(Sequence &seq);
+  /// `count` pages of block `b`'s pool, appended to `pages`.
+  bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);
+  /// kv_pack: `count` bf16 rows of 512 at `rows` into entries `slots` of the
+  /// cache at `cache`; `region` (0..2) picks the slot buffer.
+  bool packEntries(const void *rows, int64_t count,
+                   const std::vector<int32_t> &slots, void *cache, int region);
 
   // Shared launches.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);

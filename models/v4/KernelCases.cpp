@@ -47,15 +47,22 @@ std::string str(int64_t v) { return std::to_string(v); }
 
 // 1e-2: o is bf16 with |o| < 1, probabilities are rounded to bf16 before
 // P @ V, and the targets' exp may differ in the last f32 bit, which can move
-// a p or o across a bf16 rounding boundary (one ulp).
+// a p or o across a bf16 rounding boundary (one ulp). Keys are a pool of
+// 584-byte entries in pages of 64 (the three views as three buffers); the
+// page table is random (pages may repeat), scales 2^-3 .. 2^0.
 Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
               int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
               double scale) {
+  const int64_t pages = ceilDiv(n, 64), entries = b * pages * 64;
   return Case{"v4.sparse_attention",
               "sparse_attention_" + what,
               kernelText("sparse_attention.mlir", "sparse_attention"),
               {Arg::buffer(T::BF16, {b, m, h, 512}),
-               Arg::buffer(T::BF16, {b, n, 512}), Arg::buffer(T::F32, {h}),
+               Arg::buffer(T::F8E4M3FN, {entries, kKvEntryBytes}),
+               Arg::buffer(T::BF16, {entries, kKvEntryBytes / 2}),
+               Arg::scales({entries, kKvEntryBytes}, 124, 127),
+               Arg::ints(T::I32, {b, pages}, 0, b * pages - 1),
+               Arg::buffer(T::F32, {h}),
                Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi),
                Arg::output(T::BF16, {b, m, h, 512}), Arg::index(m),
                Arg::index(n), Arg::index(h), Arg::index(topk), Arg::f32(scale)},
@@ -149,14 +156,21 @@ Case topkCase(const std::string &what, const TopkShape &t) {
               0};
 }
 
-// 0: with a power-of-two scale every step is exact or one specified rounding.
-Case quantCase(const std::string &what, int64_t rows, int64_t ld, int64_t nq) {
-  return Case{"v4.kv_quant",
-              "kv_quant_" + what,
-              kernelText("kv_quant.mlir", "kv_quant"),
-              {Arg::buffer(T::BF16, {rows, ld}), Arg::index(rows),
-               Arg::index(ld), Arg::index(nq)},
-              {ceilDiv(rows, 16), ceilDiv(nq, 64), 1},
+// 0: with a power-of-two scale every step is exact or one specified
+// rounding. Rows go to distinct random entries of a pool twice their number;
+// the three views of the cache are three buffers here.
+Case packCase(const std::string &what, int64_t rows, int64_t ld) {
+  const int64_t entries = 2 * rows;
+  return Case{"v4.kv_pack",
+              "kv_pack_" + what,
+              kernelText("kv_pack.mlir", "kv_pack"),
+              {Arg::buffer(T::BF16, {rows, ld}),
+               Arg::distinct(T::I32, {rows}, entries),
+               Arg::output(T::F8E4M3FN, {entries, kKvEntryBytes}),
+               Arg::output(T::BF16, {entries, kKvEntryBytes / 2}),
+               Arg::output(T::F8E8M0FNU, {entries, kKvEntryBytes}),
+               Arg::index(rows), Arg::index(ld)},
+              {rows, 1, 1},
               0};
 }
 
@@ -523,7 +537,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
       headRmsCase(197, 512),
       rotateQuantCase(165),
       topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
-      quantCase("flash_37x512", 37, 512, 448),
+      packCase("flash_37x512", 37, 512),
       // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
       fp4Case({9, 150, 4096}),
       fp8Case({37, 150, 4096}),
@@ -560,11 +574,11 @@ std::vector<conformance::Case> kernelBenchCases() {
       headCase({tokens, 4096, 129280, 4096}),
       embeddingCase(tokens, 129280, 4096, 4),
       // One query per sequence: window 128 + top-512 of 4096 keys.
-      attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1,
-               4095, 0.0441941738),
+      attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,
+               0.0441941738),
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
       moeGateCase(tokens, 4096, 256, false, 8),
-      quantCase("decode_64x512", tokens, 512, 448),
+      packCase("decode_64x512", tokens, 512),
       preCase(tokens, 4096),
   };
 }

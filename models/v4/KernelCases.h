@@ -18,6 +18,7 @@
 #ifndef DSV4C_MODELS_V4_KERNELCASES_H
 #define DSV4C_MODELS_V4_KERNELCASES_H
 
+#include "models/v4/KvCacheLayout.h"
 #include "targets/conformance/ConformanceSuite.h"
 
 #include <cstdint>
@@ -52,8 +53,9 @@ using conformance::Case;
 // Attention side
 //===----------------------------------------------------------------------===//
 
-/// sparse_attention.mlir: q [b, m, h, 512], kv [b, n, 512], index lists of
-/// `topk` slots drawn from [idxLo, idxHi] (-1: no key).
+/// sparse_attention.mlir: q [b, m, h, 512], n cache entries per batch entry
+/// (kv_pack.mlir's layout, paged), index lists of `topk` slots drawn from
+/// [idxLo, idxHi] (-1: no key).
 Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
               int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
               double scale);
@@ -87,8 +89,8 @@ struct TopkShape {
 };
 Case topkCase(const std::string &what, const TopkShape &t);
 
-/// kv_quant.mlir: rows of width ld, the first nq dims quantised.
-Case quantCase(const std::string &what, int64_t rows, int64_t ld, int64_t nq);
+/// kv_pack.mlir: rows of width ld (>= 512) packed into cache entries.
+Case packCase(const std::string &what, int64_t rows, int64_t ld);
 
 /// rope.mlir @rope: x [b, s, nh, hd], the last rd dims rotated at positions
 /// pos0 + i * pstep.

@@ -362,6 +362,12 @@ std::vector<Case> allCases() {
         {Arg::buffer(t, {40, 64}), Arg::ints(T::I32, {37}, -1, 39),
          Arg::output(t, {37, 64}), Arg::index(37)},
         {ceilDiv(37, 16), 1, 1}, 0);
+  // ue8m0 has no zero: a masked row is the all-zero code (2^-127).
+  add("tile.gather", "gather_f8E8M0FNU_37x7",
+      fill(kGather, {{"T", elementTypeName(T::F8E8M0FNU)}, {"C", "7"}}),
+      {Arg::scales({40, 7}, 100, 150), Arg::ints(T::I32, {37}, -1, 39),
+       Arg::output(T::F8E8M0FNU, {37, 7}), Arg::index(37)},
+      {ceilDiv(37, 16), 1, 1}, 0);
   add("tile.splat+iota+broadcast+reshape+trans", "shapes", kShapes,
       {Arg::buffer(T::F32, {8, 16}), Arg::output(T::F32, {4, 32}),
        Arg::f32(0.5)},

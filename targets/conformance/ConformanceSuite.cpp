@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 using namespace mlir;
 
@@ -31,8 +32,26 @@ std::vector<HostTensor> makeBuffers(const Case &c) {
     if (a.kind != Arg::Kind::Buffer)
       continue;
     HostTensor t(a.type, a.shape);
-    if (a.random)
+    if (a.distinctInts) {
+      // A seeded Fisher-Yates shuffle of [0, intHi], written out here so
+      // that every standard library gives the same values.
+      std::vector<int64_t> pool(a.intHi + 1);
+      for (int64_t i = 0; i <= a.intHi; ++i)
+        pool[i] = i;
+      std::mt19937_64 gen(seed++);
+      for (int64_t i = a.intHi; i > 0; --i)
+        std::swap(pool[i], pool[gen() % uint64_t(i + 1)]);
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        storeInt(t.data(), t.type, i, pool[i]);
+    } else if (a.scaleCodes) {
+      std::mt19937_64 gen(seed++);
+      auto *codes = static_cast<uint8_t *>(t.data());
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        codes[i] =
+            uint8_t(a.intLo + int64_t(gen() % uint64_t(a.intHi - a.intLo + 1)));
+    } else if (a.random) {
       fillRandom(t, seed++, a.intLo, a.intHi);
+    }
     buffers.push_back(std::move(t));
   }
   return buffers;
@@ -171,13 +190,11 @@ bool exportCase(const Case &c, MLIRContext &context,
     return false;
   std::error_code ec;
   fs::create_directories(fs::path(dir) / c.name, ec);
-  out = PackCase{c.name,
-                 c.op,
-                 name,
-                 sharedCode.empty() ? c.name + "/kernel.code" : sharedCode,
-                 c.grid,
-                 c.tolerance,
-                 {}};
+  out = PackCase{
+      c.name, c.op,
+      name,   sharedCode.empty() ? c.name + "/kernel.code" : sharedCode,
+      c.grid, c.tolerance,
+      {}};
   if (sharedCode.empty()) {
     std::string code;
     if (!compile(*module, code, error))
@@ -194,13 +211,12 @@ bool exportCase(const Case &c, MLIRContext &context,
       // A buffer that starts as zeros (an output) needs no file; one the
       // kernel only reads wants its input back: one file for both (most of
       // a pack is weights).
-      bool zeros = std::all_of(inputs[k].storage.begin(),
-                               inputs[k].storage.end(),
-                               [](uint8_t b) { return b == 0; });
+      bool zeros =
+          std::all_of(inputs[k].storage.begin(), inputs[k].storage.end(),
+                      [](uint8_t b) { return b == 0; });
       if (zeros)
         pa.input.clear();
-      else if (!writeNpy((fs::path(dir) / pa.input).string(), inputs[k],
-                         error))
+      else if (!writeNpy((fs::path(dir) / pa.input).string(), inputs[k], error))
         return false;
       pa.want = pa.input;
       if (zeros || wants[k].storage != inputs[k].storage) {

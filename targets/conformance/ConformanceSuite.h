@@ -28,8 +28,10 @@ struct Arg {
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
   bool random = true;            // buffers: random fill, else zeros
-  int64_t intLo = 0, intHi = 15; // integer fill range
+  int64_t intLo = 0, intHi = 15; // integer fill range (ue8m0: codes)
   double scalar = 0;             // scalars
+  bool distinctInts = false;     // integers: distinct, from [0, intHi]
+  bool scaleCodes = false;       // ue8m0: codes uniform in [intLo, intHi]
 
   static Arg buffer(ElementType t, std::vector<int64_t> shape) {
     return Arg{Kind::Buffer, t, std::move(shape)};
@@ -39,6 +41,19 @@ struct Arg {
     Arg a = buffer(t, std::move(shape));
     a.intLo = lo;
     a.intHi = hi;
+    return a;
+  }
+  /// Distinct integers drawn from [0, range): slots that a kernel writes.
+  static Arg distinct(ElementType t, std::vector<int64_t> shape,
+                      int64_t range) {
+    Arg a = ints(t, std::move(shape), 0, range - 1);
+    a.distinctInts = true;
+    return a;
+  }
+  /// ue8m0 scales 2^(lo-127) .. 2^(hi-127).
+  static Arg scales(std::vector<int64_t> shape, int64_t lo, int64_t hi) {
+    Arg a = ints(ElementType::F8E8M0FNU, std::move(shape), lo, hi);
+    a.scaleCodes = true;
     return a;
   }
   static Arg output(ElementType t, std::vector<int64_t> shape) {

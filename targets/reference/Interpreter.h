@@ -53,7 +53,7 @@ struct Val {
   std::vector<float> floats;  // when kind.isFloat()
   void *ptr = nullptr;        // when kind is Pointer
 
-  /// A zero-filled value of `kind` and `shape`.
+  /// A zero-filled value of `kind` and `shape` (ue8m0: the all-zero code).
   static Val zeros(Kind kind, llvm::ArrayRef<int64_t> shape);
   static Val scalarInt(Kind kind, int64_t v);
   static Val scalarFloat(Kind kind, float v);

@@ -67,7 +67,11 @@ Val Val::zeros(Kind kind, llvm::ArrayRef<int64_t> shape) {
   if (kind.isInt())
     v.ints.assign(n, 0);
   else if (kind.isFloat())
-    v.floats.assign(n, 0.0f);
+    // ue8m0 has no zero: its all-zero code, 2^-127, as zero-filled memory
+    // reads.
+    v.floats.assign(n, kind.format == ElementType::F8E8M0FNU
+                           ? std::ldexp(1.0f, -127)
+                           : 0.0f);
   return v;
 }
 

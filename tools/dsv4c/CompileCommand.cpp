@@ -3,6 +3,7 @@
 
 #include "models/v4/Executor.h"
 #include "models/v4/JitKernels.h"
+#include "models/v4/KvCacheLayout.h"
 #include "runtime/Bundle.h"
 #include "targets/cpu/CpuTarget.h"
 #include "targets/cuda/CudaCompile.h"
@@ -102,9 +103,12 @@ JsonValue graphJson(const v4::V4Config &config) {
   return g;
 }
 
-/// layout/<target>.json: where each weight goes on the target. The cpu
-/// target uses every tensor in place, row-major as the checkpoint stores it;
-/// the cuda target copies each one to device memory as it is.
+/// layout/<target>.json: where each weight goes on the target, and the KV
+/// cache layout (models/v4/KvCacheLayout.h). The cpu target uses every
+/// tensor in place, row-major as the checkpoint stores it; the cuda target
+/// copies each one to device memory as it is: its tensor-core dots read FP8
+/// and FP4 weights [out, in] with `in` contiguous, the B operand layout of
+/// mma.sync .row.col, so no repacking is needed.
 JsonValue layoutJson(const std::string &target, const Checkpoint &ckpt) {
   JsonValue tensors = JsonValue::array();
   for (const TensorInfo &t : ckpt.tensors()) {
@@ -123,6 +127,7 @@ JsonValue layoutJson(const std::string &target, const Checkpoint &ckpt) {
   l.set("placement",
         JsonValue::string(target == "cpu" ? "in-place" : "device-copy"));
   l.set("tensors", std::move(tensors));
+  l.set("kv_cache", v4::kvCacheLayoutJson());
   return l;
 }
 

@@ -1,6 +1,7 @@
 //===- Model.cpp - a V4 model opened from a bundle or a directory ---------===//
 #include "tools/runner/Model.h"
 
+#include "models/v4/KvCacheLayout.h"
 #include "runtime/Hash.h"
 #include "runtime/HostKernels.h"
 #include "targets/cuda/CudaKernels.h"
@@ -244,6 +245,20 @@ bool openBundle(const std::string &path, const OpenOptions &options,
               "the dsv4c of this runtime)";
       return false;
     }
+  // The target's layout statement: the KV cache this runtime writes.
+  const std::string layoutName = layoutSection(target->name);
+  const BundleSection *layout = model.bundle->find(layoutName);
+  if (!layout) {
+    error = path + ": section '" + layoutName + "' missing";
+    return false;
+  }
+  std::optional<JsonValue> layoutJson = parseJson(layout->text(), jsonError);
+  if (!layoutJson) {
+    error = path + ": " + layoutName + ": invalid JSON at " + jsonError;
+    return false;
+  }
+  if (!v4::checkKvCacheLayout(*layoutJson, path + ": " + layoutName, error))
+    return false;
   model.target = target->name;
   model.device = openDevice(target->name, error);
   if (!model.device)

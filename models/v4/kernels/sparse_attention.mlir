@@ -10,14 +10,22 @@
 // probabilities are rounded to bf16 before the P @ V product (the official
 // `acc_s_cast`), the denominator uses them in f32; o is stored as bf16.
 //
-// Layouts (row-major): q, o [b, m, h, 512] bf16; kv [b, n, 512] bf16;
-// sink [h] f32; idx [b, m, topk] i32 (rows of kv of the same batch entry;
-// -1 = no key; indices >= n are the caller's error).
+// Keys are the KV cache's 584-byte entries (kv_pack.mlir), in pages of 64:
+// entry t of batch entry b is physical entry pages[b, t / 64] * 64 + t % 64,
+// dequantised to bf16 (e4m3 nope dims times their ue8m0 scale; bf16 rope
+// dims) as it is read.
+//
+// Layouts (row-major): q, o [b, m, h, 512] bf16; kvn, kvr, kvs: the cache
+// viewed as e4m3, bf16 and ue8m0 (entry e at byte e * 584); pages
+// [b, ceil(n / 64)] i32; sink [h] f32; idx [b, m, topk] i32 (entries of the
+// same batch entry, < n; -1 = no key).
 // Grid: (m, b, ceil(h / 16)): one program per (token, batch entry, 16 heads).
 // Heads beyond h and index slots beyond topk are masked (ragged edges).
 // A query whose keys are all -1 gets o = 0 (the official kernel also gives
 // 0 there); a block whose keys are all -1 leaves the running state unchanged.
-tile.kernel @sparse_attention(%q: !tile.ptr<bf16>, %kv: !tile.ptr<bf16>,
+tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
+                              %kvn: !tile.ptr<f8E4M3FN>, %kvr: !tile.ptr<bf16>,
+                              %kvs: !tile.ptr<f8E8M0FNU>, %pages: !tile.ptr<i32>,
                               %sink: !tile.ptr<f32>, %idx: !tile.ptr<i32>,
                               %o: !tile.ptr<bf16>, %m: index, %n: index,
                               %h: index, %topk: index, %scale: f32) {
@@ -41,8 +49,16 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>, %kv: !tile.ptr<bf16>,
   %rowh = arith.muli %row, %h : index
   %qrow0 = arith.addi %rowh, %h0 : index
   %qend = arith.addi %rowh, %h : index
-  %bn = arith.muli %bat, %n : index
-  %kvoff = arith.muli %bn, %c512 : index
+  // This batch entry's row of the page table.
+  %c63 = arith.constant 63 : index
+  %c224 = arith.constant 224 : index
+  %c292 = arith.constant 292 : index
+  %c576 = arith.constant 576 : index
+  %c584 = arith.constant 584 : index
+  %n63 = arith.addi %n, %c63 : index
+  %npages = arith.divui %n63, %c64 : index
+  %ptoff = arith.muli %bat, %npages : index
+  %i64c = arith.constant 64 : i32
   %row1 = arith.addi %row, %c1 : index
 
   %qt = tile.load %q[%qrow0, %c0] strides[%c512, %c1] bounds[%qend, %c512]
@@ -62,12 +78,31 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>, %kv: !tile.ptr<bf16>,
     %ids2 = tile.load %idx[%row, %k] strides[%topk, %c1] bounds[%row1, %topk]
         other %neg1 : !tile.ptr<i32> -> tensor<1x64xi32>
     %ids = tile.reshape %ids2 : tensor<1x64xi32> -> tensor<64xi32>
-    %kvt = tile.gather %kv[%kvoff], %ids row_stride %c512
-        : !tile.ptr<bf16>, tensor<64xi32> -> tensor<64x512xbf16>
+    // Logical entries to physical ones through the page table.
+    %valid = arith.cmpi sge, %ids, %i0s : tensor<64xi32>
+    %i64s = tile.splat %i64c : tensor<64xi32>
+    %pg = arith.divsi %ids, %i64s : tensor<64xi32>
+    %inpg = arith.remsi %ids, %i64s : tensor<64xi32>
+    %pt2 = tile.gather %pages[%ptoff], %pg row_stride %c1
+        : !tile.ptr<i32>, tensor<64xi32> -> tensor<64x1xi32>
+    %pt = tile.reshape %pt2 : tensor<64x1xi32> -> tensor<64xi32>
+    %base = arith.muli %pt, %i64s : tensor<64xi32>
+    %phys0 = arith.addi %base, %inpg : tensor<64xi32>
+    %neg1s = tile.splat %neg1 : tensor<64xi32>
+    %phys = arith.select %valid, %phys0, %neg1s : tensor<64xi1>, tensor<64xi32>
+    %kn = tile.gather %kvn[%c0], %phys row_stride %c584
+        : !tile.ptr<f8E4M3FN>, tensor<64xi32> -> tensor<64x448xf8E4M3FN>
+    %ks = tile.gather %kvs[%c576], %phys row_stride %c584
+        : !tile.ptr<f8E8M0FNU>, tensor<64xi32> -> tensor<64x7xf8E8M0FNU>
+    %kr = tile.gather %kvr[%c224], %phys row_stride %c292
+        : !tile.ptr<bf16>, tensor<64xi32> -> tensor<64x64xbf16>
+    %kd = tile.dequantize %kn, %ks {block = array<i64: 1, 64>}
+        : tensor<64x448xf8E4M3FN>, tensor<64x7xf8E8M0FNU> -> tensor<64x448xbf16>
+    %kvt = tile.concat %kd, %kr {dim = 1}
+        : tensor<64x448xbf16>, tensor<64x64xbf16> -> tensor<64x512xbf16>
     // Scores of the block; keys with index -1 get -inf.
     %qk = tile.dot %qt, %kvt {rhs_transposed}
         : tensor<16x512xbf16>, tensor<64x512xbf16> -> tensor<16x64xf32>
-    %valid = arith.cmpi sge, %ids, %i0s : tensor<64xi32>
     %bias1 = arith.select %valid, %zero64, %ninf64 : tensor<64xi1>, tensor<64xf32>
     %bias2 = tile.reshape %bias1 : tensor<64xf32> -> tensor<1x64xf32>
     %bias = tile.broadcast %bias2 : tensor<1x64xf32> -> tensor<16x64xf32>

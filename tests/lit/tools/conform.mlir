@@ -2,10 +2,10 @@
 // exports a pack that the runtime-only `dsv4-run conform` runs (here, with no
 // GPU, it says so and fails). Bad input names the problem.
 // RUN: dsv4c conform --target cpu --filter tile.topk | FileCheck %s
-// CHECK: conformance: 4 cases on cpu
+// CHECK: conformance: 5 cases on cpu
 // CHECK-NEXT: op {{ *}}case {{ *}}grid {{ *}}max error tolerance result {{ *}}ms
-// CHECK-COUNT-4: tile.topk {{ *}}topk_{{[a-z0-9_]+}} {{ *}}1x1x1 {{ *}}0 {{ *}}0e+00 {{ *}}PASS
-// CHECK-NEXT: 4 of 4 cases passed
+// CHECK-COUNT-5: tile.topk {{ *}}topk_{{[a-z0-9_]+}} {{ *}}1x1x1 {{ *}}0 {{ *}}0e+00 {{ *}}PASS
+// CHECK-NEXT: 5 of 5 cases passed
 
 // A V4 kernel row and the end-to-end row (the tiny model, 6 greedy steps).
 // RUN: dsv4c conform --target cpu --filter v4.rmsnorm | FileCheck %s --check-prefix=V4

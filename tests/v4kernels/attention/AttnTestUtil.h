@@ -1,4 +1,5 @@
-//===- AttnTestUtil.h - helpers of the V4 attention-side kernel tests -*- C++ -*-===//
+//===- AttnTestUtil.h - helpers of the V4 attention-side kernel tests -*- C++
+//-*-===//
 //
 // Helpers of the V4 attention-side kernel tests: independent plain C++ versions
 // of the small float formats and the official math's pieces, so expected
@@ -54,6 +55,14 @@ inline double roundSmallFloat(double v, int mbits, int emin, double vmax) {
   return v < 0 ? -r : r;
 }
 inline double roundE4m3(double v) { return roundSmallFloat(v, 3, -6, 448); }
+/// The value of e4m3 byte `b` (e4m3fn: bias 7, no infinities; 0x7f and
+/// 0xff, the NaNs, are not decoded).
+inline double e4m3Value(uint8_t b) {
+  int sign = b >> 7, exp = (b >> 3) & 15, man = b & 7;
+  double v = exp == 0 ? std::ldexp(man / 8.0, -6)
+                      : std::ldexp(1.0 + man / 8.0, exp - 7);
+  return sign ? -v : v;
+}
 inline double roundE2m1(double v) { return roundSmallFloat(v, 1, 0, 6); }
 
 /// DeepSeek's power-of-two scale (fast_round_scale): 2^ceil(log2(t)) of the
@@ -69,7 +78,9 @@ inline double pow2Scale(float amax, float floor, float fmaxInv) {
 // Typed access to host tensors and inputs (see also KernelTestUtil.h).
 //===----------------------------------------------------------------------===//
 
-inline double bf16At(HostTensor &t, int64_t i) { return bf16Value(bf16Data(t)[i]); }
+inline double bf16At(HostTensor &t, int64_t i) {
+  return bf16Value(bf16Data(t)[i]);
+}
 
 /// A bf16 tensor of multiples of 1/q in [-m/q, m/q] (exact sums).
 inline HostTensor gridBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
@@ -80,7 +91,6 @@ inline HostTensor gridBf16(std::mt19937_64 &gen, std::vector<int64_t> shape,
     bf16Data(t)[i] = toBf16(float(u(gen)) / float(q));
   return t;
 }
-
 
 inline std::string at(std::initializer_list<int64_t> idx) {
   std::string s = "[";

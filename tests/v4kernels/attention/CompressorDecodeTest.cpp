@@ -1,4 +1,5 @@
-//===- CompressorDecodeTest.cpp - compressor_decode.mlir -------------------===//
+//===- CompressorDecodeTest.cpp - compressor_decode.mlir
+//-------------------===//
 //
 // (a) cpu vs reference. @compressor_decode: conformance::runCase on random
 //     states (ratio 4 overlap d 512 and the indexer's d 128, ratio 128 plain,
@@ -108,9 +109,9 @@ void checkStateWriteTargetsAgree(const Cfg &c, int64_t n, int64_t pos0,
 }
 
 TEST(CompressorStateWrite, CpuMatchesReference) {
-  checkStateWriteTargetsAgree({512, 64, 4, 1}, 7, 5, 1);   // cw 1024
-  checkStateWriteTargetsAgree({40, 16, 8, 0}, 8, 3, 2);    // cw 40
-  checkStateWriteTargetsAgree({300, 64, 4, 1}, 5, 0, 3);   // cw 600
+  checkStateWriteTargetsAgree({512, 64, 4, 1}, 7, 5, 1); // cw 1024
+  checkStateWriteTargetsAgree({40, 16, 8, 0}, 8, 3, 2);  // cw 40
+  checkStateWriteTargetsAgree({300, 64, 4, 1}, 5, 0, 3); // cw 600
 }
 
 //===----------------------------------------------------------------------===//
@@ -129,7 +130,8 @@ TEST(CompressorStateWrite, ReferenceMatchesOfficial) {
   initState(c, skv, sscore);
   stateWrite(Target::Reference, c, kv, score, ape, skv, sscore, 0, slots, pos0);
   for (int64_t r = 0; r < c.srows(); ++r) {
-    int64_t i = std::find(slots.begin(), slots.end(), int32_t(r)) - slots.begin();
+    int64_t i =
+        std::find(slots.begin(), slots.end(), int32_t(r)) - slots.begin();
     for (int64_t ch = 0; ch < cw; ++ch) {
       float wantKv = 0, wantScore = -INFINITY;
       if (i < n) {
@@ -162,13 +164,12 @@ HostTensor decode(Target target, const Cfg &c, HostTensor &skv,
                   HostTensor &sscore, HostTensor &w, HostTensor &tab,
                   int64_t pos) {
   HostTensor out(T::BF16, {c.d});
-  EXPECT_TRUE(launch(target, kernelSource(kFile, "compressor_decode"),
-                     "compressor_decode",
-                     {KArg::buf(skv), KArg::buf(sscore), KArg::buf(w),
-                      KArg::buf(tab), KArg::buf(out), KArg::idx(c.d),
-                      KArg::idx(c.rd), KArg::idx(c.ratio),
-                      KArg::idx(c.overlap), KArg::idx(pos), KArg::f32(kEps)},
-                     {1, 1, 1}));
+  EXPECT_TRUE(launch(
+      target, kernelSource(kFile, "compressor_decode"), "compressor_decode",
+      {KArg::buf(skv), KArg::buf(sscore), KArg::buf(w), KArg::buf(tab),
+       KArg::buf(out), KArg::idx(c.d), KArg::idx(c.rd), KArg::idx(c.ratio),
+       KArg::idx(c.overlap), KArg::idx(pos), KArg::f32(kEps)},
+      {1, 1, 1}));
   return out;
 }
 
@@ -195,7 +196,8 @@ void checkDecodeOfficial(const Cfg &c, bool emptyPrev, uint64_t seed) {
     std::vector<std::pair<double, double>> win; // (score, kv)
     for (int64_t row = 0; row < c.srows(); ++row) {
       int64_t col = row >= r ? c.d + ch : ch;
-      win.push_back({f32Data(sscore0)[row * cw + col], f32Data(skv0)[row * cw + col]});
+      win.push_back(
+          {f32Data(sscore0)[row * cw + col], f32Data(skv0)[row * cw + col]});
     }
     double mx = -INFINITY, den = 0, num = 0;
     for (auto &[s, v] : win)
@@ -216,7 +218,8 @@ void checkDecodeOfficial(const Cfg &c, bool emptyPrev, uint64_t seed) {
   Closeness cl;
   int64_t nope = c.d - c.rd;
   for (int64_t ch = 0; ch < nope; ++ch)
-    cl.check(bf16At(out, ch), y[ch], std::ldexp(1.0, -6), 1e-6, "out" + at({ch}));
+    cl.check(bf16At(out, ch), y[ch], std::ldexp(1.0, -6), 1e-6,
+             "out" + at({ch}));
   for (int64_t j = 0; j < c.rd / 2; ++j) {
     double xe = y[nope + 2 * j], xo = y[nope + 2 * j + 1];
     double cs = f32Data(tab)[(pos * c.rd / 2 + j) * 2];
@@ -277,14 +280,13 @@ HostTensor prefill(Target target, const Cfg &c, Tokens &tk, int64_t s) {
   HostTensor out(T::BF16, {orows, c.d});
   if (s / c.ratio == 0)
     return out;
-  EXPECT_TRUE(launch(target, kernelSource("compressor.mlir", "compressor"),
-                     "compressor",
-                     {KArg::buf(tk.kv), KArg::buf(tk.score), KArg::buf(tk.ape),
-                      KArg::buf(tk.w), KArg::buf(tk.tab), KArg::buf(out),
-                      KArg::idx(s), KArg::idx(c.d), KArg::idx(c.rd),
-                      KArg::idx(c.ratio), KArg::idx(c.overlap),
-                      KArg::idx(orows), KArg::f32(kEps)},
-                     {s / c.ratio, 1, 1}));
+  EXPECT_TRUE(launch(
+      target, kernelSource("compressor.mlir", "compressor"), "compressor",
+      {KArg::buf(tk.kv), KArg::buf(tk.score), KArg::buf(tk.ape),
+       KArg::buf(tk.w), KArg::buf(tk.tab), KArg::buf(out), KArg::idx(s),
+       KArg::idx(c.d), KArg::idx(c.rd), KArg::idx(c.ratio),
+       KArg::idx(c.overlap), KArg::idx(orows), KArg::f32(kEps)},
+      {s / c.ratio, 1, 1}));
   return out;
 }
 
@@ -326,8 +328,8 @@ void checkDecodeMatchesPrefill(Target target, const Cfg &c, uint64_t seed) {
   decodeAndCompare(target, c, tk, skv, sscore, 0, n, want, cfgName(c));
 }
 
-const Cfg kConfigs[] = {{512, 64, 4, 1}, {128, 64, 4, 1}, {40, 16, 8, 0},
-                        {512, 64, 128, 0}};
+const Cfg kConfigs[] = {
+    {512, 64, 4, 1}, {128, 64, 4, 1}, {40, 16, 8, 0}, {512, 64, 128, 0}};
 
 TEST(CompressorDecode, DecodeMatchesPrefillReference) {
   uint64_t seed = 10;
@@ -377,8 +379,8 @@ void checkHandOff(Target target, const Cfg &c, int64_t s, int64_t n,
       std::vector<int32_t> slots(s - cutoff);
       for (int64_t i = 0; i < s - cutoff; ++i)
         slots[i] = int32_t(c.overlap * r + i);
-      stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, cutoff,
-                 slots, cutoff);
+      stateWrite(target, c, tk.kv, tk.score, tk.ape, skv, sscore, cutoff, slots,
+                 cutoff);
     }
   }
   decodeAndCompare(target, c, tk, skv, sscore, s, n, want, what);
@@ -394,7 +396,9 @@ void checkHandOffs(Target target) {
   checkHandOff(target, {512, 64, 128, 0}, 200, 385, false, 26);
 }
 
-TEST(CompressorDecode, PrefillHandOffReference) { checkHandOffs(Target::Reference); }
+TEST(CompressorDecode, PrefillHandOffReference) {
+  checkHandOffs(Target::Reference);
+}
 TEST(CompressorDecode, PrefillHandOffCpu) { checkHandOffs(Target::Cpu); }
 
 } // namespace

@@ -1,4 +1,5 @@
-//===- CompressorTest.cpp - compressor.mlir --------------------------------===//
+//===- CompressorTest.cpp - compressor.mlir
+//--------------------------------===//
 //
 // (a) cpu vs reference on random inputs: ratio 4 with overlap (d 512, a
 //     2-token tail), ratio 128 plain (d 512), the indexer's compressor
@@ -32,10 +33,14 @@ const char *kFile = "compressor.mlir";
 using Shape = v4::cases::CompressorShape;
 
 TEST(Compressor, CpuMatchesReference) {
-  expectCpuMatchesReference(compressorCase("overlap4_d512", {2, 18, 512, 64, 4, 1, 5}));
-  expectCpuMatchesReference(compressorCase("plain128_d512", {1, 300, 512, 64, 128, 0, 2}));
-  expectCpuMatchesReference(compressorCase("indexer_d128", {1, 13, 128, 64, 4, 1, 3}));
-  expectCpuMatchesReference(compressorCase("tiny_d40_rd16_r8", {2, 27, 40, 16, 8, 0, 4}));
+  expectCpuMatchesReference(
+      compressorCase("overlap4_d512", {2, 18, 512, 64, 4, 1, 5}));
+  expectCpuMatchesReference(
+      compressorCase("plain128_d512", {1, 300, 512, 64, 128, 0, 2}));
+  expectCpuMatchesReference(
+      compressorCase("indexer_d128", {1, 13, 128, 64, 4, 1, 3}));
+  expectCpuMatchesReference(
+      compressorCase("tiny_d40_rd16_r8", {2, 27, 40, 16, 8, 0, 4}));
 }
 
 /// YaRN-scaled freqs of compressed layers (official precompute_freqs_cis:
@@ -71,14 +76,13 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
   HostTensor w = randomBf16(gen, {sh.d}, 0.5, 1.5);
   HostTensor tab = yarnTable(sh.rd, npos);
   HostTensor out(T::BF16, {sh.b, sh.orows, sh.d});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource(kFile, "compressor"),
-                     "compressor",
-                     {KArg::buf(kv), KArg::buf(score), KArg::buf(ape),
-                      KArg::buf(w), KArg::buf(tab), KArg::buf(out),
-                      KArg::idx(sh.s), KArg::idx(sh.d), KArg::idx(sh.rd),
-                      KArg::idx(sh.ratio), KArg::idx(sh.overlap),
-                      KArg::idx(sh.orows), KArg::f32(float(eps))},
-                     {n, sh.b, 1}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource(kFile, "compressor"), "compressor",
+             {KArg::buf(kv), KArg::buf(score), KArg::buf(ape), KArg::buf(w),
+              KArg::buf(tab), KArg::buf(out), KArg::idx(sh.s), KArg::idx(sh.d),
+              KArg::idx(sh.rd), KArg::idx(sh.ratio), KArg::idx(sh.overlap),
+              KArg::idx(sh.orows), KArg::f32(float(eps))},
+             {n, sh.b, 1}));
 
   Closeness c;
   for (int64_t bi = 0; bi < sh.b; ++bi) {
@@ -89,8 +93,9 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
         std::vector<std::pair<double, double>> win; // (score, kv)
         auto add = [&](int64_t token, int64_t r, int64_t col) {
           int64_t at = (bi * sh.s + token) * cw + col;
-          win.push_back({f32Data(score)[at] + double(f32Data(ape)[r * cw + col]),
-                         f32Data(kv)[at]});
+          win.push_back(
+              {f32Data(score)[at] + double(f32Data(ape)[r * cw + col]),
+               f32Data(kv)[at]});
         };
         if (sh.overlap) {
           if (e > 0) // overlap_transform: previous block, first half
@@ -131,7 +136,8 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
         c.check(bf16At(out, orow + nope + 2 * j), xe * cs - xo * sn,
                 std::ldexp(1.0, -8), tol, "out" + at({bi, e, nope + 2 * j}));
         c.check(bf16At(out, orow + nope + 2 * j + 1), xe * sn + xo * cs,
-                std::ldexp(1.0, -8), tol, "out" + at({bi, e, nope + 2 * j + 1}));
+                std::ldexp(1.0, -8), tol,
+                "out" + at({bi, e, nope + 2 * j + 1}));
       }
     }
     for (int64_t e = n; e < sh.orows; ++e)

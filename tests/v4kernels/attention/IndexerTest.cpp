@@ -1,4 +1,5 @@
-//===- IndexerTest.cpp - indexer.mlir ----------------------------------------===//
+//===- IndexerTest.cpp - indexer.mlir
+//----------------------------------------===//
 //
 // @indexer_rotate_quant
 // (a) cpu vs reference on random rows (ragged: 37 rows of 16-row tiles).
@@ -115,10 +116,10 @@ TEST(IndexerRotateQuant, ReferenceMatchesOfficialLarge) {
 
 std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
                            HostTensor &w, HostTensor &out, float wscale) {
-  return {KArg::buf(q),         KArg::buf(k),         KArg::buf(w),
-          KArg::buf(out),       KArg::idx(t.s),       KArg::idx(t.nh),
-          KArg::idx(t.krows),   KArg::idx(t.nkeys),   KArg::idx(t.topk),
-          KArg::idx(t.start),   KArg::idx(t.ratio),   KArg::idx(t.offset),
+  return {KArg::buf(q),       KArg::buf(k),       KArg::buf(w),
+          KArg::buf(out),     KArg::idx(t.s),     KArg::idx(t.nh),
+          KArg::idx(t.krows), KArg::idx(t.nkeys), KArg::idx(t.topk),
+          KArg::idx(t.start), KArg::idx(t.ratio), KArg::idx(t.offset),
           KArg::f32(wscale)};
 }
 
@@ -136,7 +137,8 @@ std::vector<int32_t> officialTopk(const TopkShape &t, HostTensor &q,
         dot += bf16At(q, ((bi * t.s + i) * t.nh + h) * 128 + j) *
                bf16At(k, (bi * t.krows + key) * 128 + j);
       double sc = std::max(roundBf16(dot), 0.0);
-      double wh = roundBf16(float(bf16At(w, (bi * t.s + i) * t.nh + h)) * wscale);
+      double wh =
+          roundBf16(float(bf16At(w, (bi * t.s + i) * t.nh + h)) * wscale);
       sum += roundBf16(sc * wh);
     }
     score[key] = key < visible ? roundBf16(sum) : -INFINITY;

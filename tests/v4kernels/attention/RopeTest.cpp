@@ -1,4 +1,5 @@
-//===- RopeTest.cpp - rope.mlir ---------------------------------------------===//
+//===- RopeTest.cpp - rope.mlir
+//---------------------------------------------===//
 //
 // @rope
 // (a) cpu vs reference on random inputs and a random table: q-like (9 heads
@@ -34,9 +35,12 @@ namespace {
 const char *kFile = "rope.mlir";
 
 TEST(Rope, CpuMatchesReference) {
-  expectCpuMatchesReference(ropeCase("q_b2_s19_h9_hd128", 2, 19, 9, 128, 64, 5, 1, 0));
-  expectCpuMatchesReference(ropeCase("kv_inverse_step4", 2, 33, 1, 512, 64, 3, 4, 1));
-  expectCpuMatchesReference(ropeCase("tiny_rd16_hd40", 1, 7, 3, 40, 16, 0, 1, 0));
+  expectCpuMatchesReference(
+      ropeCase("q_b2_s19_h9_hd128", 2, 19, 9, 128, 64, 5, 1, 0));
+  expectCpuMatchesReference(
+      ropeCase("kv_inverse_step4", 2, 33, 1, 512, 64, 3, 4, 1));
+  expectCpuMatchesReference(
+      ropeCase("tiny_rd16_hd40", 1, 7, 3, 40, 16, 0, 1, 0));
 }
 
 /// The official precompute_freqs_cis in double: freq_j and, for YaRN, the
@@ -79,8 +83,8 @@ HostTensor tableOf(const Freqs &f, int64_t npos) {
   return t;
 }
 
-void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd,
-                       int64_t rd, int64_t pos0, int64_t pstep, bool inverse,
+void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd, int64_t rd,
+                       int64_t pos0, int64_t pstep, bool inverse,
                        uint64_t seed) {
   std::mt19937_64 gen(seed);
   int64_t npos = pos0 + (s - 1) * pstep + 1;
@@ -89,11 +93,10 @@ void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd,
   HostTensor x0 = randomBf16(gen, {b, s, nh, hd}, -2, 2);
   HostTensor x = x0;
   std::string src = kernelSource(kFile, "rope");
-  std::vector<KArg> args = {KArg::buf(x),       KArg::buf(tab),
-                            KArg::idx(s),       KArg::idx(nh),
-                            KArg::idx(hd),      KArg::idx(rd),
-                            KArg::idx(pos0),    KArg::idx(pstep),
-                            KArg::idx(inverse)};
+  std::vector<KArg> args = {
+      KArg::buf(x),    KArg::buf(tab),   KArg::idx(s),
+      KArg::idx(nh),   KArg::idx(hd),    KArg::idx(rd),
+      KArg::idx(pos0), KArg::idx(pstep), KArg::idx(inverse)};
   Grid grid{ceilDiv(s, 16), b, ceilDiv(nh, 8)};
   ASSERT_TRUE(launch(Target::Reference, src, "rope", args, grid));
 
@@ -133,7 +136,8 @@ void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd,
     double pair = std::hypot(bf16At(x0, e), bf16At(x0, e + 1));
     for (int64_t k : {e, e + 1})
       back.check(bf16At(x, k), bf16At(x0, k), std::ldexp(1.0, -8),
-                 std::ldexp(1.0, -8) * pair * 1.01 + 1e-6, "x[" + std::to_string(k) + "]");
+                 std::ldexp(1.0, -8) * pair * 1.01 + 1e-6,
+                 "x[" + std::to_string(k) + "]");
   }
   EXPECT_EQ(back.failures, 0) << back.where;
 }
@@ -157,13 +161,12 @@ void checkOfficialTable(bool yarn, double base, int64_t npos) {
   const int rd = 64;
   Freqs f = officialFreqs(rd, base, yarn, 16, 65536, 32, 1);
   HostTensor tab(T::F32, {npos, rd / 2, 2});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource(kFile, "rope_table"),
-                     "rope_table",
-                     {KArg::buf(tab), KArg::idx(npos), KArg::idx(rd),
-                      KArg::f32(float(base)), KArg::idx(yarn ? 1 : 0),
-                      KArg::f32(16), KArg::f32(float(f.low)),
-                      KArg::f32(float(f.high))},
-                     {ceilDiv(npos, 16), 1, 1}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource(kFile, "rope_table"), "rope_table",
+             {KArg::buf(tab), KArg::idx(npos), KArg::idx(rd),
+              KArg::f32(float(base)), KArg::idx(yarn ? 1 : 0), KArg::f32(16),
+              KArg::f32(float(f.low)), KArg::f32(float(f.high))},
+             {ceilDiv(npos, 16), 1, 1}));
   Closeness c;
   for (int64_t p = 0; p < npos; ++p)
     for (int64_t j = 0; j < rd / 2; ++j) {

@@ -1,4 +1,5 @@
-//===- SparseAttentionTest.cpp - sparse_attention.mlir ---------------------===//
+//===- SparseAttentionTest.cpp - sparse_attention.mlir
+//---------------------===//
 //
 // (a) cpu vs reference on random inputs (index lists with -1 and repeats,
 //     heads and index slots that the 16-head / 64-key tiles do not divide,
@@ -9,7 +10,10 @@
 //     <= 2^-8 absolute for o).
 // (b) reference vs the official math in double:
 //     o[h] = sum_t e^{s_t} v_t / (sum_t e^{s_t} + e^{sink[h]}),
-//     s_t = scale * q[h] . kv[idx[t]] over the t with idx[t] != -1.
+//     s_t = scale * q[h] . kv[idx[t]] over the t with idx[t] != -1,
+//     where kv[t] is cache entry t decoded here in plain C++ (FlashMLA's
+//     584-byte layout: e4m3 nope dims times their ue8m0 scale, bf16 rope
+//     dims), found through a shuffled page table in a pool with spare pages.
 //     Tolerance |got - want| <= 2^-8 |want| + 2^-8 max|v| + 1e-5: the output
 //     bf16 rounding (unit roundoff 2^-8), the official bf16 rounding of each
 //     probability in the numerator only (relative 2^-8 per term, so at most
@@ -17,6 +21,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "AttnTestUtil.h"
+
+#include "models/v4/KvCacheLayout.h"
 
 using namespace dsv4c;
 using namespace dsv4c::attntest;
@@ -48,7 +54,44 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
   const int64_t d = 512;
   std::mt19937_64 gen(seed);
   HostTensor q = randomBf16(gen, {sh.b, sh.m, sh.h, d}, -sh.qRange, sh.qRange);
-  HostTensor kv = randomBf16(gen, {sh.b, sh.n, d}, -1, 1);
+  // Entries with random e4m3 codes below 1 in magnitude, scales 2^-3..2^0,
+  // rope in [-1, 1) (so |v| < 1); batch entry bi's pages are pages[bi] of a
+  // shuffled pool.
+  const int64_t perSeq = ceilDiv(sh.n, 64), poolPages = sh.b * perSeq + 3;
+  HostTensor cache(T::I8, {poolPages * 64, v4::kKvEntryBytes});
+  {
+    std::uniform_int_distribution<int> code(0, 255), scaleCode(124, 127);
+    HostTensor rope = randomBf16(gen, {poolPages * 64, 64}, -1, 1);
+    for (int64_t e = 0; e < poolPages * 64; ++e) {
+      uint8_t *entry = byteData(cache) + e * v4::kKvEntryBytes;
+      for (int64_t k = 0; k < v4::kKvNopeDims; ++k) {
+        int c = code(gen); // magnitude codes below 0x38: |value| < 1
+        entry[k] = uint8_t((c & 0x80) | (c % 0x38));
+      }
+      std::memcpy(entry + v4::kKvRopeOffset, bf16Data(rope) + e * 64, 128);
+      for (int64_t blk = 0; blk < 7; ++blk)
+        entry[v4::kKvScaleOffset + blk] = uint8_t(scaleCode(gen));
+    }
+  }
+  std::vector<int32_t> shuffled(poolPages);
+  for (int64_t i = 0; i < poolPages; ++i)
+    shuffled[i] = int32_t(i);
+  std::shuffle(shuffled.begin(), shuffled.end(), gen);
+  HostTensor pages(T::I32, {sh.b, perSeq});
+  std::copy_n(shuffled.begin(), sh.b * perSeq, i32Data(pages));
+  // Entry t of batch entry bi, dimension k, decoded.
+  auto kvAt = [&](int64_t bi, int64_t t, int64_t k) {
+    int64_t phys = int64_t(i32Data(pages)[bi * perSeq + t / 64]) * 64 + t % 64;
+    const uint8_t *entry = byteData(cache) + phys * v4::kKvEntryBytes;
+    if (k >= v4::kKvNopeDims) {
+      uint16_t bits;
+      std::memcpy(&bits, entry + v4::kKvRopeOffset + 2 * (k - v4::kKvNopeDims),
+                  2);
+      return bf16Value(bits);
+    }
+    return e4m3Value(entry[k]) *
+           std::ldexp(1.0, int(entry[v4::kKvScaleOffset + k / 64]) - 127);
+  };
   HostTensor sink = randomF32(gen, {sh.h}, -3, 3);
   HostTensor idx(T::I32, {sh.b, sh.m, sh.topk});
   std::uniform_int_distribution<int> pick(0, int(sh.n) - 1);
@@ -64,13 +107,14 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
         i32Data(idx)[(bi * sh.m + t) * sh.topk + j] = v;
       }
   HostTensor o(T::BF16, {sh.b, sh.m, sh.h, d});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource(kFile, "sparse_attention"),
-                     "sparse_attention",
-                     {KArg::buf(q), KArg::buf(kv), KArg::buf(sink),
-                      KArg::buf(idx), KArg::buf(o), KArg::idx(sh.m),
-                      KArg::idx(sh.n), KArg::idx(sh.h), KArg::idx(sh.topk),
-                      KArg::f32(float(sh.scale))},
-                     {sh.m, sh.b, ceilDiv(sh.h, 16)}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource(kFile, "sparse_attention"),
+             "sparse_attention",
+             {KArg::buf(q), KArg::buf(cache), KArg::buf(cache),
+              KArg::buf(cache), KArg::buf(pages), KArg::buf(sink),
+              KArg::buf(idx), KArg::buf(o), KArg::idx(sh.m), KArg::idx(sh.n),
+              KArg::idx(sh.h), KArg::idx(sh.topk), KArg::f32(float(sh.scale))},
+             {sh.m, sh.b, ceilDiv(sh.h, 16)}));
 
   Closeness c;
   for (int64_t bi = 0; bi < sh.b; ++bi)
@@ -83,12 +127,11 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
         for (int64_t j = 0; j < sh.topk; ++j) {
           if (ids[j] == -1)
             continue;
-          int64_t krow = (bi * sh.n + ids[j]) * d;
           double dot = 0;
           for (int64_t k = 0; k < d; ++k)
-            dot += bf16At(q, qrow + k) * bf16At(kv, krow + k);
+            dot += bf16At(q, qrow + k) * kvAt(bi, ids[j], k);
           s.push_back(sh.scale * dot);
-          rows.push_back(krow);
+          rows.push_back(ids[j]);
         }
         double sk = f32Data(sink)[hh];
         double mx = sk;
@@ -100,13 +143,14 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
           double p = std::exp(s[j] - mx);
           den += p;
           for (int64_t k = 0; k < d; ++k)
-            num[k] += p * bf16At(kv, rows[j] + k);
+            num[k] += p * kvAt(bi, rows[j], k);
         }
         for (int64_t k = 0; k < d; ++k) {
           double want = num[k] / den;
           double got = bf16At(o, qrow + k);
           if (s.empty())
-            EXPECT_EQ(got, 0.0) << "no keys: o must be 0 at " << at({bi, t, hh, k});
+            EXPECT_EQ(got, 0.0)
+                << "no keys: o must be 0 at " << at({bi, t, hh, k});
           c.check(got, want, std::ldexp(1.0, -8), std::ldexp(1.0, -8) + 1e-5,
                   "o" + at({bi, t, hh, k}));
         }
