@@ -132,6 +132,17 @@ int runner::inspectCommand(int argc, char **argv) {
                   placement && placement->asString()
                       ? placement->asString()->c_str()
                       : "?");
+      const JsonValue *kv = j ? j->find("kv_cache") : nullptr;
+      auto field = [&](const char *name) {
+        const JsonValue *v = kv ? kv->find(name) : nullptr;
+        return v && v->asInteger() ? *v->asInteger() : int64_t(0);
+      };
+      if (kv)
+        std::printf("  kv cache: %lld-byte entries, pages of %lld\n",
+                    (long long)field("entry_bytes"),
+                    (long long)field("page_entries"));
+      else
+        std::printf("  kv cache: not stated (an older bundle)\n");
     }
   }
   std::printf("weights: %s%s\n",

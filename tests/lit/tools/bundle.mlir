@@ -15,6 +15,7 @@
 // INSPECT: target cpu: elf-shared-object, {{.*}} kernels
 // INSPECT: kernels: {{.*}}sparse_attention
 // INSPECT: layout: {{[0-9]+}} tensors, placement in-place
+// INSPECT-NEXT: kv cache: 584-byte entries, pages of 64
 // INSPECT: weights: by reference to {{.*}}/m
 // INSPECT: model.safetensors:
 
@@ -78,6 +79,13 @@
 // RUN: bundle_forge %t/m.dsv4 %t/arm.dsv4 --replace manifest.json x86_64- aarch64-
 // RUN: not dsv4-run run %t/arm.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=ARCH
 // ARCH: {{.*}}arm.dsv4: target 'cpu' was compiled for aarch64-{{.*}}; this machine is x86_64
+// The target's layout section must state this runtime's KV cache layout.
+// RUN: bundle_forge %t/m.dsv4 %t/kv656.dsv4 --replace layout/cpu '"entry_bytes":584' '"entry_bytes":656'
+// RUN: not dsv4-run run %t/kv656.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=KVLAYOUT
+// KVLAYOUT: {{.*}}kv656.dsv4: layout/cpu: field 'kv_cache' states another KV cache layout than this runtime's (584-byte entries, pages of 64); recompile the bundle with the dsv4c of this runtime
+// RUN: bundle_forge %t/m.dsv4 %t/kvnone.dsv4 --replace layout/cpu '"kv_cache"' '"kv_cachX"'
+// RUN: not dsv4-run run %t/kvnone.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=KVNONE
+// KVNONE: {{.*}}kvnone.dsv4: layout/cpu: no 'kv_cache' layout (a bundle of an older dsv4c; recompile it with the dsv4c of this runtime)
 // RUN: not dsv4-run run %t/m --tokens 1 2>&1 | FileCheck %s --check-prefix=DIR
 // DIR: dsv4-run run: {{.*}}/m is a model directory; this runtime-only build runs bundles (make one with: dsv4c compile
 // RUN: not dsv4c compile %t/m -o %t/x.dsv4 --target reference 2>&1 | FileCheck %s --check-prefix=REF
