@@ -4,6 +4,7 @@
 #include "dialects/tile/TileDialect.h"
 #include "lowering/Passes.h"
 #include "targets/gpu/GpuAbi.h"
+#include "targets/gpu/HelperBuilder.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/AttrTypeSubElements.h"
@@ -27,8 +28,6 @@ using namespace mlir;
 namespace dsv4c::gpu {
 namespace {
 
-constexpr int kCacheSlots = 16;
-
 /// The LLVM type of a kernel argument's value as the calling convention
 /// stores it: pointers, integers, f32/f64, and f16/bf16 as their 16 bits.
 llvm::Type *argumentType(Type type, llvm::LLVMContext &ctx,
@@ -46,34 +45,6 @@ llvm::Type *argumentType(Type type, llvm::LLVMContext &ctx,
   if (type.isF16() || type.isBF16())
     return llvm::Type::getInt16Ty(ctx);
   return nullptr;
-}
-
-/// An internal, always-inlined function `name` whose body `fill` writes
-/// (declared first when the module has no such declaration).
-llvm::Function *defineHelper(
-    llvm::Module &m, llvm::StringRef name, llvm::FunctionType *type,
-    llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Function *)> fill) {
-  llvm::Function *f = m.getFunction(name);
-  if (!f)
-    f = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage, name,
-                               m);
-  if (!f->isDeclaration())
-    return f;
-  f->setLinkage(llvm::GlobalValue::InternalLinkage);
-  f->addFnAttr(llvm::Attribute::AlwaysInline);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(m.getContext(), "entry", f));
-  fill(b, f);
-  return f;
-}
-
-/// Whether the program was left for one thread (dsv4c.single_thread).
-bool isSingleThread(llvm::Function &program) {
-  for (llvm::Instruction &inst : llvm::instructions(program))
-    if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
-      if (call->getCalledFunction() &&
-          call->getCalledFunction()->getName() == "dsv4c.single_thread")
-        return true;
-  return false;
 }
 
 /// Moves allocas into the ISA's private address space, cast back to flat.
@@ -168,70 +139,37 @@ void storeBFloat16AsI16(ModuleOp module) {
   });
 }
 
-/// Builds the helpers of one module for one ISA.
-class HelperBuilder {
-public:
-  HelperBuilder(llvm::Module &m, const GpuIsa &isa)
-      : m(m), isa(isa), ctx(m.getContext()), i64(llvm::Type::getInt64Ty(ctx)),
-        ptr(llvm::PointerType::get(ctx, isa.flatAddressSpace)),
-        voidTy(llvm::Type::getVoidTy(ctx)) {}
+} // namespace
 
-  void defineThreadHelpers();
-  /// `sharedBytes`: the size of the group-shared tile arena (0: none).
-  void defineTileHeap(uint64_t sharedBytes);
-  /// The copies of lowering/AsyncCopy.cpp (after defineTileHeap).
-  void defineAsyncCopies();
-  void makeBlockWide(llvm::Function &program);
-  bool addEntry(llvm::Function &program, const KernelSignature &kernel,
-                std::string &error);
+namespace detail {
 
-private:
-  llvm::Type *b8() { return llvm::Type::getInt8Ty(ctx); }
-  llvm::GlobalVariable *shared(llvm::Type *type, const char *name) {
-    return new llvm::GlobalVariable(
-        m, type, false, llvm::GlobalValue::InternalLinkage,
-        llvm::PoisonValue::get(type), name, nullptr,
-        llvm::GlobalValue::NotThreadLocal, isa.sharedAddressSpace);
-  }
-  llvm::Value *sharedAddress(llvm::IRBuilder<> &b, llvm::Value *global) {
-    return isa.sharedAddressSpace == isa.flatAddressSpace
-               ? global
-               : b.CreateAddrSpaceCast(global, ptr);
-  }
-  llvm::Value *cachePtrAt(llvm::IRBuilder<> &b, int k) {
-    return b.CreateConstInBoundsGEP2_32(cachePtrs->getValueType(), cachePtrs, 0,
-                                        k);
-  }
-  llvm::Value *cacheSizeAt(llvm::IRBuilder<> &b, int k) {
-    return b.CreateConstInBoundsGEP2_32(cacheSizes->getValueType(), cacheSizes,
-                                        0, k);
-  }
-  /// `if (thread id == 0) then(b)` at b's insertion point; continues after.
-  void onThreadZero(llvm::IRBuilder<> &b, llvm::Function *f,
-                    llvm::function_ref<void(llvm::IRBuilder<> &)> then);
-  /// A fresh buffer of `total` bytes (header included) from the heap.
-  llvm::Value *allocateFresh(llvm::IRBuilder<> &b, llvm::Function *f,
-                             llvm::Value *total);
-  /// Gives back a buffer the cache has no room for.
-  void releaseBase(llvm::IRBuilder<> &b, llvm::Value *base);
-  /// A fresh buffer from the group-shared arena, or null when it is full.
-  llvm::Value *allocateShared(llvm::IRBuilder<> &b, llvm::Value *total);
-  /// Whether `base` lies in the group-shared arena.
-  llvm::Value *isShared(llvm::IRBuilder<> &b, llvm::Value *base);
+/// An internal, always-inlined function `name` whose body `fill` writes
+/// (declared first when the module has no such declaration).
+llvm::Function *defineHelper(
+    llvm::Module &m, llvm::StringRef name, llvm::FunctionType *type,
+    llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Function *)> fill) {
+  llvm::Function *f = m.getFunction(name);
+  if (!f)
+    f = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage, name,
+                               m);
+  if (!f->isDeclaration())
+    return f;
+  f->setLinkage(llvm::GlobalValue::InternalLinkage);
+  f->addFnAttr(llvm::Attribute::AlwaysInline);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(m.getContext(), "entry", f));
+  fill(b, f);
+  return f;
+}
 
-  llvm::Module &m;
-  const GpuIsa &isa;
-  llvm::LLVMContext &ctx;
-  llvm::Type *i64, *ptr, *voidTy;
-  llvm::GlobalVariable *cachePtrs = nullptr, *cacheSizes = nullptr;
-  llvm::GlobalVariable *arenaNext = nullptr, *arenaEnd = nullptr,
-                       *arenaBegin = nullptr, *arenaStatus = nullptr;
-  /// The group-shared tile arena and its bump offset (null: none).
-  llvm::GlobalVariable *sharedTiles = nullptr, *sharedNext = nullptr;
-  uint64_t sharedTileBytes = 0;
-  llvm::Function *blockMalloc = nullptr, *blockFree = nullptr;
-  std::map<llvm::Function *, llvm::Function *> blockHelpers;
-};
+/// Whether the program was left for one thread (dsv4c.single_thread).
+bool isSingleThread(llvm::Function &program) {
+  for (llvm::Instruction &inst : llvm::instructions(program))
+    if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
+      if (call->getCalledFunction() &&
+          call->getCalledFunction()->getName() == "dsv4c.single_thread")
+        return true;
+  return false;
+}
 
 void HelperBuilder::onThreadZero(
     llvm::IRBuilder<> &b, llvm::Function *f,
@@ -303,352 +241,6 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(b.CreateBitCast(other, type));
                  });
   }
-}
-
-llvm::Value *HelperBuilder::allocateFresh(llvm::IRBuilder<> &b,
-                                          llvm::Function *f,
-                                          llvm::Value *total) {
-  auto *failed = llvm::BasicBlock::Create(ctx, "failed", f);
-  auto *got = llvm::BasicBlock::Create(ctx, "got", f);
-  llvm::Value *base;
-  llvm::Value *ok;
-  llvm::BasicBlock *fromShared = nullptr;
-  llvm::Value *sharedBase = nullptr;
-  if (sharedTiles) {
-    auto *heap = llvm::BasicBlock::Create(ctx, "heap", f);
-    sharedBase = allocateShared(b, total);
-    fromShared = b.GetInsertBlock();
-    b.CreateCondBr(b.CreateIsNotNull(sharedBase), got, heap);
-    b.SetInsertPoint(heap);
-  }
-  if (isa.heap == TileHeap::DeviceMalloc) {
-    llvm::FunctionCallee malloc = m.getOrInsertFunction(
-        "malloc", llvm::FunctionType::get(ptr, {i64}, false));
-    base = b.CreateCall(malloc, {total});
-    ok = b.CreateIsNotNull(base);
-  } else {
-    // Bump allocation in the group's slice, 16-byte aligned.
-    llvm::Value *next = sharedAddress(b, arenaNext);
-    llvm::Value *end = sharedAddress(b, arenaEnd);
-    base = b.CreateLoad(ptr, next);
-    llvm::Value *rounded =
-        b.CreateAnd(b.CreateAdd(total, b.getInt64(15)), b.getInt64(-16));
-    llvm::Value *after = b.CreateGEP(b.getInt8Ty(), base, rounded);
-    b.CreateStore(after, next);
-    ok = b.CreateICmpULE(b.CreatePtrToInt(after, i64),
-                         b.CreatePtrToInt(b.CreateLoad(ptr, end), i64));
-  }
-  llvm::BasicBlock *allocated = b.GetInsertBlock();
-  b.CreateCondBr(ok, got, failed);
-  b.SetInsertPoint(failed); // the tile heap is exhausted
-  llvm::Value *fallback = nullptr;
-  if (isa.heap == TileHeap::DeviceMalloc) {
-    b.CreateIntrinsic(llvm::Intrinsic::trap, {}); // the device heap ran out
-    b.CreateUnreachable();
-  } else {
-    // Raise the launch's status flag (the runtime reports it) and reuse
-    // the slice: no exit here, which would leave the group's later
-    // barriers to some of its threads.
-    llvm::Value *status = b.CreateLoad(ptr, sharedAddress(b, arenaStatus));
-    b.CreateStore(b.getInt32(1), status);
-    fallback = b.CreateLoad(ptr, sharedAddress(b, arenaBegin));
-    b.CreateBr(got);
-  }
-  b.SetInsertPoint(got);
-  if (fallback || fromShared) {
-    llvm::PHINode *chosen = b.CreatePHI(ptr, 3);
-    chosen->addIncoming(base, allocated);
-    if (fallback)
-      chosen->addIncoming(fallback, failed);
-    if (fromShared)
-      chosen->addIncoming(sharedBase, fromShared);
-    base = chosen;
-  }
-  b.CreateStore(total, base);
-  return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, kTileBufferHeader);
-}
-
-llvm::Value *HelperBuilder::allocateShared(llvm::IRBuilder<> &b,
-                                           llvm::Value *total) {
-  llvm::Value *nextAddress = sharedAddress(b, sharedNext);
-  llvm::Value *offset = b.CreateLoad(i64, nextAddress);
-  llvm::Value *after = b.CreateAdd(
-      offset, b.CreateAnd(b.CreateAdd(total, b.getInt64(15)), b.getInt64(-16)));
-  llvm::Value *fits = b.CreateICmpULE(after, b.getInt64(sharedTileBytes));
-  b.CreateStore(b.CreateSelect(fits, after, offset), nextAddress);
-  llvm::Value *base =
-      b.CreateGEP(b.getInt8Ty(), sharedAddress(b, sharedTiles), offset);
-  return b.CreateSelect(
-      fits, base,
-      llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
-}
-
-llvm::Value *HelperBuilder::isShared(llvm::IRBuilder<> &b, llvm::Value *base) {
-  llvm::Value *begin = b.CreatePtrToInt(sharedAddress(b, sharedTiles), i64);
-  llvm::Value *at = b.CreatePtrToInt(base, i64);
-  return b.CreateAnd(
-      b.CreateICmpUGE(at, begin),
-      b.CreateICmpULT(at, b.CreateAdd(begin, b.getInt64(sharedTileBytes))));
-}
-
-void HelperBuilder::releaseBase(llvm::IRBuilder<> &b, llvm::Value *base) {
-  if (isa.heap != TileHeap::DeviceMalloc)
-    return; // an arena slice is given back whole when the program ends
-  llvm::FunctionCallee free = m.getOrInsertFunction(
-      "free", llvm::FunctionType::get(voidTy, {ptr}, false));
-  if (!sharedTiles) {
-    b.CreateCall(free, {base});
-    return;
-  }
-  // Group-shared buffers are given back when the program ends.
-  llvm::Function *f = b.GetInsertBlock()->getParent();
-  auto *heap = llvm::BasicBlock::Create(ctx, "heap_free", f);
-  auto *done = llvm::BasicBlock::Create(ctx, "freed", f);
-  b.CreateCondBr(isShared(b, base), done, heap);
-  b.SetInsertPoint(heap);
-  b.CreateCall(free, {base});
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-}
-
-/// Block-wide tile buffers: thread 0 allocates, the others read the pointer
-/// from shared memory. A freed buffer goes to a small per-group cache keyed
-/// by size (loops allocate the same tiles every iteration; device malloc is
-/// slow, an arena would run out); dsv4c.block_end releases what is cached.
-void HelperBuilder::defineTileHeap(uint64_t sharedBytes) {
-  auto *voidFn = llvm::FunctionType::get(voidTy, false);
-  if (sharedBytes) {
-    sharedTileBytes = sharedBytes;
-    sharedTiles =
-        shared(llvm::ArrayType::get(b8(), sharedBytes), "dsv4c_shared_tiles");
-    sharedTiles->setAlignment(llvm::Align(16));
-    sharedNext = shared(i64, "dsv4c_shared_next");
-  }
-  llvm::GlobalVariable *slot = shared(ptr, "dsv4c_block_buffer");
-  cachePtrs = shared(llvm::ArrayType::get(ptr, kCacheSlots), "dsv4c_cache_ptr");
-  cacheSizes =
-      shared(llvm::ArrayType::get(i64, kCacheSlots), "dsv4c_cache_size");
-  if (isa.heap == TileHeap::Arena) {
-    arenaNext = shared(ptr, "dsv4c_arena_next");
-    arenaEnd = shared(ptr, "dsv4c_arena_end");
-    arenaBegin = shared(ptr, "dsv4c_arena_begin");
-    arenaStatus = shared(ptr, "dsv4c_arena_status");
-  }
-  blockMalloc = defineHelper(
-      m, "dsv4c.block_malloc", llvm::FunctionType::get(ptr, {i64}, false),
-      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
-        isa.barrier(b);
-        onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-          llvm::Value *total =
-              b.CreateAdd(f->getArg(0), b.getInt64(kTileBufferHeader));
-          llvm::Value *found = b.getFalse();
-          llvm::Value *p = llvm::ConstantPointerNull::get(
-              llvm::cast<llvm::PointerType>(ptr));
-          for (int k = 0; k < kCacheSlots; ++k) {
-            llvm::Value *size = b.CreateLoad(i64, cacheSizeAt(b, k));
-            llvm::Value *hit =
-                b.CreateAnd(b.CreateNot(found), b.CreateICmpEQ(size, total));
-            p = b.CreateSelect(hit, b.CreateLoad(ptr, cachePtrAt(b, k)), p);
-            b.CreateStore(b.CreateSelect(hit, b.getInt64(0), size),
-                          cacheSizeAt(b, k));
-            found = b.CreateOr(found, hit);
-          }
-          auto *fresh = llvm::BasicBlock::Create(ctx, "fresh", f);
-          auto *done = llvm::BasicBlock::Create(ctx, "done", f);
-          llvm::BasicBlock *cached = b.GetInsertBlock();
-          b.CreateCondBr(found, done, fresh);
-          b.SetInsertPoint(fresh);
-          llvm::Value *user = allocateFresh(b, f, total);
-          llvm::BasicBlock *allocated = b.GetInsertBlock();
-          b.CreateBr(done);
-          b.SetInsertPoint(done);
-          llvm::PHINode *result = b.CreatePHI(ptr, 2);
-          result->addIncoming(p, cached);
-          result->addIncoming(user, allocated);
-          b.CreateStore(result, slot);
-        });
-        isa.barrier(b);
-        llvm::Value *p = b.CreateLoad(ptr, slot);
-        isa.barrier(b); // before a later call overwrites the slot
-        b.CreateRet(p);
-      });
-  blockFree = defineHelper(
-      m, "dsv4c.block_free", llvm::FunctionType::get(voidTy, {ptr}, false),
-      [&](llvm::IRBuilder<> &b, llvm::Function *f) {
-        isa.barrier(b); // every thread is done with the buffer
-        onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-          llvm::Value *p = f->getArg(0);
-          auto *keep = llvm::BasicBlock::Create(ctx, "keep", f);
-          auto *release = llvm::BasicBlock::Create(ctx, "release", f);
-          auto *done = llvm::BasicBlock::Create(ctx, "done", f);
-          b.CreateCondBr(b.CreateIsNull(p), done, keep);
-          b.SetInsertPoint(keep);
-          llvm::Value *base = b.CreateConstInBoundsGEP1_64(
-              b.getInt8Ty(), p, -int64_t(kTileBufferHeader));
-          llvm::Value *total = b.CreateLoad(i64, base);
-          llvm::Value *placed = b.getFalse();
-          for (int k = 0; k < kCacheSlots; ++k) {
-            llvm::Value *size = b.CreateLoad(i64, cacheSizeAt(b, k));
-            llvm::Value *empty = b.CreateAnd(
-                b.CreateNot(placed), b.CreateICmpEQ(size, b.getInt64(0)));
-            b.CreateStore(b.CreateSelect(empty, total, size),
-                          cacheSizeAt(b, k));
-            b.CreateStore(
-                b.CreateSelect(empty, p, b.CreateLoad(ptr, cachePtrAt(b, k))),
-                cachePtrAt(b, k));
-            placed = b.CreateOr(placed, empty);
-          }
-          b.CreateCondBr(placed, done, release);
-          b.SetInsertPoint(release);
-          releaseBase(b, base);
-          b.CreateBr(done);
-          b.SetInsertPoint(done);
-        });
-        b.CreateRetVoid();
-      });
-  // Around a distributed program: an empty cache (and, for an arena, the
-  // group's slice), then releasing what the cache holds.
-  llvm::FunctionType *beginType =
-      isa.heap == TileHeap::Arena
-          ? llvm::FunctionType::get(voidTy, {ptr, ptr, ptr}, false)
-          : voidFn;
-  defineHelper(m, "dsv4c.block_begin", beginType,
-               [&](llvm::IRBuilder<> &b, llvm::Function *f) {
-                 isa.barrier(b);
-                 onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-                   for (int k = 0; k < kCacheSlots; ++k)
-                     b.CreateStore(b.getInt64(0), cacheSizeAt(b, k));
-                   if (sharedNext)
-                     b.CreateStore(b.getInt64(0), sharedAddress(b, sharedNext));
-                   if (isa.heap == TileHeap::Arena) {
-                     b.CreateStore(f->getArg(0), sharedAddress(b, arenaStatus));
-                     b.CreateStore(f->getArg(1), sharedAddress(b, arenaNext));
-                     b.CreateStore(f->getArg(1), sharedAddress(b, arenaBegin));
-                     b.CreateStore(f->getArg(2), sharedAddress(b, arenaEnd));
-                   }
-                 });
-                 isa.barrier(b);
-                 b.CreateRetVoid();
-               });
-  defineHelper(m, "dsv4c.block_end", voidFn,
-               [&](llvm::IRBuilder<> &b, llvm::Function *f) {
-                 isa.barrier(b);
-                 if (isa.heap == TileHeap::DeviceMalloc) {
-                   onThreadZero(b, f, [&](llvm::IRBuilder<> &b) {
-                     for (int k = 0; k < kCacheSlots; ++k) {
-                       auto *release =
-                           llvm::BasicBlock::Create(ctx, "release", f);
-                       auto *next = llvm::BasicBlock::Create(ctx, "next", f);
-                       b.CreateCondBr(
-                           b.CreateICmpNE(b.CreateLoad(i64, cacheSizeAt(b, k)),
-                                          b.getInt64(0)),
-                           release, next);
-                       b.SetInsertPoint(release);
-                       releaseBase(b, b.CreateConstInBoundsGEP1_64(
-                                          b.getInt8Ty(),
-                                          b.CreateLoad(ptr, cachePtrAt(b, k)),
-                                          -int64_t(kTileBufferHeader)));
-                       b.CreateBr(next);
-                       b.SetInsertPoint(next);
-                     }
-                   });
-                 }
-                 b.CreateRetVoid();
-               });
-}
-
-/// dsv4c.copy_async.N(dst, src, valid): the ISA's asynchronous copy where
-/// the destination is in the group-shared arena and both addresses are
-/// N-aligned; otherwise a byte loop (zeros past `valid`).
-void HelperBuilder::defineAsyncCopies() {
-  llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
-  for (unsigned n : {4u, 8u, 16u}) {
-    std::string name = "dsv4c.copy_async." + std::to_string(n);
-    llvm::Function *f = m.getFunction(name);
-    if (!f || !f->isDeclaration())
-      continue;
-    defineHelper(
-        m, name, f->getFunctionType(),
-        [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
-          llvm::Value *dstBits = fn->getArg(0), *srcBits = fn->getArg(1);
-          llvm::Value *valid = fn->getArg(2);
-          llvm::Value *dst = b.CreateIntToPtr(dstBits, ptr);
-          llvm::Value *src = b.CreateIntToPtr(srcBits, ptr);
-          auto *slow = llvm::BasicBlock::Create(ctx, "bytes", fn);
-          if (sharedTiles && isa.asyncCopy) {
-            auto *fast = llvm::BasicBlock::Create(ctx, "async", fn);
-            llvm::Value *aligned = b.CreateICmpEQ(
-                b.CreateAnd(b.CreateOr(dstBits, srcBits), b.getInt64(n - 1)),
-                b.getInt64(0));
-            b.CreateCondBr(b.CreateAnd(aligned, isShared(b, dst)), fast, slow);
-            b.SetInsertPoint(fast);
-            llvm::Value *sharedDst = b.CreateAddrSpaceCast(
-                dst, llvm::PointerType::get(ctx, isa.sharedAddressSpace));
-            isa.asyncCopy(b, sharedDst, src, n, valid);
-            b.CreateRetVoid();
-          } else {
-            b.CreateBr(slow);
-          }
-          b.SetInsertPoint(slow);
-          auto *loop = llvm::BasicBlock::Create(ctx, "byte", fn);
-          auto *read = llvm::BasicBlock::Create(ctx, "read", fn);
-          auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
-          auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
-          b.CreateBr(loop);
-          b.SetInsertPoint(loop);
-          llvm::PHINode *i = b.CreatePHI(i32, 2);
-          i->addIncoming(b.getInt32(0), slow);
-          b.CreateCondBr(b.CreateICmpSLT(i, valid), read, write);
-          b.SetInsertPoint(read);
-          llvm::Value *byte = b.CreateLoad(b8(), b.CreateGEP(b8(), src, i));
-          b.CreateBr(write);
-          b.SetInsertPoint(write);
-          llvm::PHINode *value = b.CreatePHI(b8(), 2);
-          value->addIncoming(b.getInt8(0), loop);
-          value->addIncoming(byte, read);
-          b.CreateStore(value, b.CreateGEP(b8(), dst, i));
-          llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
-          i->addIncoming(next, write);
-          b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(n)), loop, done);
-          b.SetInsertPoint(done);
-          b.CreateRetVoid();
-        });
-  }
-  if (llvm::Function *f = m.getFunction("dsv4c.copy_async_wait");
-      f && f->isDeclaration())
-    defineHelper(m, f->getName(), f->getFunctionType(),
-                 [&](llvm::IRBuilder<> &b, llvm::Function *) {
-                   if (isa.asyncCopyWait)
-                     isa.asyncCopyWait(b);
-                   b.CreateRetVoid();
-                 });
-}
-
-/// The group-shared tile arena a module needs: the most bytes of tile
-/// buffers of constant size any distributed program allocates (every one
-/// live at once), up to the ISA's limit. Buffers beyond it, of a size known
-/// only at run time, or a second one from an allocation in a loop while
-/// the first is still held, come from the heap.
-uint64_t sharedTileBytes(llvm::Module &m, const GpuIsa &isa,
-                         const std::vector<KernelSignature> &kernels) {
-  if (!isa.sharedTileBytes)
-    return 0;
-  uint64_t most = 0;
-  for (const KernelSignature &k : kernels) {
-    llvm::Function *f = m.getFunction(k.name);
-    if (!f || f->isDeclaration() || isSingleThread(*f))
-      continue;
-    uint64_t sum = 0;
-    for (llvm::Instruction &inst : llvm::instructions(*f))
-      if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
-        if (call->getCalledFunction() &&
-            call->getCalledFunction()->getName() == "malloc")
-          if (auto *size =
-                  llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(0)))
-            sum += (size->getZExtValue() + kTileBufferHeader + 15) / 16 * 16;
-    most = std::max(most, sum);
-  }
-  return std::min(most, isa.sharedTileBytes);
 }
 
 /// Distributed programs, and the helpers they call, allocate block-wide.
@@ -788,7 +380,9 @@ bool HelperBuilder::addEntry(llvm::Function &program,
   return true;
 }
 
-} // namespace
+} // namespace detail
+
+using namespace detail;
 
 std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
                                           llvm::LLVMContext &llvmContext,
