@@ -32,6 +32,7 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   // Tiles carried by scf.for are new values each iteration.
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(dsv4c::createNumberConstantGlobals());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 
@@ -93,6 +94,7 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerDistributeToThreads();
   registerDotToWarpMma();
   registerReduceToWarpShuffles();
+  registerNumberConstantGlobals();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",

@@ -148,3 +148,16 @@ def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {
 }
 
 #endif
+
+def NumberConstantGlobals : Pass<"number-constant-globals", "::mlir::ModuleOp"> {
+  let summary = "Name and place constant memref.globals by their first use";
+  let description = [{
+    After bufferization: each constant `memref.global` is renamed
+    `dsv4c_const_<k>`, k counting first uses (`memref.get_global`) in module
+    order, and the globals move to the top of the module in that order.
+    Bufferization creates them in an order that can change from run to run,
+    and their names and order reach the generated code: with this pass a
+    compile of the same input is the same bytes.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}

@@ -6,6 +6,9 @@
 // COMPILE: dsv4c compile: compiling {{[0-9]+}} kernels for cpu (cpu host)
 // COMPILE: dsv4c compile: wrote {{.*}}m.dsv4
 
+// The same input compiles to the same bytes.
+// RUN: dsv4c compile %t/m -o %t/again.dsv4 --quiet
+// RUN: cmp %t/m.dsv4 %t/again.dsv4
 // RUN: dsv4-run inspect %t/m.dsv4 | FileCheck %s --check-prefix=INSPECT
 // INSPECT: format version 1, {{.*}}, checksums verified
 // INSPECT: manifest.json
