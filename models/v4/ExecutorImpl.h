@@ -1,8 +1,8 @@
 //===- ExecutorImpl.h - the V4 executor's internals ------------*- C++ -*-===//
 //
-// Shared by Executor.cpp (load, sequences, the step), ExecutorAttention.cpp
-// and ExecutorMoE.cpp. Device pointers are `void *`; byte offsets are
-// computed with the element sizes below.
+// Shared by Executor.cpp (load, sequences, the step), ExecutorAttention.cpp,
+// ExecutorCache.cpp (caches, KV pages) and ExecutorMoE.cpp. Device pointers
+// are `void *`; byte offsets are computed with the element sizes below.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_MODELS_V4_EXECUTORIMPL_H
@@ -195,6 +195,7 @@ struct Executor::Impl {
   bool loadWeights(const Checkpoint &checkpoint);
   bool buildRopeTables();
   bool ensureScratch(int64_t tokens, int64_t longestChunk);
+  // Caches (ExecutorCache.cpp).
   bool initCaches(Sequence &seq);
   /// `count` pages of block `b`'s pool, appended to `pages`.
   bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);

@@ -1,0 +1,101 @@
+//===- ExecutorCache.cpp - V4's per-sequence caches and KV pages ----------===//
+//
+// Each sequence's caches per block: the KV cache's pages (taken from the
+// block's pool, KvCacheLayout.h), the compressor states and the indexer's
+// keys; and kv_pack, which writes cache entries.
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/ExecutorImpl.h"
+
+#include <algorithm>
+#include <climits>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+bool Executor::Impl::initCaches(Sequence &seq) {
+  const V4Config &c = config;
+  const int64_t n = options.maxSeqLen;
+  seq.blocks.resize(blocks.size());
+  kvPools.resize(blocks.size());
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    const BlockW &b = blocks[l];
+    BlockCache &bc = seq.blocks[l];
+    int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
+    if (bc.pages.empty()) {
+      const int64_t count = ceilDiv(entries, kKvPageEntries);
+      if (!takePages(l, count, bc.pages) ||
+          !(bc.pageTable = alloc(count * 4)) ||
+          !upload(bc.pageTable, bc.pages.data(), count * 4))
+        return false;
+    }
+    auto state = [&](const CompressorW &cw, void *&kv, void *&score) {
+      int64_t words = (cw.overlap ? 2 : 1) * cw.ratio * cw.width();
+      if (!kv && (!(kv = alloc(words * 4)) || !(score = alloc(words * 4))))
+        return false;
+      // Official reset: kv_state zeros, score_state -inf.
+      return fill32(kv, 0, words) && fill32(score, 0xFF800000u, words);
+    };
+    if (b.ratio && !state(b.compressor, bc.stateKv, bc.stateScore))
+      return false;
+    if (b.ratio == 4) {
+      if (!bc.indexKeys &&
+          !(bc.indexKeys = alloc((n / 4) * c.indexHeadDim * 2)))
+        return false;
+      if (!state(b.indexCompressor, bc.indexStateKv, bc.indexStateScore))
+        return false;
+    }
+  }
+  if (c.engram) {
+    const int64_t words = c.engram->convHistory() * c.hcMult * c.dim;
+    for (size_t l = 0; l < blocks.size(); ++l)
+      if (blocks[l].engram >= 0) {
+        void *&state = seq.blocks[l].engramConv;
+        if (words && ((!state && !(state = alloc(words * 4))) ||
+                      !fill32(state, 0, words)))
+          return false;
+      }
+    seq.engramRecent.assign(c.engram->maxNgram - 1, engramPad);
+  }
+  seq.length = 0;
+  return true;
+}
+
+bool Executor::Impl::takePages(size_t b, int64_t count,
+                               std::vector<int32_t> &pages) {
+  KvPool &pool = kvPools[b];
+  if (pool.used + count > pool.capacity) {
+    const int64_t capacity = std::max(pool.used + count, 2 * pool.capacity);
+    if (capacity > INT32_MAX / kKvPageEntries)
+      return fail("KV cache: more than 2^31 entries in one layer");
+    void *grown = alloc(capacity * kKvPageBytes);
+    // Zeros: the padding byte of every entry is never written.
+    if (!grown || !fill32(grown, 0, capacity * kKvPageBytes / 4) ||
+        (pool.used && !copy(grown, pool.base, pool.used * kKvPageBytes)))
+      return false;
+    if (pool.base) {
+      owned.erase(std::find(owned.begin(), owned.end(), pool.base));
+      device.release(pool.base);
+    }
+    pool.base = grown;
+    pool.capacity = capacity;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    pages.push_back(int32_t(pool.used + i));
+  pool.used += count;
+  return true;
+}
+
+bool Executor::Impl::packEntries(const void *rows, int64_t count,
+                                 const std::vector<int32_t> &slots, void *cache,
+                                 int region) {
+  if (count == 0)
+    return true;
+  void *slotBuffer =
+      at(s.kvSlots, region * std::max(chunkCapacity, config.windowSize), 4);
+  return upload(slotBuffer, slots.data(), count * 4) &&
+         run("kv_pack", {count, 1, 1},
+             {KArg::p(rows), KArg::p(slotBuffer), KArg::p(cache),
+              KArg::p(cache), KArg::p(cache), KArg::i(count),
+              KArg::i(config.headDim)});
+}
