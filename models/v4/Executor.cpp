@@ -450,7 +450,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
         !(s.kvAllPages = alloc(allPages * 4)) ||
         !upload(s.kvAllPages, identity.data(), allPages * 4) ||
         !(s.entries = alloc(longest * c.headDim * 2)) ||
-        !(s.kvSlots = alloc(3 * std::max(longest, c.windowSize) * 4)))
+        !(s.kvSlots = alloc(std::max(longest, c.windowSize) * 4)))
       return false;
     chunkCapacity = longest;
   }

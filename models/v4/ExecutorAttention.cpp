@@ -184,7 +184,7 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
       slots.push_back(int32_t(t));
   else
     slots.push_back(cacheSlot(p % win));
-  if (!packEntries(kv, n, slots, prefill ? s.kvAll : pool, 0))
+  if (!packEntries(kv, n, slots, prefill ? s.kvAll : pool))
     return false;
 
   // Index lists: window, then compressed entries (offset past the window
@@ -206,8 +206,8 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
       toCache.push_back(cacheSlot(win + (prefill ? e : p / r)));
       toKeys.push_back(int32_t(n + e));
     }
-    if (!packEntries(s.entries, emitted, toCache, pool, 1) ||
-        (prefill && !packEntries(s.entries, emitted, toKeys, s.kvAll, 2)))
+    if (!packEntries(s.entries, emitted, toCache, pool) ||
+        (prefill && !packEntries(s.entries, emitted, toKeys, s.kvAll)))
       return false;
     if (prefill)
       keyRows += emitted;
@@ -286,5 +286,5 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch) {
   std::vector<int32_t> ring;
   for (int64_t t = first; t < n; ++t)
     ring.push_back(cacheSlot(t % win));
-  return packEntries(bf16At(kv, first * hd), n - first, ring, pool, 0);
+  return packEntries(bf16At(kv, first * hd), n - first, ring, pool);
 }

@@ -87,15 +87,14 @@ bool Executor::Impl::takePages(size_t b, int64_t count,
 }
 
 bool Executor::Impl::packEntries(const void *rows, int64_t count,
-                                 const std::vector<int32_t> &slots, void *cache,
-                                 int region) {
+                                 const std::vector<int32_t> &slots,
+                                 void *cache) {
   if (count == 0)
     return true;
-  void *slotBuffer =
-      at(s.kvSlots, region * std::max(chunkCapacity, config.windowSize), 4);
-  return upload(slotBuffer, slots.data(), count * 4) &&
+  // Uploads wait for the launches queued before them, so one slot buffer
+  // serves every pack of a step.
+  return upload(s.kvSlots, slots.data(), count * 4) &&
          run("kv_pack", {count, 1, 1},
-             {KArg::p(rows), KArg::p(slotBuffer), KArg::p(cache),
-              KArg::p(cache), KArg::p(cache), KArg::i(count),
-              KArg::i(config.headDim)});
+             {KArg::p(rows), KArg::p(s.kvSlots), KArg::p(cache), KArg::p(cache),
+              KArg::p(cache), KArg::i(count), KArg::i(config.headDim)});
 }

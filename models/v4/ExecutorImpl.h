@@ -166,7 +166,7 @@ struct Executor::Impl {
     // picks, prefill K/V rows + compressed entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);
     // entries: the compressor's bf16 rows before kv_pack; kvSlots: where
-    // kv_pack puts rows (three regions, one per pack of a chunk).
+    // kv_pack puts rows.
     void *idx, *picks, *kvAll, *kvAllPages, *entries, *kvSlots;
     int64_t idxWidth;
   } s{};
@@ -200,9 +200,9 @@ struct Executor::Impl {
   /// `count` pages of block `b`'s pool, appended to `pages`.
   bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);
   /// kv_pack: `count` bf16 rows of 512 at `rows` into entries `slots` of the
-  /// cache at `cache`; `region` (0..2) picks the slot buffer.
+  /// cache at `cache`.
   bool packEntries(const void *rows, int64_t count,
-                   const std::vector<int32_t> &slots, void *cache, int region);
+                   const std::vector<int32_t> &slots, void *cache);
 
   // Shared launches.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);

@@ -58,7 +58,7 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
   %n63 = arith.addi %n, %c63 : index
   %npages = arith.divui %n63, %c64 : index
   %ptoff = arith.muli %bat, %npages : index
-  %i64c = arith.constant 64 : i32
+  %c64_i32 = arith.constant 64 : i32
   %row1 = arith.addi %row, %c1 : index
 
   %qt = tile.load %q[%qrow0, %c0] strides[%c512, %c1] bounds[%qend, %c512]
@@ -80,13 +80,13 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
     %ids = tile.reshape %ids2 : tensor<1x64xi32> -> tensor<64xi32>
     // Logical entries to physical ones through the page table.
     %valid = arith.cmpi sge, %ids, %i0s : tensor<64xi32>
-    %i64s = tile.splat %i64c : tensor<64xi32>
-    %pg = arith.divsi %ids, %i64s : tensor<64xi32>
-    %inpg = arith.remsi %ids, %i64s : tensor<64xi32>
+    %c64s = tile.splat %c64_i32 : tensor<64xi32>
+    %pg = arith.divsi %ids, %c64s : tensor<64xi32>
+    %inpg = arith.remsi %ids, %c64s : tensor<64xi32>
     %pt2 = tile.gather %pages[%ptoff], %pg row_stride %c1
         : !tile.ptr<i32>, tensor<64xi32> -> tensor<64x1xi32>
     %pt = tile.reshape %pt2 : tensor<64x1xi32> -> tensor<64xi32>
-    %base = arith.muli %pt, %i64s : tensor<64xi32>
+    %base = arith.muli %pt, %c64s : tensor<64xi32>
     %phys0 = arith.addi %base, %inpg : tensor<64xi32>
     %neg1s = tile.splat %neg1 : tensor<64xi32>
     %phys = arith.select %valid, %phys0, %neg1s : tensor<64xi1>, tensor<64xi32>
