@@ -25,6 +25,10 @@ float floatOf(uint32_t b) {
   return f;
 }
 
+/// 2^e for a normal f32 exponent (-126 <= e <= 127), without libm: the
+/// encoders run per element when checkpoints are generated.
+float pow2(int e) { return floatOf(uint32_t(127 + e) << 23); }
+
 /// Round a non-negative float that is below 2^24 to an integer, ties to even,
 /// without depending on the floating-point environment.
 uint32_t roundEvenSmall(float x) {
@@ -54,11 +58,11 @@ uint32_t encodeMagnitude(float f, const MiniFloat &fmt) {
   unsigned m = fmt.mantissaBits;
   uint32_t abs = bitsOf(f) & 0x7FFFFFFFu;
   float absF = floatOf(abs);
-  float minNormal = std::ldexp(1.0f, 1 - fmt.bias);
+  float minNormal = pow2(1 - fmt.bias);
   if (absF < minNormal) {
     // Subnormal range: code = roundeven(|f| / 2^(1 - bias - m)). The scaled
     // value is below 2^m, so it is exact and small.
-    float scaled = absF * std::ldexp(1.0f, fmt.bias - 1 + static_cast<int>(m));
+    float scaled = absF * pow2(fmt.bias - 1 + static_cast<int>(m));
     return roundEvenSmall(scaled);
   }
   // Normal range: round the f32 mantissa to m bits, nearest even. A carry
@@ -77,8 +81,7 @@ float decodeMini(uint32_t code, const MiniFloat &fmt) {
   uint32_t man = mag & ((1u << m) - 1);
   float value;
   if (exp == 0)
-    value = static_cast<float>(man) *
-            std::ldexp(1.0f, 1 - fmt.bias - static_cast<int>(m));
+    value = static_cast<float>(man) * pow2(1 - fmt.bias - static_cast<int>(m));
   else
     value = floatOf(((exp + 127 - fmt.bias) << 23) | (man << (23 - m)));
   return sign ? -value : value;

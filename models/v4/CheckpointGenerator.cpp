@@ -52,9 +52,15 @@ int64_t product(const std::vector<int64_t> &shape) {
                          std::multiplies<>());
 }
 
-/// Smallest power of two >= v (v > 0), as the UE8M0 scales are.
+/// Smallest power of two >= v (v > 0 and normal), as the UE8M0 scales
+/// are; on the bits, as this runs once per scale block.
 float pow2Ceil(float v) {
-  return std::ldexp(1.0f, (int)std::ceil(std::log2(v)));
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  if (b & 0x7FFFFFu)
+    b = (b & 0x7F800000u) + 0x800000u;
+  std::memcpy(&v, &b, 4);
+  return v;
 }
 
 /// The real value range of a tensor that is not block-quantised.
@@ -74,42 +80,36 @@ std::pair<float, float> plainRange(const std::string &name,
   return {-a, a};
 }
 
-struct Generated {
-  StDtype dtype;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
-};
+bool isBlockQuantised(StDtype dtype) {
+  return dtype == StDtype::F8_E4M3 || dtype == StDtype::I8;
+}
 
-void storePlain(Generated &g, const std::string &name, Rng &rng) {
-  auto [lo, hi] = plainRange(name, g.shape);
-  int64_t n = product(g.shape);
-  switch (g.dtype) {
-  case StDtype::F32: {
-    g.bytes.resize(n * 4);
+/// F32 or BF16 values uniform in plainRange.
+bool fillPlain(const ExpectedTensor &t, uint8_t *out, Rng &rng) {
+  auto [lo, hi] = plainRange(t.name, t.shape);
+  int64_t n = product(t.shape);
+  if (t.dtype == StDtype::F32) {
     for (int64_t i = 0; i < n; ++i) {
       float v = rng.uniform(lo, hi);
-      std::memcpy(&g.bytes[i * 4], &v, 4);
+      std::memcpy(out + i * 4, &v, 4);
     }
-    return;
+    return true;
   }
-  case StDtype::BF16: {
-    g.bytes.resize(n * 2);
+  if (t.dtype == StDtype::BF16) {
     for (int64_t i = 0; i < n; ++i) {
       uint16_t v = floatToBf16(rng.uniform(lo, hi));
-      std::memcpy(&g.bytes[i * 2], &v, 2);
+      std::memcpy(out + i * 2, &v, 2);
     }
-    return;
+    return true;
   }
-  default:
-    return;
-  }
+  return false;
 }
 
 /// `tid2eid`: each token's row names distinct experts.
-void storeExpertTable(Generated &g, int64_t numExperts, Rng &rng) {
-  int64_t rows = g.shape.at(0), k = g.shape.at(1);
-  int width = g.dtype == StDtype::I64 ? 8 : 4;
-  g.bytes.resize(rows * k * width);
+void fillExpertTable(const ExpectedTensor &t, int64_t numExperts, uint8_t *out,
+                     Rng &rng) {
+  int64_t rows = t.shape.at(0), k = t.shape.at(1);
+  int width = t.dtype == StDtype::I64 ? 8 : 4;
   std::vector<int64_t> experts(numExperts);
   for (int64_t r = 0; r < rows; ++r) {
     std::iota(experts.begin(), experts.end(), 0);
@@ -117,40 +117,72 @@ void storeExpertTable(Generated &g, int64_t numExperts, Rng &rng) {
       std::swap(experts[j], experts[j + rng.below(numExperts - j)]);
       int64_t e = experts[j];
       int32_t e32 = int32_t(e);
-      std::memcpy(&g.bytes[(r * k + j) * width],
+      std::memcpy(out + (r * k + j) * width,
                   width == 8 ? (const void *)&e : (const void *)&e32, width);
     }
   }
 }
 
-/// A block-quantised weight [out, in] and its UE8M0 scale tensor: FP8 e4m3
-/// (one byte each) or FP4 e2m1 (`I8` holding two codes, low nibble first).
-void storeQuantised(Generated &w, Generated &s, Rng &rng) {
-  bool fp4 = w.dtype == StDtype::I8;
-  int64_t out = w.shape.at(0), in = w.shape.at(1) * (fp4 ? 2 : 1);
-  int64_t blockRows = (out + s.shape.at(0) - 1) / s.shape.at(0);
-  int64_t blockCols = (in + s.shape.at(1) - 1) / s.shape.at(1);
-  float fmax = fp4 ? 6.0f : 448.0f;
-  float a = 1.0f / std::sqrt(float(in));
-  s.bytes.resize(product(s.shape));
-  std::vector<float> scale(s.bytes.size());
-  for (size_t b = 0; b < scale.size(); ++b) {
-    // Vary the range per block so scales differ between blocks.
-    scale[b] = pow2Ceil(a * rng.uniform(0.5f, 1.0f) / fmax);
-    s.bytes[b] = floatToF8E8M0FNU(scale[b]);
+/// A block-quantised weight [out, in]: FP8 e4m3 (one byte each) or FP4
+/// e2m1 (`I8` holding two codes, low nibble first), with UE8M0 block scales
+/// `scale`. The weight's stream draws the scales first, then the values, so
+/// either tensor can be made alone.
+struct QuantisedWeight {
+  const ExpectedTensor &weight, &scale;
+  bool fp4() const { return weight.dtype == StDtype::I8; }
+  int64_t rows() const { return weight.shape.at(0); }
+  int64_t cols() const { return weight.shape.at(1) * (fp4() ? 2 : 1); }
+  float bound() const { return 1.0f / std::sqrt(float(cols())); }
+
+  /// Power-of-two scales per block; the range varies per block so that the
+  /// scales differ between blocks.
+  std::vector<float> drawScales(Rng &rng) const {
+    float fmax = fp4() ? 6.0f : 448.0f, a = bound();
+    std::vector<float> scales(product(scale.shape));
+    for (float &sc : scales)
+      sc = pow2Ceil(a * rng.uniform(0.5f, 1.0f) / fmax);
+    return scales;
   }
-  w.bytes.assign(fp4 ? out * in / 2 : out * in, 0);
-  for (int64_t r = 0; r < out; ++r)
-    for (int64_t c = 0; c < in; ++c) {
-      float sc = scale[(r / blockRows) * s.shape[1] + c / blockCols];
-      float q = rng.uniform(-a, a) / sc;
-      int64_t i = r * in + c;
-      if (fp4)
-        w.bytes[i / 2] |= uint8_t((floatToF4E2M1FN(q) & 0xF) << (4 * (i % 2)));
-      else
-        w.bytes[i] = floatToF8E4M3FN(q);
+
+  void fillScales(uint8_t *out, Rng &rng) const {
+    std::vector<float> scales = drawScales(rng);
+    for (size_t b = 0; b < scales.size(); ++b)
+      out[b] = floatToF8E8M0FNU(scales[b]);
+  }
+
+  /// Values uniform in +-bound(), divided by their block's scale (exactly:
+  /// a multiplication by its power-of-two inverse).
+  void fillWeight(uint8_t *out, Rng &rng) const {
+    std::vector<float> scales = drawScales(rng);
+    const int64_t out_ = rows(), in = cols(), scaleCols = scale.shape.at(1);
+    const int64_t blockRows =
+        (out_ + scale.shape.at(0) - 1) / scale.shape.at(0);
+    const int64_t blockCols = (in + scaleCols - 1) / scaleCols;
+    const float a = bound();
+    std::memset(out, 0, fp4() ? out_ * in / 2 : out_ * in);
+    for (int64_t r = 0; r < out_; ++r) {
+      const float *rowScales = &scales[(r / blockRows) * scaleCols];
+      for (int64_t c0 = 0; c0 < in; c0 += blockCols) {
+        const float inverse = 1.0f / rowScales[c0 / blockCols];
+        const int64_t c1 = std::min(in, c0 + blockCols);
+        for (int64_t c = c0; c < c1; ++c) {
+          float q = rng.uniform(-a, a) * inverse;
+          int64_t i = r * in + c;
+          if (fp4())
+            out[i / 2] |= uint8_t((floatToF4E2M1FN(q) & 0xF) << (4 * (i % 2)));
+          else
+            out[i] = floatToF8E4M3FN(q);
+        }
+      }
     }
-}
+  }
+};
+
+struct Generated {
+  StDtype dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
 
 /// `layoutOnly`: the tensors have no bytes; their data are holes.
 bool writeShards(const std::string &dir, int shards,
@@ -245,58 +277,32 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
     return false;
   }
 
-  std::vector<ExpectedTensor> expected = expectedTensors(config);
+  TensorGenerator generator(config, options.seed);
   std::map<std::string, Generated> tensors;
-  for (const ExpectedTensor &t : expected)
+  for (const ExpectedTensor &t : generator.tensors())
     tensors[t.name] = Generated{t.dtype, t.shape, {}};
-  // Each tensor is filled by its own generator (seeded by its name), so the
-  // tensors can be filled in any order, by several threads, with the same
-  // bytes.
-  struct Job {
-    Generated *tensor;
-    Generated *scale = nullptr; // a block-quantised weight's scales
-    const ExpectedTensor *expected;
-  };
-  std::vector<Job> jobs;
-  for (const ExpectedTensor &t : expected) {
-    Generated &g = tensors[t.name];
-    if (endsWith(t.name, ".scale") && g.dtype == StDtype::F8_E8M0)
-      continue; // written with its weight
-    Job job{&g, nullptr, &t};
-    if (g.dtype == StDtype::F8_E4M3 || g.dtype == StDtype::I8) {
-      std::string scaleName =
-          t.name.substr(0, t.name.size() - std::string("weight").size()) +
-          "scale";
-      auto scale = tensors.find(scaleName);
-      if (!endsWith(t.name, ".weight") || scale == tensors.end()) {
-        error = "tensor '" + t.name + "' has no scale tensor '" + scaleName +
-                "' in the layout";
-        return false;
-      }
-      job.scale = &scale->second;
-    }
-    jobs.push_back(job);
-  }
-  if (options.layoutOnly)
-    jobs.clear(); // the headers need no values
+  // Each tensor has its own stream, so several threads fill them in any
+  // order with the same bytes.
+  std::vector<std::pair<const std::string *, Generated *>> jobs;
+  if (!options.layoutOnly) // the headers need no values
+    for (auto &[name, g] : tensors)
+      jobs.push_back({&name, &g});
   std::atomic<size_t> next{0}, done{0};
-  std::mutex progressMutex;
+  std::mutex mutex; // progress and the first error
+  std::string firstError;
   auto work = [&] {
     for (size_t j = next++; j < jobs.size(); j = next++) {
-      const Job &job = jobs[j];
-      const std::string &name = job.expected->name;
-      Rng rng(options.seed, name);
-      if (endsWith(name, "tid2eid"))
-        storeExpertTable(*job.tensor, config.nRoutedExperts, rng);
-      else if (job.scale)
-        storeQuantised(*job.tensor, *job.scale, rng);
-      else
-        storePlain(*job.tensor, name, rng);
+      Generated &g = *jobs[j].second;
+      std::string jobError;
+      g.bytes.resize(
+          TensorGenerator::bytesOf({*jobs[j].first, g.dtype, g.shape}));
+      bool ok = generator.fill(*jobs[j].first, g.bytes.data(), jobError);
       size_t finished = ++done;
-      if (options.progress) {
-        std::lock_guard<std::mutex> lock(progressMutex);
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!ok && firstError.empty())
+        firstError = jobError;
+      if (options.progress)
         options.progress(finished, jobs.size());
-      }
     }
   };
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -308,12 +314,10 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
   work();
   for (std::thread &t : pool)
     t.join();
-  for (const auto &[name, g] : tensors)
-    if (!options.layoutOnly && g.bytes.empty() && product(g.shape) != 0) {
-      error = "tensor '" + name + "': the generator cannot fill dtype " +
-              stDtypeName(g.dtype);
-      return false;
-    }
+  if (!firstError.empty()) {
+    error = firstError;
+    return false;
+  }
 
   if (!writeJsonFile((fs::path(dir) / "config.json").string(),
                      v4ConfigToJson(config), error, JsonWriteOptions{2}))
@@ -321,6 +325,78 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
   if (options.tokenizer && !writeTinyTokenizer(dir, config.vocabSize, error))
     return false;
   return writeShards(dir, options.shards, tensors, options.layoutOnly, error);
+}
+
+TensorGenerator::TensorGenerator(const V4Config &config, uint64_t seed)
+    : config_(config), seed_(seed), tensors_(expectedTensors(config)) {
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    index_[tensors_[i].name] = i;
+}
+
+const ExpectedTensor *TensorGenerator::find(const std::string &name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+uint64_t TensorGenerator::bytesOf(const ExpectedTensor &t) {
+  return uint64_t(product(t.shape)) * uint64_t(stDtypeBits(t.dtype)) / 8;
+}
+
+bool TensorGenerator::fill(const std::string &name, void *out,
+                           std::string &error) const {
+  const ExpectedTensor *t = find(name);
+  if (!t) {
+    error = "tensor '" + name +
+            "' is not part of a V4 checkpoint of this "
+            "config";
+    return false;
+  }
+  auto *bytes = static_cast<uint8_t *>(out);
+  // A block-quantised weight and its scales share the weight's stream.
+  auto quantised = [&](const std::string &weightName,
+                       const std::string &scaleName) -> const ExpectedTensor * {
+    const ExpectedTensor *w = find(weightName), *s = find(scaleName);
+    if (!w || !s || !isBlockQuantised(w->dtype) ||
+        s->dtype != StDtype::F8_E8M0) {
+      error = "tensor '" + name + "': no block-quantised weight '" +
+              weightName + "' with UE8M0 scales '" + scaleName +
+              "' in the layout";
+      return nullptr;
+    }
+    return s;
+  };
+  auto prefixOf = [&](const std::string &suffix) {
+    return name.substr(0, name.size() - suffix.size());
+  };
+  if (t->dtype == StDtype::F8_E8M0 && endsWith(name, ".scale")) {
+    std::string weightName = prefixOf("scale") + "weight";
+    const ExpectedTensor *s = quantised(weightName, name);
+    if (!s)
+      return false;
+    Rng rng(seed_, weightName);
+    QuantisedWeight{*find(weightName), *s}.fillScales(bytes, rng);
+    return true;
+  }
+  Rng rng(seed_, name);
+  if (isBlockQuantised(t->dtype)) {
+    const ExpectedTensor *s =
+        endsWith(name, ".weight")
+            ? quantised(name, prefixOf("weight") + "scale")
+            : quantised(name, name + ".scale");
+    if (!s)
+      return false;
+    QuantisedWeight{*t, *s}.fillWeight(bytes, rng);
+    return true;
+  }
+  if (endsWith(name, "tid2eid")) {
+    fillExpertTable(*t, config_.nRoutedExperts, bytes, rng);
+    return true;
+  }
+  if (fillPlain(*t, bytes, rng))
+    return true;
+  error = "tensor '" + name + "': the generator cannot fill dtype " +
+          stDtypeName(t->dtype);
+  return false;
 }
 
 } // namespace dsv4c::v4

@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace dsv4c::v4 {
 
@@ -48,6 +50,33 @@ struct GeneratorOptions {
 /// distinct experts. The same config, seed and shards give identical files.
 bool generateCheckpoint(const V4Config &config, const std::string &dir,
                         const GeneratorOptions &options, std::string &error);
+
+/// Single tensors of the checkpoint generateCheckpoint writes for a config
+/// and seed, byte for byte, without files: each tensor has its own seeded
+/// stream, so any tensor can be made alone, in any order, on any thread.
+/// This is how the runtime loads random weights of any size straight onto
+/// a device (dsv4-run --generate-weights).
+class TensorGenerator {
+public:
+  /// `config` must pass validateV4Config.
+  TensorGenerator(const V4Config &config, uint64_t seed);
+
+  const V4Config &config() const { return config_; }
+  /// expectedTensors(config), in that order.
+  const std::vector<ExpectedTensor> &tensors() const { return tensors_; }
+  const ExpectedTensor *find(const std::string &name) const;
+  /// Bytes of tensor `t` as stored.
+  static uint64_t bytesOf(const ExpectedTensor &t);
+  /// Fills `out` (bytesOf(tensor) bytes) with tensor `name`; false with
+  /// `error` set for a name the checkpoint does not have.
+  bool fill(const std::string &name, void *out, std::string &error) const;
+
+private:
+  V4Config config_;
+  uint64_t seed_;
+  std::vector<ExpectedTensor> tensors_;
+  std::map<std::string, size_t> index_;
+};
 
 } // namespace dsv4c::v4
 

@@ -1,4 +1,5 @@
 //===- Executor.cpp - V4 on a device: load, sequences, the step -----------===//
+#include "models/v4/CheckpointGenerator.h"
 #include "models/v4/ExecutorImpl.h"
 
 #include "runtime/FloatFormats.h"
@@ -148,194 +149,6 @@ bool Executor::Impl::run(const std::string &name, Grid grid,
             .count();
   }
   return true;
-}
-
-//===----------------------------------------------------------------------===//
-// Weights
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-/// Places checkpoint tensors on the device: in place on host memory,
-/// copied otherwise.
-class WeightPlacer {
-public:
-  WeightPlacer(Executor::Impl &impl, const Checkpoint &ckpt, size_t total)
-      : impl(impl), ckpt(ckpt), total(total) {}
-
-  const void *get(const std::string &name) {
-    const TensorInfo *t = ckpt.find(name);
-    if (!t) {
-      impl.fail("tensor '" + name + "' is missing from the checkpoint");
-      return nullptr;
-    }
-    tick();
-    if (impl.device.isHostMemory())
-      return t->data;
-    void *p = impl.alloc(t->bytes);
-    if (!p || !impl.upload(p, t->data, t->bytes))
-      return nullptr;
-    return p;
-  }
-
-  LinearW linear(const std::string &prefix, WeightFormat format, int64_t out,
-                 int64_t in) {
-    LinearW w{format, get(prefix + ".weight"), nullptr, out, in};
-    if (format != WeightFormat::BF16)
-      w.scale = get(prefix + ".scale");
-    return w;
-  }
-
-  /// A linear kept in bf16 by the official code (wo_a): FP8 checkpoints
-  /// are dequantised here, bf16(e4m3 * ue8m0 block scale).
-  const void *dense(const std::string &prefix, WeightFormat format, int64_t out,
-                    int64_t in) {
-    if (format == WeightFormat::BF16)
-      return get(prefix + ".weight");
-    const TensorInfo *w = ckpt.find(prefix + ".weight");
-    const TensorInfo *s = ckpt.find(prefix + ".scale");
-    if (!w || !s) {
-      impl.fail("tensor '" + prefix + ".weight' or its scale is missing");
-      return nullptr;
-    }
-    tick();
-    tick();
-    const auto *codes = static_cast<const uint8_t *>(w->data);
-    const auto *scales = static_cast<const uint8_t *>(s->data);
-    const int64_t scaleCols = ceilDiv(in, V4Config::kFp8BlockSize);
-    std::vector<uint16_t> bf(out * in);
-    for (int64_t r = 0; r < out; ++r)
-      for (int64_t c = 0; c < in; ++c) {
-        float scale =
-            f8E8M0FNUToFloat(scales[(r / V4Config::kFp8BlockSize) * scaleCols +
-                                    c / V4Config::kFp8BlockSize]);
-        bf[r * in + c] =
-            floatToBf16(f8E4M3FNToFloat(codes[r * in + c]) * scale);
-      }
-    void *p = impl.alloc(bf.size() * 2);
-    if (!p || !impl.upload(p, bf.data(), bf.size() * 2))
-      return nullptr;
-    return p;
-  }
-
-private:
-  void tick() {
-    ++done;
-    if (impl.options.progress)
-      impl.options.progress(done, total);
-  }
-  Executor::Impl &impl;
-  const Checkpoint &ckpt;
-  size_t total;
-  size_t done = 0;
-};
-
-} // namespace
-
-bool Executor::Impl::loadWeights(const Checkpoint &ckpt) {
-  const V4Config &c = config;
-  WeightPlacer w(*this, ckpt, expectedTensors(c).size());
-  embed = w.get("embed.weight");
-  norm = w.get("norm.weight");
-  head = w.get("head.weight");
-  hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"), w.get("hc_head_base")};
-  const WeightFormat lf = c.linearFormat;
-  // Layers, then the MTP blocks (blocks[numLayers + k]).
-  for (int64_t l = 0; l < c.numBlocks(); ++l) {
-    const bool isMtp = l >= c.numLayers;
-    const std::string p = isMtp ? "mtp." + std::to_string(l - c.numLayers) + "."
-                                : "layers." + std::to_string(l) + ".";
-    BlockW b;
-    b.ratio = c.compressRatio(l);
-    b.hash = c.isHashLayer(l);
-    if (!isMtp && c.engram && c.engram->hasLayer(l)) {
-      const std::string e = p + "engram.";
-      EngramW ew;
-      ew.embed = w.get(e + "embedding.weight");
-      ew.keyW = w.get(e + "key_proj.weight");
-      ew.keyB = w.get(e + "key_proj.bias");
-      ew.valW = w.get(e + "value_proj.weight");
-      ew.valB = w.get(e + "value_proj.bias");
-      ew.norm1 = w.get(e + "norm1.weight");
-      ew.norm2 = w.get(e + "norm2.weight");
-      ew.conv = w.get(e + "conv.weight");
-      ew.convNorm = w.get(e + "conv_norm.weight");
-      b.engram = int(engrams.size());
-      engrams.push_back(ew);
-    }
-    b.sink = w.get(p + "attn.attn_sink");
-    b.wqA = w.linear(p + "attn.wq_a", lf, c.qLoraRank, c.dim);
-    b.qNorm = w.get(p + "attn.q_norm.weight");
-    b.wqB = w.linear(p + "attn.wq_b", lf, c.numHeads * c.headDim, c.qLoraRank);
-    b.wkv = w.linear(p + "attn.wkv", lf, c.headDim, c.dim);
-    b.kvNorm = w.get(p + "attn.kv_norm.weight");
-    b.woA = w.dense(p + "attn.wo_a", lf, c.oGroups * c.oLoraRank,
-                    c.numHeads * c.headDim / c.oGroups);
-    b.woB = w.linear(p + "attn.wo_b", lf, c.dim, c.oGroups * c.oLoraRank);
-    auto compressor = [&](const std::string &cp, int64_t ratio, int64_t d) {
-      CompressorW cw;
-      cw.ratio = ratio;
-      cw.d = d;
-      cw.overlap = ratio == 4;
-      cw.ape = w.get(cp + "ape");
-      cw.wkv = w.get(cp + "wkv.weight");
-      cw.wgate = w.get(cp + "wgate.weight");
-      cw.norm = w.get(cp + "norm.weight");
-      return cw;
-    };
-    if (b.ratio)
-      b.compressor = compressor(p + "attn.compressor.", b.ratio, c.headDim);
-    if (b.ratio == 4) {
-      b.indexWqB = w.linear(p + "attn.indexer.wq_b", lf,
-                            c.indexNHeads * c.indexHeadDim, c.qLoraRank);
-      b.indexWeights = w.get(p + "attn.indexer.weights_proj.weight");
-      b.indexCompressor =
-          compressor(p + "attn.indexer.compressor.", 4, c.indexHeadDim);
-    }
-    b.gate = w.get(p + "ffn.gate.weight");
-    if (b.hash)
-      b.tid2eid = w.get(p + "ffn.gate.tid2eid");
-    else
-      b.gateBias = w.get(p + "ffn.gate.bias");
-    for (int64_t e = 0; e < c.nRoutedExperts; ++e) {
-      std::string ep = p + "ffn.experts." + std::to_string(e) + ".";
-      b.experts.push_back(
-          {w.linear(ep + "w1", c.expertFormat, c.moeInterDim, c.dim),
-           w.linear(ep + "w2", c.expertFormat, c.dim, c.moeInterDim),
-           w.linear(ep + "w3", c.expertFormat, c.moeInterDim, c.dim)});
-    }
-    std::string sp = p + "ffn.shared_experts.";
-    b.shared = {w.linear(sp + "w1", lf, c.moeInterDim, c.dim),
-                w.linear(sp + "w2", lf, c.dim, c.moeInterDim),
-                w.linear(sp + "w3", lf, c.moeInterDim, c.dim)};
-    b.attnNorm = w.get(p + "attn_norm.weight");
-    b.ffnNorm = w.get(p + "ffn_norm.weight");
-    const char *parts[2] = {"attn", "ffn"};
-    for (int i = 0; i < 2; ++i) {
-      b.hcFn[i] = w.get(p + "hc_" + parts[i] + "_fn");
-      b.hcScale[i] = w.get(p + "hc_" + parts[i] + "_scale");
-      b.hcBase[i] = w.get(p + "hc_" + parts[i] + "_base");
-    }
-    if (isMtp) {
-      MtpW m;
-      m.eProj = w.linear(p + "e_proj", lf, c.dim, c.dim);
-      m.hProj = w.linear(p + "h_proj", lf, c.dim, c.dim);
-      m.enorm = w.get(p + "enorm.weight");
-      m.hnorm = w.get(p + "hnorm.weight");
-      m.norm = w.get(p + "norm.weight");
-      m.hcHead = {w.get(p + "hc_head_fn"), w.get(p + "hc_head_scale"),
-                  w.get(p + "hc_head_base")};
-      mtp.push_back(m);
-    }
-    blocks.push_back(std::move(b));
-    if (!error.empty())
-      return false;
-  }
-  // Kernel inputs that a mode does not read (moe_gate's bias on hash
-  // layers, its table elsewhere) still need valid addresses.
-  zeros = alloc(std::max<int64_t>(c.nRoutedExperts * 4,
-                                  c.vocabSize * c.nActivatedExperts * 8));
-  return error.empty() && zeros;
 }
 
 bool Executor::Impl::buildRopeTables() {
@@ -528,8 +341,29 @@ std::unique_ptr<Executor>
 Executor::create(const V4Config &config, const Checkpoint &checkpoint,
                  Device &device, KernelLibrary &kernels,
                  ExecutorOptions options, std::string &error) {
+  // The config first: its message names the field, not a tensor shape.
   if (!checkExecutorSupport(config, error) ||
       !validateCheckpoint(config, checkpoint, error))
+    return nullptr;
+  return create(config, &checkpoint, nullptr, device, kernels,
+                std::move(options), error);
+}
+
+std::unique_ptr<Executor> Executor::create(const TensorGenerator &generator,
+                                           Device &device,
+                                           KernelLibrary &kernels,
+                                           ExecutorOptions options,
+                                           std::string &error) {
+  return create(generator.config(), nullptr, &generator, device, kernels,
+                std::move(options), error);
+}
+
+std::unique_ptr<Executor>
+Executor::create(const V4Config &config, const Checkpoint *checkpoint,
+                 const TensorGenerator *generator, Device &device,
+                 KernelLibrary &kernels, ExecutorOptions options,
+                 std::string &error) {
+  if (!checkExecutorSupport(config, error))
     return nullptr;
   if (options.maxSeqLen < 1) {
     error = "the maximum sequence length must be at least 1";
@@ -543,7 +377,7 @@ Executor::create(const V4Config &config, const Checkpoint &checkpoint,
             "scripts/engram_tables.py)";
     return nullptr;
   }
-  if (!impl->loadWeights(checkpoint) || !impl->buildRopeTables() ||
+  if (!impl->loadWeights(checkpoint, generator) || !impl->buildRopeTables() ||
       (config.engram && !impl->loadEngramTables(*impl->options.engramTables))) {
     error = impl->error;
     return nullptr;

@@ -27,6 +27,8 @@
 
 namespace dsv4c::v4 {
 
+class TensorGenerator;
+
 struct ExecutorOptions {
   /// Positions per sequence: sizes the RoPE tables and the caches.
   int64_t maxSeqLen = 4096;
@@ -68,6 +70,13 @@ public:
   static std::unique_ptr<Executor>
   create(const V4Config &config, const Checkpoint &checkpoint, Device &device,
          KernelLibrary &kernels, ExecutorOptions options, std::string &error);
+  /// Places the weights `generator` makes (the same values as the
+  /// checkpoint gen-checkpoint writes for its config and seed), generating
+  /// them while they are placed: no files, a few tensors on the host at a
+  /// time.
+  static std::unique_ptr<Executor>
+  create(const TensorGenerator &generator, Device &device,
+         KernelLibrary &kernels, ExecutorOptions options, std::string &error);
   ~Executor();
 
   const V4Config &config() const;
@@ -103,6 +112,10 @@ public:
 
 private:
   explicit Executor(std::unique_ptr<Impl> impl);
+  static std::unique_ptr<Executor>
+  create(const V4Config &config, const Checkpoint *checkpoint,
+         const TensorGenerator *generator, Device &device,
+         KernelLibrary &kernels, ExecutorOptions options, std::string &error);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,7 +1,8 @@
 //===- ExecutorImpl.h - the V4 executor's internals ------------*- C++ -*-===//
 //
-// Shared by Executor.cpp (load, sequences, the step), ExecutorAttention.cpp,
-// ExecutorCache.cpp (caches, KV pages) and ExecutorMoE.cpp. Device pointers
+// Shared by Executor.cpp (sequences, the step), ExecutorWeights.cpp,
+// ExecutorAttention.cpp, ExecutorCache.cpp (caches, KV pages) and
+// ExecutorMoE.cpp. Device pointers
 // are `void *`; byte offsets are computed with the element sizes below.
 //
 //===----------------------------------------------------------------------===//
@@ -191,8 +192,10 @@ struct Executor::Impl {
   bool run(const std::string &name, Grid grid,
            std::initializer_list<KArg> args);
 
-  // Load (Executor.cpp).
-  bool loadWeights(const Checkpoint &checkpoint);
+  // Load (ExecutorWeights.cpp; exactly one source).
+  bool loadWeights(const Checkpoint *checkpoint,
+                   const TensorGenerator *generator);
+  // (Executor.cpp)
   bool buildRopeTables();
   bool ensureScratch(int64_t tokens, int64_t longestChunk);
   // Caches (ExecutorCache.cpp).

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -159,6 +160,33 @@ TEST_F(GeneratorTest, QuantisedWeightsHaveSaneScalesAndCodes) {
     }
     ASSERT_EQ((int64_t)row.size(), k) << "token " << r;
   }
+}
+
+// The runtime's --generate-weights loads what gen-checkpoint writes: every
+// tensor, made alone and out of order, equals the file's bytes.
+TEST_F(GeneratorTest, TensorGeneratorMakesEachTensorAsTheFileHoldsIt) {
+  GeneratorOptions options;
+  options.seed = 7;
+  options.shards = 2;
+  auto ckpt = generate("m", options);
+  ASSERT_TRUE(ckpt);
+  TensorGenerator generator(v4TinyConfig(), 7);
+  ASSERT_EQ(generator.tensors().size(), ckpt->size());
+  std::string error;
+  size_t quantised = 0;
+  for (auto it = ckpt->tensors().rbegin(); it != ckpt->tensors().rend(); ++it) {
+    const ExpectedTensor *t = generator.find(it->name);
+    ASSERT_TRUE(t) << it->name;
+    ASSERT_EQ(TensorGenerator::bytesOf(*t), it->bytes) << it->name;
+    std::vector<uint8_t> bytes(it->bytes, 0xAB);
+    ASSERT_TRUE(generator.fill(it->name, bytes.data(), error)) << error;
+    EXPECT_EQ(0, std::memcmp(bytes.data(), it->data, it->bytes)) << it->name;
+    quantised += t->dtype == StDtype::F8_E8M0;
+  }
+  EXPECT_GT(quantised, 10u); // FP8 and FP4 weights with their scales
+  std::vector<uint8_t> sink(16);
+  EXPECT_FALSE(generator.fill("layers.0.attn.wq", sink.data(), error));
+  EXPECT_NE(error.find("'layers.0.attn.wq'"), std::string::npos) << error;
 }
 
 TEST_F(GeneratorTest, InvalidConfigIsRejectedWithTheField) {

@@ -15,16 +15,18 @@ using namespace dsv4c;
 using namespace dsv4c::runner;
 
 namespace {
-const char *kUsage = R"(usage: %s MODEL [--batch N] [--context N] [--decode N] [options]
+const char *kUsage =
+    R"(usage: %s MODEL [--batch N[,N...]] [--context N] [--decode N] [options]
 
 Measures prefill and decode tokens/s of a V4 model (a bundle, or with dsv4c
 a model directory): BATCH sequences of CONTEXT seeded random prompt tokens
 are prefilled together, then DECODE greedy steps run (end-of-sentence
 ignored). Each of --repeat runs starts fresh sequences; the best run is
-reported, after one untimed warm-up run.
+reported, after one untimed warm-up run. Several batch sizes are measured
+one after the other on the weights loaded once.
 
 options:
-  --batch N       sequences (default 1)
+  --batch N,...   sequences (default 1); a list measures each
   --context N     prompt tokens per sequence (default 64)
   --decode N      decode steps (default 32)
   --repeat N      timed runs (default 3)
@@ -32,6 +34,10 @@ options:
   --threads N     cpu worker threads (default: all hardware threads)
   --seed N        prompt token seed (default 0)
   --weights DIR   a bundle's weights directory, if it moved
+  --generate-weights N
+                  random weights instead of the checkpoint: the values
+                  `gen-checkpoint --seed N` writes for the model's config.json,
+                  made as they load (no files, any size)
   --quiet         no progress lines
   --help          this text
 )";
@@ -39,7 +45,8 @@ options:
 
 int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::string prog = argv[0], path;
-  int64_t batch = 1, context = 64, decode = 32, repeat = 3, seed = 0;
+  std::vector<int64_t> batches;
+  int64_t context = 64, decode = 32, repeat = 3, seed = 0;
   OpenOptions open;
   bool quiet = false;
   auto fail = [&](const std::string &m) {
@@ -62,8 +69,11 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       std::printf(kUsage, prog.c_str());
       return 0;
     } else if (arg == "--batch") {
-      if (!count(1, batch))
-        return fail("--batch needs an integer >= 1");
+      std::vector<int64_t> list;
+      if (!value() || !parseIds(v, list) ||
+          std::count(list.begin(), list.end(), 0))
+        return fail("--batch needs integers >= 1, comma separated");
+      batches.insert(batches.end(), list.begin(), list.end());
     } else if (arg == "--context") {
       if (!count(1, context))
         return fail("--context needs an integer >= 1");
@@ -88,6 +98,11 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       if (!value())
         return fail("--weights needs a directory");
       open.weightsDirectory = v;
+    } else if (arg == "--generate-weights") {
+      if (!count(0, n))
+        return fail("--generate-weights needs a seed (a non-negative "
+                    "integer)");
+      open.generateWeightsSeed = uint64_t(n);
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -100,6 +115,10 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   }
   if (path.empty())
     return fail("missing MODEL (see --help)");
+  if (batches.empty())
+    batches = {1};
+  if (open.generateWeightsSeed && !open.weightsDirectory.empty())
+    return fail("give --weights or --generate-weights, not both");
 
   Progress progress(prog, quiet);
   open.note = [&](const std::string &line) { progress.note(line); };
@@ -109,51 +128,56 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   if (!openModel(path, open, jit, model, error))
     return fail(error);
 
-  // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
-  // tiny tokenizer).
-  uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
-  auto nextId = [&] {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return int64_t(z % uint64_t(std::max<int64_t>(1, model.config.vocabSize - 2)));
-  };
-  std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(batch));
-  for (auto &p : prompts)
-    for (int64_t t = 0; t < context; ++t)
-      p.push_back(nextId());
-
   v4::ExecutorOptions exOpts;
   exOpts.maxSeqLen = context + decode + 1;
   exOpts.engramTables = model.engramTables.get();
-  auto executor = v4::Executor::create(model.config, *model.checkpoint,
-                                       *model.device, *model.kernels, exOpts,
-                                       error);
+  exOpts.progress = [&](size_t done, size_t total) {
+    progress.update(done, total, "weights");
+  };
+  auto executor =
+      createExecutor(model, *model.device, *model.kernels, exOpts, error);
   if (!executor)
     return fail(error);
   v4::GenerateOptions gen;
   gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
-  double bestPrefill = 0, bestDecode = 0;
-  for (int64_t r = 0; r <= repeat; ++r) {
-    v4::GenerateResult result;
-    if (!v4::generate(*executor, prompts, gen, result, error))
-      return fail(error);
-    if (r == 0)
-      continue; // warm-up
-    progress.update(size_t(r), size_t(repeat), "runs");
-    auto rate = [](int64_t n, double s) { return s > 0 ? double(n) / s : 0; };
-    bestPrefill =
-        std::max(bestPrefill, rate(result.prefillTokens, result.prefillSeconds));
-    bestDecode =
-        std::max(bestDecode, rate(result.decodeTokens, result.decodeSeconds));
+  for (int64_t batch : batches) {
+    // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
+    // tiny tokenizer).
+    uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
+    auto nextId = [&] {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z ^= z >> 31;
+      return int64_t(
+          z % uint64_t(std::max<int64_t>(1, model.config.vocabSize - 2)));
+    };
+    std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(batch));
+    for (auto &p : prompts)
+      for (int64_t t = 0; t < context; ++t)
+        p.push_back(nextId());
+    double bestPrefill = 0, bestDecode = 0;
+    for (int64_t r = 0; r <= repeat; ++r) {
+      v4::GenerateResult result;
+      if (!v4::generate(*executor, prompts, gen, result, error))
+        return fail(error);
+      if (r == 0)
+        continue; // warm-up
+      progress.update(size_t(r), size_t(repeat), "runs");
+      auto rate = [](int64_t n, double s) { return s > 0 ? double(n) / s : 0; };
+      bestPrefill = std::max(bestPrefill,
+                             rate(result.prefillTokens, result.prefillSeconds));
+      bestDecode =
+          std::max(bestDecode, rate(result.decodeTokens, result.decodeSeconds));
+    }
+    std::printf("model %s (%s), target %s, batch %lld, context %lld, decode "
+                "%lld steps, best of %lld\n",
+                path.c_str(), model.fromBundle ? "bundle" : "directory",
+                model.target.c_str(), (long long)batch, (long long)context,
+                (long long)decode, (long long)repeat);
+    std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
+                bestPrefill, bestDecode);
+    std::fflush(stdout);
   }
-  std::printf("model %s (%s), target %s, batch %lld, context %lld, decode "
-              "%lld steps, best of %lld\n",
-              path.c_str(), model.fromBundle ? "bundle" : "directory",
-              model.target.c_str(), (long long)batch, (long long)context,
-              (long long)decode, (long long)repeat);
-  std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
-              bestPrefill, bestDecode);
   return 0;
 }

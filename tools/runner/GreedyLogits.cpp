@@ -22,8 +22,7 @@ bool runner::greedyLogits(const Model &model, Device &device,
   v4::ExecutorOptions options;
   options.maxSeqLen = int64_t(prompt.size()) + newTokens;
   options.engramTables = model.engramTables.get();
-  auto executor = v4::Executor::create(model.config, *model.checkpoint,
-                                       device, kernels, options, error);
+  auto executor = createExecutor(model, device, kernels, options, error);
   if (!executor)
     return false;
   v4::GenerateOptions generate;

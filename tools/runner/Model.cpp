@@ -267,7 +267,13 @@ bool openBundle(const std::string &path, const OpenOptions &options,
   if (!model.kernels)
     return false;
 
-  // The weights: embedded sections or the directory they refer to.
+  // The weights: generated, embedded sections or the directory they refer
+  // to.
+  if (options.generateWeightsSeed) {
+    model.generator = std::make_unique<v4::TensorGenerator>(
+        model.config, *options.generateWeightsSeed);
+    return true;
+  }
   if (mf.embeddedWeights) {
     std::vector<Checkpoint::MemoryFile> files;
     for (const WeightFile &w : mf.weightFiles) {
@@ -299,7 +305,7 @@ bool openBundle(const std::string &path, const OpenOptions &options,
 } // namespace
 
 bool runner::openCheckpointDirectory(const std::string &path, Model &model,
-                                     std::string &error) {
+                                     std::string &error, bool weights) {
   if (!v4::parseV4Config((fs::path(path) / "config.json").string(),
                          model.config, error))
     return false;
@@ -310,9 +316,11 @@ bool runner::openCheckpointDirectory(const std::string &path, Model &model,
     if (!model.tokenizer)
       return false;
   }
-  model.checkpoint = Checkpoint::open(path, error);
-  if (!model.checkpoint)
-    return false;
+  if (weights) {
+    model.checkpoint = Checkpoint::open(path, error);
+    if (!model.checkpoint)
+      return false;
+  }
   if (model.config.engram) {
     fs::path tables = fs::path(path) / "engram.safetensors";
     if (!fs::exists(tables, ec)) {
@@ -340,8 +348,12 @@ bool openDirectory(const std::string &path, const OpenOptions &options,
             path + " -o model.dsv4)";
     return false;
   }
-  if (!openCheckpointDirectory(path, model, error))
+  const bool generate = options.generateWeightsSeed.has_value();
+  if (!openCheckpointDirectory(path, model, error, !generate))
     return false;
+  if (generate)
+    model.generator = std::make_unique<v4::TensorGenerator>(
+        model.config, *options.generateWeightsSeed);
   model.target = options.target.empty() ? "cpu" : options.target;
   model.device = openDevice(model.target, error);
   if (!model.device)

@@ -9,7 +9,9 @@
 #ifndef DSV4C_TOOLS_RUNNER_MODEL_H
 #define DSV4C_TOOLS_RUNNER_MODEL_H
 
+#include "models/v4/CheckpointGenerator.h"
 #include "models/v4/Config.h"
+#include "models/v4/Executor.h"
 #include "runtime/Bundle.h"
 #include "runtime/Device.h"
 #include "runtime/Json.h"
@@ -18,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +98,10 @@ struct OpenOptions {
   std::vector<std::string> requiredKernels;
   /// Overrides the weights directory a bundle refers to.
   std::string weightsDirectory;
+  /// Random weights instead of files: what `gen-checkpoint --seed N` writes
+  /// for the model's config.json, made while the executor loads them
+  /// (Model::generator), so any size loads without disk space.
+  std::optional<uint64_t> generateWeightsSeed;
   /// (done, total, what) during long steps.
   std::function<void(uint64_t, uint64_t, const std::string &)> progress;
   /// One-line notes ("compiling 24 kernels for cpu").
@@ -108,7 +115,10 @@ struct Model {
   v4::V4Config config;
   std::shared_ptr<Bundle> bundle;
   Manifest manifest; // bundles
+  /// The weights: a checkpoint, or (OpenOptions::generateWeightsSeed) a
+  /// generator.
   std::unique_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<v4::TensorGenerator> generator;
   /// Engram models (config has `engram`): engram.safetensors.
   std::unique_ptr<Checkpoint> engramTables;
   std::unique_ptr<Tokenizer> tokenizer; // null when the model has none
@@ -130,10 +140,17 @@ std::vector<std::string> runnableTargets();
 bool openModel(const std::string &path, const OpenOptions &options,
                const JitHook &jit, Model &model, std::string &error);
 
-/// Reads a model directory's config, tokenizer (if any), checkpoint and
-/// Engram tables into `model`; no device or kernels.
+/// Reads a model directory's config, tokenizer (if any), checkpoint (unless
+/// `weights` is false) and Engram tables into `model`; no device or kernels.
 bool openCheckpointDirectory(const std::string &path, Model &model,
-                             std::string &error);
+                             std::string &error, bool weights = true);
+
+/// An executor over the model's weights (its checkpoint or its generator)
+/// on `device` with `kernels`.
+std::unique_ptr<v4::Executor> createExecutor(const Model &model, Device &device,
+                                             KernelLibrary &kernels,
+                                             v4::ExecutorOptions options,
+                                             std::string &error);
 
 /// Greedy generation of `newTokens` tokens after `prompt` with the weights
 /// of `model` on `device` and `kernels` (no EOS stop); each step's vocab

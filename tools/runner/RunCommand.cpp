@@ -23,7 +23,8 @@ using namespace dsv4c::runner;
 
 namespace {
 
-const char *kUsage = R"(usage: %s MODEL [--prompt TEXT | --tokens IDS]... [options]
+const char *kUsage =
+    R"(usage: %s MODEL [--prompt TEXT | --tokens IDS]... [options]
 
 Runs a DeepSeek-V4 model end to end: the prompt is prefilled, then one token
 is decoded per step. MODEL is a bundle made by `dsv4c compile` (kernels
@@ -49,6 +50,9 @@ options:
   --max-seq-len N        positions per sequence (default: prompt + new tokens)
   --ignore-eos           keep generating after the end-of-sentence token
   --weights DIR          a bundle's weights directory, if it moved
+  --generate-weights N   random weights instead of the checkpoint: the values
+                         `gen-checkpoint --seed N` writes for the model's
+                         config.json, made as they load (no files, any size)
   --no-verify            skip the bundle's section checksums at load
   --dump-logits FILE     f32 logits of every step as .npy: [steps, vocab] for
                          one sequence, [batch, steps, vocab] for several
@@ -143,6 +147,11 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
       if (!value())
         return fail("--weights needs a directory");
       open.weightsDirectory = v;
+    } else if (arg == "--generate-weights") {
+      if (!value() || !parseInt(v, 0, n))
+        return fail("--generate-weights needs a seed (a non-negative "
+                    "integer)");
+      open.generateWeightsSeed = uint64_t(n);
     } else if (arg == "--no-verify") {
       open.verify = false;
     } else if (arg == "--ignore-eos") {
@@ -169,6 +178,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   }
   if (modelDir.empty())
     return fail("missing MODEL (a bundle or a model directory; see --help)");
+  if (open.generateWeightsSeed && !open.weightsDirectory.empty())
+    return fail("give --weights or --generate-weights, not both");
   if (prompts.empty())
     return fail("give a --prompt or --tokens");
 
@@ -221,16 +232,16 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     progress.update(done, total, "weights");
   };
   auto executor =
-      v4::Executor::create(config, *model.checkpoint, *model.device,
-                           *model.kernels, exOpts, error);
+      createExecutor(model, *model.device, *model.kernels, exOpts, error);
   if (!executor)
     return fail(error);
   auto t2 = std::chrono::steady_clock::now();
-  progress.note(
-      std::string(model.fromBundle ? "bundle opened in " : "kernels ready in ") +
-      std::to_string(std::chrono::duration<double>(t1 - t0).count()) +
-      " s, weights in " +
-      std::to_string(std::chrono::duration<double>(t2 - t1).count()) + " s");
+  progress.note(std::string(model.fromBundle ? "bundle opened in "
+                                             : "kernels ready in ") +
+                std::to_string(std::chrono::duration<double>(t1 - t0).count()) +
+                " s, weights in " +
+                std::to_string(std::chrono::duration<double>(t2 - t1).count()) +
+                " s");
   gen.progress = [&](int64_t step, int64_t total) {
     progress.update(size_t(step), size_t(total), "tokens");
   };
@@ -286,9 +297,9 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     int64_t steps = 0;
     for (const auto &l : result.logits)
       steps = std::max<int64_t>(steps, int64_t(l.size()));
-    std::vector<int64_t> shape = batch == 1
-                                     ? std::vector<int64_t>{steps, vocab}
-                                     : std::vector<int64_t>{batch, steps, vocab};
+    std::vector<int64_t> shape =
+        batch == 1 ? std::vector<int64_t>{steps, vocab}
+                   : std::vector<int64_t>{batch, steps, vocab};
     HostTensor out(ElementType::F32, shape);
     auto *dst = static_cast<float *>(out.data());
     std::memset(dst, 0, out.numElements() * 4);
@@ -302,8 +313,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   if (!dumpTokens.empty()) {
     int64_t n = 0;
     for (int64_t b = 0; b < batch; ++b)
-      n = std::max<int64_t>(n, int64_t(ids[b].size() +
-                                       result.generated[b].size()));
+      n = std::max<int64_t>(
+          n, int64_t(ids[b].size() + result.generated[b].size()));
     std::vector<int64_t> shape =
         batch == 1 ? std::vector<int64_t>{n} : std::vector<int64_t>{batch, n};
     HostTensor out(ElementType::I64, shape);

@@ -48,6 +48,20 @@
 // RUN: not dsv4-run run %t/m.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=MOVED
 // MOVED: dsv4-run run: {{.*}}m.dsv4: the weights directory {{.*}}/m it refers to does not exist (use --weights DIR, or compile with --embed-weights)
 // RUN: dsv4-run run %t/m.dsv4 --weights %t/m-moved --tokens 1 --max-new-tokens 1 --quiet > /dev/null
+
+// --generate-weights needs no files: the weights made while they load equal
+// the checkpoint of that seed bit for bit (the directory made with
+// --seed 3), and another seed gives other logits.
+// RUN: dsv4-run run %t/m.dsv4 --generate-weights 3 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/gen3.npy
+// RUN: cmp %t/gen3.npy %t/jit.npy
+// RUN: dsv4-run run %t/m.dsv4 --generate-weights 4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/gen4.npy
+// RUN: not cmp -s %t/gen4.npy %t/jit.npy
+// RUN: dsv4-run bench %t/m.dsv4 --generate-weights 3 --context 4 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=GENBENCH
+// GENBENCH: decode {{ *}}{{[0-9.]+}} tokens/s
+// RUN: not dsv4-run run %t/m.dsv4 --generate-weights 3 --weights %t/m-moved --tokens 1 2>&1 | FileCheck %s --check-prefix=GENBOTH
+// GENBOTH: dsv4-run run: give --weights or --generate-weights, not both
+// RUN: not dsv4-run bench %t/m.dsv4 --generate-weights -1 2>&1 | FileCheck %s --check-prefix=GENSEED
+// GENSEED: dsv4-run bench: --generate-weights needs a seed (a non-negative integer)
 // RUN: mv %t/m-moved %t/m
 
 // The weights no longer match: a file gone, resized, or retabled.
