@@ -38,6 +38,9 @@ options:
                   random weights instead of the checkpoint: the values
                   `gen-checkpoint --seed N` writes for the model's config.json,
                   made as they load (no files, any size)
+  --profile       after each batch size, launches and time per kernel (all
+                  its runs, warm-up included); every launch then waits for
+                  its kernel, so the tokens/s are lower than without
   --quiet         no progress lines
   --help          this text
 )";
@@ -48,7 +51,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::vector<int64_t> batches;
   int64_t context = 64, decode = 32, repeat = 3, seed = 0;
   OpenOptions open;
-  bool quiet = false;
+  bool quiet = false, profile = false;
   auto fail = [&](const std::string &m) {
     std::fprintf(stderr, "%s: %s\n", prog.c_str(), m.c_str());
     return 1;
@@ -103,6 +106,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
         return fail("--generate-weights needs a seed (a non-negative "
                     "integer)");
       open.generateWeightsSeed = uint64_t(n);
+    } else if (arg == "--profile") {
+      profile = true;
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -130,6 +135,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
 
   v4::ExecutorOptions exOpts;
   exOpts.maxSeqLen = context + decode + 1;
+  exOpts.profile = profile;
   exOpts.engramTables = model.engramTables.get();
   exOpts.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "weights");
@@ -141,6 +147,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   v4::GenerateOptions gen;
   gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
   for (int64_t batch : batches) {
+    const std::vector<v4::KernelProfile> before = executor->profile();
     // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
     // tiny tokenizer).
     uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
@@ -177,6 +184,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                 (long long)decode, (long long)repeat);
     std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
                 bestPrefill, bestDecode);
+    if (profile)
+      printProfile(stdout, executor->profile(), before);
     std::fflush(stdout);
   }
   return 0;

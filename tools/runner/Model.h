@@ -18,6 +18,7 @@
 #include "runtime/Safetensors.h"
 #include "runtime/Tokenizer.h"
 
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -144,6 +145,11 @@ bool openModel(const std::string &path, const OpenOptions &options,
 /// `weights` is false) and Engram tables into `model`; no device or kernels.
 bool openCheckpointDirectory(const std::string &path, Model &model,
                              std::string &error, bool weights = true);
+
+/// Launches and time per kernel, slowest first: `now` less `before` (both
+/// from Executor::profile()).
+void printProfile(std::FILE *out, const std::vector<v4::KernelProfile> &now,
+                  const std::vector<v4::KernelProfile> &before = {});
 
 /// An executor over the model's weights (its checkpoint or its generator)
 /// on `device` with `kernels`.

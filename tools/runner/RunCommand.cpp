@@ -283,14 +283,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
                 rate(result.decodeTokens, result.decodeSeconds).c_str());
   std::fprintf(stderr, "%s\n", line);
 
-  if (profile) {
-    std::fprintf(stderr, "%-24s %10s %12s %10s\n", "kernel", "launches",
-                 "total ms", "us/launch");
-    for (const v4::KernelProfile &p : executor->profile())
-      std::fprintf(stderr, "%-24s %10llu %12.2f %10.1f\n", p.name.c_str(),
-                   (unsigned long long)p.launches, p.seconds * 1e3,
-                   p.seconds * 1e6 / double(p.launches));
-  }
+  if (profile)
+    printProfile(stderr, executor->profile());
   const int64_t vocab = config.vocabSize;
   const int64_t batch = int64_t(ids.size());
   if (!dumpLogits.empty()) {
