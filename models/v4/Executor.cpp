@@ -20,12 +20,12 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "head",
       "head_rms",        "indexer_rotate_quant", "indexer_topk",
-      "kv_pack",         "linear_fp4",        "linear_fp8",
-      "matmul_bf16",     "matmul_bf16_f32",   "mhc_head",
-      "mhc_post",        "mhc_pre",           "moe_finish",
-      "moe_gate",        "moe_scatter_add",   "rmsnorm",
-      "rope",            "rope_table",        "sparse_attention",
-      "swiglu"};
+      "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
+      "linear_fp8",      "matmul_bf16",       "matmul_bf16_f32",
+      "mhc_head",        "mhc_post",          "mhc_pre",
+      "moe_finish",      "moe_gate",          "moe_gather_add",
+      "moe_scatter_add", "rmsnorm",           "rope",
+      "rope_table",      "sparse_attention",  "swiglu"};
   // clang-format on
   return names;
 }
@@ -224,11 +224,14 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.ao, m * d * 2},
                 {&s.gateW, m * k * 4},
                 {&s.gateI, m * k * 4},
-                {&s.xe, m * d * 2},
-                {&s.ge, m * inter * 2},
-                {&s.ue, m * inter * 2},
-                {&s.he, m * inter * 2},
-                {&s.ye, m * d * 2},
+                // Routed rows: all m * k at once with stacked experts.
+                {&s.xe, m * k * d * 2},
+                {&s.ge, m * k * inter * 2},
+                {&s.ue, m * k * inter * 2},
+                {&s.he, m * k * inter * 2},
+                {&s.ye, m * k * d * 2},
+                {&s.moeGroups, c.nRoutedExperts * 3 * 4},
+                {&s.moeSlots, m * k * 4},
                 {&s.tok, m * k * 8},
                 {&s.rows, m * k * 4},
                 {&s.rw, m * k * 4},

@@ -67,6 +67,10 @@ struct BlockW {
   // MoE.
   const void *gate = nullptr, *gateBias = nullptr, *tid2eid = nullptr;
   std::vector<std::array<LinearW, 3>> experts; // w1, w2, w3
+  /// FP4 experts: each of w1, w2, w3 of every expert stacked in one
+  /// allocation (expert e's rows from e * out; the scales likewise), which
+  /// experts[e] point into: linear_fp4_grouped runs them all at once.
+  bool stacked = false;
   std::array<LinearW, 3> shared;
   // Norms and mHC (0: attention, 1: ffn).
   const void *attnNorm = nullptr, *ffnNorm = nullptr;
@@ -162,7 +166,7 @@ struct Executor::Impl {
     void *ids, *h, *h2, *y, *post, *comb, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
         *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *xe,
         *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
-        *slots;
+        *slots, *moeGroups, *moeSlots;
     // Per chunk, sized for the longest chunk: index lists, the indexer's
     // picks, prefill K/V rows + compressed entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);
@@ -221,6 +225,9 @@ struct Executor::Impl {
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
                 const void *score, void *stateKv, void *stateScore,
                 void *entries, bool indexer, int64_t &emitted);
+  /// The routed experts of a stacked (FP4) block: grouped launches.
+  bool moeStacked(const BlockW &b, int64_t m, const std::vector<int64_t> &count,
+                  const std::vector<int64_t> &tok);
   bool moe(int64_t b, int64_t m);
   // Engram (ExecutorEngram.cpp).
   bool loadEngramTables(const Checkpoint &tables);

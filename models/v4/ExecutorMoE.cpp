@@ -4,7 +4,9 @@
 // or tid2eid on hash layers); each routed expert runs over its tokens
 // (gathered), its output is added to an f32 accumulator in ascending expert
 // order, then the shared expert's output; bf16 at the end. The token lists
-// are built on the host from the gate's picks.
+// are built on the host from the gate's picks. Stacked (FP4) experts run as
+// one grouped launch per expert linear over all routed rows, which produce
+// the same values as a launch per expert.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
@@ -22,8 +24,7 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
             KArg::p(b.hash ? zeros : b.gateBias),
             KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(s.ids),
             KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(d),
-            KArg::i(experts), KArg::i(b.hash ? 1 : 0),
-            KArg::f(c.routeScale)}))
+            KArg::i(experts), KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
     return false;
   std::vector<int32_t> picks(m * k);
   std::vector<float> weights(m * k);
@@ -56,10 +57,11 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
     }
   if (!upload(s.tok, tok.data(), tok.size() * 8) ||
       !upload(s.rows, rows.data(), rows.size() * 4) ||
-      !upload(s.rw, rw.data(), rw.size() * 4) ||
-      !fill32(s.yacc, 0, m * d))
+      !upload(s.rw, rw.data(), rw.size() * 4) || !fill32(s.yacc, 0, m * d))
     return false;
 
+  if (b.stacked && !moeStacked(b, m, count, tok))
+    return false;
   auto expert = [&](const std::array<LinearW, 3> &w, const void *x, void *g,
                     void *u, void *hidden, void *out, const void *routing,
                     int64_t rowsIn) {
@@ -71,15 +73,15 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
                 KArg::i(routing ? rowsIn : 0), KArg::f(c.swigluLimit)}) &&
            linear(w[1], hidden, out, rowsIn);
   };
-  for (int64_t x = 0; x < experts; ++x) {
+  for (int64_t x = 0; !b.stacked && x < experts; ++x) {
     const int64_t first = count[x], me = count[x + 1] - count[x];
     if (me == 0)
       continue;
     if (!run("embedding", {ceilDiv(me, 16), ceilDiv(d, 64), 1},
              {KArg::p(s.xn), KArg::p(at(s.tok, first, 8)), KArg::p(s.xe),
               KArg::i(me), KArg::i(d), KArg::i(1)}) ||
-        !expert(b.experts[x], s.xe, s.ge, s.ue, s.he, s.ye,
-                f32At(s.rw, first), me) ||
+        !expert(b.experts[x], s.xe, s.ge, s.ue, s.he, s.ye, f32At(s.rw, first),
+                me) ||
         !run("moe_scatter_add", {me, ceilDiv(d, 256), 1},
              {KArg::p(s.ye), KArg::p(at(s.rows, first, 4)), KArg::p(s.yacc),
               KArg::i(me), KArg::i(d)}))
@@ -89,4 +91,45 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
          run("moe_finish", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
              {KArg::p(s.yacc), KArg::p(s.so), KArg::p(s.fo), KArg::i(m),
               KArg::i(d)});
+}
+
+bool Executor::Impl::moeStacked(const BlockW &b, int64_t m,
+                                const std::vector<int64_t> &count,
+                                const std::vector<int64_t> &tok) {
+  const V4Config &c = config;
+  const int64_t k = c.nActivatedExperts, d = c.dim, inter = c.moeInterDim;
+  const int64_t rows = m * k;
+  // (expert, first row, rows) of each expert with tokens; each token's
+  // rows in ascending expert order, the order the official loop adds them.
+  std::vector<int32_t> groups, slots(rows);
+  int64_t longest = 0;
+  for (int64_t x = 0; x < c.nRoutedExperts; ++x)
+    if (int64_t me = count[x + 1] - count[x]) {
+      groups.insert(groups.end(), {int32_t(x), int32_t(count[x]), int32_t(me)});
+      longest = std::max(longest, me);
+    }
+  std::vector<int64_t> seen(m, 0);
+  for (int64_t r = 0; r < rows; ++r)
+    slots[tok[r] * k + seen[tok[r]]++] = int32_t(r);
+  const int64_t g = int64_t(groups.size() / 3);
+  auto grouped = [&](int part, const void *x, void *y, int64_t n, int64_t in) {
+    const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
+    return run("linear_fp4_grouped", {ceilDiv(longest, 16), ceilDiv(n, 64), g},
+               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
+                KArg::p(s.moeGroups), KArg::i(n), KArg::i(in)});
+  };
+  return upload(s.moeGroups, groups.data(), groups.size() * 4) &&
+         upload(s.moeSlots, slots.data(), slots.size() * 4) &&
+         run("embedding", {ceilDiv(rows, 16), ceilDiv(d, 64), 1},
+             {KArg::p(s.xn), KArg::p(s.tok), KArg::p(s.xe), KArg::i(rows),
+              KArg::i(d), KArg::i(1)}) &&
+         grouped(0, s.xe, s.ge, inter, d) && grouped(2, s.xe, s.ue, inter, d) &&
+         run("swiglu", {ceilDiv(rows, 4), ceilDiv(inter, 256), 1},
+             {KArg::p(s.ge), KArg::p(s.ue), KArg::p(s.rw), KArg::p(s.he),
+              KArg::i(rows), KArg::i(inter), KArg::i(rows),
+              KArg::f(c.swigluLimit)}) &&
+         grouped(1, s.he, s.ye, d, inter) &&
+         run("moe_gather_add", {m, ceilDiv(d, 256), 1},
+             {KArg::p(s.ye), KArg::p(s.moeSlots), KArg::p(s.yacc), KArg::i(m),
+              KArg::i(d), KArg::i(k)});
 }

@@ -33,7 +33,17 @@ public:
                const TensorGenerator *generator, size_t total)
       : impl(impl), ckpt(ckpt), generator(generator), total(total) {}
 
-  const void *get(const std::string &name) {
+  /// Tensor `name` on the device: at `dst` (`dstBytes` there, which the
+  /// tensor must fill exactly), else in its own allocation (or in place on
+  /// host memory).
+  const void *get(const std::string &name, void *dst = nullptr,
+                  uint64_t dstBytes = 0) {
+    auto wrongSize = [&](uint64_t bytes) {
+      impl.fail("tensor '" + name + "' has " + std::to_string(bytes) +
+                " bytes where its stacked slot has " +
+                std::to_string(dstBytes));
+      return nullptr;
+    };
     if (generator) {
       const ExpectedTensor *t = generator->find(name);
       if (!t) {
@@ -41,7 +51,9 @@ public:
         return nullptr;
       }
       uint64_t bytes = TensorGenerator::bytesOf(*t);
-      void *p = impl.alloc(std::max<uint64_t>(bytes, 1));
+      if (dst && bytes != dstBytes)
+        return wrongSize(bytes);
+      void *p = dst ? dst : impl.alloc(std::max<uint64_t>(bytes, 1));
       if (p)
         pending.push_back({&t->name, p, bytes});
       return p;
@@ -51,13 +63,40 @@ public:
       impl.fail("tensor '" + name + "' is missing from the checkpoint");
       return nullptr;
     }
+    if (dst && t->bytes != dstBytes)
+      return wrongSize(t->bytes);
     tick();
-    if (impl.device.isHostMemory())
+    if (!dst && impl.device.isHostMemory())
       return t->data;
-    void *p = impl.alloc(t->bytes);
+    void *p = dst ? dst : impl.alloc(t->bytes);
     if (!p || !impl.upload(p, t->data, t->bytes))
       return nullptr;
     return p;
+  }
+
+  /// One linear of every routed expert (`part`: w1, w2 or w3), FP4, stacked
+  /// in one allocation for the weights and one for the scales.
+  bool stackExperts(const std::string &prefix, int64_t experts, int part,
+                    int64_t out, int64_t in,
+                    std::vector<std::array<LinearW, 3>> &into) {
+    const uint64_t weightBytes = uint64_t(out * in / 2);
+    const uint64_t scaleBytes = uint64_t(out * ceilDiv(in, 32));
+    void *weights = impl.alloc(weightBytes * experts);
+    void *scales = impl.alloc(scaleBytes * experts);
+    if (!weights || !scales)
+      return false;
+    const std::string name = "w" + std::to_string(part + 1);
+    for (int64_t e = 0; e < experts; ++e) {
+      const std::string p =
+          prefix + "ffn.experts." + std::to_string(e) + "." + name;
+      LinearW &w = into[e][part];
+      w = {WeightFormat::FP4,
+           get(p + ".weight", at(weights, e, weightBytes), weightBytes),
+           get(p + ".scale", at(scales, e, scaleBytes), scaleBytes), out, in};
+      if (!w.weight || !w.scale)
+        return false;
+    }
+    return true;
   }
 
   LinearW linear(const std::string &prefix, WeightFormat format, int64_t out,
@@ -303,7 +342,18 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
       b.tid2eid = w.get(p + "ffn.gate.tid2eid");
     else
       b.gateBias = w.get(p + "ffn.gate.bias");
-    for (int64_t e = 0; e < c.nRoutedExperts; ++e) {
+    b.stacked = c.expertFormat == WeightFormat::FP4;
+    if (b.stacked) {
+      b.experts.resize(c.nRoutedExperts);
+      if (!w.stackExperts(p, c.nRoutedExperts, 0, c.moeInterDim, c.dim,
+                          b.experts) ||
+          !w.stackExperts(p, c.nRoutedExperts, 1, c.dim, c.moeInterDim,
+                          b.experts) ||
+          !w.stackExperts(p, c.nRoutedExperts, 2, c.moeInterDim, c.dim,
+                          b.experts))
+        return false;
+    }
+    for (int64_t e = 0; !b.stacked && e < c.nRoutedExperts; ++e) {
       std::string ep = p + "ffn.experts." + std::to_string(e) + ".";
       b.experts.push_back(
           {w.linear(ep + "w1", c.expertFormat, c.moeInterDim, c.dim),

@@ -361,13 +361,31 @@ Case fp8Case(LinearShape s) {
 Case fp4Case(LinearShape s) {
   return Case{"v4.linear_fp4",
               "linear_fp4_" + linearName(s),
-              kernelText("linear_fp4.mlir"),
+              kernelText("linear_fp4.mlir", "linear_fp4"),
               {Arg::buffer(T::BF16, {s.m, s.k}),
                Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
                Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
                Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
                Arg::index(s.n), Arg::index(s.k)},
               {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+              1e-2};
+}
+
+// Four groups over 5 stacked experts, in the order the runtime lists
+// them: one short, one of two row tiles, an empty one, one at the end.
+Case fp4GroupedCase(int64_t n, int64_t k) {
+  const std::vector<int64_t> groups = {4, 0, 3, 1, 3, 20, 2, 23, 0, 0, 23, 5};
+  const int64_t experts = 5, rows = 28, maxRows = 20;
+  return Case{"v4.linear_fp4_grouped",
+              "linear_fp4_grouped_4of5x" + str(n) + "x" + str(k),
+              kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
+              {Arg::buffer(T::BF16, {rows, k}),
+               Arg::buffer(T::F4E2M1FN, {experts * n, k}),
+               Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
+               Arg::output(T::BF16, {rows, n}),
+               Arg::values(T::I32, {4, 3}, groups), Arg::index(n),
+               Arg::index(k)},
+              {ceilDiv(maxRows, 16), ceilDiv(n, 64), 4},
               1e-2};
 }
 
@@ -440,6 +458,20 @@ Case scatterAddCase(int64_t m, int64_t d) {
               {Arg::buffer(T::BF16, {1, d}), Arg::ints(T::I32, {1}, 0, m - 1),
                Arg::buffer(T::F32, {m, d}), Arg::index(1), Arg::index(d)},
               {1, ceilDiv(d, 256), 1},
+              0};
+}
+
+// Every token's k rows are distinct rows of ye (a permutation), as the
+// runtime's slots are.
+Case gatherAddCase(int64_t m, int64_t k, int64_t d) {
+  return Case{"v4.moe_gather_add",
+              "moe_gather_add_" + str(m) + "x" + str(k) + "x" + str(d),
+              kernelText("moe_combine.mlir", "moe_gather_add"),
+              {Arg::buffer(T::BF16, {m * k, d}),
+               Arg::distinct(T::I32, {m, k}, m * k),
+               Arg::buffer(T::F32, {m, d}), Arg::index(m), Arg::index(d),
+               Arg::index(k)},
+              {m, ceilDiv(d, 256), 1},
               0};
 }
 
@@ -540,12 +572,14 @@ std::vector<conformance::Case> kernelConformanceCases() {
       packCase("flash_37x512", 37, 512),
       // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
       fp4Case({9, 150, 4096}),
+      fp4GroupedCase(150, 4096),
       fp8Case({37, 150, 4096}),
       preCase(19, 4096),
       postCase(19, 4096),
       headMixCase(19, 4096),
       scatterAddCase(37, 4096),
       finishCase(37, 4096),
+      gatherAddCase(13, 6, 4096),
       moeGateCase(13, 4096, 256, false, 8),
       mtpCase(19, 4, 4096),
       rmsnormCase(37, 4096),

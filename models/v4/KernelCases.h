@@ -145,6 +145,9 @@ struct LinearShape {
 };
 Case fp8Case(LinearShape s);
 Case fp4Case(LinearShape s);
+/// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
+/// stacked experts of [n, k].
+Case fp4GroupedCase(int64_t n, int64_t k);
 
 /// mhc.mlir (hc = 4, 20 Sinkhorn iterations) on n tokens of width d.
 Case preCase(int64_t n, int64_t d);
@@ -156,6 +159,9 @@ Case finishCase(int64_t m, int64_t d);
 /// moe_combine.mlir @moe_scatter_add: one gathered row added into a random
 /// row of y [m, d].
 Case scatterAddCase(int64_t m, int64_t d);
+/// moe_combine.mlir @moe_gather_add: m tokens' k rows each, from a
+/// permutation of ye [m * k, d].
+Case gatherAddCase(int64_t m, int64_t k, int64_t d);
 /// moe_gate.mlir: m tokens, e experts, hash routing through a table of
 /// `vocab` rows when `hash`.
 Case moeGateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab);

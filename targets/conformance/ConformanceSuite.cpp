@@ -32,7 +32,11 @@ std::vector<HostTensor> makeBuffers(const Case &c) {
     if (a.kind != Arg::Kind::Buffer)
       continue;
     HostTensor t(a.type, a.shape);
-    if (a.distinctInts) {
+    if (!a.fixedInts.empty()) {
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        storeInt(t.data(), t.type, i,
+                 size_t(i) < a.fixedInts.size() ? a.fixedInts[size_t(i)] : 0);
+    } else if (a.distinctInts) {
       // A seeded Fisher-Yates shuffle of [0, intHi], written out here so
       // that every standard library gives the same values.
       std::vector<int64_t> pool(a.intHi + 1);

@@ -27,11 +27,12 @@ struct Arg {
   enum class Kind { Buffer, Index, I32, F32 } kind = Kind::Buffer;
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
-  bool random = true;            // buffers: random fill, else zeros
-  int64_t intLo = 0, intHi = 15; // integer fill range (ue8m0: codes)
-  double scalar = 0;             // scalars
-  bool distinctInts = false;     // integers: distinct, from [0, intHi]
-  bool scaleCodes = false;       // ue8m0: codes uniform in [intLo, intHi]
+  bool random = true;             // buffers: random fill, else zeros
+  int64_t intLo = 0, intHi = 15;  // integer fill range (ue8m0: codes)
+  double scalar = 0;              // scalars
+  bool distinctInts = false;      // integers: distinct, from [0, intHi]
+  bool scaleCodes = false;        // ue8m0: codes uniform in [intLo, intHi]
+  std::vector<int64_t> fixedInts; // integers: exactly these, in order
 
   static Arg buffer(ElementType t, std::vector<int64_t> shape) {
     return Arg{Kind::Buffer, t, std::move(shape)};
@@ -54,6 +55,14 @@ struct Arg {
   static Arg scales(std::vector<int64_t> shape, int64_t lo, int64_t hi) {
     Arg a = ints(ElementType::F8E8M0FNU, std::move(shape), lo, hi);
     a.scaleCodes = true;
+    return a;
+  }
+  /// Integers given in full (tables whose entries must agree, like a
+  /// grouped launch's (expert, first row, rows)).
+  static Arg values(ElementType t, std::vector<int64_t> shape,
+                    std::vector<int64_t> v) {
+    Arg a = buffer(t, std::move(shape));
+    a.fixedInts = std::move(v);
     return a;
   }
   static Arg output(ElementType t, std::vector<int64_t> shape) {

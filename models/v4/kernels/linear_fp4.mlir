@@ -50,3 +50,77 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
       : tensor<16x64xbf16> -> !tile.ptr<bf16>
   tile.return
 }
+
+// @linear_fp4_grouped: the routed experts of one MoE layer in one launch,
+// each over its own rows, computed exactly as @linear_fp4 computes them:
+//   y[r, :] = bf16( act_quant(x)[r, :] @ (W_e * S_e)^T )
+//     for r in [first_g, first_g + rows_g), e = expert_g
+// x: bf16 [R, K], rows grouped by expert; w: the experts' weights stacked,
+// [E * N, K/2] bytes (expert e's rows from e * N); ws: their scales, [E * N,
+// ceil(K/32)]; y: bf16 [R, N]; groups: i32 [G, 3] = (expert, first, rows).
+// Grid (ceil(max rows / 16), ceil(N / 64), G): program (i, j, g) computes
+// rows 16i.. of group g; programs past a group's rows do nothing.
+tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
+                                %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
+                                %groups: !tile.ptr<i32>, %n: index,
+                                %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c16 = arith.constant 16 : index
+  %c31 = arith.constant 31 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %one_e8 = arith.constant 1.0 : f8E8M0FNU
+  %pm = tile.program_id 0
+  %pn = tile.program_id 1
+  %pg = tile.program_id 2
+  // The group's (expert, first row, rows), as scalars.
+  %g0 = arith.muli %pg, %c3 : index
+  %g3 = arith.addi %g0, %c3 : index
+  %gt = tile.load %groups[%g0] strides[%c1] bounds[%g3]
+      : !tile.ptr<i32> -> tensor<4xi32>
+  %e32 = tile.extract %gt[%c0] : tensor<4xi32>
+  %f32i = tile.extract %gt[%c1] : tensor<4xi32>
+  %r32 = tile.extract %gt[%c2] : tensor<4xi32>
+  %rows16 = arith.muli %pm, %c16 : index
+  %rows = arith.index_cast %r32 : i32 to index
+  %busy = arith.cmpi ult, %rows16, %rows : index
+  scf.if %busy {
+    %expert = arith.index_cast %e32 : i32 to index
+    %first = arith.index_cast %f32i : i32 to index
+    %row0 = arith.addi %first, %rows16 : index
+    %rowEnd = arith.addi %first, %rows : index
+    %wfirst = arith.muli %expert, %n : index
+    %wrow0 = arith.muli %pn, %c64 : index
+    %wrow = arith.addi %wfirst, %wrow0 : index
+    %wend = arith.addi %wfirst, %n : index
+    %col0 = arith.muli %pn, %c64 : index
+    %kp = arith.addi %k, %c31 : index
+    %kblocks = arith.divui %kp, %c32 : index
+    %acc0 = tile.splat %zero : tensor<16x64xf32>
+    %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+      %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
+          : !tile.ptr<bf16> -> tensor<16x128xbf16>
+      %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
+          : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+      %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%wend, %k]
+          : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
+      %kb = arith.divui %kk, %c32 : index
+      %wst = tile.load %ws[%wrow, %kb] strides[%kblocks, %c1] bounds[%wend, %kblocks]
+          other %one_e8 : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
+      %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<64x4xf8E8M0FNU>
+          acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
+                       rhs_scale_block = array<i64: 1, 32>}
+          : tensor<16x128xf8E4M3FN>, tensor<64x128xf4E2M1FN> -> tensor<16x64xf32>
+      scf.yield %d : tensor<16x64xf32>
+    }
+    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+    tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%rowEnd, %n]
+        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  }
+  tile.return
+}

@@ -64,3 +64,40 @@ tile.kernel @moe_finish(%y: !tile.ptr<f32>, %shared: !tile.ptr<bf16>,
       : tensor<4x256xbf16> -> !tile.ptr<bf16>
   tile.return
 }
+
+// @moe_gather_add: the routed experts' outputs, from rows grouped by expert
+// (one launch of @linear_fp4_grouped per expert linear), added per token in
+// ascending expert order, as the official loop over experts adds them:
+//   y[t, :] += f32(ye[slots[t, j], :])   for j = 0 .. k-1 in order
+//   ye: bf16 [m * k, d]; slots: i32 [m, k] (token t's picks, ascending
+//   expert); y: f32 [m, d].
+// Grid: (m, ceil(d / 256)).
+tile.kernel @moe_gather_add(%ye: !tile.ptr<bf16>, %slots: !tile.ptr<i32>,
+                            %y: !tile.ptr<f32>, %m: index, %d: index,
+                            %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %t = tile.program_id 0
+  %pc = tile.program_id 1
+  %col = arith.muli %pc, %c256 : index
+  %t1 = arith.addi %t, %c1 : index
+  %y0 = tile.load %y[%t, %col] strides[%d, %c1] bounds[%t1, %d]
+      : !tile.ptr<f32> -> tensor<1x256xf32>
+  %base = arith.muli %t, %k : index
+  %sum = scf.for %j = %c0 to %k step %c1 iter_args(%acc = %y0) -> (tensor<1x256xf32>) {
+    %at = arith.addi %base, %j : index
+    %st = tile.load %slots[%at] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
+    %s32 = tile.extract %st[%c0] : tensor<1xi32>
+    %s = arith.index_cast %s32 : i32 to index
+    %s1 = arith.addi %s, %c1 : index
+    %et = tile.load %ye[%s, %col] strides[%d, %c1] bounds[%s1, %d]
+        : !tile.ptr<bf16> -> tensor<1x256xbf16>
+    %ef = tile.cast %et : tensor<1x256xbf16> -> tensor<1x256xf32>
+    %next = arith.addf %acc, %ef : tensor<1x256xf32>
+    scf.yield %next : tensor<1x256xf32>
+  }
+  tile.store %sum, %y[%t, %col] strides[%d, %c1] bounds[%t1, %d]
+      : tensor<1x256xf32> -> !tile.ptr<f32>
+  tile.return
+}

@@ -65,7 +65,8 @@ std::vector<double> actQuantRow(HostTensor &x, int64_t i, int64_t k,
   for (int64_t b = 0; b * 128 < k; ++b) {
     float amax = 0;
     for (int64_t j = b * 128; j < std::min(k, (b + 1) * 128); ++j)
-      amax = std::max(amax, float(std::fabs(bf16Value(bf16Data(x)[i * k + j]))));
+      amax =
+          std::max(amax, float(std::fabs(bf16Value(bf16Data(x)[i * k + j]))));
     double s = ue8m0ActScale(amax);
     scales[b] = s;
     for (int64_t j = b * 128; j < std::min(k, (b + 1) * 128); ++j) {
@@ -105,8 +106,9 @@ TEST(LinearFp8, ReferenceMatchesOfficialMath) {
     for (int64_t o = 0; o < n; ++o) {
       double sum = 0, sumAbs = 0;
       for (int64_t j = 0; j < k; ++j) {
-        double b = e4m3Value(byteData(w)[o * k + j]) *
-                   e8m0Value(byteData(ws)[(o / 128) * ceilDiv(k, 128) + j / 128]);
+        double b =
+            e4m3Value(byteData(w)[o * k + j]) *
+            e8m0Value(byteData(ws)[(o / 128) * ceilDiv(k, 128) + j / 128]);
         double t = q[j] * sa[j / 128] * b;
         sum += t;
         sumAbs += std::fabs(t);
@@ -145,7 +147,8 @@ TEST(LinearFp4, ReferenceMatchesOfficialMath) {
         int64_t e = o * k + j;
         uint8_t byte = byteData(w)[e / 2];
         uint8_t nib = (e % 2) ? byte >> 4 : byte & 15;
-        double b = e2m1Value(nib) * e8m0Value(byteData(ws)[o * (k / 32) + j / 32]);
+        double b =
+            e2m1Value(nib) * e8m0Value(byteData(ws)[o * (k / 32) + j / 32]);
         double t = q[j] * sa[j / 128] * b;
         sum += t;
         sumAbs += std::fabs(t);
@@ -156,6 +159,60 @@ TEST(LinearFp4, ReferenceMatchesOfficialMath) {
     }
   }
   EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+// linear_fp4_grouped: each group's rows equal, bit for bit, a linear_fp4
+// launch of that expert alone over those rows (the runtime relies on it: a
+// stacked model gives the same logits as one launch per expert). Groups as
+// the runtime lists them, plus an empty one; ragged N and K.
+void checkGroupedMatchesPerExpert(Target target) {
+  const int64_t experts = 5, n = 150, k = 320, rows = 29, kb = k / 32;
+  const std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
+  std::mt19937_64 gen(21);
+  HostTensor x = testActivations(gen, rows, k);
+  HostTensor w(T::F4E2M1FN, {experts * n, k});
+  for (int64_t i = 0; i < experts * n * k / 2; ++i)
+    byteData(w)[i] = uint8_t(gen());
+  HostTensor ws(T::F8E8M0FNU, {experts * n, kb});
+  for (int64_t i = 0; i < ws.numElements(); ++i)
+    byteData(ws)[i] = uint8_t(122 + gen() % 11);
+  HostTensor table(T::I32, {4, 3});
+  std::copy(groups.begin(), groups.end(), i32Data(table));
+  HostTensor y(T::BF16, {rows, n});
+  const std::string source = kernelSource("linear_fp4.mlir");
+  ASSERT_TRUE(launch(target, source, "linear_fp4_grouped",
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+                      KArg::buf(table), KArg::idx(n), KArg::idx(k)},
+                     {ceilDiv(17, 16), ceilDiv(n, 64), 4}));
+  for (int g = 0; g < 4; ++g) {
+    const int64_t e = groups[3 * g], first = groups[3 * g + 1],
+                  me = groups[3 * g + 2];
+    if (me == 0)
+      continue;
+    HostTensor xe(T::BF16, {me, k}), we(T::F4E2M1FN, {n, k}),
+        wse(T::F8E8M0FNU, {n, kb}), ye(T::BF16, {me, n});
+    std::memcpy(xe.data(), bf16Data(x) + first * k, me * k * 2);
+    std::memcpy(we.data(), byteData(w) + e * n * k / 2, n * k / 2);
+    std::memcpy(wse.data(), byteData(ws) + e * n * kb, n * kb);
+    ASSERT_TRUE(
+        launch(target, source, "linear_fp4",
+               {KArg::buf(xe), KArg::buf(we), KArg::buf(wse), KArg::buf(ye),
+                KArg::idx(me), KArg::idx(n), KArg::idx(k)},
+               {ceilDiv(me, 16), ceilDiv(n, 64), 1}));
+    for (int64_t i = 0; i < me * n; ++i)
+      ASSERT_EQ(bf16Data(y)[first * n + i], bf16Data(ye)[i])
+          << "group " << g << ", y[" << first + i / n << "," << i % n << "]";
+  }
+}
+
+TEST(LinearFp4Grouped, ReferenceEqualsOneLaunchPerExpert) {
+  checkGroupedMatchesPerExpert(Target::Reference);
+}
+TEST(LinearFp4Grouped, CpuEqualsOneLaunchPerExpert) {
+  checkGroupedMatchesPerExpert(Target::Cpu);
+}
+TEST(LinearFp4Grouped, CpuMatchesReference) {
+  expectCpuMatchesReference(v4::cases::fp4GroupedCase(150, 320));
 }
 
 } // namespace
