@@ -404,8 +404,17 @@ std::vector<KernelProfile> Executor::profile() const {
 }
 
 int Executor::addSequence(std::string &error) {
-  impl_->sequences.emplace_back();
   impl_->error.clear();
+  if (!impl_->releasedSequences.empty()) {
+    int s = impl_->releasedSequences.back();
+    if (!impl_->initCaches(impl_->sequences[s])) {
+      error = impl_->error;
+      return -1;
+    }
+    impl_->releasedSequences.pop_back();
+    return s;
+  }
+  impl_->sequences.emplace_back();
   if (!impl_->initCaches(impl_->sequences.back())) {
     error = impl_->error;
     impl_->sequences.pop_back();
@@ -416,6 +425,13 @@ int Executor::addSequence(std::string &error) {
 
 void Executor::resetSequence(int sequence) {
   impl_->initCaches(impl_->sequences.at(sequence));
+}
+
+void Executor::releaseSequence(int sequence) {
+  if (sequence >= 0 && size_t(sequence) < impl_->sequences.size() &&
+      std::count(impl_->releasedSequences.begin(),
+                 impl_->releasedSequences.end(), sequence) == 0)
+    impl_->releasedSequences.push_back(sequence);
 }
 
 int64_t Executor::sequenceLength(int sequence) const {

@@ -82,11 +82,14 @@ public:
   const V4Config &config() const;
   int64_t maxSeqLen() const;
 
-  /// A new, empty sequence with its own caches; -1 with `error` set when
-  /// device memory runs out.
+  /// An empty sequence with its own caches (a released one, reset, when
+  /// there is one); -1 with `error` set when device memory runs out.
   int addSequence(std::string &error);
   /// Forget a sequence's tokens (its caches are reused).
   void resetSequence(int sequence);
+  /// Hands a sequence back: a later addSequence returns it, reset, instead
+  /// of allocating new caches (generate() releases the sequences it adds).
+  void releaseSequence(int sequence);
   /// Tokens the sequence has seen.
   int64_t sequenceLength(int sequence) const;
 

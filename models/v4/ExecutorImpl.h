@@ -158,6 +158,7 @@ struct Executor::Impl {
   const void *zeros = nullptr; // dummy inputs kernels do not read
 
   std::vector<Sequence> sequences;
+  std::vector<int> releasedSequences; // reused by addSequence
   std::vector<KvPool> kvPools; // per block
 
   /// Step activations, sized for `capacity` tokens.

@@ -19,6 +19,16 @@ bool v4::generate(Executor &executor,
   if (options.maxNewTokens < 1)
     return true;
   std::vector<int> seqs;
+  // The sequences go back to the executor however this returns, so that
+  // repeated calls reuse their caches.
+  struct Release {
+    Executor &executor;
+    std::vector<int> &seqs;
+    ~Release() {
+      for (int s : seqs)
+        executor.releaseSequence(s);
+    }
+  } release{executor, seqs};
   std::vector<Sampler> samplers;
   for (size_t i = 0; i < batch; ++i) {
     if (prompts[i].empty()) {
@@ -29,8 +39,8 @@ bool v4::generate(Executor &executor,
     if (need > executor.maxSeqLen()) {
       error = "prompt " + std::to_string(i) + " (" +
               std::to_string(prompts[i].size()) + " tokens) + " +
-              std::to_string(options.maxNewTokens) +
-              " new tokens need " + std::to_string(need) +
+              std::to_string(options.maxNewTokens) + " new tokens need " +
+              std::to_string(need) +
               " positions; the maximum sequence length is " +
               std::to_string(executor.maxSeqLen());
       return false;

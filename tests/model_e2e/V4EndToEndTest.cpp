@@ -316,6 +316,33 @@ TEST(V4EndToEnd, MixedBatchEqualsSingle) {
                           kMixedPrompt);
 }
 
+// generate() hands its sequences back; the next call reuses them (reset)
+// and gets the same logits as the first, and no new sequence is made.
+TEST(V4EndToEnd, MixedRepeatedGenerateReusesSequences) {
+  Model &m = model("mixed", mixed);
+  auto e = executor(m, "cpu", 16);
+  ASSERT_NE(e, nullptr);
+  const std::vector<std::vector<int64_t>> prompts = {prompt(9, 300, 2),
+                                                     prompt(5, 300, 3)};
+  GenerateOptions options;
+  options.maxNewTokens = 4;
+  options.keepLogits = true;
+  GenerateResult first, second;
+  std::string error;
+  ASSERT_TRUE(generate(*e, prompts, options, first, error)) << error;
+  ASSERT_TRUE(generate(*e, prompts, options, second, error)) << error;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(first.generated[i], second.generated[i]) << "sequence " << i;
+    ASSERT_EQ(first.logits[i].size(), second.logits[i].size());
+    for (size_t step = 0; step < first.logits[i].size(); ++step)
+      EXPECT_EQ(first.logits[i][step], second.logits[i][step])
+          << "sequence " << i << ", step " << step;
+  }
+  int s = e->addSequence(error);
+  EXPECT_GE(s, 0) << error;
+  EXPECT_LT(s, 2) << "a released sequence is reused";
+}
+
 // MTP block 0 beside the trunk (official generate with MTP: after each
 // step, the MTP sees the trunk's streams and the tokens that follow).
 TEST(V4EndToEnd, MixedMtpMatchesTorch) {
