@@ -2,6 +2,8 @@
 #include "targets/cuda/CudaKernels.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <map>
 
 using namespace dsv4c;
@@ -78,15 +80,36 @@ long entryParamCount(const std::string &ptx, const std::string &name) {
 
 } // namespace
 
+bool cuda::mallocHeapBytes(size_t totalMemory, const char *envValue,
+                           size_t &bytes, std::string &error) {
+  if (!envValue) {
+    bytes = std::min<size_t>(totalMemory / 8, size_t(8) << 30);
+    return true;
+  }
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long mib = std::strtoull(envValue, &end, 10);
+  if (!*envValue || *end || errno || mib < 1 || mib > (1ull << 20) ||
+      envValue[0] == '-') {
+    error = std::string(kHeapMibVariable) + "='" + envValue +
+            "': the device malloc heap in MiB, a whole number from 1 to "
+            "1048576 (unset: min(1/8 of device memory, 8192))";
+    return false;
+  }
+  bytes = size_t(mib) << 20;
+  return true;
+}
+
 std::unique_ptr<KernelLibrary>
 cuda::createKernelLibrary(CudaDevice &device, const std::string &image,
                           const std::vector<std::string> &kernels,
                           std::string &error) {
   // Tile buffers are malloc'd per program; every program of a large launch
   // may hold them at once.
-  size_t heap =
-      std::min<size_t>(device.info().totalMemory / 8, size_t(8) << 30);
-  if (!device.setMallocHeapSize(heap, error))
+  size_t heap = 0;
+  if (!mallocHeapBytes(device.info().totalMemory, std::getenv(kHeapMibVariable),
+                       heap, error) ||
+      !device.setMallocHeapSize(heap, error))
     return nullptr;
   void *module = device.loadModule(image, error);
   if (!module)

@@ -18,10 +18,21 @@
 
 namespace dsv4c::cuda {
 
+/// The environment variable that sets the device malloc heap, in MiB.
+inline constexpr const char *kHeapMibVariable = "DSV4C_CUDA_HEAP_MIB";
+
+/// The device malloc heap a kernel library sets (the tile buffers that do
+/// not fit in shared memory come from it; the driver reserves it at the
+/// first launch): `envValue` MiB when given (DSV4C_CUDA_HEAP_MIB), else
+/// min(1/8 of `totalMemory`, 8 GiB). False, with `error` naming the
+/// variable, unless the value is a whole number of MiB from 1 to 1048576.
+bool mallocHeapBytes(size_t totalMemory, const char *envValue, size_t &bytes,
+                     std::string &error);
+
 /// Loads `image` (PTX text from CudaCompile) on `device` (which must
 /// outlive the library) and finds every kernel of `kernels` in it. Also sizes
-/// the device heap the kernels' tile buffers come from. Null with `error` set
-/// on failure.
+/// the device heap the kernels' tile buffers come from (mallocHeapBytes). Null
+/// with `error` set on failure.
 std::unique_ptr<KernelLibrary>
 createKernelLibrary(CudaDevice &device, const std::string &image,
                     const std::vector<std::string> &kernels,

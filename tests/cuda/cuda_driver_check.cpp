@@ -10,9 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/cuda/CudaDriver.h"
+#include "targets/cuda/CudaKernels.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <string>
@@ -54,7 +55,32 @@ DONE:
 )";
 } // namespace
 
+/// The malloc heap size and DSV4C_CUDA_HEAP_MIB (no GPU needed).
+void checkHeapSize() {
+  const size_t gib = size_t(1) << 30;
+  size_t bytes = 0;
+  std::string error;
+  check(cuda::mallocHeapBytes(141 * gib, nullptr, bytes, error) &&
+            bytes == 8 * gib,
+        "heap: 8 GiB by default on a 141 GiB device");
+  check(cuda::mallocHeapBytes(16 * gib, nullptr, bytes, error) &&
+            bytes == 2 * gib,
+        "heap: 1/8 of a 16 GiB device");
+  check(cuda::mallocHeapBytes(141 * gib, "512", bytes, error) &&
+            bytes == (size_t(512) << 20),
+        "heap: DSV4C_CUDA_HEAP_MIB=512 gives 512 MiB");
+  for (const char *bad : {"", "0", "-5", "12x", "2097152"}) {
+    error.clear();
+    bool ok = cuda::mallocHeapBytes(141 * gib, bad, bytes, error);
+    check(!ok &&
+              error.find("DSV4C_CUDA_HEAP_MIB='" + std::string(bad) + "'") == 0,
+          std::string("heap: DSV4C_CUDA_HEAP_MIB='") + bad +
+              "' is refused, naming the variable");
+  }
+}
+
 int main() {
+  checkHeapSize();
   std::string error;
   std::unique_ptr<cuda::CudaDevice> dev = cuda::CudaDevice::open(0, error);
   if (!dev) {
