@@ -371,22 +371,32 @@ Case fp4Case(LinearShape s) {
               1e-2};
 }
 
-// Four groups over 5 stacked experts, in the order the runtime lists
-// them: one short, one of two row tiles, an empty one, one at the end.
-Case fp4GroupedCase(int64_t n, int64_t k) {
-  const std::vector<int64_t> groups = {4, 0, 3, 1, 3, 20, 2, 23, 0, 0, 23, 5};
-  const int64_t experts = 5, rows = 28, maxRows = 20;
+Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
+                    const std::vector<int64_t> &groups) {
+  int64_t rows = 0, longest = 0;
+  for (size_t g = 0; g + 2 < groups.size(); g += 3) {
+    rows = std::max(rows, groups[g + 1] + groups[g + 2]);
+    longest = std::max(longest, groups[g + 2]);
+  }
+  const int64_t count = int64_t(groups.size() / 3);
   return Case{"v4.linear_fp4_grouped",
-              "linear_fp4_grouped_4of5x" + str(n) + "x" + str(k),
+              "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" +
+                  str(n) + "x" + str(k),
               kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
               {Arg::buffer(T::BF16, {rows, k}),
                Arg::buffer(T::F4E2M1FN, {experts * n, k}),
                Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
                Arg::output(T::BF16, {rows, n}),
-               Arg::values(T::I32, {4, 3}, groups), Arg::index(n),
+               Arg::values(T::I32, {count, 3}, groups), Arg::index(n),
                Arg::index(k)},
-              {ceilDiv(maxRows, 16), ceilDiv(n, 64), 4},
+              {ceilDiv(longest, 16), ceilDiv(n, 64), count},
               1e-2};
+}
+
+// Four groups over 5 stacked experts, in the order the runtime lists
+// them: one short, one of two row tiles, an empty one, one at the end.
+Case fp4GroupedCase(int64_t n, int64_t k) {
+  return fp4GroupedCase(n, k, 5, {4, 0, 3, 1, 3, 20, 2, 23, 0, 0, 23, 5});
 }
 
 namespace {
@@ -603,6 +613,15 @@ std::vector<conformance::Case> kernelBenchCases() {
       // An attention projection (FP8) and an expert's w1 (FP4).
       fp8Case({tokens, 4096, 4096}),
       fp4Case({tokens, 2048, 4096}),
+      // Every routed expert's w1 at once: the 6 picks of each token, here
+      // 64 experts of 6 rows (every fourth of 256).
+      fp4GroupedCase(2048, 4096, 256,
+                     [&] {
+                       std::vector<int64_t> groups;
+                       for (int64_t g = 0; g < tokens; ++g)
+                         groups.insert(groups.end(), {4 * g, 6 * g, 6});
+                       return groups;
+                     }()),
       // The indexer's weights_proj.
       denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
       headCase({tokens, 4096, 129280, 4096}),

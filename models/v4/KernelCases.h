@@ -148,6 +148,9 @@ Case fp4Case(LinearShape s);
 /// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
 /// stacked experts of [n, k].
 Case fp4GroupedCase(int64_t n, int64_t k);
+/// The same with `groups` ((expert, first row, rows) each) over `experts`.
+Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
+                    const std::vector<int64_t> &groups);
 
 /// mhc.mlir (hc = 4, 20 Sinkhorn iterations) on n tokens of width d.
 Case preCase(int64_t n, int64_t d);

@@ -45,9 +45,7 @@ JsonValue conformance::packCaseJson(const PackCase &c) {
       if (a.type) {
         aj.set("type", JsonValue::string(elementTypeName(*a.type)));
         aj.set("shape", integers(a.shape));
-        aj.set("random", JsonValue::boolean(a.random));
-        aj.set("lo", JsonValue::integer(a.lo));
-        aj.set("hi", JsonValue::integer(a.hi));
+        setFillJson(aj, a.fill);
       } else {
         if (!a.input.empty())
           aj.set("input", JsonValue::string(a.input));
@@ -266,12 +264,9 @@ bool conformance::readPack(const std::string &dir, Pack &pack,
           if (d < 0 || d > (int64_t(1) << 40))
             return fail("case '" + c.name + "': a bench buffer's 'shape' " +
                         "has dimension " + std::to_string(d));
-        if (const JsonValue *r = aj.find("random"))
-          a.random = r->asBool().value_or(true);
-        if (const JsonValue *lo = aj.find("lo"))
-          a.lo = lo->asInteger().value_or(0);
-        if (const JsonValue *hi = aj.find("hi"))
-          a.hi = hi->asInteger().value_or(15);
+        std::string fillError;
+        if (!parseFillJson(aj, a.fill, fillError))
+          return fail("case '" + c.name + "': a bench buffer's " + fillError);
       } else if (a.kind == "buffer") {
         a.input = str(aj, "input");
         a.want = str(aj, "want");

@@ -18,6 +18,7 @@
 #define DSV4C_TARGETS_CONFORMANCE_CONFORMANCEPACK_H
 
 #include "runtime/Device.h"
+#include "targets/conformance/BufferFill.h"
 #include "runtime/ElementType.h"
 #include "runtime/Json.h"
 
@@ -32,12 +33,11 @@ struct PackArg {
   std::string kind;        // "buffer", "index", "i32", "f32"
   std::string input, want; // buffers: files in the pack; no input: zeros
   double value = 0;        // scalars
-  /// Generated buffers (bench packs, no files): element type and shape,
-  /// filled by fillRandom (integers in [lo, hi]) or zeros.
+  /// Generated buffers (bench packs, no files): element type, shape and
+  /// how the conformance case fills it (fillBuffer).
   std::optional<ElementType> type;
   std::vector<int64_t> shape;
-  bool random = true;
-  int64_t lo = 0, hi = 15;
+  BufferFill fill;
 };
 
 struct PackCase {

@@ -32,30 +32,8 @@ std::vector<HostTensor> makeBuffers(const Case &c) {
     if (a.kind != Arg::Kind::Buffer)
       continue;
     HostTensor t(a.type, a.shape);
-    if (!a.fixedInts.empty()) {
-      for (int64_t i = 0; i < t.numElements(); ++i)
-        storeInt(t.data(), t.type, i,
-                 size_t(i) < a.fixedInts.size() ? a.fixedInts[size_t(i)] : 0);
-    } else if (a.distinctInts) {
-      // A seeded Fisher-Yates shuffle of [0, intHi], written out here so
-      // that every standard library gives the same values.
-      std::vector<int64_t> pool(a.intHi + 1);
-      for (int64_t i = 0; i <= a.intHi; ++i)
-        pool[i] = i;
-      std::mt19937_64 gen(seed++);
-      for (int64_t i = a.intHi; i > 0; --i)
-        std::swap(pool[i], pool[gen() % uint64_t(i + 1)]);
-      for (int64_t i = 0; i < t.numElements(); ++i)
-        storeInt(t.data(), t.type, i, pool[i]);
-    } else if (a.scaleCodes) {
-      std::mt19937_64 gen(seed++);
-      auto *codes = static_cast<uint8_t *>(t.data());
-      for (int64_t i = 0; i < t.numElements(); ++i)
-        codes[i] =
-            uint8_t(a.intLo + int64_t(gen() % uint64_t(a.intHi - a.intLo + 1)));
-    } else if (a.random) {
-      fillRandom(t, seed++, a.intLo, a.intHi);
-    }
+    // Only buffers with random contents take a seed, as before BufferFill.
+    fillBuffer(t, a.fill, a.fill.usesSeed() ? seed++ : 0);
     buffers.push_back(std::move(t));
   }
   return buffers;

@@ -11,6 +11,7 @@
 
 #include "runtime/HostTensor.h"
 #include "targets/KernelRunner.h"
+#include "targets/conformance/BufferFill.h"
 #include "targets/conformance/ConformancePack.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -27,12 +28,8 @@ struct Arg {
   enum class Kind { Buffer, Index, I32, F32 } kind = Kind::Buffer;
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
-  bool random = true;             // buffers: random fill, else zeros
-  int64_t intLo = 0, intHi = 15;  // integer fill range (ue8m0: codes)
-  double scalar = 0;              // scalars
-  bool distinctInts = false;      // integers: distinct, from [0, intHi]
-  bool scaleCodes = false;        // ue8m0: codes uniform in [intLo, intHi]
-  std::vector<int64_t> fixedInts; // integers: exactly these, in order
+  BufferFill fill;   // buffers
+  double scalar = 0; // scalars
 
   static Arg buffer(ElementType t, std::vector<int64_t> shape) {
     return Arg{Kind::Buffer, t, std::move(shape)};
@@ -40,21 +37,21 @@ struct Arg {
   static Arg ints(ElementType t, std::vector<int64_t> shape, int64_t lo,
                   int64_t hi) {
     Arg a = buffer(t, std::move(shape));
-    a.intLo = lo;
-    a.intHi = hi;
+    a.fill.lo = lo;
+    a.fill.hi = hi;
     return a;
   }
   /// Distinct integers drawn from [0, range): slots that a kernel writes.
   static Arg distinct(ElementType t, std::vector<int64_t> shape,
                       int64_t range) {
     Arg a = ints(t, std::move(shape), 0, range - 1);
-    a.distinctInts = true;
+    a.fill.distinct = true;
     return a;
   }
   /// ue8m0 scales 2^(lo-127) .. 2^(hi-127).
   static Arg scales(std::vector<int64_t> shape, int64_t lo, int64_t hi) {
     Arg a = ints(ElementType::F8E8M0FNU, std::move(shape), lo, hi);
-    a.scaleCodes = true;
+    a.fill.scaleCodes = true;
     return a;
   }
   /// Integers given in full (tables whose entries must agree, like a
@@ -62,18 +59,18 @@ struct Arg {
   static Arg values(ElementType t, std::vector<int64_t> shape,
                     std::vector<int64_t> v) {
     Arg a = buffer(t, std::move(shape));
-    a.fixedInts = std::move(v);
+    a.fill.values = std::move(v);
     return a;
   }
   static Arg output(ElementType t, std::vector<int64_t> shape) {
     Arg a = buffer(t, std::move(shape));
-    a.random = false;
+    a.fill.random = false;
     return a;
   }
   static Arg index(int64_t v) {
-    return Arg{Kind::Index, {}, {}, true, 0, 0, double(v)};
+    return Arg{Kind::Index, {}, {}, {}, double(v)};
   }
-  static Arg f32(double v) { return Arg{Kind::F32, {}, {}, true, 0, 0, v}; }
+  static Arg f32(double v) { return Arg{Kind::F32, {}, {}, {}, v}; }
 };
 
 struct Case {

@@ -45,8 +45,7 @@ BenchResult conformance::benchPackCase(const PackCase &c, Device &device,
                       " is not a generated buffer (not a bench pack)");
     } else {
       HostTensor t(*a.type, a.shape);
-      if (a.random)
-        fillRandom(t, seed + i, a.lo, a.hi);
+      fillBuffer(t, a.fill, seed + i);
       void *p = device.allocate(t.storage.size(), error);
       if (!p)
         return failWith(error);

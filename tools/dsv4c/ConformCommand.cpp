@@ -295,9 +295,7 @@ int exportBench(const Options &o, const std::vector<Case> &cases) {
         pa.kind = "buffer";
         pa.type = a.type;
         pa.shape = a.shape;
-        pa.random = a.random;
-        pa.lo = a.intLo;
-        pa.hi = a.intHi;
+        pa.fill = a.fill;
         break;
       case Arg::Kind::Index:
         pa.kind = "index";

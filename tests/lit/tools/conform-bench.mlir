@@ -22,6 +22,20 @@
 // RUN: FileCheck %s --check-prefix=JSON < %t/times.json
 // JSON: "iters":2,"cases":[{"name":"rmsnorm_64x4096","op":"v4.rmsnorm","us":{{[0-9.e+-]+}},"min_us":{{[0-9.e+-]+}},"bytes":1056768}]
 
+// Slots a kernel writes are distinct, scale codes keep to their range and
+// tables are given in full: the pack says so, and dsv4-run fills them so.
+// RUN: rm -rf %t.f && dsv4c conform --target opencl --bench --export %t.f --filter v4.kv_pack 2>/dev/null
+// RUN: FileCheck %s --check-prefix=DISTINCT < %t.f/pack.json
+// DISTINCT: {"kind":"buffer","type":"i32","shape":[64],"random":true,"lo":0,"hi":127,"distinct":true}
+// RUN: dsv4-run conform %t.f --iters 1 | FileCheck %s --check-prefix=KVPACK
+// KVPACK: v4.kv_pack {{ *}}kv_pack_decode_64x512 {{ *}}{{[0-9.]+}}
+// RUN: sed -e 's/"distinct":true/"distinct":3/' %t.f/pack.json > %t.f/bad.json && mv %t.f/bad.json %t.f/pack.json
+// RUN: not dsv4-run conform %t.f 2>&1 | FileCheck %s --check-prefix=BADFILL
+// BADFILL: pack.json: case 'kv_pack_decode_64x512': a bench buffer's field 'distinct' is not true or false
+// RUN: rm -rf %t.g && dsv4c conform --target cuda --bench --export %t.g --filter v4.linear_fp4_grouped 2>/dev/null
+// RUN: FileCheck %s --check-prefix=VALUES < %t.g/pack.json
+// VALUES: "type":"i32","shape":[64,3],"random":true,"lo":0,"hi":15,"values":[0,0,6,4,6,6,8,12,6,
+
 // RUN: not dsv4c conform --target cuda --bench 2>&1 | FileCheck %s --check-prefix=NOEXPORT
 // NOEXPORT: dsv4c conform: --bench writes a pack for a device machine: give --target cuda or opencl and --export DIR
 // RUN: not dsv4c conform --target opencl --bench --export %t.x --filter nosuch 2>&1 | FileCheck %s --check-prefix=NOCASE
