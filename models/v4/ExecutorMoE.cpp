@@ -55,8 +55,10 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
       rows[at] = int32_t(t);
       rw[at] = weights[t * k + j];
     }
+  // rows: the per-expert scatter's destinations (stacked experts add
+  // through moe_gather_add's slots instead).
   if (!upload(s.tok, tok.data(), tok.size() * 8) ||
-      !upload(s.rows, rows.data(), rows.size() * 4) ||
+      (!b.stacked && !upload(s.rows, rows.data(), rows.size() * 4)) ||
       !upload(s.rw, rw.data(), rw.size() * 4) || !fill32(s.yacc, 0, m * d))
     return false;
 
