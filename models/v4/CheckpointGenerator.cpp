@@ -379,10 +379,13 @@ bool TensorGenerator::fill(const std::string &name, void *out,
   }
   Rng rng(seed_, name);
   if (isBlockQuantised(t->dtype)) {
-    const ExpectedTensor *s =
-        endsWith(name, ".weight")
-            ? quantised(name, prefixOf("weight") + "scale")
-            : quantised(name, name + ".scale");
+    if (!endsWith(name, ".weight")) {
+      error = "tensor '" + name +
+              "': a block-quantised tensor that is not "
+              "a '.weight' has no scale tensor";
+      return false;
+    }
+    const ExpectedTensor *s = quantised(name, prefixOf("weight") + "scale");
     if (!s)
       return false;
     QuantisedWeight{*t, *s}.fillWeight(bytes, rng);
