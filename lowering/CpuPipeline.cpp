@@ -26,6 +26,10 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  if (gpu) {
+    pm.addPass(dsv4c::createFuseElementwiseTiles());
+    pm.addPass(createCanonicalizerPass());
+  }
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -94,6 +98,7 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerDistributeToThreads();
   registerDotToWarpMma();
   registerReduceToWarpShuffles();
+  registerFuseElementwiseTiles();
   registerNumberConstantGlobals();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",

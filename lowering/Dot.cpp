@@ -90,12 +90,12 @@ StringRef warpMmaKind(tile::DotOp op) {
   return "f8";
 }
 
-/// `acc + A @ B` on the raw operands, marked for dot-to-warp-mma: a generic
-/// over (m, n, k) whose body is the dot's math (scaled products summed in
-/// k order), with the scales indexed through floordiv maps. The pass
-/// replaces it; its attributes say how the operands are laid out.
-Value lowerDotForWarpMma(OpBuilder &b, tile::DotOp op, StringRef kind,
-                         Value init) {
+/// `acc + A @ B` on the raw operands: a generic over (m, n, k) whose body
+/// is the dot's math (scaled products summed in k order), with the scales
+/// indexed through floordiv maps. dot-to-warp-mma and
+/// reduce-to-warp-shuffles replace it; they read the operands' layout from
+/// the maps (and, for the mma, from the attributes set here).
+linalg::GenericOp rawDotGeneric(OpBuilder &b, tile::DotOp op, Value init) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   AffineExpr m, n, k;
@@ -124,7 +124,7 @@ Value lowerDotForWarpMma(OpBuilder &b, tile::DotOp op, StringRef kind,
   maps.push_back(AffineMap::get(3, 0, {m, n}, ctx));
   bool lhsScaled = bool(op.getLhsScale());
   bool rhsScaled = bool(op.getRhsScale());
-  auto generic = linalg::GenericOp::create(
+  return linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
@@ -138,14 +138,31 @@ Value lowerDotForWarpMma(OpBuilder &b, tile::DotOp op, StringRef kind,
             b, loc,
             arith::AddFOp::create(b, loc, args.back(), product).getResult());
       });
+}
+
+/// The raw dot marked for dot-to-warp-mma (`kind`: see warpMmaKind).
+Value lowerDotForWarpMma(OpBuilder &b, tile::DotOp op, StringRef kind,
+                         Value init) {
+  linalg::GenericOp generic = rawDotGeneric(b, op, init);
   generic->setAttr("dsv4c.mma", b.getStringAttr(kind));
-  generic->setAttr("dsv4c.mma_rhs_transposed", b.getBoolAttr(transposed));
-  if (lhsScaled)
+  generic->setAttr("dsv4c.mma_rhs_transposed",
+                   b.getBoolAttr(op.getRhsTransposed()));
+  if (op.getLhsScale())
     generic->setAttr("dsv4c.mma_lhs_scale_block",
                      b.getDenseI64ArrayAttr(*op.getLhsScaleBlock()));
-  if (rhsScaled)
+  if (op.getRhsScale())
     generic->setAttr("dsv4c.mma_rhs_scale_block",
                      b.getDenseI64ArrayAttr(*op.getRhsScaleBlock()));
+  return generic.getResult(0);
+}
+
+/// The raw dot marked `dsv4c.warp_reduce` = sum: reduce-to-warp-shuffles
+/// makes each result a warp's work, its lanes splitting k and summing in
+/// registers, then over shuffles. Operands are read (and decoded) where
+/// they lie: no transposed or decoded copy of the tiles.
+Value lowerDotForWarpShuffles(OpBuilder &b, tile::DotOp op, Value init) {
+  linalg::GenericOp generic = rawDotGeneric(b, op, init);
+  generic->setAttr("dsv4c.warp_reduce", b.getStringAttr("sum"));
   return generic.getResult(0);
 }
 
@@ -171,6 +188,11 @@ Value lowerDot(OpBuilder &b, tile::DotOp op,
   if (options.warpMma)
     if (StringRef kind = warpMmaKind(op); !kind.empty())
       return lowerDotForWarpMma(b, op, kind, init);
+  // A warp per result, k over its lanes, where k fills a warp: the
+  // threaded form is a serial chain of k read-modify-writes per result.
+  if (options.warpShuffles &&
+      cast<RankedTensorType>(op.getLhs().getType()).getDimSize(1) >= 32)
+    return lowerDotForWarpShuffles(b, op, init);
   Value lhs = dotOperand(b, loc, op.getLhs(), op.getLhsScale(),
                          op.getLhsScaleBlock(), /*transposed=*/false);
   Value rhs = dotOperand(b, loc, op.getRhs(), op.getRhsScale(),

@@ -46,6 +46,27 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def FuseElementwiseTiles : Pass<"fuse-elementwise-tiles"> {
+  let summary = "Fuse cheap elementwise tile chains into their consumers";
+  let description = [{
+    For GPU targets, after convert-tile-to-cpu and
+    convert-elementwise-to-linalg, before bufferization. There every tile
+    value becomes a buffer and a loop between barriers; this pass computes
+    cheap elements where they are used instead. `tensor.generate`s whose
+    element is straight-line code (tile loads with their masks, casts,
+    broadcasts, reshapes) become all-parallel `linalg.generic`s, and
+    linalg's elementwise fusion moves every cheap all-parallel producer into
+    its consumers: a chain of loads and arith/math ops becomes one loop whose
+    values stay in registers. Not fused: producers whose element is a loop
+    (a reduction's fold, a dot: computed once, as before), generics marked
+    `dsv4c.*` for later passes (dots, warp reductions) and consumers so
+    marked, and a producer that reads memory past an op that may write it
+    (a load is not moved after a store).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ExpandSmallFloats : Pass<"expand-small-floats"> {
   let summary = "Expand scalar conversions and constants of f8E4M3FN, "
                 "f4E2M1FN and f8E8M0FNU into integer code";
@@ -102,22 +123,26 @@ def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
 }
 
 def ReduceToWarpShuffles : Pass<"reduce-to-warp-shuffles", "::mlir::ModuleOp"> {
-  let summary = "Split marked reductions over a warp's lanes";
+  let summary = "Split marked reductions and dots over a warp's lanes";
   let description = [{
     For GPU targets with warp shuffles, after bufferization and before
     linalg-to-parallel-loops. Each `linalg.generic` marked
-    `dsv4c.warp_reduce` by convert-tile-to-cpu (warp-shuffles) becomes an
-    `scf.parallel` over (result element, lane of a 32-wide warp): lane l
-    combines inputs l, l + 32, ... of the result's row (with the generic's
-    body, so conversions stay as they were), then five butterfly exchanges
-    through `dsv4c.shuffle_xor.f32` / `dsv4c.shuffle_xor.i32` (value, lane
-    mask) give every lane the total, and lane 0 combines it into the
-    result. Sums come out in another order than the reference's k order
-    (within the tolerances that allow for it). distribute-to-threads runs
-    a warp's lanes together; the target defines the helpers (CudaCompile:
+    `dsv4c.warp_reduce` by convert-tile-to-cpu (warp-shuffles: tile.reduces
+    over 32 or more elements, and tile.dots with 32 or more k that no warp
+    matrix instruction does) becomes an `scf.parallel` over (result
+    element, lane of a 32-wide warp): lane l combines the generic's body
+    over reduction indices l, l + 32, ... in a register (each input read
+    through its indexing map, so a dot's operands are read where they lie),
+    then five butterfly exchanges through `dsv4c.shuffle_xor.f32` /
+    `dsv4c.shuffle_xor.i32` (value, lane mask) give every lane the total,
+    and lane 0 combines it into the result (a dot's accumulator). Sums come
+    out in another order than the reference's k order (within the
+    tolerances that allow for it). distribute-to-threads runs a warp's
+    lanes together; the target defines the helpers (CudaCompile:
     shfl.sync.bfly).
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];

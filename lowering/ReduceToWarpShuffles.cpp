@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 namespace dsv4c {
@@ -36,13 +37,15 @@ Value combine(OpBuilder &b, Location loc, StringRef kind, Value x, Value y) {
                  : arith::MinSIOp::create(b, loc, x, y).getResult();
 }
 
-/// The generic's body applied to (accumulator, input element): converts the
-/// element as the body does, by cloning it.
-Value applyBody(OpBuilder &b, linalg::GenericOp op, Value element, Value acc) {
+/// The generic's body applied to (input elements..., accumulator): converts
+/// and combines the elements as the body does, by cloning it.
+Value applyBody(OpBuilder &b, linalg::GenericOp op, ValueRange elements,
+                Value acc) {
   IRMapping map;
   Block &body = op.getRegion().front();
-  map.map(body.getArgument(0), element);
-  map.map(body.getArgument(1), acc);
+  for (auto [arg, element] : llvm::zip(body.getArguments(), elements))
+    map.map(arg, element);
+  map.map(body.getArguments().back(), acc);
   for (Operation &inner : body.without_terminator())
     b.clone(inner, map);
   return map.lookup(body.getTerminator()->getOperand(0));
@@ -53,14 +56,15 @@ LogicalResult rewrite(linalg::GenericOp op, Value identity) {
   if (kind != "sum" && kind != "max" && kind != "min")
     return op.emitOpError()
            << "unknown dsv4c.warp_reduce kind '" << kind << "'";
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() < 1 ||
       op.getNumDpsInits() != 1)
     return op.emitOpError()
-           << "a marked reduction is one input and one result buffer";
-  Value input = op.getDpsInputs()[0], out = op.getDpsInits()[0];
-  auto inType = cast<MemRefType>(input.getType());
+           << "a marked reduction is inputs and one result buffer";
+  Value out = op.getDpsInits()[0];
   auto outType = cast<MemRefType>(out.getType());
-  if (!inType.hasStaticShape() || !outType.hasStaticShape())
+  std::optional<SmallVector<int64_t, 4>> ranges = op.getStaticLoopRanges();
+  if (!outType.hasStaticShape() || !ranges ||
+      ShapedType::isDynamicShape(*ranges))
     return op.emitOpError() << "a marked reduction needs static shapes";
   Type acc = outType.getElementType();
   if (!acc.isF32() && !acc.isInteger(32))
@@ -72,36 +76,66 @@ LogicalResult rewrite(linalg::GenericOp op, Value identity) {
       dim = d;
   if (dim < 0 || llvm::count(iterators, utils::IteratorType::reduction) != 1)
     return op.emitOpError() << "a marked reduction reduces one dim";
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outMap.isProjectedPermutation() || outMap.isFunctionOfDim(dim))
+    return op.emitOpError()
+           << "a marked reduction's result is indexed by its parallel dims";
 
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto index = [&](OpBuilder &b, int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  int64_t results = outType.getNumElements();
-  int64_t extent = inType.getDimSize(dim);
+  // Results enumerate the parallel dims row-major; the reduction dim is
+  // split over the lanes.
+  int64_t results = 1;
+  for (auto [d, size] : llvm::enumerate(*ranges))
+    if (int64_t(d) != dim)
+      results *= size;
+  int64_t extent = (*ranges)[dim];
   scf::ParallelOp::create(
       b, loc, ValueRange{index(b, 0), index(b, 0)},
       ValueRange{index(b, results), index(b, 32)},
       ValueRange{index(b, 1), index(b, 1)},
       [&](OpBuilder &b, Location, ValueRange ivs) {
-        // The result's indices, row-major.
-        SmallVector<Value> outIdx(outType.getRank());
+        SmallVector<Value> loopIvs(ranges->size());
         Value rest = ivs[0];
-        for (int64_t d = outType.getRank() - 1; d >= 0; --d) {
-          Value size = index(b, outType.getDimSize(d));
-          outIdx[d] = arith::RemUIOp::create(b, loc, rest, size);
+        for (int64_t d = int64_t(ranges->size()) - 1; d >= 0; --d) {
+          if (d == dim)
+            continue;
+          Value size = index(b, (*ranges)[d]);
+          loopIvs[d] = arith::RemUIOp::create(b, loc, rest, size);
           rest = arith::DivUIOp::create(b, loc, rest, size);
         }
+        // An operand's element at the loop point: its map applied to ivs.
+        auto indicesOf = [&](OpBuilder &b, AffineMap map, ValueRange at) {
+          SmallVector<Value> idx;
+          for (AffineExpr e : map.getResults()) {
+            if (auto d = dyn_cast<AffineDimExpr>(e)) {
+              idx.push_back(at[d.getPosition()]);
+              continue;
+            }
+            idx.push_back(affine::AffineApplyOp::create(
+                b, loc, AffineMap::get(map.getNumDims(), 0, e), at));
+          }
+          return idx;
+        };
         Value lane = ivs[1];
         auto fold = scf::ForOp::create(
             b, loc, lane, index(b, extent), index(b, 32), ValueRange{identity},
             [&](OpBuilder &b, Location, Value j, ValueRange a) {
-              SmallVector<Value> inIdx(outIdx);
-              inIdx.insert(inIdx.begin() + dim, j);
-              Value x = memref::LoadOp::create(b, loc, input, inIdx);
-              scf::YieldOp::create(b, loc, applyBody(b, op, x, a[0]));
+              SmallVector<Value> at(loopIvs);
+              at[dim] = j;
+              SmallVector<Value> elements;
+              for (OpOperand *in : op.getDpsInputOperands())
+                elements.push_back(memref::LoadOp::create(
+                    b, loc, in->get(),
+                    indicesOf(b, op.getMatchingIndexingMap(in), at)));
+              scf::YieldOp::create(b, loc, applyBody(b, op, elements, a[0]));
             });
+        SmallVector<Value> outIdx(loopIvs);
+        outIdx[dim] = index(b, 0); // not read by outMap
+        outIdx = indicesOf(b, outMap, outIdx);
         Value total = fold.getResult(0);
         StringRef shuffle = acc.isF32() ? kShuffleF32 : kShuffleI32;
         for (int offset : {16, 8, 4, 2, 1}) {

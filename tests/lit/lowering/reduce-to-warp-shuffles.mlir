@@ -75,3 +75,58 @@ tile.kernel @kernel(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
   tile.store %r0, %o[%c0] strides[%c1] : tensor<64xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// A dot marked for warp shuffles (the raw operands, rhs stored [n, k]):
+// each of the 4 x 3 results is a warp's work, lane l multiplying the
+// operands at k = l, l + 32, ... where they lie, and lane 0 adds the total
+// to the accumulator.
+// CHECK-LABEL: func.func @dot_rows
+// MARK-LABEL: func.func @dot_rows
+// CHECK: scf.parallel (%[[R:.*]], %[[L:.*]]) = (%{{.*}}, %{{.*}}) to (%c12, %c32)
+// CHECK: %[[N:.*]] = arith.remui %[[R]], %c3
+// CHECK: %[[Q:.*]] = arith.divui %[[R]], %c3
+// CHECK: %[[M:.*]] = arith.remui %[[Q]], %c4
+// CHECK: scf.for %[[K:.*]] = %[[L]] to %c64 step %c32{{.*}} iter_args
+// CHECK: memref.load %arg0[%[[M]], %[[K]]]
+// CHECK: memref.load %arg1[%[[N]], %[[K]]]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c16_i32)
+// CHECK: scf.if
+// CHECK: memref.load %arg2[%[[M]], %[[N]]]
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %arg2[%[[M]], %[[N]]]
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#acc = affine_map<(m, n, k) -> (m, n)>
+func.func @dot_rows(%a: memref<4x64xf32>, %b: memref<3x64xf32>, %c: memref<4x3xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x64xf32>, memref<3x64xf32>) outs(%c : memref<4x3xf32>)
+      attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// convert-tile-to-cpu marks f32 dots with 32 or more k (not 16) for warp
+// shuffles, on their raw operands (no transposed copy of the rhs).
+// MARK-LABEL: func.func @dots
+// MARK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}dsv4c.warp_reduce = "sum"
+// MARK-NOT: dsv4c.warp_reduce
+tile.kernel @dots(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %a = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<4x64xf32>
+  %b = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<8x64xf32>
+  %d = tile.dot %a, %b {rhs_transposed} : tensor<4x64xf32>, tensor<8x64xf32> -> tensor<4x8xf32>
+  %a16 = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<4x16xf32>
+  %b16 = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<16x8xf32>
+  %e = tile.dot %a16, %b16 : tensor<4x16xf32>, tensor<16x8xf32> -> tensor<4x8xf32>
+  %s = arith.addf %d, %e : tensor<4x8xf32>
+  tile.store %s, %o[%c0, %c0] strides[%c64, %c1] : tensor<4x8xf32> -> !tile.ptr<f32>
+  tile.return
+}

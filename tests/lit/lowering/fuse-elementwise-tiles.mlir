@@ -1,0 +1,120 @@
+// RUN: dsv4c opt %s --fuse-elementwise-tiles --canonicalize | FileCheck %s
+// Cheap elementwise chains (a tile load's generate, a cast, arith) become
+// one generic that computes each element where it is used.
+
+// CHECK-LABEL: func.func @chain
+// CHECK-NOT: tensor.generate
+// CHECK: %[[R:.*]] = linalg.generic {{.*}}outs(
+// CHECK: linalg.index 0
+// CHECK: llvm.load
+// CHECK: arith.extf
+// CHECK: arith.mulf
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
+#id = affine_map<(i, j) -> (i, j)>
+func.func @chain(%p: !llvm.ptr) -> tensor<4x8xf32> {
+  %g = tensor.generate {
+  ^bb0(%i: index, %j: index):
+    %c8 = arith.constant 8 : index
+    %r = arith.muli %i, %c8 : index
+    %o = arith.addi %r, %j : index
+    %o64 = arith.index_cast %o : index to i64
+    %a = llvm.getelementptr %p[%o64] : (!llvm.ptr, i64) -> !llvm.ptr, bf16
+    %v = llvm.load %a : !llvm.ptr -> bf16
+    tensor.yield %v : bf16
+  } : tensor<4x8xbf16>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %f = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%g : tensor<4x8xbf16>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: bf16, %out: f32):
+    %y = arith.extf %x : bf16 to f32
+    linalg.yield %y : f32
+  } -> tensor<4x8xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%f : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.mulf %x, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<4x8xf32>
+  return %sq : tensor<4x8xf32>
+}
+
+// A load is not moved past a store: the generic that reads %p stays before
+// the store, and its consumer after the store reads its result.
+// CHECK-LABEL: func.func @load_store_load
+// CHECK: %[[L:.*]] = linalg.generic
+// CHECK: llvm.load
+// CHECK: llvm.store
+// CHECK: linalg.generic {{.*}}ins(%[[L]] :
+// CHECK: arith.negf
+func.func @load_store_load(%p: !llvm.ptr, %v: f32) -> tensor<8xf32> {
+  %g = tensor.generate {
+  ^bb0(%i: index):
+    %o64 = arith.index_cast %i : index to i64
+    %a = llvm.getelementptr %p[%o64] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %x = llvm.load %a : !llvm.ptr -> f32
+    tensor.yield %x : f32
+  } : tensor<8xf32>
+  llvm.store %v, %p : f32, !llvm.ptr
+  %e = tensor.empty() : tensor<8xf32>
+  %n = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%g : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.negf %x : f32
+    linalg.yield %y : f32
+  } -> tensor<8xf32>
+  return %n : tensor<8xf32>
+}
+
+// An element that is a loop (a reduction's fold) is computed once, not in
+// each consumer: the generate stays, and so does the consumer's generic.
+// CHECK-LABEL: func.func @loop_element
+// CHECK: tensor.generate
+// CHECK: scf.for
+// CHECK: linalg.generic
+func.func @loop_element(%t: tensor<4x64xf32>) -> tensor<4xf32> {
+  %s = tensor.generate {
+  ^bb0(%i: index):
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    %z = arith.constant 0.0 : f32
+    %r = scf.for %k = %c0 to %c64 step %c1 iter_args(%a = %z) -> (f32) {
+      %x = tensor.extract %t[%i, %k] : tensor<4x64xf32>
+      %b = arith.addf %a, %x : f32
+      scf.yield %b : f32
+    }
+    tensor.yield %r : f32
+  } : tensor<4xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  %n = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%s : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.negf %x : f32
+    linalg.yield %y : f32
+  } -> tensor<4xf32>
+  return %n : tensor<4xf32>
+}
+
+// Generics marked for later passes are neither fused nor fused into.
+// CHECK-LABEL: func.func @marked
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK: linalg.generic {{.*}}dsv4c.warp_reduce = "sum"
+func.func @marked(%t: tensor<4x64xf32>, %acc: tensor<4xf32>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4x64xf32>
+  %n = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%t : tensor<4x64xf32>) outs(%e : tensor<4x64xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.negf %x : f32
+    linalg.yield %y : f32
+  } -> tensor<4x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%n : tensor<4x64xf32>) outs(%acc : tensor<4xf32>)
+      attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%x: f32, %a: f32):
+    %y = arith.addf %a, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
