@@ -42,7 +42,8 @@ Peers (same math, same shapes; speed peers, not bit-identical):
   kv_pack           e4m3 quantisation of 448 dims in 1x64 blocks, scattered with
                     the ue8m0 scales and bf16 rope dims into 584-byte entries.
   mhc_pre           the reference's hc_pre: f32 mixes, sigmoid, softmax + Sinkhorn,
-                    y = bf16(sum_i pre_i h_i).
+                    y = bf16(sum_i pre_i h_i); dsv4c's is two launches, mhc_mix
+                    (the mixes' partial sums) + mhc_pre: add the two rows.
 Other ops: "no peer". FP8 buffers are torch.float8_e4m3fn where torch has it,
 else bf16 stand-ins (the peer column says so).
 """
@@ -296,7 +297,11 @@ def peer_kv_pack(a):
 
 
 def peer_mhc_pre(a):
-    h, fn_w, scale, base, _, _, _, n, d, norm_eps, hc_eps, iters = a
+    # dsv4c splits hc_pre in two launches (mhc_mix: the 24 mixes' partial
+    # sums over 32 slices of 4D; mhc_pre: the rest): this peer is the whole
+    # of hc_pre, so compare it with the sum of the two rows.
+    h, part, scale, base, _, _, _, n, d, norm_eps, hc_eps, iters = a
+    fn_w = torch.randn(24, 4 * d, device=h.device) * 0.01
     def fn(h, fn_w, scale, base):
         xf = h.flatten(1).float()
         mix = (xf @ fn_w.t()) * torch.rsqrt(xf.square().mean(-1, keepdim=True) + norm_eps)
@@ -308,7 +313,7 @@ def peer_mhc_pre(a):
             comb = comb / (comb.sum(-1, keepdim=True) + hc_eps)
             comb = comb / (comb.sum(-2, keepdim=True) + hc_eps)
         return (pre[:, :, None] * h.float()).sum(1).bfloat16(), post, comb
-    return fn, (h, fn_w, scale, base), "reference hc_pre, f32", 0
+    return fn, (h, fn_w, scale, base), "reference hc_pre, f32 (vs mhc_mix + mhc_pre)", 0
 
 
 PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,

@@ -22,10 +22,11 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "head_rms",        "indexer_rotate_quant", "indexer_topk",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
       "linear_fp8",      "matmul_bf16",       "matmul_bf16_f32",
-      "mhc_head",        "mhc_post",          "mhc_pre",
-      "moe_finish",      "moe_gate",          "moe_gather_add",
-      "moe_scatter_add", "rmsnorm",           "rope",
-      "rope_table",      "sparse_attention",  "swiglu"};
+      "mhc_head",        "mhc_mix",           "mhc_post",
+      "mhc_pre",         "moe_finish",        "moe_gate",
+      "moe_gather_add",  "moe_scatter_add",   "rmsnorm",
+      "rope",            "rope_table",        "sparse_attention",
+      "swiglu"};
   // clang-format on
   return names;
 }
@@ -207,6 +208,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.y, m * d * 2},
                 {&s.post, m * hc * 4},
                 {&s.comb, m * hc * hc * 4},
+                {&s.mixPart, m * kMixSlices * kMixSlices * 4},
                 {&s.xn, m * d * 2},
                 {&s.qa, m * c.qLoraRank * 2},
                 {&s.qr, m * c.qLoraRank * 2},
@@ -315,13 +317,21 @@ bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
 // The step
 //===----------------------------------------------------------------------===//
 
+bool Executor::Impl::mhcMix(const void *h, const void *fn, int64_t m,
+                            int64_t rows) {
+  return run("mhc_mix", {ceilDiv(m, 4), kMixSlices, 1},
+             {KArg::p(h), KArg::p(fn), KArg::p(s.mixPart), KArg::i(m),
+              KArg::i(config.dim), KArg::i(rows)});
+}
+
 bool Executor::Impl::block(int64_t l, const std::vector<Chunk> &chunks,
                            int64_t m) {
   const V4Config &c = config;
   const BlockW &b = blocks[l];
   auto hcPre = [&](int part, const void *h) {
-    return run("mhc_pre", {ceilDiv(m, 4), 1, 1},
-               {KArg::p(h), KArg::p(b.hcFn[part]), KArg::p(b.hcScale[part]),
+    return mhcMix(h, b.hcFn[part], m, 2 * c.hcMult + c.hcMult * c.hcMult) &&
+           run("mhc_pre", {ceilDiv(m, 4), ceilDiv(c.dim, 512), 1},
+               {KArg::p(h), KArg::p(s.mixPart), KArg::p(b.hcScale[part]),
                 KArg::p(b.hcBase[part]), KArg::p(s.y), KArg::p(s.post),
                 KArg::p(s.comb), KArg::i(m), KArg::i(c.dim), KArg::f(c.normEps),
                 KArg::f(c.hcEps), KArg::i(c.hcSinkhornIters)});
@@ -542,8 +552,9 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
       return done(false);
     tmp.push_back(out);
   }
-  bool ok = I.run("mhc_head", {ceilDiv(nc, 4), 1, 1},
-                  {KArg::p(I.s.h2), KArg::p(hc[0]), KArg::p(hc[1]),
+  bool ok = I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
+            I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
+                  {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
                    KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
                    KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
             I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},

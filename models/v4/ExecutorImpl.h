@@ -161,10 +161,13 @@ struct Executor::Impl {
   std::vector<int> releasedSequences; // reused by addSequence
   std::vector<KvPool> kvPools; // per block
 
+  /// mhc_mix's slices of 4 x dim (its grid's second dimension).
+  static constexpr int64_t kMixSlices = 32;
+
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {
     int64_t capacity = -1;
-    void *ids, *h, *h2, *y, *post, *comb, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
+    void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
         *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *xe,
         *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
         *slots, *moeGroups, *moeSlots;
@@ -214,6 +217,9 @@ struct Executor::Impl {
 
   // Shared launches.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);
+  /// mhc_mix into s.mixPart: the partial sums of h's mixes with the first
+  /// `rows` rows of fn, over kMixSlices slices (mhc_pre, mhc_head read them).
+  bool mhcMix(const void *h, const void *fn, int64_t m, int64_t rows);
   bool rmsnorm(const void *x, const void *w, void *y, int64_t rows,
                int64_t dim);
   bool matmulF32(const void *x, const void *w, void *y, int64_t m, int64_t n,

@@ -400,25 +400,41 @@ Case fp4GroupedCase(int64_t n, int64_t k) {
 }
 
 namespace {
-constexpr int64_t kHc = 4, kMix = 24, kIters = 20;
+constexpr int64_t kHc = 4, kMix = 24, kIters = 20, kMixSlices = 32;
 constexpr double kNormEps = 1e-6, kHcEps = 1e-6;
 
 std::string mhcShape(int64_t n, int64_t d) { return str(n) + "x" + str(d); }
 } // namespace
 
+// mhc_mix: f32 dots over one slice (<= 1024 terms of bf16 x f32, summed in
+// another order by warp lanes on GPUs): 1e-4 of max(1, |ref|).
+Case mixCase(int64_t n, int64_t d, int64_t rows) {
+  return Case{"v4.mhc_mix",
+              "mhc_mix_" + mhcShape(n, d) + "_rows" + str(rows),
+              kernelText("mhc.mlir", "mhc_mix"),
+              {Arg::buffer(T::BF16, {n, kHc, d}),
+               Arg::buffer(T::F32, {rows, kHc * d}),
+               Arg::output(T::F32, {n, kMixSlices, kMixSlices}), Arg::index(n),
+               Arg::index(d), Arg::index(rows)},
+              {ceilDiv(n, 4), kMixSlices, 1},
+              1e-4};
+}
+
 // 1e-2 (the three mHC kernels): bf16 streams, where another f32 summation
 // order may flip one rounding; mhc_pre's f32 post / comb are far closer.
+// mhc_pre and mhc_head read mhc_mix's partial sums: non-negative, so that
+// the sums of squares are.
 Case preCase(int64_t n, int64_t d) {
   return Case{"v4.mhc_pre",
               "mhc_pre_" + mhcShape(n, d),
               kernelText("mhc.mlir", "mhc_pre"),
               {Arg::buffer(T::BF16, {n, kHc, d}),
-               Arg::buffer(T::F32, {kMix, kHc * d}), Arg::buffer(T::F32, {3}),
-               Arg::buffer(T::F32, {kMix}), Arg::output(T::BF16, {n, d}),
-               Arg::output(T::F32, {n, kHc}),
+               Arg::nonNegative(T::F32, {n, kMixSlices, kMixSlices}),
+               Arg::buffer(T::F32, {3}), Arg::buffer(T::F32, {kMix}),
+               Arg::output(T::BF16, {n, d}), Arg::output(T::F32, {n, kHc}),
                Arg::output(T::F32, {n, kHc, kHc}), Arg::index(n), Arg::index(d),
                Arg::f32(kNormEps), Arg::f32(kHcEps), Arg::index(kIters)},
-              {ceilDiv(n, 4), 1, 1},
+              {ceilDiv(n, 4), ceilDiv(d, 512), 1},
               1e-2};
 }
 
@@ -439,11 +455,11 @@ Case headMixCase(int64_t n, int64_t d) {
               "mhc_head_" + mhcShape(n, d),
               kernelText("mhc.mlir", "mhc_head"),
               {Arg::buffer(T::BF16, {n, kHc, d}),
-               Arg::buffer(T::F32, {kHc, kHc * d}), Arg::buffer(T::F32, {1}),
-               Arg::buffer(T::F32, {kHc}), Arg::output(T::BF16, {n, d}),
-               Arg::index(n), Arg::index(d), Arg::f32(kNormEps),
-               Arg::f32(kHcEps)},
-              {ceilDiv(n, 4), 1, 1},
+               Arg::nonNegative(T::F32, {n, kMixSlices, kMixSlices}),
+               Arg::buffer(T::F32, {1}), Arg::buffer(T::F32, {kHc}),
+               Arg::output(T::BF16, {n, d}), Arg::index(n), Arg::index(d),
+               Arg::f32(kNormEps), Arg::f32(kHcEps)},
+              {ceilDiv(n, 4), ceilDiv(d, 512), 1},
               1e-2};
 }
 
@@ -584,6 +600,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
       fp4Case({9, 150, 4096}),
       fp4GroupedCase(150, 4096),
       fp8Case({37, 150, 4096}),
+      mixCase(19, 4096, 24),
       preCase(19, 4096),
       postCase(19, 4096),
       headMixCase(19, 4096),
@@ -632,6 +649,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
       moeGateCase(tokens, 4096, 256, false, 8),
       packCase("decode_64x512", tokens, 512),
+      mixCase(tokens, 4096, 24),
       preCase(tokens, 4096),
   };
 }

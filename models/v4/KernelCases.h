@@ -33,7 +33,7 @@ namespace dsv4c::v4 {
 /// kernel is not there.
 std::string kernelText(const std::string &file, const std::string &name = "");
 
-/// One case per tile.kernel of the embedded files (29), in the files' order
+/// One case per tile.kernel of the embedded files (32), in the files' order
 /// (by file name, then as in the file): op "v4.<kernel>", a unique name with
 /// the shape in it. V4-Flash's widths where the reference target (an
 /// interpreter) runs them quickly, ragged row counts.
@@ -153,6 +153,7 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
                     const std::vector<int64_t> &groups);
 
 /// mhc.mlir (hc = 4, 20 Sinkhorn iterations) on n tokens of width d.
+Case mixCase(int64_t n, int64_t d, int64_t rows);
 Case preCase(int64_t n, int64_t d);
 Case postCase(int64_t n, int64_t d);
 Case headMixCase(int64_t n, int64_t d);

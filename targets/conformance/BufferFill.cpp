@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include <cmath>
+
 namespace dsv4c::conformance {
 
 void fillBuffer(HostTensor &t, const BufferFill &fill, uint64_t seed) {
@@ -31,6 +33,10 @@ void fillBuffer(HostTensor &t, const BufferFill &fill, uint64_t seed) {
           uint8_t(fill.lo + int64_t(gen() % uint64_t(fill.hi - fill.lo + 1)));
   } else if (fill.random) {
     fillRandom(t, seed, fill.lo, fill.hi);
+    if (fill.nonNegative && isFloatType(t.type))
+      for (int64_t i = 0; i < n; ++i)
+        storeFloat(t.data(), t.type, i,
+                   std::fabs(loadFloat(t.data(), t.type, i)));
   }
 }
 
@@ -42,6 +48,8 @@ void setFillJson(JsonValue &arg, const BufferFill &fill) {
     arg.set("distinct", JsonValue::boolean(true));
   if (fill.scaleCodes)
     arg.set("scale_codes", JsonValue::boolean(true));
+  if (fill.nonNegative)
+    arg.set("non_negative", JsonValue::boolean(true));
   if (!fill.values.empty()) {
     JsonValue values = JsonValue::array();
     for (int64_t v : fill.values)
@@ -75,7 +83,8 @@ bool parseFillJson(const JsonValue &arg, BufferFill &fill, std::string &error) {
   };
   if (!flag("random", fill.random) || !integer("lo", fill.lo) ||
       !integer("hi", fill.hi) || !flag("distinct", fill.distinct) ||
-      !flag("scale_codes", fill.scaleCodes))
+      !flag("scale_codes", fill.scaleCodes) ||
+      !flag("non_negative", fill.nonNegative))
     return false;
   if (fill.distinct && (fill.lo != 0 || fill.hi < 0 || fill.hi >= (1 << 30))) {
     error = "distinct integers need 'lo' 0 and 'hi' in [0, 2^30)";

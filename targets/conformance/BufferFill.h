@@ -24,6 +24,7 @@ struct BufferFill {
   bool distinct = false;       // integers: distinct, drawn from [0, hi]
   bool scaleCodes = false;     // ue8m0: codes uniform in [lo, hi]
   std::vector<int64_t> values; // integers: exactly these, in order
+  bool nonNegative = false;    // floats: |x| of the random draw, in [0, 1]
 
   /// Whether the contents come from the seed.
   bool usesSeed() const {

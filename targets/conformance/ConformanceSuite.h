@@ -62,6 +62,12 @@ struct Arg {
     a.fill.values = std::move(v);
     return a;
   }
+  /// Floats in [0, 1] (sums of squares and the like).
+  static Arg nonNegative(ElementType t, std::vector<int64_t> shape) {
+    Arg a = buffer(t, std::move(shape));
+    a.fill.nonNegative = true;
+    return a;
+  }
   static Arg output(ElementType t, std::vector<int64_t> shape) {
     Arg a = buffer(t, std::move(shape));
     a.fill.random = false;

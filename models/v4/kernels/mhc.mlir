@@ -4,8 +4,70 @@
 // Block.hc_post, ParallelHead.hc_head. hc_mult = 4 is static; D is a runtime
 // argument (any D; ragged edges are bounded).
 
-// mhc_pre: mix the 4 streams into the sub-layer input and make post/comb.
+// mhc_mix: the partial sums behind mhc_pre's and mhc_head's mixes, over 32
+// slices of 4D, so that this GEMV over the 4 streams fills the GPU however
+// few tokens there are (one program per 4 tokens and slice):
 //   xf = f32(flatten(h[t]))                                  [4D]
+//   part[t, s, r]  = sum_{k in slice s} xf[k] * fn[r, k]     r < rows
+//   part[t, s, 24] = sum_{k in slice s} xf[k]^2
+// fn f32 [rows, 4D], rows <= 24 (mhc_pre: 24, mhc_head: 4). Slice s is
+// [s * w, (s + 1) * w), w = ceil(4D / 4096) * 128 (empty slices sum to 0).
+// part f32 [n, 32, 32]: columns rows..23 hold zeros, 25..31 are not written.
+// Grid (ceil(n/4), 32).
+tile.kernel @mhc_mix(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
+                     %part: !tile.ptr<f32>, %n: index, %d: index,
+                     %rows: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c24 = arith.constant 24 : index
+  %c25 = arith.constant 25 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  %c1024 = arith.constant 1024 : index
+  %c4095 = arith.constant 4095 : index
+  %c4096 = arith.constant 4096 : index
+  %zero = arith.constant 0.0 : f32
+  %pid = tile.program_id 0
+  %slice = tile.program_id 1
+  %tok0 = arith.muli %pid, %c4 : index
+  %hd = arith.muli %d, %c4 : index
+  %wb = arith.addi %hd, %c4095 : index
+  %wn = arith.divui %wb, %c4096 : index
+  %w = arith.muli %wn, %c128 : index
+  %k0 = arith.muli %slice, %w : index
+  %k0w = arith.addi %k0, %w : index
+  %k1 = arith.minui %k0w, %hd : index
+  %ss0 = tile.splat %zero : tensor<4xf32>
+  %m0 = tile.splat %zero : tensor<4x24xf32>
+  %acc:2 = scf.for %kk = %k0 to %k1 step %c128 iter_args(%ss = %ss0, %mix = %m0)
+      -> (tensor<4xf32>, tensor<4x24xf32>) {
+    %xt = tile.load %h[%tok0, %kk] strides[%hd, %c1] bounds[%n, %hd]
+        : !tile.ptr<bf16> -> tensor<4x128xbf16>
+    %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
+    %sq = arith.mulf %xf, %xf : tensor<4x128xf32>
+    %sqs = tile.reduce sum %sq {dim = 1} : tensor<4x128xf32> -> tensor<4xf32>
+    %ss2 = arith.addf %ss, %sqs : tensor<4xf32>
+    %ft = tile.load %fn[%c0, %kk] strides[%hd, %c1] bounds[%rows, %hd]
+        : !tile.ptr<f32> -> tensor<24x128xf32>
+    %mix2 = tile.dot %xf, %ft acc %mix {rhs_transposed}
+        : tensor<4x128xf32>, tensor<24x128xf32> -> tensor<4x24xf32>
+    scf.yield %ss2, %mix2 : tensor<4xf32>, tensor<4x24xf32>
+  }
+  %col0 = arith.muli %slice, %c32 : index
+  %mend = arith.addi %col0, %c24 : index
+  tile.store %acc#1, %part[%tok0, %col0] strides[%c1024, %c1] bounds[%n, %mend]
+      : tensor<4x24xf32> -> !tile.ptr<f32>
+  %sscol = arith.addi %col0, %c24 : index
+  %ssend = arith.addi %col0, %c25 : index
+  %ss2d = tile.reshape %acc#0 : tensor<4xf32> -> tensor<4x1xf32>
+  tile.store %ss2d, %part[%tok0, %sscol] strides[%c1024, %c1] bounds[%n, %ssend]
+      : tensor<4x1xf32> -> !tile.ptr<f32>
+  tile.return
+}
+
+// mhc_pre: mix the 4 streams into the sub-layer input and make post/comb,
+// from mhc_mix's partial sums (rows 24):
 //   mix = (xf @ fn^T) * rsqrt(mean(xf^2) + norm_eps)         [24], fn f32 [24, 4D]
 //   pre_i  = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps          i < 4
 //   post_i = 2 * sigmoid(mix[4+i] * scale[1] + base[4+i])
@@ -15,8 +77,9 @@
 //   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
 // Outputs y bf16 [n, D], post f32 [n, 4], comb f32 [n, 4, 4] (row j, column k:
 // h'_k takes comb[j][k] of stream j). iters = hc_sinkhorn_iters (20).
-// One program mixes 4 tokens; grid (ceil(n/4)).
-tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
+// Program (p, c) mixes tokens 4p..4p+3 into y's columns [512c, 512c + 512);
+// the programs with c = 0 also write post and comb. Grid (ceil(n/4), ceil(D/512)).
+tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
                      %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
                      %y: !tile.ptr<bf16>, %post: !tile.ptr<f32>,
                      %comb: !tile.ptr<f32>, %n: index, %d: index,
@@ -28,46 +91,37 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
   %c8 = arith.constant 8 : index
   %c16 = arith.constant 16 : index
   %c24 = arith.constant 24 : index
+  %c25 = arith.constant 25 : index
+  %c32 = arith.constant 32 : index
   %c128 = arith.constant 128 : index
+  %c512 = arith.constant 512 : index
+  %c1024 = arith.constant 1024 : index
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
   %two = arith.constant 2.0 : f32
   %pid = tile.program_id 0
+  %pcolumn = tile.program_id 1
   %tok0 = arith.muli %pid, %c4 : index
   %hd = arith.muli %d, %c4 : index
 
-  // Pass 1: sum of squares and the 24 mixes, over 4D in blocks of 128.
-  %ss0 = tile.splat %zero : tensor<4xf32>
-  %m40 = tile.splat %zero : tensor<4x4xf32>
-  %m160 = tile.splat %zero : tensor<4x16xf32>
-  %acc:4 = scf.for %kk = %c0 to %hd step %c128
-      iter_args(%ss = %ss0, %mpre = %m40, %mpost = %m40, %mcomb = %m160)
-      -> (tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x16xf32>) {
-    %xt = tile.load %h[%tok0, %kk] strides[%hd, %c1] bounds[%n, %hd]
-        : !tile.ptr<bf16> -> tensor<4x128xbf16>
-    %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
-    %sq = arith.mulf %xf, %xf : tensor<4x128xf32>
-    %part = tile.reduce sum %sq {dim = 1} : tensor<4x128xf32> -> tensor<4xf32>
-    %ss2 = arith.addf %ss, %part : tensor<4xf32>
-    %fpre = tile.load %fn[%c0, %kk] strides[%hd, %c1] bounds[%c4, %hd]
-        : !tile.ptr<f32> -> tensor<4x128xf32>
-    %fpost = tile.load %fn[%c4, %kk] strides[%hd, %c1] bounds[%c8, %hd]
-        : !tile.ptr<f32> -> tensor<4x128xf32>
-    %fcomb = tile.load %fn[%c8, %kk] strides[%hd, %c1] bounds[%c24, %hd]
-        : !tile.ptr<f32> -> tensor<16x128xf32>
-    %mpre2 = tile.dot %xf, %fpre acc %mpre {rhs_transposed}
-        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
-    %mpost2 = tile.dot %xf, %fpost acc %mpost {rhs_transposed}
-        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
-    %mcomb2 = tile.dot %xf, %fcomb acc %mcomb {rhs_transposed}
-        : tensor<4x128xf32>, tensor<16x128xf32> -> tensor<4x16xf32>
-    scf.yield %ss2, %mpre2, %mpost2, %mcomb2
-        : tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x16xf32>
-  }
+  // The 24 mixes and the sum of squares: the 32 slices' sums, in order.
+  %pp = tile.load %part[%tok0, %c0, %c0] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c4] : !tile.ptr<f32> -> tensor<4x32x4xf32>
+  %pq = tile.load %part[%tok0, %c0, %c4] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c8] : !tile.ptr<f32> -> tensor<4x32x4xf32>
+  %pc = tile.load %part[%tok0, %c0, %c8] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c24] : !tile.ptr<f32> -> tensor<4x32x16xf32>
+  %ps = tile.load %part[%tok0, %c0, %c24] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c25] : !tile.ptr<f32> -> tensor<4x32x1xf32>
+  %mpre = tile.reduce sum %pp {dim = 1} : tensor<4x32x4xf32> -> tensor<4x4xf32>
+  %mpost = tile.reduce sum %pq {dim = 1} : tensor<4x32x4xf32> -> tensor<4x4xf32>
+  %mcomb = tile.reduce sum %pc {dim = 1} : tensor<4x32x16xf32> -> tensor<4x16xf32>
+  %ss1 = tile.reduce sum %ps {dim = 1} : tensor<4x32x1xf32> -> tensor<4x1xf32>
+  %ss = tile.reshape %ss1 : tensor<4x1xf32> -> tensor<4xf32>
   %hdi = arith.index_cast %hd : index to i32
   %hdf = arith.sitofp %hdi : i32 to f32
   %hdt = tile.splat %hdf : tensor<4xf32>
-  %mean = arith.divf %acc#0, %hdt : tensor<4xf32>
+  %mean = arith.divf %ss, %hdt : tensor<4xf32>
   %epst = tile.splat %norm_eps : tensor<4xf32>
   %var = arith.addf %mean, %epst : tensor<4xf32>
   %rs = math.rsqrt %var : tensor<4xf32>
@@ -89,7 +143,7 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
   %one44 = tile.splat %one : tensor<4x4xf32>
   %hceps44 = tile.splat %hc_eps : tensor<4x4xf32>
   // pre = sigmoid(mix * scale0 + base) + eps
-  %mp = arith.mulf %acc#1, %rs4 : tensor<4x4xf32>
+  %mp = arith.mulf %mpre, %rs4 : tensor<4x4xf32>
   %zp0 = arith.mulf %mp, %s0b : tensor<4x4xf32>
   %zp = arith.addf %zp0, %bpre : tensor<4x4xf32>
   %nzp = arith.negf %zp : tensor<4x4xf32>
@@ -97,67 +151,75 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
   %dzp = arith.addf %one44, %ezp : tensor<4x4xf32>
   %sigp = arith.divf %one44, %dzp : tensor<4x4xf32>
   %pre = arith.addf %sigp, %hceps44 : tensor<4x4xf32>
-  // post = 2 * sigmoid(mix * scale1 + base)
-  %mq = arith.mulf %acc#2, %rs4 : tensor<4x4xf32>
-  %zq0 = arith.mulf %mq, %s1b : tensor<4x4xf32>
-  %zq = arith.addf %zq0, %bpost : tensor<4x4xf32>
-  %nzq = arith.negf %zq : tensor<4x4xf32>
-  %ezq = math.exp %nzq : tensor<4x4xf32>
-  %dzq = arith.addf %one44, %ezq : tensor<4x4xf32>
-  %sigq = arith.divf %one44, %dzq : tensor<4x4xf32>
-  %two44 = tile.splat %two : tensor<4x4xf32>
-  %postv = arith.mulf %two44, %sigq : tensor<4x4xf32>
-  tile.store %postv, %post[%tok0, %c0] strides[%c4, %c1] bounds[%n, %c4]
-      : tensor<4x4xf32> -> !tile.ptr<f32>
+  // post and comb: once per token, by the programs of the first columns.
+  %first = arith.cmpi eq, %pcolumn, %c0 : index
+  scf.if %first {
+    // post = 2 * sigmoid(mix * scale1 + base)
+    %mq = arith.mulf %mpost, %rs4 : tensor<4x4xf32>
+    %zq0 = arith.mulf %mq, %s1b : tensor<4x4xf32>
+    %zq = arith.addf %zq0, %bpost : tensor<4x4xf32>
+    %nzq = arith.negf %zq : tensor<4x4xf32>
+    %ezq = math.exp %nzq : tensor<4x4xf32>
+    %dzq = arith.addf %one44, %ezq : tensor<4x4xf32>
+    %sigq = arith.divf %one44, %dzq : tensor<4x4xf32>
+    %two44 = tile.splat %two : tensor<4x4xf32>
+    %postv = arith.mulf %two44, %sigq : tensor<4x4xf32>
+    tile.store %postv, %post[%tok0, %c0] strides[%c4, %c1] bounds[%n, %c4]
+        : tensor<4x4xf32> -> !tile.ptr<f32>
 
-  // comb logits as [token, j, k].
-  %mc = arith.mulf %acc#3, %rs16 : tensor<4x16xf32>
-  %zc0 = arith.mulf %mc, %s2b : tensor<4x16xf32>
-  %zc1 = arith.addf %zc0, %bcomb : tensor<4x16xf32>
-  %zc = tile.reshape %zc1 : tensor<4x16xf32> -> tensor<4x4x4xf32>
-  %eps3 = tile.splat %hc_eps : tensor<4x4x4xf32>
-  // Row softmax (over k) + eps.
-  %rmax = tile.reduce max %zc {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
-  %rmax3 = tile.reshape %rmax : tensor<4x4xf32> -> tensor<4x4x1xf32>
-  %rmaxb = tile.broadcast %rmax3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
-  %zs = arith.subf %zc, %rmaxb : tensor<4x4x4xf32>
-  %ez = math.exp %zs : tensor<4x4x4xf32>
-  %rsum = tile.reduce sum %ez {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
-  %rsum3 = tile.reshape %rsum : tensor<4x4xf32> -> tensor<4x4x1xf32>
-  %rsumb = tile.broadcast %rsum3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
-  %sm = arith.divf %ez, %rsumb : tensor<4x4x4xf32>
-  %c_init = arith.addf %sm, %eps3 : tensor<4x4x4xf32>
-  // Column normalisation (over j).
-  %cs = tile.reduce sum %c_init {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
-  %cs3 = tile.reshape %cs : tensor<4x4xf32> -> tensor<4x1x4xf32>
-  %csb = tile.broadcast %cs3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
-  %csd = arith.addf %csb, %eps3 : tensor<4x4x4xf32>
-  %c_first = arith.divf %c_init, %csd : tensor<4x4x4xf32>
-  %rounds = arith.subi %iters, %c1 : index
-  %cfin = scf.for %it = %c0 to %rounds step %c1 iter_args(%cm = %c_first) -> (tensor<4x4x4xf32>) {
-    %r = tile.reduce sum %cm {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
-    %r3 = tile.reshape %r : tensor<4x4xf32> -> tensor<4x4x1xf32>
-    %rb = tile.broadcast %r3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
-    %rd = arith.addf %rb, %eps3 : tensor<4x4x4xf32>
-    %cr = arith.divf %cm, %rd : tensor<4x4x4xf32>
-    %col = tile.reduce sum %cr {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
-    %col3 = tile.reshape %col : tensor<4x4xf32> -> tensor<4x1x4xf32>
-    %colb = tile.broadcast %col3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
-    %cd = arith.addf %colb, %eps3 : tensor<4x4x4xf32>
-    %cc = arith.divf %cr, %cd : tensor<4x4x4xf32>
-    scf.yield %cc : tensor<4x4x4xf32>
+    // comb logits as [token, j, k].
+    %mc = arith.mulf %mcomb, %rs16 : tensor<4x16xf32>
+    %zc0 = arith.mulf %mc, %s2b : tensor<4x16xf32>
+    %zc1 = arith.addf %zc0, %bcomb : tensor<4x16xf32>
+    %zc = tile.reshape %zc1 : tensor<4x16xf32> -> tensor<4x4x4xf32>
+    %eps3 = tile.splat %hc_eps : tensor<4x4x4xf32>
+    // Row softmax (over k) + eps.
+    %rmax = tile.reduce max %zc {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+    %rmax3 = tile.reshape %rmax : tensor<4x4xf32> -> tensor<4x4x1xf32>
+    %rmaxb = tile.broadcast %rmax3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+    %zs = arith.subf %zc, %rmaxb : tensor<4x4x4xf32>
+    %ez = math.exp %zs : tensor<4x4x4xf32>
+    %rsum = tile.reduce sum %ez {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+    %rsum3 = tile.reshape %rsum : tensor<4x4xf32> -> tensor<4x4x1xf32>
+    %rsumb = tile.broadcast %rsum3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+    %sm = arith.divf %ez, %rsumb : tensor<4x4x4xf32>
+    %c_init = arith.addf %sm, %eps3 : tensor<4x4x4xf32>
+    // Column normalisation (over j).
+    %cs = tile.reduce sum %c_init {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+    %cs3 = tile.reshape %cs : tensor<4x4xf32> -> tensor<4x1x4xf32>
+    %csb = tile.broadcast %cs3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
+    %csd = arith.addf %csb, %eps3 : tensor<4x4x4xf32>
+    %c_first = arith.divf %c_init, %csd : tensor<4x4x4xf32>
+    %rounds = arith.subi %iters, %c1 : index
+    %cfin = scf.for %it = %c0 to %rounds step %c1 iter_args(%cm = %c_first) -> (tensor<4x4x4xf32>) {
+      %r = tile.reduce sum %cm {dim = 2} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+      %r3 = tile.reshape %r : tensor<4x4xf32> -> tensor<4x4x1xf32>
+      %rb = tile.broadcast %r3 : tensor<4x4x1xf32> -> tensor<4x4x4xf32>
+      %rd = arith.addf %rb, %eps3 : tensor<4x4x4xf32>
+      %cr = arith.divf %cm, %rd : tensor<4x4x4xf32>
+      %col = tile.reduce sum %cr {dim = 1} : tensor<4x4x4xf32> -> tensor<4x4xf32>
+      %col3 = tile.reshape %col : tensor<4x4xf32> -> tensor<4x1x4xf32>
+      %colb = tile.broadcast %col3 : tensor<4x1x4xf32> -> tensor<4x4x4xf32>
+      %cd = arith.addf %colb, %eps3 : tensor<4x4x4xf32>
+      %cc = arith.divf %cr, %cd : tensor<4x4x4xf32>
+      scf.yield %cc : tensor<4x4x4xf32>
+    }
+    %cflat = tile.reshape %cfin : tensor<4x4x4xf32> -> tensor<4x16xf32>
+    tile.store %cflat, %comb[%tok0, %c0] strides[%c16, %c1] bounds[%n, %c16]
+        : tensor<4x16xf32> -> !tile.ptr<f32>
   }
-  %cflat = tile.reshape %cfin : tensor<4x4x4xf32> -> tensor<4x16xf32>
-  tile.store %cflat, %comb[%tok0, %c0] strides[%c16, %c1] bounds[%n, %c16]
-      : tensor<4x16xf32> -> !tile.ptr<f32>
 
-  // Pass 2: y = sum_i pre_i * h_i over D in blocks of 128, one stream at a time.
+  // y = sum_i pre_i * h_i over this program's columns in blocks of 128, one
+  // stream at a time.
   %zero44 = tile.splat %zero : tensor<4x4xf32>
   %io4 = tile.iota : tensor<4xi32>
   %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
   %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
   %yz = tile.splat %zero : tensor<4x128xf32>
-  scf.for %kk = %c0 to %d step %c128 {
+  %ycol0 = arith.muli %pcolumn, %c512 : index
+  %ycolw = arith.addi %ycol0, %c512 : index
+  %ycol1 = arith.minui %ycolw, %d : index
+  scf.for %kk = %ycol0 to %ycol1 step %c128 {
     %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
       %ii = arith.index_cast %i : index to i32
       %iit = tile.splat %ii : tensor<4x4xi32>
@@ -238,41 +300,40 @@ tile.kernel @mhc_post(%x: !tile.ptr<bf16>, %res: !tile.ptr<bf16>,
 //   mix = (xf @ fn^T) * rsqrt(mean(xf^2) + norm_eps)        fn f32 [4, 4D]
 //   pre_i = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps   scale f32 [1], base f32 [4]
 //   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
-// One program mixes 4 tokens; grid (ceil(n/4)).
-tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
+// From mhc_mix's partial sums (rows 4). Program (p, c) mixes tokens
+// 4p..4p+3 into y's columns [512c, 512c + 512); grid (ceil(n/4), ceil(D/512)).
+tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
                       %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
                       %y: !tile.ptr<bf16>, %n: index, %d: index,
                       %norm_eps: f32, %hc_eps: f32) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
+  %c24 = arith.constant 24 : index
+  %c25 = arith.constant 25 : index
+  %c32 = arith.constant 32 : index
   %c128 = arith.constant 128 : index
+  %c512 = arith.constant 512 : index
+  %c1024 = arith.constant 1024 : index
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
   %pid = tile.program_id 0
+  %pcolumn = tile.program_id 1
   %tok0 = arith.muli %pid, %c4 : index
   %hd = arith.muli %d, %c4 : index
 
-  %ss0 = tile.splat %zero : tensor<4xf32>
-  %m0 = tile.splat %zero : tensor<4x4xf32>
-  %acc:2 = scf.for %kk = %c0 to %hd step %c128 iter_args(%ss = %ss0, %mix = %m0)
-      -> (tensor<4xf32>, tensor<4x4xf32>) {
-    %xt = tile.load %h[%tok0, %kk] strides[%hd, %c1] bounds[%n, %hd]
-        : !tile.ptr<bf16> -> tensor<4x128xbf16>
-    %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
-    %sq = arith.mulf %xf, %xf : tensor<4x128xf32>
-    %part = tile.reduce sum %sq {dim = 1} : tensor<4x128xf32> -> tensor<4xf32>
-    %ss2 = arith.addf %ss, %part : tensor<4xf32>
-    %ft = tile.load %fn[%c0, %kk] strides[%hd, %c1] bounds[%c4, %hd]
-        : !tile.ptr<f32> -> tensor<4x128xf32>
-    %mix2 = tile.dot %xf, %ft acc %mix {rhs_transposed}
-        : tensor<4x128xf32>, tensor<4x128xf32> -> tensor<4x4xf32>
-    scf.yield %ss2, %mix2 : tensor<4xf32>, tensor<4x4xf32>
-  }
+  // The 4 mixes and the sum of squares: the 32 slices' sums, in order.
+  %pm = tile.load %part[%tok0, %c0, %c0] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c4] : !tile.ptr<f32> -> tensor<4x32x4xf32>
+  %ps = tile.load %part[%tok0, %c0, %c24] strides[%c1024, %c32, %c1]
+      bounds[%n, %c32, %c25] : !tile.ptr<f32> -> tensor<4x32x1xf32>
+  %mix = tile.reduce sum %pm {dim = 1} : tensor<4x32x4xf32> -> tensor<4x4xf32>
+  %ss1 = tile.reduce sum %ps {dim = 1} : tensor<4x32x1xf32> -> tensor<4x1xf32>
+  %ss = tile.reshape %ss1 : tensor<4x1xf32> -> tensor<4xf32>
   %hdi = arith.index_cast %hd : index to i32
   %hdf = arith.sitofp %hdi : i32 to f32
   %hdt = tile.splat %hdf : tensor<4xf32>
-  %mean = arith.divf %acc#0, %hdt : tensor<4xf32>
+  %mean = arith.divf %ss, %hdt : tensor<4xf32>
   %epst = tile.splat %norm_eps : tensor<4xf32>
   %var = arith.addf %mean, %epst : tensor<4xf32>
   %rs = math.rsqrt %var : tensor<4xf32>
@@ -283,7 +344,7 @@ tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
   %bpre = tile.load %base[%c0, %c0] strides[%c0, %c1] : !tile.ptr<f32> -> tensor<4x4xf32>
   %one44 = tile.splat %one : tensor<4x4xf32>
   %hceps44 = tile.splat %hc_eps : tensor<4x4xf32>
-  %mp = arith.mulf %acc#1, %rs4 : tensor<4x4xf32>
+  %mp = arith.mulf %mix, %rs4 : tensor<4x4xf32>
   %zp0 = arith.mulf %mp, %s0b : tensor<4x4xf32>
   %zp = arith.addf %zp0, %bpre : tensor<4x4xf32>
   %nzp = arith.negf %zp : tensor<4x4xf32>
@@ -298,7 +359,10 @@ tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
   %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
   %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
   %yz = tile.splat %zero : tensor<4x128xf32>
-  scf.for %kk = %c0 to %d step %c128 {
+  %ycol0 = arith.muli %pcolumn, %c512 : index
+  %ycolw = arith.addi %ycol0, %c512 : index
+  %ycol1 = arith.minui %ycolw, %d : index
+  scf.for %kk = %ycol0 to %ycol1 step %c128 {
     %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
       %ii = arith.index_cast %i : index to i32
       %iit = tile.splat %ii : tensor<4x4xi32>

@@ -1,10 +1,11 @@
-//===- MhcTest.cpp - mhc.mlir: mhc_pre (Sinkhorn), mhc_post, mhc_head -------===//
+//===- MhcTest.cpp - mhc.mlir: mhc_mix, mhc_pre, mhc_post, mhc_head -------===//
 //
 // (a) cpu vs reference through conformance::runCase, tolerance 1e-2 of
 //     max(1, |ref|): each kernel stores bf16 streams (a different f32
 //     summation order may flip one bf16 rounding, <= 2^-7 relative). For
 //     mhc_pre, whose post/comb outputs are f32, a second test compares those
-//     at 1e-5 (f32 evaluation of exp and 20 Sinkhorn rounds).
+//     at 1e-5 (f32 evaluation of exp and 20 Sinkhorn rounds). mhc_mix (the
+//     partial sums both read) at 1e-4.
 // (b) reference vs the official Block.hc_pre / hc_split_sinkhorn /
 //     Block.hc_post / ParallelHead.hc_head in double. Tolerances: bf16
 //     outputs 2^-8 |want| (one rounding) + 1e-5 (f32 mix and sigmoid, which
@@ -18,6 +19,7 @@
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
 using v4::cases::headMixCase;
+using v4::cases::mixCase;
 using v4::cases::postCase;
 using v4::cases::preCase;
 
@@ -25,8 +27,10 @@ namespace {
 
 constexpr int64_t kHc = 4, kMix = 24;
 constexpr float kNormEps = 1e-6f, kHcEps = 1e-6f;
-constexpr int64_t kIters = 20;
+constexpr int64_t kIters = 20, kSlices = 32;
 
+TEST(MhcMix, CpuMatchesReferenceRagged) { expectCpuMatchesReference(mixCase(10, 100, 24)); }
+TEST(MhcMix, CpuMatchesReferenceHeadRows) { expectCpuMatchesReference(mixCase(5, 1100, 4)); }
 TEST(MhcPre, CpuMatchesReferenceRagged) { expectCpuMatchesReference(preCase(10, 100)); }
 TEST(MhcPre, CpuMatchesReferenceAligned) { expectCpuMatchesReference(preCase(4, 256)); }
 TEST(MhcPost, CpuMatchesReferenceRagged) { expectCpuMatchesReference(postCase(10, 200)); }
@@ -49,22 +53,42 @@ PreInputs preInputs(int64_t n, int64_t d, int64_t mix, int64_t nScale,
                    randomF32(gen, {mix}, -1, 1)};
 }
 
+/// mhc_mix (the first `rows` rows of fn) into a fresh partial-sum buffer,
+/// as the executor runs it before mhc_pre and mhc_head.
+HostTensor mixParts(Target target, PreInputs &in, int64_t n, int64_t d,
+                    int64_t rows) {
+  HostTensor part(T::F32, {n, kSlices, kSlices});
+  EXPECT_TRUE(launch(target, kernelSource("mhc.mlir", "mhc_mix"), "mhc_mix",
+                     {KArg::buf(in.h), KArg::buf(in.fn), KArg::buf(part),
+                      KArg::idx(n), KArg::idx(d), KArg::idx(rows)},
+                     {ceilDiv(n, 4), kSlices, 1}));
+  return part;
+}
+
+/// mhc_mix then mhc_pre on `target`.
+bool launchPre(Target target, PreInputs &in, HostTensor &y, HostTensor &post,
+               HostTensor &comb, int64_t n, int64_t d) {
+  HostTensor part = mixParts(target, in, n, d, kMix);
+  return launch(target, kernelSource("mhc.mlir", "mhc_pre"), "mhc_pre",
+                {KArg::buf(in.h), KArg::buf(part), KArg::buf(in.scale),
+                 KArg::buf(in.base), KArg::buf(y), KArg::buf(post),
+                 KArg::buf(comb), KArg::idx(n), KArg::idx(d),
+                 KArg::f32(kNormEps), KArg::f32(kHcEps), KArg::idx(kIters)},
+                {ceilDiv(n, 4), ceilDiv(d, 512), 1});
+}
+
 TEST(MhcPre, CpuMatchesReferenceF32Outputs) {
-  const int64_t n = 7, d = 96;
-  std::string src = kernelSource("mhc.mlir", "mhc_pre");
+  // d = 1100: y spans three column programs (512 wide), the mixes 32
+  // slices of 128 + 3 empty ones.
+  const int64_t n = 7, d = 1100;
   HostTensor y[2], post[2], comb[2];
   for (int t = 0; t < 2; ++t) {
     PreInputs in = preInputs(n, d, kMix, 3, 31);
     y[t] = HostTensor(T::BF16, {n, d});
     post[t] = HostTensor(T::F32, {n, kHc});
     comb[t] = HostTensor(T::F32, {n, kHc, kHc});
-    ASSERT_TRUE(launch(t ? Target::Cpu : Target::Reference, src, "mhc_pre",
-                       {KArg::buf(in.h), KArg::buf(in.fn), KArg::buf(in.scale),
-                        KArg::buf(in.base), KArg::buf(y[t]), KArg::buf(post[t]),
-                        KArg::buf(comb[t]), KArg::idx(n), KArg::idx(d),
-                        KArg::f32(kNormEps), KArg::f32(kHcEps),
-                        KArg::idx(kIters)},
-                       {ceilDiv(n, 4), 1, 1}));
+    ASSERT_TRUE(launchPre(t ? Target::Cpu : Target::Reference, in, y[t],
+                          post[t], comb[t], n, d));
   }
   Closeness c;
   for (int64_t i = 0; i < n * kHc; ++i)
@@ -113,17 +137,11 @@ void checkMix(Closeness &c, PreInputs &in, HostTensor &y, int64_t t, int64_t d,
 }
 
 TEST(MhcPre, ReferenceMatchesOfficialSinkhorn) {
-  const int64_t n = 6, d = 100;
+  const int64_t n = 6, d = 600;
   PreInputs in = preInputs(n, d, kMix, 3, 41);
   HostTensor y(T::BF16, {n, d}), post(T::F32, {n, kHc}),
       comb(T::F32, {n, kHc, kHc});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource("mhc.mlir", "mhc_pre"),
-                     "mhc_pre",
-                     {KArg::buf(in.h), KArg::buf(in.fn), KArg::buf(in.scale),
-                      KArg::buf(in.base), KArg::buf(y), KArg::buf(post),
-                      KArg::buf(comb), KArg::idx(n), KArg::idx(d),
-                      KArg::f32(kNormEps), KArg::f32(kHcEps), KArg::idx(kIters)},
-                     {ceilDiv(n, 4), 1, 1}));
+  ASSERT_TRUE(launchPre(Target::Reference, in, y, post, comb, n, d));
   const float *scale = f32Data(in.scale), *base = f32Data(in.base);
   Closeness c;
   for (int64_t t = 0; t < n; ++t) {
@@ -215,15 +233,16 @@ TEST(MhcPost, ReferenceMatchesOfficialMath) {
 }
 
 TEST(MhcHead, ReferenceMatchesOfficialMath) {
-  const int64_t n = 6, d = 100;
+  const int64_t n = 6, d = 600;
   PreInputs in = preInputs(n, d, kHc, 1, 61);
   HostTensor y(T::BF16, {n, d});
+  HostTensor part = mixParts(Target::Reference, in, n, d, kHc);
   ASSERT_TRUE(launch(Target::Reference, kernelSource("mhc.mlir", "mhc_head"),
                      "mhc_head",
-                     {KArg::buf(in.h), KArg::buf(in.fn), KArg::buf(in.scale),
+                     {KArg::buf(in.h), KArg::buf(part), KArg::buf(in.scale),
                       KArg::buf(in.base), KArg::buf(y), KArg::idx(n),
                       KArg::idx(d), KArg::f32(kNormEps), KArg::f32(kHcEps)},
-                     {ceilDiv(n, 4), 1, 1}));
+                     {ceilDiv(n, 4), ceilDiv(d, 512), 1}));
   Closeness c;
   for (int64_t t = 0; t < n; ++t) {
     std::vector<double> mx = mixes(in, t, d, kHc);
