@@ -38,7 +38,8 @@ Peers (same math, same shapes; speed peers, not bit-identical):
   rope              in place on the last rd dims: (x_2j + i x_2j+1) * (cos + i sin)
                     at pos0 + i * pstep (conjugate when inverse), f32 -> bf16.
   moe_gate          sqrt(softplus(x @ Wg^T)) in f32, top-6 of score + bias (or
-                    tid2eid[ids]), weights normalised * route_scale.
+                    tid2eid[ids]), weights normalised * route_scale; dsv4c's is
+                    matmul_bf16_f32 (the logits, D = 4096) + moe_gate: add the rows.
   kv_pack           e4m3 quantisation of 448 dims in 1x64 blocks, scattered with
                     the ue8m0 scales and bf16 rope dims into 584-byte entries.
   mhc_pre           the reference's hc_pre: f32 mixes, sigmoid, softmax + Sinkhorn,
@@ -270,13 +271,20 @@ def peer_rope(a):
 
 
 def peer_moe_gate(a):
-    x, wg, bias, tid2eid, ids, _, _, m, d, e, hsh, route_scale = a
+    # dsv4c's gate is two launches: matmul_bf16_f32 (the logits; its own row,
+    # matmul_bf16_f32_64x256x4096...) and moe_gate (the routing): this peer is
+    # the whole gate, so compare it with the sum of the two rows.
+    logits, bias, tid2eid, ids, _, _, m, e, hsh, route_scale = a
+    d = 4096
+    x = torch.randn(m, d, device=logits.device).bfloat16()
+    wg = (torch.randn(e, d, device=logits.device) * 0.02).bfloat16()
     def fn(x, wg, bias, tid2eid, ids):
         s = F.softplus(mm_f32(x, wg)).sqrt()
         idx = tid2eid[ids] if hsh else torch.topk(s + bias, 6, dim=-1).indices
         w = s.gather(1, idx)
         return w / w.sum(-1, keepdim=True) * route_scale, idx.int()
-    return fn, (x, wg, bias, tid2eid, ids), "bf16 GEMM (f32 out) + softplus + topk", 2 * m * d * e
+    return (fn, (x, wg, bias, tid2eid, ids),
+            "bf16 GEMM (f32 out) + softplus + topk (vs matmul_bf16_f32 + moe_gate)", 2 * m * d * e)
 
 
 def peer_kv_pack(a):

@@ -225,6 +225,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.oa, m * c.oGroups * c.oLoraRank * 2},
                 {&s.ao, m * d * 2},
                 {&s.gateW, m * k * 4},
+                {&s.gateLogits, m * c.nRoutedExperts * 4},
                 {&s.gateI, m * k * 4},
                 // Routed rows: all m * k at once with stacked experts.
                 {&s.xe, m * k * d * 2},

@@ -168,7 +168,7 @@ struct Executor::Impl {
   struct Scratch {
     int64_t capacity = -1;
     void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
-        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *xe,
+        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *gateLogits, *xe,
         *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
         *slots, *moeGroups, *moeSlots;
     // Per chunk, sized for the longest chunk: index lists, the indexer's

@@ -19,12 +19,15 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
   const BlockW &b = blocks[l];
   const int64_t k = c.nActivatedExperts, d = c.dim, inter = c.moeInterDim;
   const int64_t experts = c.nRoutedExperts;
-  if (!run("moe_gate", {ceilDiv(m, 4), 1, 1},
-           {KArg::p(s.xn), KArg::p(b.gate),
-            KArg::p(b.hash ? zeros : b.gateBias),
+  // The gate's logits (f32, as F.linear on floats), then the routing.
+  if (!run("matmul_bf16_f32", {ceilDiv(m, 16), ceilDiv(experts, 64), 1},
+           {KArg::p(s.xn), KArg::p(b.gate), KArg::p(s.gateLogits), KArg::i(m),
+            KArg::i(experts), KArg::i(d), KArg::i(d), KArg::i(experts)}) ||
+      !run("moe_gate", {ceilDiv(m, 4), 1, 1},
+           {KArg::p(s.gateLogits), KArg::p(b.hash ? zeros : b.gateBias),
             KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(s.ids),
-            KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(d),
-            KArg::i(experts), KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
+            KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(experts),
+            KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
     return false;
   std::vector<int32_t> picks(m * k);
   std::vector<float> weights(m * k);

@@ -503,18 +503,18 @@ Case gatherAddCase(int64_t m, int64_t k, int64_t d) {
 
 // 1e-5: f32 weights (a few f32 roundings apart at most); expert indices
 // must be equal.
-Case moeGateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab) {
+Case moeGateCase(int64_t m, int64_t e, bool hash, int64_t vocab) {
   const int64_t topK = 6;
   return Case{
       "v4.moe_gate",
-      std::string("moe_gate_") + (hash ? "hash_" : "score_") + str(m) + "x" +
-          str(d) + "_e" + str(e),
+      std::string("moe_gate_") + (hash ? "hash_" : "score_") + str(m) + "_e" +
+          str(e),
       kernelText("moe_gate.mlir"),
-      {Arg::buffer(T::BF16, {m, d}), Arg::buffer(T::BF16, {e, d}),
-       Arg::buffer(T::F32, {e}), Arg::ints(T::I64, {vocab, topK}, 0, e - 1),
+      {Arg::buffer(T::F32, {m, e}), Arg::buffer(T::F32, {e}),
+       Arg::ints(T::I64, {vocab, topK}, 0, e - 1),
        Arg::ints(T::I64, {m}, 0, vocab - 1), Arg::output(T::F32, {m, topK}),
-       Arg::output(T::I32, {m, topK}), Arg::index(m), Arg::index(d),
-       Arg::index(e), Arg::index(hash ? 1 : 0), Arg::f32(1.5)},
+       Arg::output(T::I32, {m, topK}), Arg::index(m), Arg::index(e),
+       Arg::index(hash ? 1 : 0), Arg::f32(1.5)},
       {ceilDiv(m, 4), 1, 1},
       1e-5};
 }
@@ -607,7 +607,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
       scatterAddCase(37, 4096),
       finishCase(37, 4096),
       gatherAddCase(13, 6, 4096),
-      moeGateCase(13, 4096, 256, false, 8),
+      moeGateCase(13, 256, false, 8),
       mtpCase(19, 4, 4096),
       rmsnormCase(37, 4096),
       ropeCase("flash_q_s19_h64_hd512", 1, 19, 64, 512, 64, 5, 1, 0),
@@ -647,7 +647,9 @@ std::vector<conformance::Case> kernelBenchCases() {
       attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,
                0.0441941738),
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
-      moeGateCase(tokens, 4096, 256, false, 8),
+      // The gate's logits (matmul_bf16_f32), then the routing.
+      denseCase({tokens, 256, 4096, 1, 4096, 256}, true),
+      moeGateCase(tokens, 256, false, 8),
       packCase("decode_64x512", tokens, 512),
       mixCase(tokens, 4096, 24),
       preCase(tokens, 4096),

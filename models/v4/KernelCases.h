@@ -168,7 +168,7 @@ Case scatterAddCase(int64_t m, int64_t d);
 Case gatherAddCase(int64_t m, int64_t k, int64_t d);
 /// moe_gate.mlir: m tokens, e experts, hash routing through a table of
 /// `vocab` rows when `hash`.
-Case moeGateCase(int64_t m, int64_t d, int64_t e, bool hash, int64_t vocab);
+Case moeGateCase(int64_t m, int64_t e, bool hash, int64_t vocab);
 
 Case mtpCase(int64_t n, int64_t hc, int64_t d);
 Case swigluCase(int64_t m, int64_t n, bool weighted, double limit);
