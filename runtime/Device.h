@@ -26,6 +26,11 @@ public:
   /// mapped checkpoint tensors in place instead of copying them.
   virtual bool isHostMemory() const = 0;
 
+  /// Programs a launch needs to keep the device busy (a few per
+  /// multiprocessor on a GPU); launches with fewer are split (split-k) by
+  /// the executor. 0: never split (CPUs, where a program is a task).
+  virtual int64_t programsToFill() const { return 0; }
+
   /// `bytes` of zeroed device memory, or null with `error` set.
   virtual void *allocate(size_t bytes, std::string &error) = 0;
   virtual void release(void *ptr) = 0;

@@ -21,7 +21,8 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "engram_gate",     "engram_hash",       "head",
       "head_rms",        "indexer_rotate_quant", "indexer_topk",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
-      "linear_fp8",      "matmul_bf16",       "matmul_bf16_f32",
+      "linear_fp8",      "linear_sum",        "matmul_bf16",
+      "matmul_bf16_f32",
       "mhc_head",        "mhc_mix",           "mhc_post",
       "mhc_pre",         "moe_finish",        "moe_gate",
       "moe_gather_add",  "moe_scatter_add",   "rmsnorm",
@@ -226,6 +227,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.ao, m * d * 2},
                 {&s.gateW, m * k * 4},
                 {&s.gateLogits, m * c.nRoutedExperts * 4},
+                {&s.splitPart, device.programsToFill() ? kSplitPartBytes : 4},
                 {&s.gateI, m * k * 4},
                 // Routed rows: all m * k at once with stacked experts.
                 {&s.xe, m * k * d * 2},
@@ -284,10 +286,16 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
                             int64_t m) {
   Grid grid{ceilDiv(m, 16), ceilDiv(w.out, 64), 1};
   switch (w.format) {
-  case WeightFormat::FP8:
+  case WeightFormat::FP8: {
+    const int64_t splits =
+        splitsFor(grid[0] * grid[1], ceilDiv(w.in, 128), m, w.out);
+    grid[2] = splits;
     return run("linear_fp8", grid,
                {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::i(m), KArg::i(w.out), KArg::i(w.in)});
+                KArg::p(s.splitPart), KArg::i(m), KArg::i(w.out),
+                KArg::i(w.in), KArg::i(splits)}) &&
+           (splits == 1 || linearSum(y, m, w.out, splits));
+  }
   case WeightFormat::FP4:
     return run("linear_fp4", grid,
                {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
@@ -298,6 +306,24 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
                 KArg::i(w.out), KArg::i(w.in), KArg::i(w.in), KArg::i(w.out)});
   }
   return fail("unknown weight format");
+}
+
+int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks,
+                                  int64_t m, int64_t n) const {
+  const int64_t fill = device.programsToFill();
+  if (fill == 0 || programs >= fill)
+    return 1;
+  int64_t splits =
+      std::min({ceilDiv(fill, programs), kBlocks, kMaxSplits});
+  while (splits > 1 && splits * m * n * 4 > kSplitPartBytes)
+    --splits;
+  return std::max<int64_t>(splits, 1);
+}
+
+bool Executor::Impl::linearSum(void *y, int64_t m, int64_t n, int64_t splits) {
+  return run("linear_sum", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
+             {KArg::p(s.splitPart), KArg::p(y), KArg::i(m), KArg::i(n),
+              KArg::i(splits)});
 }
 
 bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,

@@ -163,12 +163,22 @@ struct Executor::Impl {
 
   /// mhc_mix's slices of 4 x dim (its grid's second dimension).
   static constexpr int64_t kMixSlices = 32;
+  /// Split-k: at most this many slices of K, partial sums in s.splitPart
+  /// (this many bytes, on devices that split at all).
+  static constexpr int64_t kMaxSplits = 8;
+  static constexpr int64_t kSplitPartBytes = int64_t(32) << 20;
+  /// How many slices of K (whole 128-blocks) a launch of `programs`
+  /// programs over `kBlocks` blocks of K and an [m, n] output is split into:
+  /// enough to fill the device (Device::programsToFill), 1 where the
+  /// device does not split or the partial sums would not fit.
+  int64_t splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
+                    int64_t n) const;
 
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {
     int64_t capacity = -1;
     void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
-        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *gateLogits, *xe,
+        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *gateLogits, *splitPart, *xe,
         *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
         *slots, *moeGroups, *moeSlots;
     // Per chunk, sized for the longest chunk: index lists, the indexer's
@@ -217,6 +227,8 @@ struct Executor::Impl {
 
   // Shared launches.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);
+  /// linear_sum: y = bf16 of the `splits` partial sums in s.splitPart.
+  bool linearSum(void *y, int64_t m, int64_t n, int64_t splits);
   /// mhc_mix into s.mixPart: the partial sums of h's mixes with the first
   /// `rows` rows of fn, over kMixSlices slices (mhc_pre, mhc_head read them).
   bool mhcMix(const void *h, const void *fn, int64_t m, int64_t rows);

@@ -119,9 +119,14 @@ bool Executor::Impl::moeStacked(const BlockW &b, int64_t m,
   const int64_t g = int64_t(groups.size() / 3);
   auto grouped = [&](int part, const void *x, void *y, int64_t n, int64_t in) {
     const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
-    return run("linear_fp4_grouped", {ceilDiv(longest, 16), ceilDiv(n, 64), g},
+    const int64_t programs = ceilDiv(longest, 16) * ceilDiv(n, 64) * g;
+    const int64_t splits = splitsFor(programs, ceilDiv(in, 128), rows, n);
+    return run("linear_fp4_grouped",
+               {ceilDiv(longest, 16), ceilDiv(n, 64), g * splits},
                {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::p(s.moeGroups), KArg::i(n), KArg::i(in)});
+                KArg::p(s.moeGroups), KArg::p(s.splitPart), KArg::i(n),
+                KArg::i(in), KArg::i(rows), KArg::i(splits)}) &&
+           (splits == 1 || linearSum(y, rows, n, splits));
   };
   return upload(s.moeGroups, groups.data(), groups.size() * 4) &&
          upload(s.moeSlots, slots.data(), slots.size() * 4) &&

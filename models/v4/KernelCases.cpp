@@ -345,17 +345,29 @@ std::string linearName(LinearShape s) {
 } // namespace
 
 // 1e-2 (both linears): bf16 outputs of f32 sums in another order.
-Case fp8Case(LinearShape s) {
+Case fp8Case(LinearShape s, int64_t splits) {
   return Case{
       "v4.linear_fp8",
-      "linear_fp8_" + linearName(s),
-      kernelText("linear_fp8.mlir"),
+      "linear_fp8_" + linearName(s) + (splits > 1 ? "_split" + str(splits) : ""),
+      kernelText("linear_fp8.mlir", "linear_fp8"),
       {Arg::buffer(T::BF16, {s.m, s.k}), Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
        Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
-       Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m), Arg::index(s.n),
-       Arg::index(s.k)},
-      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
+       Arg::output(T::BF16, {s.m, s.n}), Arg::output(T::F32, {splits, s.m, s.n}),
+       Arg::index(s.m), Arg::index(s.n), Arg::index(s.k), Arg::index(splits)},
+      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), splits},
       1e-2};
+}
+
+// 1e-2: bf16 of an f32 sum (in the same order on every target).
+Case linearSumCase(int64_t m, int64_t n, int64_t splits) {
+  return Case{"v4.linear_sum",
+              "linear_sum_" + str(m) + "x" + str(n) + "_split" + str(splits),
+              kernelText("linear_fp8.mlir", "linear_sum"),
+              {Arg::buffer(T::F32, {splits, m, n}),
+               Arg::output(T::BF16, {m, n}), Arg::index(m), Arg::index(n),
+               Arg::index(splits)},
+              {ceilDiv(m, 16), ceilDiv(n, 64), 1},
+              1e-2};
 }
 
 Case fp4Case(LinearShape s) {
@@ -372,7 +384,7 @@ Case fp4Case(LinearShape s) {
 }
 
 Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
-                    const std::vector<int64_t> &groups) {
+                    const std::vector<int64_t> &groups, int64_t splits) {
   int64_t rows = 0, longest = 0;
   for (size_t g = 0; g + 2 < groups.size(); g += 3) {
     rows = std::max(rows, groups[g + 1] + groups[g + 2]);
@@ -381,22 +393,25 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
   const int64_t count = int64_t(groups.size() / 3);
   return Case{"v4.linear_fp4_grouped",
               "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" +
-                  str(n) + "x" + str(k),
+                  str(n) + "x" + str(k) +
+                  (splits > 1 ? "_split" + str(splits) : ""),
               kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
               {Arg::buffer(T::BF16, {rows, k}),
                Arg::buffer(T::F4E2M1FN, {experts * n, k}),
                Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
                Arg::output(T::BF16, {rows, n}),
-               Arg::values(T::I32, {count, 3}, groups), Arg::index(n),
-               Arg::index(k)},
-              {ceilDiv(longest, 16), ceilDiv(n, 64), count},
+               Arg::values(T::I32, {count, 3}, groups),
+               Arg::output(T::F32, {splits, rows, n}), Arg::index(n),
+               Arg::index(k), Arg::index(rows), Arg::index(splits)},
+              {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
               1e-2};
 }
 
 // Four groups over 5 stacked experts, in the order the runtime lists
 // them: one short, one of two row tiles, an empty one, one at the end.
-Case fp4GroupedCase(int64_t n, int64_t k) {
-  return fp4GroupedCase(n, k, 5, {4, 0, 3, 1, 3, 20, 2, 23, 0, 0, 23, 5});
+Case fp4GroupedCase(int64_t n, int64_t k, int64_t splits) {
+  return fp4GroupedCase(n, k, 5, {4, 0, 3, 1, 3, 20, 2, 23, 0, 0, 23, 5},
+                        splits);
 }
 
 namespace {
@@ -598,8 +613,10 @@ std::vector<conformance::Case> kernelConformanceCases() {
       packCase("flash_37x512", 37, 512),
       // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
       fp4Case({9, 150, 4096}),
-      fp4GroupedCase(150, 4096),
-      fp8Case({37, 150, 4096}),
+      // Split-k (what small-M launches do on GPUs): 3 slices of K.
+      fp4GroupedCase(150, 4096, 3),
+      fp8Case({37, 150, 4096}, 3),
+      linearSumCase(37, 150, 3),
       mixCase(19, 4096, 24),
       preCase(19, 4096),
       postCase(19, 4096),
@@ -628,7 +645,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       rmsnormCase(tokens, 4096),
       swigluCase(tokens, 2048, true, 10),
       // An attention projection (FP8) and an expert's w1 (FP4).
-      fp8Case({tokens, 4096, 4096}),
+      fp8Case({tokens, 4096, 4096}, 1),
       fp4Case({tokens, 2048, 4096}),
       // Every routed expert's w1 at once: the 6 picks of each token, here
       // 64 experts of 6 rows (every fourth of 256).

@@ -143,14 +143,17 @@ Case headRmsCase(int64_t rows, int64_t hd);
 struct LinearShape {
   int64_t m, n, k;
 };
-Case fp8Case(LinearShape s);
+/// linear_fp8 over `splits` slices of K (> 1: partial sums in `part`).
+Case fp8Case(LinearShape s, int64_t splits = 1);
+/// linear_fp8.mlir @linear_sum of `splits` random partial sums.
+Case linearSumCase(int64_t m, int64_t n, int64_t splits);
 Case fp4Case(LinearShape s);
 /// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
 /// stacked experts of [n, k].
-Case fp4GroupedCase(int64_t n, int64_t k);
+Case fp4GroupedCase(int64_t n, int64_t k, int64_t splits = 1);
 /// The same with `groups` ((expert, first row, rows) each) over `experts`.
 Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
-                    const std::vector<int64_t> &groups);
+                    const std::vector<int64_t> &groups, int64_t splits = 1);
 
 /// mhc.mlir (hc = 4, 20 Sinkhorn iterations) on n tokens of width d.
 Case mixCase(int64_t n, int64_t d, int64_t rows);

@@ -50,6 +50,11 @@ public:
 
   std::string name() const override { return "cuda"; }
   bool isHostMemory() const override { return false; }
+  /// 4 blocks per multiprocessor: the lowering's programs wait on barriers
+  /// and shared memory, so an SM needs several to hide the latency.
+  int64_t programsToFill() const override {
+    return 4 * int64_t(info_.multiprocessors);
+  }
   void *allocate(size_t bytes, std::string &error) override;
   void release(void *ptr) override;
   bool upload(void *dst, const void *hostSrc, size_t bytes,

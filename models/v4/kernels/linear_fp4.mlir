@@ -58,12 +58,16 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
 // x: bf16 [R, K], rows grouped by expert; w: the experts' weights stacked,
 // [E * N, K/2] bytes (expert e's rows from e * N); ws: their scales, [E * N,
 // ceil(K/32)]; y: bf16 [R, N]; groups: i32 [G, 3] = (expert, first, rows).
-// Grid (ceil(max rows / 16), ceil(N / 64), G): program (i, j, g) computes
-// rows 16i.. of group g; programs past a group's rows do nothing.
+// Grid (ceil(max rows / 16), ceil(N / 64), G * splits): program (i, j,
+// g * splits + s) computes rows 16i.. of group g over slice s of K (whole
+// 128-blocks); programs past a group's rows do nothing. With splits = 1 it
+// writes y; else its f32 sum goes to part [splits, M, N] (M = R, the rows of
+// all groups) and linear_fp8.mlir's @linear_sum adds the slices.
 tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
                                 %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
-                                %groups: !tile.ptr<i32>, %n: index,
-                                %k: index) {
+                                %groups: !tile.ptr<i32>, %part: !tile.ptr<f32>,
+                                %n: index, %k: index, %m: index,
+                                %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -77,7 +81,9 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
   %one_e8 = arith.constant 1.0 : f8E8M0FNU
   %pm = tile.program_id 0
   %pn = tile.program_id 1
-  %pg = tile.program_id 2
+  %pgs = tile.program_id 2
+  %pg = arith.divui %pgs, %splits : index
+  %pz = arith.remui %pgs, %splits : index
   // The group's (expert, first row, rows), as scalars.
   %g0 = arith.muli %pg, %c3 : index
   %g3 = arith.addi %g0, %c3 : index
@@ -101,8 +107,19 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
     %col0 = arith.muli %pn, %c64 : index
     %kp = arith.addi %k, %c31 : index
     %kblocks = arith.divui %kp, %c32 : index
+    // This program's slice of K: [k0, k1), whole 128-blocks.
+    %c127 = arith.constant 127 : index
+    %kq = arith.addi %k, %c127 : index
+    %kb128 = arith.divui %kq, %c128 : index
+    %spl1 = arith.subi %splits, %c1 : index
+    %perb = arith.addi %kb128, %spl1 : index
+    %per = arith.divui %perb, %splits : index
+    %kchunk = arith.muli %per, %c128 : index
+    %k0 = arith.muli %pz, %kchunk : index
+    %k0c = arith.addi %k0, %kchunk : index
+    %k1 = arith.minui %k0c, %k : index
     %acc0 = tile.splat %zero : tensor<16x64xf32>
-    %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+    %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
       %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
           : !tile.ptr<bf16> -> tensor<16x128xbf16>
       %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
@@ -118,9 +135,18 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
           : tensor<16x128xf8E4M3FN>, tensor<64x128xf4E2M1FN> -> tensor<16x64xf32>
       scf.yield %d : tensor<16x64xf32>
     }
-    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
-    tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%rowEnd, %n]
-        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+    %single = arith.cmpi eq, %splits, %c1 : index
+    scf.if %single {
+      %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+      tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%rowEnd, %n]
+          : tensor<16x64xbf16> -> !tile.ptr<bf16>
+    } else {
+      %pm0 = arith.muli %pz, %m : index
+      %prow = arith.addi %pm0, %row0 : index
+      %pend = arith.addi %pm0, %rowEnd : index
+      tile.store %acc, %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
+          : tensor<16x64xf32> -> !tile.ptr<f32>
+    }
   }
   tile.return
 }

@@ -5,12 +5,16 @@
 // e4m3 with one f8E8M0FNU scale per 128x128 block, S[ceil(N/128), ceil(K/128)].
 // Products are accumulated in f32 and the result is rounded to bf16 (fp8_gemm
 // writes torch's default dtype, bf16, for every V4 FP8 linear).
-// One program computes a 16x64 block of y; grid (ceil(M/16), ceil(N/64)).
+// One program computes a 16x64 block of y over one of `splits` slices of K
+// (whole 128-blocks each); grid (ceil(M/16), ceil(N/64), splits). With
+// splits = 1 it writes y; else its f32 sum goes to part [splits, M, N] and
+// @linear_sum adds the slices (split-k: small-M launches fill the GPU).
 // A 64-wide N block never straddles a 128-row scale block. Any M, N, K work
 // (ragged edges are bounded; a partial last K block is quantised on its own).
 tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
                         %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
-                        %m: index, %n: index, %k: index) {
+                        %part: !tile.ptr<f32>, %m: index, %n: index, %k: index,
+                        %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -26,9 +30,18 @@ tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
   %kp = arith.addi %k, %c127 : index
   %kblocks = arith.divui %kp, %c128 : index
   %srow = arith.divui %col0, %c128 : index
+  // This program's slice of K: [k0, k1), whole 128-blocks.
+  %pz = tile.program_id 2
+  %spl1 = arith.subi %splits, %c1 : index
+  %perb = arith.addi %kblocks, %spl1 : index
+  %per = arith.divui %perb, %splits : index
+  %kchunk = arith.muli %per, %c128 : index
+  %k0 = arith.muli %pz, %kchunk : index
+  %k0c = arith.addi %k0, %kchunk : index
+  %k1 = arith.minui %k0c, %k : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
         : !tile.ptr<bf16> -> tensor<16x128xbf16>
     %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
@@ -43,6 +56,45 @@ tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
                      rhs_scale_block = array<i64: 128, 128>}
         : tensor<16x128xf8E4M3FN>, tensor<64x128xf8E4M3FN> -> tensor<16x64xf32>
     scf.yield %d : tensor<16x64xf32>
+  }
+  %single = arith.cmpi eq, %splits, %c1 : index
+  scf.if %single {
+    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+    tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  } else {
+    %pm0 = arith.muli %pz, %m : index
+    %prow = arith.addi %pm0, %row0 : index
+    %pend = arith.addi %pm0, %m : index
+    tile.store %acc, %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
+        : tensor<16x64xf32> -> !tile.ptr<f32>
+  }
+  tile.return
+}
+
+// linear_sum: the second half of a split-k linear (linear_fp8,
+// linear_fp4_grouped): y[M,N] = bf16(sum_{s < splits} part[s]), part f32
+// [splits, M, N], the slices added in order. Grid (ceil(M/16), ceil(N/64)).
+tile.kernel @linear_sum(%part: !tile.ptr<f32>, %y: !tile.ptr<bf16>,
+                        %m: index, %n: index, %splits: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %pm = tile.program_id 0
+  %pn = tile.program_id 1
+  %row0 = arith.muli %pm, %c16 : index
+  %col0 = arith.muli %pn, %c64 : index
+  %acc0 = tile.splat %zero : tensor<16x64xf32>
+  %acc = scf.for %sp = %c0 to %splits step %c1 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
+    %pm0 = arith.muli %sp, %m : index
+    %prow = arith.addi %pm0, %row0 : index
+    %pend = arith.addi %pm0, %m : index
+    %t = tile.load %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
+        : !tile.ptr<f32> -> tensor<16x64xf32>
+    %a2 = arith.addf %a, %t : tensor<16x64xf32>
+    scf.yield %a2 : tensor<16x64xf32>
   }
   %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
   tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]

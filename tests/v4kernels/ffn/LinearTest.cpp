@@ -93,11 +93,12 @@ TEST(LinearFp8, ReferenceMatchesOfficialMath) {
   HostTensor ws(T::F8E8M0FNU, {ceilDiv(n, 128), ceilDiv(k, 128)});
   for (int64_t i = 0; i < ws.numElements(); ++i)
     byteData(ws)[i] = uint8_t(120 + gen() % 15); // 2^-7 .. 2^7
-  HostTensor y(T::BF16, {m, n});
+  HostTensor y(T::BF16, {m, n}), part(T::F32, {1});
   ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp8.mlir"),
                      "linear_fp8",
                      {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-                      KArg::idx(m), KArg::idx(n), KArg::idx(k)},
+                      KArg::buf(part), KArg::idx(m), KArg::idx(n),
+                      KArg::idx(k), KArg::idx(1)},
                      {1, ceilDiv(n, 64), 1}));
   Closeness c;
   for (int64_t i = 0; i < m; ++i) {
@@ -165,6 +166,27 @@ TEST(LinearFp4, ReferenceMatchesOfficialMath) {
 // launch of that expert alone over those rows (the runtime relies on it: a
 // stacked model gives the same logits as one launch per expert). Groups as
 // the runtime lists them, plus an empty one; ragged N and K.
+/// The grouped launch over `splits` slices of K, then linear_sum when
+/// split: y [rows, n].
+void launchGrouped(Target target, HostTensor &x, HostTensor &w,
+                   HostTensor &ws, HostTensor &table, HostTensor &y,
+                   int64_t groups, int64_t longest, int64_t n, int64_t k,
+                   int64_t splits) {
+  const int64_t rows = y.shape[0];
+  HostTensor part(T::F32, {splits, rows, n});
+  ASSERT_TRUE(launch(target, kernelSource("linear_fp4.mlir"),
+                     "linear_fp4_grouped",
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+                      KArg::buf(table), KArg::buf(part), KArg::idx(n),
+                      KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
+                     {ceilDiv(longest, 16), ceilDiv(n, 64), groups * splits}));
+  if (splits > 1)
+    ASSERT_TRUE(launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
+                       {KArg::buf(part), KArg::buf(y), KArg::idx(rows),
+                        KArg::idx(n), KArg::idx(splits)},
+                       {ceilDiv(rows, 16), ceilDiv(n, 64), 1}));
+}
+
 void checkGroupedMatchesPerExpert(Target target) {
   const int64_t experts = 5, n = 150, k = 320, rows = 29, kb = k / 32;
   const std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
@@ -180,10 +202,7 @@ void checkGroupedMatchesPerExpert(Target target) {
   std::copy(groups.begin(), groups.end(), i32Data(table));
   HostTensor y(T::BF16, {rows, n});
   const std::string source = kernelSource("linear_fp4.mlir");
-  ASSERT_TRUE(launch(target, source, "linear_fp4_grouped",
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-                      KArg::buf(table), KArg::idx(n), KArg::idx(k)},
-                     {ceilDiv(17, 16), ceilDiv(n, 64), 4}));
+  launchGrouped(target, x, w, ws, table, y, 4, 17, n, k, 1);
   for (int g = 0; g < 4; ++g) {
     const int64_t e = groups[3 * g], first = groups[3 * g + 1],
                   me = groups[3 * g + 2];
@@ -213,6 +232,44 @@ TEST(LinearFp4Grouped, CpuEqualsOneLaunchPerExpert) {
 }
 TEST(LinearFp4Grouped, CpuMatchesReference) {
   expectCpuMatchesReference(v4::cases::fp4GroupedCase(150, 320));
+}
+TEST(LinearFp4Grouped, CpuMatchesReferenceSplit) {
+  expectCpuMatchesReference(v4::cases::fp4GroupedCase(150, 320, 2));
+}
+
+// Split-k: 3 slices of K then linear_sum give the unsplit result up to the
+// order of the f32 additions: within 1e-2 of max(1, |y|) (bf16 outputs, the
+// same tolerance as the cases), on the reference target.
+TEST(LinearFp4Grouped, SplitKMatchesOneSlice) {
+  const int64_t experts = 5, n = 150, k = 640, rows = 29, kb = k / 32;
+  const std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
+  std::mt19937_64 gen(23);
+  HostTensor x = testActivations(gen, rows, k);
+  HostTensor w(T::F4E2M1FN, {experts * n, k});
+  for (int64_t i = 0; i < experts * n * k / 2; ++i)
+    byteData(w)[i] = uint8_t(gen());
+  HostTensor ws(T::F8E8M0FNU, {experts * n, kb});
+  for (int64_t i = 0; i < ws.numElements(); ++i)
+    byteData(ws)[i] = uint8_t(122 + gen() % 11);
+  HostTensor table(T::I32, {4, 3});
+  std::copy(groups.begin(), groups.end(), i32Data(table));
+  HostTensor whole(T::BF16, {rows, n}), split(T::BF16, {rows, n});
+  launchGrouped(Target::Reference, x, w, ws, table, whole, 4, 17, n, k, 1);
+  launchGrouped(Target::Reference, x, w, ws, table, split, 4, 17, n, k, 3);
+  Closeness c;
+  int64_t nonzero = 0;
+  for (int64_t i = 0; i < rows * n; ++i) {
+    double want = bf16Value(bf16Data(whole)[i]);
+    nonzero += want != 0;
+    c.check(bf16Value(bf16Data(split)[i]), want, 1e-2, 1e-2,
+            "y #" + std::to_string(i));
+  }
+  EXPECT_EQ(c.failures, 0) << c.where;
+  EXPECT_GT(nonzero, rows * n / 2); // every row is some group's
+}
+
+TEST(LinearFp8, CpuMatchesReferenceSplit) {
+  expectCpuMatchesReference(fp8Case({37, 150, 700}, 3));
 }
 
 } // namespace
