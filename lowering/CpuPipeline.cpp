@@ -15,7 +15,8 @@ using namespace mlir;
 namespace {
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    bool warpMma = false, bool warpShuffles = false,
-                   bool asyncCopies = false, bool parallelStores = false) {
+                   bool asyncCopies = false, bool parallelStores = false,
+                   bool fuseElementwise = false) {
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
@@ -26,7 +27,7 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  if (gpu) {
+  if (fuseElementwise) {
     pm.addPass(dsv4c::createFuseElementwiseTiles());
     pm.addPass(createCanonicalizerPass());
   }
@@ -88,7 +89,8 @@ void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
 void dsv4c::buildGpuPipeline(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   buildPipeline(pm, true, true, options.warpMma, options.warpShuffles,
-                options.asyncCopies, options.parallelStores);
+                options.asyncCopies, options.parallelStores,
+                options.fuseElementwise);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {

@@ -52,6 +52,11 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("tile.stores as parallel nests, shared out over the "
                      "threads (else sequential loops on thread 0)"),
       llvm::cl::init(false)};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("cheap elementwise tile chains fused into their "
+                     "consumers before bufferization (fuse-elementwise-tiles)"),
+      llvm::cl::init(false)};
 };
 
 /// The cpu pipeline for a GPU backend: tile ops as parallel loops shared out

@@ -59,6 +59,7 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   // shared variables (and keep 5 blocks per Hopper multiprocessor).
   isa.sharedTileBytes = 40 * 1024;
   isa.parallelStores = true;
+  isa.fuseElementwise = true;
   isa.threadId = threadId;
   isa.numThreads = [](llvm::IRBuilder<> &b) {
     return b.CreateZExt(

@@ -405,6 +405,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;
+  pipeline.fuseElementwise = isa.fuseElementwise;
   buildGpuPipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = isa.name + ": lowering failed:\n" + error;

@@ -59,6 +59,11 @@ struct GpuIsa {
   /// work-group loops over the extra barrier regions took compressor_decode
   /// from 8 to over 30 minutes to compile.
   bool parallelStores = false;
+  /// Cheap elementwise chains fused into their consumers (the pipeline's
+  /// fuse-elementwise): values in registers instead of a buffer and a
+  /// barrier per op. Off for PoCL (OpenCL): its work-group compiler recursed
+  /// without end (past 15 GB) on the fused V4 kernels.
+  bool fuseElementwise = false;
   /// Whether the backend has a bf16 type; if not, bf16 data is handled as
   /// its 16 bits (loads, stores, conversions in integer code).
   bool hasBFloat16 = true;
