@@ -53,7 +53,7 @@ struct OperandAccess {
     OperandAccess a{memref};
     auto type = cast<MemRefType>(memref.getType());
     Type elt = type.getElementType();
-    if (!elt.isBF16() && !isa<Float8E4M3FNType>(elt))
+    if (!elt.isBF16() && !isa<Float8E4M3FNType, Float4E2M1FNType>(elt))
       return a;
     SmallVector<int64_t> strides;
     int64_t offset;
@@ -62,7 +62,9 @@ struct OperandAccess {
           return ShapedType::isDynamic(s);
         }))
       return a;
-    int64_t bytes = elt.getIntOrFloatBitWidth() / 8;
+    // An e2m1 element of a tile buffer takes a byte (LLVM's i4 in memory):
+    // a word holds 4 codes, each in the low bits of its byte.
+    int64_t bytes = std::max(elt.getIntOrFloatBitWidth() / 8, 1u);
     if (strides[kDim] != 1 || (strides[1 - kDim] * bytes) % 4 ||
         (offset * bytes) % 4)
       return a;
@@ -153,6 +155,39 @@ struct Builder {
     if (!inside)
       return word;
     return arith::SelectOp::create(b, loc, inside, word, i32(0));
+  }
+
+  /// e2m1ToE4m3 on the 4 bytes of `word` at once (each an e2m1 code in its
+  /// low 4 bits; the high bits of a byte are ignored): no carry crosses a
+  /// byte, so the same arithmetic works on all four.
+  Value e2m1x4ToE4m3x4(Value word) {
+    auto shr = [&](Value v, int64_t s) {
+      return arith::ShRUIOp::create(b, loc, v, i32(s)).getResult();
+    };
+    auto shl = [&](Value v, int64_t s) {
+      return arith::ShLIOp::create(b, loc, v, i32(s)).getResult();
+    };
+    auto andi = [&](Value v, int64_t m) {
+      return arith::AndIOp::create(b, loc, v, i32(m)).getResult();
+    };
+    auto ori = [&](Value v, Value w) {
+      return arith::OrIOp::create(b, loc, v, w).getResult();
+    };
+    Value w = andi(word, 0x0F0F0F0F);
+    Value sign = shl(andi(w, 0x08080808), 4);
+    Value exp = andi(shr(w, 1), 0x03030303);
+    Value man = andi(w, 0x01010101);
+    Value normal =
+        ori(shl(arith::AddIOp::create(b, loc, exp, i32(0x06060606)), 3),
+            shl(man, 2));
+    Value sub = ori(shl(man, 5), shl(man, 4)); // man * 0x30
+    // 0xFF in the bytes whose exponent is not 0.
+    Value normalBytes = arith::MulIOp::create(
+        b, loc, andi(ori(exp, shr(exp, 1)), 0x01010101), i32(0xFF));
+    Value subBytes = arith::XOrIOp::create(b, loc, normalBytes, i32(-1));
+    Value mag = ori(arith::AndIOp::create(b, loc, normal, normalBytes),
+                    arith::AndIOp::create(b, loc, sub, subBytes));
+    return ori(mag, sign);
   }
 
   /// The e4m3 byte of an e2m1 code (s e e m): 0.5 = 0x30, else exponent + 6
@@ -349,7 +384,7 @@ private:
   /// A register of `count` lhs elements of row `r` from column `k`.
   Value lhsReg(Value r, Value k, int count) {
     if (lhs.words())
-      return x.wordAt(lhs, r, k, raggedM ? 0 : -1, d.m);
+      return widened(d.lhs, x.wordAt(lhs, r, k, raggedM ? 0 : -1, d.m));
     SmallVector<Value> parts;
     for (int i = 0; i < count; ++i)
       parts.push_back(x.bitsAt(d.lhs, r, x.add(k, i), raggedM ? 0 : -1, d.m));
@@ -360,7 +395,7 @@ private:
   /// of B ([k, n]; stored [n, k] when transposed).
   Value rhsReg(Value k, int count) {
     if (d.transposed && rhs.words())
-      return x.wordAt(rhs, col, k, raggedN ? 0 : -1, d.n);
+      return widened(d.rhs, x.wordAt(rhs, col, k, raggedN ? 0 : -1, d.n));
     SmallVector<Value> parts;
     for (int i = 0; i < count; ++i) {
       Value kk = x.add(k, i);
@@ -369,6 +404,13 @@ private:
                           : x.bitsAt(d.rhs, kk, col, raggedN ? 1 : -1, d.n));
     }
     return x.pack(parts, d.f8 ? 8 : 16);
+  }
+
+  /// A word of 4 e2m1 codes as 4 e4m3 bytes; other words as they are.
+  Value widened(Value memref, Value word) {
+    if (!isa<Float4E2M1FNType>(cast<MemRefType>(memref.getType()).getElementType()))
+      return word;
+    return x.e2m1x4ToE4m3x4(word);
   }
 
   /// One matrix instruction at k0 on accumulators `s`.

@@ -165,7 +165,7 @@ struct Executor::Impl {
   static constexpr int64_t kMixSlices = 32;
   /// Split-k: at most this many slices of K, partial sums in s.splitPart
   /// (this many bytes, on devices that split at all).
-  static constexpr int64_t kMaxSplits = 8;
+  static constexpr int64_t kMaxSplits = 16;
   static constexpr int64_t kSplitPartBytes = int64_t(32) << 20;
   /// How many slices of K (whole 128-blocks) a launch of `programs`
   /// programs over `kBlocks` blocks of K and an [m, n] output is split into:

@@ -50,10 +50,11 @@ public:
 
   std::string name() const override { return "cuda"; }
   bool isHostMemory() const override { return false; }
-  /// 4 blocks per multiprocessor: the lowering's programs wait on barriers
-  /// and shared memory, so an SM needs several to hide the latency.
+  /// 8 blocks per multiprocessor: the lowering's programs wait on barriers
+  /// and shared memory, so an SM needs several to hide the latency (the
+  /// linears' 64-80 registers and 20 KiB of shared memory allow 6 at once).
   int64_t programsToFill() const override {
-    return 4 * int64_t(info_.multiprocessors);
+    return 8 * int64_t(info_.multiprocessors);
   }
   void *allocate(size_t bytes, std::string &error) override;
   void release(void *ptr) override;

@@ -86,10 +86,17 @@ func.func @bf16_element_loads(%a: memref<16x32xbf16, strided<[33, 1]>>, %b: memr
 // CHECK: scf.parallel
 // Chunks of 32 k (the rhs scale block), one instruction each:
 // CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %c32
+// A registers: 4 e4m3 bytes, one 32-bit load each.
+// CHECK-COUNT-4: call @dsv4c.load_b32
+// B registers: 4 e2m1 codes (a byte each in the tile buffer) in one 32-bit
+// load, widened to e4m3 bytes all four at once.
+// CHECK-NOT: memref.load %arg1
 // CHECK: call @dsv4c.load_b32
-// CHECK: memref.load %arg1{{.*}} : memref<8x128xf4E2M1FN>
-// CHECK: arith.bitcast %{{.*}} : f4E2M1FN to i4
-// CHECK: arith.constant 48 : i32
+// CHECK-NEXT: arith.constant 252645135 : i32
+// CHECK-NEXT: arith.andi
+// CHECK-NOT: memref.load %arg1
+// CHECK: call @dsv4c.load_b32
+// CHECK-NOT: memref.load %arg1
 // CHECK: call @dsv4c.mma.f8.m16n8k32
 // CHECK: memref.load %arg2{{.*}} : memref<16x1xf8E8M0FNU>
 // CHECK: arith.extf %{{.*}} : f8E8M0FNU to f32
