@@ -10,8 +10,9 @@ DSV4C_JSON: dsv4c's times of its cases on this GPU (`dsv4-run conform PACK_DIR
 --json FILE`), matched by case name, else by op; missing: the dsv4c columns say `-`.
 For each case this builds random inputs of the pack's shapes and types on the
 device once, times a PyTorch peer of the kernel's math (keyed by op) eagerly and
-under torch.compile (CUDA events around each call, median of --iters after
---warmup), measures the copy bandwidth and the bf16 / fp8 matmul peaks, and
+under torch.compile (CUDA events around --iters calls queued back to back,
+the median of 5 such batches, after --warmup; dsv4c's "us" is timed the same
+way), measures the copy bandwidth and the bf16 / fp8 matmul peaks, and
 prints one table on stdout (progress on stderr): eager/dsv4c and compile/dsv4c
 (> 1: dsv4c is faster), the limit max(bytes / bandwidth, flops / peak) and
 dsv4c's share of it. --device cpu runs the peers on the CPU (perf_counter; no
@@ -356,19 +357,22 @@ def moved_bytes(op, a, allocated):
 
 # --------------------------------------------------------------------------- timing
 def time_us(fn, inputs, dev, warmup, iters):
-    """Median microseconds of one call: CUDA events (cuda) or perf_counter (cpu)."""
+    """Microseconds of one call: on cuda, CUDA events around `iters` calls
+    queued back to back (launch cost hidden, as dsv4c's "us" column), the
+    median of 5 such batches; on cpu, the median call by perf_counter."""
     for _ in range(warmup):
         fn(*inputs)
     times = []
     if dev == "cuda":
         torch.cuda.synchronize()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        for _ in range(iters):
+        for _ in range(5):
             start.record()
-            fn(*inputs)
+            for _ in range(iters):
+                fn(*inputs)
             end.record()
             end.synchronize()
-            times.append(start.elapsed_time(end) * 1e3)
+            times.append(start.elapsed_time(end) * 1e3 / iters)
     else:
         for _ in range(iters):
             t0 = time.perf_counter()
@@ -502,7 +506,7 @@ def print_table(rows, lim, dev_name, meta):
           % (lim["hbm_gbps"], lim["bf16_tflops"], fmt(fp8),
              ", one launch + synchronize %.1f us" % lim["launch_sync_us"] if "launch_sync_us" in lim else ""))
     if meta:
-        print("dsv4c: %s, median of %s launches each (host time of launch + synchronize)"
+        print("dsv4c: %s, %s launches queued back to back, one wait at the end (per launch)"
               % (meta.get("device", "?"), meta.get("iters", "?")))
 
 

@@ -107,7 +107,11 @@ CaseResult runPackCase(const std::string &dir, const PackCase &c,
 /// for. `bytes`: all its buffers.
 struct BenchResult {
   bool ok = false;
-  double medianMicros = 0, minMicros = 0;
+  /// Per launch: amortised over `iters` back-to-back launches and one wait
+  /// at the end (the device's time, launch cost hidden behind the queue);
+  /// the median and fastest of `iters` launches each waited for (launch
+  /// and wait included).
+  double backToBackMicros = 0, medianMicros = 0, minMicros = 0;
   int64_t bytes = 0;
   std::string message;
 };

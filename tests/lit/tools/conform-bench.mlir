@@ -17,10 +17,10 @@
 
 // RUN: dsv4-run conform %t --iters 2 --json %t/times.json | FileCheck %s --check-prefix=TIME
 // TIME: bench pack {{.*}}: 1 cases on {{.*}} (opencl), 2 timed launches each
-// TIME-NEXT: op {{ *}}case {{ *}}median us {{ *}}min us {{ *}}bytes {{ *}}GB/s
-// TIME-NEXT: v4.rmsnorm {{ *}}rmsnorm_64x4096 {{ *}}{{[0-9.]+}} {{ *}}{{[0-9.]+}} {{ *}}1056768 {{ *}}{{[0-9.]+}}
+// TIME-NEXT: op {{ *}}case {{ *}}queued us {{ *}}median us {{ *}}min us {{ *}}bytes {{ *}}GB/s
+// TIME-NEXT: v4.rmsnorm {{ *}}rmsnorm_64x4096 {{ *}}{{[0-9.]+}} {{ *}}{{[0-9.]+}} {{ *}}{{[0-9.]+}} {{ *}}1056768 {{ *}}{{[0-9.]+}}
 // RUN: FileCheck %s --check-prefix=JSON < %t/times.json
-// JSON: "iters":2,"cases":[{"name":"rmsnorm_64x4096","op":"v4.rmsnorm","us":{{[0-9.e+-]+}},"min_us":{{[0-9.e+-]+}},"bytes":1056768}]
+// JSON: "iters":2,"cases":[{"name":"rmsnorm_64x4096","op":"v4.rmsnorm","us":{{[0-9.e+-]+}},"sync_us":{{[0-9.e+-]+}},"min_us":{{[0-9.e+-]+}},"bytes":1056768}]
 
 // Slots a kernel writes are distinct, scale codes keep to their range and
 // tables are given in full: the pack says so, and dsv4-run fills them so.
