@@ -157,22 +157,24 @@ struct Builder {
     return arith::SelectOp::create(b, loc, inside, word, i32(0));
   }
 
+  /// i32 bit operations with constant operands.
+  Value shr(Value v, int64_t s) {
+    return arith::ShRUIOp::create(b, loc, v, i32(s)).getResult();
+  }
+  Value shl(Value v, int64_t s) {
+    return arith::ShLIOp::create(b, loc, v, i32(s)).getResult();
+  }
+  Value andi(Value v, int64_t m) {
+    return arith::AndIOp::create(b, loc, v, i32(m)).getResult();
+  }
+  Value ori(Value v, Value w) {
+    return arith::OrIOp::create(b, loc, v, w).getResult();
+  }
+
   /// e2m1ToE4m3 on the 4 bytes of `word` at once (each an e2m1 code in its
   /// low 4 bits; the high bits of a byte are ignored): no carry crosses a
   /// byte, so the same arithmetic works on all four.
   Value e2m1x4ToE4m3x4(Value word) {
-    auto shr = [&](Value v, int64_t s) {
-      return arith::ShRUIOp::create(b, loc, v, i32(s)).getResult();
-    };
-    auto shl = [&](Value v, int64_t s) {
-      return arith::ShLIOp::create(b, loc, v, i32(s)).getResult();
-    };
-    auto andi = [&](Value v, int64_t m) {
-      return arith::AndIOp::create(b, loc, v, i32(m)).getResult();
-    };
-    auto ori = [&](Value v, Value w) {
-      return arith::OrIOp::create(b, loc, v, w).getResult();
-    };
     Value w = andi(word, 0x0F0F0F0F);
     Value sign = shl(andi(w, 0x08080808), 4);
     Value exp = andi(shr(w, 1), 0x03030303);
@@ -193,15 +195,6 @@ struct Builder {
   /// The e4m3 byte of an e2m1 code (s e e m): 0.5 = 0x30, else exponent + 6
   /// and the mantissa bit moved to the top of e4m3's three.
   Value e2m1ToE4m3(Value code) {
-    auto shr = [&](Value x, int64_t s) {
-      return arith::ShRUIOp::create(b, loc, x, i32(s)).getResult();
-    };
-    auto andi = [&](Value x, int64_t m) {
-      return arith::AndIOp::create(b, loc, x, i32(m)).getResult();
-    };
-    auto shl = [&](Value x, int64_t s) {
-      return arith::ShLIOp::create(b, loc, x, i32(s)).getResult();
-    };
     Value sign = shl(andi(shr(code, 3), 1), 7);
     Value exp = andi(shr(code, 1), 3);
     Value man = andi(code, 1);

@@ -187,19 +187,32 @@ void launchGrouped(Target target, HostTensor &x, HostTensor &w,
                        {ceilDiv(rows, 16), ceilDiv(n, 64), 1}));
 }
 
+/// 5 stacked experts of n = 150 rows and 29 routed rows in 4 groups, as
+/// the runtime lists them (one empty): x, w, ws and the group table.
+struct GroupedInputs {
+  static constexpr int64_t experts = 5, n = 150, rows = 29;
+  std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
+  HostTensor x, w, ws, table{T::I32, {4, 3}};
+
+  GroupedInputs(uint64_t seed, int64_t k) {
+    std::mt19937_64 gen(seed);
+    x = testActivations(gen, rows, k);
+    w = HostTensor(T::F4E2M1FN, {experts * n, k});
+    for (int64_t i = 0; i < experts * n * k / 2; ++i)
+      byteData(w)[i] = uint8_t(gen());
+    ws = HostTensor(T::F8E8M0FNU, {experts * n, k / 32});
+    for (int64_t i = 0; i < ws.numElements(); ++i)
+      byteData(ws)[i] = uint8_t(122 + gen() % 11);
+    std::copy(groups.begin(), groups.end(), i32Data(table));
+  }
+};
+
 void checkGroupedMatchesPerExpert(Target target) {
-  const int64_t experts = 5, n = 150, k = 320, rows = 29, kb = k / 32;
-  const std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
-  std::mt19937_64 gen(21);
-  HostTensor x = testActivations(gen, rows, k);
-  HostTensor w(T::F4E2M1FN, {experts * n, k});
-  for (int64_t i = 0; i < experts * n * k / 2; ++i)
-    byteData(w)[i] = uint8_t(gen());
-  HostTensor ws(T::F8E8M0FNU, {experts * n, kb});
-  for (int64_t i = 0; i < ws.numElements(); ++i)
-    byteData(ws)[i] = uint8_t(122 + gen() % 11);
-  HostTensor table(T::I32, {4, 3});
-  std::copy(groups.begin(), groups.end(), i32Data(table));
+  const int64_t n = GroupedInputs::n, k = 320, rows = GroupedInputs::rows,
+                kb = k / 32;
+  GroupedInputs in(21, k);
+  const std::vector<int32_t> &groups = in.groups;
+  HostTensor &x = in.x, &w = in.w, &ws = in.ws, &table = in.table;
   HostTensor y(T::BF16, {rows, n});
   const std::string source = kernelSource("linear_fp4.mlir");
   launchGrouped(target, x, w, ws, table, y, 4, 17, n, k, 1);
@@ -241,21 +254,13 @@ TEST(LinearFp4Grouped, CpuMatchesReferenceSplit) {
 // order of the f32 additions: within 1e-2 of max(1, |y|) (bf16 outputs, the
 // same tolerance as the cases), on the reference target.
 TEST(LinearFp4Grouped, SplitKMatchesOneSlice) {
-  const int64_t experts = 5, n = 150, k = 640, rows = 29, kb = k / 32;
-  const std::vector<int32_t> groups = {3, 0, 4, 0, 4, 17, 2, 21, 0, 4, 21, 8};
-  std::mt19937_64 gen(23);
-  HostTensor x = testActivations(gen, rows, k);
-  HostTensor w(T::F4E2M1FN, {experts * n, k});
-  for (int64_t i = 0; i < experts * n * k / 2; ++i)
-    byteData(w)[i] = uint8_t(gen());
-  HostTensor ws(T::F8E8M0FNU, {experts * n, kb});
-  for (int64_t i = 0; i < ws.numElements(); ++i)
-    byteData(ws)[i] = uint8_t(122 + gen() % 11);
-  HostTensor table(T::I32, {4, 3});
-  std::copy(groups.begin(), groups.end(), i32Data(table));
+  const int64_t n = GroupedInputs::n, k = 640, rows = GroupedInputs::rows;
+  GroupedInputs in(23, k);
   HostTensor whole(T::BF16, {rows, n}), split(T::BF16, {rows, n});
-  launchGrouped(Target::Reference, x, w, ws, table, whole, 4, 17, n, k, 1);
-  launchGrouped(Target::Reference, x, w, ws, table, split, 4, 17, n, k, 3);
+  launchGrouped(Target::Reference, in.x, in.w, in.ws, in.table, whole, 4, 17,
+                n, k, 1);
+  launchGrouped(Target::Reference, in.x, in.w, in.ws, in.table, split, 4, 17,
+                n, k, 3);
   Closeness c;
   int64_t nonzero = 0;
   for (int64_t i = 0; i < rows * n; ++i) {
