@@ -70,9 +70,11 @@ bool v4::generate(Executor &executor,
         std::chrono::duration<double>(Clock::now() - start).count();
     if (step == 0) {
       result.prefillSeconds = seconds;
+      result.profileAfterPrefill = executor.profile();
     } else {
       result.decodeSeconds += seconds;
       result.decodeTokens += int64_t(inputs.size());
+      ++result.decodeSteps;
     }
     std::vector<StepInput> next;
     std::vector<size_t> nextOwner;
@@ -98,5 +100,6 @@ bool v4::generate(Executor &executor,
     if (options.progress)
       options.progress(step + 1, options.maxNewTokens);
   }
+  result.profileAtEnd = executor.profile();
   return true;
 }

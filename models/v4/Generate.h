@@ -39,6 +39,12 @@ struct GenerateResult {
   std::vector<std::vector<std::vector<float>>> logits;
   int64_t prefillTokens = 0, decodeTokens = 0;
   double prefillSeconds = 0, decodeSeconds = 0;
+  /// Decode steps run (the steps after the prefill's).
+  int64_t decodeSteps = 0;
+  /// With ExecutorOptions::profile: the executor's profile after the
+  /// prefill step and after the last step; their difference is the decode
+  /// phase's kernels.
+  std::vector<KernelProfile> profileAfterPrefill, profileAtEnd;
 };
 
 /// Runs the prompts (each non-empty) as a batch of new sequences.

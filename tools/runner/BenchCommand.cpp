@@ -39,8 +39,10 @@ options:
                   `gen-checkpoint --seed N` writes for the model's config.json,
                   made as they load (no files, any size)
   --profile       after each batch size, launches and time per kernel (all
-                  its runs, warm-up included); every launch then waits for
-                  its kernel, so the tokens/s are lower than without
+                  its runs, warm-up included), then the last run's decode
+                  steps: launches per step and per block, and each step's
+                  time in kernels and outside them; every launch then waits
+                  for its kernel, so the tokens/s are lower than without
   --quiet         no progress lines
   --help          this text
 )";
@@ -164,8 +166,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       for (int64_t t = 0; t < context; ++t)
         p.push_back(nextId());
     double bestPrefill = 0, bestDecode = 0;
+    v4::GenerateResult result;
     for (int64_t r = 0; r <= repeat; ++r) {
-      v4::GenerateResult result;
       if (!v4::generate(*executor, prompts, gen, result, error))
         return fail(error);
       if (r == 0)
@@ -184,8 +186,10 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                 (long long)decode, (long long)repeat);
     std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
                 bestPrefill, bestDecode);
-    if (profile)
+    if (profile) {
       printProfile(stdout, executor->profile(), before);
+      printDecodeSteps(stdout, result, model.config.numBlocks());
+    }
     std::fflush(stdout);
   }
   return 0;

@@ -12,6 +12,7 @@
 #include "models/v4/CheckpointGenerator.h"
 #include "models/v4/Config.h"
 #include "models/v4/Executor.h"
+#include "models/v4/Generate.h"
 #include "runtime/Bundle.h"
 #include "runtime/Device.h"
 #include "runtime/Json.h"
@@ -150,6 +151,12 @@ bool openCheckpointDirectory(const std::string &path, Model &model,
 /// from Executor::profile()).
 void printProfile(std::FILE *out, const std::vector<v4::KernelProfile> &now,
                   const std::vector<v4::KernelProfile> &before = {});
+
+/// The decode phase of one generate() run with a profiling executor: kernel
+/// launches per step and per block (`blocks`: layers + MTP), the kernels'
+/// time and the rest of each step (host work, copies, waits).
+void printDecodeSteps(std::FILE *out, const v4::GenerateResult &result,
+                      int64_t blocks);
 
 /// An executor over the model's weights (its checkpoint or its generator)
 /// on `device` with `kernels`.

@@ -57,3 +57,31 @@ void runner::printProfile(std::FILE *out,
                  p.seconds * 1e6 / double(p.launches),
                  total > 0 ? 100 * p.seconds / total : 0.0);
 }
+
+void runner::printDecodeSteps(std::FILE *out, const v4::GenerateResult &result,
+                              int64_t blocks) {
+  if (result.decodeSteps == 0 || result.profileAtEnd.empty())
+    return;
+  std::map<std::string, v4::KernelProfile> prefill;
+  for (const v4::KernelProfile &p : result.profileAfterPrefill)
+    prefill[p.name] = p;
+  double launches = 0, seconds = 0;
+  for (const v4::KernelProfile &p : result.profileAtEnd) {
+    launches += double(p.launches);
+    seconds += p.seconds;
+    if (auto it = prefill.find(p.name); it != prefill.end()) {
+      launches -= double(it->second.launches);
+      seconds -= it->second.seconds;
+    }
+  }
+  const double steps = double(result.decodeSteps);
+  const double stepMs = result.decodeSeconds * 1e3 / steps;
+  const double kernelMs = seconds * 1e3 / steps;
+  std::fprintf(out,
+               "decode steps (last run, %lld): %.1f launches per step, %.1f "
+               "per block (%lld blocks); %.2f ms per step, %.2f in kernels, "
+               "%.2f outside them\n",
+               (long long)result.decodeSteps, launches / steps,
+               launches / steps / double(std::max<int64_t>(blocks, 1)), stepMs,
+               kernelMs, stepMs - kernelMs);
+}

@@ -116,6 +116,9 @@
 // RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCH
 // BENCH: target cpu, batch 1, context 8, decode 2 steps
 // BENCH: decode {{ *}}{{[0-9.]+}} tokens/s
+// RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet --profile | FileCheck %s --check-prefix=PROFILE
+// PROFILE: kernel {{ *}}launches {{ *}}total ms
+// PROFILE: decode steps (last run, 2): {{[1-9][0-9.]*}} launches per step, {{[0-9.]+}} per block ({{[1-9][0-9]*}} blocks); {{[0-9.]+}} ms per step, {{[0-9.]+}} in kernels, {{-?[0-9.]+}} outside them
 
 // A bundle from an older dsv4c that lacks a kernel this runtime launches.
 // RUN: bundle_forge %t/m.dsv4 %t/old.dsv4 --replace manifest.json '"head_rms",' ''
