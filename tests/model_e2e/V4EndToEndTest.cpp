@@ -316,6 +316,66 @@ TEST(V4EndToEnd, MixedBatchEqualsSingle) {
                           kMixedPrompt);
 }
 
+/// A host device that asks for many programs per launch, as a GPU does: the
+/// executor then splits small-M FP8/FP4 linears over K (split-k, with
+/// linear_sum adding the slices), which it never does on the plain host.
+class SplittingHostDevice : public HostDevice {
+public:
+  using HostDevice::HostDevice;
+  int64_t programsToFill() const override { return 4096; }
+};
+
+/// The mixed model with K of 384 (FP8 linears, experts' w1/w3) and 256
+/// (w2): split-k works in whole 128-blocks of K, and the tiny model's 64
+/// leave nothing to split.
+void wideK(V4Config &c) {
+  mixed(c);
+  c.dim = 384;
+  c.moeInterDim = 256;
+}
+
+// Split-k changes at most the grouping of the f32 additions (slices of one
+// 128-block, as here, give the unsplit order: 0 measured): each step's
+// logits stay within 1e-2 (relative L2) of the unsplit run's, as long as both
+// runs have fed the same tokens (greedy picks may part at a near tie).
+TEST(V4EndToEnd, WideKSplitKMatchesUnsplit) {
+  Model &m = model("widek", wideK);
+  const GreedyRun unsplit =
+      greedy(m, "cpu", prompt(kMixedPrompt, 300, 1), kSteps);
+  SplittingHostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = int64_t(kMixedPrompt + kSteps + 1);
+  options.profile = true;
+  std::string error;
+  auto e = Executor::create(m.config, *m.checkpoint, device, kernels("cpu"),
+                            options, error);
+  ASSERT_NE(e, nullptr) << error;
+  GenerateOptions gen;
+  gen.maxNewTokens = kSteps + 1;
+  gen.keepLogits = true;
+  GenerateResult result;
+  const std::vector<int64_t> ids(unsplit.tokens.begin(),
+                                 unsplit.tokens.begin() + kMixedPrompt);
+  ASSERT_TRUE(generate(*e, {ids}, gen, result, error)) << error;
+  uint64_t sums = 0;
+  for (const KernelProfile &p : e->profile())
+    if (p.name == "linear_sum")
+      sums = p.launches;
+  EXPECT_GT(sums, 0u) << "no launch was split";
+  const int64_t vocab = m.config.vocabSize;
+  size_t compared = 0;
+  for (size_t step = 0; step < result.logits[0].size(); ++step) {
+    EXPECT_LE(relativeL2(result.logits[0][step],
+                         unsplit.logits[step].data(), size_t(vocab)),
+              1e-2)
+        << "step " << step;
+    ++compared;
+    if (result.generated[0][step] != unsplit.tokens[kMixedPrompt + step])
+      break; // the next step's input differs
+  }
+  EXPECT_GE(compared, 1u);
+}
+
 // generate() hands its sequences back; the next call reuses them (reset)
 // and gets the same logits as the first, and no new sequence is made.
 TEST(V4EndToEnd, MixedRepeatedGenerateReusesSequences) {
