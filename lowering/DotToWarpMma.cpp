@@ -401,7 +401,8 @@ private:
 
   /// A word of 4 e2m1 codes as 4 e4m3 bytes; other words as they are.
   Value widened(Value memref, Value word) {
-    if (!isa<Float4E2M1FNType>(cast<MemRefType>(memref.getType()).getElementType()))
+    if (!isa<Float4E2M1FNType>(
+            cast<MemRefType>(memref.getType()).getElementType()))
       return word;
     return x.e2m1x4ToE4m3x4(word);
   }

@@ -292,8 +292,8 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
     grid[2] = splits;
     return run("linear_fp8", grid,
                {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::p(s.splitPart), KArg::i(m), KArg::i(w.out),
-                KArg::i(w.in), KArg::i(splits)}) &&
+                KArg::p(s.splitPart), KArg::i(m), KArg::i(w.out), KArg::i(w.in),
+                KArg::i(splits)}) &&
            (splits == 1 || linearSum(y, m, w.out, splits));
   }
   case WeightFormat::FP4:
@@ -308,13 +308,12 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
   return fail("unknown weight format");
 }
 
-int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks,
-                                  int64_t m, int64_t n) const {
+int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
+                                  int64_t n) const {
   const int64_t fill = device.programsToFill();
   if (fill == 0 || programs >= fill)
     return 1;
-  int64_t splits =
-      std::min({ceilDiv(fill, programs), kBlocks, kMaxSplits});
+  int64_t splits = std::min({ceilDiv(fill, programs), kBlocks, kMaxSplits});
   while (splits > 1 && splits * m * n * 4 > kSplitPartBytes)
     --splits;
   return std::max<int64_t>(splits, 1);

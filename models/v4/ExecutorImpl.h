@@ -177,10 +177,10 @@ struct Executor::Impl {
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {
     int64_t capacity = -1;
-    void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv, *ckv,
-        *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI, *gateLogits, *splitPart, *xe,
-        *ge, *ue, *he, *ye, *tok, *rows, *rw, *yacc, *sg, *su, *sh, *so, *fo,
-        *slots, *moeGroups, *moeSlots;
+    void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp,
+        *kv, *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW,
+        *gateI, *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows,
+        *rw, *yacc, *sg, *su, *sh, *so, *fo, *slots, *moeGroups, *moeSlots;
     // Per chunk, sized for the longest chunk: index lists, the indexer's
     // picks, prefill K/V rows + compressed entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);

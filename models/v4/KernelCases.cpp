@@ -348,12 +348,14 @@ std::string linearName(LinearShape s) {
 Case fp8Case(LinearShape s, int64_t splits) {
   return Case{
       "v4.linear_fp8",
-      "linear_fp8_" + linearName(s) + (splits > 1 ? "_split" + str(splits) : ""),
+      "linear_fp8_" + linearName(s) +
+          (splits > 1 ? "_split" + str(splits) : ""),
       kernelText("linear_fp8.mlir", "linear_fp8"),
       {Arg::buffer(T::BF16, {s.m, s.k}), Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
        Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
-       Arg::output(T::BF16, {s.m, s.n}), Arg::output(T::F32, {splits, s.m, s.n}),
-       Arg::index(s.m), Arg::index(s.n), Arg::index(s.k), Arg::index(splits)},
+       Arg::output(T::BF16, {s.m, s.n}),
+       Arg::output(T::F32, {splits, s.m, s.n}), Arg::index(s.m),
+       Arg::index(s.n), Arg::index(s.k), Arg::index(splits)},
       {ceilDiv(s.m, 16), ceilDiv(s.n, 64), splits},
       1e-2};
 }
@@ -391,20 +393,19 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
     longest = std::max(longest, groups[g + 2]);
   }
   const int64_t count = int64_t(groups.size() / 3);
-  return Case{"v4.linear_fp4_grouped",
-              "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" +
-                  str(n) + "x" + str(k) +
-                  (splits > 1 ? "_split" + str(splits) : ""),
-              kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
-              {Arg::buffer(T::BF16, {rows, k}),
-               Arg::buffer(T::F4E2M1FN, {experts * n, k}),
-               Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
-               Arg::output(T::BF16, {rows, n}),
-               Arg::values(T::I32, {count, 3}, groups),
-               Arg::output(T::F32, {splits, rows, n}), Arg::index(n),
-               Arg::index(k), Arg::index(rows), Arg::index(splits)},
-              {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
-              1e-2};
+  return Case{
+      "v4.linear_fp4_grouped",
+      "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" + str(n) +
+          "x" + str(k) + (splits > 1 ? "_split" + str(splits) : ""),
+      kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
+      {Arg::buffer(T::BF16, {rows, k}),
+       Arg::buffer(T::F4E2M1FN, {experts * n, k}),
+       Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
+       Arg::output(T::BF16, {rows, n}), Arg::values(T::I32, {count, 3}, groups),
+       Arg::output(T::F32, {splits, rows, n}), Arg::index(n), Arg::index(k),
+       Arg::index(rows), Arg::index(splits)},
+      {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
+      1e-2};
 }
 
 // Four groups over 5 stacked experts, in the order the runtime lists
@@ -520,18 +521,18 @@ Case gatherAddCase(int64_t m, int64_t k, int64_t d) {
 // must be equal.
 Case moeGateCase(int64_t m, int64_t e, bool hash, int64_t vocab) {
   const int64_t topK = 6;
-  return Case{
-      "v4.moe_gate",
-      std::string("moe_gate_") + (hash ? "hash_" : "score_") + str(m) + "_e" +
-          str(e),
-      kernelText("moe_gate.mlir"),
-      {Arg::buffer(T::F32, {m, e}), Arg::buffer(T::F32, {e}),
-       Arg::ints(T::I64, {vocab, topK}, 0, e - 1),
-       Arg::ints(T::I64, {m}, 0, vocab - 1), Arg::output(T::F32, {m, topK}),
-       Arg::output(T::I32, {m, topK}), Arg::index(m), Arg::index(e),
-       Arg::index(hash ? 1 : 0), Arg::f32(1.5)},
-      {ceilDiv(m, 4), 1, 1},
-      1e-5};
+  return Case{"v4.moe_gate",
+              std::string("moe_gate_") + (hash ? "hash_" : "score_") + str(m) +
+                  "_e" + str(e),
+              kernelText("moe_gate.mlir"),
+              {Arg::buffer(T::F32, {m, e}), Arg::buffer(T::F32, {e}),
+               Arg::ints(T::I64, {vocab, topK}, 0, e - 1),
+               Arg::ints(T::I64, {m}, 0, vocab - 1),
+               Arg::output(T::F32, {m, topK}), Arg::output(T::I32, {m, topK}),
+               Arg::index(m), Arg::index(e), Arg::index(hash ? 1 : 0),
+               Arg::f32(1.5)},
+              {ceilDiv(m, 4), 1, 1},
+              1e-5};
 }
 
 // 0: one f32 addition of two bf16 values and one bf16 rounding.

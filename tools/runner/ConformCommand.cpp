@@ -219,9 +219,9 @@ int benchPack(const std::string &dir, const Pack &pack, Device &device,
                   r.message.c_str());
       continue;
     }
-    std::printf("%-24s %-44s %10.1f %10.1f %10.1f %12lld %9.1f\n",
-                c.op.c_str(), c.name.c_str(), r.backToBackMicros,
-                r.medianMicros, r.minMicros, static_cast<long long>(r.bytes),
+    std::printf("%-24s %-44s %10.1f %10.1f %10.1f %12lld %9.1f\n", c.op.c_str(),
+                c.name.c_str(), r.backToBackMicros, r.medianMicros, r.minMicros,
+                static_cast<long long>(r.bytes),
                 double(r.bytes) / r.backToBackMicros * 1e-3);
     std::fflush(stdout);
     JsonValue j = JsonValue::object();
