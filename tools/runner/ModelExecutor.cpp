@@ -82,6 +82,6 @@ void runner::printDecodeSteps(std::FILE *out, const v4::GenerateResult &result,
                "per block (%lld blocks); %.2f ms per step, %.2f in kernels, "
                "%.2f outside them\n",
                (long long)result.decodeSteps, launches / steps,
-               launches / steps / double(std::max<int64_t>(blocks, 1)), stepMs,
-               kernelMs, stepMs - kernelMs);
+               launches / steps / double(std::max<int64_t>(blocks, 1)),
+               (long long)blocks, stepMs, kernelMs, stepMs - kernelMs);
 }
