@@ -168,7 +168,7 @@ def scaled_mm(a, b, sa, sb):
 
 
 def peer_linear_fp8(a):
-    x, w, ws, _, m, n, k = a
+    x, w, ws, _, _, m, n, k, _ = a  # y, part (split-k partial sums), splits
     flops = 2 * m * n * k
     if FP8 is not None and w.dtype == FP8 and x.is_cuda:
         # Per output row of W: the scale of its 128-row block (first K block).
