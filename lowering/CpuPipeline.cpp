@@ -16,7 +16,8 @@ namespace {
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    bool warpMma = false, bool warpShuffles = false,
                    bool asyncCopies = false, bool parallelStores = false,
-                   bool fuseElementwise = false) {
+                   bool fuseElementwise = false, int64_t planTileBytes = 0,
+                   int64_t planDynamicTileBytes = 0) {
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
@@ -38,8 +39,31 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(dsv4c::createNumberConstantGlobals());
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  if (gpu && planTileBytes > 0) {
+    // Before the deallocation pipeline: planned buffers are never freed.
+    dsv4c::PlanTileBuffersOptions plan;
+    plan.sharedBytes = planTileBytes;
+    plan.dynamicSharedBytes = planDynamicTileBytes;
+    pm.addPass(dsv4c::createPlanTileBuffers(plan));
+  }
+  if (gpu && planTileBytes > 0) {
+    // The deallocation pipeline (buildBufferDeallocationPipeline), with the
+    // planned programs' deallocs dropped before they are lowered.
+    memref::ExpandReallocPassOptions expand;
+    expand.emitDeallocs = false;
+    pm.addPass(memref::createExpandReallocPass(expand));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+    pm.addPass(dsv4c::createDropPlannedDeallocs());
+    pm.addPass(bufferization::createLowerDeallocationsPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    bufferization::BufferDeallocationPipelineOptions dealloc;
+    bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  }
 
   if (gpu) {
     if (warpMma)
@@ -90,7 +114,8 @@ void dsv4c::buildGpuPipeline(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   buildPipeline(pm, true, true, options.warpMma, options.warpShuffles,
                 options.asyncCopies, options.parallelStores,
-                options.fuseElementwise);
+                options.fuseElementwise, options.planTileBytes,
+                options.planDynamicTileBytes);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {
@@ -102,6 +127,8 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerReduceToWarpShuffles();
   registerFuseElementwiseTiles();
   registerNumberConstantGlobals();
+  registerPlanTileBuffers();
+  registerDropPlannedDeallocs();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",
       "Lower tile kernels to the LLVM dialect for the host CPU",

@@ -120,6 +120,35 @@ struct GenerateToGeneric : OpRewritePattern<tensor::GenerateOp> {
   }
 };
 
+/// An elementwise generic that writes a fresh tensor but reads one of the
+/// same shape nothing else reads (a loop's running sum: acc + part) writes
+/// into that one instead, which bufferization then updates in place: no new
+/// buffer per loop trip, and a loop-carried tile keeps one buffer.
+void reuseInputAsDestination(linalg::GenericOp g) {
+  if (isMarked(g) || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return;
+  OpOperand &init = g.getDpsInitsMutable()[0];
+  BlockArgument out = g.getMatchingBlockArgument(&init);
+  if (!init.get().getDefiningOp<tensor::EmptyOp>() || !out.use_empty())
+    return;
+  AffineMap map = g.getMatchingIndexingMap(&init);
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    if (in->get().getType() != init.get().getType() ||
+        g.getMatchingIndexingMap(in) != map || !in->get().hasOneUse())
+      continue;
+    unsigned i = in->getOperandNumber();
+    g.getMatchingBlockArgument(in).replaceAllUsesWith(out);
+    init.set(in->get());
+    SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+    maps.erase(maps.begin() + i);
+    g.getInputsMutable().erase(i);
+    g.getRegion().front().eraseArgument(i);
+    g.setIndexingMapsAttr(Builder(g.getContext()).getAffineMapArrayAttr(maps));
+    return;
+  }
+}
+
 struct FuseElementwiseTilesPass
     : dsv4c::impl::FuseElementwiseTilesBase<FuseElementwiseTilesPass> {
   void runOnOperation() override {
@@ -144,6 +173,7 @@ struct FuseElementwiseTilesPass
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    getOperation()->walk(reuseInputAsDestination);
   }
 };
 

@@ -57,6 +57,19 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("cheap elementwise tile chains fused into their "
                      "consumers before bufferization (fuse-elementwise-tiles)"),
       llvm::cl::init(false)};
+  Option<int64_t> planTileBytes{
+      *this, "plan-tile-bytes",
+      llvm::cl::desc("tile buffers at offsets fixed at compile time in one "
+                     "group-shared global per program, where they fit in "
+                     "this many bytes (plan-tile-buffers); 0: run-time "
+                     "allocation only"),
+      llvm::cl::init(0)};
+  Option<int64_t> planDynamicTileBytes{
+      *this, "plan-dynamic-tile-bytes",
+      llvm::cl::desc("with plan-tile-bytes: programs whose tile buffers need "
+                     "more take up to this many bytes of the launch's dynamic "
+                     "shared memory (0: none)"),
+      llvm::cl::init(0)};
 };
 
 /// The cpu pipeline for a GPU backend: tile ops as parallel loops shared out

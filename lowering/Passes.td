@@ -134,12 +134,14 @@ def ReduceToWarpShuffles : Pass<"reduce-to-warp-shuffles", "::mlir::ModuleOp"> {
     over reduction indices l, l + 32, ... in a register (each input read
     through its indexing map, so a dot's operands are read where they lie),
     then five butterfly exchanges through `dsv4c.shuffle_xor.f32` /
-    `dsv4c.shuffle_xor.i32` (value, lane mask) give every lane the total,
-    and lane 0 combines it into the result (a dot's accumulator). Sums come
+    `dsv4c.shuffle_xor.i32` (value, lane mask) give every lane the total;
+    every lane reads the result's old value, `dsv4c.warp_sync()` orders
+    those reads before lane 0 combines the total into it (a dot's
+    accumulator) and writes it. Sums come
     out in another order than the reference's k order (within the
     tolerances that allow for it). distribute-to-threads runs a warp's
     lanes together; the target defines the helpers (CudaCompile:
-    shfl.sync.bfly).
+    shfl.sync.bfly, bar.warp.sync).
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",
@@ -172,7 +174,45 @@ def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
-#endif
+def PlanTileBuffers : Pass<"plan-tile-buffers", "::mlir::ModuleOp"> {
+  let summary = "Give a program's tile buffers fixed places in shared memory";
+  let description = [{
+    For GPU targets, after one-shot bufferization, before the deallocation
+    pipeline. In each function whose every `memref.alloc` has a constant
+    size and stays where this can follow it (views, loads and stores, ops
+    on buffers, `dsv4c.*` calls, scf.for iter_args; not a return, an
+    scf.if's yield, a select or another call), the buffers get byte offsets
+    in one group-shared global, `dsv4c_tiles_<function>` (address space 3),
+    at compile time. Each buffer is live from its alloc to its last use (to
+    the end of any loop that holds a use but not the alloc, and through
+    the loops that carry it); buffers live at the same time get disjoint
+    bytes (largest first, first fit, 16-byte aligned). A buffer allocated
+    in a loop's body and yielded to its next trip takes two places, used
+    on even and odd trips. Allocs become views of the global, cast to the
+    default address space, and need no dealloc. Without this, every tile
+    buffer is a run-time allocation by one thread between barriers (the
+    target's block_malloc/free). A function whose buffers need more than
+    `shared-bytes` at once takes them from the launch's dynamic shared
+    memory instead, `dsv4c_dynamic_tiles` (an external array of size 0),
+    up to `dynamic-shared-bytes`; the public constant
+    `dsv4c_dynamic_smem_<function>` (i32) says how many bytes its launches
+    must ask for. A function that needs more is left as it is. The
+    attribute `dsv4c.tile_bytes` on a planned function gives its size
+    (`dsv4c.dynamic_tile_bytes` too where they are dynamic).
+  }];
+  let options = [
+    Option<"sharedBytes", "shared-bytes", "int64_t", /*default=*/"40960",
+           "the most static group-shared bytes one function's buffers may "
+           "take">,
+    Option<"dynamicSharedBytes", "dynamic-shared-bytes", "int64_t",
+           /*default=*/"0",
+           "the most dynamic shared bytes a launch may ask for, for "
+           "functions whose buffers need more than shared-bytes (0: none)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 
 def NumberConstantGlobals : Pass<"number-constant-globals", "::mlir::ModuleOp"> {
   let summary = "Name and place constant memref.globals by their first use";
@@ -186,3 +226,20 @@ def NumberConstantGlobals : Pass<"number-constant-globals", "::mlir::ModuleOp"> 
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
+
+def DropPlannedDeallocs : Pass<"drop-planned-deallocs", "::mlir::ModuleOp"> {
+  let summary = "Remove the deallocation checks of planned programs";
+  let description = [{
+    After the buffer deallocation pipeline, before its deallocs are lowered.
+    A function that plan-tile-buffers planned (`dsv4c.tile_bytes`) allocates
+    nothing, so each `bufferization.dealloc` in it frees nothing: loop-
+    carried buffers still get run-time ownership flags and alias checks
+    (the deallocation helper, a call per loop trip, its flag arrays written
+    by every thread). Each such dealloc goes away and the ownership it
+    would report for its retained buffers is false.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
+#endif

@@ -4,7 +4,8 @@
 // becomes a parallel loop over (result element, lane of 32): lane l combines
 // inputs l, l + 32, ... of its result's row, then five butterfly exchanges
 // (lane ^ 16, 8, 4, 2, 1) give every lane the whole; lane 0 combines it into
-// the result. Each result is 32 threads' work instead of one's.
+// the result (after a warp sync that orders the other lanes' reads of the
+// old value first). Each result is 32 threads' work instead of one's.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
@@ -23,6 +24,7 @@ namespace {
 
 constexpr StringLiteral kShuffleF32 = "dsv4c.shuffle_xor.f32";
 constexpr StringLiteral kShuffleI32 = "dsv4c.shuffle_xor.i32";
+constexpr StringLiteral kWarpSync = "dsv4c.warp_sync";
 
 /// The marked generic's combiner, applied to two accumulators.
 Value combine(OpBuilder &b, Location loc, StringRef kind, Value x, Value y) {
@@ -146,12 +148,16 @@ LogicalResult rewrite(linalg::GenericOp op, Value identity) {
                   .getResult(0);
           total = combine(b, loc, kind, total, other);
         }
+        // Every lane reads the old value, then the warp syncs, then lane 0
+        // writes: a read hoisted out of a lane-0 branch would otherwise race
+        // with that lane's write.
+        Value old = memref::LoadOp::create(b, loc, out, outIdx);
+        func::CallOp::create(b, loc, kWarpSync, TypeRange(), ValueRange());
         Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                             lane, index(b, 0));
         auto guard = scf::IfOp::create(b, loc, first, false);
         OpBuilder::InsertionGuard restore(b);
         b.setInsertionPoint(guard.thenBlock()->getTerminator());
-        Value old = memref::LoadOp::create(b, loc, out, outIdx);
         memref::StoreOp::create(b, loc, combine(b, loc, kind, old, total), out,
                                 outIdx);
         b.setInsertionPointAfter(guard);
@@ -194,6 +200,10 @@ struct ReduceToWarpShufflesPass
         func::FuncOp::create(b, module.getLoc(), name,
                              b.getFunctionType({type, i32}, {type}))
             .setPrivate();
+    if (!module.lookupSymbol(kWarpSync))
+      func::FuncOp::create(b, module.getLoc(), kWarpSync,
+                           b.getFunctionType({}, {}))
+          .setPrivate();
     bool failedAny = false;
     for (linalg::GenericOp op : marked) {
       OpBuilder ib(op);

@@ -60,6 +60,18 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   isa.sharedTileBytes = 40 * 1024;
   isa.parallelStores = true;
   isa.fuseElementwise = true;
+  isa.planTileBuffers = true;
+  // Dynamic shared memory a block may have (opt-in): sm_90 227 KiB, sm_80
+  // 163 KiB, sm_86/89/120 99 KiB; a little is left for the static part.
+  // (Off until it has run on a GPU.)
+  int cc = computeCapability(sm);
+  isa.dynamicSharedTileBytes = 0 * ((cc >= 90 && cc < 100) ? 200 * 1024
+                                    : cc == 80             ? 144 * 1024
+                                    : cc >= 86             ? 80 * 1024
+                                                           : 0);
+  isa.isSharedPointer = [](llvm::IRBuilder<> &b, llvm::Value *p) {
+    return b.CreateIntrinsic(llvm::Intrinsic::nvvm_isspacep_shared, {}, {p});
+  };
   isa.threadId = threadId;
   isa.numThreads = [](llvm::IRBuilder<> &b) {
     return b.CreateZExt(
@@ -95,6 +107,10 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
     return b.CreateIntrinsic(
         llvm::Intrinsic::nvvm_shfl_sync_bfly_i32, {},
         {b.getInt32(0xffffffff), value, mask, b.getInt32(0x1f)});
+  };
+  isa.warpSync = [](llvm::IRBuilder<> &b) {
+    b.CreateIntrinsic(llvm::Intrinsic::nvvm_bar_warp_sync, {},
+                      {b.getInt32(0xffffffff)});
   };
   // cp.async (sm_80): 16-byte chunks bypass L1 (.cg), smaller ones cannot.
   if (computeCapability(sm) >= 80) {

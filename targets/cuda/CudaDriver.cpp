@@ -66,6 +66,7 @@ public:
   DSV4C_CU(cuLaunchKernel, void *, unsigned, unsigned, unsigned, unsigned,
            unsigned, unsigned, unsigned, void *, void **, void **)
   DSV4C_CU(cuCtxSetLimit, int, size_t)
+  DSV4C_CU(cuFuncSetAttribute, void *, int, int)
 #undef DSV4C_CU
 
   ~Driver() {
@@ -128,6 +129,7 @@ std::shared_ptr<Driver> loadDriver(std::string &error) {
   DSV4C_RESOLVE(cuModuleGetFunction)
   DSV4C_RESOLVE(cuLaunchKernel)
   DSV4C_RESOLVE(cuCtxSetLimit)
+  DSV4C_RESOLVE(cuFuncSetAttribute)
 #undef DSV4C_RESOLVE
   if (!ok)
     return nullptr;
@@ -302,11 +304,20 @@ void *CudaDevice::getFunction(void *module, const std::string &name,
 
 bool CudaDevice::launchAsync(void *f, std::array<unsigned, 3> grid,
                              std::array<unsigned, 3> block, void **params,
-                             std::string &error) {
-  return driver->check(driver->cuLaunchKernel(f, grid[0], grid[1], grid[2],
-                                              block[0], block[1], block[2], 0,
-                                              nullptr, params, nullptr),
-                       "cuLaunchKernel", error);
+                             std::string &error, unsigned dynamicShared) {
+  return driver->check(
+      driver->cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1],
+                             block[2], dynamicShared, nullptr, params, nullptr),
+      "cuLaunchKernel", error);
+}
+
+bool CudaDevice::allowDynamicShared(void *f, unsigned bytes,
+                                    std::string &error) {
+  constexpr int kMaxDynamicSharedSizeBytes = 8; // CUfunction_attribute
+  return driver->check(
+      driver->cuFuncSetAttribute(f, kMaxDynamicSharedSizeBytes, int(bytes)),
+      "cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)",
+      error);
 }
 
 bool CudaDevice::synchronize(std::string &error) {

@@ -75,10 +75,14 @@ public:
   void *loadModule(const std::string &image, std::string &error);
   /// The kernel `name` of a loaded module.
   void *getFunction(void *module, const std::string &name, std::string &error);
-  /// Queues a launch with cuLaunchKernel's parameter array; does not wait.
+  /// Queues a launch with cuLaunchKernel's parameter array and
+  /// `dynamicShared` bytes of dynamic shared memory; does not wait.
   bool launchAsync(void *function, std::array<unsigned, 3> grid,
                    std::array<unsigned, 3> block, void **params,
-                   std::string &error);
+                   std::string &error, unsigned dynamicShared = 0);
+  /// Lets launches of `function` ask for `bytes` of dynamic shared memory
+  /// (past the default 48 KiB: cuFuncSetAttribute).
+  bool allowDynamicShared(void *function, unsigned bytes, std::string &error);
   /// Waits for all queued work; reports a failed kernel.
   bool synchronize(std::string &error) override;
   /// The device heap kernels `malloc` from (cuCtxSetLimit); the first call

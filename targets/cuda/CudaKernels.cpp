@@ -14,9 +14,9 @@ namespace {
 class CudaKernelRunner : public KernelRunner {
 public:
   CudaKernelRunner(CudaDevice &device, std::string name, void *function,
-                   size_t numArgs)
+                   size_t numArgs, unsigned dynamicShared)
       : device(device), name(std::move(name)), function(function),
-        numArgs(numArgs), params(numArgs + 3) {}
+        numArgs(numArgs), dynamicShared(dynamicShared), params(numArgs + 3) {}
 
   bool launch(void **args, Grid grid, std::string &error) override {
     int64_t programs = grid[0] * grid[1] * grid[2];
@@ -34,7 +34,8 @@ public:
     params[numArgs + 1] = &grid[1];
     params[numArgs + 2] = &grid[2];
     if (!device.launchAsync(function, {unsigned(blocks), 1, 1},
-                            {kThreadsPerProgram, 1, 1}, params.data(), error)) {
+                            {kThreadsPerProgram, 1, 1}, params.data(), error,
+                            dynamicShared)) {
       error += " (kernel " + name + ")";
       return false;
     }
@@ -46,6 +47,7 @@ private:
   std::string name;
   void *function;
   size_t numArgs;
+  unsigned dynamicShared; // bytes: the program's planned tile buffers
   std::vector<void *> params;
 };
 
@@ -76,6 +78,20 @@ long entryParamCount(const std::string &ptx, const std::string &name) {
        p = ptx.find(".param", p + 1))
     ++count;
   return count;
+}
+
+/// The dynamic shared bytes kernel `name`'s launches need: the value of
+/// `dsv4c_dynamic_smem_<name>` in PTX text (plan-tile-buffers), 0 if none,
+/// -1 if it is there but not a number.
+long dynamicSharedBytes(const std::string &ptx, const std::string &name) {
+  std::string head = " dsv4c_dynamic_smem_" + name + " = ";
+  size_t at = ptx.find(head);
+  if (at == std::string::npos)
+    return 0;
+  const char *text = ptx.c_str() + at + head.size();
+  char *end = nullptr;
+  long bytes = std::strtol(text, &end, 10);
+  return end == text || bytes < 0 ? -1 : bytes;
 }
 
 } // namespace
@@ -126,8 +142,19 @@ cuda::createKernelLibrary(CudaDevice &device, const std::string &image,
               "grid (was it made by dsv4c?)";
       return nullptr;
     }
-    library->runners[name] =
-        std::make_unique<CudaKernelRunner>(device, name, f, size_t(params - 3));
+    long shared = dynamicSharedBytes(image, name);
+    if (shared < 0) {
+      error = "cuda: kernel '" + name + "': dsv4c_dynamic_smem_" + name +
+              " in the image is not a number";
+      return nullptr;
+    }
+    if (shared > 0 && !device.allowDynamicShared(f, unsigned(shared), error)) {
+      error += " (kernel " + name + ", " + std::to_string(shared) +
+               " bytes of planned tile buffers)";
+      return nullptr;
+    }
+    library->runners[name] = std::make_unique<CudaKernelRunner>(
+        device, name, f, size_t(params - 3), unsigned(shared));
   }
   return library;
 }

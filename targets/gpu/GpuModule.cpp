@@ -226,6 +226,16 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(
                        b.CreateAlignedLoad(b.getInt32Ty(), at, llvm::Align(4)));
                  });
+  // reduce-to-warp-shuffles orders its lanes' read of a result before lane
+  // 0's write; ISAs whose warps run in lockstep need nothing.
+  if (llvm::Function *f = m.getFunction("dsv4c.warp_sync");
+      f && f->isDeclaration())
+    defineHelper(m, f->getName(), f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *) {
+                   if (isa.warpSync)
+                     isa.warpSync(b);
+                   b.CreateRetVoid();
+                 });
   // The exchanges of reduce-to-warp-shuffles (f32 moved as its bits).
   for (const char *name : {"dsv4c.shuffle_xor.f32", "dsv4c.shuffle_xor.i32"}) {
     llvm::Function *f = m.getFunction(name);
@@ -406,6 +416,10 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;
   pipeline.fuseElementwise = isa.fuseElementwise;
+  if (isa.planTileBuffers) {
+    pipeline.planTileBytes = int64_t(isa.sharedTileBytes);
+    pipeline.planDynamicTileBytes = int64_t(isa.dynamicSharedTileBytes);
+  }
   buildGpuPipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = isa.name + ": lowering failed:\n" + error;

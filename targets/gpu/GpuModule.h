@@ -89,6 +89,9 @@ struct GpuIsa {
   std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *value,
                               llvm::Value *mask)>
       warpShuffleXor;
+  /// Orders the memory accesses of a warp's lanes (all 32 take part), where
+  /// the ISA does not run a warp's lanes in lockstep; else unset.
+  std::function<void(llvm::IRBuilder<> &)> warpSync;
   /// An asynchronous copy into group-shared memory, if the ISA has one
   /// (the pipeline's async-copies; lowering/AsyncCopy.cpp): `bytes` (4, 8
   /// or 16) bytes to `dst` (shared address space) from `src` (flat), of
@@ -98,6 +101,20 @@ struct GpuIsa {
                      unsigned bytes, llvm::Value *valid)>
       asyncCopy;
   std::function<void(llvm::IRBuilder<> &)> asyncCopyWait;
+  /// Tile buffers at offsets planned at compile time in one group-shared
+  /// global per program (the pipeline's plan-tile-bytes, at most
+  /// `sharedTileBytes`; lowering/Passes.td: plan-tile-buffers), where a
+  /// program's buffers all fit; else run-time allocation as above. The ISA
+  /// must then say which flat pointers are group-shared (`isSharedPointer`:
+  /// an i1), so that asynchronous copies reach the planned buffers too.
+  bool planTileBuffers = false;
+  /// Planned programs whose buffers need more than `sharedTileBytes` take
+  /// up to this many bytes of the launch's dynamic shared memory (the
+  /// runtime reads `dsv4c_dynamic_smem_<kernel>` and asks for that much);
+  /// 0: such programs allocate at run time.
+  uint64_t dynamicSharedTileBytes = 0;
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *pointer)>
+      isSharedPointer;
 };
 
 /// OpenCL built-ins (get_local_id, barrier, ...) as the SPIR-V backend and

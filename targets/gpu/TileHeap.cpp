@@ -93,6 +93,8 @@ llvm::Value *HelperBuilder::allocateShared(llvm::IRBuilder<> &b,
 }
 
 llvm::Value *HelperBuilder::isShared(llvm::IRBuilder<> &b, llvm::Value *base) {
+  if (isa.isSharedPointer)
+    return isa.isSharedPointer(b, base);
   llvm::Value *begin = b.CreatePtrToInt(sharedAddress(b, sharedTiles), i64);
   llvm::Value *at = b.CreatePtrToInt(base, i64);
   return b.CreateAnd(
@@ -284,7 +286,7 @@ void HelperBuilder::defineAsyncCopies() {
           llvm::Value *dst = b.CreateIntToPtr(dstBits, ptr);
           llvm::Value *src = b.CreateIntToPtr(srcBits, ptr);
           auto *slow = llvm::BasicBlock::Create(ctx, "bytes", fn);
-          if (sharedTiles && isa.asyncCopy) {
+          if ((sharedTiles || isa.isSharedPointer) && isa.asyncCopy) {
             auto *fast = llvm::BasicBlock::Create(ctx, "async", fn);
             llvm::Value *aligned = b.CreateICmpEQ(
                 b.CreateAnd(b.CreateOr(dstBits, srcBits), b.getInt64(n - 1)),

@@ -1,18 +1,19 @@
-// `dsv4c ptx`: tile buffers live in shared memory (dsv4c_shared_tiles,
-// sized to what the module's programs allocate, at most 40 KiB), and
-// tile.loads with contiguous rows fill them with cp.async (16-byte chunks
-// bypass L1: .cg), each thread waiting for its copies before the barrier.
-// The mma fragments are read 4 bytes at a time. cp.async needs sm_80.
+// `dsv4c ptx`: tile buffers live in shared memory at offsets planned at
+// compile time (plan-tile-buffers: dsv4c_tiles_<kernel>), and tile.loads
+// with contiguous rows fill them with cp.async (16-byte chunks bypass L1:
+// .cg), each thread waiting for its copies before the barrier. The mma
+// fragments are read 4 bytes at a time, from shared memory. cp.async needs
+// sm_80.
 // RUN: dsv4c ptx %s | FileCheck %s
-// The arena holds the three buffers (16x72 and 32x72 bf16: 128-byte rows
-// padded by 16; 16x32 f32), each with a 16-byte header and 64 bytes for
-// alignment.
+// The three buffers are live at once (16x72 and 32x72 bf16: 128-byte rows
+// padded by 16; 16x32 f32): 2304 + 4608 + 2048 bytes.
 // CHECK-LABEL: .entry staged(
-// CHECK: .shared .align 16 .b8 dsv4c_shared_tiles[9200];
+// CHECK: .shared .align 16 .b8 dsv4c_tiles_staged[8960];
+// CHECK-NOT: malloc
 // CHECK: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
 // CHECK: cp.async.wait_all;
 // CHECK-NEXT: barrier.sync 0;
-// CHECK: ld.b32
+// CHECK: ld.shared.b32
 // CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // RUN: dsv4c ptx %s --sm sm_75 | FileCheck %s --check-prefix=SM75
 // SM75: .target sm_75

@@ -1,12 +1,13 @@
 // `dsv4c ptx`: a tile kernel becomes a PTX .entry for sm_90a; a block of 128
 // threads runs each program (block id = program), sharing out the tile ops'
-// loops between barriers, with tile buffers malloc'd once per block and
-// handed out through shared memory. exp is a polynomial, so no math library
-// is called. The entry takes the kernel's arguments (pointers as global
-// pointers), then the grid.
+// loops between barriers. Tile buffers that fit in shared memory get places
+// there at compile time (silu); those of a program that needs more are
+// malloc'd once per block at run time and handed out through shared memory
+// (big). exp is a polynomial, so no math library is called. The entry
+// takes the kernel's arguments (pointers as global pointers), then the grid.
 // RUN: dsv4c ptx %s | FileCheck %s
 // CHECK: .target sm_90a
-// CHECK: .visible .entry silu(
+// CHECK-LABEL: .visible .entry silu(
 // CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_0,
 // CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_1,
 // CHECK-NEXT: .param .u64 silu_param_2,
@@ -15,10 +16,13 @@
 // CHECK-NEXT: .param .u64 silu_param_5
 // CHECK-NEXT: )
 // CHECK-NEXT: .maxntid 128
+// CHECK-DAG: .shared .align 16 .b8 dsv4c_tiles_silu[256];
 // CHECK-DAG: %ctaid.x
 // CHECK-DAG: %tid.x
 // CHECK-DAG: %ntid.x
 // CHECK-DAG: barrier.sync 0;
+// CHECK-NOT: malloc
+// CHECK-LABEL: .visible .entry big(
 // CHECK-DAG: call.uni (retval0), malloc,
 // CHECK-DAG: st.shared.b64 [dsv4c_block_buffer]
 // CHECK-DAG: ld.shared.b64 {{.*}}[dsv4c_block_buffer]
@@ -41,5 +45,16 @@ tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
   %d = arith.addf %ones, %e : tensor<64xf32>
   %s = arith.divf %t, %d : tensor<64xf32>
   tile.store %s, %y[%off] strides[%c1] bounds[%n] : tensor<64xf32> -> !tile.ptr<f32>
+  tile.return
+}
+
+// 128x128 f32 tiles: 64 KiB each, more than the 40 KiB planned tiles get.
+tile.kernel @big(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %t = tile.load %x[%c0, %c0] strides[%c128, %c1] bounds[%n, %c128] : !tile.ptr<f32> -> tensor<128x128xf32>
+  %s = tile.reduce sum %t {dim = 1} : tensor<128x128xf32> -> tensor<128xf32>
+  tile.store %s, %y[%c0] strides[%c1] bounds[%n] : tensor<128xf32> -> !tile.ptr<f32>
   tile.return
 }

@@ -40,12 +40,13 @@ func.func @chain(%p: !llvm.ptr) -> tensor<4x8xf32> {
 }
 
 // A load is not moved past a store: the generic that reads %p stays before
-// the store, and its consumer after the store reads its result.
+// the store, and its consumer after the store reads its result (in place:
+// nothing else reads it).
 // CHECK-LABEL: func.func @load_store_load
 // CHECK: %[[L:.*]] = linalg.generic
 // CHECK: llvm.load
 // CHECK: llvm.store
-// CHECK: linalg.generic {{.*}}ins(%[[L]] :
+// CHECK: linalg.generic {{.*}}outs(%[[L]] :
 // CHECK: arith.negf
 func.func @load_store_load(%p: !llvm.ptr, %v: f32) -> tensor<8xf32> {
   %g = tensor.generate {
@@ -117,4 +118,36 @@ func.func @marked(%t: tensor<4x64xf32>, %acc: tensor<4xf32>) -> tensor<4xf32> {
     linalg.yield %y : f32
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
+}
+
+// A running sum writes into the loop-carried tile it reads (nothing else
+// reads it), so bufferization updates one buffer in place; an input that
+// is read again later is not written over.
+// CHECK-LABEL: func.func @running_sum
+// CHECK: scf.for {{.*}}iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<4xf32>)
+// CHECK: linalg.generic {{.*}}ins(%{{.*}} : tensor<4xf32>) outs(%[[ACC]] : tensor<4xf32>)
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}} : tensor<4xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<4xf32>)
+#v = affine_map<(i) -> (i)>
+func.func @running_sum(%init: tensor<4xf32>, %part: tensor<4xf32>, %n: index) -> (tensor<4xf32>, tensor<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %init) -> (tensor<4xf32>) {
+    %e = tensor.empty() : tensor<4xf32>
+    %next = linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel"]}
+        ins(%acc, %part : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%a: f32, %b: f32, %out: f32):
+      %y = arith.addf %a, %b : f32
+      linalg.yield %y : f32
+    } -> tensor<4xf32>
+    scf.yield %next : tensor<4xf32>
+  }
+  %e2 = tensor.empty() : tensor<4xf32>
+  %twice = linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel"]}
+      ins(%sum, %part : tensor<4xf32>, tensor<4xf32>) outs(%e2 : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %y = arith.mulf %a, %b : f32
+    linalg.yield %y : f32
+  } -> tensor<4xf32>
+  return %twice, %sum : tensor<4xf32>, tensor<4xf32>
 }

@@ -10,6 +10,7 @@
 
 // CHECK-DAG: func.func private @dsv4c.shuffle_xor.f32(f32, i32) -> f32
 // CHECK-DAG: func.func private @dsv4c.shuffle_xor.i32(i32, i32) -> i32
+// CHECK-DAG: func.func private @dsv4c.warp_sync()
 // CHECK-LABEL: func.func @row_sums
 // CHECK-NOT: linalg.generic
 // CHECK: %[[ROWS:.*]] = arith.constant 4 : index
@@ -24,9 +25,10 @@
 // CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c4_i32)
 // CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c2_i32)
 // CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c1_i32)
+// CHECK: memref.load %arg1
+// CHECK: call @dsv4c.warp_sync()
 // CHECK: arith.cmpi eq, %[[LANE]], %c0
 // CHECK: scf.if
-// CHECK: memref.load %arg1
 // CHECK: memref.store %{{.*}}, %arg1
 func.func @row_sums(%x: memref<4x100xbf16>, %y: memref<4xf32>) {
   linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
@@ -92,8 +94,9 @@ tile.kernel @kernel(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: call @dsv4c.shuffle_xor.f32(%{{.*}}, %c16_i32)
-// CHECK: scf.if
 // CHECK: memref.load %arg2[%[[M]], %[[N]]]
+// CHECK: call @dsv4c.warp_sync()
+// CHECK: scf.if
 // CHECK: arith.addf
 // CHECK: memref.store %{{.*}}, %arg2[%[[M]], %[[N]]]
 #lhs = affine_map<(m, n, k) -> (m, k)>
