@@ -63,12 +63,11 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   isa.planTileBuffers = true;
   // Dynamic shared memory a block may have (opt-in): sm_90 227 KiB, sm_80
   // 163 KiB, sm_86/89/120 99 KiB; a little is left for the static part.
-  // (Off until it has run on a GPU.)
   int cc = computeCapability(sm);
-  isa.dynamicSharedTileBytes = 0 * ((cc >= 90 && cc < 100) ? 200 * 1024
-                                    : cc == 80             ? 144 * 1024
-                                    : cc >= 86             ? 80 * 1024
-                                                           : 0);
+  isa.dynamicSharedTileBytes = (cc >= 90 && cc < 100) ? 200 * 1024
+                               : cc == 80             ? 144 * 1024
+                               : cc >= 86             ? 80 * 1024
+                                                      : 0;
   isa.isSharedPointer = [](llvm::IRBuilder<> &b, llvm::Value *p) {
     return b.CreateIntrinsic(llvm::Intrinsic::nvvm_isspacep_shared, {}, {p});
   };

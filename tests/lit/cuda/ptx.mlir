@@ -1,12 +1,17 @@
 // `dsv4c ptx`: a tile kernel becomes a PTX .entry for sm_90a; a block of 128
 // threads runs each program (block id = program), sharing out the tile ops'
 // loops between barriers. Tile buffers that fit in shared memory get places
-// there at compile time (silu); those of a program that needs more are
-// malloc'd once per block at run time and handed out through shared memory
-// (big). exp is a polynomial, so no math library is called. The entry
+// there at compile time (silu); a program that needs more than static
+// shared memory allows takes them from the launch's dynamic shared memory,
+// whose size it names in dsv4c_dynamic_smem_<kernel> for the runtime (big);
+// past that (200 KiB on sm_90a) they are malloc'd once per block at run
+// time and handed out through shared memory (huge). exp is a polynomial, so no math library is called. The entry
 // takes the kernel's arguments (pointers as global pointers), then the grid.
 // RUN: dsv4c ptx %s | FileCheck %s
 // CHECK: .target sm_90a
+// CHECK-DAG: .extern .shared .align 16 .b8 dsv4c_dynamic_tiles[];
+// CHECK-DAG: .visible .global .align 4 .u32 dsv4c_dynamic_smem_big = {{[0-9]+}};
+// CHECK-NOT: dsv4c_dynamic_smem_huge
 // CHECK-LABEL: .visible .entry silu(
 // CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_0,
 // CHECK-NEXT: .param .u64 .ptr .align 1 silu_param_1,
@@ -23,6 +28,10 @@
 // CHECK-DAG: barrier.sync 0;
 // CHECK-NOT: malloc
 // CHECK-LABEL: .visible .entry big(
+// CHECK-NOT: malloc
+// CHECK: mov.b64 {{.*}}, dsv4c_dynamic_tiles;
+// CHECK-NOT: malloc
+// CHECK-LABEL: .visible .entry huge(
 // CHECK-DAG: call.uni (retval0), malloc,
 // CHECK-DAG: st.shared.b64 [dsv4c_block_buffer]
 // CHECK-DAG: ld.shared.b64 {{.*}}[dsv4c_block_buffer]
@@ -30,6 +39,12 @@
 // CHECK-NOT: __nv_
 // RUN: dsv4c ptx %s --sm sm_80 | FileCheck %s --check-prefix=SM80
 // SM80: .target sm_80
+// SM80: .visible .global .align 4 .u32 dsv4c_dynamic_smem_big = {{[0-9]+}};
+// sm_70 has no opt-in dynamic shared memory past 48 KiB: big mallocs.
+// RUN: dsv4c ptx %s --sm sm_70 | FileCheck %s --check-prefix=SM70
+// SM70-NOT: dsv4c_dynamic_smem
+// SM70-LABEL: .visible .entry big(
+// SM70: call.uni (retval0), malloc,
 // RUN: not dsv4c ptx 2>&1 | FileCheck %s --check-prefix=NOFILE
 // NOFILE: dsv4c ptx: missing FILE.mlir
 tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
@@ -48,7 +63,8 @@ tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
   tile.return
 }
 
-// 128x128 f32 tiles: 64 KiB each, more than the 40 KiB planned tiles get.
+// 128x128 f32 tiles: 64 KiB each, more than the 40 KiB of static shared
+// memory planned tiles get.
 tile.kernel @big(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -56,5 +72,16 @@ tile.kernel @big(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
   %t = tile.load %x[%c0, %c0] strides[%c128, %c1] bounds[%n, %c128] : !tile.ptr<f32> -> tensor<128x128xf32>
   %s = tile.reduce sum %t {dim = 1} : tensor<128x128xf32> -> tensor<128xf32>
   tile.store %s, %y[%c0] strides[%c1] bounds[%n] : tensor<128xf32> -> !tile.ptr<f32>
+  tile.return
+}
+
+// 256x256 f32: 256 KiB, more than a Hopper block's shared memory.
+tile.kernel @huge(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %t = tile.load %x[%c0, %c0] strides[%c256, %c1] bounds[%n, %c256] : !tile.ptr<f32> -> tensor<256x256xf32>
+  %s = tile.reduce sum %t {dim = 1} : tensor<256x256xf32> -> tensor<256xf32>
+  tile.store %s, %y[%c0] strides[%c1] bounds[%n] : tensor<256xf32> -> !tile.ptr<f32>
   tile.return
 }
