@@ -10,7 +10,10 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -97,6 +100,135 @@ bool contains(Operation *op, function_ref<bool(Operation *)> pred) {
       .wasInterrupted();
 }
 
+bool isAsyncCopy(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  return call && call.getCallee().starts_with("dsv4c.copy_async.");
+}
+
+bool isAsyncCopyWait(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  return call && call.getCallee() == kAsyncCopyWait;
+}
+
+/// The tile buffer a memref value views, looking through casts and
+/// subviews but not through memref.view (planned buffers are views of one
+/// arena: each view is a buffer of its own).
+Value tileBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (isa<memref::ViewOp>(def))
+      break;
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      value = view.getViewSource();
+    else if (auto cast = dyn_cast<memref::CastOp>(def))
+      value = cast.getSource();
+    else if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def))
+      value = cast.getSource();
+    else
+      break;
+  }
+  return value;
+}
+
+/// Adds to `aliases` the buffers the copies of `nest` write, and every
+/// value computed from them by pure ops (views, casts, their addresses).
+void addCopyDestinations(Operation *nest, DenseSet<Value> &aliases) {
+  SmallVector<Value> work;
+  nest->walk([&](Operation *copy) {
+    if (!isAsyncCopy(copy))
+      return;
+    // The destination address comes from the buffer's aligned pointer.
+    SmallVector<Value> slice{copy->getOperand(0)};
+    DenseSet<Value> seen;
+    while (!slice.empty()) {
+      Value v = slice.pop_back_val();
+      if (!seen.insert(v).second)
+        continue;
+      Operation *def = v.getDefiningOp();
+      if (!def)
+        continue;
+      if (auto ptr = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(def)) {
+        work.push_back(tileBuffer(ptr.getSource()));
+        continue;
+      }
+      if (isPure(def))
+        llvm::append_range(slice, def->getOperands());
+    }
+  });
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!aliases.insert(v).second)
+      continue;
+    for (Operation *user : v.getUsers())
+      if (isPure(user) && user->getNumRegions() == 0)
+        llvm::append_range(work, user->getResults());
+  }
+}
+
+/// Whether a copy's wait may move past `op`: it neither touches the copied
+/// buffers nor writes global memory (the copies may still be reading it)
+/// nor calls anything but the target's helpers.
+bool independentOfCopies(Operation *op, const DenseSet<Value> &aliases) {
+  if (op->hasTrait<OpTrait::IsTerminator>())
+    return false;
+  return !op->walk([&](Operation *inner) {
+              if (isa<LLVM::StoreOp, memref::DeallocOp>(inner) ||
+                  isAsyncCopyWait(inner))
+                return WalkResult::interrupt();
+              if (auto call = dyn_cast<func::CallOp>(inner);
+                  call && !call.getCallee().starts_with("dsv4c."))
+                return WalkResult::interrupt();
+              // Views and address arithmetic read no memory.
+              if (isPure(inner) && inner->getNumRegions() == 0)
+                return WalkResult::advance();
+              for (Value operand : inner->getOperands())
+                if (aliases.contains(operand))
+                  return WalkResult::interrupt();
+              return WalkResult::advance();
+            }).wasInterrupted();
+}
+
+/// Each dsv4c.copy_async_wait (after its nest of copies, as async-copies
+/// leaves it) moves down its block to the first op that needs the copied
+/// data (or might), and a barrier follows it there. A wait that reaches the
+/// next one is dropped, so nests of copies side by side are in flight
+/// together, and a loop that loads the next trip's tiles before working on
+/// this trip's overlaps the two (a software pipeline).
+void sinkAsyncCopyWaits(func::FuncOp func) {
+  SmallVector<Operation *> waits;
+  func.walk([&](Operation *op) {
+    if (isAsyncCopyWait(op))
+      waits.push_back(op);
+  });
+  DenseMap<Operation *, DenseSet<Value>> pending;
+  for (Operation *wait : waits) {
+    DenseSet<Value> aliases = pending.lookup(wait);
+    for (Operation *op = wait->getPrevNode(); op; op = op->getPrevNode()) {
+      if (contains(op, isAsyncCopy)) {
+        addCopyDestinations(op, aliases);
+        break;
+      }
+      if (!isPure(op) || op->getNumRegions())
+        break;
+    }
+    // Copies whose buffers cannot be told: wait where the wait is.
+    Operation *next = wait->getNextNode();
+    while (!aliases.empty() && next && independentOfCopies(next, aliases))
+      next = next->getNextNode();
+    if (next && isAsyncCopyWait(next)) {
+      // That wait covers these copies too.
+      pending[next].insert(aliases.begin(), aliases.end());
+      wait->erase();
+      continue;
+    }
+    if (next)
+      wait->moveBefore(next);
+    OpBuilder b(wait->getContext());
+    b.setInsertionPointAfter(wait);
+    func::CallOp::create(b, wait->getLoc(), kBarrier, TypeRange(),
+                         ValueRange());
+  }
+}
+
 class Distributor {
 public:
   /// With `apply` false, only decides whether the function can be
@@ -115,6 +247,8 @@ public:
                                         ValueRange())
                        .getResult(0);
     }
+    if (apply)
+      sinkAsyncCopyWaits(func);
     processBlock(func.getBody().front());
     if (apply)
       removeRepeatedBarriers();
@@ -172,7 +306,11 @@ private:
   void distribute(scf::ParallelOp par) {
     OpBuilder b(par);
     Location loc = par.getLoc();
-    barrier(b, loc);
+    // Copies issued right after others need no barrier between: the one
+    // before those already ordered every earlier use of the buffers.
+    bool copies = contains(par, isAsyncCopy);
+    if (!copies || !followsCopyLoop(par))
+      barrier(b, loc);
     SmallVector<Value> trips;
     Value total = arith::ConstantIndexOp::create(b, loc, 1);
     for (auto [lb, ub, step] :
@@ -183,6 +321,8 @@ private:
       total = arith::MulIOp::create(b, loc, total, trip);
     }
     auto loop = scf::ForOp::create(b, loc, tid, total, numThreads);
+    if (copies)
+      copyLoops.insert(loop);
     b.setInsertionPointToStart(loop.getBody());
     IRMapping map;
     Value rest = loop.getInductionVar();
@@ -199,26 +339,60 @@ private:
     for (Operation &inner : par.getBody()->without_terminator())
       b.clone(inner, map);
     b.setInsertionPointAfter(loop);
-    // A nest of asynchronous copies: each thread waits for its own before
-    // the barrier that shows their data to the others.
-    if (Operation *wait = asyncCopyWaitAfter(par)) {
-      wait->moveAfter(loop);
-      b.setInsertionPointAfter(wait);
-    }
-    barrier(b, loc);
+    unrollOffChipLoads(loop, staticTripCount(par));
+    // A nest of asynchronous copies shows nothing to the other threads
+    // until its wait (sinkAsyncCopyWaits), which the barrier follows.
+    if (!copies)
+      barrier(b, loc);
     par.erase();
   }
 
-  /// The dsv4c.copy_async_wait that follows `par` (past pure ops), if any.
-  static Operation *asyncCopyWaitAfter(scf::ParallelOp par) {
-    for (Operation *op = par->getNextNode(); op; op = op->getNextNode()) {
-      auto call = dyn_cast<func::CallOp>(op);
-      if (call && call.getCallee() == kAsyncCopyWait)
-        return op;
-      if (!isPure(op) || op->getNumRegions())
-        return nullptr;
+  /// A thread's loop whose iterations each load from global memory and
+  /// store what they read waits out one round trip per iteration: unrolled,
+  /// the loads of several iterations are in flight at once. Only loops of
+  /// plain loads and arithmetic (no calls, no inner loops), with enough
+  /// iterations per thread (at 128 threads) to fill the unrolled body.
+  static void unrollOffChipLoads(scf::ForOp loop,
+                                 std::optional<int64_t> trips) {
+    if (!trips || *trips < 4 * 128)
+      return;
+    bool offChip = false, plain = true;
+    loop.getBody()->walk([&](Operation *op) {
+      if (isa<func::CallOp, LoopLikeOpInterface>(op))
+        plain = false;
+      // Tile buffers are memrefs; kernel arguments are read through
+      // tile pointers, as LLVM loads.
+      offChip |= isa<LLVM::LoadOp>(op);
+    });
+    if (offChip && plain)
+      (void)loopUnrollByFactor(loop, *trips >= 8 * 128 ? 8 : 4);
+  }
+
+  /// The iterations of `par`'s whole nest, where its bounds are constants.
+  static std::optional<int64_t> staticTripCount(scf::ParallelOp par) {
+    int64_t total = 1;
+    for (auto [lb, ub, step] :
+         llvm::zip(par.getLowerBound(), par.getUpperBound(), par.getStep())) {
+      std::optional<int64_t> l = getConstantIntValue(lb),
+                             u = getConstantIntValue(ub),
+                             s = getConstantIntValue(step);
+      if (!l || !u || !s || *s <= 0)
+        return std::nullopt;
+      total *= std::max<int64_t>(llvm::divideCeil(*u - *l, *s), 0);
     }
-    return nullptr;
+    return total;
+  }
+
+  /// Whether the op before `op` (past pure ops) is a thread loop of copies.
+  bool followsCopyLoop(Operation *op) const {
+    for (Operation *prev = op->getPrevNode(); prev;
+         prev = prev->getPrevNode()) {
+      if (copyLoops.contains(prev))
+        return true;
+      if (!isPure(prev) || prev->getNumRegions())
+        return false;
+    }
+    return false;
   }
 
   void removeRepeatedBarriers() {
@@ -242,6 +416,8 @@ private:
   bool apply;
   bool failed = false;
   Value tid, numThreads;
+  /// The thread loops of nests of asynchronous copies.
+  DenseSet<Operation *> copyLoops;
 };
 
 struct DistributeToThreadsPass

@@ -44,13 +44,13 @@ tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
   %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
         : !tile.ptr<bf16> -> tensor<16x128xbf16>
-    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
-        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
     %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
         : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
     %kb = arith.divui %kk, %c128 : index
     %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1]
         : !tile.ptr<f8E8M0FNU> -> tensor<1x1xf8E8M0FNU>
+    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
+        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
     %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<1x1xf8E8M0FNU>
         acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                      rhs_scale_block = array<i64: 128, 128>}
