@@ -29,10 +29,7 @@ using namespace mlir;
 
 namespace dsv4c::lowering {
 
-namespace {
-
-/// The chunk size in bytes a load's rows split into (0: not copyable).
-int64_t chunkBytes(tile::LoadOp op) {
+int64_t asyncCopyChunkBytes(tile::LoadOp op) {
   auto type = op.getType();
   if (op.getMask() || op.getOther() || !type.hasStaticShape() ||
       type.getRank() == 0)
@@ -61,10 +58,8 @@ int64_t chunkBytes(tile::LoadOp op) {
   return 0;
 }
 
-} // namespace
-
 Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
-  int64_t chunk = chunkBytes(op);
+  int64_t chunk = asyncCopyChunkBytes(op);
   if (!chunk)
     return nullptr;
   Location loc = op.getLoc();

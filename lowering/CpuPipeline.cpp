@@ -18,6 +18,8 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    bool asyncCopies = false, bool parallelStores = false,
                    bool fuseElementwise = false, int64_t planTileBytes = 0,
                    int64_t planDynamicTileBytes = 0) {
+  if (asyncCopies)
+    pm.addPass(dsv4c::createPipelineTileLoads());
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
@@ -128,6 +130,7 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerFuseElementwiseTiles();
   registerNumberConstantGlobals();
   registerPlanTileBuffers();
+  registerPipelineTileLoads();
   registerDropPlannedDeallocs();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",

@@ -46,6 +46,25 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def PipelineTileLoads : Pass<"pipeline-tile-loads"> {
+  let summary = "Load the next trip's tiles ahead (a two-stage software pipeline)";
+  let description = [{
+    For GPU targets with async-copies, on tile IR (before
+    convert-tile-to-cpu). In an innermost scf.for, a tile.load that
+    async-copies would copy (contiguous rows, no mask), that has bounds, and
+    whose offsets, strides and bounds are computed from the induction
+    variable and values from outside the loop by pure ops, moves a trip
+    ahead: the loop's first tile is loaded before the loop, trip i loads trip
+    i+1's tile at its top and yields it, and the tile trip i works on comes in
+    an iter_arg. distribute-to-threads then waits for the copies at the first
+    op that reads them (the yield), so the next trip's copies are in flight
+    while this trip works. The load after the last trip reads inside its
+    bounds (or zeros past them).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def FuseElementwiseTiles : Pass<"fuse-elementwise-tiles"> {
   let summary = "Fuse cheap elementwise tile chains into their consumers";
   let description = [{

@@ -49,6 +49,9 @@ mlir::Value lowerDot(mlir::OpBuilder &b, tile::DotOp op,
 /// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
 /// tile buffer; null where its rows are not contiguous or it is masked.
 mlir::Value lowerLoadAsync(mlir::OpBuilder &b, tile::LoadOp op);
+/// The chunk size in bytes lowerLoadAsync splits `op`'s rows into; 0 where
+/// it would not copy `op` asynchronously.
+int64_t asyncCopyChunkBytes(tile::LoadOp op);
 /// `tile.topk` (TopK.cpp) as sequential merges: fewest comparisons.
 std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
                                               tile::TopKOp op);
