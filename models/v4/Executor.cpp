@@ -583,7 +583,7 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                   {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
                    KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
                    KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
-            I.run("head", {ceilDiv(nc, 4), ceilDiv(c.vocabSize, 64), 1},
+            I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
                   {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.head),
                    KArg::p(out), KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize),
                    KArg::i(d), KArg::f(c.normEps)});

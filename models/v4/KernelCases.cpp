@@ -322,7 +322,7 @@ Case headCase(HeadShape s) {
                Arg::output(T::F32, {s.m, s.v}), Arg::index(s.m),
                Arg::index(s.d), Arg::index(s.v), Arg::index(s.ldx),
                Arg::f32(1e-6)},
-              {ceilDiv(s.m, 4), ceilDiv(s.v, 64), 1},
+              {ceilDiv(s.m, 16), ceilDiv(s.v, 64), 1},
               1e-4};
 }
 
