@@ -182,6 +182,16 @@ def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {
     parallel loops that both reads and writes memory and yields values)
     gets a call to `dsv4c.single_thread` and is left for one thread.
 
+    Asynchronous copies (async-copies): each `dsv4c.copy_async_wait` moves
+    down its block to the first op that may read the copied buffers, write
+    global memory or call anything but a `dsv4c.*` helper, and a barrier
+    follows it; a wait that reaches the next one is dropped, so copy nests
+    side by side share one round trip and a loop that loads the next trip's
+    tiles (pipeline-tile-loads) waits at its yield. A thread's loop of
+    global loads (LLVM loads, no calls or inner loops, 4+ iterations per
+    thread at 128 threads) is unrolled by 4 or 8 so that several loads are
+    in flight.
+
     The pass declares and calls `dsv4c.thread_id() -> index`,
     `dsv4c.num_threads() -> index`, `dsv4c.barrier()` and
     `dsv4c.single_thread()`; the target defines them (CudaCompile: %tid.x,

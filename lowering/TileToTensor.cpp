@@ -471,19 +471,101 @@ Value lowerScan(OpBuilder &b, tile::ScanOp op) {
       });
 }
 
-/// Per-block f32 scales of `tile.quantize` (DeepSeek's act_quant rules).
-Value quantizeScales(OpBuilder &b, tile::QuantizeOp op) {
+/// A quantize block's scale from its amax (DeepSeek's act_quant rules):
+/// max(amax, floor) / fmax, rounded up to a power of two with round_scale.
+Value scaleFromAmax(OpBuilder &b, Location loc, tile::QuantizeOp op,
+                    Value amax) {
+  bool fp4 = isa<Float4E2M1FNType>(op.getResult().getType().getElementType());
+  float fmax = fp4 ? 6.0f : 448.0f;
+  float floor = fp4 ? 6.0f * std::ldexp(1.0f, -126) : 1e-4f;
+  auto f32 = [&](float v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  };
+  amax = arith::MaximumFOp::create(b, loc, amax, f32(floor));
+  Value s = arith::MulFOp::create(b, loc, amax, f32(1.0f / fmax));
+  if (!op.getRoundScale())
+    return s;
+  // 2^ceil(log2(s)) on the bits: keep the exponent, +1 if any mantissa.
+  Type i32 = b.getI32Type();
+  Value bits = arith::BitcastOp::create(b, loc, i32, s);
+  Value exp = arith::AndIOp::create(
+      b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7F800000));
+  Value man = arith::AndIOp::create(
+      b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7FFFFF));
+  Value hasMan =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, man,
+                            arith::ConstantIntOp::create(b, loc, i32, 0));
+  Value bump = arith::SelectOp::create(
+      b, loc, hasMan, arith::ConstantIntOp::create(b, loc, i32, 0x800000),
+      arith::ConstantIntOp::create(b, loc, i32, 0));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                  arith::AddIOp::create(b, loc, exp, bump));
+}
+
+/// The amax of each block of a quantize whose blocks run along the last dim
+/// only, in whole warps' worth (32+) and dividing it: a max reduction over
+/// the input viewed as [..., blocks, block], marked `dsv4c.warp_reduce` so
+/// that reduce-to-warp-shuffles splits each block over a warp's lanes. Null
+/// for other blocks.
+Value warpBlockAmax(OpBuilder &b, tile::QuantizeOp op) {
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  ArrayRef<int64_t> block = op.getBlock();
+  int64_t rank = inType.getRank(), last = rank - 1;
+  if (block[last] < 32 || inType.getDimSize(last) % block[last] ||
+      llvm::any_of(block.drop_back(), [](int64_t s) { return s != 1; }))
+    return nullptr;
+  SmallVector<int64_t> split(inType.getShape());
+  split[last] /= block[last];
+  split.push_back(block[last]);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < last; ++d)
+    groups.push_back({d});
+  groups.push_back({last, last + 1});
+  Value blocks = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, inType.getElementType()),
+      op.getInput(), groups);
+  SmallVector<int64_t> amaxShape(split.begin(), split.end() - 1);
+  FloatType f32 = b.getF32Type();
+  Value negInf = arith::ConstantFloatOp::create(
+      b, loc, f32, APFloat::getInf(f32.getFloatSemantics(), true));
+  Value init = linalg::FillOp::create(
+                   b, loc, negInf,
+                   ValueRange{tensor::EmptyOp::create(b, loc, amaxShape, f32)})
+                   .getResult(0);
+  SmallVector<AffineExpr> kept;
+  SmallVector<utils::IteratorType> iterators(rank + 1,
+                                             utils::IteratorType::parallel);
+  iterators[rank] = utils::IteratorType::reduction;
+  for (int64_t d = 0; d < rank; ++d)
+    kept.push_back(b.getAffineDimExpr(d));
+  SmallVector<AffineMap> maps{
+      b.getMultiDimIdentityMap(rank + 1),
+      AffineMap::get(rank + 1, 0, kept, b.getContext())};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{blocks}, ValueRange{init},
+      maps, iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value x = math::AbsFOp::create(b, loc, emitToF32(b, loc, args[0]));
+        linalg::YieldOp::create(
+            b, loc, arith::MaximumFOp::create(b, loc, args[1], x).getResult());
+      });
+  generic->setAttr("dsv4c.warp_reduce", b.getStringAttr("max"));
+  return generic.getResult(0);
+}
+
+/// Per-block f32 scales of `tile.quantize`.
+Value quantizeScales(OpBuilder &b, tile::QuantizeOp op, bool warpShuffles) {
   Location loc = op.getLoc();
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   auto scaleType = cast<RankedTensorType>(op.getScale().getType());
   ArrayRef<int64_t> block = op.getBlock();
-  bool fp4 = isa<Float4E2M1FNType>(op.getResult().getType().getElementType());
-  float fmax = fp4 ? 6.0f : 448.0f;
-  float floor = fp4 ? 6.0f * std::ldexp(1.0f, -126) : 1e-4f;
-  auto f32 = [&](OpBuilder &b, Location loc, float v) -> Value {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
-  };
   auto f32Type = RankedTensorType::get(scaleType.getShape(), b.getF32Type());
+  if (Value amax = warpShuffles ? warpBlockAmax(b, op) : Value())
+    return generate(
+        b, loc, f32Type, [&](OpBuilder &b, Location loc, ValueRange blk) {
+          return scaleFromAmax(b, loc, op,
+                               tensor::ExtractOp::create(b, loc, amax, blk));
+        });
   return materialize(
       b, loc, f32Type,
       [&](OpBuilder &b, Location loc, ValueRange blk) -> Value {
@@ -499,33 +581,15 @@ Value quantizeScales(OpBuilder &b, tile::QuantizeOp op) {
           steps.push_back(indexConst(b, loc, 1));
         }
         scf::LoopNest nest = scf::buildLoopNest(
-            b, loc, lbs, ubs, steps, ValueRange{f32(b, loc, 0.0f)},
+            b, loc, lbs, ubs, steps,
+            ValueRange{arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                                      APFloat(0.0f))},
             [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange acc) {
               Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
               return scf::ValueVector{arith::MaximumFOp::create(
                   b, loc, acc[0], math::AbsFOp::create(b, loc, x))};
             });
-        Value amax = arith::MaximumFOp::create(b, loc, nest.results[0],
-                                               f32(b, loc, floor));
-        Value s = arith::MulFOp::create(b, loc, amax, f32(b, loc, 1.0f / fmax));
-        if (!op.getRoundScale())
-          return s;
-        // 2^ceil(log2(s)) on the bits: keep the exponent, +1 if any mantissa.
-        Type i32 = b.getI32Type();
-        Value bits = arith::BitcastOp::create(b, loc, i32, s);
-        Value exp = arith::AndIOp::create(
-            b, loc, bits,
-            arith::ConstantIntOp::create(b, loc, i32, 0x7F800000));
-        Value man = arith::AndIOp::create(
-            b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x7FFFFF));
-        Value hasMan =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, man,
-                                  arith::ConstantIntOp::create(b, loc, i32, 0));
-        Value bump = arith::SelectOp::create(
-            b, loc, hasMan, arith::ConstantIntOp::create(b, loc, i32, 0x800000),
-            arith::ConstantIntOp::create(b, loc, i32, 0));
-        return arith::BitcastOp::create(
-            b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, exp, bump));
+        return scaleFromAmax(b, loc, op, nest.results[0]);
       });
 }
 
@@ -537,9 +601,10 @@ SmallVector<Value> blockIndex(OpBuilder &b, Location loc, ValueRange ivs,
   return out;
 }
 
-std::pair<Value, Value> lowerQuantize(OpBuilder &b, tile::QuantizeOp op) {
+std::pair<Value, Value> lowerQuantize(OpBuilder &b, tile::QuantizeOp op,
+                                      bool warpShuffles) {
   Location loc = op.getLoc();
-  Value scales = quantizeScales(b, op);
+  Value scales = quantizeScales(b, op, warpShuffles);
   RankedTensorType qType = op.getResult().getType();
   float fmax = isa<Float4E2M1FNType>(qType.getElementType()) ? 6.0f : 448.0f;
   Value q =
@@ -731,7 +796,7 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
                                   : lowerTopK(rewriter, topk);
       results = {vi.first, vi.second};
     } else if (auto quant = dyn_cast<tile::QuantizeOp>(op)) {
-      auto [q, s] = lowerQuantize(rewriter, quant);
+      auto [q, s] = lowerQuantize(rewriter, quant, options.warpShuffles);
       results = {q, s};
     } else if (auto dequant = dyn_cast<tile::DequantizeOp>(op))
       results = {lowerDequantize(rewriter, dequant)};

@@ -133,3 +133,43 @@ tile.kernel @dots(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
   tile.store %s, %o[%c0, %c0] strides[%c64, %c1] : tensor<4x8xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// A quantize's block amax along rows (blocks of 32+ that divide them) is
+// such a reduction too: max of |f32(x)| over the input viewed as [rows,
+// blocks, block]; the scales are computed from it. Blocks across rows keep
+// their loops.
+// MARK-LABEL: func.func @quantize_rows
+// MARK: tensor.expand_shape {{.*}} into tensor<4x2x64xbf16>
+// MARK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}dsv4c.warp_reduce = "max"
+// MARK: math.absf
+// MARK: arith.maximumf
+// MARK-NOT: dsv4c.warp_reduce
+// MARK-LABEL: func.func @quantize_squares
+// MARK-NOT: dsv4c.warp_reduce
+tile.kernel @quantize_rows(%x: !tile.ptr<bf16>, %o: !tile.ptr<f8E4M3FN>,
+                           %s: !tile.ptr<f8E8M0FNU>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c128 = arith.constant 128 : index
+  %t = tile.load %x[%c0, %c0] strides[%c128, %c1] : !tile.ptr<bf16> -> tensor<4x128xbf16>
+  %q, %qs = tile.quantize %t {block = array<i64: 1, 64>, round_scale}
+      : tensor<4x128xbf16> -> tensor<4x128xf8E4M3FN>, tensor<4x2xf8E8M0FNU>
+  tile.store %q, %o[%c0, %c0] strides[%c128, %c1] : tensor<4x128xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
+  tile.store %qs, %s[%c0, %c0] strides[%c2, %c1] : tensor<4x2xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
+  tile.return
+}
+
+tile.kernel @quantize_squares(%x: !tile.ptr<bf16>, %o: !tile.ptr<f8E4M3FN>,
+                              %s: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  %t = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<bf16> -> tensor<64x64xbf16>
+  %q, %qs = tile.quantize %t {block = array<i64: 32, 32>}
+      : tensor<64x64xbf16> -> tensor<64x64xf8E4M3FN>, tensor<2x2xf32>
+  tile.store %q, %o[%c0, %c0] strides[%c64, %c1] : tensor<64x64xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
+  tile.store %qs, %s[%c0, %c0] strides[%c2, %c1] : tensor<2x2xf32> -> !tile.ptr<f32>
+  tile.return
+}
