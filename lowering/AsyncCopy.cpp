@@ -23,6 +23,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
@@ -160,6 +161,111 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
   return bufferization::ToTensorOp::create(
       b, loc, RankedTensorType::get(shape, elt), tile, /*restrict=*/true,
       /*writable=*/true);
+}
+
+/// The chunk size in bytes for copying rows of `rowBytes` bytes that start
+/// at `offsetBytes + i * strideBytes` (each unknown: nullopt): the largest of
+/// 16, 8, 4 that divides them all, 0 if none.
+static int64_t rowChunkBytes(int64_t rowBytes,
+                             std::optional<int64_t> offsetBytes,
+                             std::optional<int64_t> strideBytes) {
+  for (int64_t chunk : {16, 8, 4})
+    if (rowBytes % chunk == 0 && (!offsetBytes || *offsetBytes % chunk == 0) &&
+        (!strideBytes || *strideBytes % chunk == 0))
+      return chunk;
+  return 0;
+}
+
+Value lowerGatherAsync(OpBuilder &b, tile::GatherOp op) {
+  auto type = op.getType();
+  Type elt = type.getElementType();
+  if (op.getOther() || type.getRank() != 2 || !type.hasStaticShape() ||
+      !elt.isIntOrFloat() || isa<Float4E2M1FNType>(elt) || elt.isInteger(1))
+    return nullptr;
+  unsigned bits = elt.getIntOrFloatBitWidth();
+  if (bits % 8 || bits > 64)
+    return nullptr;
+  int64_t eltBytes = bits / 8;
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  auto bytesOf = [&](Value v) -> std::optional<int64_t> {
+    if (std::optional<int64_t> c = getConstantIntValue(v))
+      return *c * eltBytes;
+    return std::nullopt;
+  };
+  int64_t chunk = rowChunkBytes(cols * eltBytes, bytesOf(op.getOffset()),
+                                bytesOf(op.getRowStride()));
+  // One chunk per row would be a nest the canonicalizer may unwrap.
+  if (!chunk || cols * eltBytes == chunk)
+    return nullptr;
+  int64_t perChunk = chunk / eltBytes;
+  Location loc = op.getLoc();
+  Type i64 = b.getI64Type();
+
+  // Padded as lowerLoadAsync pads (bank-spread fragment rows).
+  int64_t paddedCols = cols;
+  if (cols * eltBytes % 64 == 0 && rows > 1)
+    paddedCols += 16 / eltBytes;
+  auto buffer =
+      memref::AllocOp::create(b, loc, MemRefType::get({rows, paddedCols}, elt));
+  buffer.setAlignment(64);
+  Value dstBase = arith::IndexCastOp::create(
+      b, loc, i64,
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
+  Value srcPtr =
+      UnrealizedConversionCastOp::create(
+          b, loc, LLVM::LLVMPointerType::get(b.getContext()), op.getBase())
+          .getResult(0);
+  Value srcBase = LLVM::PtrToIntOp::create(b, loc, i64, srcPtr);
+  Value indices = op.getIndices();
+  scf::ParallelOp::create(
+      b, loc, ValueRange{indexConst(b, loc, 0), indexConst(b, loc, 0)},
+      ValueRange{indexConst(b, loc, rows), indexConst(b, loc, cols / perChunk)},
+      ValueRange{indexConst(b, loc, 1), indexConst(b, loc, 1)},
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto c = [&](int64_t v) { return indexConst(b, loc, v); };
+        Value row = tensor::ExtractOp::create(b, loc, indices, ivs[0]);
+        Value valid = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sge, row,
+            arith::ConstantOp::create(b, loc, b.getZeroAttr(row.getType())));
+        Value r = arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
+        Value col = arith::MulIOp::create(b, loc, ivs[1], c(perChunk));
+        Value src = arith::AddIOp::create(
+            b, loc, op.getOffset(),
+            arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, r, op.getRowStride()),
+                col));
+        Value dst = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, ivs[0], c(paddedCols)), col);
+        auto bytesAt = [&](Value base, Value elements) {
+          return arith::AddIOp::create(
+                     b, loc, base,
+                     arith::IndexCastOp::create(
+                         b, loc, i64,
+                         arith::MulIOp::create(b, loc, elements, c(eltBytes))))
+              .getResult();
+        };
+        // A masked row (index < 0) is zero-filled and reads nothing.
+        Value srcAddr = arith::SelectOp::create(b, loc, valid,
+                                                bytesAt(srcBase, src), srcBase);
+        Value validBytes = arith::SelectOp::create(
+            b, loc, valid,
+            arith::ConstantIntOp::create(b, loc, b.getI32Type(), chunk),
+            arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0));
+        func::CallOp::create(
+            b, loc, ("dsv4c.copy_async." + Twine(chunk)).str(), TypeRange(),
+            ValueRange{bytesAt(dstBase, dst), srcAddr, validBytes});
+        scf::ReduceOp::create(b, loc);
+      });
+  func::CallOp::create(b, loc, "dsv4c.copy_async_wait", TypeRange(),
+                       ValueRange());
+  Value tile = buffer;
+  if (paddedCols != cols)
+    tile = memref::SubViewOp::create(b, loc, buffer, ArrayRef<int64_t>{0, 0},
+                                     ArrayRef<int64_t>{rows, cols},
+                                     ArrayRef<int64_t>{1, 1});
+  return bufferization::ToTensorOp::create(b, loc, type, tile,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
 }
 
 } // namespace dsv4c::lowering

@@ -779,9 +779,11 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
       results = {staged ? staged : lowerLoad(rewriter, load)};
     } else if (auto store = dyn_cast<tile::StoreOp>(op))
       lowerStore(rewriter, store, options.parallelStores);
-    else if (auto gather = dyn_cast<tile::GatherOp>(op))
-      results = {lowerGather(rewriter, gather)};
-    else if (auto dot = dyn_cast<tile::DotOp>(op))
+    else if (auto gather = dyn_cast<tile::GatherOp>(op)) {
+      Value staged =
+          options.asyncCopies ? lowerGatherAsync(rewriter, gather) : Value();
+      results = {staged ? staged : lowerGather(rewriter, gather)};
+    } else if (auto dot = dyn_cast<tile::DotOp>(op))
       results = {lowerDot(rewriter, dot, options)};
     else if (auto reduce = dyn_cast<tile::ReduceOp>(op))
       results = {lowerReduce(rewriter, reduce, options)};

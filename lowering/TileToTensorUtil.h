@@ -52,6 +52,10 @@ mlir::Value lowerLoadAsync(mlir::OpBuilder &b, tile::LoadOp op);
 /// The chunk size in bytes lowerLoadAsync splits `op`'s rows into; 0 where
 /// it would not copy `op` asynchronously.
 int64_t asyncCopyChunkBytes(tile::LoadOp op);
+/// `tile.gather` (AsyncCopy.cpp) as asynchronous copies of each row's
+/// chunks (masked rows zero-filled); null where rows do not split into 4-,
+/// 8- or 16-byte chunks, or masked rows take `other`.
+mlir::Value lowerGatherAsync(mlir::OpBuilder &b, tile::GatherOp op);
 /// `tile.topk` (TopK.cpp) as sequential merges: fewest comparisons.
 std::pair<mlir::Value, mlir::Value> lowerTopK(mlir::OpBuilder &b,
                                               tile::TopKOp op);

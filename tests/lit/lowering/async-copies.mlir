@@ -69,3 +69,38 @@ tile.kernel @element_loads(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %k: index) {
   tile.store %s2, %y[%c0, %c0] strides[%c4, %c1] : tensor<4x4xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// tile.gather of contiguous rows: each row's chunks are copied from
+// offset + index * row_stride; the chunk also divides the constant offset
+// and stride in bytes (448-byte rows 584 bytes apart: 8-byte chunks), and a
+// row whose index is negative is zero-filled (0 valid bytes, reading the
+// base). A gather with `other`, or whose rows split into no 4-byte chunks,
+// stays an element loop.
+// CHECK-LABEL: func.func @gather_rows
+// CHECK: %[[GBUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x464xf8E4M3FN>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}) to (%c64{{.*}}, %c56{{.*}})
+// CHECK: tensor.extract
+// CHECK: arith.cmpi sge
+// CHECK: arith.select
+// CHECK: func.call @dsv4c.copy_async.8
+// CHECK: call @dsv4c.copy_async_wait()
+// CHECK: memref.subview %[[GBUF]][0, 0] [64, 448] [1, 1]
+// CHECK-NOT: dsv4c.copy_async
+// CHECK: return
+tile.kernel @gather_rows(%kv: !tile.ptr<f8E4M3FN>, %sc: !tile.ptr<f8E8M0FNU>,
+                         %y: !tile.ptr<f8E4M3FN>, %ys: !tile.ptr<f8E8M0FNU>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c7 = arith.constant 7 : index
+  %c448 = arith.constant 448 : index
+  %c576 = arith.constant 576 : index
+  %c584 = arith.constant 584 : index
+  %ids = tile.iota : tensor<64xi32>
+  %k = tile.gather %kv[%c0], %ids row_stride %c584
+      : !tile.ptr<f8E4M3FN>, tensor<64xi32> -> tensor<64x448xf8E4M3FN>
+  %s = tile.gather %sc[%c576], %ids row_stride %c584
+      : !tile.ptr<f8E8M0FNU>, tensor<64xi32> -> tensor<64x7xf8E8M0FNU>
+  tile.store %k, %y[%c0, %c0] strides[%c448, %c1] : tensor<64x448xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
+  tile.store %s, %ys[%c0, %c0] strides[%c7, %c1] : tensor<64x7xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
+  tile.return
+}
