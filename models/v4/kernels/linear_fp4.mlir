@@ -6,7 +6,9 @@
 // (element 2i in the low nibble of byte i, i.e. a [N, K/2] byte array) with
 // one f8E8M0FNU scale per 1x32 block along K. f32 accumulation, bf16 result.
 // One program computes a 16x64 block of y; grid (ceil(M/16), ceil(N/64)).
-// K must be even (packed rows); ragged M, N and K blocks are bounded.
+// K must be even (packed rows); ragged M, N and K blocks are bounded (a
+// scale past them reads as the zero code, 2^-127: it only ever multiplies
+// the zeros of a bounded weight).
 tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
                         %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
                         %m: index, %n: index, %k: index) {
@@ -20,7 +22,6 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
   %zero = arith.constant 0.0 : f32
   // Scales past the last K block are never read; a finite stand-in keeps
   // 0 * scale = 0 for the zero-filled weight columns there.
-  %one_e8 = arith.constant 1.0 : f8E8M0FNU
   %pm = tile.program_id 0
   %pn = tile.program_id 1
   %row0 = arith.muli %pm, %c16 : index
@@ -38,7 +39,7 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
         : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
     %kb = arith.divui %kk, %c32 : index
     %wst = tile.load %ws[%col0, %kb] strides[%kblocks, %c1] bounds[%n, %kblocks]
-        other %one_e8 : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
+        : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
     %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<64x4xf8E8M0FNU>
         acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                      rhs_scale_block = array<i64: 1, 32>}
@@ -78,7 +79,6 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
   %c64 = arith.constant 64 : index
   %c128 = arith.constant 128 : index
   %zero = arith.constant 0.0 : f32
-  %one_e8 = arith.constant 1.0 : f8E8M0FNU
   %pm = tile.program_id 0
   %pn = tile.program_id 1
   %pgs = tile.program_id 2
@@ -128,7 +128,7 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
           : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
       %kb = arith.divui %kk, %c32 : index
       %wst = tile.load %ws[%wrow, %kb] strides[%kblocks, %c1] bounds[%wend, %kblocks]
-          other %one_e8 : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
+          : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
       %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<64x4xf8E8M0FNU>
           acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                        rhs_scale_block = array<i64: 1, 32>}
