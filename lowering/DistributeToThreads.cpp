@@ -354,7 +354,7 @@ private:
   /// iterations per thread (at 128 threads) to fill the unrolled body.
   static void unrollOffChipLoads(scf::ForOp loop,
                                  std::optional<int64_t> trips) {
-    if (!trips || *trips < 4 * 128)
+    if (!trips || *trips < 2 * 128)
       return;
     bool offChip = false, plain = true;
     loop.getBody()->walk([&](Operation *op) {
@@ -365,7 +365,9 @@ private:
       offChip |= isa<LLVM::LoadOp>(op);
     });
     if (offChip && plain)
-      (void)loopUnrollByFactor(loop, *trips >= 8 * 128 ? 8 : 4);
+      (void)loopUnrollByFactor(loop, *trips >= 8 * 128   ? 8
+                                     : *trips >= 4 * 128 ? 4
+                                                         : 2);
   }
 
   /// The iterations of `par`'s whole nest, where its bounds are constants.

@@ -188,9 +188,9 @@ def DistributeToThreads : Pass<"distribute-to-threads", "::mlir::ModuleOp"> {
     follows it; a wait that reaches the next one is dropped, so copy nests
     side by side share one round trip and a loop that loads the next trip's
     tiles (pipeline-tile-loads) waits at its yield. A thread's loop of
-    global loads (LLVM loads, no calls or inner loops, 4+ iterations per
-    thread at 128 threads) is unrolled by 4 or 8 so that several loads are
-    in flight.
+    global loads (LLVM loads, no calls or inner loops, 2+ iterations per
+    thread at 128 threads) is unrolled by 2, 4 or 8 so that several loads
+    are in flight.
 
     The pass declares and calls `dsv4c.thread_id() -> index`,
     `dsv4c.num_threads() -> index`, `dsv4c.barrier()` and
