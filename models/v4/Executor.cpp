@@ -203,8 +203,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     struct {
       void **slot;
       int64_t bytes;
-    } plan[] = {{&s.ids, m * 8},
-                {&s.h, m * hc * d * 2},
+    } plan[] = {{&s.h, m * hc * d * 2},
                 {&s.h2, m * hc * d * 2},
                 {&s.y, m * d * 2},
                 {&s.post, m * hc * 4},
@@ -245,33 +244,24 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.su, m * inter * 2},
                 {&s.sh, m * inter * 2},
                 {&s.so, m * d * 2},
-                {&s.fo, m * d * 2},
-                {&s.slots, m * 4}};
+                {&s.fo, m * d * 2}};
     for (auto &[slot, bytes] : plan)
       if (!(*slot = alloc(std::max<int64_t>(bytes, 64))))
         return false;
     s.capacity = m;
   }
   if (longest > chunkCapacity) {
-    const int64_t win = c.windowSize;
-    // Window part (at most `win`) + compressed part (a prefill's n / r or
-    // the indexer's top-k; a decode's (pos + 1) / r).
-    const int64_t width =
-        win + std::max(longest, options.maxSeqLen / 4) + c.indexTopk;
-    s.idxWidth = width;
     // A prefill's keys: its rows and the entries it compresses (< 2n).
     const int64_t allPages = ceilDiv(2 * longest, kKvPageEntries);
     std::vector<int32_t> identity(allPages);
     for (int64_t i = 0; i < allPages; ++i)
       identity[i] = int32_t(i);
-    if (!(s.idx = alloc(longest * width * 4)) ||
-        !(s.picks = alloc(longest * std::max<int64_t>(c.indexTopk, 1) * 4)) ||
+    if (!(s.picks = alloc(longest * std::max<int64_t>(c.indexTopk, 1) * 4)) ||
         !(s.kvAll = alloc(allPages * kKvPageBytes)) ||
         !fill32(s.kvAll, 0, allPages * kKvPageBytes / 4) ||
         !(s.kvAllPages = alloc(allPages * 4)) ||
         !upload(s.kvAllPages, identity.data(), allPages * 4) ||
-        !(s.entries = alloc(longest * c.headDim * 2)) ||
-        !(s.kvSlots = alloc(std::max(longest, c.windowSize) * 4)))
+        !(s.entries = alloc(longest * c.headDim * 2)))
       return false;
     chunkCapacity = longest;
   }
@@ -535,10 +525,10 @@ bool Executor::step(const std::vector<StepInput> &inputs,
     return ok;
   };
   if (!I.ensureScratch(m, longest) ||
-      !I.upload(I.s.ids, ids.data(), ids.size() * 8) ||
+      !I.planStep(chunks, ids, 0, c.numLayers) ||
       !I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
-             {KArg::p(I.embed), KArg::p(I.s.ids), KArg::p(I.s.h), KArg::i(m),
-              KArg::i(d), KArg::i(hc)}))
+             {KArg::p(I.embed), KArg::p(I.stepArg(I.stepIds)), KArg::p(I.s.h),
+              KArg::i(m), KArg::i(d), KArg::i(hc)}))
     return done(false);
   for (int64_t l = 0; l < c.numLayers; ++l)
     if ((I.blocks[l].engram >= 0 && !I.engram(l, chunks, ids, m)) ||
@@ -635,10 +625,14 @@ bool Executor::mtpStep(const std::vector<std::vector<int64_t>> &next,
   const MtpW &w = I.mtp[0];
   // x = e_proj(enorm(embed(next))) + h_proj(hnorm(h)), then the block
   // (official MTPBlock.forward), then its own head mix and norm.
-  bool ok = I.upload(I.s.ids, ids.data(), ids.size() * 8) &&
+  // The MTP block's caches take the positions the trunk just ran.
+  std::vector<Chunk> at = chunks;
+  for (Chunk &ch : at)
+    ch.start = I.sequences[ch.sequence].length - ch.count;
+  bool ok = I.planStep(at, ids, c.numLayers, c.numLayers + 1) &&
             I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
-                  {KArg::p(I.embed), KArg::p(I.s.ids), KArg::p(I.s.y),
-                   KArg::i(m), KArg::i(d), KArg::i(1)}) &&
+                  {KArg::p(I.embed), KArg::p(I.stepArg(I.stepIds)),
+                   KArg::p(I.s.y), KArg::i(m), KArg::i(d), KArg::i(1)}) &&
             I.rmsnorm(I.s.y, w.enorm, I.s.xn, m, d) &&
             I.linear(w.eProj, I.s.xn, I.s.ao, m) &&
             I.rmsnorm(I.s.h, w.hnorm, I.s.h2, m * hc, d) &&
@@ -646,10 +640,6 @@ bool Executor::mtpStep(const std::vector<std::vector<int64_t>> &next,
             I.run("mtp_input", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
                   {KArg::p(I.s.ao), KArg::p(I.s.h), KArg::p(I.s.h), KArg::i(m),
                    KArg::i(hc), KArg::i(d)});
-  // The MTP block's caches take the positions the trunk just ran.
-  std::vector<Chunk> at = chunks;
-  for (Chunk &ch : at)
-    ch.start = I.sequences[ch.sequence].length - ch.count;
   ok = ok && I.block(c.numLayers, at, m) &&
        I.logitsOfLastRows(at, w.hcHead, w.norm, logits);
   I.lastChunks.clear(); // s.h now holds the MTP block's streams

@@ -87,14 +87,9 @@ bool Executor::Impl::takePages(size_t b, int64_t count,
 }
 
 bool Executor::Impl::packEntries(const void *rows, int64_t count,
-                                 const std::vector<int32_t> &slots,
-                                 void *cache) {
-  if (count == 0)
-    return true;
-  // Uploads wait for the launches queued before them, so one slot buffer
-  // serves every pack of a step.
-  return upload(s.kvSlots, slots.data(), count * 4) &&
+                                 const void *slots, void *cache) {
+  return count == 0 ||
          run("kv_pack", {count, 1, 1},
-             {KArg::p(rows), KArg::p(s.kvSlots), KArg::p(cache), KArg::p(cache),
+             {KArg::p(rows), KArg::p(slots), KArg::p(cache), KArg::p(cache),
               KArg::p(cache), KArg::i(count), KArg::i(config.headDim)});
 }

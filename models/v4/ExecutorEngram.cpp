@@ -80,28 +80,15 @@ bool Executor::Impl::engram(int64_t l, const std::vector<Chunk> &chunks,
     es.capacity = std::max(es.capacity, m);
     es.longest = std::max(es.longest, longest);
     const int64_t cap = es.capacity;
-    if (!(es.ctx = alloc(cap * N * 8)) || !(es.ids = alloc(cap * cols * 8)) ||
-        !(es.emb = alloc(cap * E * 2)) || !(es.key = alloc(cap * width * 4)) ||
-        !(es.val = alloc(cap * d * 4)) || !(es.gv = alloc(cap * width * 4)) ||
+    if (!(es.ids = alloc(cap * cols * 8)) || !(es.emb = alloc(cap * E * 2)) ||
+        !(es.key = alloc(cap * width * 4)) || !(es.val = alloc(cap * d * 4)) ||
+        !(es.gv = alloc(cap * width * 4)) ||
         !(es.xn = alloc((hist + es.longest) * width * 4)))
       return false;
   }
 
-  // ctx[r, k]: the compressed id k tokens before row r's.
-  std::vector<int64_t> ctx(size_t(m * N));
-  for (const Chunk &ch : chunks) {
-    const std::vector<int64_t> &recent = sequences[ch.sequence].engramRecent;
-    for (int64_t i = 0; i < ch.count; ++i)
-      for (int64_t k = 0; k < N; ++k) {
-        int64_t j = i - k; // index in the chunk; < 0: from `recent`
-        ctx[size_t((ch.row0 + i) * N + k)] =
-            j >= 0 ? engramLookup[size_t(ids[size_t(ch.row0 + j)])]
-                   : recent[size_t(int64_t(recent.size()) + j)];
-      }
-  }
-  if (!upload(es.ctx, ctx.data(), ctx.size() * 8) ||
-      !run("engram_hash", {ceilDiv(m, 16), 1, 1},
-           {KArg::p(es.ctx), KArg::p(w.mult), KArg::p(w.prime),
+  if (!run("engram_hash", {ceilDiv(m, 16), 1, 1},
+           {KArg::p(stepArg(stepEngramCtx)), KArg::p(w.mult), KArg::p(w.prime),
             KArg::p(w.offset), KArg::p(es.ids), KArg::i(m), KArg::i(N),
             KArg::i(H)}) ||
       !run("embedding", {ceilDiv(m * cols, 16), ceilDiv(e.headDim(), 64), 1},
@@ -110,10 +97,9 @@ bool Executor::Impl::engram(int64_t l, const std::vector<Chunk> &chunks,
       !matmulF32(es.emb, w.keyW, es.key, m, width, E) ||
       !matmulF32(es.emb, w.valW, es.val, m, d, E) ||
       !run("engram_gate", {m, hc, 1},
-           {KArg::p(es.key), KArg::p(w.keyB), KArg::p(es.val),
-            KArg::p(w.valB), KArg::p(w.norm1), KArg::p(w.norm2),
-            KArg::p(s.h), KArg::p(es.gv), KArg::i(m), KArg::i(hc),
-            KArg::i(d), KArg::f(kGateNormEps)}))
+           {KArg::p(es.key), KArg::p(w.keyB), KArg::p(es.val), KArg::p(w.valB),
+            KArg::p(w.norm1), KArg::p(w.norm2), KArg::p(s.h), KArg::p(es.gv),
+            KArg::i(m), KArg::i(hc), KArg::i(d), KArg::f(kGateNormEps)}))
     return false;
 
   // The conv, per sequence: its state rows, then this step's rows.

@@ -129,6 +129,21 @@ struct Chunk {
   int64_t start = 0; // position of the first token
 };
 
+/// Where one chunk's host-made arrays for one block are in the step's
+/// argument buffer (byte offsets into Impl::stepArgs; ExecutorPlan.cpp).
+struct ChunkArgs {
+  int64_t ownSlots = -1;  // kv_pack of its rows (a prefill's: into kvAll)
+  int64_t ringSlots = -1; // a prefill's rows from ringFirst: into the ring
+  int64_t ringFirst = 0;
+  // Compressed entries emitted this step: their cache slots and (a
+  // prefill's) keys in kvAll.
+  int64_t entrySlots = -1, entryKeys = -1, emitted = 0;
+  // compressor_state_write slots of the compressor and the indexer's.
+  int64_t stateSlots = -1, indexStateSlots = -1;
+  // Index lists [count, width], the window part first.
+  int64_t idx = -1, windowWidth = 0, width = 0;
+};
+
 struct Executor::Impl {
   V4Config config;
   Device &device;
@@ -151,7 +166,7 @@ struct Executor::Impl {
   int64_t engramPad = 0;             // the compressed pad id
   struct EngramScratch {
     int64_t capacity = -1, longest = -1;
-    void *ctx, *ids, *emb, *key, *val, *gv, *xn;
+    void *ids, *emb, *key, *val, *gv, *xn;
   } es{};
   std::vector<Chunk> lastChunks; // the last step's inputs (for mtpStep)
   const void *ropePlain = nullptr, *ropeCompressed = nullptr;
@@ -177,19 +192,35 @@ struct Executor::Impl {
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {
     int64_t capacity = -1;
-    void *ids, *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp,
-        *kv, *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW,
-        *gateI, *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows,
-        *rw, *yacc, *sg, *su, *sh, *so, *fo, *slots, *moeGroups, *moeSlots;
-    // Per chunk, sized for the longest chunk: index lists, the indexer's
-    // picks, prefill K/V rows + compressed entries.
+    void *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv,
+        *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
+        *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
+        *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots;
+    // Per chunk, sized for the longest chunk: the indexer's picks, prefill
+    // K/V rows + compressed entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);
-    // entries: the compressor's bf16 rows before kv_pack; kvSlots: where
-    // kv_pack puts rows.
-    void *idx, *picks, *kvAll, *kvAllPages, *entries, *kvSlots;
-    int64_t idxWidth;
+    // entries: the compressor's bf16 rows before kv_pack.
+    void *picks, *kvAll, *kvAllPages, *entries;
   } s{};
   int64_t chunkCapacity = -1;
+
+  /// The step's host-made arrays (ExecutorPlan.cpp): built in stepHost,
+  /// uploaded once into stepArgs before the step's first launch.
+  std::vector<uint8_t> stepHost;
+  void *stepArgs = nullptr;
+  int64_t stepArgsCapacity = 0;
+  int64_t stepIds = -1;       // the token ids (i64)
+  int64_t stepEngramCtx = -1; // i64 [m, max_ngram]: compressed ids before
+                              // each row's (engram_hash)
+  std::vector<std::vector<ChunkArgs>> chunkArgs; // [block][chunk]
+  int64_t addStepArg(const void *data, size_t bytes);
+  /// Plans blocks [firstBlock, endBlock) for `chunks`, then uploads.
+  bool planStep(const std::vector<Chunk> &chunks,
+                const std::vector<int64_t> &ids, int64_t firstBlock,
+                int64_t endBlock);
+  const void *stepArg(int64_t offset) const {
+    return offset < 0 ? nullptr : at(stepArgs, offset, 1);
+  }
 
   Impl(const V4Config &c, Device &d, KernelLibrary &k, ExecutorOptions o)
       : config(c), device(d), kernels(k), options(std::move(o)) {}
@@ -220,10 +251,10 @@ struct Executor::Impl {
   bool initCaches(Sequence &seq);
   /// `count` pages of block `b`'s pool, appended to `pages`.
   bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);
-  /// kv_pack: `count` bf16 rows of 512 at `rows` into entries `slots` of the
-  /// cache at `cache`.
-  bool packEntries(const void *rows, int64_t count,
-                   const std::vector<int32_t> &slots, void *cache);
+  /// kv_pack: `count` bf16 rows of 512 at `rows` into entries `slots` (i32
+  /// on the device) of the cache at `cache`.
+  bool packEntries(const void *rows, int64_t count, const void *slots,
+                   void *cache);
 
   // Shared launches.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);
@@ -240,10 +271,11 @@ struct Executor::Impl {
   // The step.
   bool block(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
   bool attention(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
-  bool attentionChunk(int64_t b, const Chunk &c);
+  bool attentionChunk(int64_t b, const Chunk &c, const ChunkArgs &a);
+  /// Writes the chunk's state rows (`slots`) and emits `emitted` entries.
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
-                const void *score, void *stateKv, void *stateScore,
-                void *entries, bool indexer, int64_t &emitted);
+                const void *score, const void *slots, void *stateKv,
+                void *stateScore, void *entries, bool indexer, int64_t emitted);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, const std::vector<int64_t> &count,
                   const std::vector<int64_t> &tok);

@@ -25,7 +25,7 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
             KArg::i(experts), KArg::i(d), KArg::i(d), KArg::i(experts)}) ||
       !run("moe_gate", {ceilDiv(m, 4), 1, 1},
            {KArg::p(s.gateLogits), KArg::p(b.hash ? zeros : b.gateBias),
-            KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(s.ids),
+            KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(stepArg(stepIds)),
             KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(experts),
             KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
     return false;

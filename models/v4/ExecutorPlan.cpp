@@ -1,0 +1,247 @@
+//===- ExecutorPlan.cpp - a step's host-made arrays, uploaded once --------===//
+//
+// Everything the host computes for a step (token ids, KV cache slots,
+// compressor state slots, attention index lists) depends only on the
+// chunks' positions and the caches' page tables, which the host knows
+// before the step starts. planStep computes all of it for every block,
+// packs it into one buffer and uploads it before the first launch: the
+// launches inside the step never wait for an upload (an upload waits for
+// the launches queued before it).
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/ExecutorImpl.h"
+
+#include <algorithm>
+#include <functional>
+#include <tuple>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+namespace {
+
+/// Official get_window_topk_idxs: [count, width] ring rows per query.
+std::vector<int32_t> windowIndices(int64_t win, int64_t count, int64_t start,
+                                   int64_t &width) {
+  std::vector<int32_t> idx;
+  if (start == 0) {
+    width = std::min(count, win);
+    idx.resize(count * width);
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t j = 0; j < width; ++j) {
+        int64_t t = std::max<int64_t>(i - win + 1, 0) + j;
+        idx[i * width + j] = t > i ? -1 : int32_t(t);
+      }
+    return idx;
+  }
+  width = win;
+  idx.resize(win);
+  if (start >= win - 1) {
+    int64_t p = start % win, k = 0;
+    for (int64_t t = p + 1; t < win; ++t)
+      idx[k++] = int32_t(t);
+    for (int64_t t = 0; t <= p; ++t)
+      idx[k++] = int32_t(t);
+  } else {
+    for (int64_t t = 0; t < win; ++t)
+      idx[t] = t <= start ? int32_t(t) : -1;
+  }
+  return idx;
+}
+
+/// A chunk's index lists on a layer of compression `ratio` (window part,
+/// then compressed entries offset past the window part of the keys; the
+/// indexer's picks, `topk` of them, are copied over -1s on ratio 4).
+std::vector<int32_t> indexLists(const Chunk &ch, int64_t win, int64_t ratio,
+                                int64_t topk, int64_t &windowWidth,
+                                int64_t &width) {
+  const int64_t n = ch.count, p = ch.start;
+  const bool prefill = p == 0;
+  std::vector<int32_t> windowIdx = windowIndices(win, n, p, windowWidth);
+  const int64_t offset = prefill ? n : win;
+  int64_t compWidth = 0;
+  std::vector<int32_t> compIdx;
+  if (ratio == 4) {
+    compWidth = topk;
+  } else if (ratio && prefill) {
+    compWidth = n / ratio; // official get_compress_topk_idxs
+    compIdx.assign(n * compWidth, -1);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < (i + 1) / ratio; ++j)
+        compIdx[i * compWidth + j] = int32_t(j + offset);
+  } else if (ratio) {
+    compWidth = (p + 1) / ratio;
+    for (int64_t j = 0; j < compWidth; ++j)
+      compIdx.push_back(int32_t(j + offset));
+  }
+  width = windowWidth + compWidth;
+  std::vector<int32_t> idx(n * width, -1);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(&windowIdx[i * windowWidth], windowWidth, &idx[i * width]);
+    if (!compIdx.empty())
+      std::copy_n(&compIdx[i * compWidth], compWidth,
+                  &idx[i * width + windowWidth]);
+  }
+  return idx;
+}
+
+/// Where each of a chunk's tokens goes in a compressor's state (-1: not
+/// kept): a prefill keeps its last block (and, overlapping, the one before
+/// it), a decode its one token.
+std::vector<int32_t> stateSlots(const Chunk &ch, int64_t r, bool overlap) {
+  const int64_t n = ch.count, p = ch.start;
+  std::vector<int32_t> slots(n, -1);
+  if (p > 0) {
+    slots[0] = int32_t((overlap ? r : 0) + p % r);
+    return slots;
+  }
+  const int64_t cutoff = (n / r) * r;
+  if (overlap && cutoff >= r)
+    for (int64_t t = cutoff - r; t < cutoff; ++t)
+      slots[t] = int32_t(t - (cutoff - r));
+  for (int64_t t = cutoff; t < n; ++t)
+    slots[t] = int32_t((overlap ? r : 0) + t - cutoff);
+  return slots;
+}
+
+} // namespace
+
+int64_t Executor::Impl::addStepArg(const void *data, size_t bytes) {
+  // 16-byte aligned: kernels may read index lists 128 bits at a time.
+  const int64_t offset = int64_t((stepHost.size() + 15) / 16 * 16);
+  stepHost.resize(offset + bytes);
+  if (bytes)
+    std::memcpy(stepHost.data() + offset, data, bytes);
+  return offset;
+}
+
+bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
+                              const std::vector<int64_t> &ids,
+                              int64_t firstBlock, int64_t endBlock) {
+  const V4Config &c = config;
+  const int64_t win = c.windowSize;
+  stepHost.clear();
+  stepIds = addStepArg(ids.data(), ids.size() * 8);
+  auto add = [&](const std::vector<int32_t> &v) {
+    return addStepArg(v.data(), v.size() * 4);
+  };
+  chunkArgs.assign(blocks.size(), {});
+  stepEngramCtx = -1;
+  bool engram = false;
+  for (int64_t l = firstBlock; l < endBlock; ++l)
+    engram |= blocks[l].engram >= 0;
+  if (engram) {
+    // ctx[r, k]: the compressed id k tokens before row r's.
+    const int64_t N = config.engram->maxNgram;
+    std::vector<int64_t> ctx(ids.size() * N);
+    for (const Chunk &ch : chunks) {
+      const std::vector<int64_t> &recent = sequences[ch.sequence].engramRecent;
+      for (int64_t i = 0; i < ch.count; ++i)
+        for (int64_t k = 0; k < N; ++k) {
+          int64_t j = i - k; // index in the chunk; < 0: from `recent`
+          ctx[size_t((ch.row0 + i) * N + k)] =
+              j >= 0 ? engramLookup[size_t(ids[size_t(ch.row0 + j)])]
+                     : recent[size_t(int64_t(recent.size()) + j)];
+        }
+    }
+    stepEngramCtx = addStepArg(ctx.data(), ctx.size() * 8);
+  }
+  // Arrays that do not depend on the block's cache pages are shared by the
+  // blocks: per chunk, keyed by what they depend on.
+  std::map<std::tuple<size_t, int64_t, int64_t>, int64_t> shared;
+  auto once = [&](size_t chunk, int64_t what, int64_t key,
+                  const std::function<std::vector<int32_t>()> &make) {
+    auto [it, fresh] = shared.try_emplace({chunk, what, key}, -1);
+    if (fresh)
+      it->second = add(make());
+    return it->second;
+  };
+  enum { OwnRows, State };
+  struct IndexLists {
+    int64_t offset = -1, windowWidth = 0, width = 0;
+  };
+  std::map<std::pair<size_t, int64_t>, IndexLists> lists;
+  for (int64_t l = firstBlock; l < endBlock; ++l) {
+    const BlockW &b = blocks[l];
+    const int64_t r = b.ratio;
+    std::vector<ChunkArgs> &args = chunkArgs[l];
+    args.resize(chunks.size());
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const Chunk &ch = chunks[i];
+      const int64_t n = ch.count, p = ch.start;
+      const bool prefill = p == 0;
+      const BlockCache &cache = sequences[ch.sequence].blocks[l];
+      auto cacheSlot = [&](int64_t e) {
+        return cache.pages[e / kKvPageEntries] * int32_t(kKvPageEntries) +
+               int32_t(e % kKvPageEntries);
+      };
+      ChunkArgs &a = args[i];
+      // The chunk's own rows: a prefill's keys are its rows (kvAll, at
+      // 0..n-1), a decode's row goes to the ring.
+      if (prefill) {
+        a.ownSlots = once(i, OwnRows, 0, [&] {
+          std::vector<int32_t> v(n);
+          for (int64_t t = 0; t < n; ++t)
+            v[t] = int32_t(t);
+          return v;
+        });
+        // The ring keeps the last `win` positions at entry pos % win.
+        a.ringFirst = std::max<int64_t>(0, n - win);
+        std::vector<int32_t> ring;
+        for (int64_t t = a.ringFirst; t < n; ++t)
+          ring.push_back(cacheSlot(t % win));
+        a.ringSlots = add(ring);
+      } else {
+        a.ownSlots = add({cacheSlot(p % win)});
+      }
+      if (r) {
+        // Entry e of the compressed part is logical entry win + e of the
+        // cache (a prefill's 0.., a decode's p / r) and, in a prefill,
+        // key n + e.
+        a.emitted = prefill ? n / r : ((p + 1) % r == 0 ? 1 : 0);
+        std::vector<int32_t> toCache, toKeys;
+        for (int64_t e = 0; e < a.emitted; ++e) {
+          toCache.push_back(cacheSlot(win + (prefill ? e : p / r)));
+          toKeys.push_back(int32_t(n + e));
+        }
+        a.entrySlots = add(toCache);
+        if (prefill)
+          a.entryKeys = add(toKeys);
+        const CompressorW &cw = b.compressor;
+        a.stateSlots = once(i, State, cw.ratio * 2 + cw.overlap, [&] {
+          return stateSlots(ch, cw.ratio, cw.overlap);
+        });
+        if (r == 4) {
+          const CompressorW &icw = b.indexCompressor;
+          a.indexStateSlots = once(i, State, icw.ratio * 2 + icw.overlap, [&] {
+            return stateSlots(ch, icw.ratio, icw.overlap);
+          });
+        }
+      }
+      // Index lists depend on the ratio only (ratio 4's picks are
+      // rewritten by every CSA block before its attention reads them).
+      auto [it, fresh] = lists.try_emplace({i, r});
+      IndexLists &il = it->second;
+      if (fresh)
+        il.offset =
+            add(indexLists(ch, win, r, c.indexTopk, il.windowWidth, il.width));
+      a.idx = il.offset;
+      a.windowWidth = il.windowWidth;
+      a.width = il.width;
+    }
+  }
+  // One upload for the step, into a buffer that grows (between steps, when
+  // nothing queued reads the old one).
+  const int64_t bytes = int64_t(stepHost.size());
+  if (bytes > stepArgsCapacity) {
+    if (stepArgs) {
+      owned.erase(std::find(owned.begin(), owned.end(), stepArgs));
+      device.release(stepArgs);
+    }
+    const int64_t capacity = std::max<int64_t>(bytes, 2 * stepArgsCapacity);
+    if (!(stepArgs = alloc(capacity)))
+      return false;
+    stepArgsCapacity = capacity;
+  }
+  return upload(stepArgs, stepHost.data(), bytes);
+}
