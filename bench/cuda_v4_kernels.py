@@ -258,10 +258,11 @@ def peer_sparse_attention(a):
 
 
 def peer_rope(a):
-    x, tab, s, nh, hd, rd, pos0, pstep, inverse = a
-    pos = pos0 + torch.arange(s, device=x.device) * pstep
+    x, tab, s, nh, hd, rd, starts, pstep, inverse = a
+    # Row i of batch entry b at starts[b] + i * pstep: [b, s].
+    pos = starts.long()[:, None] + torch.arange(s, device=x.device) * pstep
     def fn(x, tab, pos):
-        c, sn = tab[pos, :, 0][None, :, None], tab[pos, :, 1][None, :, None]
+        c, sn = tab[pos, :, 0][:, :, None], tab[pos, :, 1][:, :, None]
         sn = -sn if inverse else sn
         xr = x[..., hd - rd:].float().unflatten(-1, (rd // 2, 2))
         xe, xo = xr[..., 0], xr[..., 1]

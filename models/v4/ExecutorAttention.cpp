@@ -43,9 +43,16 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
         !matmulF32(s.xn, cw.wgate, s.icscore, m, cw.width(), c.dim))
       return false;
   }
-  for (size_t i = 0; i < chunks.size(); ++i)
-    if (!attentionChunk(l, chunks[i], chunkArgs[l][i]))
+  // Prefill chunks one at a time; each run of decode chunks at once.
+  const std::vector<RunArgs> &runs = runArgs[l];
+  for (size_t i = 0, run = 0; i < chunks.size();) {
+    const RunArgs *ra =
+        run < runs.size() && runs[run].first == i ? &runs[run++] : nullptr;
+    const size_t end = ra ? ra->end : i + 1;
+    if (!attentionGroup(l, chunks, i, end, ra))
       return false;
+    i = end;
+  }
   // Grouped low-rank output projection, then wo_b.
   const int64_t groups = c.oGroups, rank = c.oLoraRank;
   const int64_t k = h * hd / groups;
@@ -100,38 +107,46 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
   return true;
 }
 
-bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch,
-                                    const ChunkArgs &a) {
+bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
+                                    size_t first, size_t end,
+                                    const RunArgs *decode) {
   const V4Config &c = config;
   const BlockW &b = blocks[l];
-  BlockCache &cache = sequences[ch.sequence].blocks[l];
-  const int64_t hd = c.headDim, h = c.numHeads;
-  const int64_t n = ch.count, p = ch.start, win = c.windowSize;
+  const int64_t hd = c.headDim, h = c.numHeads, win = c.windowSize;
   const int64_t r = b.ratio;
-  const bool prefill = p == 0;
+  // A prefill (one chunk of n rows) or a decode run (`batch` chunks of one
+  // row each, at their own positions and caches).
+  const Chunk &head = chunks[first];
+  const ChunkArgs &ha = chunkArgs[l][first];
+  const bool prefill = decode == nullptr;
+  const int64_t batch = int64_t(end - first), n = prefill ? head.count : 1;
+  const int64_t rows = batch * n;
   const void *tab = r ? ropeCompressed : ropePlain;
-  void *q = bf16At(s.q, ch.row0 * h * hd);
-  void *kv = bf16At(s.kv, ch.row0 * hd);
-  void *o = bf16At(s.o, ch.row0 * h * hd);
-  void *idx = const_cast<void *>(stepArg(a.idx));
+  void *q = bf16At(s.q, head.row0 * h * hd);
+  void *kv = bf16At(s.kv, head.row0 * hd);
+  void *o = bf16At(s.o, head.row0 * h * hd);
+  const void *positions = at(stepArg(stepPositions), int64_t(first), 4);
   auto rope = [&](void *x, int64_t heads, int64_t width, bool inverse) {
-    return run("rope", {ceilDiv(n, 16), 1, ceilDiv(heads, 8)},
+    return run("rope", {ceilDiv(n, 16), batch, ceilDiv(heads, 8)},
                {KArg::p(x), KArg::p(tab), KArg::i(n), KArg::i(heads),
-                KArg::i(width), KArg::i(c.ropeHeadDim), KArg::i(p), KArg::i(1),
-                KArg::i(inverse ? 1 : 0)});
+                KArg::i(width), KArg::i(c.ropeHeadDim), KArg::p(positions),
+                KArg::i(1), KArg::i(inverse ? 1 : 0)});
   };
   if (!rope(q, h, hd, false) || !rope(kv, 1, hd, false))
     return false;
 
   // Keys are cache entries (kv_pack): a prefill attends over its own rows
   // plus the entries it compresses (kvAll, identity pages), a decode over
-  // the cache (the ring, then the compressed entries).
+  // its cache (the ring, then the compressed entries).
   const int64_t cacheRows = win + (r ? options.maxSeqLen / r : 0);
   void *pool = kvPools[l].base;
   int64_t keyRows = prefill ? n : cacheRows;
-  if (!packEntries(kv, n, stepArg(a.ownSlots), prefill ? s.kvAll : pool))
+  if (!packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
     return false;
-  if (r) {
+  for (size_t i = first; r && i < end; ++i) {
+    const Chunk &ch = chunks[i];
+    const ChunkArgs &a = chunkArgs[l][i];
+    BlockCache &cache = sequences[ch.sequence].blocks[l];
     if (!compress(b.compressor, ch, s.ckv, s.cscore, stepArg(a.stateSlots),
                   cache.stateKv, cache.stateScore, s.entries, false,
                   a.emitted) ||
@@ -148,27 +163,36 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch,
     // its picks replace the compressed part of the index lists.
     const CompressorW &icw = b.indexCompressor;
     const int64_t inh = c.indexNHeads, ihd = c.indexHeadDim;
-    void *iq = bf16At(s.iq, ch.row0 * inh * ihd);
-    if (!rope(iq, inh, ihd, false) ||
-        !run("indexer_rotate_quant", {ceilDiv(n * inh, 16), 1, 1},
-             {KArg::p(iq), KArg::i(n * inh)}) ||
-        !compress(icw, ch, s.ickv, s.icscore, stepArg(a.indexStateSlots),
-                  cache.indexStateKv, cache.indexStateScore, cache.indexKeys,
-                  true, a.emitted))
+    const double wscale =
+        std::pow(double(ihd), -0.5) * std::pow(double(inh), -0.5);
+    if (!rope(bf16At(s.iq, head.row0 * inh * ihd), inh, ihd, false) ||
+        !run("indexer_rotate_quant", {ceilDiv(rows * inh, 16), 1, 1},
+             {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)),
+              KArg::i(rows * inh)}))
       return false;
-    const int64_t visible = (p + n) / 4;
-    if (visible > 0) {
-      const double wscale =
-          std::pow(double(ihd), -0.5) * std::pow(double(inh), -0.5);
+    for (size_t i = first; i < end; ++i) {
+      const Chunk &ch = chunks[i];
+      const ChunkArgs &a = chunkArgs[l][i];
+      BlockCache &cache = sequences[ch.sequence].blocks[l];
+      const int64_t p = ch.start;
+      if (!compress(icw, ch, s.ickv, s.icscore, stepArg(a.indexStateSlots),
+                    cache.indexStateKv, cache.indexStateScore, cache.indexKeys,
+                    true, a.emitted))
+        return false;
+      const int64_t visible = (p + ch.count) / 4;
+      if (visible == 0)
+        continue;
       std::string e;
-      if (!run("indexer_topk", {n, 1, 1},
-               {KArg::p(iq), KArg::p(cache.indexKeys),
-                KArg::p(bf16At(s.iw, ch.row0 * inh)), KArg::p(s.picks),
-                KArg::i(n), KArg::i(inh), KArg::i(options.maxSeqLen / 4),
-                KArg::i(visible), KArg::i(c.indexTopk), KArg::i(p), KArg::i(4),
+      void *idx = const_cast<void *>(stepArg(a.idx));
+      if (!run("indexer_topk", {ch.count, 1, 1},
+               {KArg::p(bf16At(s.iq, ch.row0 * inh * ihd)),
+                KArg::p(cache.indexKeys), KArg::p(bf16At(s.iw, ch.row0 * inh)),
+                KArg::p(s.picks), KArg::i(ch.count), KArg::i(inh),
+                KArg::i(options.maxSeqLen / 4), KArg::i(visible),
+                KArg::i(c.indexTopk), KArg::i(p), KArg::i(4),
                 KArg::i(prefill ? n : win), KArg::f(float(wscale))}) ||
           !(device.copy2D(at(idx, a.windowWidth, 4), a.width * 4, s.picks,
-                          c.indexTopk * 4, c.indexTopk * 4, n, e) ||
+                          c.indexTopk * 4, c.indexTopk * 4, ch.count, e) ||
             fail(e)))
         return false;
     }
@@ -176,15 +200,15 @@ bool Executor::Impl::attentionChunk(int64_t l, const Chunk &ch,
 
   const double scale = 1.0 / std::sqrt(double(hd));
   void *keys = prefill ? s.kvAll : pool;
-  const void *pages = prefill ? s.kvAllPages : cache.pageTable;
-  if (!run("sparse_attention", {n, 1, ceilDiv(h, 16)},
+  const void *pages = prefill ? s.kvAllPages : stepArg(decode->pages);
+  if (!run("sparse_attention", {n, batch, ceilDiv(h, 16)},
            {KArg::p(q), KArg::p(keys), KArg::p(keys), KArg::p(keys),
-            KArg::p(pages), KArg::p(b.sink), KArg::p(idx), KArg::p(o),
-            KArg::i(n), KArg::i(keyRows), KArg::i(h), KArg::i(a.width),
-            KArg::f(float(scale))}) ||
+            KArg::p(pages), KArg::p(b.sink), KArg::p(stepArg(ha.idx)),
+            KArg::p(o), KArg::i(n), KArg::i(keyRows), KArg::i(h),
+            KArg::i(ha.width), KArg::f(float(scale))}) ||
       !rope(o, h, hd, true))
     return false;
   // A prefill's last `win` rows go to the ring.
-  return !prefill || packEntries(bf16At(kv, a.ringFirst * hd), n - a.ringFirst,
-                                 stepArg(a.ringSlots), pool);
+  return !prefill || packEntries(bf16At(kv, ha.ringFirst * hd),
+                                 n - ha.ringFirst, stepArg(ha.ringSlots), pool);
 }

@@ -144,6 +144,15 @@ struct ChunkArgs {
   int64_t idx = -1, windowWidth = 0, width = 0;
 };
 
+/// A run of decode chunks [first, end) of one block: one row each, attended
+/// by one launch per kernel. Offsets into Impl::stepArgs: the ring slots of
+/// the rows [rows], the page tables [rows, pages], the index lists
+/// [rows, width] (chunk i's ChunkArgs point at its row of each).
+struct RunArgs {
+  size_t first = 0, end = 0;
+  int64_t slots = -1, pages = -1, idx = -1, width = 0;
+};
+
 struct Executor::Impl {
   V4Config config;
   Device &device;
@@ -212,7 +221,9 @@ struct Executor::Impl {
   int64_t stepIds = -1;       // the token ids (i64)
   int64_t stepEngramCtx = -1; // i64 [m, max_ngram]: compressed ids before
                               // each row's (engram_hash)
+  int64_t stepPositions = -1; // i32 [chunks]: each chunk's start
   std::vector<std::vector<ChunkArgs>> chunkArgs; // [block][chunk]
+  std::vector<std::vector<RunArgs>> runArgs;     // [block][run]
   int64_t addStepArg(const void *data, size_t bytes);
   /// Plans blocks [firstBlock, endBlock) for `chunks`, then uploads.
   bool planStep(const std::vector<Chunk> &chunks,
@@ -271,7 +282,10 @@ struct Executor::Impl {
   // The step.
   bool block(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
   bool attention(int64_t b, const std::vector<Chunk> &chunks, int64_t m);
-  bool attentionChunk(int64_t b, const Chunk &c, const ChunkArgs &a);
+  /// Attention of chunks [first, end): one prefill chunk (decode null) or a
+  /// decode run.
+  bool attentionGroup(int64_t b, const std::vector<Chunk> &chunks, size_t first,
+                      size_t end, const RunArgs *decode);
   /// Writes the chunk's state rows (`slots`) and emits `emitted` entries.
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
                 const void *score, const void *slots, void *stateKv,

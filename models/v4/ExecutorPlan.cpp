@@ -126,6 +126,24 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
     return addStepArg(v.data(), v.size() * 4);
   };
   chunkArgs.assign(blocks.size(), {});
+  runArgs.assign(blocks.size(), {});
+  // Chunk i starts at position starts[i]; rope reads a run's from
+  // stepPositions + 4 * first.
+  std::vector<int32_t> starts;
+  for (const Chunk &ch : chunks)
+    starts.push_back(int32_t(ch.start));
+  stepPositions = add(starts);
+  // Decode runs: consecutive decode chunks (one row each, rows
+  // consecutive), attended by one launch per kernel.
+  std::vector<std::pair<size_t, size_t>> runs;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].start == 0)
+      continue;
+    if (!runs.empty() && runs.back().second == i)
+      ++runs.back().second;
+    else
+      runs.push_back({i, i + 1});
+  }
   stepEngramCtx = -1;
   bool engram = false;
   for (int64_t l = firstBlock; l < endBlock; ++l)
@@ -160,7 +178,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
   struct IndexLists {
     int64_t offset = -1, windowWidth = 0, width = 0;
   };
-  std::map<std::pair<size_t, int64_t>, IndexLists> lists;
+  // Keyed by (chunk, ratio) and (a run's first chunk, ratio).
+  std::map<std::pair<size_t, int64_t>, IndexLists> lists, runLists;
   for (int64_t l = firstBlock; l < endBlock; ++l) {
     const BlockW &b = blocks[l];
     const int64_t r = b.ratio;
@@ -191,8 +210,6 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
         for (int64_t t = a.ringFirst; t < n; ++t)
           ring.push_back(cacheSlot(t % win));
         a.ringSlots = add(ring);
-      } else {
-        a.ownSlots = add({cacheSlot(p % win)});
       }
       if (r) {
         // Entry e of the compressed part is logical entry win + e of the
@@ -218,6 +235,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
           });
         }
       }
+      if (!prefill)
+        continue; // in its run's arrays, below
       // Index lists depend on the ratio only (ratio 4's picks are
       // rewritten by every CSA block before its attention reads them).
       auto [it, fresh] = lists.try_emplace({i, r});
@@ -228,6 +247,50 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       a.idx = il.offset;
       a.windowWidth = il.windowWidth;
       a.width = il.width;
+    }
+    // A decode run's arrays, one row per chunk: ring slots, page tables
+    // [rows, pages] and index lists [rows, width] padded with -1 to the
+    // widest (-1s change no sum: sparse_attention skips them).
+    for (auto [first, end] : runs) {
+      RunArgs &ra = runArgs[l].emplace_back();
+      ra.first = first;
+      ra.end = end;
+      std::vector<int32_t> slots, pages;
+      for (size_t i = first; i < end; ++i) {
+        const BlockCache &cache = sequences[chunks[i].sequence].blocks[l];
+        const int64_t e = chunks[i].start % win;
+        slots.push_back(cache.pages[e / kKvPageEntries] *
+                            int32_t(kKvPageEntries) +
+                        int32_t(e % kKvPageEntries));
+        pages.insert(pages.end(), cache.pages.begin(), cache.pages.end());
+      }
+      ra.slots = add(slots);
+      ra.pages = add(pages);
+      auto [it, fresh] = runLists.try_emplace({first, r});
+      IndexLists &il = it->second;
+      if (fresh) {
+        std::vector<std::vector<int32_t>> rows;
+        int64_t widest = 0;
+        for (size_t i = first; i < end; ++i) {
+          rows.push_back(indexLists(chunks[i], win, r, c.indexTopk,
+                                    il.windowWidth, il.width));
+          widest = std::max(widest, il.width);
+        }
+        il.width = widest;
+        std::vector<int32_t> idx(rows.size() * il.width, -1);
+        for (size_t k = 0; k < rows.size(); ++k)
+          std::copy(rows[k].begin(), rows[k].end(), &idx[k * il.width]);
+        il.offset = add(idx);
+      }
+      ra.idx = il.offset;
+      ra.width = il.width;
+      for (size_t i = first; i < end; ++i) {
+        ChunkArgs &a = args[i];
+        a.ownSlots = ra.slots + int64_t(i - first) * 4;
+        a.idx = il.offset + int64_t(i - first) * il.width * 4;
+        a.windowWidth = il.windowWidth;
+        a.width = il.width;
+      }
     }
   }
   // One upload for the step, into a buffer that grows (between steps, when

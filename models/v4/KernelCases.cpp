@@ -176,17 +176,19 @@ Case packCase(const std::string &what, int64_t rows, int64_t ld) {
 
 // 1e-2: bf16 outputs below 2 in magnitude, and a target may contract
 // x*c - y*s into an fma, which can cross a bf16 rounding boundary.
+// Batch entry b's rows start at a random position in [0, maxPos0].
 Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
-              int64_t hd, int64_t rd, int64_t pos0, int64_t pstep,
+              int64_t hd, int64_t rd, int64_t maxPos0, int64_t pstep,
               int64_t inverse) {
-  int64_t npos = pos0 + (s - 1) * pstep + 1;
+  int64_t npos = maxPos0 + (s - 1) * pstep + 1;
   return Case{"v4.rope",
               "rope_" + what,
               kernelText("rope.mlir", "rope"),
               {Arg::buffer(T::BF16, {b, s, nh, hd}),
                Arg::buffer(T::F32, {npos, rd / 2, 2}), Arg::index(s),
-               Arg::index(nh), Arg::index(hd), Arg::index(rd), Arg::index(pos0),
-               Arg::index(pstep), Arg::index(inverse)},
+               Arg::index(nh), Arg::index(hd), Arg::index(rd),
+               Arg::ints(T::I32, {b}, 0, maxPos0), Arg::index(pstep),
+               Arg::index(inverse)},
               {ceilDiv(s, 16), b, ceilDiv(nh, 8)},
               1e-2};
 }

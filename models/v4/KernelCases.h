@@ -93,9 +93,9 @@ Case topkCase(const std::string &what, const TopkShape &t);
 Case packCase(const std::string &what, int64_t rows, int64_t ld);
 
 /// rope.mlir @rope: x [b, s, nh, hd], the last rd dims rotated at positions
-/// pos0 + i * pstep.
+/// pos[b] + i * pstep, pos[b] random in [0, maxPos0].
 Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
-              int64_t hd, int64_t rd, int64_t pos0, int64_t pstep,
+              int64_t hd, int64_t rd, int64_t maxPos0, int64_t pstep,
               int64_t inverse);
 /// rope.mlir @rope_table: npos rows of rd 64, base 160000, YaRN when `yarn`.
 Case tableCase(const std::string &what, int64_t npos, int64_t yarn);

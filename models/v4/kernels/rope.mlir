@@ -9,12 +9,14 @@
 //        of pos * freq_j, with YaRN-scaled freq_j on compressed layers. The
 //        official code precomputes this table (precompute_freqs_cis); so do
 //        we (the runtime, or @rope_table below).
-//   row i of batch entry b is at position pos0 + i * pstep: pstep = 1 for
-//   q / kv / o at start_pos = pos0; pstep = ratio for compressed entries
-//   (whose position is their block's first token).
+//   pos: i32 [b]: row i of batch entry b is at position pos[b] + i * pstep:
+//   pstep = 1 for q / kv / o (pos[b]: the sequence's start_pos, so one
+//   launch rotates a batch of decode rows at their own positions);
+//   pstep = ratio for compressed entries (whose position is their block's
+//   first token).
 // Grid: (ceil(s / 16), b, ceil(nh / 8)).
 tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
-                  %nh: index, %hd: index, %rd: index, %pos0: index,
+                  %nh: index, %hd: index, %rd: index, %pos: !tile.ptr<i32>,
                   %pstep: index, %inverse: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -41,7 +43,12 @@ tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
       bounds[%evenb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
   %xo4 = tile.load %x[%odd, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
       bounds[%oddb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
-  // cos / sin of row r at table row pos0 + r * pstep.
+  // cos / sin of row r at table row pos[b] + r * pstep.
+  %pb1 = arith.addi %pb, %c1 : index
+  %post = tile.load %pos[%pb] strides[%c1] bounds[%pb1]
+      : !tile.ptr<i32> -> tensor<1xi32>
+  %pos32 = tile.extract %post[%c0] : tensor<1xi32>
+  %pos0 = arith.index_cast %pos32 : i32 to index
   %t0 = arith.muli %pos0, %rd : index
   %t1 = arith.addi %t0, %c1 : index
   %t0b = arith.addi %t0, %c1 : index

@@ -2,16 +2,18 @@
 //---------------------------------------------===//
 //
 // @rope
-// (a) cpu vs reference on random inputs and a random table: q-like (9 heads
-//     of 128, start 5), kv / compressed-entry-like (1 head of 512, position
-//     step 4, inverse) and a tiny config (rd 16 of hd 40). Tolerance 1e-2 of
+// (a) cpu vs reference on random inputs, a random table and random starts
+//     per batch entry: q-like (9 heads of 128, starts <= 5), kv /
+//     compressed-entry-like (1 head of 512, position step 4, inverse) and a
+//     tiny config (rd 16 of hd 40). Tolerance 1e-2 of
 //     max(1, |ref|): outputs are bf16 below 2 in magnitude (one ulp <= 2^-7),
 //     and a target may contract x*c - y*s into an fma (one f32 ulp), which
 //     can cross a bf16 rounding boundary.
 // (b) reference vs apply_rotary_emb in double on bf16 inputs and an f32
 //     table: (xe + i xo)(c +- i s). Tolerance 2^-8 |want| + 1e-6: one bf16
 //     rounding (unit roundoff 2^-8) and the f32 products and sum (~2^-24 of
-//     |xe| + |xo| < 4, i.e. < 1e-6). The nope dims must be untouched. Also
+//     |xe| + |xo| < 4, i.e. < 1e-6), each batch entry at its own start
+//     position. The nope dims must be untouched. Also
 //     rope then inverse rope gives x back within two bf16 roundings.
 // @rope_table
 // (a) cpu vs reference, tolerance 1e-4: positions < 300, so a one-ulp
@@ -83,20 +85,24 @@ HostTensor tableOf(const Freqs &f, int64_t npos) {
   return t;
 }
 
+/// Batch entry bi starts at pos0 + 3 * bi (one launch, several positions).
 void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd, int64_t rd,
                        int64_t pos0, int64_t pstep, bool inverse,
                        uint64_t seed) {
   std::mt19937_64 gen(seed);
-  int64_t npos = pos0 + (s - 1) * pstep + 1;
+  int64_t npos = pos0 + 3 * (b - 1) + (s - 1) * pstep + 1;
+  HostTensor starts(T::I32, {b});
+  for (int64_t bi = 0; bi < b; ++bi)
+    i32Data(starts)[bi] = int32_t(pos0 + 3 * bi);
   Freqs f = officialFreqs(int(rd), 160000, true, 16, 65536, 32, 1);
   HostTensor tab = tableOf(f, npos);
   HostTensor x0 = randomBf16(gen, {b, s, nh, hd}, -2, 2);
   HostTensor x = x0;
   std::string src = kernelSource(kFile, "rope");
   std::vector<KArg> args = {
-      KArg::buf(x),    KArg::buf(tab),   KArg::idx(s),
-      KArg::idx(nh),   KArg::idx(hd),    KArg::idx(rd),
-      KArg::idx(pos0), KArg::idx(pstep), KArg::idx(inverse)};
+      KArg::buf(x),      KArg::buf(tab),   KArg::idx(s),
+      KArg::idx(nh),     KArg::idx(hd),    KArg::idx(rd),
+      KArg::buf(starts), KArg::idx(pstep), KArg::idx(inverse)};
   Grid grid{ceilDiv(s, 16), b, ceilDiv(nh, 8)};
   ASSERT_TRUE(launch(Target::Reference, src, "rope", args, grid));
 
@@ -109,7 +115,7 @@ void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd, int64_t rd,
         for (int64_t k = 0; k < hd - rd; ++k)
           ASSERT_EQ(bf16Data(x)[base + k], bf16Data(x0)[base + k])
               << "nope dim changed at " << at({bi, i, h, k});
-        int64_t p = pos0 + i * pstep;
+        int64_t p = pos0 + 3 * bi + i * pstep;
         for (int64_t j = 0; j < half; ++j) {
           int64_t e = base + hd - rd + 2 * j;
           double xe = bf16At(x0, e), xo = bf16At(x0, e + 1);
