@@ -25,7 +25,8 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "matmul_bf16_f32",
       "mhc_head",        "mhc_mix",           "mhc_post",
       "mhc_pre",         "moe_finish",        "moe_gate",
-      "moe_gather_add",  "moe_scatter_add",   "rmsnorm",
+      "moe_gather_add",  "moe_route_count",   "moe_route_place",
+      "moe_scatter_add", "rmsnorm",
       "rope",            "rope_table",        "sparse_attention",
       "swiglu"};
   // clang-format on
@@ -235,6 +236,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.he, m * k * inter * 2},
                 {&s.ye, m * k * d * 2},
                 {&s.moeGroups, c.nRoutedExperts * 3 * 4},
+                {&s.moeInfo, (c.nRoutedExperts * 3 + 1) * 4},
                 {&s.moeSlots, m * k * 4},
                 {&s.tok, m * k * 8},
                 {&s.rows, m * k * 4},

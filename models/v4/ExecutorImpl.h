@@ -204,7 +204,7 @@ struct Executor::Impl {
     void *h, *h2, *y, *post, *comb, *mixPart, *xn, *qa, *qr, *q, *kvp, *kv,
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
-        *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots;
+        *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
     // Per chunk, sized for the longest chunk: the indexer's picks, prefill
     // K/V rows + compressed entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);
@@ -291,8 +291,7 @@ struct Executor::Impl {
                 const void *score, const void *slots, void *stateKv,
                 void *stateScore, void *entries, bool indexer, int64_t emitted);
   /// The routed experts of a stacked (FP4) block: grouped launches.
-  bool moeStacked(const BlockW &b, int64_t m, const std::vector<int64_t> &count,
-                  const std::vector<int64_t> &tok);
+  bool moeStacked(const BlockW &b, int64_t m, int64_t groups);
   bool moe(int64_t b, int64_t m);
   // Engram (ExecutorEngram.cpp).
   bool loadEngramTables(const Checkpoint &tables);

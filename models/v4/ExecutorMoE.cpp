@@ -4,9 +4,9 @@
 // or tid2eid on hash layers); each routed expert runs over its tokens
 // (gathered), its output is added to an f32 accumulator in ascending expert
 // order, then the shared expert's output; bf16 at the end. The token lists
-// are built on the host from the gate's picks. Stacked (FP4) experts run as
-// one grouped launch per expert linear over all routed rows, which produce
-// the same values as a launch per expert.
+// are built on the device from the gate's picks (moe_route.mlir). Stacked (FP4)
+// experts run as one grouped launch per expert linear over all routed rows,
+// which produce the same values as a launch per expert.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
@@ -29,44 +29,28 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
             KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(experts),
             KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
     return false;
-  std::vector<int32_t> picks(m * k);
-  std::vector<float> weights(m * k);
+  // The picks as row lists grouped by expert, on the device
+  // (moe_route.mlir); G: the groups a grouped launch covers.
+  const int64_t n = m * k, groups = std::min(experts, n);
+  if (!run("moe_route_count", {1, 1, 1},
+           {KArg::p(s.gateI), KArg::p(s.moeInfo), KArg::i(n),
+            KArg::i(experts)}) ||
+      !run("moe_route_place", {n + experts, 1, 1},
+           {KArg::p(s.gateI), KArg::p(s.gateW), KArg::p(s.moeInfo),
+            KArg::p(s.tok), KArg::p(s.rows), KArg::p(s.rw), KArg::p(s.moeSlots),
+            KArg::p(s.moeGroups), KArg::i(m), KArg::i(experts),
+            KArg::i(groups)}) ||
+      !fill32(s.yacc, 0, m * d))
+    return false;
+  if (b.stacked && !moeStacked(b, m, groups))
+    return false;
+  // Experts in their own allocations (FP8 or BF16 experts: not V4's
+  // shipped format) launch per expert, so the host needs the counts.
+  std::vector<int32_t> count(b.stacked ? 0 : 2 * experts);
   std::string e;
-  if (!device.download(picks.data(), s.gateI, picks.size() * 4, e) ||
-      !device.download(weights.data(), s.gateW, weights.size() * 4, e))
+  if (!b.stacked &&
+      !device.download(count.data(), s.moeInfo, count.size() * 4, e))
     return fail(e);
-
-  // Token lists grouped by expert, tokens ascending (torch.where order).
-  std::vector<int64_t> count(experts + 1, 0);
-  for (int32_t x : picks) {
-    if (x < 0 || x >= experts)
-      return fail("layer " + std::to_string(l) + ": the gate picked expert " +
-                  std::to_string(x) + " of " + std::to_string(experts) +
-                  " (check ffn.gate.tid2eid)");
-    ++count[x + 1];
-  }
-  for (int64_t x = 0; x < experts; ++x)
-    count[x + 1] += count[x];
-  std::vector<int64_t> tok(m * k);
-  std::vector<int32_t> rows(m * k);
-  std::vector<float> rw(m * k);
-  std::vector<int64_t> fillAt(count.begin(), count.end() - 1);
-  for (int64_t t = 0; t < m; ++t)
-    for (int64_t j = 0; j < k; ++j) {
-      int64_t at = fillAt[picks[t * k + j]]++;
-      tok[at] = t;
-      rows[at] = int32_t(t);
-      rw[at] = weights[t * k + j];
-    }
-  // rows: the per-expert scatter's destinations (stacked experts add
-  // through moe_gather_add's slots instead).
-  if (!upload(s.tok, tok.data(), tok.size() * 8) ||
-      (!b.stacked && !upload(s.rows, rows.data(), rows.size() * 4)) ||
-      !upload(s.rw, rw.data(), rw.size() * 4) || !fill32(s.yacc, 0, m * d))
-    return false;
-
-  if (b.stacked && !moeStacked(b, m, count, tok))
-    return false;
   auto expert = [&](const std::array<LinearW, 3> &w, const void *x, void *g,
                     void *u, void *hidden, void *out, const void *routing,
                     int64_t rowsIn) {
@@ -79,7 +63,7 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
            linear(w[1], hidden, out, rowsIn);
   };
   for (int64_t x = 0; !b.stacked && x < experts; ++x) {
-    const int64_t first = count[x], me = count[x + 1] - count[x];
+    const int64_t me = count[x], first = count[experts + x];
     if (me == 0)
       continue;
     if (!run("embedding", {ceilDiv(me, 16), ceilDiv(d, 64), 1},
@@ -98,39 +82,25 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
               KArg::i(d)});
 }
 
-bool Executor::Impl::moeStacked(const BlockW &b, int64_t m,
-                                const std::vector<int64_t> &count,
-                                const std::vector<int64_t> &tok) {
+bool Executor::Impl::moeStacked(const BlockW &b, int64_t m, int64_t groups) {
   const V4Config &c = config;
   const int64_t k = c.nActivatedExperts, d = c.dim, inter = c.moeInterDim;
   const int64_t rows = m * k;
-  // (expert, first row, rows) of each expert with tokens; each token's
-  // rows in ascending expert order, the order the official loop adds them.
-  std::vector<int32_t> groups, slots(rows);
-  int64_t longest = 0;
-  for (int64_t x = 0; x < c.nRoutedExperts; ++x)
-    if (int64_t me = count[x + 1] - count[x]) {
-      groups.insert(groups.end(), {int32_t(x), int32_t(count[x]), int32_t(me)});
-      longest = std::max(longest, me);
-    }
-  std::vector<int64_t> seen(m, 0);
-  for (int64_t r = 0; r < rows; ++r)
-    slots[tok[r] * k + seen[tok[r]]++] = int32_t(r);
-  const int64_t g = int64_t(groups.size() / 3);
+  // An expert has at most m rows (a token picks it at most once): the grid
+  // covers m rows of every group; programs past a group's rows, and the
+  // groups past the busy experts, do nothing.
   auto grouped = [&](int part, const void *x, void *y, int64_t n, int64_t in) {
     const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
-    const int64_t programs = ceilDiv(longest, 16) * ceilDiv(n, 64) * g;
+    const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
     const int64_t splits = splitsFor(programs, ceilDiv(in, 128), rows, n);
     return run("linear_fp4_grouped",
-               {ceilDiv(longest, 16), ceilDiv(n, 64), g * splits},
+               {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
                {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
                 KArg::p(s.moeGroups), KArg::p(s.splitPart), KArg::i(n),
                 KArg::i(in), KArg::i(rows), KArg::i(splits)}) &&
            (splits == 1 || linearSum(y, rows, n, splits));
   };
-  return upload(s.moeGroups, groups.data(), groups.size() * 4) &&
-         upload(s.moeSlots, slots.data(), slots.size() * 4) &&
-         run("embedding", {ceilDiv(rows, 16), ceilDiv(d, 64), 1},
+  return run("embedding", {ceilDiv(rows, 16), ceilDiv(d, 64), 1},
              {KArg::p(s.xn), KArg::p(s.tok), KArg::p(s.xe), KArg::i(rows),
               KArg::i(d), KArg::i(1)}) &&
          grouped(0, s.xe, s.ge, inter, d) && grouped(2, s.xe, s.ue, inter, d) &&

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -72,6 +73,27 @@ public:
     if (!p || !impl.upload(p, t->data, t->bytes))
       return nullptr;
     return p;
+  }
+
+  /// A hash layer's tid2eid (i64 [vocab, k]): every entry must name one of
+  /// the model's experts, since the device's routing skips any other pick.
+  /// Generated tables are in range by construction.
+  const void *expertTable(const std::string &name, int64_t experts) {
+    if (const TensorInfo *t = ckpt ? ckpt->find(name) : nullptr) {
+      const int64_t k = t->shape.empty() ? 1 : t->shape.back();
+      for (int64_t i = 0; i < t->numElements(); ++i) {
+        int64_t x;
+        std::memcpy(&x, static_cast<const char *>(t->data) + i * 8, 8);
+        if (x < 0 || x >= experts) {
+          impl.fail("tensor '" + name + "' [" + std::to_string(i / k) + ", " +
+                    std::to_string(i % k) + "] is expert " + std::to_string(x) +
+                    "; the model has " + std::to_string(experts) +
+                    " (n_routed_experts)");
+          return nullptr;
+        }
+      }
+    }
+    return get(name);
   }
 
   /// One linear of every routed expert (`part`: w1, w2 or w3), FP4, stacked
@@ -339,7 +361,7 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
     }
     b.gate = w.get(p + "ffn.gate.weight");
     if (b.hash)
-      b.tid2eid = w.get(p + "ffn.gate.tid2eid");
+      b.tid2eid = w.expertTable(p + "ffn.gate.tid2eid", c.nRoutedExperts);
     else
       b.gateBias = w.get(p + "ffn.gate.bias");
     b.stacked = c.expertFormat == WeightFormat::FP4;

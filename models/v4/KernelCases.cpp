@@ -9,6 +9,8 @@
 
 #include "models/v4/KernelSources.h"
 
+#include <algorithm>
+
 namespace dsv4c::v4 {
 
 using conformance::Arg;
@@ -519,6 +521,57 @@ Case gatherAddCase(int64_t m, int64_t k, int64_t d) {
               0};
 }
 
+// 0 (both routing kernels): integer tables and copied weights.
+Case routeCountCase(int64_t m, int64_t e) {
+  const int64_t n = m * 6;
+  return Case{"v4.moe_route_count",
+              "moe_route_count_" + str(m) + "x6_e" + str(e),
+              kernelText("moe_route.mlir", "moe_route_count"),
+              {Arg::ints(T::I32, {n}, 0, e - 1),
+               Arg::output(T::I32, {3 * e + 1}), Arg::index(n), Arg::index(e)},
+              {1, 1, 1},
+              0};
+}
+
+Case routePlaceCase(int64_t m, int64_t e, uint64_t seed) {
+  const int64_t n = m * 6, groups = std::min(e, n);
+  // Each token's 6 distinct experts, in a seeded order (an LCG: the case
+  // must not depend on the standard library's shuffles).
+  std::vector<int64_t> picks(n), count(e, 0);
+  uint64_t x = seed * 2862933555777941757ull + 3037000493ull;
+  for (int64_t t = 0; t < m; ++t)
+    for (int64_t j = 0; j < 6; ++j) {
+      int64_t p;
+      do {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        p = int64_t((x >> 33) % uint64_t(e));
+      } while (std::find(&picks[t * 6], &picks[t * 6] + j, p) !=
+               &picks[t * 6] + j);
+      picks[t * 6 + j] = p;
+      ++count[p];
+    }
+  std::vector<int64_t> info(3 * e + 1, 0);
+  int64_t first = 0, busy = 0;
+  for (int64_t i = 0; i < e; ++i) {
+    info[i] = count[i];
+    info[e + i] = first;
+    info[2 * e + i] = busy;
+    first += count[i];
+    busy += count[i] > 0;
+  }
+  info[3 * e] = busy;
+  return Case{"v4.moe_route_place",
+              "moe_route_place_" + str(m) + "x6_e" + str(e),
+              kernelText("moe_route.mlir", "moe_route_place"),
+              {Arg::values(T::I32, {n}, picks), Arg::buffer(T::F32, {n}),
+               Arg::values(T::I32, {3 * e + 1}, info), Arg::output(T::I64, {n}),
+               Arg::output(T::I32, {n}), Arg::output(T::F32, {n}),
+               Arg::output(T::I32, {n}), Arg::output(T::I32, {groups, 3}),
+               Arg::index(m), Arg::index(e), Arg::index(groups)},
+              {n + e, 1, 1},
+              0};
+}
+
 // 1e-5: f32 weights (a few f32 roundings apart at most); expert indices
 // must be equal.
 Case moeGateCase(int64_t m, int64_t e, bool hash, int64_t vocab) {
@@ -628,6 +681,8 @@ std::vector<conformance::Case> kernelConformanceCases() {
       finishCase(37, 4096),
       gatherAddCase(13, 6, 4096),
       moeGateCase(13, 256, false, 8),
+      routeCountCase(13, 256),
+      routePlaceCase(13, 256, 1),
       mtpCase(19, 4, 4096),
       rmsnormCase(37, 4096),
       ropeCase("flash_q_s19_h64_hd512", 1, 19, 64, 512, 64, 5, 1, 0),

@@ -172,6 +172,12 @@ Case gatherAddCase(int64_t m, int64_t k, int64_t d);
 /// moe_gate.mlir: m tokens, e experts, hash routing through a table of
 /// `vocab` rows when `hash`.
 Case moeGateCase(int64_t m, int64_t e, bool hash, int64_t vocab);
+/// moe_route.mlir @moe_route_count over m tokens' 6 picks (random ints in
+/// [0, e): the count needs no distinct picks).
+Case routeCountCase(int64_t m, int64_t e);
+/// moe_route.mlir @moe_route_place: m tokens' 6 distinct picks each (seeded
+/// by `seed`) and their @moe_route_count table, computed here.
+Case routePlaceCase(int64_t m, int64_t e, uint64_t seed);
 
 Case mtpCase(int64_t n, int64_t hc, int64_t d);
 Case swigluCase(int64_t m, int64_t n, bool weighted, double limit);

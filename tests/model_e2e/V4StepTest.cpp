@@ -1,0 +1,225 @@
+//===- V4StepTest.cpp - what a decode step asks of the device -------------===//
+//
+// The executor's traffic with its Device during decode steps, counted by a
+// HostDevice subclass on the cpu target (what a GPU would wait on):
+// (a) a decode step makes one upload (the step's host-made arrays: token
+//     ids, positions, cache slots, index lists), one download (the logits)
+//     and no synchronisation, at batch 1 and 4;
+// (b) on sliding-window layers a decode step makes as many launches at
+//     batch 4 as at batch 1 (attention is batched over sequences, the MoE
+//     routed on the device); compressed layers still launch their
+//     compressor and indexer once per sequence (counted, and bounded);
+// (c) a hash layer's tid2eid naming an expert the model lacks is an error
+//     at load that names the tensor and the entry (the device's routing
+//     would skip the pick).
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/CheckpointGenerator.h"
+#include "models/v4/Executor.h"
+#include "models/v4/JitKernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A HostDevice that counts what would cross to or wait on a GPU.
+class CountingHostDevice : public HostDevice {
+public:
+  using HostDevice::HostDevice;
+  int uploads = 0, downloads = 0, waits = 0;
+  bool upload(void *dst, const void *src, size_t bytes,
+              std::string &error) override {
+    ++uploads;
+    return HostDevice::upload(dst, src, bytes, error);
+  }
+  bool download(void *dst, const void *src, size_t bytes,
+                std::string &error) override {
+    ++downloads;
+    return HostDevice::download(dst, src, bytes, error);
+  }
+  bool synchronize(std::string &error) override {
+    ++waits;
+    return HostDevice::synchronize(error);
+  }
+  void clear() { uploads = downloads = waits = 0; }
+};
+
+KernelLibrary &cpuKernels() {
+  static std::unique_ptr<KernelLibrary> lib = [] {
+    std::string error;
+    auto l = createJitKernels(JitOptions{"cpu", 0}, error);
+    if (!l)
+      ADD_FAILURE() << "compiling the V4 kernels for cpu: " << error;
+    return l;
+  }();
+  return *lib;
+}
+
+fs::path scratch(const std::string &name) {
+  static const fs::path root = [] {
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(fs::temp_directory_path() /
+                         ("dsv4c_step_" + std::to_string(::getpid())),
+                     ec);
+    });
+    return fs::temp_directory_path() /
+           ("dsv4c_step_" + std::to_string(::getpid()));
+  }();
+  fs::create_directories(root / name);
+  return root / name;
+}
+
+std::unique_ptr<Checkpoint> checkpoint(const V4Config &c, const fs::path &dir) {
+  std::string error;
+  GeneratorOptions options;
+  options.seed = 3;
+  EXPECT_TRUE(generateCheckpoint(c, dir.string(), options, error)) << error;
+  auto ckpt = Checkpoint::open(dir.string(), error);
+  EXPECT_NE(ckpt, nullptr) << error;
+  return ckpt;
+}
+
+/// Per decode step of `batch` sequences: launches, uploads, downloads,
+/// waits (after a prefill of prompts of different lengths).
+struct StepCounts {
+  uint64_t launches = 0;
+  int uploads = 0, downloads = 0, waits = 0;
+};
+
+std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
+                                    int batch, int steps) {
+  CountingHostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 64;
+  std::string error;
+  auto e = Executor::create(c, ckpt, device, cpuKernels(), options, error);
+  EXPECT_NE(e, nullptr) << error;
+  std::vector<StepCounts> counts;
+  if (!e)
+    return counts;
+  std::vector<StepInput> inputs;
+  for (int i = 0; i < batch; ++i) {
+    StepInput in{e->addSequence(error), {}};
+    for (int t = 0; t < 11 + 4 * i; ++t)
+      in.tokens.push_back((7 * t + 13 * i + 1) % c.vocabSize);
+    inputs.push_back(in);
+  }
+  std::vector<float> logits;
+  EXPECT_TRUE(e->step(inputs, logits, error)) << error;
+  for (int s = 0; s < steps; ++s) {
+    for (StepInput &in : inputs)
+      in.tokens = {(in.tokens.back() * 5 + s + 2) % c.vocabSize};
+    device.clear();
+    const uint64_t before = e->launches();
+    EXPECT_TRUE(e->step(inputs, logits, error)) << error;
+    counts.push_back({e->launches() - before, device.uploads,
+                      device.downloads, device.waits});
+  }
+  return counts;
+}
+
+void expectNoWaits(const std::vector<StepCounts> &steps, int batch) {
+  for (size_t s = 0; s < steps.size(); ++s) {
+    SCOPED_TRACE("batch " + std::to_string(batch) + ", decode step " +
+                 std::to_string(s));
+    EXPECT_EQ(steps[s].uploads, 1);
+    EXPECT_EQ(steps[s].downloads, 1);
+    EXPECT_EQ(steps[s].waits, 0);
+  }
+}
+
+TEST(V4Step, DecodeStepsAreOneUploadOneDownloadNoWait) {
+  V4Config c = v4TinyConfig(); // SWA, CSA, HCA, hash and score routing
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  for (int batch : {1, 4})
+    expectNoWaits(decodeSteps(c, *ckpt, batch, 5), batch);
+}
+
+TEST(V4Step, SlidingWindowLaunchesDoNotGrowWithBatch) {
+  V4Config c = v4TinyConfig();
+  c.compressRatios.assign(c.compressRatios.size(), 0);
+  auto ckpt = checkpoint(c, scratch("swa"));
+  ASSERT_NE(ckpt, nullptr);
+  const auto one = decodeSteps(c, *ckpt, 1, 3);
+  const auto four = decodeSteps(c, *ckpt, 4, 3);
+  ASSERT_EQ(one.size(), four.size());
+  for (size_t s = 0; s < one.size(); ++s) {
+    EXPECT_GT(one[s].launches, 0u);
+    EXPECT_EQ(four[s].launches, one[s].launches) << "decode step " << s;
+  }
+}
+
+// Compressed layers still run their compressors and the indexer per
+// sequence: at most 8 launches per sequence and compressed layer beyond
+// batch 1 (state write, decode + quantise of the compressor and of the
+// indexer's compressor, indexer top-k), never per-sequence attention.
+TEST(V4Step, CompressedLayersAddOnlyCompressorLaunchesPerSequence) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  int64_t compressed = 0;
+  for (int64_t l = 0; l < c.numLayers + c.nMtpLayers; ++l)
+    compressed += c.compressRatio(l) != 0;
+  const auto one = decodeSteps(c, *ckpt, 1, 4);
+  const auto four = decodeSteps(c, *ckpt, 4, 4);
+  ASSERT_EQ(one.size(), four.size());
+  for (size_t s = 0; s < one.size(); ++s) {
+    EXPECT_GE(four[s].launches, one[s].launches) << "decode step " << s;
+    EXPECT_LE(four[s].launches - one[s].launches, uint64_t(3 * 8 * compressed))
+        << "decode step " << s;
+  }
+}
+
+/// Overwrites tid2eid entry [0, 0] of layer 0 with `expert`: the tensor's
+/// bytes are found in its file by content (generated tables are unique).
+void patchTid2eid(const fs::path &dir, int64_t expert) {
+  std::string error;
+  auto ckpt = Checkpoint::open(dir.string(), error);
+  ASSERT_NE(ckpt, nullptr) << error;
+  const TensorInfo *t = ckpt->find("layers.0.ffn.gate.tid2eid");
+  ASSERT_NE(t, nullptr);
+  std::ifstream in(t->file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  size_t at = bytes.find(
+      std::string(static_cast<const char *>(t->data), t->bytes));
+  ASSERT_NE(at, std::string::npos);
+  const std::string file = t->file;
+  ckpt.reset();
+  std::fstream out(file, std::ios::binary | std::ios::in | std::ios::out);
+  out.seekp(std::streamoff(at));
+  out.write(reinterpret_cast<const char *>(&expert), 8);
+}
+
+TEST(V4Step, Tid2eidOutsideTheExpertsIsALoadError) {
+  V4Config c = v4TinyConfig();
+  ASSERT_GT(c.nHashLayers, 0);
+  const fs::path dir = scratch("badtid2eid");
+  checkpoint(c, dir);
+  patchTid2eid(dir, c.nRoutedExperts);
+  std::string error;
+  auto ckpt = Checkpoint::open(dir.string(), error);
+  ASSERT_NE(ckpt, nullptr) << error;
+  HostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 32;
+  auto e = Executor::create(c, *ckpt, device, cpuKernels(), options, error);
+  EXPECT_EQ(e, nullptr);
+  EXPECT_EQ(error, "tensor 'layers.0.ffn.gate.tid2eid' [0, 0] is expert " +
+                       std::to_string(c.nRoutedExperts) + "; the model has " +
+                       std::to_string(c.nRoutedExperts) +
+                       " (n_routed_experts)");
+}
+
+} // namespace
