@@ -52,14 +52,18 @@ bool computableAhead(Value value, scf::ForOp loop,
 }
 
 /// Loads of `loop`'s body that can move a trip ahead: ones that async-copies
-/// copies (contiguous rows, no mask), with bounds (so that the load past the
-/// last trip reads inside them, or zeros), from addresses computable ahead.
+/// copies (contiguous rows, no mask), with bounds fixed for the whole loop
+/// (so that the load past the last trip reads inside them, or zeros: bounds
+/// that move with the trip, like linear_sum's slices, would let it read past
+/// the buffer), from addresses computable ahead.
 SmallVector<LoadOp> loadsToPipeline(scf::ForOp loop,
                                           llvm::SetVector<Operation *> &slice) {
   SmallVector<LoadOp> loads;
   for (auto load : loop.getBody()->getOps<LoadOp>()) {
     if (!dsv4c::lowering::asyncCopyChunkBytes(load) ||
-        load.getBounds().empty())
+        load.getBounds().empty() ||
+        !llvm::all_of(load.getBounds(),
+                      [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
       continue;
     llvm::SetVector<Operation *> needs;
     if (!llvm::all_of(load->getOperands(), [&](Value v) {

@@ -78,3 +78,28 @@ tile.kernel @stays(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %m: index,
   tile.store %s#0, %y[%c0, %c0] strides[%c64, %c1] bounds[%m, %c64] : tensor<16x64xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// A load whose bounds move with the trip (linear_sum's split slices) stays:
+// its next-trip copy would read past the last slice.
+// CHECK-LABEL: tile.kernel @moving_bounds
+// CHECK-NOT: tile.load
+// CHECK: scf.for %{{.*}} iter_args(%{{[a-z0-9]+}} = %{{[a-z0-9]+}}) -> (tensor<16x64xf32>) {
+// CHECK: tile.load {{.*}} bounds
+tile.kernel @moving_bounds(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %m: index,
+                           %n: index, %splits: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %s0 = tile.splat %zero : tensor<16x64xf32>
+  %s = scf.for %sp = %c0 to %splits step %c1 iter_args(%acc = %s0) -> (tensor<16x64xf32>) {
+    %row = arith.muli %sp, %m : index
+    %end = arith.addi %row, %m : index
+    %t = tile.load %x[%row, %c0] strides[%n, %c1] bounds[%end, %n]
+        : !tile.ptr<f32> -> tensor<16x64xf32>
+    %a = arith.addf %acc, %t : tensor<16x64xf32>
+    scf.yield %a : tensor<16x64xf32>
+  }
+  tile.store %s, %y[%c0, %c0] strides[%n, %c1] bounds[%m, %n] : tensor<16x64xf32> -> !tile.ptr<f32>
+  tile.return
+}
