@@ -20,6 +20,13 @@ using namespace dsv4c::v4;
 
 namespace {
 
+/// Logical cache entry `e` of a sequence's block as a slot of the paged
+/// pool (its page's first slot + the offset in the page).
+int32_t pagedSlot(const BlockCache &cache, int64_t e) {
+  return cache.pages[e / kKvPageEntries] * int32_t(kKvPageEntries) +
+         int32_t(e % kKvPageEntries);
+}
+
 /// Official get_window_topk_idxs: [count, width] ring rows per query.
 std::vector<int32_t> windowIndices(int64_t win, int64_t count, int64_t start,
                                    int64_t &width) {
@@ -190,10 +197,7 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       const int64_t n = ch.count, p = ch.start;
       const bool prefill = p == 0;
       const BlockCache &cache = sequences[ch.sequence].blocks[l];
-      auto cacheSlot = [&](int64_t e) {
-        return cache.pages[e / kKvPageEntries] * int32_t(kKvPageEntries) +
-               int32_t(e % kKvPageEntries);
-      };
+      auto cacheSlot = [&](int64_t e) { return pagedSlot(cache, e); };
       ChunkArgs &a = args[i];
       // The chunk's own rows: a prefill's keys are its rows (kvAll, at
       // 0..n-1), a decode's row goes to the ring.
@@ -258,10 +262,7 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       std::vector<int32_t> slots, pages;
       for (size_t i = first; i < end; ++i) {
         const BlockCache &cache = sequences[chunks[i].sequence].blocks[l];
-        const int64_t e = chunks[i].start % win;
-        slots.push_back(cache.pages[e / kKvPageEntries] *
-                            int32_t(kKvPageEntries) +
-                        int32_t(e % kKvPageEntries));
+        slots.push_back(pagedSlot(cache, chunks[i].start % win));
         pages.insert(pages.end(), cache.pages.begin(), cache.pages.end());
       }
       ra.slots = add(slots);
