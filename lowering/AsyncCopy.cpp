@@ -59,21 +59,26 @@ int64_t asyncCopyChunkBytes(tile::LoadOp op) {
   return 0;
 }
 
-Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
-  int64_t chunk = asyncCopyChunkBytes(op);
-  if (!chunk)
-    return nullptr;
+/// Copies one chunk of a staged row: (destination address (i64), the
+/// source element index of the chunk's first element, the elements of the
+/// chunk inside the bounds).
+using ChunkCopy =
+    function_ref<void(OpBuilder &, Location, Value, Value, Value)>;
+
+/// `op`'s tile as a buffer filled by `copy` over (outer indices, chunk of
+/// `perChunk` elements), then `dsv4c.copy_async_wait` where `wait`. An
+/// element takes `eltBytes` bytes in the buffer; rows of a multiple of 64
+/// bytes get 16 bytes of padding: the 8 rows a warp's matrix fragments read
+/// at once then start in different banks.
+static Value stageRows(OpBuilder &b, tile::LoadOp op, int64_t perChunk,
+                       int64_t eltBytes, bool wait, ChunkCopy copy) {
   Location loc = op.getLoc();
   auto type = op.getType();
   ArrayRef<int64_t> shape = type.getShape();
   Type elt = type.getElementType();
-  int64_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
-  int64_t perChunk = chunk / eltBytes;
   int64_t rank = type.getRank();
   Type i64 = b.getI64Type();
 
-  // Rows of a multiple of 64 bytes get 16 bytes of padding: the 8 rows a
-  // warp's matrix fragments read at once then start in different banks.
   SmallVector<int64_t> padded(shape);
   if (rank >= 2 && shape.back() * eltBytes % 64 == 0 &&
       type.getNumElements() / shape.back() > 1)
@@ -83,11 +88,6 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
   Value dstBase = arith::IndexCastOp::create(
       b, loc, i64,
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
-  Value srcPtr =
-      UnrealizedConversionCastOp::create(
-          b, loc, LLVM::LLVMPointerType::get(b.getContext()), op.getBase())
-          .getResult(0);
-  Value srcBase = LLVM::PtrToIntOp::create(b, loc, i64, srcPtr);
 
   SmallVector<Value> lbs(rank, indexConst(b, loc, 0)),
       steps(rank, indexConst(b, loc, 1)), ubs;
@@ -134,25 +134,15 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
           if (rowInside)
             valid = arith::SelectOp::create(b, loc, rowInside, valid, c(0));
         }
-        Value validBytes = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                                      mul(valid, c(eltBytes)));
-        // Nothing is read for an empty chunk: point it at the base.
-        Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
-                                          valid, c(0));
-        auto bytesAt = [&](Value base, Value elements) {
-          return add(base, arith::IndexCastOp::create(
-                               b, loc, i64, mul(elements, c(eltBytes))));
-        };
-        Value srcAddr = arith::SelectOp::create(b, loc, any,
-                                                bytesAt(srcBase, src), srcBase);
-        Value dstAddr = bytesAt(dstBase, dst);
-        func::CallOp::create(b, loc, ("dsv4c.copy_async." + Twine(chunk)).str(),
-                             TypeRange(),
-                             ValueRange{dstAddr, srcAddr, validBytes});
+        Value dstAddr =
+            add(dstBase,
+                arith::IndexCastOp::create(b, loc, i64, mul(dst, c(eltBytes))));
+        copy(b, loc, dstAddr, src, valid);
         scf::ReduceOp::create(b, loc);
       });
-  func::CallOp::create(b, loc, "dsv4c.copy_async_wait", TypeRange(),
-                       ValueRange());
+  if (wait)
+    func::CallOp::create(b, loc, "dsv4c.copy_async_wait", TypeRange(),
+                         ValueRange());
   Value tile = buffer;
   if (padded.back() != shape.back()) {
     SmallVector<int64_t> zeros(rank, 0), ones(rank, 1);
@@ -161,6 +151,70 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
   return bufferization::ToTensorOp::create(
       b, loc, RankedTensorType::get(shape, elt), tile, /*restrict=*/true,
       /*writable=*/true);
+}
+
+/// The address of `base` (a !tile.ptr) as an i64.
+static Value addressBits(OpBuilder &b, Location loc, Value base) {
+  Value ptr = UnrealizedConversionCastOp::create(
+                  b, loc, LLVM::LLVMPointerType::get(b.getContext()), base)
+                  .getResult(0);
+  return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), ptr);
+}
+
+Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
+  int64_t chunk = asyncCopyChunkBytes(op);
+  if (!chunk)
+    return nullptr;
+  int64_t eltBytes = op.getType().getElementType().getIntOrFloatBitWidth() / 8;
+  Value srcBase = addressBits(b, op.getLoc(), op.getBase());
+  return stageRows(
+      b, op, chunk / eltBytes, eltBytes, /*wait=*/true,
+      [&](OpBuilder &b, Location loc, Value dstAddr, Value src, Value valid) {
+        Type i64 = b.getI64Type();
+        auto bytes = [&](Value elements) {
+          return arith::IndexCastOp::create(
+              b, loc, i64,
+              arith::MulIOp::create(b, loc, elements,
+                                    indexConst(b, loc, eltBytes)));
+        };
+        Value validBytes = arith::IndexCastOp::create(
+            b, loc, b.getI32Type(),
+            arith::MulIOp::create(b, loc, valid, indexConst(b, loc, eltBytes)));
+        // Nothing is read for an empty chunk: point it at the base.
+        Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                          valid, indexConst(b, loc, 0));
+        Value srcAddr = arith::SelectOp::create(
+            b, loc, any, arith::AddIOp::create(b, loc, srcBase, bytes(src)),
+            srcBase);
+        func::CallOp::create(b, loc, ("dsv4c.copy_async." + Twine(chunk)).str(),
+                             TypeRange(),
+                             ValueRange{dstAddr, srcAddr, validBytes});
+      });
+}
+
+Value lowerLoadE2m1(OpBuilder &b, tile::LoadOp op) {
+  auto type = op.getType();
+  if (!isa<Float4E2M1FNType>(type.getElementType()) || op.getMask() ||
+      op.getOther() || !type.hasStaticShape() || type.getRank() == 0 ||
+      type.getShape().back() % kE2m1Chunk ||
+      type.getNumElements() == kE2m1Chunk)
+    return nullptr;
+  std::optional<int64_t> innerStride =
+      getConstantIntValue(op.getStrides().back());
+  if (!innerStride || *innerStride != 1)
+    return nullptr;
+  Value srcBase = addressBits(b, op.getLoc(), op.getBase());
+  return stageRows(
+      b, op, kE2m1Chunk, /*eltBytes=*/1, /*wait=*/false,
+      [&](OpBuilder &b, Location loc, Value dstAddr, Value src, Value valid) {
+        Value srcElement =
+            arith::IndexCastOp::create(b, loc, b.getI64Type(), src);
+        Value validCodes =
+            arith::IndexCastOp::create(b, loc, b.getI32Type(), valid);
+        func::CallOp::create(
+            b, loc, kCopyE2m1, TypeRange(),
+            ValueRange{dstAddr, srcBase, srcElement, validCodes});
+      });
 }
 
 /// The chunk size in bytes for copying rows of `rowBytes` bytes that start

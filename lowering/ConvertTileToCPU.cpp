@@ -108,14 +108,16 @@ LogicalResult convertKernel(tile::KernelOp kernel,
   return lowerTileOpsToTensor(func, options);
 }
 
-/// Declares the dsv4c.* helpers the lowering calls (asynchronous copies),
-/// which the target defines.
+/// Declares the dsv4c.* helpers the lowering calls (asynchronous copies,
+/// e2m1 unpacking copies), which the target defines.
 void declareTargetHelpers(ModuleOp module) {
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToStart(module.getBody());
   module.walk([&](func::CallOp call) {
     StringRef name = call.getCallee();
-    if (!name.starts_with("dsv4c.copy_async") || module.lookupSymbol(name))
+    if (!(name.starts_with("dsv4c.copy_async") ||
+          name.starts_with("dsv4c.copy_e2m1")) ||
+        module.lookupSymbol(name))
       return;
     func::FuncOp::create(b, module.getLoc(), name, call.getCalleeType())
         .setPrivate();

@@ -774,8 +774,12 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
     rewriter.setInsertionPoint(op);
     SmallVector<Value> results;
     if (auto load = dyn_cast<tile::LoadOp>(op)) {
-      Value staged =
-          options.asyncCopies ? lowerLoadAsync(rewriter, load) : Value();
+      Value staged;
+      if (options.asyncCopies) {
+        staged = lowerLoadAsync(rewriter, load);
+        if (!staged)
+          staged = lowerLoadE2m1(rewriter, load);
+      }
       results = {staged ? staged : lowerLoad(rewriter, load)};
     } else if (auto store = dyn_cast<tile::StoreOp>(op))
       lowerStore(rewriter, store, options.parallelStores);

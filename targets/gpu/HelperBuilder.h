@@ -49,6 +49,8 @@ public:
                 std::string &error);
 
 private:
+  /// dsv4c.copy_e2m1.32, where the module calls it (defineAsyncCopies).
+  void defineE2m1Copy();
   llvm::Type *b8() { return llvm::Type::getInt8Ty(ctx); }
   llvm::GlobalVariable *shared(llvm::Type *type, const char *name) {
     return new llvm::GlobalVariable(

@@ -325,6 +325,7 @@ void HelperBuilder::defineAsyncCopies() {
           b.CreateRetVoid();
         });
   }
+  defineE2m1Copy();
   if (llvm::Function *f = m.getFunction("dsv4c.copy_async_wait");
       f && f->isDeclaration())
     defineHelper(m, f->getName(), f->getFunctionType(),
@@ -333,6 +334,96 @@ void HelperBuilder::defineAsyncCopies() {
                      isa.asyncCopyWait(b);
                    b.CreateRetVoid();
                  });
+}
+
+/// dsv4c.copy_e2m1.32(dst, src_base, src_element, valid): codes
+/// src_element.. of the packed e2m1 array at src_base (two a byte, the
+/// lower-index code in the low nibble) to the 32 bytes at dst, a code in the
+/// low bits of each byte, zeros past `valid`. A whole chunk that starts a
+/// byte on a 16-byte boundary is one 16-byte load, its nibbles spread to
+/// bytes in registers (a 16-bit half h = b0 | b1 << 8 becomes
+/// lo(b0) | hi(b0) << 8 | lo(b1) << 16 | hi(b1) << 24), and two 16-byte
+/// stores; otherwise a loop over codes.
+void HelperBuilder::defineE2m1Copy() {
+  llvm::Function *f = m.getFunction("dsv4c.copy_e2m1.32");
+  if (!f || !f->isDeclaration())
+    return;
+  defineHelper(
+      m, f->getName(), f->getFunctionType(),
+      [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+        llvm::Type *i32 = b.getInt32Ty();
+        llvm::Value *dstBits = fn->getArg(0), *srcBase = fn->getArg(1);
+        llvm::Value *element = fn->getArg(2), *valid = fn->getArg(3);
+        llvm::Value *dst = b.CreateIntToPtr(dstBits, ptr);
+        llvm::Value *srcByte =
+            b.CreateAdd(srcBase, b.CreateLShr(element, b.getInt64(1)));
+        llvm::Value *evenStart =
+            b.CreateICmpEQ(b.CreateAnd(element, b.getInt64(1)), b.getInt64(0));
+        llvm::Value *aligned = b.CreateICmpEQ(
+            b.CreateAnd(b.CreateOr(srcByte, dstBits), b.getInt64(15)),
+            b.getInt64(0));
+        llvm::Value *whole = b.CreateICmpEQ(valid, b.getInt32(32));
+        auto *fast = llvm::BasicBlock::Create(ctx, "packed", fn);
+        auto *slow = llvm::BasicBlock::Create(ctx, "codes", fn);
+        b.CreateCondBr(b.CreateAnd(whole, b.CreateAnd(evenStart, aligned)),
+                       fast, slow);
+
+        b.SetInsertPoint(fast);
+        auto *v4 = llvm::FixedVectorType::get(i32, 4);
+        llvm::Value *packed = b.CreateAlignedLoad(
+            v4, b.CreateIntToPtr(srcByte, ptr), llvm::Align(16));
+        auto spread = [&](llvm::Value *half) {
+          llvm::Value *t =
+              b.CreateAnd(b.CreateOr(half, b.CreateShl(half, 8)), 0x00FF00FF);
+          return b.CreateOr(b.CreateAnd(t, 0x000F000F),
+                            b.CreateShl(b.CreateAnd(t, 0x00F000F0), 4));
+        };
+        llvm::Value *out[2] = {llvm::PoisonValue::get(v4),
+                               llvm::PoisonValue::get(v4)};
+        for (unsigned word = 0; word < 4; ++word) {
+          llvm::Value *w = b.CreateExtractElement(packed, word);
+          unsigned lane = 2 * word;
+          out[lane / 4] = b.CreateInsertElement(
+              out[lane / 4], spread(b.CreateAnd(w, 0xFFFF)), lane % 4);
+          out[lane / 4] = b.CreateInsertElement(
+              out[lane / 4], spread(b.CreateLShr(w, 16)), (lane + 1) % 4);
+        }
+        b.CreateAlignedStore(out[0], dst, llvm::Align(16));
+        b.CreateAlignedStore(out[1], b.CreateConstGEP1_64(b8(), dst, 16),
+                             llvm::Align(16));
+        b.CreateRetVoid();
+
+        b.SetInsertPoint(slow);
+        auto *loop = llvm::BasicBlock::Create(ctx, "code", fn);
+        auto *read = llvm::BasicBlock::Create(ctx, "read", fn);
+        auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
+        auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+        b.CreateBr(loop);
+        b.SetInsertPoint(loop);
+        llvm::PHINode *i = b.CreatePHI(i32, 2);
+        i->addIncoming(b.getInt32(0), slow);
+        b.CreateCondBr(b.CreateICmpSLT(i, valid), read, write);
+        b.SetInsertPoint(read);
+        llvm::Value *at = b.CreateAdd(element, b.CreateZExt(i, i64));
+        llvm::Value *byte = b.CreateLoad(
+            b8(),
+            b.CreateIntToPtr(
+                b.CreateAdd(srcBase, b.CreateLShr(at, b.getInt64(1))), ptr));
+        llvm::Value *shift = b.CreateTrunc(
+            b.CreateShl(b.CreateAnd(at, b.getInt64(1)), b.getInt64(2)), b8());
+        llvm::Value *code = b.CreateAnd(b.CreateLShr(byte, shift), 0x0F);
+        b.CreateBr(write);
+        b.SetInsertPoint(write);
+        llvm::PHINode *value = b.CreatePHI(b8(), 2);
+        value->addIncoming(b.getInt8(0), loop);
+        value->addIncoming(code, read);
+        b.CreateStore(value, b.CreateGEP(b8(), dst, i));
+        llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
+        i->addIncoming(next, write);
+        b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(32)), loop, done);
+        b.SetInsertPoint(done);
+        b.CreateRetVoid();
+      });
 }
 
 uint64_t sharedTileBytes(llvm::Module &m, const GpuIsa &isa,

@@ -27,3 +27,20 @@ tile.kernel @staged(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %o: !tile.ptr<f32>
   tile.store %d, %o[%c0, %c0] strides[%n, %c1] bounds[%m, %n] : tensor<16x32xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// An e2m1 tile: 32-code chunks read as 16 packed bytes (one 128-bit load)
+// and written unpacked (two 128-bit stores), with a code loop for chunks
+// that are ragged or misaligned.
+// CHECK-LABEL: .entry unpacked(
+// CHECK: ld.v4.b32
+// CHECK: st.v4.b32
+// CHECK: st.v4.b32
+tile.kernel @unpacked(%w: !tile.ptr<f4E2M1FN>, %y: !tile.ptr<f32>, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %t = tile.load %w[%c0, %c0] strides[%k, %c1] bounds[%n, %k] : !tile.ptr<f4E2M1FN> -> tensor<16x64xf4E2M1FN>
+  %f = tile.cast %t : tensor<16x64xf4E2M1FN> -> tensor<16x64xf32>
+  tile.store %f, %y[%c0, %c0] strides[%c64, %c1] : tensor<16x64xf32> -> !tile.ptr<f32>
+  tile.return
+}

@@ -8,11 +8,12 @@
 // padding (the tile is a strided view), so that the 8 rows of a warp's
 // matrix fragments start in different shared-memory banks. Masked loads,
 // padded loads, loads whose rows are strided and loads of a single chunk
-// stay element loops.
+// stay element loops. (The e2m1 case at the end: dsv4c.copy_e2m1.32.)
 
 // CHECK-DAG: func.func private @dsv4c.copy_async.16(i64, i64, i32)
 // CHECK-DAG: func.func private @dsv4c.copy_async.4(i64, i64, i32)
 // CHECK-DAG: func.func private @dsv4c.copy_async_wait()
+// CHECK-DAG: func.func private @dsv4c.copy_e2m1.32(i64, i64, i64, i32)
 // OFF-NOT: dsv4c.copy_async
 
 // CHECK-LABEL: func.func @rows
@@ -102,5 +103,37 @@ tile.kernel @gather_rows(%kv: !tile.ptr<f8E4M3FN>, %sc: !tile.ptr<f8E8M0FNU>,
       : !tile.ptr<f8E8M0FNU>, tensor<64xi32> -> tensor<64x7xf8E8M0FNU>
   tile.store %k, %y[%c0, %c0] strides[%c448, %c1] : tensor<64x448xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
   tile.store %s, %ys[%c0, %c0] strides[%c7, %c1] : tensor<64x7xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
+  tile.return
+}
+
+// An e2m1 load of whole 32-code chunks: each chunk by dsv4c.copy_e2m1.32
+// (destination, base, first code's element index, codes inside the bounds),
+// which reads the packed bytes and writes a byte per code; no wait (the
+// copy is not asynchronous). 128-code rows are 128 buffer bytes: padded by
+// 16. A load of one chunk, or of rows that are not whole chunks, stays an
+// element loop.
+// CHECK-LABEL: func.func @e2m1_rows
+// CHECK: %[[FBUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x144xf4E2M1FN>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}) to (%c64{{.*}}, %c4{{.*}})
+// CHECK: arith.minsi
+// CHECK: func.call @dsv4c.copy_e2m1.32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i64, i32) -> ()
+// CHECK-NOT: dsv4c.copy_async_wait
+// CHECK: memref.subview %[[FBUF]][0, 0] [64, 128] [1, 1]
+// CHECK-NOT: dsv4c.copy_e2m1
+// CHECK: return
+tile.kernel @e2m1_rows(%w: !tile.ptr<f4E2M1FN>, %y: !tile.ptr<f32>, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %t = tile.load %w[%c0, %c0] strides[%k, %c1] bounds[%n, %k] : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
+  %f = tile.cast %t : tensor<64x128xf4E2M1FN> -> tensor<64x128xf32>
+  tile.store %f, %y[%c0, %c0] strides[%c128, %c1] : tensor<64x128xf32> -> !tile.ptr<f32>
+  %one = tile.load %w[%c0, %c0] strides[%k, %c1] : !tile.ptr<f4E2M1FN> -> tensor<1x32xf4E2M1FN>
+  %odd = tile.load %w[%c0, %c0] strides[%k, %c1] : !tile.ptr<f4E2M1FN> -> tensor<2x16xf4E2M1FN>
+  %of = tile.cast %one : tensor<1x32xf4E2M1FN> -> tensor<1x32xf32>
+  %df = tile.cast %odd : tensor<2x16xf4E2M1FN> -> tensor<2x16xf32>
+  tile.store %of, %y[%c0, %c0] strides[%c128, %c1] : tensor<1x32xf32> -> !tile.ptr<f32>
+  tile.store %df, %y[%c0, %c0] strides[%c16, %c1] : tensor<2x16xf32> -> !tile.ptr<f32>
   tile.return
 }
