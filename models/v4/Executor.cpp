@@ -258,8 +258,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     std::vector<int32_t> identity(allPages);
     for (int64_t i = 0; i < allPages; ++i)
       identity[i] = int32_t(i);
-    if (!(s.picks = alloc(longest * std::max<int64_t>(c.indexTopk, 1) * 4)) ||
-        !(s.kvAll = alloc(allPages * kKvPageBytes)) ||
+    if (!(s.kvAll = alloc(allPages * kKvPageBytes)) ||
         !fill32(s.kvAll, 0, allPages * kKvPageBytes / 4) ||
         !(s.kvAllPages = alloc(allPages * 4)) ||
         !upload(s.kvAllPages, identity.data(), allPages * 4) ||

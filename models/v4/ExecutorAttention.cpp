@@ -174,28 +174,26 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
       const Chunk &ch = chunks[i];
       const ChunkArgs &a = chunkArgs[l][i];
       BlockCache &cache = sequences[ch.sequence].blocks[l];
-      const int64_t p = ch.start;
       if (!compress(icw, ch, s.ickv, s.icscore, stepArg(a.indexStateSlots),
-                    cache.indexStateKv, cache.indexStateScore, cache.indexKeys,
-                    true, a.emitted))
-        return false;
-      const int64_t visible = (p + ch.count) / 4;
-      if (visible == 0)
-        continue;
-      std::string e;
-      void *idx = const_cast<void *>(stepArg(a.idx));
-      if (!run("indexer_topk", {ch.count, 1, 1},
-               {KArg::p(bf16At(s.iq, ch.row0 * inh * ihd)),
-                KArg::p(cache.indexKeys), KArg::p(bf16At(s.iw, ch.row0 * inh)),
-                KArg::p(s.picks), KArg::i(ch.count), KArg::i(inh),
-                KArg::i(options.maxSeqLen / 4), KArg::i(visible),
-                KArg::i(c.indexTopk), KArg::i(p), KArg::i(4),
-                KArg::i(prefill ? n : win), KArg::f(float(wscale))}) ||
-          !(device.copy2D(at(idx, a.windowWidth, 4), a.width * 4, s.picks,
-                          c.indexTopk * 4, c.indexTopk * 4, ch.count, e) ||
-            fail(e)))
+                    cache.indexStateKv, cache.indexStateScore,
+                    indexKeysOf(l, cache), true, a.emitted))
         return false;
     }
+    // The picks of every row of the group, written in place into the index
+    // lists past their window part (rows with no visible entry get -1s).
+    const int64_t width = prefill ? ha.width : decode->width;
+    void *idx = const_cast<void *>(stepArg(prefill ? ha.idx : decode->idx));
+    if (!run("indexer_topk", {n, batch, 1},
+             {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)),
+              KArg::p(indexKeyPools[size_t(l)].base),
+              KArg::p(bf16At(s.iw, head.row0 * inh)),
+              KArg::p(at(idx, ha.windowWidth, 4)),
+              KArg::p(stepArg(prefill ? ha.keyRows : decode->keyRows)),
+              KArg::p(positions), KArg::i(n), KArg::i(inh),
+              KArg::i(options.maxSeqLen / 4), KArg::i(c.indexTopk), KArg::i(4),
+              KArg::i(prefill ? n : win), KArg::i(width),
+              KArg::f(float(wscale))}))
+      return false;
   }
 
   const double scale = 1.0 / std::sqrt(double(hd));

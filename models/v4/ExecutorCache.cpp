@@ -2,7 +2,8 @@
 //
 // Each sequence's caches per block: the KV cache's pages (taken from the
 // block's pool, KvCacheLayout.h), the compressor states and the indexer's
-// keys; and kv_pack, which writes cache entries.
+// keys (rows of the block's index-key pool); and kv_pack, which writes
+// cache entries.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
@@ -18,6 +19,7 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   const int64_t n = options.maxSeqLen;
   seq.blocks.resize(blocks.size());
   kvPools.resize(blocks.size());
+  indexKeyPools.resize(blocks.size());
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     BlockCache &bc = seq.blocks[l];
@@ -39,9 +41,12 @@ bool Executor::Impl::initCaches(Sequence &seq) {
     if (b.ratio && !state(b.compressor, bc.stateKv, bc.stateScore))
       return false;
     if (b.ratio == 4) {
-      if (!bc.indexKeys &&
-          !(bc.indexKeys = alloc((n / 4) * c.indexHeadDim * 2)))
-        return false;
+      int64_t unit = 0;
+      if (bc.indexKeyRow0 < 0) {
+        if (!takeUnits(indexKeyPools[l], 1, (n / 4) * c.indexHeadDim * 2, unit))
+          return false;
+        bc.indexKeyRow0 = unit * (n / 4);
+      }
       if (!state(b.indexCompressor, bc.indexStateKv, bc.indexStateScore))
         return false;
     }
@@ -63,15 +68,24 @@ bool Executor::Impl::initCaches(Sequence &seq) {
 
 bool Executor::Impl::takePages(size_t b, int64_t count,
                                std::vector<int32_t> &pages) {
-  KvPool &pool = kvPools[b];
+  if (kvPools[b].used + count > INT32_MAX / kKvPageEntries)
+    return fail("KV cache: more than 2^31 entries in one layer");
+  int64_t first = 0;
+  // Zeros: the padding byte of every entry is never written.
+  if (!takeUnits(kvPools[b], count, kKvPageBytes, first))
+    return false;
+  for (int64_t i = 0; i < count; ++i)
+    pages.push_back(int32_t(first + i));
+  return true;
+}
+
+bool Executor::Impl::takeUnits(KvPool &pool, int64_t count, int64_t unitBytes,
+                               int64_t &first) {
   if (pool.used + count > pool.capacity) {
     const int64_t capacity = std::max(pool.used + count, 2 * pool.capacity);
-    if (capacity > INT32_MAX / kKvPageEntries)
-      return fail("KV cache: more than 2^31 entries in one layer");
-    void *grown = alloc(capacity * kKvPageBytes);
-    // Zeros: the padding byte of every entry is never written.
-    if (!grown || !fill32(grown, 0, capacity * kKvPageBytes / 4) ||
-        (pool.used && !copy(grown, pool.base, pool.used * kKvPageBytes)))
+    void *grown = alloc(capacity * unitBytes);
+    if (!grown || !fill32(grown, 0, capacity * unitBytes / 4) ||
+        (pool.used && !copy(grown, pool.base, pool.used * unitBytes)))
       return false;
     if (pool.base) {
       owned.erase(std::find(owned.begin(), owned.end(), pool.base));
@@ -80,10 +94,14 @@ bool Executor::Impl::takePages(size_t b, int64_t count,
     pool.base = grown;
     pool.capacity = capacity;
   }
-  for (int64_t i = 0; i < count; ++i)
-    pages.push_back(int32_t(pool.used + i));
+  first = pool.used;
   pool.used += count;
   return true;
+}
+
+void *Executor::Impl::indexKeysOf(int64_t l, const BlockCache &cache) const {
+  return bf16At(indexKeyPools[size_t(l)].base,
+                cache.indexKeyRow0 * config.indexHeadDim);
 }
 
 bool Executor::Impl::packEntries(const void *rows, int64_t count,

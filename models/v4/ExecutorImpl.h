@@ -92,11 +92,12 @@ struct MtpW {
   std::array<const void *, 3> hcHead{};
 };
 
-/// A block's KV cache pages, shared by its sequences (KvCacheLayout.h).
-/// It grows by copying to a bigger allocation; page numbers stay valid.
+/// Device memory shared by a block's sequences, in units (KV cache pages,
+/// KvCacheLayout.h; or one sequence's indexer keys). It grows by copying to
+/// a bigger allocation; unit numbers stay valid.
 struct KvPool {
   void *base = nullptr;
-  int64_t capacity = 0, used = 0; // pages
+  int64_t capacity = 0, used = 0; // units
 };
 
 /// A block's per-sequence caches.
@@ -108,7 +109,10 @@ struct BlockCache {
   std::vector<int32_t> pages;
   void *pageTable = nullptr;
   void *stateKv = nullptr, *stateScore = nullptr; // f32 [(1+o)r, (1+o)d]
-  void *indexKeys = nullptr; // bf16 [maxSeqLen / 4, indexHeadDim]
+  /// The indexer's keys: bf16 [maxSeqLen / 4, indexHeadDim], the rows from
+  /// indexKeyRow0 of the block's index-key pool (indexKeysOf), so that one
+  /// launch reads every sequence's.
+  int64_t indexKeyRow0 = -1;
   void *indexStateKv = nullptr, *indexStateScore = nullptr;
   void *engramConv = nullptr; // f32 [convHistory, hc * dim]: conv input rows
 };
@@ -142,15 +146,18 @@ struct ChunkArgs {
   int64_t stateSlots = -1, indexStateSlots = -1;
   // Index lists [count, width], the window part first.
   int64_t idx = -1, windowWidth = 0, width = 0;
+  // CSA blocks, a prefill: its first index-key row, i32 [1].
+  int64_t keyRows = -1;
 };
 
 /// A run of decode chunks [first, end) of one block: one row each, attended
 /// by one launch per kernel. Offsets into Impl::stepArgs: the ring slots of
 /// the rows [rows], the page tables [rows, pages], the index lists
-/// [rows, width] (chunk i's ChunkArgs point at its row of each).
+/// [rows, width] (chunk i's ChunkArgs point at its row of each) and, on CSA
+/// blocks, the rows' first index-key rows [rows].
 struct RunArgs {
   size_t first = 0, end = 0;
-  int64_t slots = -1, pages = -1, idx = -1, width = 0;
+  int64_t slots = -1, pages = -1, idx = -1, width = 0, keyRows = -1;
 };
 
 struct Executor::Impl {
@@ -183,7 +190,8 @@ struct Executor::Impl {
 
   std::vector<Sequence> sequences;
   std::vector<int> releasedSequences; // reused by addSequence
-  std::vector<KvPool> kvPools; // per block
+  std::vector<KvPool> kvPools;        // per block
+  std::vector<KvPool> indexKeyPools;  // per block (CSA); a sequence per unit
 
   /// mhc_mix's slices of 4 x dim (its grid's second dimension).
   static constexpr int64_t kMixSlices = 32;
@@ -205,11 +213,11 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
-    // Per chunk, sized for the longest chunk: the indexer's picks, prefill
-    // K/V rows + compressed entries.
+    // Per chunk, sized for the longest chunk: prefill K/V rows + compressed
+    // entries.
     // kvAll: cache entries (paged, kvAllPages the identity table);
     // entries: the compressor's bf16 rows before kv_pack.
-    void *picks, *kvAll, *kvAllPages, *entries;
+    void *kvAll, *kvAllPages, *entries;
   } s{};
   int64_t chunkCapacity = -1;
 
@@ -262,6 +270,12 @@ struct Executor::Impl {
   bool initCaches(Sequence &seq);
   /// `count` pages of block `b`'s pool, appended to `pages`.
   bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);
+  /// `count` fresh units of `unitBytes` each from `pool` (grown, zero-filled,
+  /// where needed); the first one's number in `first`.
+  bool takeUnits(KvPool &pool, int64_t count, int64_t unitBytes,
+                 int64_t &first);
+  /// Block l's indexer keys of the sequence whose caches are `cache`.
+  void *indexKeysOf(int64_t l, const BlockCache &cache) const;
   /// kv_pack: `count` bf16 rows of 512 at `rows` into entries `slots` (i32
   /// on the device) of the cache at `cache`.
   bool packEntries(const void *rows, int64_t count, const void *slots,

@@ -58,7 +58,7 @@ std::vector<int32_t> windowIndices(int64_t win, int64_t count, int64_t start,
 
 /// A chunk's index lists on a layer of compression `ratio` (window part,
 /// then compressed entries offset past the window part of the keys; the
-/// indexer's picks, `topk` of them, are copied over -1s on ratio 4).
+/// indexer's picks, `topk` of them, are written over -1s on ratio 4).
 std::vector<int32_t> indexLists(const Chunk &ch, int64_t win, int64_t ratio,
                                 int64_t topk, int64_t &windowWidth,
                                 int64_t &width) {
@@ -233,6 +233,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
           return stateSlots(ch, cw.ratio, cw.overlap);
         });
         if (r == 4) {
+          if (prefill)
+            a.keyRows = add({int32_t(cache.indexKeyRow0)});
           const CompressorW &icw = b.indexCompressor;
           a.indexStateSlots = once(i, State, icw.ratio * 2 + icw.overlap, [&] {
             return stateSlots(ch, icw.ratio, icw.overlap);
@@ -267,6 +269,13 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       }
       ra.slots = add(slots);
       ra.pages = add(pages);
+      if (r == 4) {
+        std::vector<int32_t> keyRows;
+        for (size_t i = first; i < end; ++i)
+          keyRows.push_back(
+              int32_t(sequences[chunks[i].sequence].blocks[l].indexKeyRow0));
+        ra.keyRows = add(keyRows);
+      }
       auto [it, fresh] = runLists.try_emplace({first, r});
       IndexLists &il = it->second;
       if (fresh) {

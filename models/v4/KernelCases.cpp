@@ -144,16 +144,23 @@ Case rotateQuantCase(int64_t rows) {
 
 // 0 (indices): both targets evaluate the same specified bf16 roundings.
 Case topkCase(const std::string &what, const TopkShape &t) {
+  std::vector<int64_t> keyRows, starts;
+  for (int64_t b = 0; b < t.b; ++b) {
+    keyRows.push_back(topkKeyRow0(t, b));
+    starts.push_back(topkStart(t, b));
+  }
   return Case{"v4.indexer_topk",
               "indexer_topk_" + what,
               kernelText("indexer.mlir", "indexer_topk"),
               {Arg::buffer(T::BF16, {t.b, t.s, t.nh, 128}),
                Arg::buffer(T::BF16, {t.b, t.krows, 128}),
                Arg::buffer(T::BF16, {t.b, t.s, t.nh}),
-               Arg::output(T::I32, {t.b, t.s, t.topk}), Arg::index(t.s),
-               Arg::index(t.nh), Arg::index(t.krows), Arg::index(t.nkeys),
-               Arg::index(t.topk), Arg::index(t.start), Arg::index(t.ratio),
-               Arg::index(t.offset), Arg::f32(0.011048543)},
+               Arg::output(T::I32, {t.b, t.s, topkLd(t)}),
+               Arg::values(T::I32, {t.b}, keyRows),
+               Arg::values(T::I32, {t.b}, starts), Arg::index(t.s),
+               Arg::index(t.nh), Arg::index(t.nkeys), Arg::index(t.topk),
+               Arg::index(t.ratio), Arg::index(t.offset), Arg::index(topkLd(t)),
+               Arg::f32(0.011048543)},
               {t.s, t.b, 1},
               0};
 }

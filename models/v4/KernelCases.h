@@ -87,6 +87,17 @@ Case rotateQuantCase(int64_t rows);
 struct TopkShape {
   int64_t b, s, nh, krows, nkeys, topk, start, ratio, offset;
 };
+/// How the cases lay a TopkShape out: batch entry b's keys are the krows
+/// rows from (t.b - 1 - b) * krows (the entries' blocks in reverse order),
+/// its first query is at position start + 5 * b, and output rows are
+/// topk + 3 slots apart (the last 3 never written).
+inline int64_t topkKeyRow0(const TopkShape &t, int64_t b) {
+  return (t.b - 1 - b) * t.krows;
+}
+inline int64_t topkStart(const TopkShape &t, int64_t b) {
+  return t.start + 5 * b;
+}
+inline int64_t topkLd(const TopkShape &t) { return t.topk + 3; }
 Case topkCase(const std::string &what, const TopkShape &t);
 
 /// kv_pack.mlir: rows of width ld (>= 512) packed into cache entries.

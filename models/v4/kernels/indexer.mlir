@@ -58,25 +58,30 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
 //   w'[h]     = bf16(w[h] * wscale)                wscale = 128^-0.5 * n_heads^-0.5
 //   s[h, t]   = bf16(q[h] . k[t])                   (the official bf16 einsum)
 //   score[t]  = bf16(sum_h bf16(relu(s[h, t]) * w'[h]))
-// Entry t is visible to query i iff t < (start_pos + i + 1) // ratio (the
-// official causal mask; in decode this is every one of the T entries).
-// out[i] = the indices t + offset of the `topk` best visible entries, best
-// first (equal scores: smaller t first), -1 in the slots left when fewer
-// than topk are visible (the official code marks masked picks with -1 too).
+// Entry t is visible to query i of batch entry b iff t < (starts[b] + i +
+// 1) // ratio (the official causal mask; in decode this is every one of
+// the entries written so far), and t < nkeys. out[b, i] = the indices
+// t + offset of the `topk` best visible entries, best first (equal scores:
+// smaller t first), -1 in the slots left when fewer than topk are visible
+// (the official code marks masked picks with -1 too).
 //
 //   q: bf16 [b, s, nh, 128] (after RoPE + @indexer_rotate_quant), nh <= 64
-//   k: bf16 [b, krows, 128], the first T rows valid (the indexer's own
-//      compressed keys, after @indexer_rotate_quant)
+//   k: bf16 [*, 128]: batch entry b's keys (the indexer's own compressed
+//      keys, after @indexer_rotate_quant) are the rows from keyrows[b]
 //   w: bf16 [b, s, nh] (weights_proj(x))
-//   out: i32 [b, s, topk], topk <= 1024
-// Grid: (s, b). The running top-1024 is kept as i64 keys
-// (orderable f32 bits << 32 | (2^32 - 1 - t)) and merged with each block of
-// 256 keys by one tile.topk over their concatenation.
+//   keyrows, starts: i32 [b]: each batch entry's first key row and position
+//   out: i32, row b * s + i at out + (b * s + i) * ldout (a decode run's
+//      index lists take the picks in place: out = the first pick's slot,
+//      ldout = the lists' width); topk <= 1024
+// Grid: (s, b): one launch for a whole decode run. The running top-1024 is
+// kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)) and merged
+// with each block of 256 keys by one tile.topk over their concatenation.
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
                           %w: !tile.ptr<bf16>, %out: !tile.ptr<i32>,
-                          %s: index, %nh: index, %krows: index, %nkeys: index,
-                          %topk: index, %start: index, %ratio: index,
-                          %offset: index, %wscale: f32) {
+                          %keyrows: !tile.ptr<i32>, %starts: !tile.ptr<i32>,
+                          %s: index, %nh: index, %nkeys: index,
+                          %topk: index, %ratio: index, %offset: index,
+                          %ldout: index, %wscale: f32) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c128 = arith.constant 128 : index
@@ -89,6 +94,16 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %row1 = arith.addi %row, %c1 : index
   %rowh = arith.muli %row, %nh : index
   %rowhe = arith.addi %rowh, %nh : index
+  // This batch entry's first key row and position.
+  %bat1 = arith.addi %bat, %c1 : index
+  %krt = tile.load %keyrows[%bat] strides[%c1] bounds[%bat1]
+      : !tile.ptr<i32> -> tensor<2xi32>
+  %kb32 = tile.extract %krt[%c0] : tensor<2xi32>
+  %kb = arith.index_cast %kb32 : i32 to index
+  %stt = tile.load %starts[%bat] strides[%c1] bounds[%bat1]
+      : !tile.ptr<i32> -> tensor<2xi32>
+  %start32 = tile.extract %stt[%c0] : tensor<2xi32>
+  %start = arith.index_cast %start32 : i32 to index
 
   %qt = tile.load %q[%rowh, %c0] strides[%c128, %c1] bounds[%rowhe, %c128]
       : !tile.ptr<bf16> -> tensor<64x128xbf16>
@@ -109,7 +124,6 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %vis = arith.minui %vis0, %nkeys : index
   %visi = arith.index_cast %vis : index to i64
   %viss = tile.splat %visi : tensor<256xi64>
-  %kb = arith.muli %bat, %krows : index
   %kend = arith.addi %kb, %vis : index
 
   %zeros = tile.splat %zero : tensor<64x256xf32>
@@ -192,7 +206,7 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %res64 = arith.select %have, %ti, %neg : tensor<1024xi1>, tensor<1024xi64>
   %res = arith.trunci %res64 : tensor<1024xi64> to tensor<1024xi32>
   %res2 = tile.reshape %res : tensor<1024xi32> -> tensor<1x1024xi32>
-  tile.store %res2, %out[%row, %c0] strides[%topk, %c1] bounds[%row1, %topk]
+  tile.store %res2, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
       : tensor<1x1024xi32> -> !tile.ptr<i32>
   tile.return
 }

@@ -26,7 +26,10 @@
 //     weight scale is 1/4, so every intermediate is exact in f32 in any
 //     summation order and the bf16 roundings are specified: tolerance 0.
 //     Scores tie often; ties go to the smaller index (the kernel's rule;
-//     torch.topk leaves it unspecified).
+//     torch.topk leaves it unspecified). Batch entries have their own key
+//     rows and positions (a decode run in one launch: KernelCases.h's
+//     topkKeyRow0/topkStart), and output rows are wider than topk (picks
+//     written in place into index lists): the slots past topk stay 0.
 //
 //===----------------------------------------------------------------------===//
 #include "AttnTestUtil.h"
@@ -115,11 +118,21 @@ TEST(IndexerRotateQuant, ReferenceMatchesOfficialLarge) {
 //===----------------------------------------------------------------------===//
 
 std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
-                           HostTensor &w, HostTensor &out, float wscale) {
-  return {KArg::buf(q),       KArg::buf(k),       KArg::buf(w),
-          KArg::buf(out),     KArg::idx(t.s),     KArg::idx(t.nh),
-          KArg::idx(t.krows), KArg::idx(t.nkeys), KArg::idx(t.topk),
-          KArg::idx(t.start), KArg::idx(t.ratio), KArg::idx(t.offset),
+                           HostTensor &w, HostTensor &out, HostTensor &keyRows,
+                           HostTensor &starts, float wscale) {
+  return {KArg::buf(q),
+          KArg::buf(k),
+          KArg::buf(w),
+          KArg::buf(out),
+          KArg::buf(keyRows),
+          KArg::buf(starts),
+          KArg::idx(t.s),
+          KArg::idx(t.nh),
+          KArg::idx(t.nkeys),
+          KArg::idx(t.topk),
+          KArg::idx(t.ratio),
+          KArg::idx(t.offset),
+          KArg::idx(v4::cases::topkLd(t)),
           KArg::f32(wscale)};
 }
 
@@ -128,14 +141,15 @@ std::vector<int32_t> officialTopk(const TopkShape &t, HostTensor &q,
                                   HostTensor &k, HostTensor &w, float wscale,
                                   int64_t bi, int64_t i) {
   std::vector<double> score(t.nkeys);
-  int64_t visible = (t.start + i + 1) / t.ratio;
+  int64_t visible = (v4::cases::topkStart(t, bi) + i + 1) / t.ratio;
+  const int64_t row0 = v4::cases::topkKeyRow0(t, bi);
   for (int64_t key = 0; key < t.nkeys; ++key) {
     double sum = 0;
     for (int64_t h = 0; h < t.nh; ++h) {
       double dot = 0;
       for (int64_t j = 0; j < 128; ++j)
         dot += bf16At(q, ((bi * t.s + i) * t.nh + h) * 128 + j) *
-               bf16At(k, (bi * t.krows + key) * 128 + j);
+               bf16At(k, (row0 + key) * 128 + j);
       double sc = std::max(roundBf16(dot), 0.0);
       double wh =
           roundBf16(float(bf16At(w, (bi * t.s + i) * t.nh + h)) * wscale);
@@ -160,15 +174,23 @@ void checkTopk(const TopkShape &t, uint64_t seed, bool againstCpu) {
   HostTensor q = gridBf16(gen, {t.b, t.s, t.nh, 128}, 4, 4);
   HostTensor k = gridBf16(gen, {t.b, t.krows, 128}, 4, 4);
   HostTensor w = gridBf16(gen, {t.b, t.s, t.nh}, 4, 4);
+  HostTensor keyRows(T::I32, {t.b}), starts(T::I32, {t.b});
+  for (int64_t b = 0; b < t.b; ++b) {
+    i32Data(keyRows)[b] = int32_t(v4::cases::topkKeyRow0(t, b));
+    i32Data(starts)[b] = int32_t(v4::cases::topkStart(t, b));
+  }
   const float wscale = 0.25f;
-  HostTensor out(T::I32, {t.b, t.s, t.topk});
+  const int64_t ld = v4::cases::topkLd(t);
+  HostTensor out(T::I32, {t.b, t.s, ld});
   std::string src = kernelSource(kFile, "indexer_topk");
   ASSERT_TRUE(launch(Target::Reference, src, "indexer_topk",
-                     topkArgs(t, q, k, w, out, wscale), {t.s, t.b, 1}));
+                     topkArgs(t, q, k, w, out, keyRows, starts, wscale),
+                     {t.s, t.b, 1}));
   if (againstCpu) {
-    HostTensor cpuOut(T::I32, {t.b, t.s, t.topk});
+    HostTensor cpuOut(T::I32, {t.b, t.s, ld});
     ASSERT_TRUE(launch(Target::Cpu, src, "indexer_topk",
-                       topkArgs(t, q, k, w, cpuOut, wscale), {t.s, t.b, 1}));
+                       topkArgs(t, q, k, w, cpuOut, keyRows, starts, wscale),
+                       {t.s, t.b, 1}));
     for (int64_t j = 0; j < out.numElements(); ++j)
       ASSERT_EQ(i32Data(cpuOut)[j], i32Data(out)[j]) << "slot " << j;
     return;
@@ -177,9 +199,10 @@ void checkTopk(const TopkShape &t, uint64_t seed, bool againstCpu) {
   for (int64_t bi = 0; bi < t.b; ++bi)
     for (int64_t i = 0; i < t.s; ++i) {
       std::vector<int32_t> want = officialTopk(t, q, k, w, wscale, bi, i);
-      for (int64_t j = 0; j < t.topk; ++j) {
-        skipped += want[j] == -1;
-        ASSERT_EQ(i32Data(out)[(bi * t.s + i) * t.topk + j], want[j])
+      for (int64_t j = 0; j < ld; ++j) {
+        int32_t expect = j < t.topk ? want[j] : 0; // never written
+        skipped += expect == -1;
+        ASSERT_EQ(i32Data(out)[(bi * t.s + i) * ld + j], expect)
             << "query " << at({bi, i}) << " slot " << j;
       }
     }
@@ -209,6 +232,11 @@ TEST(IndexerTopk, ReferenceMatchesOfficialDecode) {
   // start_pos 1203: 301 entries (2 blocks of 256), offset = window 128;
   // topk 400 > entries: the last slots are -1.
   checkTopk({1, 1, 64, 310, 301, 400, 1203, 4, 128}, 4, false);
+}
+TEST(IndexerTopk, ReferenceMatchesOfficialBatchedDecode) {
+  // A decode run of 3 sequences in one launch, each at its own position
+  // (1150, 1155, 1160: 287..290 entries) over its own keys.
+  checkTopk({3, 1, 8, 310, 301, 400, 1150, 4, 128}, 7, false);
 }
 
 } // namespace
