@@ -18,7 +18,6 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
   %r0 = arith.muli %pid, %c16 : index
   %xt = tile.load %x[%r0, %c0] strides[%c128, %c1] bounds[%rows, %c128]
       : !tile.ptr<bf16> -> tensor<16x128xbf16>
-  %xf = tile.cast %xt : tensor<16x128xbf16> -> tensor<16x128xf32>
 
   // H[i, j] = 1 - 2 * parity(i & j)
   %io = tile.iota : tensor<128xi32>
@@ -39,9 +38,11 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
   %par = arith.andi %v3, %s1 : tensor<128x128xi32>
   %par2 = arith.shli %par, %s1 : tensor<128x128xi32>
   %sgn = arith.subi %s1, %par2 : tensor<128x128xi32>
-  %hm = tile.cast %sgn : tensor<128x128xi32> -> tensor<128x128xf32>
+  // bf16 operands (x is bf16, H is +-1: both exact) with f32 sums: the
+  // products are exact, and GPUs run it on tensor cores.
+  %hm = tile.cast %sgn : tensor<128x128xi32> -> tensor<128x128xbf16>
 
-  %hx = tile.dot %xf, %hm : tensor<16x128xf32>, tensor<128x128xf32> -> tensor<16x128xf32>
+  %hx = tile.dot %xt, %hm : tensor<16x128xbf16>, tensor<128x128xbf16> -> tensor<16x128xf32>
   %scale = arith.constant dense<0.0883883476> : tensor<16x128xf32>
   %hs = arith.mulf %hx, %scale : tensor<16x128xf32>
   %hb = tile.cast %hs : tensor<16x128xf32> -> tensor<16x128xbf16>
