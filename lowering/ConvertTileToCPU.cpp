@@ -109,14 +109,14 @@ LogicalResult convertKernel(tile::KernelOp kernel,
 }
 
 /// Declares the dsv4c.* helpers the lowering calls (asynchronous copies,
-/// e2m1 unpacking copies), which the target defines.
+/// e2m1 unpacking copies, e4m3 conversion), which the target defines.
 void declareTargetHelpers(ModuleOp module) {
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToStart(module.getBody());
   module.walk([&](func::CallOp call) {
     StringRef name = call.getCallee();
     if (!(name.starts_with("dsv4c.copy_async") ||
-          name.starts_with("dsv4c.copy_e2m1")) ||
+          name.starts_with("dsv4c.copy_e2m1") || name == "dsv4c.cvt_e4m3") ||
         module.lookupSymbol(name))
       return;
     func::FuncOp::create(b, module.getLoc(), name, call.getCalleeType())
@@ -131,9 +131,9 @@ struct ConvertTileToCPUPass
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(kernel,
-                               {parallelTopK, threadedDot, warpMma,
-                                warpShuffles, asyncCopies, parallelStores})))
+      if (failed(convertKernel(kernel, {parallelTopK, threadedDot, warpMma,
+                                        warpShuffles, asyncCopies,
+                                        parallelStores, hardwareE4m3})))
         return signalPassFailure();
     declareTargetHelpers(getOperation());
   }

@@ -13,20 +13,22 @@
 using namespace mlir;
 
 namespace {
+/// `o`: the GPU options (all off for the CPU).
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
-                   bool warpMma = false, bool warpShuffles = false,
-                   bool asyncCopies = false, bool parallelStores = false,
-                   bool fuseElementwise = false, int64_t planTileBytes = 0,
-                   int64_t planDynamicTileBytes = 0) {
-  if (asyncCopies)
+                   const dsv4c::GpuPipelineOptions &o) {
+  const bool fuseElementwise = o.fuseElementwise;
+  const int64_t planTileBytes = o.planTileBytes;
+  const int64_t planDynamicTileBytes = o.planDynamicTileBytes;
+  if (o.asyncCopies)
     pm.addPass(dsv4c::createPipelineTileLoads());
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
-  tileOptions.warpMma = warpMma;
-  tileOptions.warpShuffles = warpShuffles;
-  tileOptions.asyncCopies = asyncCopies;
-  tileOptions.parallelStores = parallelStores;
+  tileOptions.warpMma = o.warpMma;
+  tileOptions.warpShuffles = o.warpShuffles;
+  tileOptions.asyncCopies = o.asyncCopies;
+  tileOptions.parallelStores = o.parallelStores;
+  tileOptions.hardwareE4m3 = o.hardwareE4m3;
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -68,9 +70,9 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   }
 
   if (gpu) {
-    if (warpMma)
+    if (o.warpMma)
       pm.addPass(dsv4c::createDotToWarpMma());
-    if (warpShuffles)
+    if (o.warpShuffles)
       pm.addPass(dsv4c::createReduceToWarpShuffles());
     // Tile ops as parallel loops, shared out over a block's threads.
     pm.addPass(createConvertLinalgToParallelLoopsPass());
@@ -110,14 +112,11 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
 } // namespace
 
 void dsv4c::buildCpuPipeline(OpPassManager &pm, bool parallelTopK) {
-  buildPipeline(pm, false, parallelTopK);
+  buildPipeline(pm, false, parallelTopK, GpuPipelineOptions());
 }
 void dsv4c::buildGpuPipeline(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
-  buildPipeline(pm, true, true, options.warpMma, options.warpShuffles,
-                options.asyncCopies, options.parallelStores,
-                options.fuseElementwise, options.planTileBytes,
-                options.planDynamicTileBytes);
+  buildPipeline(pm, true, true, options);
 }
 
 void dsv4c::registerDsv4cLoweringPasses() {

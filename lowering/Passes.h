@@ -52,6 +52,11 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("tile.stores as parallel nests, shared out over the "
                      "threads (else sequential loops on thread 0)"),
       llvm::cl::init(false)};
+  Option<bool> hardwareE4m3{
+      *this, "hardware-e4m3",
+      llvm::cl::desc("e4m3 quantization through dsv4c.cvt_e4m3: the target "
+                     "must define it"),
+      llvm::cl::init(false)};
   Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("cheap elementwise tile chains fused into their "

@@ -34,7 +34,11 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
     Option<"parallelStores", "parallel-stores", "bool", /*default=*/"false",
            "tile.stores as parallel loop nests (GPU targets: elements of one "
            "store at the same address land in no particular order) instead "
-           "of sequential loops">
+           "of sequential loops">,
+    Option<"hardwareE4m3", "hardware-e4m3", "bool", /*default=*/"false",
+           "tile.quantize to e4m3 rounds through dsv4c.cvt_e4m3(f32) -> i8 "
+           "(the target defines it: the ISA's conversion instruction) "
+           "instead of integer arithmetic">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -16,6 +16,7 @@
 #include "lowering/TileToTensorUtil.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -602,25 +603,47 @@ SmallVector<Value> blockIndex(OpBuilder &b, Location loc, ValueRange ivs,
 }
 
 std::pair<Value, Value> lowerQuantize(OpBuilder &b, tile::QuantizeOp op,
-                                      bool warpShuffles) {
+                                      const TileLoweringOptions &options) {
   Location loc = op.getLoc();
-  Value scales = quantizeScales(b, op, warpShuffles);
+  Value scales = quantizeScales(b, op, options.warpShuffles);
   RankedTensorType qType = op.getResult().getType();
-  float fmax = isa<Float4E2M1FNType>(qType.getElementType()) ? 6.0f : 448.0f;
+  Type qElt = qType.getElementType();
+  float fmax = isa<Float4E2M1FNType>(qElt) ? 6.0f : 448.0f;
+  auto f32 = [&](OpBuilder &b, Location loc, float v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  };
+  // Power-of-two scales (round_scale) have exact reciprocals, and x * (1/s)
+  // rounds as x / s does (both are x * 2^-e rounded once): a multiply per
+  // element, the divisions once per block.
+  Value recips;
+  if (op.getRoundScale())
+    recips =
+        generate(b, loc, cast<RankedTensorType>(scales.getType()),
+                 [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                   return arith::DivFOp::create(b, loc, f32(b, loc, 1.0f),
+                                                extract(b, loc, scales, ivs))
+                       .getResult();
+                 });
+  bool hardware = options.hardwareE4m3 && isa<Float8E4M3FNType>(qElt);
   Value q =
       generate(b, loc, qType, [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        Value s =
-            extract(b, loc, scales, blockIndex(b, loc, ivs, op.getBlock()));
+        SmallVector<Value> block = blockIndex(b, loc, ivs, op.getBlock());
         Value x = emitToF32(b, loc, extract(b, loc, op.getInput(), ivs));
-        Value y = arith::DivFOp::create(b, loc, x, s);
-        auto bound = [&](float v) -> Value {
-          return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                                APFloat(v));
-        };
+        Value y = recips ? arith::MulFOp::create(b, loc, x,
+                                                 extract(b, loc, recips, block))
+                               .getResult()
+                         : arith::DivFOp::create(b, loc, x,
+                                                 extract(b, loc, scales, block))
+                               .getResult();
         y = arith::MinimumFOp::create(
-            b, loc, arith::MaximumFOp::create(b, loc, y, bound(-fmax)),
-            bound(fmax));
-        return emitFromF32(b, loc, y, qType.getElementType());
+            b, loc, arith::MaximumFOp::create(b, loc, y, f32(b, loc, -fmax)),
+            f32(b, loc, fmax));
+        if (!hardware)
+          return emitFromF32(b, loc, y, qElt);
+        Value code = func::CallOp::create(b, loc, "dsv4c.cvt_e4m3",
+                                          b.getI8Type(), ValueRange{y})
+                         .getResult(0);
+        return arith::BitcastOp::create(b, loc, qElt, code).getResult();
       });
   RankedTensorType sType = op.getScale().getType();
   Value s =
@@ -802,7 +825,7 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
                                   : lowerTopK(rewriter, topk);
       results = {vi.first, vi.second};
     } else if (auto quant = dyn_cast<tile::QuantizeOp>(op)) {
-      auto [q, s] = lowerQuantize(rewriter, quant, options.warpShuffles);
+      auto [q, s] = lowerQuantize(rewriter, quant, options);
       results = {q, s};
     } else if (auto dequant = dyn_cast<tile::DequantizeOp>(op))
       results = {lowerDequantize(rewriter, dequant)};

@@ -30,6 +30,10 @@ struct TileLoweringOptions {
   /// threads) instead of sequential loops. Elements of one store that name
   /// the same address then land in no particular order.
   bool parallelStores = false;
+  /// e4m3 quantization rounds through `dsv4c.cvt_e4m3(f32) -> i8`, which
+  /// the target must define (an ISA's f32 -> e4m3 instruction: the same
+  /// rounding, nearest even, values already clamped to +-448).
+  bool hardwareE4m3 = false;
 };
 
 /// Rewrites every tile op under `root` except kernel, return, program_id and

@@ -100,6 +100,14 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
               : llvm::Intrinsic::nvvm_mma_m16n8k16_row_col_bf16;
       return b.CreateIntrinsic(id, {}, args);
     };
+  // cvt.rn.satfinite.e4m3x2.f32 (sm_89): the value in both halves, so
+  // either byte is its code.
+  if (computeCapability(sm) >= 89)
+    isa.f32ToE4m3 = [](llvm::IRBuilder<> &b, llvm::Value *value) {
+      llvm::Value *pair = b.CreateIntrinsic(
+          llvm::Intrinsic::nvvm_ff_to_e4m3x2_rn, {}, {value, value});
+      return b.CreateTrunc(pair, b.getInt8Ty());
+    };
   isa.warpShuffleXor = [](llvm::IRBuilder<> &b, llvm::Value *value,
                           llvm::Value *mask) -> llvm::Value * {
     // All 32 lanes take part; clamp 0x1f: the whole warp is one segment.

@@ -73,6 +73,28 @@ void storeBFloat16AsI16(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   Type bf16 = BFloat16Type::get(ctx), f32 = Float32Type::get(ctx);
   Type i16 = IntegerType::get(ctx, 16), i32 = IntegerType::get(ctx, 32);
+  // Integers to bf16 through f32, then truncated as below: one rounding
+  // for |v| <= 2^24 (exact in f32: every integer the kernels convert);
+  // larger values round twice, which can differ from one rounding in the
+  // last bf16 bit.
+  SmallVector<Operation *> intToBf16;
+  module.walk([&](Operation *op) {
+    if (isa<LLVM::SIToFPOp, LLVM::UIToFPOp>(op) &&
+        op->getResult(0).getType().isBF16())
+      intToBf16.push_back(op);
+  });
+  for (Operation *op : intToBf16) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value wide =
+        isa<LLVM::SIToFPOp>(op)
+            ? LLVM::SIToFPOp::create(b, loc, f32, op->getOperand(0)).getResult()
+            : LLVM::UIToFPOp::create(b, loc, f32, op->getOperand(0))
+                  .getResult();
+    op->getResult(0).replaceAllUsesWith(
+        LLVM::FPTruncOp::create(b, loc, bf16, wide).getResult());
+    op->erase();
+  }
   SmallVector<Operation *> work;
   module.walk([&](Operation *op) {
     if (isa<LLVM::ConstantOp, LLVM::FPExtOp, LLVM::FPTruncOp>(op))
@@ -217,6 +239,13 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(isa.warpMma(b, kind, args));
                  });
   }
+  // hardware-e4m3's conversions.
+  if (llvm::Function *f = m.getFunction("dsv4c.cvt_e4m3");
+      f && f->isDeclaration() && isa.f32ToE4m3)
+    defineHelper(m, f->getName(), f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   b.CreateRet(isa.f32ToE4m3(b, fn->getArg(0)));
+                 });
   // dot-to-warp-mma's fragment registers read whole (4-byte aligned).
   if (llvm::Function *f = m.getFunction("dsv4c.load_b32");
       f && f->isDeclaration())
@@ -415,6 +444,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;
+  pipeline.hardwareE4m3 = bool(isa.f32ToE4m3);
   pipeline.fuseElementwise = isa.fuseElementwise;
   if (isa.planTileBuffers) {
     pipeline.planTileBytes = int64_t(isa.sharedTileBytes);

@@ -101,6 +101,11 @@ struct GpuIsa {
                      unsigned bytes, llvm::Value *valid)>
       asyncCopy;
   std::function<void(llvm::IRBuilder<> &)> asyncCopyWait;
+  /// The e4m3 code (i8) of an f32 already clamped to +-448, rounded to
+  /// nearest even, if the ISA converts in one instruction (the pipeline's
+  /// hardware-e4m3).
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *value)>
+      f32ToE4m3;
   /// Tile buffers at offsets planned at compile time in one group-shared
   /// global per program (the pipeline's plan-tile-bytes, at most
   /// `sharedTileBytes`; lowering/Passes.td: plan-tile-buffers), where a

@@ -8,11 +8,17 @@
 // CHECK: .target sm_90a
 // CHECK-LABEL: .entry bf16_dot(
 // CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// The activations' e4m3 codes come from cvt.rn.satfinite.e4m3x2 (sm_89),
+// each divided by its power-of-two block scale as a multiply by the exact
+// reciprocal (no division per element).
 // CHECK-LABEL: .entry fp4_dot(
+// CHECK-NOT: div.rn.f32
+// CHECK: cvt.rn.satfinite.e4m3x2.f32
 // CHECK: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
 // RUN: dsv4c ptx %s --sm sm_80 | FileCheck %s --check-prefix=SM80
 // SM80: .target sm_80
 // SM80-NOT: mma.sync
+// SM80-NOT: cvt.rn.satfinite
 tile.kernel @bf16_dot(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %m: index, %n: index, %k: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
