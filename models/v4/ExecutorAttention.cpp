@@ -63,11 +63,24 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
          linear(b.woB, s.oa, s.ao, m);
 }
 
+bool Executor::Impl::writeStates(const CompressorW &cw, const void *kv,
+                                 const void *score, int64_t row0, int64_t n,
+                                 int64_t batch, int64_t slots,
+                                 const void *positions, int64_t rows0,
+                                 StatePool &pool) {
+  const int64_t width = cw.width();
+  return run("compressor_state_write", {n, batch, 1},
+             {KArg::p(f32At(kv, row0 * width)),
+              KArg::p(f32At(score, row0 * width)), KArg::p(cw.ape),
+              KArg::p(stepArg(slots)), KArg::p(pool.kv.base),
+              KArg::p(pool.score.base), KArg::i(n), KArg::i(width),
+              KArg::i(cw.ratio), KArg::p(positions), KArg::p(stepArg(rows0))});
+}
+
 bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
                               const void *kv, const void *score,
-                              const void *slots, void *stateKv,
-                              void *stateScore, void *entries, bool indexer,
-                              int64_t emitted) {
+                              StatePool &pool, int64_t row0, void *entries,
+                              bool indexer, int64_t emitted) {
   const V4Config &c = config;
   const int64_t r = cw.ratio, d = cw.d, rd = c.ropeHeadDim;
   const int64_t width = cw.width(), n = ch.count, p = ch.start;
@@ -80,8 +93,8 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
     return !indexer || run("indexer_rotate_quant", {ceilDiv(count, 16), 1, 1},
                            {KArg::p(rows), KArg::i(count)});
   };
-  // Prefill: every whole block becomes an entry; the last block (and,
-  // overlapping, the one before it) carry into the decode state (`slots`).
+  // Prefill: every whole block becomes an entry (the last block and,
+  // overlapping, the one before it went to the state: writeStates).
   if (p == 0 && emitted > 0 &&
       (!run("compressor", {emitted, 1, 1},
             {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape), KArg::p(cw.norm),
@@ -90,15 +103,11 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
              KArg::f(c.normEps)}) ||
        !quantise(entries, emitted)))
     return false;
-  if (!run("compressor_state_write", {n, 1, 1},
-           {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape), KArg::p(slots),
-            KArg::p(stateKv), KArg::p(stateScore), KArg::i(n), KArg::i(width),
-            KArg::i(r), KArg::i(p)}))
-    return false;
   if (p > 0 && emitted) {
     void *row = indexer ? bf16At(entries, (p / r) * d) : entries;
     if (!run("compressor_decode", {1, 1, 1},
-             {KArg::p(stateKv), KArg::p(stateScore), KArg::p(cw.norm),
+             {KArg::p(f32At(pool.kv.base, row0 * width)),
+              KArg::p(f32At(pool.score.base, row0 * width)), KArg::p(cw.norm),
               KArg::p(tab), KArg::p(row), KArg::i(d), KArg::i(rd), KArg::i(r),
               KArg::i(cw.overlap), KArg::i(p + 1 - r), KArg::f(c.normEps)}) ||
         !quantise(row, 1))
@@ -143,13 +152,18 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   int64_t keyRows = prefill ? n : cacheRows;
   if (!packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
     return false;
+  // The compressors' states: one launch for the group.
+  if (r && !writeStates(b.compressor, s.ckv, s.cscore, head.row0, n, batch,
+                        prefill ? ha.stateSlots : decode->stateSlots, positions,
+                        prefill ? ha.stateRows : decode->stateRows,
+                        statePools[size_t(l)]))
+    return false;
   for (size_t i = first; r && i < end; ++i) {
     const Chunk &ch = chunks[i];
     const ChunkArgs &a = chunkArgs[l][i];
     BlockCache &cache = sequences[ch.sequence].blocks[l];
-    if (!compress(b.compressor, ch, s.ckv, s.cscore, stepArg(a.stateSlots),
-                  cache.stateKv, cache.stateScore, s.entries, false,
-                  a.emitted) ||
+    if (!compress(b.compressor, ch, s.ckv, s.cscore, statePools[size_t(l)],
+                  cache.stateRow0, s.entries, false, a.emitted) ||
         !packEntries(s.entries, a.emitted, stepArg(a.entrySlots), pool) ||
         (prefill &&
          !packEntries(s.entries, a.emitted, stepArg(a.entryKeys), s.kvAll)))
@@ -170,13 +184,19 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
              {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)),
               KArg::i(rows * inh)}))
       return false;
+    if (!writeStates(icw, s.ickv, s.icscore, head.row0, n, batch,
+                     prefill ? ha.indexStateSlots : decode->indexStateSlots,
+                     positions,
+                     prefill ? ha.indexStateRows : decode->indexStateRows,
+                     indexStatePools[size_t(l)]))
+      return false;
     for (size_t i = first; i < end; ++i) {
       const Chunk &ch = chunks[i];
       const ChunkArgs &a = chunkArgs[l][i];
       BlockCache &cache = sequences[ch.sequence].blocks[l];
-      if (!compress(icw, ch, s.ickv, s.icscore, stepArg(a.indexStateSlots),
-                    cache.indexStateKv, cache.indexStateScore,
-                    indexKeysOf(l, cache), true, a.emitted))
+      if (!compress(icw, ch, s.ickv, s.icscore, indexStatePools[size_t(l)],
+                    cache.indexStateRow0, indexKeysOf(l, cache), true,
+                    a.emitted))
         return false;
     }
     // The picks of every row of the group, written in place into the index

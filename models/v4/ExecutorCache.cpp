@@ -2,8 +2,8 @@
 //
 // Each sequence's caches per block: the KV cache's pages (taken from the
 // block's pool, KvCacheLayout.h), the compressor states and the indexer's
-// keys (rows of the block's index-key pool); and kv_pack, which writes
-// cache entries.
+// keys (rows of the block's state and index-key pools, so that one launch
+// reaches every sequence's); and kv_pack, which writes cache entries.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
@@ -20,6 +20,8 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   seq.blocks.resize(blocks.size());
   kvPools.resize(blocks.size());
   indexKeyPools.resize(blocks.size());
+  statePools.resize(blocks.size());
+  indexStatePools.resize(blocks.size());
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     BlockCache &bc = seq.blocks[l];
@@ -31,14 +33,25 @@ bool Executor::Impl::initCaches(Sequence &seq) {
           !upload(bc.pageTable, bc.pages.data(), count * 4))
         return false;
     }
-    auto state = [&](const CompressorW &cw, void *&kv, void *&score) {
-      int64_t words = (cw.overlap ? 2 : 1) * cw.ratio * cw.width();
-      if (!kv && (!(kv = alloc(words * 4)) || !(score = alloc(words * 4))))
-        return false;
+    auto state = [&](const CompressorW &cw, StatePool &pool, int64_t &row0) {
+      const int64_t rows = (cw.overlap ? 2 : 1) * cw.ratio;
+      const int64_t words = rows * cw.width();
+      int64_t unit = 0, scoreUnit = 0;
+      if (row0 < 0) {
+        // Both pools grow alike, so a unit has one number in both.
+        if (!takeUnits(pool.kv, 1, words * 4, unit) ||
+            !takeUnits(pool.score, 1, words * 4, scoreUnit))
+          return false;
+        if (unit != scoreUnit)
+          return fail("compressor state pools out of step");
+        row0 = unit * rows;
+      }
       // Official reset: kv_state zeros, score_state -inf.
-      return fill32(kv, 0, words) && fill32(score, 0xFF800000u, words);
+      return fill32(f32At(pool.kv.base, row0 * cw.width()), 0, words) &&
+             fill32(f32At(pool.score.base, row0 * cw.width()), 0xFF800000u,
+                    words);
     };
-    if (b.ratio && !state(b.compressor, bc.stateKv, bc.stateScore))
+    if (b.ratio && !state(b.compressor, statePools[l], bc.stateRow0))
       return false;
     if (b.ratio == 4) {
       int64_t unit = 0;
@@ -47,7 +60,7 @@ bool Executor::Impl::initCaches(Sequence &seq) {
           return false;
         bc.indexKeyRow0 = unit * (n / 4);
       }
-      if (!state(b.indexCompressor, bc.indexStateKv, bc.indexStateScore))
+      if (!state(b.indexCompressor, indexStatePools[l], bc.indexStateRow0))
         return false;
     }
   }

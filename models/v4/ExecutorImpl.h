@@ -108,12 +108,15 @@ struct BlockCache {
   /// device).
   std::vector<int32_t> pages;
   void *pageTable = nullptr;
-  void *stateKv = nullptr, *stateScore = nullptr; // f32 [(1+o)r, (1+o)d]
+  /// The compressor's state, f32 [(1+o)r, (1+o)d] of kv and of score: the
+  /// rows from stateRow0 of the block's state pools, so that one launch
+  /// writes every sequence's.
+  int64_t stateRow0 = -1;
   /// The indexer's keys: bf16 [maxSeqLen / 4, indexHeadDim], the rows from
   /// indexKeyRow0 of the block's index-key pool (indexKeysOf), so that one
   /// launch reads every sequence's.
   int64_t indexKeyRow0 = -1;
-  void *indexStateKv = nullptr, *indexStateScore = nullptr;
+  int64_t indexStateRow0 = -1; // the indexer compressor's, likewise
   void *engramConv = nullptr; // f32 [convHistory, hc * dim]: conv input rows
 };
 
@@ -142,8 +145,10 @@ struct ChunkArgs {
   // Compressed entries emitted this step: their cache slots and (a
   // prefill's) keys in kvAll.
   int64_t entrySlots = -1, entryKeys = -1, emitted = 0;
-  // compressor_state_write slots of the compressor and the indexer's.
+  // compressor_state_write slots of the compressor and the indexer's, and
+  // (a prefill) the first rows of its states, i32 [1].
   int64_t stateSlots = -1, indexStateSlots = -1;
+  int64_t stateRows = -1, indexStateRows = -1;
   // Index lists [count, width], the window part first.
   int64_t idx = -1, windowWidth = 0, width = 0;
   // CSA blocks, a prefill: its first index-key row, i32 [1].
@@ -153,11 +158,21 @@ struct ChunkArgs {
 /// A run of decode chunks [first, end) of one block: one row each, attended
 /// by one launch per kernel. Offsets into Impl::stepArgs: the ring slots of
 /// the rows [rows], the page tables [rows, pages], the index lists
-/// [rows, width] (chunk i's ChunkArgs point at its row of each) and, on CSA
-/// blocks, the rows' first index-key rows [rows].
+/// [rows, width] (chunk i's ChunkArgs point at its row of each), on CSA
+/// blocks the rows' first index-key rows [rows], and on compressed blocks
+/// the rows' compressor state slots and their states' first rows [rows]
+/// (the indexer compressor's too on CSA blocks).
 struct RunArgs {
   size_t first = 0, end = 0;
   int64_t slots = -1, pages = -1, idx = -1, width = 0, keyRows = -1;
+  int64_t stateSlots = -1, stateRows = -1;
+  int64_t indexStateSlots = -1, indexStateRows = -1;
+};
+
+/// A block's compressor states, kv and score, of all its sequences: unit u
+/// of both pools is one sequence's state (rows u * (1+o)r..).
+struct StatePool {
+  KvPool kv, score;
 };
 
 struct Executor::Impl {
@@ -192,6 +207,7 @@ struct Executor::Impl {
   std::vector<int> releasedSequences; // reused by addSequence
   std::vector<KvPool> kvPools;        // per block
   std::vector<KvPool> indexKeyPools;  // per block (CSA); a sequence per unit
+  std::vector<StatePool> statePools, indexStatePools; // per block
 
   /// mhc_mix's slices of 4 x dim (its grid's second dimension).
   static constexpr int64_t kMixSlices = 32;
@@ -300,10 +316,17 @@ struct Executor::Impl {
   /// decode run.
   bool attentionGroup(int64_t b, const std::vector<Chunk> &chunks, size_t first,
                       size_t end, const RunArgs *decode);
-  /// Writes the chunk's state rows (`slots`) and emits `emitted` entries.
+  /// compressor_state_write of a prefill chunk's or a decode run's rows
+  /// (n rows each of `batch` chunks from row `row0` of kv/score; `slots`,
+  /// `rows0`: offsets of step arrays) into `pool`.
+  bool writeStates(const CompressorW &cw, const void *kv, const void *score,
+                   int64_t row0, int64_t n, int64_t batch, int64_t slots,
+                   const void *positions, int64_t rows0, StatePool &pool);
+  /// Emits the chunk's `emitted` entries, its state already written (rows
+  /// from `row0` of `pool`).
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
-                const void *score, const void *slots, void *stateKv,
-                void *stateScore, void *entries, bool indexer, int64_t emitted);
+                const void *score, StatePool &pool, int64_t row0, void *entries,
+                bool indexer, int64_t emitted);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, int64_t groups);
   bool moe(int64_t b, int64_t m);

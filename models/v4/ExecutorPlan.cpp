@@ -232,9 +232,13 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
         a.stateSlots = once(i, State, cw.ratio * 2 + cw.overlap, [&] {
           return stateSlots(ch, cw.ratio, cw.overlap);
         });
+        if (prefill)
+          a.stateRows = add({int32_t(cache.stateRow0)});
         if (r == 4) {
-          if (prefill)
+          if (prefill) {
             a.keyRows = add({int32_t(cache.indexKeyRow0)});
+            a.indexStateRows = add({int32_t(cache.indexStateRow0)});
+          }
           const CompressorW &icw = b.indexCompressor;
           a.indexStateSlots = once(i, State, icw.ratio * 2 + icw.overlap, [&] {
             return stateSlots(ch, icw.ratio, icw.overlap);
@@ -269,12 +273,32 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       }
       ra.slots = add(slots);
       ra.pages = add(pages);
-      if (r == 4) {
-        std::vector<int32_t> keyRows;
+      // Per row: the compressors' state slots and states' first rows.
+      auto perRow = [&](const std::function<int32_t(size_t)> &value) {
+        std::vector<int32_t> v;
         for (size_t i = first; i < end; ++i)
-          keyRows.push_back(
-              int32_t(sequences[chunks[i].sequence].blocks[l].indexKeyRow0));
-        ra.keyRows = add(keyRows);
+          v.push_back(value(i));
+        return add(v);
+      };
+      auto cacheOf = [&](size_t i) -> const BlockCache & {
+        return sequences[chunks[i].sequence].blocks[l];
+      };
+      auto slotOf = [&](const CompressorW &cw, size_t i) {
+        return stateSlots(chunks[i], cw.ratio, cw.overlap)[0];
+      };
+      if (r) {
+        ra.stateSlots =
+            perRow([&](size_t i) { return slotOf(b.compressor, i); });
+        ra.stateRows =
+            perRow([&](size_t i) { return int32_t(cacheOf(i).stateRow0); });
+      }
+      if (r == 4) {
+        ra.keyRows =
+            perRow([&](size_t i) { return int32_t(cacheOf(i).indexKeyRow0); });
+        ra.indexStateSlots =
+            perRow([&](size_t i) { return slotOf(b.indexCompressor, i); });
+        ra.indexStateRows = perRow(
+            [&](size_t i) { return int32_t(cacheOf(i).indexStateRow0); });
       }
       auto [it, fresh] = runLists.try_emplace({first, r});
       IndexLists &il = it->second;

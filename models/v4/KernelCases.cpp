@@ -116,17 +116,23 @@ Case decodeCase(const CompressorCfg &c, int64_t pos) {
 // 0: copies and one f32 addition. One row: the slots of a launch must be
 // distinct, which random integers are not.
 Case stateWriteCase(const CompressorCfg &c, int64_t pos0) {
+  // Three sequences' decode tokens in one launch, their states blocks of
+  // one pool (in another order than the rows), at positions pos0, pos0 + 1,
+  // pos0 + 2.
+  const int64_t b = 3, srows = c.srows();
   return Case{"v4.compressor_state_write",
               "compressor_state_write_" + cfgName(c) + "_pos" + str(pos0),
               kernelText("compressor_decode.mlir", "compressor_state_write"),
-              {Arg::buffer(T::F32, {1, c.cw()}),
-               Arg::buffer(T::F32, {1, c.cw()}),
+              {Arg::buffer(T::F32, {b, c.cw()}),
+               Arg::buffer(T::F32, {b, c.cw()}),
                Arg::buffer(T::F32, {c.ratio, c.cw()}),
-               Arg::ints(T::I32, {1}, 0, c.srows() - 1),
-               Arg::buffer(T::F32, {c.srows(), c.cw()}),
-               Arg::buffer(T::F32, {c.srows(), c.cw()}), Arg::index(1),
-               Arg::index(c.cw()), Arg::index(c.ratio), Arg::index(pos0)},
-              {1, 1, 1},
+               Arg::ints(T::I32, {b}, 0, srows - 1),
+               Arg::buffer(T::F32, {b * srows, c.cw()}),
+               Arg::buffer(T::F32, {b * srows, c.cw()}), Arg::index(1),
+               Arg::index(c.cw()), Arg::index(c.ratio),
+               Arg::values(T::I32, {b}, {pos0, pos0 + 1, pos0 + 2}),
+               Arg::values(T::I32, {b}, {2 * srows, 0, srows})},
+              {1, b, 1},
               0};
 }
 

@@ -77,8 +77,9 @@ struct CompressorCfg {
 std::string cfgName(const CompressorCfg &c);
 /// @compressor_decode of the entry at position `pos` from a random state.
 Case decodeCase(const CompressorCfg &c, int64_t pos);
-/// @compressor_state_write of one token at position pos0 (the decode's
-/// write) to a random slot in [0, srows).
+/// @compressor_state_write of a decode run: three sequences' tokens at
+/// positions pos0.. to random slots in [0, srows) of their states, three
+/// blocks of one pool.
 Case stateWriteCase(const CompressorCfg &c, int64_t pos0);
 
 /// indexer.mlir @indexer_rotate_quant on `rows` rows of 128.

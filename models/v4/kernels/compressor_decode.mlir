@@ -8,41 +8,55 @@
 //   [ratio, 2 ratio) the current one; plain: rows [0, ratio), the current one.
 // Scores are stored with ape already added (as the official code).
 
-// @compressor_state_write: row i of kv / score (a token at position
-// pos0 + i) goes to state row slot[i] (skipped when slot[i] < 0):
-//   skv[slot] = kv[i]; sscore[slot] = score[i] + ape[(pos0 + i) mod ratio]
-//   kv, score: f32 [n, cw]; ape: f32 [ratio, cw]; slot: i32 [n].
+// @compressor_state_write: row r = b * n + i of kv / score (batch entry b's
+// token i, at position pos[b] + i) goes to state row rows0[b] + slot[r]
+// (skipped when slot[r] < 0):
+//   skv[row] = kv[r]; sscore[row] = score[r] + ape[(pos[b] + i) mod ratio]
+//   kv, score: f32 [b * n, cw]; ape: f32 [ratio, cw]; slot: i32 [b * n];
+//   pos, rows0: i32 [b] (a batch entry's first position and the first row
+//   of its state: a decode run's sequences keep their states in one pool).
 // Decode: one token, slot = overlap * ratio + pos mod ratio. Prefill of s
 // tokens (cutoff = s - s mod ratio): tokens [cutoff - ratio, cutoff) to
 // slots 0 .. ratio-1 (overlap and cutoff >= ratio only) and tokens
-// [cutoff, s) to slots overlap * ratio + (t - cutoff). The slots of one
-// launch must be distinct.
+// [cutoff, s) to slots overlap * ratio + (t - cutoff). The rows written by
+// one launch must be distinct.
 // One program per row; columns in blocks of 512 (any cw).
-// Grid: (n).
+// Grid: (n, b).
 tile.kernel @compressor_state_write(%kv: !tile.ptr<f32>, %score: !tile.ptr<f32>,
                                     %ape: !tile.ptr<f32>, %slot: !tile.ptr<i32>,
                                     %skv: !tile.ptr<f32>,
                                     %sscore: !tile.ptr<f32>, %n: index,
-                                    %cw: index, %ratio: index, %pos0: index) {
+                                    %cw: index, %ratio: index,
+                                    %pos: !tile.ptr<i32>,
+                                    %rows0: !tile.ptr<i32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c512 = arith.constant 512 : index
   %zero = arith.constant 0 : i32
   %i = tile.program_id 0
-  %i1 = arith.addi %i, %c1 : index
-  %st = tile.load %slot[%i] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
+  %bat = tile.program_id 1
+  %bn = arith.muli %bat, %n : index
+  %r = arith.addi %bn, %i : index
+  %r1 = arith.addi %r, %c1 : index
+  %st = tile.load %slot[%r] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
   %s32 = tile.extract %st[%c0] : tensor<1xi32>
   %valid = arith.cmpi sge, %s32, %zero : i32
   scf.if %valid {
-    %s = arith.index_cast %s32 : i32 to index
+    %pt = tile.load %pos[%bat] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
+    %p32 = tile.extract %pt[%c0] : tensor<1xi32>
+    %rt = tile.load %rows0[%bat] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
+    %row032 = tile.extract %rt[%c0] : tensor<1xi32>
+    %local = arith.addi %row032, %s32 : i32
+    %s = arith.index_cast %local : i32 to index
     %s1 = arith.addi %s, %c1 : index
-    %p = arith.addi %pos0, %i : index
+    %p0 = arith.index_cast %p32 : i32 to index
+    %p = arith.addi %p0, %i : index
     %a = arith.remui %p, %ratio : index
     %a1 = arith.addi %a, %c1 : index
     scf.for %c = %c0 to %cw step %c512 {
-      %kt = tile.load %kv[%i, %c] strides[%cw, %c1] bounds[%i1, %cw]
+      %kt = tile.load %kv[%r, %c] strides[%cw, %c1] bounds[%r1, %cw]
           : !tile.ptr<f32> -> tensor<1x512xf32>
-      %sct = tile.load %score[%i, %c] strides[%cw, %c1] bounds[%i1, %cw]
+      %sct = tile.load %score[%r, %c] strides[%cw, %c1] bounds[%r1, %cw]
           : !tile.ptr<f32> -> tensor<1x512xf32>
       %apt = tile.load %ape[%a, %c] strides[%cw, %c1] bounds[%a1, %cw]
           : !tile.ptr<f32> -> tensor<1x512xf32>

@@ -8,7 +8,8 @@
 //     normalised, rotated outputs by up to two ulps); the shifted state is
 //     an exact copy. @compressor_state_write: both targets on the same
 //     chosen inputs (distinct slots, -1 slots, ragged cw), bit-exact (copies
-//     and one f32 addition).
+//     and one f32 addition). A decode run's tokens in one launch, each to
+//     its own state (blocks of one pool), equal the launches one by one.
 // (b) reference vs plain C++ of the official code. State write: bit-exact.
 //     Decode, in double: the official window cat(kv_state[:r, :d],
 //     kv_state[r:, d:]) (plain: kv_state[:r, :d]), per-channel softmax over
@@ -60,15 +61,59 @@ void stateWrite(Target target, const Cfg &c, HostTensor &kv, HostTensor &score,
                 int64_t row0, const std::vector<int32_t> &slots, int64_t pos0) {
   int64_t n = int64_t(slots.size()), cw = c.cw();
   HostTensor k(T::F32, {n, cw}), s(T::F32, {n, cw}), sl(T::I32, {n});
+  HostTensor pos(T::I32, {1}), rows0(T::I32, {1});
   std::memcpy(k.data(), f32Data(kv) + row0 * cw, n * cw * 4);
   std::memcpy(s.data(), f32Data(score) + row0 * cw, n * cw * 4);
   std::memcpy(sl.data(), slots.data(), n * 4);
+  i32Data(pos)[0] = int32_t(pos0);
+  i32Data(rows0)[0] = 0;
+  ASSERT_TRUE(
+      launch(target, kernelSource(kFile, "compressor_state_write"),
+             "compressor_state_write",
+             {KArg::buf(k), KArg::buf(s), KArg::buf(ape), KArg::buf(sl),
+              KArg::buf(skv), KArg::buf(sscore), KArg::idx(n), KArg::idx(cw),
+              KArg::idx(c.ratio), KArg::buf(pos), KArg::buf(rows0)},
+             {n, 1, 1}));
+}
+
+/// A decode run: sequence b's token (position pos[b]) to slot overlap *
+/// ratio + pos % ratio of its state, rows rows0[b].. of one pool, in one
+/// launch; the same as each sequence's own launch on its own state.
+void checkBatchedStateWrite(Target target, const Cfg &c, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  const int64_t b = 3, srows = c.srows(), cw = c.cw();
+  HostTensor kv = randomF32(gen, {b, cw}, -1, 1);
+  HostTensor score = randomF32(gen, {b, cw}, -3, 3);
+  HostTensor ape = randomF32(gen, {c.ratio, cw}, -1, 1);
+  const std::vector<int32_t> positions{17, 6, 41},
+      rows{int32_t(srows), 0, int32_t(2 * srows)};
+  HostTensor pool(T::F32, {b * srows, cw}), poolScore(T::F32, {b * srows, cw});
+  HostTensor sl(T::I32, {b}), pos(T::I32, {b}), rows0(T::I32, {b});
+  for (int64_t i = 0; i < b; ++i) {
+    i32Data(sl)[i] = int32_t(c.overlap * c.ratio + positions[i] % c.ratio);
+    i32Data(pos)[i] = positions[i];
+    i32Data(rows0)[i] = rows[i];
+  }
   ASSERT_TRUE(launch(target, kernelSource(kFile, "compressor_state_write"),
                      "compressor_state_write",
-                     {KArg::buf(k), KArg::buf(s), KArg::buf(ape), KArg::buf(sl),
-                      KArg::buf(skv), KArg::buf(sscore), KArg::idx(n),
-                      KArg::idx(cw), KArg::idx(c.ratio), KArg::idx(pos0)},
-                     {n, 1, 1}));
+                     {KArg::buf(kv), KArg::buf(score), KArg::buf(ape),
+                      KArg::buf(sl), KArg::buf(pool), KArg::buf(poolScore),
+                      KArg::idx(1), KArg::idx(cw), KArg::idx(c.ratio),
+                      KArg::buf(pos), KArg::buf(rows0)},
+                     {1, b, 1}));
+  for (int64_t i = 0; i < b; ++i) {
+    HostTensor skv(T::F32, {srows, cw}), sscore(T::F32, {srows, cw});
+    stateWrite(target, c, kv, score, ape, skv, sscore, i, {i32Data(sl)[i]},
+               positions[i]);
+    for (int64_t e = 0; e < srows * cw; ++e) {
+      ASSERT_EQ(floatToBits(f32Data(pool)[rows[i] * cw + e]),
+                floatToBits(f32Data(skv)[e]))
+          << "sequence " << i << " kv element " << e;
+      ASSERT_EQ(floatToBits(f32Data(poolScore)[rows[i] * cw + e]),
+                floatToBits(f32Data(sscore)[e]))
+          << "sequence " << i << " score element " << e;
+    }
+  }
 }
 
 /// A fresh state: kv 0, score -inf (official kv_state / score_state).
@@ -112,6 +157,13 @@ TEST(CompressorStateWrite, CpuMatchesReference) {
   checkStateWriteTargetsAgree({512, 64, 4, 1}, 7, 5, 1); // cw 1024
   checkStateWriteTargetsAgree({40, 16, 8, 0}, 8, 3, 2);  // cw 40
   checkStateWriteTargetsAgree({300, 64, 4, 1}, 5, 0, 3); // cw 600
+}
+
+TEST(CompressorStateWrite, DecodeRunInOneLaunch) {
+  for (Target t : {Target::Reference, Target::Cpu}) {
+    checkBatchedStateWrite(t, {512, 64, 4, 1}, 4);
+    checkBatchedStateWrite(t, {40, 16, 8, 0}, 5);
+  }
 }
 
 //===----------------------------------------------------------------------===//
