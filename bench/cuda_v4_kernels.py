@@ -30,8 +30,9 @@ Peers (same math, same shapes; speed peers, not bit-identical):
                     dequantised each call (16-entry table, 1x32 ue8m0 scales), x
                     fake-quantised to e4m3 (1x128 blocks), bf16 F.linear.
   matmul_bf16(_f32) bf16 F.linear (groups: an einsum).
-  head              rmsnorm -> bf16, bf16 GEMM over the vocabulary with f32 logits
-                    (torch.mm out_dtype=f32 where torch has it, else widened).
+  head_norm         rmsnorm of the head's rows (strided by ldx) -> bf16, f32 math.
+  head              bf16 GEMM of the normalised rows over the vocabulary with f32
+                    logits (torch.mm out_dtype=f32 where torch has it, else widened).
   embedding         F.embedding (id < 0: zero row), repeated `copies` times.
   sparse_attention  gather 584-byte entries through the page table, dequantise
                     (e4m3 x ue8m0, bf16 rope), bf16 q.k, -1 masked, softmax with
@@ -217,14 +218,20 @@ def peer_matmul_bf16(a, f32_out=False):
     return fn, (x, w), "bf16 F.linear" + (", widened to f32" if f32_out else ""), 2 * m * n * k * groups
 
 
-def peer_head(a):
-    x, nw, w, _, m, d, v, ldx, eps = a
-    def fn(x, nw, w):
+def peer_head_norm(a):
+    x, nw, _, m, d, ldx, eps = a
+    def fn(x, nw):
         xs = torch.as_strided(x, (m, d), (ldx, 1)).float()
-        xn = (xs * torch.rsqrt(xs.square().mean(-1, keepdim=True) + eps) * nw.float()).bfloat16()
+        return (xs * torch.rsqrt(xs.square().mean(-1, keepdim=True) + eps) * nw.float()).bfloat16()
+    return fn, (x, nw), "f32 math", 0
+
+
+def peer_head(a):
+    xn, w, _, m, d, v = a
+    def fn(xn, w):
         return mm_f32(xn, w)
     how = "torch.mm out_dtype=f32" if MM_OUT_F32 else "bf16 logits widened to f32"
-    return fn, (x, nw, w), "rmsnorm + bf16 GEMM, " + how, 2 * m * d * v
+    return fn, (xn, w), "bf16 GEMM, " + how, 2 * m * d * v
 
 
 def peer_embedding(a):
@@ -330,7 +337,8 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp4": peer_linear_fp4,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
-         "v4.head": peer_head, "v4.embedding": peer_embedding,
+         "v4.head_norm": peer_head_norm, "v4.head": peer_head,
+         "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
          "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,
          "v4.mhc_pre": peer_mhc_pre}

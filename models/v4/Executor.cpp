@@ -19,7 +19,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "head",
-      "head_rms",        "indexer_rotate_quant", "indexer_topk",
+      "head_norm",       "head_rms",        "indexer_rotate_quant", "indexer_topk",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
       "linear_fp8",      "linear_sum",        "matmul_bf16",
       "matmul_bf16_f32",
@@ -574,10 +574,12 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                   {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
                    KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
                    KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
+            I.run("head_norm", {ceilDiv(nc, 16), 1, 1},
+                  {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.s.xn),
+                   KArg::i(nc), KArg::i(d), KArg::i(d), KArg::f(c.normEps)}) &&
             I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
-                  {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.head),
-                   KArg::p(out), KArg::i(nc), KArg::i(d), KArg::i(c.vocabSize),
-                   KArg::i(d), KArg::f(c.normEps)});
+                  {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
+                   KArg::i(d), KArg::i(c.vocabSize)});
   if (ok) {
     std::string e;
     ok = I.device.download(logits.data(), out, logits.size() * 4, e) ||

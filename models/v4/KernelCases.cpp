@@ -329,18 +329,28 @@ Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies) {
 
 // 1e-4: f32 logits, sums in another order (~D 2^-24 of sum |terms|).
 Case headCase(HeadShape s) {
-  int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;
   return Case{"v4.head",
-              "head_" + str(s.m) + "x" + str(s.d) + "_v" + str(s.v) + "_ldx" +
-                  str(s.ldx),
-              kernelText("head.mlir"),
-              {Arg::buffer(T::BF16, {rows, s.d}), Arg::buffer(T::BF16, {s.d}),
+              "head_" + str(s.m) + "x" + str(s.d) + "_v" + str(s.v),
+              kernelText("head.mlir", "head"),
+              {Arg::buffer(T::BF16, {s.m, s.d}),
                Arg::buffer(T::BF16, {s.v, s.d}),
                Arg::output(T::F32, {s.m, s.v}), Arg::index(s.m),
-               Arg::index(s.d), Arg::index(s.v), Arg::index(s.ldx),
-               Arg::f32(1e-6)},
+               Arg::index(s.d), Arg::index(s.v)},
               {ceilDiv(s.m, 16), ceilDiv(s.v, 64), 1},
               1e-4};
+}
+
+// 1e-2 (as rmsnorm): the f32 sum order and rsqrt may flip a bf16 rounding.
+Case headNormCase(HeadShape s) {
+  int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;
+  return Case{"v4.head_norm",
+              "head_norm_" + str(s.m) + "x" + str(s.d) + "_ldx" + str(s.ldx),
+              kernelText("head.mlir", "head_norm"),
+              {Arg::buffer(T::BF16, {rows, s.d}), Arg::buffer(T::BF16, {s.d}),
+               Arg::output(T::BF16, {s.m, s.d}), Arg::index(s.m),
+               Arg::index(s.d), Arg::index(s.ldx), Arg::f32(1e-6)},
+              {ceilDiv(s.m, 16), 1, 1},
+              1e-2};
 }
 
 // 2e-2: the f32 sum order and rsqrt may flip the bf16 rounding of ms or r
@@ -675,6 +685,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
       convNormCase(conv),
       convCase(conv),
       // 5 sequences' last rows, vocabulary cut to 300.
+      headNormCase({5, 4096, 300, 4096 * 4}),
       headCase({5, 4096, 300, 4096}),
       headRmsCase(197, 512),
       rotateQuantCase(165),
@@ -729,6 +740,7 @@ std::vector<conformance::Case> kernelBenchCases() {
                      }()),
       // The indexer's weights_proj.
       denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
+      headNormCase({tokens, 4096, 129280, 4096}),
       headCase({tokens, 4096, 129280, 4096}),
       embeddingCase(tokens, 129280, 4096, 4),
       // One query per sequence: window 128 + top-512 of 4096 keys.

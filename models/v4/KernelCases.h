@@ -148,7 +148,10 @@ Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies);
 struct HeadShape {
   int64_t m, d, v, ldx;
 };
+/// @head: the vocabulary GEMM of m normalised rows (ldx unused).
 Case headCase(HeadShape s);
+/// @head_norm: the final norm of the m rows.
+Case headNormCase(HeadShape s);
 Case headRmsCase(int64_t rows, int64_t hd);
 
 /// linear_fp8.mlir and linear_fp4.mlir: y [m, n] = x [m, k] @ w^T.

@@ -8,8 +8,8 @@
 // RUN: dsv4c run-kernel %t/lf8.mlir --kernel linear_fp8 --grid 3,3,3 --arg x=random:37x4000 --arg w=random:150x4000 --arg ws=random:2x32 --arg y=zeros:37x150 --arg part=zeros:3x37x150 --arg m=37 --arg n=150 --arg k=4000 --arg splits=3 --out-dir %t/lf8p > /dev/null
 // RUN: cmp %t/lf8/part.npy %t/lf8p/part.npy
 // RUN: dsv4c opt %dsv4c_src/models/v4/kernels/head.mlir --pipeline-tile-loads -o %t/head.mlir
-// RUN: dsv4c run-kernel %dsv4c_src/models/v4/kernels/head.mlir --grid 3,5 --arg x=random:37x4096 --arg nw=random:4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --arg ldx=4096 --arg eps=1e-6 --out-dir %t/head > /dev/null
-// RUN: dsv4c run-kernel %t/head.mlir --grid 3,5 --arg x=random:37x4096 --arg nw=random:4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --arg ldx=4096 --arg eps=1e-6 --out-dir %t/headp > /dev/null
+// RUN: dsv4c run-kernel %dsv4c_src/models/v4/kernels/head.mlir --kernel head --grid 3,5 --arg xn=random:37x4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --out-dir %t/head > /dev/null
+// RUN: dsv4c run-kernel %t/head.mlir --kernel head --grid 3,5 --arg xn=random:37x4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --out-dir %t/headp > /dev/null
 // RUN: cmp %t/head/logits.npy %t/headp/logits.npy
 // A load of contiguous rows with bounds, addressed from the induction
 // variable, moves a trip ahead: the first tile is loaded before the loop,

@@ -1,7 +1,8 @@
-//===- EmbeddingHeadTest.cpp - embedding.mlir and head.mlir -----------------===//
+//===- EmbeddingHeadTest.cpp - embedding.mlir and head.mlir
+//-----------------===//
 //
 // Embedding: a pure copy, so (a) and (b) require exact equality.
-// Head: f32 logits of bf16(RMSNorm(x) * w) @ W^T.
+// Head: f32 logits of bf16(RMSNorm(x) * w) @ W^T (@head_norm, then @head).
 //  (a) cpu vs reference, tolerance 1e-4 of max(1, |ref|): f32 sums of <= 256
 //      products in another order (~D * 2^-24 of sum |terms|). Both targets
 //      round the normalised x to bf16 after the same f32 ops; should their
@@ -20,6 +21,7 @@ using namespace dsv4c;
 using namespace dsv4c::ffntest;
 using v4::cases::embeddingCase;
 using v4::cases::headCase;
+using v4::cases::headNormCase;
 
 namespace {
 
@@ -64,12 +66,15 @@ TEST(Embedding, ReferenceMatchesOfficialGather) {
 }
 
 TEST(Head, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(headNormCase({9, 200, 150, 200}));
   expectCpuMatchesReference(headCase({9, 200, 150, 200}));
 }
 TEST(Head, CpuMatchesReferenceStridedRows) {
+  expectCpuMatchesReference(headNormCase({3, 256, 100, 512}));
   expectCpuMatchesReference(headCase({3, 256, 100, 512}));
 }
 TEST(Head, CpuMatchesReferenceAligned) {
+  expectCpuMatchesReference(headNormCase({4, 128, 64, 128}));
   expectCpuMatchesReference(headCase({4, 128, 64, 128}));
 }
 
@@ -80,12 +85,16 @@ TEST(Head, ReferenceMatchesOfficialMath) {
   HostTensor x = randomBf16(gen, {2 * m, d}, -2, 2);
   HostTensor nw = randomBf16(gen, {d}, 0.5, 1.5);
   HostTensor w = randomBf16(gen, {v, d}, -1, 1);
-  HostTensor logits(T::F32, {m, v});
+  HostTensor normed(T::BF16, {m, d}), logits(T::F32, {m, v});
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource("head.mlir"), "head_norm",
+             {KArg::buf(x), KArg::buf(nw), KArg::buf(normed), KArg::idx(m),
+              KArg::idx(d), KArg::idx(ldx), KArg::f32(eps)},
+             {ceilDiv(m, 16), 1, 1}));
   ASSERT_TRUE(launch(Target::Reference, kernelSource("head.mlir"), "head",
-                     {KArg::buf(x), KArg::buf(nw), KArg::buf(w),
-                      KArg::buf(logits), KArg::idx(m), KArg::idx(d),
-                      KArg::idx(v), KArg::idx(ldx), KArg::f32(eps)},
-                     {ceilDiv(m, 4), ceilDiv(v, 64), 1}));
+                     {KArg::buf(normed), KArg::buf(w), KArg::buf(logits),
+                      KArg::idx(m), KArg::idx(d), KArg::idx(v)},
+                     {ceilDiv(m, 16), ceilDiv(v, 64), 1}));
   Closeness c;
   for (int64_t i = 0; i < m; ++i) {
     double ss = 0;
