@@ -51,6 +51,13 @@ public:
 private:
   /// dsv4c.copy_e2m1.32, where the module calls it (defineAsyncCopies).
   void defineE2m1Copy();
+  /// The copies' slow path, from b's block: dst[i] = i < valid ? read(i) :
+  /// 0 for i in [0, n), then return.
+  void
+  byteLoop(llvm::IRBuilder<> &b, llvm::Function *fn, llvm::Value *dst,
+           llvm::Value *valid, unsigned n,
+           llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *)>
+               read);
   llvm::Type *b8() { return llvm::Type::getInt8Ty(ctx); }
   llvm::GlobalVariable *shared(llvm::Type *type, const char *name) {
     return new llvm::GlobalVariable(

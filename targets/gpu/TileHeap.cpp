@@ -272,7 +272,6 @@ void HelperBuilder::defineTileHeap(uint64_t sharedBytes) {
 /// the destination is in the group-shared arena and both addresses are
 /// N-aligned; otherwise a byte loop (zeros past `valid`).
 void HelperBuilder::defineAsyncCopies() {
-  llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
   for (unsigned n : {4u, 8u, 16u}) {
     std::string name = "dsv4c.copy_async." + std::to_string(n);
     llvm::Function *f = m.getFunction(name);
@@ -301,28 +300,10 @@ void HelperBuilder::defineAsyncCopies() {
             b.CreateBr(slow);
           }
           b.SetInsertPoint(slow);
-          auto *loop = llvm::BasicBlock::Create(ctx, "byte", fn);
-          auto *read = llvm::BasicBlock::Create(ctx, "read", fn);
-          auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
-          auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
-          b.CreateBr(loop);
-          b.SetInsertPoint(loop);
-          llvm::PHINode *i = b.CreatePHI(i32, 2);
-          i->addIncoming(b.getInt32(0), slow);
-          b.CreateCondBr(b.CreateICmpSLT(i, valid), read, write);
-          b.SetInsertPoint(read);
-          llvm::Value *byte = b.CreateLoad(b8(), b.CreateGEP(b8(), src, i));
-          b.CreateBr(write);
-          b.SetInsertPoint(write);
-          llvm::PHINode *value = b.CreatePHI(b8(), 2);
-          value->addIncoming(b.getInt8(0), loop);
-          value->addIncoming(byte, read);
-          b.CreateStore(value, b.CreateGEP(b8(), dst, i));
-          llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
-          i->addIncoming(next, write);
-          b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(n)), loop, done);
-          b.SetInsertPoint(done);
-          b.CreateRetVoid();
+          byteLoop(b, fn, dst, valid, n,
+                   [&](llvm::IRBuilder<> &b, llvm::Value *i) -> llvm::Value * {
+                     return b.CreateLoad(b8(), b.CreateGEP(b8(), src, i));
+                   });
         });
   }
   defineE2m1Copy();
@@ -394,36 +375,52 @@ void HelperBuilder::defineE2m1Copy() {
         b.CreateRetVoid();
 
         b.SetInsertPoint(slow);
-        auto *loop = llvm::BasicBlock::Create(ctx, "code", fn);
-        auto *read = llvm::BasicBlock::Create(ctx, "read", fn);
-        auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
-        auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
-        b.CreateBr(loop);
-        b.SetInsertPoint(loop);
-        llvm::PHINode *i = b.CreatePHI(i32, 2);
-        i->addIncoming(b.getInt32(0), slow);
-        b.CreateCondBr(b.CreateICmpSLT(i, valid), read, write);
-        b.SetInsertPoint(read);
-        llvm::Value *at = b.CreateAdd(element, b.CreateZExt(i, i64));
-        llvm::Value *byte = b.CreateLoad(
-            b8(),
-            b.CreateIntToPtr(
-                b.CreateAdd(srcBase, b.CreateLShr(at, b.getInt64(1))), ptr));
-        llvm::Value *shift = b.CreateTrunc(
-            b.CreateShl(b.CreateAnd(at, b.getInt64(1)), b.getInt64(2)), b8());
-        llvm::Value *code = b.CreateAnd(b.CreateLShr(byte, shift), 0x0F);
-        b.CreateBr(write);
-        b.SetInsertPoint(write);
-        llvm::PHINode *value = b.CreatePHI(b8(), 2);
-        value->addIncoming(b.getInt8(0), loop);
-        value->addIncoming(code, read);
-        b.CreateStore(value, b.CreateGEP(b8(), dst, i));
-        llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
-        i->addIncoming(next, write);
-        b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(32)), loop, done);
-        b.SetInsertPoint(done);
-        b.CreateRetVoid();
+        byteLoop(
+            b, fn, dst, valid, 32,
+            [&](llvm::IRBuilder<> &b, llvm::Value *i) -> llvm::Value * {
+              llvm::Value *at = b.CreateAdd(element, b.CreateZExt(i, i64));
+              llvm::Value *byte = b.CreateLoad(
+                  b8(),
+                  b.CreateIntToPtr(
+                      b.CreateAdd(srcBase, b.CreateLShr(at, b.getInt64(1))),
+                      ptr));
+              llvm::Value *shift = b.CreateTrunc(
+                  b.CreateShl(b.CreateAnd(at, b.getInt64(1)), b.getInt64(2)),
+                  b8());
+              return b.CreateAnd(b.CreateLShr(byte, shift), 0x0F);
+            });
       });
+}
+
+void HelperBuilder::byteLoop(
+    llvm::IRBuilder<> &b, llvm::Function *fn, llvm::Value *dst,
+    llvm::Value *valid, unsigned n,
+    llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *)>
+        read) {
+  llvm::BasicBlock *entry = b.GetInsertBlock();
+  auto *loop = llvm::BasicBlock::Create(ctx, "byte", fn);
+  auto *readBlock = llvm::BasicBlock::Create(ctx, "read", fn);
+  auto *write = llvm::BasicBlock::Create(ctx, "write", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  llvm::PHINode *i = b.CreatePHI(b.getInt32Ty(), 2);
+  i->addIncoming(b.getInt32(0), entry);
+  b.CreateCondBr(b.CreateICmpSLT(i, valid), readBlock, write);
+  b.SetInsertPoint(readBlock);
+  llvm::Value *byte = read(b, i);
+  llvm::BasicBlock *readEnd = b.GetInsertBlock();
+  b.CreateBr(write);
+  b.SetInsertPoint(write);
+  llvm::PHINode *value = b.CreatePHI(b8(), 2);
+  value->addIncoming(b.getInt8(0), loop);
+  value->addIncoming(byte, readEnd);
+  b.CreateStore(value, b.CreateGEP(b8(), dst, i));
+  llvm::Value *next = b.CreateAdd(i, b.getInt32(1));
+  i->addIncoming(next, write);
+  b.CreateCondBr(b.CreateICmpULT(next, b.getInt32(n)), loop, done);
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
 }
 
 uint64_t sharedTileBytes(llvm::Module &m, const GpuIsa &isa,
