@@ -722,7 +722,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
 
 std::vector<conformance::Case> kernelBenchCases() {
   using namespace cases;
-  const int64_t tokens = 64;
+  const int64_t tokens = 64, prefill = 4096;
   return {
       rmsnormCase(tokens, 4096),
       swigluCase(tokens, 2048, true, 10),
@@ -753,6 +753,28 @@ std::vector<conformance::Case> kernelBenchCases() {
       packCase("decode_64x512", tokens, 512),
       mixCase(tokens, 4096, 24),
       preCase(tokens, 4096),
+      // A prefill of 4096 tokens (one sequence) through the same kernels.
+      rmsnormCase(prefill, 4096),
+      swigluCase(prefill, 2048, true, 10),
+      fp8Case({prefill, 4096, 4096}, 1),
+      // Every routed expert's w1: 6 picks per token over 256 experts, 96
+      // rows each.
+      fp4GroupedCase(2048, 4096, 256,
+                     [&] {
+                       std::vector<int64_t> groups;
+                       for (int64_t g = 0; g < 256; ++g)
+                         groups.insert(groups.end(), {g, 96 * g, 96});
+                       return groups;
+                     }()),
+      embeddingCase(prefill, 129280, 4096, 4),
+      // Queries attend to window 128 + top-512 of the sequence's 4096 rows
+      // and 1024 compressed entries.
+      attnCase("prefill_b1_m4096_h64_n5120_k640", 1, prefill, 64, 5120, 640, -1,
+               5119, 0.0441941738),
+      ropeCase("prefill_s4096_h64_hd512", 1, prefill, 64, 512, 64, 0, 1, 0),
+      packCase("prefill_4096x512", prefill, 512),
+      mixCase(prefill, 4096, 24),
+      preCase(prefill, 4096),
   };
 }
 

@@ -41,8 +41,10 @@ std::vector<conformance::Case> kernelConformanceCases();
 
 /// The V4 kernels that dominate a V4-Flash decode step, at its full shapes
 /// with 64 tokens in flight (vocabulary 129280, 256 experts, 4096 keys of
-/// 512 per sequence): `dsv4c conform --bench` times them on a device. Too
-/// large for the reference target; for timing only.
+/// 512 per sequence), then the token-parallel ones and attention at a
+/// 4096-token prefill (linear_fp8 at 4096^3 among them): `dsv4c conform
+/// --bench` times them on a device. Too large for the reference target;
+/// for timing only.
 std::vector<conformance::Case> kernelBenchCases();
 
 namespace cases {

@@ -1,7 +1,7 @@
-// Bench packs: the V4 kernels at V4-Flash decode shapes, inputs generated on
+// Bench packs: the V4 kernels at V4-Flash decode (and prefill) shapes, inputs generated on
 // the device machine, timed by dsv4-run (PoCL here; an H100/H200 in
 // bench/cuda_v4_kernels.py).
-// RUN: rm -rf %t && dsv4c conform --target opencl --bench --export %t --filter v4.rmsnorm 2>/dev/null | FileCheck %s --check-prefix=EXPORT
+// RUN: rm -rf %t && dsv4c conform --target opencl --bench --export %t --filter rmsnorm_64x 2>/dev/null | FileCheck %s --check-prefix=EXPORT
 // EXPORT: wrote {{.*}} (a bench pack of 1 V4 kernels); time it with: dsv4-run conform
 
 // The buffers are described, not written: type, shape and fill.
