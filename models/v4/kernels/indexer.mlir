@@ -76,8 +76,7 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
 //      ldout = the lists' width); topk <= 1024
 // Grid: (s, b): one launch for a whole decode run. The running top-1024 is
 // kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)) and merged
-// with each block of 256 keys by one tile.topk over their concatenation;
-// with at most 256 visible entries the one block is sorted alone.
+// with each block of 256 keys by one tile.topk over their concatenation.
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
                           %w: !tile.ptr<bf16>, %out: !tile.ptr<i32>,
                           %keyrows: !tile.ptr<i32>, %starts: !tile.ptr<i32>,
@@ -150,9 +149,6 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
   %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
 
-  // At most 256 visible entries (a query in the first 1024 positions): one
-  // block, sorted alone instead of merged through a top-1024 of 2048.
-  %oneblock = arith.cmpi ule, %vis, %c256 : index
   %best = scf.for %t0 = %c0 to %vis step %c256 iter_args(%run = %none1024)
       -> (tensor<1024xi64>) {
     %krow = arith.addi %kb, %t0 : index
@@ -184,32 +180,18 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
     %key = arith.ori %hi, %lo : tensor<256xi64>
     %ok = arith.cmpi slt, %t, %viss : tensor<256xi64>
     %keyv = arith.select %ok, %key, %none256 : tensor<256xi1>, tensor<256xi64>
-    %top = scf.if %oneblock -> (tensor<1024xi64>) {
-      // The only block (the run is empty): its own top 256, padded with
-      // empty keys, is the top 1024 of [run ; block] (equal keys are the
-      // empty ones: their order does not matter).
-      %sorted, %spos = tile.topk %keyv {k = 256}
-          : tensor<256xi64> -> tensor<256xi64>, tensor<256xi32>
-      %s2 = tile.reshape %sorted : tensor<256xi64> -> tensor<1x256xi64>
-      %sb = tile.broadcast %s2 : tensor<1x256xi64> -> tensor<4x256xi64>
-      %sp = arith.select %first, %sb, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
-      %sf = tile.reshape %sp : tensor<4x256xi64> -> tensor<1024xi64>
-      scf.yield %sf : tensor<1024xi64>
-    } else {
-      // [run ; keyv padded to 1024] -> top 1024.
-      %kv2 = tile.reshape %keyv : tensor<256xi64> -> tensor<1x256xi64>
-      %kvb = tile.broadcast %kv2 : tensor<1x256xi64> -> tensor<4x256xi64>
-      %kvp = arith.select %first, %kvb, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
-      %kvf = tile.reshape %kvp : tensor<4x256xi64> -> tensor<1x1024xi64>
-      %runr = tile.reshape %run : tensor<1024xi64> -> tensor<1x1024xi64>
-      %kvfb = tile.broadcast %kvf : tensor<1x1024xi64> -> tensor<2x1024xi64>
-      %runb = tile.broadcast %runr : tensor<1x1024xi64> -> tensor<2x1024xi64>
-      %cat2 = arith.select %lhs, %runb, %kvfb : tensor<2x1024xi1>, tensor<2x1024xi64>
-      %cat = tile.reshape %cat2 : tensor<2x1024xi64> -> tensor<2048xi64>
-      %merged, %pos_unused = tile.topk %cat {k = 1024}
-          : tensor<2048xi64> -> tensor<1024xi64>, tensor<1024xi32>
-      scf.yield %merged : tensor<1024xi64>
-    }
+    // [run ; keyv padded to 1024] -> top 1024.
+    %kv2 = tile.reshape %keyv : tensor<256xi64> -> tensor<1x256xi64>
+    %kvb = tile.broadcast %kv2 : tensor<1x256xi64> -> tensor<4x256xi64>
+    %kvp = arith.select %first, %kvb, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
+    %kvf = tile.reshape %kvp : tensor<4x256xi64> -> tensor<1x1024xi64>
+    %runr = tile.reshape %run : tensor<1024xi64> -> tensor<1x1024xi64>
+    %kvfb = tile.broadcast %kvf : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %runb = tile.broadcast %runr : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %cat2 = arith.select %lhs, %runb, %kvfb : tensor<2x1024xi1>, tensor<2x1024xi64>
+    %cat = tile.reshape %cat2 : tensor<2x1024xi64> -> tensor<2048xi64>
+    %top, %pos_unused = tile.topk %cat {k = 1024}
+        : tensor<2048xi64> -> tensor<1024xi64>, tensor<1024xi32>
     scf.yield %top : tensor<1024xi64>
   }
 
