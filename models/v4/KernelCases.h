@@ -33,7 +33,7 @@ namespace dsv4c::v4 {
 /// kernel is not there.
 std::string kernelText(const std::string &file, const std::string &name = "");
 
-/// One case per tile.kernel of the embedded files (35), in the files' order
+/// One case per tile.kernel of the embedded files (36), in the files' order
 /// (by file name, then as in the file): op "v4.<kernel>", a unique name with
 /// the shape in it. V4-Flash's widths where the reference target (an
 /// interpreter) runs them quickly, ragged row counts.
