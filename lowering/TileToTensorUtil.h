@@ -1,7 +1,8 @@
 //===- TileToTensorUtil.h - helpers of the tile-to-tensor lowering -*- C++
 //-*-===//
 //
-// Shared by TileToTensor.cpp and the lowerings split out of it (TopK.cpp).
+// Shared by TileToTensor.cpp and the lowerings split out of it (TopK.cpp,
+// Quantize.cpp, Dot.cpp, AsyncCopy.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_LOWERING_TILETOTENSORUTIL_H
@@ -45,6 +46,13 @@ mlir::Value materializeConverted(
 /// `tile.dot` (Dot.cpp) as a linalg.generic, in `options`' form.
 mlir::Value lowerDot(mlir::OpBuilder &b, tile::DotOp op,
                      const TileLoweringOptions &options);
+
+/// `tile.quantize` (Quantize.cpp): the codes and the block scales.
+std::pair<mlir::Value, mlir::Value>
+lowerQuantize(mlir::OpBuilder &b, tile::QuantizeOp op,
+              const TileLoweringOptions &options);
+/// `tile.dequantize` (Quantize.cpp).
+mlir::Value lowerDequantize(mlir::OpBuilder &b, tile::DequantizeOp op);
 
 /// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
 /// tile buffer; null where its rows are not contiguous or it is masked.
