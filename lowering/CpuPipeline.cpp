@@ -16,9 +16,6 @@ namespace {
 /// `o`: the GPU options (all off for the CPU).
 void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    const dsv4c::GpuPipelineOptions &o) {
-  const bool fuseElementwise = o.fuseElementwise;
-  const int64_t planTileBytes = o.planTileBytes;
-  const int64_t planDynamicTileBytes = o.planDynamicTileBytes;
   if (o.asyncCopies)
     pm.addPass(dsv4c::createPipelineTileLoads());
   dsv4c::ConvertTileToCPUOptions tileOptions;
@@ -32,7 +29,7 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  if (fuseElementwise) {
+  if (o.fuseElementwise) {
     pm.addPass(dsv4c::createFuseElementwiseTiles());
     pm.addPass(createCanonicalizerPass());
   }
@@ -43,14 +40,14 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(dsv4c::createNumberConstantGlobals());
-  if (gpu && planTileBytes > 0) {
+  if (gpu && o.planTileBytes > 0) {
     // Before the deallocation pipeline: planned buffers are never freed.
     dsv4c::PlanTileBuffersOptions plan;
-    plan.sharedBytes = planTileBytes;
-    plan.dynamicSharedBytes = planDynamicTileBytes;
+    plan.sharedBytes = o.planTileBytes;
+    plan.dynamicSharedBytes = o.planDynamicTileBytes;
     pm.addPass(dsv4c::createPlanTileBuffers(plan));
   }
-  if (gpu && planTileBytes > 0) {
+  if (gpu && o.planTileBytes > 0) {
     // The deallocation pipeline (buildBufferDeallocationPipeline), with the
     // planned programs' deallocs dropped before they are lowered.
     memref::ExpandReallocPassOptions expand;

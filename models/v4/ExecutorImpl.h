@@ -145,8 +145,9 @@ struct ChunkArgs {
   // Compressed entries emitted this step: their cache slots and (a
   // prefill's) keys in kvAll.
   int64_t entrySlots = -1, entryKeys = -1, emitted = 0;
-  // compressor_state_write slots of the compressor and the indexer's, and
-  // (a prefill) the first rows of its states, i32 [1].
+  // A prefill's compressor_state_write slots of the compressor and the
+  // indexer's, and the first rows of its states, i32 [1] (a decode run's
+  // are in its RunArgs).
   int64_t stateSlots = -1, indexStateSlots = -1;
   int64_t stateRows = -1, indexStateRows = -1;
   // Index lists [count, width], the window part first.

@@ -228,25 +228,26 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
         a.entrySlots = add(toCache);
         if (prefill)
           a.entryKeys = add(toKeys);
+      }
+      if (!prefill)
+        continue; // in its run's arrays, below
+      // A prefill's compressor state slots and the first rows of its states
+      // (a decode run's: per row, below).
+      if (r) {
         const CompressorW &cw = b.compressor;
         a.stateSlots = once(i, State, cw.ratio * 2 + cw.overlap, [&] {
           return stateSlots(ch, cw.ratio, cw.overlap);
         });
-        if (prefill)
-          a.stateRows = add({int32_t(cache.stateRow0)});
-        if (r == 4) {
-          if (prefill) {
-            a.keyRows = add({int32_t(cache.indexKeyRow0)});
-            a.indexStateRows = add({int32_t(cache.indexStateRow0)});
-          }
-          const CompressorW &icw = b.indexCompressor;
-          a.indexStateSlots = once(i, State, icw.ratio * 2 + icw.overlap, [&] {
-            return stateSlots(ch, icw.ratio, icw.overlap);
-          });
-        }
+        a.stateRows = add({int32_t(cache.stateRow0)});
       }
-      if (!prefill)
-        continue; // in its run's arrays, below
+      if (r == 4) {
+        const CompressorW &icw = b.indexCompressor;
+        a.indexStateSlots = once(i, State, icw.ratio * 2 + icw.overlap, [&] {
+          return stateSlots(ch, icw.ratio, icw.overlap);
+        });
+        a.indexStateRows = add({int32_t(cache.indexStateRow0)});
+        a.keyRows = add({int32_t(cache.indexKeyRow0)});
+      }
       // Index lists depend on the ratio only (ratio 4's picks are
       // rewritten by every CSA block before its attention reads them).
       auto [it, fresh] = lists.try_emplace({i, r});

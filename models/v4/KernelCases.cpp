@@ -113,12 +113,11 @@ Case decodeCase(const CompressorCfg &c, int64_t pos) {
       4e-2};
 }
 
-// 0: copies and one f32 addition. One row: the slots of a launch must be
-// distinct, which random integers are not.
+// 0: copies and one f32 addition. Three sequences' decode tokens in one
+// launch, at positions pos0, pos0 + 1, pos0 + 2, their states distinct
+// blocks of one pool (in another order than the rows): the rows a launch
+// writes must be distinct, which random slots are only across blocks.
 Case stateWriteCase(const CompressorCfg &c, int64_t pos0) {
-  // Three sequences' decode tokens in one launch, their states blocks of
-  // one pool (in another order than the rows), at positions pos0, pos0 + 1,
-  // pos0 + 2.
   const int64_t b = 3, srows = c.srows();
   return Case{"v4.compressor_state_write",
               "compressor_state_write_" + cfgName(c) + "_pos" + str(pos0),
