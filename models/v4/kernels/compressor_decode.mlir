@@ -46,8 +46,8 @@ tile.kernel @compressor_state_write(%kv: !tile.ptr<f32>, %score: !tile.ptr<f32>,
     %p32 = tile.extract %pt[%c0] : tensor<1xi32>
     %rt = tile.load %rows0[%bat] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
     %row032 = tile.extract %rt[%c0] : tensor<1xi32>
-    %local = arith.addi %row032, %s32 : i32
-    %s = arith.index_cast %local : i32 to index
+    %srow = arith.addi %row032, %s32 : i32
+    %s = arith.index_cast %srow : i32 to index
     %s1 = arith.addi %s, %c1 : index
     %p0 = arith.index_cast %p32 : i32 to index
     %p = arith.addi %p0, %i : index
