@@ -247,7 +247,10 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.su, m * inter * 2},
                 {&s.sh, m * inter * 2},
                 {&s.so, m * d * 2},
-                {&s.fo, m * d * 2}};
+                {&s.fo, m * d * 2},
+                // New compressed entries: a prefill's (< its rows), a
+                // decode run's (one row per sequence).
+                {&s.entries, m * c.headDim * 2}};
     for (auto &[slot, bytes] : plan)
       if (!(*slot = alloc(std::max<int64_t>(bytes, 64))))
         return false;
@@ -262,8 +265,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     if (!(s.kvAll = alloc(allPages * kKvPageBytes)) ||
         !fill32(s.kvAll, 0, allPages * kKvPageBytes / 4) ||
         !(s.kvAllPages = alloc(allPages * 4)) ||
-        !upload(s.kvAllPages, identity.data(), allPages * 4) ||
-        !(s.entries = alloc(longest * c.headDim * 2)))
+        !upload(s.kvAllPages, identity.data(), allPages * 4))
       return false;
     chunkCapacity = longest;
   }

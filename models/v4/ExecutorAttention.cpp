@@ -78,42 +78,43 @@ bool Executor::Impl::writeStates(const CompressorW &cw, const void *kv,
 }
 
 bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
-                              const void *kv, const void *score,
-                              StatePool &pool, int64_t row0, void *entries,
+                              const void *kv, const void *score, void *entries,
                               bool indexer, int64_t emitted) {
   const V4Config &c = config;
-  const int64_t r = cw.ratio, d = cw.d, rd = c.ropeHeadDim;
-  const int64_t width = cw.width(), n = ch.count, p = ch.start;
-  const void *tab = ropeCompressed;
-  const void *kvc = f32At(kv, ch.row0 * width);
-  const void *scorec = f32At(score, ch.row0 * width);
-  // Indexer keys are rotated and FP4-quantised in place; kv entries stay
-  // bf16 rows here (the caller packs them into the cache, kv_pack).
-  auto quantise = [&](void *rows, int64_t count) {
-    return !indexer || run("indexer_rotate_quant", {ceilDiv(count, 16), 1, 1},
-                           {KArg::p(rows), KArg::i(count)});
-  };
-  // Prefill: every whole block becomes an entry (the last block and,
-  // overlapping, the one before it went to the state: writeStates).
-  if (p == 0 && emitted > 0 &&
-      (!run("compressor", {emitted, 1, 1},
-            {KArg::p(kvc), KArg::p(scorec), KArg::p(cw.ape), KArg::p(cw.norm),
-             KArg::p(tab), KArg::p(entries), KArg::i(n), KArg::i(d),
-             KArg::i(rd), KArg::i(r), KArg::i(cw.overlap), KArg::i(emitted),
-             KArg::f(c.normEps)}) ||
-       !quantise(entries, emitted)))
-    return false;
-  if (p > 0 && emitted) {
-    void *row = indexer ? bf16At(entries, (p / r) * d) : entries;
-    if (!run("compressor_decode", {1, 1, 1},
-             {KArg::p(f32At(pool.kv.base, row0 * width)),
-              KArg::p(f32At(pool.score.base, row0 * width)), KArg::p(cw.norm),
-              KArg::p(tab), KArg::p(row), KArg::i(d), KArg::i(rd), KArg::i(r),
-              KArg::i(cw.overlap), KArg::i(p + 1 - r), KArg::f(c.normEps)}) ||
-        !quantise(row, 1))
-      return false;
-  }
-  return true;
+  const int64_t width = cw.width();
+  // Every whole block becomes an entry (the last block and, overlapping,
+  // the one before it went to the state: writeStates). Indexer keys are
+  // rotated and FP4-quantised in place; kv entries stay bf16 rows here (the
+  // caller packs them into the cache, kv_pack).
+  return emitted == 0 ||
+         (run("compressor", {emitted, 1, 1},
+              {KArg::p(f32At(kv, ch.row0 * width)),
+               KArg::p(f32At(score, ch.row0 * width)), KArg::p(cw.ape),
+               KArg::p(cw.norm), KArg::p(ropeCompressed), KArg::p(entries),
+               KArg::i(ch.count), KArg::i(cw.d), KArg::i(c.ropeHeadDim),
+               KArg::i(cw.ratio), KArg::i(cw.overlap), KArg::i(emitted),
+               KArg::f(c.normEps)}) &&
+          (!indexer || run("indexer_rotate_quant", {ceilDiv(emitted, 16), 1, 1},
+                           {KArg::p(entries), KArg::i(emitted), KArg::p(zeros),
+                            KArg::i(0)})));
+}
+
+bool Executor::Impl::compressDecode(const CompressorW &cw, const RunArgs &ra,
+                                    StatePool &pool, int64_t rows0,
+                                    int64_t outRows, void *out, bool indexer) {
+  const V4Config &c = config;
+  const int64_t batch = int64_t(ra.end - ra.first);
+  const void *rows = stepArg(outRows);
+  return run("compressor_decode", {1, batch, 1},
+             {KArg::p(pool.kv.base), KArg::p(pool.score.base), KArg::p(cw.norm),
+              KArg::p(ropeCompressed), KArg::p(out), KArg::i(cw.d),
+              KArg::i(c.ropeHeadDim), KArg::i(cw.ratio), KArg::i(cw.overlap),
+              KArg::p(stepArg(rows0)), KArg::p(rows),
+              KArg::p(at(stepArg(stepPositions), int64_t(ra.first), 4)),
+              KArg::f(c.normEps)}) &&
+         (!indexer ||
+          run("indexer_rotate_quant", {batch, 1, 1},
+              {KArg::p(out), KArg::i(batch), KArg::p(rows), KArg::i(1)}));
 }
 
 bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
@@ -158,19 +159,23 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
                         prefill ? ha.stateRows : decode->stateRows,
                         statePools[size_t(l)]))
     return false;
-  for (size_t i = first; r && i < end; ++i) {
-    const Chunk &ch = chunks[i];
-    const ChunkArgs &a = chunkArgs[l][i];
-    BlockCache &cache = sequences[ch.sequence].blocks[l];
-    if (!compress(b.compressor, ch, s.ckv, s.cscore, statePools[size_t(l)],
-                  cache.stateRow0, s.entries, false, a.emitted) ||
-        !packEntries(s.entries, a.emitted, stepArg(a.entrySlots), pool) ||
-        (prefill &&
-         !packEntries(s.entries, a.emitted, stepArg(a.entryKeys), s.kvAll)))
+  // New compressed entries: a prefill's whole blocks, a decode run's rows
+  // whose token completes one (launched whichever rows do: the same
+  // launches every step).
+  if (r && prefill) {
+    if (!compress(b.compressor, head, s.ckv, s.cscore, s.entries, false,
+                  ha.emitted) ||
+        !packEntries(s.entries, ha.emitted, stepArg(ha.entrySlots), pool) ||
+        !packEntries(s.entries, ha.emitted, stepArg(ha.entryKeys), s.kvAll))
       return false;
-    if (prefill)
-      keyRows += a.emitted;
+    keyRows += ha.emitted;
   }
+  if (r && !prefill &&
+      (!compressDecode(b.compressor, *decode, statePools[size_t(l)],
+                       decode->stateRows, decode->entryRows, s.entries,
+                       false) ||
+       !packEntries(s.entries, batch, stepArg(decode->entrySlots), pool)))
+    return false;
 
   if (r == 4) {
     // Lightning indexer: its own rotated FP4 query and compressed keys;
@@ -181,8 +186,8 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
         std::pow(double(ihd), -0.5) * std::pow(double(inh), -0.5);
     if (!rope(bf16At(s.iq, head.row0 * inh * ihd), inh, ihd, false) ||
         !run("indexer_rotate_quant", {ceilDiv(rows * inh, 16), 1, 1},
-             {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)),
-              KArg::i(rows * inh)}))
+             {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)), KArg::i(rows * inh),
+              KArg::p(zeros), KArg::i(0)}))
       return false;
     if (!writeStates(icw, s.ickv, s.icscore, head.row0, n, batch,
                      prefill ? ha.indexStateSlots : decode->indexStateSlots,
@@ -190,15 +195,14 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
                      prefill ? ha.indexStateRows : decode->indexStateRows,
                      indexStatePools[size_t(l)]))
       return false;
-    for (size_t i = first; i < end; ++i) {
-      const Chunk &ch = chunks[i];
-      const ChunkArgs &a = chunkArgs[l][i];
-      BlockCache &cache = sequences[ch.sequence].blocks[l];
-      if (!compress(icw, ch, s.ickv, s.icscore, indexStatePools[size_t(l)],
-                    cache.indexStateRow0, indexKeysOf(l, cache), true,
-                    a.emitted))
-        return false;
-    }
+    if (prefill
+            ? !compress(icw, head, s.ickv, s.icscore,
+                        indexKeysOf(l, sequences[head.sequence].blocks[l]),
+                        true, ha.emitted)
+            : !compressDecode(icw, *decode, indexStatePools[size_t(l)],
+                              decode->indexStateRows, decode->indexEntryRows,
+                              indexKeyPools[size_t(l)].base, true))
+      return false;
     // The picks of every row of the group, written in place into the index
     // lists past their window part (rows with no visible entry get -1s).
     const int64_t width = prefill ? ha.width : decode->width;

@@ -142,8 +142,8 @@ struct ChunkArgs {
   int64_t ownSlots = -1;  // kv_pack of its rows (a prefill's: into kvAll)
   int64_t ringSlots = -1; // a prefill's rows from ringFirst: into the ring
   int64_t ringFirst = 0;
-  // Compressed entries emitted this step: their cache slots and (a
-  // prefill's) keys in kvAll.
+  // A prefill's compressed entries: their cache slots and keys in kvAll (a
+  // decode run's are in its RunArgs).
   int64_t entrySlots = -1, entryKeys = -1, emitted = 0;
   // A prefill's compressor_state_write slots of the compressor and the
   // indexer's, and the first rows of its states, i32 [1] (a decode run's
@@ -162,12 +162,16 @@ struct ChunkArgs {
 /// [rows, width] (chunk i's ChunkArgs point at its row of each), on CSA
 /// blocks the rows' first index-key rows [rows], and on compressed blocks
 /// the rows' compressor state slots and their states' first rows [rows]
-/// (the indexer compressor's too on CSA blocks).
+/// (the indexer compressor's too on CSA blocks) and their new entries.
 struct RunArgs {
   size_t first = 0, end = 0;
   int64_t slots = -1, pages = -1, idx = -1, width = 0, keyRows = -1;
   int64_t stateSlots = -1, stateRows = -1;
   int64_t indexStateSlots = -1, indexStateRows = -1;
+  // The compressed entries this step emits, per row (-1 where the row's
+  // token completes no block): its row of Scratch::entries (the row's
+  // index) and cache slot, and (CSA) its index-key row.
+  int64_t entryRows = -1, entrySlots = -1, indexEntryRows = -1;
 };
 
 /// A block's compressor states, kv and score, of all its sequences: unit u
@@ -230,11 +234,11 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
+    // entries: the compressor's new bf16 rows before kv_pack.
+    void *entries;
     // Per chunk, sized for the longest chunk: prefill K/V rows + compressed
-    // entries.
-    // kvAll: cache entries (paged, kvAllPages the identity table);
-    // entries: the compressor's bf16 rows before kv_pack.
-    void *kvAll, *kvAllPages, *entries;
+    // entries as cache entries (paged, kvAllPages the identity table).
+    void *kvAll, *kvAllPages;
   } s{};
   int64_t chunkCapacity = -1;
 
@@ -323,11 +327,17 @@ struct Executor::Impl {
   bool writeStates(const CompressorW &cw, const void *kv, const void *score,
                    int64_t row0, int64_t n, int64_t batch, int64_t slots,
                    const void *positions, int64_t rows0, StatePool &pool);
-  /// Emits the chunk's `emitted` entries, its state already written (rows
-  /// from `row0` of `pool`).
+  /// A prefill chunk's `emitted` entries (every whole block) into
+  /// `entries`, rotated and quantised in place when `indexer`.
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
-                const void *score, StatePool &pool, int64_t row0, void *entries,
-                bool indexer, int64_t emitted);
+                const void *score, void *entries, bool indexer,
+                int64_t emitted);
+  /// A decode run's entries (compressor_decode, one launch whichever
+  /// sequences emit): entry b to row `outRows`[b] of `out` (offsets of step
+  /// arrays; -1 rows skipped), rotated and quantised there when `indexer`.
+  bool compressDecode(const CompressorW &cw, const RunArgs &run,
+                      StatePool &pool, int64_t rows0, int64_t outRows,
+                      void *out, bool indexer);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, int64_t groups);
   bool moe(int64_t b, int64_t m);

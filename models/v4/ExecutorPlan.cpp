@@ -215,22 +215,20 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
           ring.push_back(cacheSlot(t % win));
         a.ringSlots = add(ring);
       }
+      if (!prefill)
+        continue; // in its run's arrays, below
       if (r) {
         // Entry e of the compressed part is logical entry win + e of the
-        // cache (a prefill's 0.., a decode's p / r) and, in a prefill,
-        // key n + e.
-        a.emitted = prefill ? n / r : ((p + 1) % r == 0 ? 1 : 0);
+        // cache and key n + e.
+        a.emitted = n / r;
         std::vector<int32_t> toCache, toKeys;
         for (int64_t e = 0; e < a.emitted; ++e) {
-          toCache.push_back(cacheSlot(win + (prefill ? e : p / r)));
+          toCache.push_back(cacheSlot(win + e));
           toKeys.push_back(int32_t(n + e));
         }
         a.entrySlots = add(toCache);
-        if (prefill)
-          a.entryKeys = add(toKeys);
+        a.entryKeys = add(toKeys);
       }
-      if (!prefill)
-        continue; // in its run's arrays, below
       // A prefill's compressor state slots and the first rows of its states
       // (a decode run's: per row, below).
       if (r) {
@@ -287,15 +285,29 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       auto slotOf = [&](const CompressorW &cw, size_t i) {
         return stateSlots(chunks[i], cw.ratio, cw.overlap)[0];
       };
+      // A row whose token (at p) completes a block emits entry p / r: logical
+      // cache entry win + p / r, index-key row p / r of its sequence.
+      auto emits = [&](size_t i) { return (chunks[i].start + 1) % r == 0; };
       if (r) {
         ra.stateSlots =
             perRow([&](size_t i) { return slotOf(b.compressor, i); });
         ra.stateRows =
             perRow([&](size_t i) { return int32_t(cacheOf(i).stateRow0); });
+        ra.entryRows = perRow(
+            [&](size_t i) { return emits(i) ? int32_t(i - first) : -1; });
+        ra.entrySlots = perRow([&](size_t i) {
+          return emits(i) ? pagedSlot(cacheOf(i), win + chunks[i].start / r)
+                          : -1;
+        });
       }
       if (r == 4) {
         ra.keyRows =
             perRow([&](size_t i) { return int32_t(cacheOf(i).indexKeyRow0); });
+        ra.indexEntryRows = perRow([&](size_t i) {
+          return emits(i)
+                     ? int32_t(cacheOf(i).indexKeyRow0 + chunks[i].start / r)
+                     : -1;
+        });
         ra.indexStateSlots =
             perRow([&](size_t i) { return slotOf(b.indexCompressor, i); });
         ra.indexStateRows = perRow(

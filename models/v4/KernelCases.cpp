@@ -98,18 +98,25 @@ std::string cfgName(const CompressorCfg &c) {
          (c.overlap ? "_overlap" : "_plain");
 }
 
-// 4e-2 as compressorCase; the shifted state is an exact copy.
+// 4e-2 as compressorCase; the shifted state is an exact copy. A decode run
+// of three sequences (states in one pool, not in row order): entries at
+// positions pos and pos - ratio to out rows 1 and 0; the middle sequence
+// emits nothing (its state and no out row touched).
 Case decodeCase(const CompressorCfg &c, int64_t pos) {
+  const int64_t s = c.srows(), r = c.ratio;
   return Case{
       "v4.compressor_decode",
       "compressor_decode_" + cfgName(c),
       kernelText("compressor_decode.mlir", "compressor_decode"),
-      {Arg::buffer(T::F32, {c.srows(), c.cw()}),
-       Arg::buffer(T::F32, {c.srows(), c.cw()}), Arg::buffer(T::BF16, {c.d}),
-       Arg::buffer(T::F32, {pos + 1, c.rd / 2, 2}), Arg::output(T::BF16, {c.d}),
-       Arg::index(c.d), Arg::index(c.rd), Arg::index(c.ratio),
-       Arg::index(c.overlap), Arg::index(pos), Arg::f32(1e-6)},
-      {1, 1, 1},
+      {Arg::buffer(T::F32, {3 * s, c.cw()}),
+       Arg::buffer(T::F32, {3 * s, c.cw()}), Arg::buffer(T::BF16, {c.d}),
+       Arg::buffer(T::F32, {pos + 1, c.rd / 2, 2}),
+       Arg::output(T::BF16, {2, c.d}), Arg::index(c.d), Arg::index(c.rd),
+       Arg::index(r), Arg::index(c.overlap),
+       Arg::values(T::I32, {3}, {2 * s, 0, s}),
+       Arg::values(T::I32, {3}, {1, -1, 0}),
+       Arg::values(T::I32, {3}, {pos + r - 1, 0, pos - 1}), Arg::f32(1e-6)},
+      {1, 3, 1},
       4e-2};
 }
 
@@ -142,7 +149,8 @@ Case rotateQuantCase(int64_t rows) {
   return Case{"v4.indexer_rotate_quant",
               "indexer_rotate_quant_rows" + str(rows),
               kernelText("indexer.mlir", "indexer_rotate_quant"),
-              {Arg::buffer(T::BF16, {rows, 128}), Arg::index(rows)},
+              {Arg::buffer(T::BF16, {rows, 128}), Arg::index(rows),
+               Arg::values(T::I32, {1}, {-1}), Arg::index(0)},
               {ceilDiv(rows, 16), 1, 1},
               0.5};
 }

@@ -5,10 +5,10 @@
 // (a) a decode step makes one upload (the step's host-made arrays: token
 //     ids, positions, cache slots, index lists), one download (the logits)
 //     and no synchronisation, at batch 1 and 4;
-// (b) on sliding-window layers a decode step makes as many launches at
-//     batch 4 as at batch 1 (attention is batched over sequences, the MoE
-//     routed on the device), and on compressed layers too except for the
-//     steps where a sequence emits a compressed entry (counted, bounded);
+// (b) a decode step makes as many launches at batch 4 as at batch 1, on
+//     every kind of layer and whichever sequences emit a compressed entry
+//     (attention, compressors and indexer batched over sequences, the MoE
+//     routed on the device);
 // (c) a hash layer's tid2eid naming an expert the model lacks is an error
 //     at load that names the tensor and the entry (the device's routing
 //     would skip the pick).
@@ -147,27 +147,13 @@ TEST(V4Step, DecodeStepsAreOneUploadOneDownloadNoWait) {
     expectNoWaits(decodeSteps(c, *ckpt, batch, 5), batch);
 }
 
-TEST(V4Step, SlidingWindowLaunchesDoNotGrowWithBatch) {
-  V4Config c = v4TinyConfig();
-  c.compressRatios.assign(c.compressRatios.size(), 0);
-  auto ckpt = checkpoint(c, scratch("swa"));
-  ASSERT_NE(ckpt, nullptr);
-  const auto one = decodeSteps(c, *ckpt, 1, 3);
-  const auto four = decodeSteps(c, *ckpt, 4, 3);
-  ASSERT_EQ(one.size(), four.size());
-  for (size_t s = 0; s < one.size(); ++s) {
-    EXPECT_GT(one[s].launches, 0u);
-    EXPECT_EQ(four[s].launches, one[s].launches) << "decode step " << s;
-  }
-}
-
-// Compressed layers batch their state writes and the indexer over the
-// sequences too; only a compressed entry's emission (the compressor's
-// decode + kv_pack or + quantise, for the compressor and the indexer's) is
-// still per sequence: a step where no sequence emits makes as many
-// launches at batch 4 as at batch 1, and otherwise at most 4 more per extra
-// sequence and compressed layer. Sequence i starts at 11 + 4 i tokens.
-TEST(V4Step, CompressedLayersAddOnlyEntryEmissionsPerSequence) {
+// Every decode step makes as many launches at batch 4 as at batch 1, on the
+// tiny model's sliding-window, CSA and HCA layers alike: attention, the
+// compressors' state writes and entry emissions, the indexer and the MoE
+// are one launch per kernel for all sequences. The steps cover the
+// sequences' emissions at different steps (sequence i starts at 11 + 4 i
+// tokens) and steps where none emits.
+TEST(V4Step, LaunchesDoNotGrowWithBatch) {
   V4Config c = v4TinyConfig();
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
@@ -175,26 +161,22 @@ TEST(V4Step, CompressedLayersAddOnlyEntryEmissionsPerSequence) {
   for (int64_t l = 0; l < c.numLayers + c.nMtpLayers; ++l)
     if (c.compressRatio(l) != 0)
       ratios.push_back(c.compressRatio(l));
-  const int64_t compressed = int64_t(ratios.size());
+  ASSERT_FALSE(ratios.empty());
   const auto one = decodeSteps(c, *ckpt, 1, 6);
   const auto four = decodeSteps(c, *ckpt, 4, 6);
   ASSERT_EQ(one.size(), four.size());
-  int quiet = 0;
+  int emitting = 0, quiet = 0;
   for (size_t s = 0; s < one.size(); ++s) {
     bool emits = false;
     for (int64_t i = 0; i < 4; ++i)
       for (int64_t r : ratios)
         emits |= (11 + 4 * i + int64_t(s) + 1) % r == 0;
-    if (!emits) {
-      ++quiet;
-      EXPECT_EQ(four[s].launches, one[s].launches) << "decode step " << s;
-      continue;
-    }
-    EXPECT_GE(four[s].launches, one[s].launches) << "decode step " << s;
-    EXPECT_LE(four[s].launches - one[s].launches, uint64_t(3 * 4 * compressed))
-        << "decode step " << s;
+    ++(emits ? emitting : quiet);
+    EXPECT_GT(one[s].launches, 0u);
+    EXPECT_EQ(four[s].launches, one[s].launches) << "decode step " << s;
   }
-  EXPECT_GT(quiet, 0); // the equality was checked
+  EXPECT_GT(emitting, 0); // both kinds of step were compared
+  EXPECT_GT(quiet, 0);
 }
 
 /// Overwrites tid2eid entry [0, 0] of layer 0 with `expert`: the tensor's

@@ -8,15 +8,34 @@
 // 6 * 2^-126) / 6)), x = bf16(f32(e2m1(clamp(x / s, -6, 6))) * s).
 // Applied to the indexer's q (after RoPE) and to its compressed keys (after
 // the indexer compressor's RoPE).
-//   x: bf16 [rows, 128]. Grid: (ceil(rows / 16)).
-tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
+//   x: bf16 rows of 128: listed = 0: rows [0, rows), grid (ceil(rows / 16));
+//   listed = 1: the rows list[0..rows) (i32; -1: none), a program each,
+//   grid (rows) (a decode run's new keys, in their sequences' key rows).
+tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index,
+                                  %list: !tile.ptr<i32>, %listed: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
   %c128 = arith.constant 128 : index
+  %cm1 = arith.constant -1 : i32
+  %z32 = arith.constant 0 : i32
   %pid = tile.program_id 0
-  %r0 = arith.muli %pid, %c16 : index
-  %xt = tile.load %x[%r0, %c0] strides[%c128, %c1] bounds[%rows, %c128]
+  // listed: this program's one row (a list entry past a -1 reads as -1).
+  %one = arith.cmpi eq, %listed, %c1 : index
+  %pid1 = arith.addi %pid, %c1 : index
+  %lim = arith.select %one, %pid1, %c0 : index
+  %lt = tile.load %list[%pid] strides[%c1] bounds[%lim] other %cm1
+      : !tile.ptr<i32> -> tensor<1xi32>
+  %l32 = tile.extract %lt[%c0] : tensor<1xi32>
+  %has = arith.cmpi sge, %l32, %z32 : i32
+  %lr = arith.index_cast %l32 : i32 to index
+  %lr1 = arith.addi %lr, %c1 : index
+  %lr0 = arith.select %has, %lr, %c0 : index
+  %lend = arith.select %has, %lr1, %c0 : index
+  %b0 = arith.muli %pid, %c16 : index
+  %r0 = arith.select %one, %lr0, %b0 : index
+  %rend = arith.select %one, %lend, %rows : index
+  %xt = tile.load %x[%r0, %c0] strides[%c128, %c1] bounds[%rend, %c128]
       : !tile.ptr<bf16> -> tensor<16x128xbf16>
 
   // H[i, j] = 1 - 2 * parity(i & j)
@@ -50,7 +69,7 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
       : tensor<16x128xbf16> -> tensor<16x128xf4E2M1FN>, tensor<16x4xf8E8M0FNU>
   %y = tile.dequantize %q, %s {block = array<i64: 1, 32>}
       : tensor<16x128xf4E2M1FN>, tensor<16x4xf8E8M0FNU> -> tensor<16x128xbf16>
-  tile.store %y, %x[%r0, %c0] strides[%c128, %c1] bounds[%rows, %c128]
+  tile.store %y, %x[%r0, %c0] strides[%c128, %c1] bounds[%rend, %c128]
       : tensor<16x128xbf16> -> !tile.ptr<bf16>
   tile.return
 }
@@ -75,8 +94,9 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index) {
 //      index lists take the picks in place: out = the first pick's slot,
 //      ldout = the lists' width); topk <= 1024
 // Grid: (s, b): one launch for a whole decode run. The running top-1024 is
-// kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)) and merged
-// with each block of 256 keys by one tile.topk over their concatenation.
+// kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)): block 0's
+// keys sorted alone, then each later block of 256 merged by one tile.topk
+// over the concatenation [run ; block].
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
                           %w: !tile.ptr<bf16>, %out: !tile.ptr<i32>,
                           %keyrows: !tile.ptr<i32>, %starts: !tile.ptr<i32>,
@@ -130,7 +150,6 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %zeros = tile.splat %zero : tensor<64x256xf32>
   %zero256 = tile.splat %zero : tensor<256xf32>
   %imin = arith.constant -9223372036854775808 : i64
-  %none1024 = tile.splat %imin : tensor<1024xi64>
   %none256 = tile.splat %imin : tensor<256xi64>
   %none4 = tile.splat %imin : tensor<4x256xi64>
   %m31 = arith.constant dense<31> : tensor<256xi32>
@@ -149,7 +168,42 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
   %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
 
-  %best = scf.for %t0 = %c0 to %vis step %c256 iter_args(%run = %none1024)
+  // Block 0 on its own: its top 256 of 256, padded with empty keys, is the
+  // top 1024 of [an empty run ; block 0] (a query in a sequence's first
+  // 1024 positions sees no more); later blocks merge into it. The keys as
+  // in the loop below, with t0 = 0.
+  %kt_0 = tile.load %k[%kb, %c0] strides[%c128, %c1] bounds[%kend, %c128]
+      : !tile.ptr<bf16> -> tensor<256x128xbf16>
+  %dot_0 = tile.dot %qt, %kt_0 {rhs_transposed}
+      : tensor<64x128xbf16>, tensor<256x128xbf16> -> tensor<64x256xf32>
+  %dotb_0 = tile.cast %dot_0 : tensor<64x256xf32> -> tensor<64x256xbf16>
+  %dotf_0 = tile.cast %dotb_0 : tensor<64x256xbf16> -> tensor<64x256xf32>
+  %relu_0 = arith.maximumf %dotf_0, %zeros : tensor<64x256xf32>
+  %pw_0 = arith.mulf %relu_0, %wb : tensor<64x256xf32>
+  %pwb_0 = tile.cast %pw_0 : tensor<64x256xf32> -> tensor<64x256xbf16>
+  %pwf_0 = tile.cast %pwb_0 : tensor<64x256xbf16> -> tensor<64x256xf32>
+  %sum_0 = tile.reduce sum %pwf_0 {dim = 0} : tensor<64x256xf32> -> tensor<256xf32>
+  %sumb_0 = tile.cast %sum_0 : tensor<256xf32> -> tensor<256xbf16>
+  %sumf_0 = tile.cast %sumb_0 : tensor<256xbf16> -> tensor<256xf32>
+  // -0 -> +0, then f32 bits made orderable as signed integers.
+  %canon_0 = arith.addf %sumf_0, %zero256 : tensor<256xf32>
+  %bits_0 = arith.bitcast %canon_0 : tensor<256xf32> to tensor<256xi32>
+  %sign_0 = arith.shrsi %bits_0, %m31 : tensor<256xi32>
+  %flip_0 = arith.andi %sign_0, %mag : tensor<256xi32>
+  %ord_0 = arith.xori %bits_0, %flip_0 : tensor<256xi32>
+  %ord64_0 = arith.extsi %ord_0 : tensor<256xi32> to tensor<256xi64>
+  %hi_0 = arith.shli %ord64_0, %s32 : tensor<256xi64>
+  %lo_0 = arith.subi %lowmax, %iota : tensor<256xi64>
+  %key_0 = arith.ori %hi_0, %lo_0 : tensor<256xi64>
+  %ok_0 = arith.cmpi slt, %iota, %viss : tensor<256xi64>
+  %keyv_0 = arith.select %ok_0, %key_0, %none256 : tensor<256xi1>, tensor<256xi64>
+  %sorted_0, %spos_0 = tile.topk %keyv_0 {k = 256}
+      : tensor<256xi64> -> tensor<256xi64>, tensor<256xi32>
+  %s2_0 = tile.reshape %sorted_0 : tensor<256xi64> -> tensor<1x256xi64>
+  %sb_0 = tile.broadcast %s2_0 : tensor<1x256xi64> -> tensor<4x256xi64>
+  %sp_0 = arith.select %first, %sb_0, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
+  %run0 = tile.reshape %sp_0 : tensor<4x256xi64> -> tensor<1024xi64>
+  %best = scf.for %t0 = %c256 to %vis step %c256 iter_args(%run = %run0)
       -> (tensor<1024xi64>) {
     %krow = arith.addi %kb, %t0 : index
     %kt = tile.load %k[%krow, %c0] strides[%c128, %c1] bounds[%kend, %c128]

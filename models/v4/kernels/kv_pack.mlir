@@ -13,7 +13,8 @@
 // passes each row's physical entry index.
 //
 //   x: bf16 rows [rows, 512] at stride ld (the kv after RoPE);
-//   slots: i32 [rows], the entry each row goes to;
+//   slots: i32 [rows], the entry each row goes to (-1: the row is skipped:
+//   a decode run's sequences that emit no compressed entry this step);
 //   nope, rope, scales: the same cache buffer, viewed as e4m3, bf16 and
 //   ue8m0 (entry e at byte e * 584).
 // Grid: (rows, 1): one program per row.
@@ -32,18 +33,22 @@ tile.kernel @kv_pack(%x: !tile.ptr<bf16>, %slots: !tile.ptr<i32>,
   %st = tile.load %slots[%r] strides[%c1] bounds[%rows]
       : !tile.ptr<i32> -> tensor<1xi32>
   %s32 = tile.extract %st[%c0] : tensor<1xi32>
-  %slot = arith.index_cast %s32 : i32 to index
-  %xn = tile.load %x[%r, %c0] strides[%ld, %c1]
-      : !tile.ptr<bf16> -> tensor<1x448xbf16>
-  %q, %s = tile.quantize %xn {block = array<i64: 1, 64>, round_scale}
-      : tensor<1x448xbf16> -> tensor<1x448xf8E4M3FN>, tensor<1x7xf8E8M0FNU>
-  tile.store %q, %nope[%slot, %c0] strides[%c584, %c1]
-      : tensor<1x448xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
-  tile.store %s, %scales[%slot, %c576] strides[%c584, %c1]
-      : tensor<1x7xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
-  %xr = tile.load %x[%r, %c448] strides[%ld, %c1]
-      : !tile.ptr<bf16> -> tensor<1x64xbf16>
-  tile.store %xr, %rope[%slot, %c224] strides[%c292, %c1]
-      : tensor<1x64xbf16> -> !tile.ptr<bf16>
+  %zero = arith.constant 0 : i32
+  %valid = arith.cmpi sge, %s32, %zero : i32
+  scf.if %valid {
+    %slot = arith.index_cast %s32 : i32 to index
+    %xn = tile.load %x[%r, %c0] strides[%ld, %c1]
+        : !tile.ptr<bf16> -> tensor<1x448xbf16>
+    %q, %s = tile.quantize %xn {block = array<i64: 1, 64>, round_scale}
+        : tensor<1x448xbf16> -> tensor<1x448xf8E4M3FN>, tensor<1x7xf8E8M0FNU>
+    tile.store %q, %nope[%slot, %c0] strides[%c584, %c1]
+        : tensor<1x448xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
+    tile.store %s, %scales[%slot, %c576] strides[%c584, %c1]
+        : tensor<1x7xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
+    %xr = tile.load %x[%r, %c448] strides[%ld, %c1]
+        : !tile.ptr<bf16> -> tensor<1x64xbf16>
+    tile.store %xr, %rope[%slot, %c224] strides[%c292, %c1]
+        : tensor<1x64xbf16> -> !tile.ptr<bf16>
+  }
   tile.return
 }

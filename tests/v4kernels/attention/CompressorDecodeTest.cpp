@@ -9,7 +9,9 @@
 //     an exact copy. @compressor_state_write: both targets on the same
 //     chosen inputs (distinct slots, -1 slots, ragged cw), bit-exact (copies
 //     and one f32 addition). A decode run's tokens in one launch, each to
-//     its own state (blocks of one pool), equal the launches one by one.
+//     its own state (blocks of one pool), equal the launches one by one;
+//     so do a decode run's entries (@compressor_decode, one launch, rows
+//     that emit nothing skipped).
 // (b) reference vs plain C++ of the official code. State write: bit-exact.
 //     Decode, in double: the official window cat(kv_state[:r, :d],
 //     kv_state[r:, d:]) (plain: kv_state[:r, :d]), per-channel softmax over
@@ -212,17 +214,83 @@ HostTensor ropeTable(int64_t rd, int64_t npos) {
   return t;
 }
 
-HostTensor decode(Target target, const Cfg &c, HostTensor &skv,
-                  HostTensor &sscore, HostTensor &w, HostTensor &tab,
-                  int64_t pos) {
-  HostTensor out(T::BF16, {c.d});
+/// @compressor_decode of a decode run: entry b (at entry position
+/// entryPos[b], from the state at row rows0[b] of the pool) to row
+/// outRows[b] of `out` (-1: none).
+void decodeRun(Target target, const Cfg &c, HostTensor &skv, HostTensor &sscore,
+               HostTensor &w, HostTensor &tab, HostTensor &out,
+               const std::vector<int32_t> &rows0,
+               const std::vector<int32_t> &outRows,
+               const std::vector<int32_t> &entryPos) {
+  const int64_t b = int64_t(rows0.size());
+  HostTensor r0(T::I32, {b}), orows(T::I32, {b}), tokens(T::I32, {b});
+  for (int64_t i = 0; i < b; ++i) {
+    i32Data(r0)[i] = rows0[i];
+    i32Data(orows)[i] = outRows[i];
+    // The token whose arrival completes the entry's block.
+    i32Data(tokens)[i] = int32_t(entryPos[i] + c.ratio - 1);
+  }
   EXPECT_TRUE(launch(
       target, kernelSource(kFile, "compressor_decode"), "compressor_decode",
       {KArg::buf(skv), KArg::buf(sscore), KArg::buf(w), KArg::buf(tab),
        KArg::buf(out), KArg::idx(c.d), KArg::idx(c.rd), KArg::idx(c.ratio),
-       KArg::idx(c.overlap), KArg::idx(pos), KArg::f32(kEps)},
-      {1, 1, 1}));
+       KArg::idx(c.overlap), KArg::buf(r0), KArg::buf(orows), KArg::buf(tokens),
+       KArg::f32(kEps)},
+      {1, b, 1}));
+}
+
+HostTensor decode(Target target, const Cfg &c, HostTensor &skv,
+                  HostTensor &sscore, HostTensor &w, HostTensor &tab,
+                  int64_t pos) {
+  HostTensor out(T::BF16, {c.d});
+  decodeRun(target, c, skv, sscore, w, tab, out, {0}, {0}, {int32_t(pos)});
   return out;
+}
+
+/// A decode run of three sequences, their states in one pool (not in row
+/// order), the middle one not emitting: each emitted entry and each state
+/// are bit for bit those of its own launch; the skipped state and output row
+/// are untouched.
+void checkBatchedDecode(Target target, const Cfg &c, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  const int64_t b = 3, srows = c.srows(), cw = c.cw(), r = c.ratio;
+  HostTensor pool = randomF32(gen, {b * srows, cw}, -1, 1);
+  HostTensor poolScore = randomF32(gen, {b * srows, cw}, -4, 4);
+  HostTensor w = randomBf16(gen, {c.d}, 0.5, 1.5);
+  HostTensor tab = ropeTable(c.rd, 4 * r + 1);
+  const std::vector<int32_t> rows0{int32_t(2 * srows), 0, int32_t(srows)},
+      outRows{1, -1, 0}, entryPos{int32_t(3 * r), int32_t(r), 0};
+  HostTensor pool0 = pool, poolScore0 = poolScore;
+  HostTensor out(T::BF16, {2, c.d});
+  decodeRun(target, c, pool, poolScore, w, tab, out, rows0, outRows, entryPos);
+  for (int64_t i = 0; i < b; ++i) {
+    HostTensor skv(T::F32, {srows, cw}), sscore(T::F32, {srows, cw});
+    std::memcpy(skv.data(), f32Data(pool0) + rows0[i] * cw, srows * cw * 4);
+    std::memcpy(sscore.data(), f32Data(poolScore0) + rows0[i] * cw,
+                srows * cw * 4);
+    HostTensor one(T::BF16, {c.d});
+    if (outRows[i] >= 0) {
+      one = decode(target, c, skv, sscore, w, tab, entryPos[i]);
+      for (int64_t ch = 0; ch < c.d; ++ch)
+        ASSERT_EQ(bf16Data(out)[outRows[i] * c.d + ch], bf16Data(one)[ch])
+            << "sequence " << i << " channel " << ch;
+    }
+    for (int64_t e = 0; e < srows * cw; ++e) {
+      ASSERT_EQ(floatToBits(f32Data(pool)[rows0[i] * cw + e]),
+                floatToBits(f32Data(skv)[e]))
+          << "sequence " << i << " state element " << e;
+      ASSERT_EQ(floatToBits(f32Data(poolScore)[rows0[i] * cw + e]),
+                floatToBits(f32Data(sscore)[e]))
+          << "sequence " << i << " score element " << e;
+    }
+  }
+}
+
+TEST(CompressorDecode, DecodeRunInOneLaunch) {
+  for (Target t : {Target::Reference, Target::Cpu}) {
+    checkBatchedDecode(t, {512, 64, 4, 1}, 6);
+    checkBatchedDecode(t, {40, 16, 8, 0}, 7);
+  }
 }
 
 /// `emptyPrev`: the previous block of an overlap window was never written

@@ -83,10 +83,11 @@ void checkOfficialRotateQuant(int m, int q, uint64_t seed) {
   std::mt19937_64 gen(seed);
   HostTensor x0 = gridBf16(gen, {rows, 128}, m, q);
   HostTensor x = x0;
-  ASSERT_TRUE(launch(Target::Reference,
-                     kernelSource(kFile, "indexer_rotate_quant"),
-                     "indexer_rotate_quant", {KArg::buf(x), KArg::idx(rows)},
-                     {ceilDiv(rows, 16), 1, 1}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource(kFile, "indexer_rotate_quant"),
+             "indexer_rotate_quant",
+             {KArg::buf(x), KArg::idx(rows), KArg::buf(x), KArg::idx(0)},
+             {ceilDiv(rows, 16), 1, 1}));
   int mismatches = 0, nonzero = 0;
   std::string first;
   for (int64_t r = 0; r < rows; ++r) {
@@ -104,6 +105,41 @@ void checkOfficialRotateQuant(int m, int q, uint64_t seed) {
   }
   EXPECT_EQ(mismatches, 0) << first;
   EXPECT_GT(nonzero, rows * 64);
+}
+
+/// listed = 1 (a decode run's new keys): the rows of a list with -1s, one
+/// program each, come out as the whole-buffer launch makes them; the other
+/// rows are untouched.
+void checkListedRows(Target target) {
+  const int64_t rows = 20;
+  std::mt19937_64 gen(5);
+  HostTensor x0 = gridBf16(gen, {rows, 128}, 64, 16);
+  HostTensor all = x0, listed = x0;
+  const std::vector<int32_t> picks{17, -1, 3, 9};
+  HostTensor list(T::I32, {int64_t(picks.size())});
+  std::copy(picks.begin(), picks.end(), i32Data(list));
+  ASSERT_TRUE(
+      launch(target, kernelSource(kFile, "indexer_rotate_quant"),
+             "indexer_rotate_quant",
+             {KArg::buf(all), KArg::idx(rows), KArg::buf(list), KArg::idx(0)},
+             {ceilDiv(rows, 16), 1, 1}));
+  ASSERT_TRUE(launch(target, kernelSource(kFile, "indexer_rotate_quant"),
+                     "indexer_rotate_quant",
+                     {KArg::buf(listed), KArg::idx(int64_t(picks.size())),
+                      KArg::buf(list), KArg::idx(1)},
+                     {int64_t(picks.size()), 1, 1}));
+  for (int64_t r = 0; r < rows; ++r) {
+    const bool picked = std::count(picks.begin(), picks.end(), r) > 0;
+    HostTensor &want = picked ? all : x0;
+    for (int64_t j = 0; j < 128; ++j)
+      ASSERT_EQ(bf16Data(listed)[r * 128 + j], bf16Data(want)[r * 128 + j])
+          << "x" << at({r, j}) << (picked ? " (listed)" : " (not listed)");
+  }
+}
+
+TEST(IndexerRotateQuant, ListedRows) {
+  checkListedRows(Target::Reference);
+  checkListedRows(Target::Cpu);
 }
 
 TEST(IndexerRotateQuant, ReferenceMatchesOfficialSmall) {

@@ -15,7 +15,8 @@
 //     official fake-quantised row (tolerance 0). The inputs span 2^-30..2^10
 //     per block, include an all-zero block and blocks below the 1e-4 floor,
 //     so e4m3 subnormals, underflow to 0 and the floor are exercised. The
-//     padding byte and the entries no row names stay 0.
+//     padding byte, the entries no row names and a row's with slot -1 (a
+//     decode run's sequences that emit nothing) stay 0.
 //
 //===----------------------------------------------------------------------===//
 #include "AttnTestUtil.h"
@@ -54,10 +55,12 @@ TEST(KvPack, EntriesDecodeToOfficialActQuant) {
         bf16Data(x)[r * ld + blk * 64 + j] = toBf16(float(v));
       }
     }
-  // Row r goes to entry 2r + 1 (even entries stay empty).
+  // Row r goes to entry 2r + 1 (even entries stay empty), but row kSkipped
+  // has slot -1: it is not written (entry 2 kSkipped + 1 stays empty).
+  const int64_t kSkipped = 5;
   HostTensor slots(T::I32, {rows});
   for (int64_t r = 0; r < rows; ++r)
-    i32Data(slots)[r] = int32_t(2 * r + 1);
+    i32Data(slots)[r] = r == kSkipped ? -1 : int32_t(2 * r + 1);
   HostTensor cache(T::I8, {entries, kKvEntryBytes});
   ASSERT_TRUE(launch(
       Target::Reference, kernelSource(kFile, "kv_pack"), "kv_pack",
@@ -73,7 +76,7 @@ TEST(KvPack, EntriesDecodeToOfficialActQuant) {
   };
   for (int64_t e = 0; e < entries; ++e) {
     const uint8_t *entry = bytes + e * kKvEntryBytes;
-    if (e % 2 == 0 || (e - 1) / 2 >= rows) {
+    if (e % 2 == 0 || (e - 1) / 2 >= rows || (e - 1) / 2 == kSkipped) {
       for (int64_t i = 0; i < kKvEntryBytes; ++i)
         expect(entry[i] == 0, "entry " + std::to_string(e) + " written");
       continue;
