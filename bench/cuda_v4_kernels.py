@@ -21,14 +21,17 @@ torch.compile before torch 2): a test of this script without a GPU.
 Peers (same math, same shapes; speed peers, not bit-identical):
   rmsnorm           f32 x * rsqrt(mean(x^2) + eps) * w -> bf16
   swiglu            rw * silu(min(g, L)) * clamp(u, -L, L), f32 -> bf16
-  linear_fp8        x -> e4m3 with a power-of-two scale per row, torch._scaled_mm
-                    (f32 scales per row of x and of W; per-tensor where rowwise is
-                    unsupported) -> bf16. dsv4c scales 1x128 / 128x128 blocks; no
-                    torch GEMM does, and the scales are ~0.1% of the bytes. Without
-                    FP8 GEMM: W * block scales dequantised each call, bf16 F.linear.
+  act_quant         x -> e4m3 codes and ue8m0 scales per 1x128 block (amax, log2,
+                    ceil, divide, cast), f32 math.
+  linear_fp8        x already e4m3 (act_quant's row), torch._scaled_mm (f32 scales
+                    per row of x and of W, the first of each row's blocks;
+                    per-tensor where rowwise is unsupported) -> bf16. dsv4c scales
+                    1x128 / 128x128 blocks; no torch GEMM does, and the scales are
+                    ~0.1% of the bytes. Without FP8 GEMM: x and W * block scales
+                    dequantised each call, bf16 F.linear.
   linear_fp4        no FP4 GEMM on Hopper: W (uint8, two e2m1 codes per byte)
                     dequantised each call (16-entry table, 1x32 ue8m0 scales), x
-                    fake-quantised to e4m3 (1x128 blocks), bf16 F.linear.
+                    (e4m3, 1x128 scales) dequantised, bf16 F.linear.
   matmul_bf16(_f32) bf16 F.linear (groups: an einsum).
   head_norm         rmsnorm of the head's rows (strided by ldx) -> bf16, f32 math.
   head              bf16 GEMM of the normalised rows over the vocabulary with f32
@@ -115,19 +118,6 @@ def e8m0(s):
     return torch.exp2(s.float() - 127)
 
 
-def act_quant(x, block):
-    """x [.., k] -> bf16(e4m3(x / s) * s), s = 2^ceil(log2(amax / 448)) per 1 x block."""
-    k = x.shape[-1]
-    block = block if k % block == 0 else k
-    xb = x.float().unflatten(-1, (k // block, block))
-    amax = xb.abs().amax(-1, keepdim=True).clamp(min=1e-4)
-    s = torch.exp2(torch.ceil(torch.log2(amax / 448)))
-    q = (xb / s).clamp(-448, 448)
-    if FP8 is not None:
-        q = q.to(FP8).float()
-    return (q * s).flatten(-2).to(torch.bfloat16)
-
-
 def mm_f32(a, b):
     """a [m, k] @ b[n, k]^T with an f32 result from bf16 operands."""
     if MM_OUT_F32:
@@ -168,41 +158,56 @@ def scaled_mm(a, b, sa, sb):
     return r[0] if isinstance(r, tuple) else r
 
 
+def peer_act_quant(a):
+    x, _, _, m, k = a
+    def fn(x):
+        xb = x.float().unflatten(-1, (k // 128, 128))
+        amax = xb.abs().amax(-1, keepdim=True).clamp(min=1e-4)
+        e = torch.ceil(torch.log2(amax / 448))
+        q = (xb / torch.exp2(e)).clamp(-448, 448).flatten(-2)
+        return (q.to(FP8) if FP8 is not None else q.bfloat16()), (e + 127).to(torch.uint8)
+    return fn, (x,), "f32 math" + ("" if FP8 else " (no float8 dtype)"), 0
+
+
+def dequant_x(x, xs):
+    """e4m3 codes [m, k] times their 1x128 ue8m0 scales, as bf16."""
+    m, k = x.shape
+    return (x.float().view(m, k // 128, 128) * e8m0(xs)[:, :, None]).view(m, k).bfloat16()
+
+
 def peer_linear_fp8(a):
-    x, w, ws, _, _, m, n, k, _ = a  # y, part (split-k partial sums), splits
+    x, xs, w, ws, _, _, m, n, k, _ = a  # y, part (split-k partial sums), splits
     flops = 2 * m * n * k
     if FP8 is not None and w.dtype == FP8 and x.is_cuda:
-        # Per output row of W: the scale of its 128-row block (first K block).
+        # Per row of x and of W: the scale of its first block.
+        sa_row = e8m0(xs[:, 0]).reshape(m, 1).contiguous()
         sb_row = e8m0(ws[:, 0]).repeat_interleave(128)[:n].reshape(1, n).contiguous()
-        for kind, sb in (("rowwise", sb_row), ("per-tensor", torch.ones((), device=x.device))):
-            def fn(x, w, sb, kind=kind):
-                xf = x.float()
-                amax = xf.abs().amax(-1, keepdim=True) if kind == "rowwise" else xf.abs().amax()
-                s = torch.exp2(torch.ceil(torch.log2(amax.clamp(min=1e-4) / 448)))
-                q = (xf / s).clamp(-448, 448).to(FP8)
-                return scaled_mm(q, w.t(), s.reshape(m, 1) if kind == "rowwise" else s, sb)
+        one = torch.ones((), device=x.device)
+        for kind, sa, sb in (("rowwise", sa_row, sb_row), ("per-tensor", one, one)):
+            def fn(x, w, sa, sb):
+                return scaled_mm(x, w.t(), sa, sb)
             try:
-                fn(x, w, sb)
-                return fn, (x, w, sb), "torch._scaled_mm e4m3, %s scales" % kind, flops
+                fn(x, w, sa, sb)
+                return fn, (x, w, sa, sb), "torch._scaled_mm e4m3, %s scales" % kind, flops
             except Exception as e:
                 log("  _scaled_mm %s: %s" % (kind, str(e).splitlines()[0][:100]))
     nb, kb = ws.shape   # W * S over 128x128 blocks (n, k multiples of 128 here)
-    def fn(x, w, ws):
+    def fn(x, xs, w, ws):
         wd = w.float().view(nb, 128, kb, 128) * e8m0(ws)[:, None, :, None]
-        return F.linear(act_quant(x, 128), wd.view(n, k).bfloat16())
+        return F.linear(dequant_x(x, xs), wd.view(n, k).bfloat16())
     what = "e4m3" if FP8 is not None and w.dtype == FP8 else "bf16 stand-in"
-    return fn, (x, w, ws), "no FP8 GEMM: %s W dequantised, bf16 F.linear" % what, flops
+    return fn, (x, xs, w, ws), "no FP8 GEMM: %s x and W dequantised, bf16 F.linear" % what, flops
 
 
 def peer_linear_fp4(a):
-    x, w, ws, _, m, n, k = a
+    x, xs, w, ws, _, m, n, k = a
     lut = torch.tensor(E2M1, dtype=torch.bfloat16, device=x.device)
-    def fn(x, w, ws, lut):
+    def fn(x, xs, w, ws, lut):
         codes = torch.stack((w & 15, w >> 4), -1).view(n, k // 32, 32).long()
         wd = lut[codes] * e8m0(ws)[:, :, None].bfloat16()
-        return F.linear(act_quant(x, 128), wd.view(n, k))
-    return (fn, (x, w, ws, lut), "W uint8 e2m1 dequantised (16-entry LUT, 1x32 scales) "
-            "each call, x e4m3 fake-quant, bf16 F.linear", 2 * m * n * k)
+        return F.linear(dequant_x(x, xs), wd.view(n, k))
+    return (fn, (x, xs, w, ws, lut), "W uint8 e2m1 dequantised (16-entry LUT, 1x32 scales) "
+            "and x (e4m3, 1x128 scales) each call, bf16 F.linear", 2 * m * n * k)
 
 
 def peer_matmul_bf16(a, f32_out=False):
@@ -334,6 +339,7 @@ def peer_mhc_pre(a):
 
 
 PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
+         "v4.act_quant": peer_act_quant,
          "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp4": peer_linear_fp4,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),

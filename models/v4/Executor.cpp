@@ -16,6 +16,7 @@ using namespace dsv4c::v4;
 const std::vector<std::string> &v4::executorKernelNames() {
   // clang-format off
   static const std::vector<std::string> names = {
+      "act_quant",
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "head",
@@ -250,7 +251,9 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.fo, m * d * 2},
                 // New compressed entries: a prefill's (< its rows), a
                 // decode run's (one row per sequence).
-                {&s.entries, m * c.headDim * 2}};
+                {&s.entries, m * c.headDim * 2},
+                {&s.xq, m * std::max(k, hc) * maxLinearIn},
+                {&s.xqs, m * std::max(k, hc) * ceilDiv(maxLinearIn, 128)}};
     for (auto &[slot, bytes] : plan)
       if (!(*slot = alloc(std::max<int64_t>(bytes, 64))))
         return false;
@@ -278,28 +281,52 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
 
 bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
                             int64_t m) {
+  return linears(x, m, {{&w, y}});
+}
+
+bool Executor::Impl::linears(
+    const void *x, int64_t m,
+    std::initializer_list<std::pair<const LinearW *, void *>> ws) {
+  bool quantised = false;
+  for (auto [w, y] : ws) {
+    if (w->format == WeightFormat::BF16) {
+      if (!run("matmul_bf16", {ceilDiv(m, 16), ceilDiv(w->out, 64), 1},
+               {KArg::p(x), KArg::p(w->weight), KArg::p(y), KArg::i(m),
+                KArg::i(w->out), KArg::i(w->in), KArg::i(w->in),
+                KArg::i(w->out)}))
+        return false;
+      continue;
+    }
+    if (!quantised && !actQuant(x, m, w->in))
+      return false;
+    quantised = true;
+    if (!quantisedGemm(*w, y, m))
+      return false;
+  }
+  return true;
+}
+
+bool Executor::Impl::actQuant(const void *x, int64_t m, int64_t k) {
+  return run(
+      "act_quant", {ceilDiv(m, 16), ceilDiv(k, 128), 1},
+      {KArg::p(x), KArg::p(s.xq), KArg::p(s.xqs), KArg::i(m), KArg::i(k)});
+}
+
+bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
   Grid grid{ceilDiv(m, 16), ceilDiv(w.out, 64), 1};
-  switch (w.format) {
-  case WeightFormat::FP8: {
-    const int64_t splits =
-        splitsFor(grid[0] * grid[1], ceilDiv(w.in, 128), m, w.out);
-    grid[2] = splits;
-    return run("linear_fp8", grid,
-               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::p(s.splitPart), KArg::i(m), KArg::i(w.out), KArg::i(w.in),
-                KArg::i(splits)}) &&
-           (splits == 1 || linearSum(y, m, w.out, splits));
-  }
-  case WeightFormat::FP4:
+  if (w.format == WeightFormat::FP4)
     return run("linear_fp4", grid,
-               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::i(m), KArg::i(w.out), KArg::i(w.in)});
-  case WeightFormat::BF16:
-    return run("matmul_bf16", grid,
-               {KArg::p(x), KArg::p(w.weight), KArg::p(y), KArg::i(m),
-                KArg::i(w.out), KArg::i(w.in), KArg::i(w.in), KArg::i(w.out)});
-  }
-  return fail("unknown weight format");
+               {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+                KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
+                KArg::i(w.in)});
+  const int64_t splits =
+      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 128), m, w.out);
+  grid[2] = splits;
+  return run("linear_fp8", grid,
+             {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+              KArg::p(w.scale), KArg::p(y), KArg::p(s.splitPart), KArg::i(m),
+              KArg::i(w.out), KArg::i(w.in), KArg::i(splits)}) &&
+         (splits == 1 || linearSum(y, m, w.out, splits));
 }
 
 int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,

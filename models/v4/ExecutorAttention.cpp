@@ -18,13 +18,14 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
   const V4Config &c = config;
   const BlockW &b = blocks[l];
   const int64_t hd = c.headDim, h = c.numHeads;
-  if (!linear(b.wqA, s.xn, s.qa, m) ||
+  // wq_a and wkv read the same x (quantised once).
+  if (!linears(s.xn, m, {{&b.wqA, s.qa}, {&b.wkv, s.kvp}}) ||
       !rmsnorm(s.qa, b.qNorm, s.qr, m, c.qLoraRank) ||
       !linear(b.wqB, s.qr, s.q, m) ||
       // q *= rsqrt(mean(q^2) + eps) per head, in bf16 steps.
       !run("head_rms", {ceilDiv(m * h, 16), 1, 1},
            {KArg::p(s.q), KArg::i(m * h), KArg::i(hd), KArg::f(c.normEps)}) ||
-      !linear(b.wkv, s.xn, s.kvp, m) || !rmsnorm(s.kvp, b.kvNorm, s.kv, m, hd))
+      !rmsnorm(s.kvp, b.kvNorm, s.kv, m, hd))
     return false;
   if (b.ratio) {
     const CompressorW &cw = b.compressor;

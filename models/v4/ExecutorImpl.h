@@ -187,6 +187,7 @@ struct Executor::Impl {
   ExecutorOptions options;
   std::string error;
   uint64_t launchCount = 0;
+  int64_t maxLinearIn = 0; // the widest input of an FP8/FP4 linear
 
   std::vector<void *> owned; // device allocations, released at the end
   std::map<std::string, KernelRunner *> runners;
@@ -234,6 +235,9 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
+    // A linear's activation quantised (act_quant): e4m3 codes and ue8m0
+    // scales of up to m * max(topk, hc) rows of maxLinearIn.
+    void *xq, *xqs;
     // entries: the compressor's new bf16 rows before kv_pack.
     void *entries;
     // Per chunk, sized for the longest chunk: prefill K/V rows + compressed
@@ -303,7 +307,17 @@ struct Executor::Impl {
                    void *cache);
 
   // Shared launches.
+  /// y = x @ w^T over m rows: act_quant of x (FP8/FP4 weights), then the
+  /// GEMM.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);
+  /// Linears over one activation x (m rows): act_quant of x once for all
+  /// the FP8/FP4 ones (their inputs must have x's width), then each GEMM.
+  bool linears(const void *x, int64_t m,
+               std::initializer_list<std::pair<const LinearW *, void *>> ws);
+  /// act_quant of x [m, k] into s.xq / s.xqs, which the GEMMs then read.
+  bool actQuant(const void *x, int64_t m, int64_t k);
+  /// The GEMM of an FP8/FP4 linear over s.xq / s.xqs (actQuant's rows).
+  bool quantisedGemm(const LinearW &w, void *y, int64_t m);
   /// linear_sum: y = bf16 of the `splits` partial sums in s.splitPart.
   bool linearSum(void *y, int64_t m, int64_t n, int64_t splits);
   /// mhc_mix into s.mixPart: the partial sums of h's mixes with the first

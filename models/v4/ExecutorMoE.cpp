@@ -54,7 +54,7 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
   auto expert = [&](const std::array<LinearW, 3> &w, const void *x, void *g,
                     void *u, void *hidden, void *out, const void *routing,
                     int64_t rowsIn) {
-    return linear(w[0], x, g, rowsIn) && linear(w[2], x, u, rowsIn) &&
+    return linears(x, rowsIn, {{&w[0], g}, {&w[2], u}}) &&
            run("swiglu", {ceilDiv(rowsIn, 4), ceilDiv(inter, 256), 1},
                {KArg::p(g), KArg::p(u), KArg::p(routing ? routing : zeros),
                 KArg::p(hidden), KArg::i(rowsIn), KArg::i(inter),
@@ -89,26 +89,30 @@ bool Executor::Impl::moeStacked(const BlockW &b, int64_t m, int64_t groups) {
   // An expert has at most m rows (a token picks it at most once): the grid
   // covers m rows of every group; programs past a group's rows, and the
   // groups past the busy experts, do nothing.
-  auto grouped = [&](int part, const void *x, void *y, int64_t n, int64_t in) {
+  // Over the routed rows as act_quant left them in s.xq / s.xqs.
+  auto grouped = [&](int part, void *y, int64_t n, int64_t in) {
     const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
     const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
     const int64_t splits = splitsFor(programs, ceilDiv(in, 128), rows, n);
     return run("linear_fp4_grouped",
                {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
-               {KArg::p(x), KArg::p(w.weight), KArg::p(w.scale), KArg::p(y),
-                KArg::p(s.moeGroups), KArg::p(s.splitPart), KArg::i(n),
-                KArg::i(in), KArg::i(rows), KArg::i(splits)}) &&
+               {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+                KArg::p(w.scale), KArg::p(y), KArg::p(s.moeGroups),
+                KArg::p(s.splitPart), KArg::i(n), KArg::i(in), KArg::i(rows),
+                KArg::i(splits)}) &&
            (splits == 1 || linearSum(y, rows, n, splits));
   };
+  // w1 and w3 read the same rows (quantised once).
   return run("embedding", {ceilDiv(rows, 16), ceilDiv(d, 64), 1},
              {KArg::p(s.xn), KArg::p(s.tok), KArg::p(s.xe), KArg::i(rows),
               KArg::i(d), KArg::i(1)}) &&
-         grouped(0, s.xe, s.ge, inter, d) && grouped(2, s.xe, s.ue, inter, d) &&
+         actQuant(s.xe, rows, d) && grouped(0, s.ge, inter, d) &&
+         grouped(2, s.ue, inter, d) &&
          run("swiglu", {ceilDiv(rows, 4), ceilDiv(inter, 256), 1},
              {KArg::p(s.ge), KArg::p(s.ue), KArg::p(s.rw), KArg::p(s.he),
               KArg::i(rows), KArg::i(inter), KArg::i(rows),
               KArg::f(c.swigluLimit)}) &&
-         grouped(1, s.he, s.ye, d, inter) &&
+         actQuant(s.he, rows, inter) && grouped(1, s.ye, d, inter) &&
          run("moe_gather_add", {m, ceilDiv(d, 256), 1},
              {KArg::p(s.ye), KArg::p(s.moeSlots), KArg::p(s.yacc), KArg::i(m),
               KArg::i(d), KArg::i(k)});

@@ -101,6 +101,7 @@ public:
   bool stackExperts(const std::string &prefix, int64_t experts, int part,
                     int64_t out, int64_t in,
                     std::vector<std::array<LinearW, 3>> &into) {
+    impl.maxLinearIn = std::max(impl.maxLinearIn, in);
     const uint64_t weightBytes = uint64_t(out * in / 2);
     const uint64_t scaleBytes = uint64_t(out * ceilDiv(in, 32));
     void *weights = impl.alloc(weightBytes * experts);
@@ -124,8 +125,10 @@ public:
   LinearW linear(const std::string &prefix, WeightFormat format, int64_t out,
                  int64_t in) {
     LinearW w{format, get(prefix + ".weight"), nullptr, out, in};
-    if (format != WeightFormat::BF16)
+    if (format != WeightFormat::BF16) {
       w.scale = get(prefix + ".scale");
+      impl.maxLinearIn = std::max(impl.maxLinearIn, in);
+    }
     return w;
   }
 

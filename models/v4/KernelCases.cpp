@@ -376,7 +376,30 @@ namespace {
 std::string linearName(LinearShape s) {
   return str(s.m) + "x" + str(s.n) + "x" + str(s.k);
 }
+
+// The linears read activations as act_quant leaves them: e4m3 codes and a
+// ue8m0 scale per 1x128 block, then their own arguments.
+std::vector<Arg> quantisedActivation(LinearShape s, std::vector<Arg> rest) {
+  std::vector<Arg> args = {Arg::buffer(T::F8E4M3FN, {s.m, s.k}),
+                           Arg::buffer(T::F8E8M0FNU, {s.m, ceilDiv(s.k, 128)})};
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
 } // namespace
+
+// 0: the amax and the power-of-two scale are exact, the division by it too,
+// then one specified rounding to e4m3.
+Case actQuantCase(LinearShape s) {
+  return Case{"v4.act_quant",
+              "act_quant_" + str(s.m) + "x" + str(s.k),
+              kernelText("linear_fp8.mlir", "act_quant"),
+              {Arg::buffer(T::BF16, {s.m, s.k}),
+               Arg::output(T::F8E4M3FN, {s.m, s.k}),
+               Arg::output(T::F8E8M0FNU, {s.m, ceilDiv(s.k, 128)}),
+               Arg::index(s.m), Arg::index(s.k)},
+              {ceilDiv(s.m, 16), ceilDiv(s.k, 128), 1},
+              0};
+}
 
 // 1e-2 (both linears): bf16 outputs of f32 sums in another order.
 Case fp8Case(LinearShape s, int64_t splits) {
@@ -385,11 +408,12 @@ Case fp8Case(LinearShape s, int64_t splits) {
       "linear_fp8_" + linearName(s) +
           (splits > 1 ? "_split" + str(splits) : ""),
       kernelText("linear_fp8.mlir", "linear_fp8"),
-      {Arg::buffer(T::BF16, {s.m, s.k}), Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
-       Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
-       Arg::output(T::BF16, {s.m, s.n}),
-       Arg::output(T::F32, {splits, s.m, s.n}), Arg::index(s.m),
-       Arg::index(s.n), Arg::index(s.k), Arg::index(splits)},
+      quantisedActivation(
+          s, {Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
+              Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
+              Arg::output(T::BF16, {s.m, s.n}),
+              Arg::output(T::F32, {splits, s.m, s.n}), Arg::index(s.m),
+              Arg::index(s.n), Arg::index(s.k), Arg::index(splits)}),
       {ceilDiv(s.m, 16), ceilDiv(s.n, 64), splits},
       1e-2};
 }
@@ -410,11 +434,11 @@ Case fp4Case(LinearShape s) {
   return Case{"v4.linear_fp4",
               "linear_fp4_" + linearName(s),
               kernelText("linear_fp4.mlir", "linear_fp4"),
-              {Arg::buffer(T::BF16, {s.m, s.k}),
-               Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
-               Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
-               Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
-               Arg::index(s.n), Arg::index(s.k)},
+              quantisedActivation(
+                  s, {Arg::buffer(T::F4E2M1FN, {s.n, s.k}),
+                      Arg::buffer(T::F8E8M0FNU, {s.n, ceilDiv(s.k, 32)}),
+                      Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
+                      Arg::index(s.n), Arg::index(s.k)}),
               {ceilDiv(s.m, 16), ceilDiv(s.n, 64), 1},
               1e-2};
 }
@@ -427,19 +451,21 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
     longest = std::max(longest, groups[g + 2]);
   }
   const int64_t count = int64_t(groups.size() / 3);
-  return Case{
-      "v4.linear_fp4_grouped",
-      "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" + str(n) +
-          "x" + str(k) + (splits > 1 ? "_split" + str(splits) : ""),
-      kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
-      {Arg::buffer(T::BF16, {rows, k}),
-       Arg::buffer(T::F4E2M1FN, {experts * n, k}),
-       Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
-       Arg::output(T::BF16, {rows, n}), Arg::values(T::I32, {count, 3}, groups),
-       Arg::output(T::F32, {splits, rows, n}), Arg::index(n), Arg::index(k),
-       Arg::index(rows), Arg::index(splits)},
-      {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
-      1e-2};
+  return Case{"v4.linear_fp4_grouped",
+              "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" +
+                  str(n) + "x" + str(k) +
+                  (splits > 1 ? "_split" + str(splits) : ""),
+              kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
+              quantisedActivation(
+                  {rows, n, k},
+                  {Arg::buffer(T::F4E2M1FN, {experts * n, k}),
+                   Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
+                   Arg::output(T::BF16, {rows, n}),
+                   Arg::values(T::I32, {count, 3}, groups),
+                   Arg::output(T::F32, {splits, rows, n}), Arg::index(n),
+                   Arg::index(k), Arg::index(rows), Arg::index(splits)}),
+              {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
+              1e-2};
 }
 
 // Four groups over 5 stacked experts, in the order the runtime lists
@@ -702,6 +728,8 @@ std::vector<conformance::Case> kernelConformanceCases() {
       fp4Case({9, 150, 4096}),
       // Split-k (what small-M launches do on GPUs): 3 slices of K.
       fp4GroupedCase(150, 4096, 3),
+      // An activation quantised once for the linears (ragged last block).
+      actQuantCase({37, 1, 700}),
       fp8Case({37, 150, 4096}, 3),
       linearSumCase(37, 150, 3),
       mixCase(19, 4096, 24),
@@ -733,7 +761,9 @@ std::vector<conformance::Case> kernelBenchCases() {
   return {
       rmsnormCase(tokens, 4096),
       swigluCase(tokens, 2048, true, 10),
-      // An attention projection (FP8) and an expert's w1 (FP4).
+      // The activation of a linear quantised (once, for all its readers),
+      // then an attention projection (FP8) and an expert's w1 (FP4).
+      actQuantCase({tokens, 1, 4096}),
       fp8Case({tokens, 4096, 4096}, 1),
       fp4Case({tokens, 2048, 4096}),
       // Every routed expert's w1 at once: the 6 picks of each token, here
@@ -763,6 +793,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       // A prefill of 4096 tokens (one sequence) through the same kernels.
       rmsnormCase(prefill, 4096),
       swigluCase(prefill, 2048, true, 10),
+      actQuantCase({prefill, 1, 4096}),
       fp8Case({prefill, 4096, 4096}, 1),
       // Every routed expert's w1: 6 picks per token over 256 experts, 96
       // rows each.

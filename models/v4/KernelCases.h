@@ -161,6 +161,8 @@ struct LinearShape {
   int64_t m, n, k;
 };
 /// linear_fp8 over `splits` slices of K (> 1: partial sums in `part`).
+/// act_quant of an [m, k] activation (LinearShape's n unused).
+Case actQuantCase(LinearShape s);
 Case fp8Case(LinearShape s, int64_t splits = 1);
 /// linear_fp8.mlir @linear_sum of `splits` random partial sums.
 Case linearSumCase(int64_t m, int64_t n, int64_t splits);

@@ -1,15 +1,17 @@
 // V4's routed-expert linear with FP4 weights (official `linear` for
-// float4_e2m1fn_x2 weights -> act_quant + fp4_gemm):
-//   y[M,N] = bf16( act_quant(x)[M,K] @ (W[N,K] * S[N,K/32])^T )
-// Activations are FP8-quantised exactly as for the FP8 linear (e4m3, 1x128
-// blocks, ue8m0 scales); the weight is e2m1 packed two per byte along K
+// float4_e2m1fn_x2 weights -> act_quant + fp4_gemm), its GEMM:
+//   y[M,N] = bf16( (q * qs)[M,K] @ (W[N,K] * S[N,K/32])^T )
+// q, qs: the activation FP8-quantised by linear_fp8.mlir's @act_quant (e4m3,
+// 1x128 blocks, ue8m0 scales qs[M, ceil(K/128)]); the weight is e2m1 packed
+// two per byte along K
 // (element 2i in the low nibble of byte i, i.e. a [N, K/2] byte array) with
 // one f8E8M0FNU scale per 1x32 block along K. f32 accumulation, bf16 result.
 // One program computes a 16x64 block of y; grid (ceil(M/16), ceil(N/64)).
 // K must be even (packed rows); ragged M, N and K blocks are bounded (a
 // scale past them reads as the zero code, 2^-127: it only ever multiplies
 // the zeros of a bounded weight).
-tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
+tile.kernel @linear_fp4(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
+                        %w: !tile.ptr<f4E2M1FN>,
                         %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
                         %m: index, %n: index, %k: index) {
   %c0 = arith.constant 0 : index
@@ -28,13 +30,17 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
   %col0 = arith.muli %pn, %c64 : index
   %kp = arith.addi %k, %c31 : index
   %kblocks = arith.divui %kp, %c32 : index
+  %c127 = arith.constant 127 : index
+  %kq127 = arith.addi %k, %c127 : index
+  %kq128 = arith.divui %kq127, %c128 : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
   %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
-    %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
-        : !tile.ptr<bf16> -> tensor<16x128xbf16>
-    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
-        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+    %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
+        : !tile.ptr<f8E4M3FN> -> tensor<16x128xf8E4M3FN>
+    %kx = arith.divui %kk, %c128 : index
+    %qs = tile.load %xs[%row0, %kx] strides[%kq128, %c1] bounds[%m, %kq128]
+        : !tile.ptr<f8E8M0FNU> -> tensor<16x1xf8E8M0FNU>
     %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
         : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
     %kb = arith.divui %kk, %c32 : index
@@ -54,9 +60,10 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
 
 // @linear_fp4_grouped: the routed experts of one MoE layer in one launch,
 // each over its own rows, computed exactly as @linear_fp4 computes them:
-//   y[r, :] = bf16( act_quant(x)[r, :] @ (W_e * S_e)^T )
+//   y[r, :] = bf16( (x * xs)[r, :] @ (W_e * S_e)^T )
 //     for r in [first_g, first_g + rows_g), e = expert_g
-// x: bf16 [R, K], rows grouped by expert; w: the experts' weights stacked,
+// x, xs: the routed rows as @act_quant makes them (e4m3 [R, K], ue8m0
+// [R, ceil(K/128)]), grouped by expert; w: the experts' weights stacked,
 // [E * N, K/2] bytes (expert e's rows from e * N); ws: their scales, [E * N,
 // ceil(K/32)]; y: bf16 [R, N]; groups: i32 [G, 3] = (expert, first, rows).
 // Grid (ceil(max rows / 16), ceil(N / 64), G * splits): program (i, j,
@@ -64,7 +71,9 @@ tile.kernel @linear_fp4(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
 // 128-blocks); programs past a group's rows do nothing. With splits = 1 it
 // writes y; else its f32 sum goes to part [splits, M, N] (M = R, the rows of
 // all groups) and linear_fp8.mlir's @linear_sum adds the slices.
-tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
+tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
+                                %xs: !tile.ptr<f8E8M0FNU>,
+                                %w: !tile.ptr<f4E2M1FN>,
                                 %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
                                 %groups: !tile.ptr<i32>, %part: !tile.ptr<f32>,
                                 %n: index, %k: index, %m: index,
@@ -120,10 +129,11 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<bf16>, %w: !tile.ptr<f4E2M1FN>,
     %k1 = arith.minui %k0c, %k : index
     %acc0 = tile.splat %zero : tensor<16x64xf32>
     %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
-      %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
-          : !tile.ptr<bf16> -> tensor<16x128xbf16>
-      %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
-          : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+      %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
+          : !tile.ptr<f8E4M3FN> -> tensor<16x128xf8E4M3FN>
+      %kx = arith.divui %kk, %c128 : index
+      %qs = tile.load %xs[%row0, %kx] strides[%kb128, %c1] bounds[%rowEnd, %kb128]
+          : !tile.ptr<f8E8M0FNU> -> tensor<16x1xf8E8M0FNU>
       %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%wend, %k]
           : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
       %kb = arith.divui %kk, %c32 : index

@@ -1,8 +1,37 @@
-// V4's FP8 linear (official `linear` -> act_quant + fp8_gemm):
-//   y[M,N] = bf16( act_quant(x)[M,K] @ (W[N,K] * S)^T )
-// x is bf16; it is quantised on the fly to e4m3 in 1x128 blocks along K with
-// power-of-two (ue8m0) scales, as act_quant(x, 128, "ue8m0", e8m0) does. W is
-// e4m3 with one f8E8M0FNU scale per 128x128 block, S[ceil(N/128), ceil(K/128)].
+// V4's activation quantisation (official `act_quant(x, 128, "ue8m0", e8m0)`,
+// the first half of every FP8 and FP4 `linear`):
+//   q[M,K] = e4m3(x / s), s[M, ceil(K/128)] = 2^ceil(log2(amax / 448)) per
+//   1x128 block along K (ue8m0), amax over the block's valid elements.
+// Once per activation, not once per output block of each linear that reads
+// it. One program quantises a 16x128 block; grid (ceil(M/16), ceil(K/128)).
+tile.kernel @act_quant(%x: !tile.ptr<bf16>, %q: !tile.ptr<f8E4M3FN>,
+                       %s: !tile.ptr<f8E8M0FNU>, %m: index, %k: index) {
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
+  %pm = tile.program_id 0
+  %pk = tile.program_id 1
+  %row0 = arith.muli %pm, %c16 : index
+  %k0 = arith.muli %pk, %c128 : index
+  %kp = arith.addi %k, %c127 : index
+  %kblocks = arith.divui %kp, %c128 : index
+  %xt = tile.load %x[%row0, %k0] strides[%k, %c1] bounds[%m, %k]
+      : !tile.ptr<bf16> -> tensor<16x128xbf16>
+  %qt, %st = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
+      : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
+  tile.store %qt, %q[%row0, %k0] strides[%k, %c1] bounds[%m, %k]
+      : tensor<16x128xf8E4M3FN> -> !tile.ptr<f8E4M3FN>
+  tile.store %st, %s[%row0, %pk] strides[%kblocks, %c1] bounds[%m, %kblocks]
+      : tensor<16x1xf8E8M0FNU> -> !tile.ptr<f8E8M0FNU>
+  tile.return
+}
+
+// V4's FP8 linear (official `linear` -> act_quant + fp8_gemm), its GEMM:
+//   y[M,N] = bf16( (q * qs)[M,K] @ (W[N,K] * S)^T )
+// q, qs: the activation quantised by @act_quant (e4m3, one ue8m0 scale per
+// 1x128 block, qs[M, ceil(K/128)]). W is e4m3 with one f8E8M0FNU scale per
+// 128x128 block, S[ceil(N/128), ceil(K/128)].
 // Products are accumulated in f32 and the result is rounded to bf16 (fp8_gemm
 // writes torch's default dtype, bf16, for every V4 FP8 linear).
 // One program computes a 16x64 block of y over one of `splits` slices of K
@@ -10,8 +39,9 @@
 // splits = 1 it writes y; else its f32 sum goes to part [splits, M, N] and
 // @linear_sum adds the slices (split-k: small-M launches fill the GPU).
 // A 64-wide N block never straddles a 128-row scale block. Any M, N, K work
-// (ragged edges are bounded; a partial last K block is quantised on its own).
-tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
+// (ragged edges are bounded).
+tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
+                        %w: !tile.ptr<f8E4M3FN>,
                         %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
                         %part: !tile.ptr<f32>, %m: index, %n: index, %k: index,
                         %splits: index) {
@@ -42,15 +72,15 @@ tile.kernel @linear_fp8(%x: !tile.ptr<bf16>, %w: !tile.ptr<f8E4M3FN>,
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
   %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
-    %xt = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
-        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
+        : !tile.ptr<f8E4M3FN> -> tensor<16x128xf8E4M3FN>
+    %kb = arith.divui %kk, %c128 : index
+    %qs = tile.load %xs[%row0, %kb] strides[%kblocks, %c1] bounds[%m, %kblocks]
+        : !tile.ptr<f8E8M0FNU> -> tensor<16x1xf8E8M0FNU>
     %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
         : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
-    %kb = arith.divui %kk, %c128 : index
     %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1]
         : !tile.ptr<f8E8M0FNU> -> tensor<1x1xf8E8M0FNU>
-    %q, %qs = tile.quantize %xt {block = array<i64: 1, 128>, round_scale}
-        : tensor<16x128xbf16> -> tensor<16x128xf8E4M3FN>, tensor<16x1xf8E8M0FNU>
     %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<1x1xf8E8M0FNU>
         acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                      rhs_scale_block = array<i64: 128, 128>}

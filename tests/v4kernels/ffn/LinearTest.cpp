@@ -5,7 +5,8 @@
 //     summation order may move a result across a bf16 rounding boundary (one
 //     bf16 ulp is at most 2^-7 relative).
 // (b) reference target vs a plain C++ version of the official math:
-//     act_quant (1x128, ue8m0 scales, e4m3) then the block-scaled GEMM in
+//     act_quant (1x128, ue8m0 scales, e4m3; @act_quant equals it exactly,
+//     codes and scales) then the block-scaled GEMM in
 //     double, rounded to bf16 by the test. Tolerance: 2^-8 |want| (the
 //     kernel's single bf16 rounding of its f32 sum: half an ulp, at most
 //     2^-8 relative) + 2^-15 sum_k |a_k b_k| (f32 accumulation over K <= 512
@@ -78,6 +79,41 @@ std::vector<double> actQuantRow(HostTensor &x, int64_t i, int64_t k,
   return q;
 }
 
+/// @act_quant of x [m, k] on `target`: q e4m3 [m, k], qs ue8m0
+/// [m, ceil(k/128)] (what the linears read).
+void actQuant(Target target, HostTensor &x, HostTensor &q, HostTensor &qs) {
+  const int64_t m = x.shape[0], k = x.shape[1];
+  q = HostTensor(T::F8E4M3FN, {m, k});
+  qs = HostTensor(T::F8E8M0FNU, {m, ceilDiv(k, 128)});
+  ASSERT_TRUE(launch(
+      target, kernelSource("linear_fp8.mlir"), "act_quant",
+      {KArg::buf(x), KArg::buf(q), KArg::buf(qs), KArg::idx(m), KArg::idx(k)},
+      {ceilDiv(m, 16), ceilDiv(k, 128), 1}));
+}
+
+// @act_quant equals the official act_quant exactly (codes and scales), on
+// rows of varied magnitude, a zero row and an outlier, a partial last block.
+TEST(ActQuant, ReferenceMatchesOfficial) {
+  const int64_t m = 21, k = 300;
+  std::mt19937_64 gen(3);
+  HostTensor x = testActivations(gen, m, k), q, qs;
+  actQuant(Target::Reference, x, q, qs);
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<double> sa;
+    std::vector<double> want = actQuantRow(x, i, k, sa);
+    for (int64_t b = 0; b < ceilDiv(k, 128); ++b)
+      ASSERT_EQ(e8m0Value(byteData(qs)[i * ceilDiv(k, 128) + b]), sa[b])
+          << "scale [" << i << "," << b << "]";
+    for (int64_t j = 0; j < k; ++j)
+      ASSERT_EQ(e4m3Value(byteData(q)[i * k + j]), want[j])
+          << "q [" << i << "," << j << "]";
+  }
+}
+
+TEST(ActQuant, CpuMatchesReference) {
+  expectCpuMatchesReference(v4::cases::actQuantCase({37, 1, 300}));
+}
+
 TEST(LinearFp8, ReferenceMatchesOfficialMath) {
   const int64_t m = 5, n = 130, k = 256;
   std::mt19937_64 gen(7);
@@ -93,13 +129,13 @@ TEST(LinearFp8, ReferenceMatchesOfficialMath) {
   HostTensor ws(T::F8E8M0FNU, {ceilDiv(n, 128), ceilDiv(k, 128)});
   for (int64_t i = 0; i < ws.numElements(); ++i)
     byteData(ws)[i] = uint8_t(120 + gen() % 15); // 2^-7 .. 2^7
-  HostTensor y(T::BF16, {m, n}), part(T::F32, {1});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp8.mlir"),
-                     "linear_fp8",
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-                      KArg::buf(part), KArg::idx(m), KArg::idx(n),
-                      KArg::idx(k), KArg::idx(1)},
-                     {1, ceilDiv(n, 64), 1}));
+  HostTensor y(T::BF16, {m, n}), part(T::F32, {1}), xq, xs;
+  actQuant(Target::Reference, x, xq, xs);
+  ASSERT_TRUE(launch(
+      Target::Reference, kernelSource("linear_fp8.mlir"), "linear_fp8",
+      {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+       KArg::buf(part), KArg::idx(m), KArg::idx(n), KArg::idx(k), KArg::idx(1)},
+      {1, ceilDiv(n, 64), 1}));
   Closeness c;
   for (int64_t i = 0; i < m; ++i) {
     std::vector<double> sa;
@@ -132,11 +168,12 @@ TEST(LinearFp4, ReferenceMatchesOfficialMath) {
   HostTensor ws(T::F8E8M0FNU, {n, k / 32});
   for (int64_t i = 0; i < ws.numElements(); ++i)
     byteData(ws)[i] = uint8_t(122 + gen() % 11); // 2^-5 .. 2^5
-  HostTensor y(T::BF16, {m, n});
+  HostTensor y(T::BF16, {m, n}), xq, xs;
+  actQuant(Target::Reference, x, xq, xs);
   ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp4.mlir"),
                      "linear_fp4",
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-                      KArg::idx(m), KArg::idx(n), KArg::idx(k)},
+                     {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws),
+                      KArg::buf(y), KArg::idx(m), KArg::idx(n), KArg::idx(k)},
                      {1, ceilDiv(n, 64), 1}));
   Closeness c;
   for (int64_t i = 0; i < m; ++i) {
@@ -173,13 +210,14 @@ void launchGrouped(Target target, HostTensor &x, HostTensor &w,
                    int64_t groups, int64_t longest, int64_t n, int64_t k,
                    int64_t splits) {
   const int64_t rows = y.shape[0];
-  HostTensor part(T::F32, {splits, rows, n});
-  ASSERT_TRUE(launch(target, kernelSource("linear_fp4.mlir"),
-                     "linear_fp4_grouped",
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-                      KArg::buf(table), KArg::buf(part), KArg::idx(n),
-                      KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
-                     {ceilDiv(longest, 16), ceilDiv(n, 64), groups * splits}));
+  HostTensor part(T::F32, {splits, rows, n}), xq, xs;
+  actQuant(target, x, xq, xs);
+  ASSERT_TRUE(
+      launch(target, kernelSource("linear_fp4.mlir"), "linear_fp4_grouped",
+             {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws),
+              KArg::buf(y), KArg::buf(table), KArg::buf(part), KArg::idx(n),
+              KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
+             {ceilDiv(longest, 16), ceilDiv(n, 64), groups * splits}));
   if (splits > 1)
     ASSERT_TRUE(launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
                        {KArg::buf(part), KArg::buf(y), KArg::idx(rows),
@@ -222,14 +260,15 @@ void checkGroupedMatchesPerExpert(Target target) {
     if (me == 0)
       continue;
     HostTensor xe(T::BF16, {me, k}), we(T::F4E2M1FN, {n, k}),
-        wse(T::F8E8M0FNU, {n, kb}), ye(T::BF16, {me, n});
+        wse(T::F8E8M0FNU, {n, kb}), ye(T::BF16, {me, n}), xq, xs;
     std::memcpy(xe.data(), bf16Data(x) + first * k, me * k * 2);
     std::memcpy(we.data(), byteData(w) + e * n * k / 2, n * k / 2);
     std::memcpy(wse.data(), byteData(ws) + e * n * kb, n * kb);
+    actQuant(target, xe, xq, xs);
     ASSERT_TRUE(
         launch(target, source, "linear_fp4",
-               {KArg::buf(xe), KArg::buf(we), KArg::buf(wse), KArg::buf(ye),
-                KArg::idx(me), KArg::idx(n), KArg::idx(k)},
+               {KArg::buf(xq), KArg::buf(xs), KArg::buf(we), KArg::buf(wse),
+                KArg::buf(ye), KArg::idx(me), KArg::idx(n), KArg::idx(k)},
                {ceilDiv(me, 16), ceilDiv(n, 64), 1}));
     for (int64_t i = 0; i < me * n; ++i)
       ASSERT_EQ(bf16Data(y)[first * n + i], bf16Data(ye)[i])
