@@ -290,10 +290,7 @@ bool Executor::Impl::linears(
   bool quantised = false;
   for (auto [w, y] : ws) {
     if (w->format == WeightFormat::BF16) {
-      if (!run("matmul_bf16", {ceilDiv(m, 16), ceilDiv(w->out, 64), 1},
-               {KArg::p(x), KArg::p(w->weight), KArg::p(y), KArg::i(m),
-                KArg::i(w->out), KArg::i(w->in), KArg::i(w->in),
-                KArg::i(w->out)}))
+      if (!dense(x, w->weight, y, m, w->out, w->in, w->in, w->out, 1, false))
         return false;
       continue;
     }
@@ -340,17 +337,31 @@ int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
   return std::max<int64_t>(splits, 1);
 }
 
-bool Executor::Impl::linearSum(void *y, int64_t m, int64_t n, int64_t splits) {
+bool Executor::Impl::linearSum(void *y, int64_t m, int64_t n, int64_t splits,
+                               bool f32Out) {
+  // The output not written is any valid pointer (y).
   return run("linear_sum", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
              {KArg::p(s.splitPart), KArg::p(y), KArg::i(m), KArg::i(n),
-              KArg::i(splits)});
+              KArg::i(splits), KArg::p(y), KArg::i(f32Out ? 1 : 0)});
+}
+
+bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
+                           int64_t n, int64_t k, int64_t ldx, int64_t ldy,
+                           int64_t groups, bool f32Out) {
+  const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
+  const int64_t splits =
+      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 64), m, ldy) : 1;
+  return run(f32Out ? "matmul_bf16_f32" : "matmul_bf16",
+             {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
+              KArg::i(k), KArg::i(ldx), KArg::i(ldy), KArg::p(s.splitPart),
+              KArg::i(splits)}) &&
+         (splits == 1 || linearSum(y, m, ldy, splits, f32Out));
 }
 
 bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,
                                int64_t n, int64_t k) {
-  return run("matmul_bf16_f32", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
-             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
-              KArg::i(k), KArg::i(k), KArg::i(n)});
+  return dense(x, w, y, m, n, k, k, n, 1, true);
 }
 
 bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,

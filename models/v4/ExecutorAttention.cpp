@@ -36,10 +36,8 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
   if (b.ratio == 4) {
     const CompressorW &cw = b.indexCompressor;
     if (!linear(b.indexWqB, s.qr, s.iq, m) ||
-        !run("matmul_bf16", {ceilDiv(m, 16), ceilDiv(c.indexNHeads, 64), 1},
-             {KArg::p(s.xn), KArg::p(b.indexWeights), KArg::p(s.iw), KArg::i(m),
-              KArg::i(c.indexNHeads), KArg::i(c.dim), KArg::i(c.dim),
-              KArg::i(c.indexNHeads)}) ||
+        !dense(s.xn, b.indexWeights, s.iw, m, c.indexNHeads, c.dim, c.dim,
+               c.indexNHeads, 1, false) ||
         !matmulF32(s.xn, cw.wkv, s.ickv, m, cw.width(), c.dim) ||
         !matmulF32(s.xn, cw.wgate, s.icscore, m, cw.width(), c.dim))
       return false;
@@ -57,10 +55,8 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
   // Grouped low-rank output projection, then wo_b.
   const int64_t groups = c.oGroups, rank = c.oLoraRank;
   const int64_t k = h * hd / groups;
-  return run("matmul_bf16", {ceilDiv(m, 16), ceilDiv(rank, 64), groups},
-             {KArg::p(s.o), KArg::p(b.woA), KArg::p(s.oa), KArg::i(m),
-              KArg::i(rank), KArg::i(k), KArg::i(h * hd),
-              KArg::i(groups * rank)}) &&
+  return dense(s.o, b.woA, s.oa, m, rank, k, h * hd, groups * rank, groups,
+               false) &&
          linear(b.woB, s.oa, s.ao, m);
 }
 

@@ -318,8 +318,16 @@ struct Executor::Impl {
   bool actQuant(const void *x, int64_t m, int64_t k);
   /// The GEMM of an FP8/FP4 linear over s.xq / s.xqs (actQuant's rows).
   bool quantisedGemm(const LinearW &w, void *y, int64_t m);
-  /// linear_sum: y = bf16 of the `splits` partial sums in s.splitPart.
-  bool linearSum(void *y, int64_t m, int64_t n, int64_t splits);
+  /// linear_sum: y = bf16 (f32 when f32Out) of the `splits` partial sums
+  /// in s.splitPart.
+  bool linearSum(void *y, int64_t m, int64_t n, int64_t splits,
+                 bool f32Out = false);
+  /// dense.mlir's matmul_bf16 (matmul_bf16_f32 when f32Out): y[:, g*n..] =
+  /// x[:, g*k..] @ w_g^T for `groups` groups, row strides ldx / ldy; split
+  /// over K (then linear_sum) when the launch is small and y's rows are
+  /// exactly groups * n wide.
+  bool dense(const void *x, const void *w, void *y, int64_t m, int64_t n,
+             int64_t k, int64_t ldx, int64_t ldy, int64_t groups, bool f32Out);
   /// mhc_mix into s.mixPart: the partial sums of h's mixes with the first
   /// `rows` rows of fn, over kMixSlices slices (mhc_pre, mhc_head read them).
   bool mhcMix(const void *h, const void *fn, int64_t m, int64_t rows);

@@ -20,9 +20,7 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
   const int64_t k = c.nActivatedExperts, d = c.dim, inter = c.moeInterDim;
   const int64_t experts = c.nRoutedExperts;
   // The gate's logits (f32, as F.linear on floats), then the routing.
-  if (!run("matmul_bf16_f32", {ceilDiv(m, 16), ceilDiv(experts, 64), 1},
-           {KArg::p(s.xn), KArg::p(b.gate), KArg::p(s.gateLogits), KArg::i(m),
-            KArg::i(experts), KArg::i(d), KArg::i(d), KArg::i(experts)}) ||
+  if (!matmulF32(s.xn, b.gate, s.gateLogits, m, experts, d) ||
       !run("moe_gate", {ceilDiv(m, 4), 1, 1},
            {KArg::p(s.gateLogits), KArg::p(b.hash ? zeros : b.gateBias),
             KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(stepArg(stepIds)),

@@ -298,7 +298,8 @@ Case convCase(const ConvShape &s) {
 
 std::string denseShapeName(const DenseShape &s) {
   return str(s.m) + "x" + str(s.n) + "x" + str(s.k) + "_g" + str(s.groups) +
-         "_ld" + str(s.ldx) + "_" + str(s.ldy);
+         "_ld" + str(s.ldx) + "_" + str(s.ldy) +
+         (s.splits > 1 ? "_split" + str(s.splits) : "");
 }
 
 // bf16 outputs 1e-2: another f32 summation order may move a result across a
@@ -308,16 +309,17 @@ std::string denseShapeName(const DenseShape &s) {
 // another order grow like sqrt(k) (k 4096: ~1e-4 of max(1, |ref|)).
 Case denseCase(const DenseShape &s, bool f32Out) {
   std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
-  return Case{"v4." + name,
-              name + "_" + denseShapeName(s),
-              kernelText("dense.mlir", name),
-              {Arg::buffer(T::BF16, {s.m, s.ldx}),
-               Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
-               Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}),
-               Arg::index(s.m), Arg::index(s.n), Arg::index(s.k),
-               Arg::index(s.ldx), Arg::index(s.ldy)},
-              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups},
-              f32Out ? 4e-3 : 1e-2};
+  return Case{
+      "v4." + name,
+      name + "_" + denseShapeName(s),
+      kernelText("dense.mlir", name),
+      {Arg::buffer(T::BF16, {s.m, s.ldx}),
+       Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
+       Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}), Arg::index(s.m),
+       Arg::index(s.n), Arg::index(s.k), Arg::index(s.ldx), Arg::index(s.ldy),
+       Arg::output(T::F32, {s.splits, s.m, s.ldy}), Arg::index(s.splits)},
+      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * s.splits},
+      f32Out ? 4e-3 : 1e-2};
 }
 
 // 0: a copy.
@@ -419,13 +421,15 @@ Case fp8Case(LinearShape s, int64_t splits) {
 }
 
 // 1e-2: bf16 of an f32 sum (in the same order on every target).
-Case linearSumCase(int64_t m, int64_t n, int64_t splits) {
+Case linearSumCase(int64_t m, int64_t n, int64_t splits, bool f32Out) {
   return Case{"v4.linear_sum",
-              "linear_sum_" + str(m) + "x" + str(n) + "_split" + str(splits),
+              "linear_sum_" + str(m) + "x" + str(n) + "_split" + str(splits) +
+                  (f32Out ? "_f32" : ""),
               kernelText("linear_fp8.mlir", "linear_sum"),
               {Arg::buffer(T::F32, {splits, m, n}),
                Arg::output(T::BF16, {m, n}), Arg::index(m), Arg::index(n),
-               Arg::index(splits)},
+               Arg::index(splits), Arg::output(T::F32, {m, n}),
+               Arg::index(f32Out ? 1 : 0)},
               {ceilDiv(m, 16), ceilDiv(n, 64), 1},
               1e-2};
 }
@@ -708,7 +712,7 @@ std::vector<conformance::Case> kernelConformanceCases() {
       stateWriteCase(csa, 37),
       decodeCase(csa, 36),
       // The indexer's weights_proj; the indexer compressor's wkv (2 x 128).
-      denseCase({37, 64, 4096, 1, 4096, 64}, false),
+      denseCase({37, 64, 4096, 1, 4096, 64, 3}, false), // split-k
       denseCase({37, 256, 4096, 1, 4096, 256}, true),
       // The trunk's embedding into hc = 4 streams (vocabulary cut).
       embeddingCase(19, 300, 4096, 4),

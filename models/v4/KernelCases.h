@@ -137,8 +137,9 @@ Case convCase(const ConvShape &s);
 /// strides ldx and ldy.
 struct DenseShape {
   int64_t m, n, k, groups, ldx, ldy;
+  int64_t splits = 1; // slices of K (> 1: partial sums in `part`)
 };
-/// "37x150x300_g1_ld300_150".
+/// "37x150x300_g1_ld300_150" (+ "_split3").
 std::string denseShapeName(const DenseShape &s);
 /// @matmul_bf16_f32 when f32Out, else @matmul_bf16.
 Case denseCase(const DenseShape &s, bool f32Out);
@@ -165,7 +166,7 @@ struct LinearShape {
 Case actQuantCase(LinearShape s);
 Case fp8Case(LinearShape s, int64_t splits = 1);
 /// linear_fp8.mlir @linear_sum of `splits` random partial sums.
-Case linearSumCase(int64_t m, int64_t n, int64_t splits);
+Case linearSumCase(int64_t m, int64_t n, int64_t splits, bool f32Out = false);
 Case fp4Case(LinearShape s);
 /// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
 /// stacked experts of [n, k].

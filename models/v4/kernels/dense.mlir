@@ -8,12 +8,16 @@
 //   x: bf16 [m, ldx]; w: bf16 [groups*n, k]; y: bf16 (@matmul_bf16, rounded
 //   once from the f32 sum) or f32 (@matmul_bf16_f32, e.g. the compressor's
 //   wkv / wgate projections) [m, ldy].
-// One program computes a 16x64 block of one group; K is visited in blocks of
-// 64 (any k; ragged edges are bounded and read as 0).
-// Grid: (ceil(m / 16), ceil(n / 64), groups).
+// One program computes a 16x64 block of one group over one of `splits`
+// slices of K (whole 64-blocks; any k, ragged edges are bounded and read as
+// 0). With splits = 1 it writes y; else its f32 sum goes to part [splits, m,
+// ldy] and linear_fp8.mlir's @linear_sum adds the slices into y (split-k:
+// small-M launches fill the GPU; y's rows must then be ldy wide).
+// Grid: (ceil(m / 16), ceil(n / 64), groups * splits).
 tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
                          %y: !tile.ptr<bf16>, %m: index, %n: index, %k: index,
-                         %ldx: index, %ldy: index) {
+                         %ldx: index, %ldy: index,
+                         %part: !tile.ptr<f32>, %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -21,7 +25,9 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %zero = arith.constant 0.0 : f32
   %pm = tile.program_id 0
   %pn = tile.program_id 1
-  %g = tile.program_id 2
+  %pgs = tile.program_id 2
+  %g = arith.divui %pgs, %splits : index
+  %pz = arith.remui %pgs, %splits : index
   %row0 = arith.muli %pm, %c16 : index
   %col0 = arith.muli %pn, %c64 : index
   // This group's columns of x: [gk, gk + k); its rows of w / columns of y:
@@ -33,7 +39,18 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %wrow = arith.addi %gn, %col0 : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  %acc = scf.for %kk = %c0 to %k step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  // This program's slice of K: [k0, k1), whole 64-blocks.
+  %c63 = arith.constant 63 : index
+  %kp = arith.addi %k, %c63 : index
+  %kblocks = arith.divui %kp, %c64 : index
+  %spl1 = arith.subi %splits, %c1 : index
+  %perb = arith.addi %kblocks, %spl1 : index
+  %per = arith.divui %perb, %splits : index
+  %kchunk = arith.muli %per, %c64 : index
+  %k0 = arith.muli %pz, %kchunk : index
+  %k0c = arith.addi %k0, %kchunk : index
+  %k1 = arith.minui %k0c, %k : index
+  %acc = scf.for %kk = %k0 to %k1 step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xc = arith.addi %gk, %kk : index
     %xt = tile.load %x[%row0, %xc] strides[%ldx, %c1] bounds[%m, %gkend]
         : !tile.ptr<bf16> -> tensor<16x64xbf16>
@@ -43,17 +60,27 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
         : tensor<16x64xbf16>, tensor<64x64xbf16> -> tensor<16x64xf32>
     scf.yield %d : tensor<16x64xf32>
   }
-  %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
   %ycol = arith.addi %gn, %col0 : index
-  tile.store %out, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
-      : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  %single = arith.cmpi eq, %splits, %c1 : index
+  scf.if %single {
+    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+    tile.store %out, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
+        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  } else {
+    %pm0 = arith.muli %pz, %m : index
+    %prow = arith.addi %pm0, %row0 : index
+    %pend = arith.addi %pm0, %m : index
+    tile.store %acc, %part[%prow, %ycol] strides[%ldy, %c1] bounds[%pend, %gnend]
+        : tensor<16x64xf32> -> !tile.ptr<f32>
+  }
   tile.return
 }
 
 // The same product with an f32 result (no rounding).
 tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
                              %y: !tile.ptr<f32>, %m: index, %n: index,
-                             %k: index, %ldx: index, %ldy: index) {
+                             %k: index, %ldx: index, %ldy: index,
+                             %part: !tile.ptr<f32>, %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -61,7 +88,9 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %zero = arith.constant 0.0 : f32
   %pm = tile.program_id 0
   %pn = tile.program_id 1
-  %g = tile.program_id 2
+  %pgs = tile.program_id 2
+  %g = arith.divui %pgs, %splits : index
+  %pz = arith.remui %pgs, %splits : index
   %row0 = arith.muli %pm, %c16 : index
   %col0 = arith.muli %pn, %c64 : index
   %gk = arith.muli %g, %k : index
@@ -71,7 +100,18 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %wrow = arith.addi %gn, %col0 : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  %acc = scf.for %kk = %c0 to %k step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  // This program's slice of K: [k0, k1), whole 64-blocks.
+  %c63 = arith.constant 63 : index
+  %kp = arith.addi %k, %c63 : index
+  %kblocks = arith.divui %kp, %c64 : index
+  %spl1 = arith.subi %splits, %c1 : index
+  %perb = arith.addi %kblocks, %spl1 : index
+  %per = arith.divui %perb, %splits : index
+  %kchunk = arith.muli %per, %c64 : index
+  %k0 = arith.muli %pz, %kchunk : index
+  %k0c = arith.addi %k0, %kchunk : index
+  %k1 = arith.minui %k0c, %k : index
+  %acc = scf.for %kk = %k0 to %k1 step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xc = arith.addi %gk, %kk : index
     %xt = tile.load %x[%row0, %xc] strides[%ldx, %c1] bounds[%m, %gkend]
         : !tile.ptr<bf16> -> tensor<16x64xbf16>
@@ -82,7 +122,16 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     scf.yield %d : tensor<16x64xf32>
   }
   %ycol = arith.addi %gn, %col0 : index
-  tile.store %acc, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
-      : tensor<16x64xf32> -> !tile.ptr<f32>
+  %single = arith.cmpi eq, %splits, %c1 : index
+  scf.if %single {
+    tile.store %acc, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
+        : tensor<16x64xf32> -> !tile.ptr<f32>
+  } else {
+    %pm0 = arith.muli %pz, %m : index
+    %prow = arith.addi %pm0, %row0 : index
+    %pend = arith.addi %pm0, %m : index
+    tile.store %acc, %part[%prow, %ycol] strides[%ldy, %c1] bounds[%pend, %gnend]
+        : tensor<16x64xf32> -> !tile.ptr<f32>
+  }
   tile.return
 }

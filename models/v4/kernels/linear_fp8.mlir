@@ -103,10 +103,13 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
 }
 
 // linear_sum: the second half of a split-k linear (linear_fp8,
-// linear_fp4_grouped): y[M,N] = bf16(sum_{s < splits} part[s]), part f32
-// [splits, M, N], the slices added in order. Grid (ceil(M/16), ceil(N/64)).
+// linear_fp4_grouped, dense.mlir's matmuls): y[M,N] = bf16(sum_{s < splits}
+// part[s]), part f32 [splits, M, N], the slices added in order; with f32out
+// = 1 the sum goes to yf [M,N] unrounded instead (matmul_bf16_f32).
+// Grid (ceil(M/16), ceil(N/64)).
 tile.kernel @linear_sum(%part: !tile.ptr<f32>, %y: !tile.ptr<bf16>,
-                        %m: index, %n: index, %splits: index) {
+                        %m: index, %n: index, %splits: index,
+                        %yf: !tile.ptr<f32>, %f32out: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -126,8 +129,14 @@ tile.kernel @linear_sum(%part: !tile.ptr<f32>, %y: !tile.ptr<bf16>,
     %a2 = arith.addf %a, %t : tensor<16x64xf32>
     scf.yield %a2 : tensor<16x64xf32>
   }
-  %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
-  tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
-      : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  %wide = arith.cmpi eq, %f32out, %c1 : index
+  scf.if %wide {
+    tile.store %acc, %yf[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+        : tensor<16x64xf32> -> !tile.ptr<f32>
+  } else {
+    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
+    tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+  }
   tile.return
 }

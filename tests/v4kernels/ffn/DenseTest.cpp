@@ -1,4 +1,5 @@
-//===- DenseTest.cpp - dense.mlir ------------------------------------------===//
+//===- DenseTest.cpp - dense.mlir
+//------------------------------------------===//
 //
 // (a) cpu vs reference on random inputs in [-1, 1): plain (groups 1, aligned,
 //     ragged, one decode row, padded row strides) and grouped (the low-rank
@@ -11,6 +12,8 @@
 //     bf16 output: 2^-8 |want| (one rounding) + k 2^-24 sum|ab| (f32
 //     accumulation); f32 output: k 2^-24 sum|ab|. Padding columns of y
 //     (ldy > n) must stay untouched.
+// (c) split-k: slices of K summed by linear_sum equal one slice up to the
+//     order of the f32 additions.
 //
 //===----------------------------------------------------------------------===//
 #include "FfnTestUtil.h"
@@ -55,7 +58,7 @@ void checkOfficial(const Shape &s, bool f32Out, uint64_t seed) {
   ASSERT_TRUE(launch(Target::Reference, kernelSource("dense.mlir", name), name,
                      {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
                       KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
-                      KArg::idx(s.ldy)},
+                      KArg::idx(s.ldy), KArg::buf(y), KArg::idx(1)},
                      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups}));
   Closeness c;
   for (int64_t i = 0; i < s.m; ++i)
@@ -82,6 +85,66 @@ void checkOfficial(const Shape &s, bool f32Out, uint64_t seed) {
       int64_t at = i * s.ldy + j;
       ASSERT_EQ(f32Out ? f32Data(y)[at] : bf16Data(y)[at], 0)
           << "padding y[" << i << "," << j << "] written";
+    }
+}
+
+TEST(Dense, CpuMatchesReferenceSplit) {
+  Shape s = plain(37, 150, 300);
+  s.splits = 3;
+  expectCpuMatchesReference(denseCase(s, false));
+  expectCpuMatchesReference(denseCase(s, true));
+  expectCpuMatchesReference(v4::cases::linearSumCase(37, 150, 3, true));
+}
+
+/// One launch over `splits` slices of K, then (splits > 1) linear_sum of the
+/// partial sums into y (bf16, or f32 when f32Out).
+HostTensor denseSplit(Target target, const Shape &s, bool f32Out, HostTensor &x,
+                      HostTensor &w, int64_t splits) {
+  const std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
+  HostTensor y(f32Out ? T::F32 : T::BF16, {s.m, s.ldy});
+  HostTensor part(T::F32, {splits, s.m, s.ldy});
+  EXPECT_TRUE(launch(target, kernelSource("dense.mlir", name), name,
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
+                      KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
+                      KArg::idx(s.ldy), KArg::buf(part), KArg::idx(splits)},
+                     {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * splits}));
+  if (splits > 1) {
+    HostTensor yb(T::BF16, {s.m, s.ldy}), yf(T::F32, {s.m, s.ldy});
+    EXPECT_TRUE(launch(
+        target, kernelSource("linear_fp8.mlir", "linear_sum"), "linear_sum",
+        {KArg::buf(part), KArg::buf(yb), KArg::idx(s.m), KArg::idx(s.ldy),
+         KArg::idx(splits), KArg::buf(yf), KArg::idx(f32Out ? 1 : 0)},
+        {ceilDiv(s.m, 16), ceilDiv(s.ldy, 64), 1}));
+    return f32Out ? yf : yb;
+  }
+  return y;
+}
+
+// Split-k (what GPUs do for small-M launches): 3 slices of K and linear_sum
+// give the unsplit result up to the order of the f32 additions: bf16 within
+// 1e-2 of max(1, |y|) (a rounding boundary), f32 within 1e-5 (the sum of
+// three partial sums vs one running sum, k = 200 terms of |ab| < 4).
+void checkSplitMatchesWhole(Target target, const Shape &s, bool f32Out) {
+  std::mt19937_64 gen(9);
+  HostTensor x = randomBf16(gen, {s.m, s.ldx}, -2, 2);
+  HostTensor w = randomBf16(gen, {s.groups * s.n, s.k}, -1, 1);
+  HostTensor whole = denseSplit(target, s, f32Out, x, w, 1);
+  HostTensor split = denseSplit(target, s, f32Out, x, w, 3);
+  Closeness c;
+  for (int64_t i = 0; i < s.m * s.ldy; ++i) {
+    double want = f32Out ? f32Data(whole)[i] : bf16Value(bf16Data(whole)[i]);
+    double got = f32Out ? f32Data(split)[i] : bf16Value(bf16Data(split)[i]);
+    c.check(got, want, f32Out ? 1e-5 : 1e-2, f32Out ? 1e-5 : 1e-2,
+            "y #" + std::to_string(i));
+  }
+  EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+TEST(Dense, SplitKMatchesOneSlice) {
+  for (Target t : {Target::Reference, Target::Cpu})
+    for (bool f32Out : {false, true}) {
+      checkSplitMatchesWhole(t, plain(21, 130, 200), f32Out);
+      checkSplitMatchesWhole(t, grouped(5, 4, 70, 200), f32Out);
     }
 }
 

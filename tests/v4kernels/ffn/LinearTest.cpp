@@ -219,10 +219,11 @@ void launchGrouped(Target target, HostTensor &x, HostTensor &w,
               KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
              {ceilDiv(longest, 16), ceilDiv(n, 64), groups * splits}));
   if (splits > 1)
-    ASSERT_TRUE(launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
-                       {KArg::buf(part), KArg::buf(y), KArg::idx(rows),
-                        KArg::idx(n), KArg::idx(splits)},
-                       {ceilDiv(rows, 16), ceilDiv(n, 64), 1}));
+    ASSERT_TRUE(
+        launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
+               {KArg::buf(part), KArg::buf(y), KArg::idx(rows), KArg::idx(n),
+                KArg::idx(splits), KArg::buf(part), KArg::idx(0)},
+               {ceilDiv(rows, 16), ceilDiv(n, 64), 1}));
 }
 
 /// 5 stacked experts of n = 150 rows and 29 routed rows in 4 groups, as

@@ -61,7 +61,7 @@ void checkOfficial(bool hash) {
                      "matmul_bf16_f32",
                      {KArg::buf(x), KArg::buf(wg), KArg::buf(logits),
                       KArg::idx(m), KArg::idx(e), KArg::idx(d), KArg::idx(d),
-                      KArg::idx(e)},
+                      KArg::idx(e), KArg::buf(logits), KArg::idx(1)},
                      {ceilDiv(m, 16), ceilDiv(e, 64), 1}));
   ASSERT_TRUE(launch(Target::Reference, kernelSource("moe_gate.mlir"),
                      "moe_gate",
