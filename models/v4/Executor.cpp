@@ -287,16 +287,16 @@ bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
 bool Executor::Impl::linears(
     const void *x, int64_t m,
     std::initializer_list<std::pair<const LinearW *, void *>> ws) {
-  bool quantised = false;
+  int64_t quantisedWidth = -1; // of x in s.xq, once quantised
   for (auto [w, y] : ws) {
     if (w->format == WeightFormat::BF16) {
       if (!dense(x, w->weight, y, m, w->out, w->in, w->in, w->out, 1, false))
         return false;
       continue;
     }
-    if (!quantised && !actQuant(x, m, w->in))
+    if (quantisedWidth != w->in && !actQuant(x, m, w->in))
       return false;
-    quantised = true;
+    quantisedWidth = w->in;
     if (!quantisedGemm(*w, y, m))
       return false;
   }

@@ -310,8 +310,8 @@ struct Executor::Impl {
   /// y = x @ w^T over m rows: act_quant of x (FP8/FP4 weights), then the
   /// GEMM.
   bool linear(const LinearW &w, const void *x, void *y, int64_t m);
-  /// Linears over one activation x (m rows): act_quant of x once for all
-  /// the FP8/FP4 ones (their inputs must have x's width), then each GEMM.
+  /// Linears over one activation x (m rows): act_quant of x once for the
+  /// FP8/FP4 ones that read the same width, then each GEMM.
   bool linears(const void *x, int64_t m,
                std::initializer_list<std::pair<const LinearW *, void *>> ws);
   /// act_quant of x [m, k] into s.xq / s.xqs, which the GEMMs then read.

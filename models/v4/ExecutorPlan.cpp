@@ -228,10 +228,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
         }
         a.entrySlots = add(toCache);
         a.entryKeys = add(toKeys);
-      }
-      // A prefill's compressor state slots and the first rows of its states
-      // (a decode run's: per row, below).
-      if (r) {
+        // The compressor's state slots and its state's first row (a decode
+        // run's: per row, below).
         const CompressorW &cw = b.compressor;
         a.stateSlots = once(i, State, cw.ratio * 2 + cw.overlap, [&] {
           return stateSlots(ch, cw.ratio, cw.overlap);

@@ -78,6 +78,20 @@ void stateWrite(Target target, const Cfg &c, HostTensor &kv, HostTensor &score,
              {n, 1, 1}));
 }
 
+/// Sequence i's state in the pools (rows from row0) equals skv / sscore, bit
+/// for bit.
+void expectStateInPool(HostTensor &pool, HostTensor &poolScore, int64_t row0,
+                       HostTensor &skv, HostTensor &sscore, int64_t i) {
+  for (int64_t e = 0; e < skv.numElements(); ++e) {
+    const int64_t at = row0 * skv.shape[1] + e;
+    ASSERT_EQ(floatToBits(f32Data(pool)[at]), floatToBits(f32Data(skv)[e]))
+        << "sequence " << i << " kv element " << e;
+    ASSERT_EQ(floatToBits(f32Data(poolScore)[at]),
+              floatToBits(f32Data(sscore)[e]))
+        << "sequence " << i << " score element " << e;
+  }
+}
+
 /// A decode run: sequence b's token (position pos[b]) to slot overlap *
 /// ratio + pos % ratio of its state, rows rows0[b].. of one pool, in one
 /// launch; the same as each sequence's own launch on its own state.
@@ -107,14 +121,7 @@ void checkBatchedStateWrite(Target target, const Cfg &c, uint64_t seed) {
     HostTensor skv(T::F32, {srows, cw}), sscore(T::F32, {srows, cw});
     stateWrite(target, c, kv, score, ape, skv, sscore, i, {i32Data(sl)[i]},
                positions[i]);
-    for (int64_t e = 0; e < srows * cw; ++e) {
-      ASSERT_EQ(floatToBits(f32Data(pool)[rows[i] * cw + e]),
-                floatToBits(f32Data(skv)[e]))
-          << "sequence " << i << " kv element " << e;
-      ASSERT_EQ(floatToBits(f32Data(poolScore)[rows[i] * cw + e]),
-                floatToBits(f32Data(sscore)[e]))
-          << "sequence " << i << " score element " << e;
-    }
+    expectStateInPool(pool, poolScore, rows[i], skv, sscore, i);
   }
 }
 
@@ -275,14 +282,7 @@ void checkBatchedDecode(Target target, const Cfg &c, uint64_t seed) {
         ASSERT_EQ(bf16Data(out)[outRows[i] * c.d + ch], bf16Data(one)[ch])
             << "sequence " << i << " channel " << ch;
     }
-    for (int64_t e = 0; e < srows * cw; ++e) {
-      ASSERT_EQ(floatToBits(f32Data(pool)[rows0[i] * cw + e]),
-                floatToBits(f32Data(skv)[e]))
-          << "sequence " << i << " state element " << e;
-      ASSERT_EQ(floatToBits(f32Data(poolScore)[rows0[i] * cw + e]),
-                floatToBits(f32Data(sscore)[e]))
-          << "sequence " << i << " score element " << e;
-    }
+    expectStateInPool(pool, poolScore, rows0[i], skv, sscore, i);
   }
 }
 

@@ -1,0 +1,142 @@
+//===- KernelCaseLists.cpp - the V4 kernels' conformance and bench lists --===//
+//
+// Which cases the conformance pack runs (one per kernel, in the kernel
+// files' order) and which shapes the bench pack times (V4-Flash decode and
+// prefill); the case builders are in KernelCases.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/KernelCases.h"
+
+namespace dsv4c::v4 {
+
+//===----------------------------------------------------------------------===//
+// One case per kernel
+//===----------------------------------------------------------------------===//
+
+std::vector<conformance::Case> kernelConformanceCases() {
+  using namespace cases;
+  // V4-Flash: hidden dim 4096, 64 heads of 512 (rope 64), the indexer's 64
+  // heads of 128 and top-512, hc 4, MoE inter dim 2048 and 256 experts.
+  // Token counts are ragged (37, or 19 where a row is hc x 4096 wide: not a
+  // multiple of the 16-row tiles); the vocabulary, the experts' widths and
+  // the attention's keys are cut so that the reference target runs each
+  // case quickly and a pack (dsv4c conform --export) stays near 60 MB.
+  const CompressorCfg csa{512, 64, 4, 1};
+  ConvShape conv;
+  conv.rows = 19;
+  conv.d = 4096;
+  return {
+      // A CSA layer's compressor (ratio 4, overlapping windows).
+      compressorCase("flash_s37_overlap4_d512", {1, 37, 512, 64, 4, 1, 10}),
+      stateWriteCase(csa, 37),
+      decodeCase(csa, 36),
+      // The indexer's weights_proj; the indexer compressor's wkv (2 x 128).
+      denseCase({37, 64, 4096, 1, 4096, 64, 3}, false), // split-k
+      denseCase({37, 256, 4096, 1, 4096, 256}, true),
+      // The trunk's embedding into hc = 4 streams (vocabulary cut).
+      embeddingCase(19, 300, 4096, 4),
+      // Engram as engram_demo_v1 (3-grams, 8 heads each) on the hc streams.
+      hashCase(19, 3, 8),
+      engramGateCase(19, 4, 4096),
+      convNormCase(conv),
+      convCase(conv),
+      // 5 sequences' last rows, vocabulary cut to 300.
+      headNormCase({5, 4096, 300, 4096 * 4}),
+      headCase({5, 4096, 300, 4096}),
+      headRmsCase(197, 512),
+      rotateQuantCase(165),
+      topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
+      packCase("flash_37x512", 37, 512),
+      // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
+      fp4Case({9, 150, 4096}),
+      // Split-k (what small-M launches do on GPUs): 3 slices of K.
+      fp4GroupedCase(150, 4096, 3),
+      // An activation quantised once for the linears (ragged last block).
+      actQuantCase({37, 1, 700}),
+      fp8Case({37, 150, 4096}, 3),
+      linearSumCase(37, 150, 3),
+      mixCase(19, 4096, 24),
+      preCase(19, 4096),
+      postCase(19, 4096),
+      headMixCase(19, 4096),
+      scatterAddCase(37, 4096),
+      finishCase(37, 4096),
+      gatherAddCase(13, 6, 4096),
+      moeGateCase(13, 256, false, 8),
+      routeCountCase(13, 256),
+      routePlaceCase(13, 256, 1),
+      mtpCase(19, 4, 4096),
+      rmsnormCase(37, 4096),
+      ropeCase("flash_q_s19_h64_hd512", 1, 19, 64, 512, 64, 5, 1, 0),
+      tableCase("flash_yarn_299", 299, 1),
+      // A CSA layer's index list: window 128 + top-512, over 300 keys.
+      attnCase("flash_m3_h64_n300_k640", 1, 3, 64, 300, 640, -1, 299,
+               0.0441941738),
+      // V4 clamps at 10; inputs lie in [-1, 1), so 0.5 makes both clamps
+      // active.
+      swigluCase(37, 2048, true, 0.5),
+  };
+}
+
+std::vector<conformance::Case> kernelBenchCases() {
+  using namespace cases;
+  const int64_t tokens = 64, prefill = 4096;
+  return {
+      rmsnormCase(tokens, 4096),
+      swigluCase(tokens, 2048, true, 10),
+      // The activation of a linear quantised (once, for all its readers),
+      // then an attention projection (FP8) and an expert's w1 (FP4).
+      actQuantCase({tokens, 1, 4096}),
+      fp8Case({tokens, 4096, 4096}, 1),
+      fp4Case({tokens, 2048, 4096}),
+      // Every routed expert's w1 at once: the 6 picks of each token, here
+      // 64 experts of 6 rows (every fourth of 256).
+      fp4GroupedCase(2048, 4096, 256,
+                     [&] {
+                       std::vector<int64_t> groups;
+                       for (int64_t g = 0; g < tokens; ++g)
+                         groups.insert(groups.end(), {4 * g, 6 * g, 6});
+                       return groups;
+                     }()),
+      // The indexer's weights_proj.
+      denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
+      headNormCase({tokens, 4096, 129280, 4096}),
+      headCase({tokens, 4096, 129280, 4096}),
+      embeddingCase(tokens, 129280, 4096, 4),
+      // One query per sequence: window 128 + top-512 of 4096 keys.
+      attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,
+               0.0441941738),
+      ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
+      // The gate's logits (matmul_bf16_f32), then the routing.
+      denseCase({tokens, 256, 4096, 1, 4096, 256}, true),
+      moeGateCase(tokens, 256, false, 8),
+      packCase("decode_64x512", tokens, 512),
+      mixCase(tokens, 4096, 24),
+      preCase(tokens, 4096),
+      // A prefill of 4096 tokens (one sequence) through the same kernels.
+      rmsnormCase(prefill, 4096),
+      swigluCase(prefill, 2048, true, 10),
+      actQuantCase({prefill, 1, 4096}),
+      fp8Case({prefill, 4096, 4096}, 1),
+      // Every routed expert's w1: 6 picks per token over 256 experts, 96
+      // rows each.
+      fp4GroupedCase(2048, 4096, 256,
+                     [&] {
+                       std::vector<int64_t> groups;
+                       for (int64_t g = 0; g < 256; ++g)
+                         groups.insert(groups.end(), {g, 96 * g, 96});
+                       return groups;
+                     }()),
+      embeddingCase(prefill, 129280, 4096, 4),
+      // Queries attend to window 128 + top-512 of the sequence's 4096 rows
+      // and 1024 compressed entries.
+      attnCase("prefill_b1_m4096_h64_n5120_k640", 1, prefill, 64, 5120, 640, -1,
+               5119, 0.0441941738),
+      ropeCase("prefill_s4096_h64_hd512", 1, prefill, 64, 512, 64, 0, 1, 0),
+      packCase("prefill_4096x512", prefill, 512),
+      mixCase(prefill, 4096, 24),
+      preCase(prefill, 4096),
+  };
+}
+
+} // namespace dsv4c::v4
