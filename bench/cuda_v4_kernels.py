@@ -211,7 +211,7 @@ def peer_linear_fp4(a):
 
 
 def peer_matmul_bf16(a, f32_out=False):
-    x, w, _, m, n, k, ldx, ldy = a
+    x, w, _, m, n, k, ldx, ldy = a[:8]  # then part, splits (split-k)
     groups = w.shape[0] // n
     def fn(x, w):
         if groups == 1:
