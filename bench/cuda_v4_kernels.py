@@ -97,6 +97,8 @@ def make_arg(a, dev):
         return float(a["value"])
     t, shape, rnd = a["type"], list(a["shape"]), a.get("random", True)
     ints = {"i8": torch.int8, "i32": torch.int32, "i64": torch.int64}
+    if "values" in a:     # given values (e.g. linear_fp4_grouped's groups)
+        return torch.tensor(a["values"], dtype=ints[t], device=dev).reshape(shape)
     floats = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
     if t in ints:
         if not rnd:
@@ -239,6 +241,13 @@ def peer_head(a):
     return fn, (xn, w), "bf16 GEMM, " + how, 2 * m * d * v
 
 
+def peer_greedy_token(a):
+    logits, _, m, v = a
+    def fn(logits):
+        return torch.argmax(logits.nan_to_num(nan=float("-inf")), dim=1).to(torch.int32)
+    return fn, (logits,), "argmax over NaN-cleaned logits", 0
+
+
 def peer_embedding(a):
     table, ids, _, n, dim, copies = a
     def fn(table, ids):
@@ -344,6 +353,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
          "v4.head_norm": peer_head_norm, "v4.head": peer_head,
+         "v4.greedy_token": peer_greedy_token,
          "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
          "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,
@@ -364,6 +374,12 @@ def moved_bytes(op, a, allocated):
     if op == "v4.rope":
         x, tab, s, nh, hd, rd, *_ = a
         return 2 * x.shape[0] * s * nh * rd * 2 + s * rd * 4
+    if op == "v4.linear_fp4_grouped":
+        # Only the experts the groups name are read, not the whole stack.
+        x, xs, w, ws, y, groups, part, n, k, rows, splits = a
+        experts = groups.view(-1, 3)[:, 0].unique().numel()
+        return (x.numel() + xs.numel() + y.numel() * 2
+                + experts * n * (k // 2 + (k + 31) // 32))
     if op == "v4.kv_pack":
         x, slots, kvn, kvr, kvs, rows, ld = a
         return rows * (512 * 2 + 4 + kvn.shape[-1])
@@ -448,6 +464,12 @@ def run_case(c, ours, dev, args, lim):
          "peer": "no peer", "flops": 0}
     r["bytes"] = ours.get("bytes") or sum(storage_bytes(a) for a in c["args"] if a["kind"] == "buffer")
     peer = PEERS.get(c["op"])
+    if not peer and c["op"] == "v4.linear_fp4_grouped":
+        # No torch peer, but the limit needs the bytes its groups read.
+        torch.manual_seed(0)
+        vals = [make_arg(a, dev) for a in c["args"]]
+        r["moved_bytes"] = moved_bytes(c["op"], vals, r["bytes"])
+        vals = None
     if peer:
         torch.manual_seed(0)
         try:

@@ -19,7 +19,8 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "act_quant",
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
-      "engram_gate",     "engram_hash",       "head",
+      "engram_gate",     "engram_hash",       "greedy_token",
+      "head",
       "head_norm",       "head_rms",          "indexer_rotate_quant",
       "indexer_topk",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
@@ -239,6 +240,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.ye, m * k * d * 2},
                 {&s.moeGroups, c.nRoutedExperts * 3 * 4},
                 {&s.moeInfo, (c.nRoutedExperts * 3 + 1) * 4},
+                {&s.greedy, m * 4},
                 {&s.moeSlots, m * k * 4},
                 {&s.tok, m * k * 8},
                 {&s.rows, m * k * 4},
@@ -508,6 +510,14 @@ int64_t Executor::sequenceLength(int sequence) const {
 
 bool Executor::step(const std::vector<StepInput> &inputs,
                     std::vector<float> &logits, std::string &error) {
+  StepResult result;
+  bool ok = step(inputs, StepResult::Logits, result, error);
+  logits = std::move(result.logits);
+  return ok;
+}
+
+bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
+                    StepResult &result, std::string &error) {
   Impl &I = *impl_;
   const V4Config &c = I.config;
   I.error.clear();
@@ -557,7 +567,12 @@ bool Executor::step(const std::vector<StepInput> &inputs,
   }
   const int64_t m = static_cast<int64_t>(ids.size());
   const int64_t nc = static_cast<int64_t>(chunks.size());
-  logits.assign(nc * c.vocabSize, 0.f);
+  result.logits.clear();
+  result.greedy.clear();
+  if (parts & StepResult::Logits)
+    result.logits.assign(nc * c.vocabSize, 0.f);
+  if (parts & StepResult::Greedy)
+    result.greedy.assign(nc, -1);
   if (m == 0)
     return true;
   const int64_t hc = c.hcMult, d = c.dim;
@@ -577,7 +592,7 @@ bool Executor::step(const std::vector<StepInput> &inputs,
         !I.block(l, chunks, m))
       return done(false);
   I.recordEngramTokens(chunks, ids);
-  if (!I.logitsOfLastRows(chunks, I.hcHead, I.norm, logits))
+  if (!I.logitsOfLastRows(chunks, I.hcHead, I.norm, parts, result))
     return done(false);
   for (const Chunk &ch : chunks)
     I.sequences[ch.sequence].length += ch.count;
@@ -587,14 +602,13 @@ bool Executor::step(const std::vector<StepInput> &inputs,
 
 bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                                       const std::array<const void *, 3> &hc,
-                                      const void *finalNorm,
-                                      std::vector<float> &logits) {
+                                      const void *finalNorm, unsigned parts,
+                                      StepResult &result) {
   const V4Config &c = config;
   const int64_t nc = int64_t(chunks.size()), m = s.capacity;
   const int64_t hcm = c.hcMult, d = c.dim;
   Impl &I = *this;
   auto done = [](bool ok) { return ok; };
-  logits.assign(nc * c.vocabSize, 0.f);
   // The last position of each input: streams -> head mix -> logits.
   for (int64_t i = 0; i < nc; ++i) {
     const Chunk &ch = chunks[i];
@@ -621,10 +635,20 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
             I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
                   {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
                    KArg::i(d), KArg::i(c.vocabSize)});
-  if (ok) {
-    std::string e;
-    ok = I.device.download(logits.data(), out, logits.size() * 4, e) ||
+  std::string e;
+  if (ok && (parts & StepResult::Logits)) {
+    result.logits.resize(nc * c.vocabSize);
+    ok = I.device.download(result.logits.data(), out, result.logits.size() * 4,
+                           e) ||
          I.fail(e);
+  }
+  if (ok && (parts & StepResult::Greedy)) {
+    std::vector<int32_t> ids(nc);
+    ok = I.run("greedy_token", {nc, 1, 1},
+               {KArg::p(out), KArg::p(I.s.greedy), KArg::i(nc),
+                KArg::i(c.vocabSize)}) &&
+         (I.device.download(ids.data(), I.s.greedy, nc * 4, e) || I.fail(e));
+    result.greedy.assign(ids.begin(), ids.end());
   }
   for (void *p : tmp) {
     I.owned.erase(std::find(I.owned.begin(), I.owned.end(), p));
@@ -684,8 +708,10 @@ bool Executor::mtpStep(const std::vector<std::vector<int64_t>> &next,
             I.run("mtp_input", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
                   {KArg::p(I.s.ao), KArg::p(I.s.h), KArg::p(I.s.h), KArg::i(m),
                    KArg::i(hc), KArg::i(d)});
+  StepResult result;
   ok = ok && I.block(c.numLayers, at, m) &&
-       I.logitsOfLastRows(at, w.hcHead, w.norm, logits);
+       I.logitsOfLastRows(at, w.hcHead, w.norm, StepResult::Logits, result);
+  logits = std::move(result.logits);
   I.lastChunks.clear(); // s.h now holds the MTP block's streams
   if (!ok)
     error = I.error.empty() ? "mtpStep failed" : I.error;

@@ -55,6 +55,21 @@ struct StepInput {
   std::vector<int64_t> tokens;
 };
 
+/// What a step hands back (Executor::step), each part only when asked.
+struct StepResult {
+  enum Part : unsigned {
+    /// inputs.size() rows of vocab f32 values: the logits after each
+    /// input's last token (downloaded).
+    Logits = 1,
+    /// Each input's greedy id, chosen on the device (head.mlir's
+    /// @greedy_token, runtime/Sampling.h's greedy rule: -1 when every logit
+    /// is NaN): only the ids are downloaded.
+    Greedy = 2,
+  };
+  std::vector<float> logits;
+  std::vector<int64_t> greedy;
+};
+
 /// Names of the kernels the executor launches (for libraries and bundles).
 const std::vector<std::string> &executorKernelNames();
 
@@ -97,6 +112,10 @@ public:
   /// the logits after each input's last token.
   bool step(const std::vector<StepInput> &inputs, std::vector<float> &logits,
             std::string &error);
+  /// Runs one step; `result` gets the parts `parts` names (StepResult::Part
+  /// bits); the others are left empty.
+  bool step(const std::vector<StepInput> &inputs, unsigned parts,
+            StepResult &result, std::string &error);
 
   /// MTP block 0 (official MTPBlock): right after a step, given for each of
   /// its inputs the tokens that follow the ones it ran (one per token:

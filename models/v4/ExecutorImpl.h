@@ -235,6 +235,8 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
+    // greedy_token's ids (i32 [m]).
+    void *greedy;
     // A linear's activation quantised (act_quant): e4m3 codes and ue8m0
     // scales of up to m * max(topk, hc) rows of maxLinearIn.
     void *xq, *xqs;
@@ -369,9 +371,12 @@ struct Executor::Impl {
               const std::vector<int64_t> &ids, int64_t m);
   void recordEngramTokens(const std::vector<Chunk> &chunks,
                           const std::vector<int64_t> &ids);
+  /// The head over each chunk's last row: the StepResult parts `parts`
+  /// names, downloaded into `result`.
   bool logitsOfLastRows(const std::vector<Chunk> &chunks,
                         const std::array<const void *, 3> &hcHead,
-                        const void *finalNorm, std::vector<float> &logits);
+                        const void *finalNorm, unsigned parts,
+                        StepResult &result);
 };
 
 } // namespace dsv4c::v4

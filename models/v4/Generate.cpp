@@ -60,11 +60,16 @@ bool v4::generate(Executor &executor,
   std::vector<size_t> owner(batch); // inputs[j] belongs to sequence owner[j]
   for (size_t i = 0; i < batch; ++i)
     owner[i] = i;
-  std::vector<float> logits;
+  // Greedy choices are made on the device (only the ids come back) unless
+  // the logits are kept; sampling at a temperature reads the logits here.
+  const bool deviceGreedy =
+      !(options.sampling.temperature > 0) && !options.keepLogits;
+  const unsigned parts = deviceGreedy ? StepResult::Greedy : StepResult::Logits;
+  StepResult out;
   for (int64_t step = 0; step < options.maxNewTokens && !inputs.empty();
        ++step) {
     auto start = Clock::now();
-    if (!executor.step(inputs, logits, error))
+    if (!executor.step(inputs, parts, out, error))
       return false;
     double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
@@ -80,10 +85,15 @@ bool v4::generate(Executor &executor,
     std::vector<size_t> nextOwner;
     for (size_t j = 0; j < inputs.size(); ++j) {
       size_t i = owner[j];
-      const float *row = logits.data() + j * vocab;
-      if (options.keepLogits)
-        result.logits[i].emplace_back(row, row + vocab);
-      int64_t token = samplers[i].sample(row, vocab);
+      int64_t token;
+      if (deviceGreedy) {
+        token = out.greedy[j];
+      } else {
+        const float *row = out.logits.data() + j * vocab;
+        if (options.keepLogits)
+          result.logits[i].emplace_back(row, row + vocab);
+        token = samplers[i].sample(row, vocab);
+      }
       if (token < 0) {
         error = "sequence " + std::to_string(i) + ", step " +
                 std::to_string(step) + ": every logit is NaN";

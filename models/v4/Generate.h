@@ -3,7 +3,10 @@
 // The generation loop shared by `dsv4c run` (JIT) and the bundle runtime:
 // one prefill step for every prompt of the batch together, then one decode
 // step per new token for the sequences still running; greedy or
-// temperature/top-p sampling per sequence; timings for tokens/s.
+// temperature/top-p sampling per sequence; timings for tokens/s. Greedy
+// choices are made on the device (StepResult::Greedy: only the ids are
+// downloaded) unless the logits are kept; temperature/top-p sampling
+// downloads each step's logits and samples on the host (runtime/Sampling.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_MODELS_V4_GENERATE_H

@@ -349,6 +349,17 @@ Case headCase(HeadShape s) {
               1e-4};
 }
 
+// Ids: exact (0 tolerance).
+Case greedyCase(int64_t m, int64_t v) {
+  return Case{"v4.greedy_token",
+              "greedy_token_" + str(m) + "x" + str(v),
+              kernelText("head.mlir", "greedy_token"),
+              {Arg::buffer(T::F32, {m, v}), Arg::output(T::I32, {m}),
+               Arg::index(m), Arg::index(v)},
+              {m, 1, 1},
+              0};
+}
+
 // 1e-2 (as rmsnorm): the f32 sum order and rsqrt may flip a bf16 rounding.
 Case headNormCase(HeadShape s) {
   int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;

@@ -3,8 +3,10 @@
 // The executor's traffic with its Device during decode steps, counted by a
 // HostDevice subclass on the cpu target (what a GPU would wait on):
 // (a) a decode step makes one upload (the step's host-made arrays: token
-//     ids, positions, cache slots, index lists), one download (the logits)
-//     and no synchronisation, at batch 1 and 4;
+//     ids, positions, cache slots, index lists), one download (the logits,
+//     or the greedy ids chosen on the device) and no synchronisation, at
+//     batch 1 and 4; the device's greedy ids equal runtime/Sampling.h's
+//     greedy choice on the same step's logits;
 // (b) a decode step makes as many launches at batch 4 as at batch 1, on
 //     every kind of layer and whichever sequences emit a compressed entry
 //     (attention, compressors and indexer batched over sequences, the MoE
@@ -17,6 +19,7 @@
 #include "models/v4/CheckpointGenerator.h"
 #include "models/v4/Executor.h"
 #include "models/v4/JitKernels.h"
+#include "runtime/Sampling.h"
 
 #include <gtest/gtest.h>
 
@@ -97,8 +100,11 @@ struct StepCounts {
   int uploads = 0, downloads = 0, waits = 0;
 };
 
+/// `parts`: what each decode step asks for (StepResult::Part bits); with
+/// both, each greedy id is checked against the host's greedy choice.
 std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
-                                    int batch, int steps) {
+                                    int batch, int steps,
+                                    unsigned parts = StepResult::Logits) {
   CountingHostDevice device("cpu");
   ExecutorOptions options;
   options.maxSeqLen = 64;
@@ -122,9 +128,23 @@ std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
       in.tokens = {(in.tokens.back() * 5 + s + 2) % c.vocabSize};
     device.clear();
     const uint64_t before = e->launches();
-    EXPECT_TRUE(e->step(inputs, logits, error)) << error;
+    StepResult result;
+    EXPECT_TRUE(e->step(inputs, parts, result, error)) << error;
     counts.push_back({e->launches() - before, device.uploads,
                       device.downloads, device.waits});
+    EXPECT_EQ(result.greedy.size(),
+              parts & StepResult::Greedy ? inputs.size() : 0);
+    EXPECT_EQ(result.logits.size(),
+              parts & StepResult::Logits ? inputs.size() * c.vocabSize : 0);
+    for (size_t i = 0; parts == (StepResult::Logits | StepResult::Greedy) &&
+                       i < inputs.size();
+         ++i) {
+      Sampler greedy(SamplingOptions{});
+      EXPECT_EQ(
+          result.greedy[i],
+          greedy.sample(result.logits.data() + i * c.vocabSize, c.vocabSize))
+          << "decode step " << s << ", input " << i;
+    }
   }
   return counts;
 }
@@ -143,8 +163,17 @@ TEST(V4Step, DecodeStepsAreOneUploadOneDownloadNoWait) {
   V4Config c = v4TinyConfig(); // SWA, CSA, HCA, hash and score routing
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
-  for (int batch : {1, 4})
+  for (int batch : {1, 4}) {
     expectNoWaits(decodeSteps(c, *ckpt, batch, 5), batch);
+    expectNoWaits(decodeSteps(c, *ckpt, batch, 3, StepResult::Greedy), batch);
+  }
+}
+
+TEST(V4Step, DeviceGreedyIdsEqualTheHostGreedyChoice) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  decodeSteps(c, *ckpt, 4, 4, StepResult::Logits | StepResult::Greedy);
 }
 
 // Every decode step makes as many launches at batch 4 as at batch 1, on the

@@ -90,3 +90,80 @@ tile.kernel @head(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
       : tensor<16x64xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// @greedy_token: each row's greedy choice, by runtime/Sampling.h's rule: the
+// largest logit, ties to the smallest id, a NaN never chosen; -1 when every
+// logit of the row is NaN. A greedy step downloads these ids instead of its
+// [M, V] logits (16.5 MB at batch 32 of V4's vocabulary).
+// logits: f32 [M, V]; tokens: i32 [M]. One program per row: V in trips of
+// 4 x 1024 (4 lanes of 1024 ids, so that 4 warps reduce at once), each lane
+// keeping its own best (value, id) across trips (ties keep the earlier
+// trip's, the smaller id); the 4 lanes' bests combine at the end. V < 2^31.
+// Grid (M).
+tile.kernel @greedy_token(%logits: !tile.ptr<f32>, %tokens: !tile.ptr<i32>,
+                          %m: index, %v: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4096 = arith.constant 4096 : index
+  %nan = arith.constant 0x7FC00000 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %none = arith.constant 2147483647 : i32
+  %neg1 = arith.constant -1 : i32
+  %pm = tile.program_id 0
+  %base = arith.muli %pm, %v : index
+  %end = arith.addi %base, %v : index
+  %ninf4 = tile.splat %ninf : tensor<1x4xf32>
+  %none4 = tile.splat %none : tensor<1x4xi32>
+  %ninft = tile.splat %ninf : tensor<4x1024xf32>
+  %nonet = tile.splat %none : tensor<4x1024xi32>
+  %io = tile.iota : tensor<4096xi32>
+  %io2 = tile.reshape %io : tensor<4096xi32> -> tensor<4x1024xi32>
+  %best:2 = scf.for %j = %c0 to %v step %c4096
+      iter_args(%bv = %ninf4, %bi = %none4) -> (tensor<1x4xf32>, tensor<1x4xi32>) {
+    %off = arith.addi %base, %j : index
+    // Past the row: NaN, so never chosen.
+    %x1 = tile.load %logits[%off] strides[%c1] bounds[%end] other %nan
+        : !tile.ptr<f32> -> tensor<4096xf32>
+    %x = tile.reshape %x1 : tensor<4096xf32> -> tensor<4x1024xf32>
+    %isnan = arith.cmpf uno, %x, %x : tensor<4x1024xf32>
+    %xc = arith.select %isnan, %ninft, %x : tensor<4x1024xi1>, tensor<4x1024xf32>
+    %tmax = tile.reduce max %xc {dim = 1} : tensor<4x1024xf32> -> tensor<4xf32>
+    %tmax2 = tile.reshape %tmax : tensor<4xf32> -> tensor<4x1xf32>
+    %tmaxb = tile.broadcast %tmax2 : tensor<4x1xf32> -> tensor<4x1024xf32>
+    %j32 = arith.index_cast %j : index to i32
+    %jt = tile.splat %j32 : tensor<4x1024xi32>
+    %ids = arith.addi %io2, %jt : tensor<4x1024xi32>
+    // Ids of this trip's largest value in each lane, NaNs excluded (an
+    // all-NaN or all -inf lane has tmax = -inf, which a NaN's -inf equals).
+    %at = arith.cmpf oeq, %xc, %tmaxb : tensor<4x1024xf32>
+    %isnum = arith.cmpf ord, %x, %x : tensor<4x1024xf32>
+    %pick = arith.andi %isnum, %at : tensor<4x1024xi1>
+    %cand = arith.select %pick, %ids, %nonet : tensor<4x1024xi1>, tensor<4x1024xi32>
+    %tid = tile.reduce min %cand {dim = 1} : tensor<4x1024xi32> -> tensor<4xi32>
+    %tmaxr = tile.reshape %tmax : tensor<4xf32> -> tensor<1x4xf32>
+    %tidr = tile.reshape %tid : tensor<4xi32> -> tensor<1x4xi32>
+    %found = arith.cmpi ne, %tidr, %none4 : tensor<1x4xi32>
+    %empty = arith.cmpi eq, %bi, %none4 : tensor<1x4xi32>
+    %larger = arith.cmpf ogt, %tmaxr, %bv : tensor<1x4xf32>
+    %beats = arith.ori %empty, %larger : tensor<1x4xi1>
+    %take = arith.andi %found, %beats : tensor<1x4xi1>
+    %nbv = arith.select %take, %tmaxr, %bv : tensor<1x4xi1>, tensor<1x4xf32>
+    %nbi = arith.select %take, %tidr, %bi : tensor<1x4xi1>, tensor<1x4xi32>
+    scf.yield %nbv, %nbi : tensor<1x4xf32>, tensor<1x4xi32>
+  }
+  // The lanes' bests: the largest value, ties to the smallest id.
+  %lmax = tile.reduce max %best#0 {dim = 1} : tensor<1x4xf32> -> tensor<1xf32>
+  %lmax2 = tile.reshape %lmax : tensor<1xf32> -> tensor<1x1xf32>
+  %lmaxb = tile.broadcast %lmax2 : tensor<1x1xf32> -> tensor<1x4xf32>
+  %top = arith.cmpf oeq, %best#0, %lmaxb : tensor<1x4xf32>
+  %lcand = arith.select %top, %best#1, %none4 : tensor<1x4xi1>, tensor<1x4xi32>
+  %tok = tile.reduce min %lcand {dim = 1} : tensor<1x4xi32> -> tensor<1xi32>
+  %nonet1 = tile.splat %none : tensor<1xi32>
+  %neg1t = tile.splat %neg1 : tensor<1xi32>
+  %nothing = arith.cmpi eq, %tok, %nonet1 : tensor<1xi32>
+  %out = arith.select %nothing, %neg1t, %tok : tensor<1xi1>, tensor<1xi32>
+  %pm1 = arith.addi %pm, %c1 : index
+  tile.store %out, %tokens[%pm] strides[%c1] bounds[%pm1]
+      : tensor<1xi32> -> !tile.ptr<i32>
+  tile.return
+}

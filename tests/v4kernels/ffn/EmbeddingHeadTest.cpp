@@ -3,6 +3,8 @@
 //
 // Embedding: a pure copy, so (a) and (b) require exact equality.
 // Head: f32 logits of bf16(RMSNorm(x) * w) @ W^T (@head_norm, then @head).
+// Greedy token: @greedy_token's ids equal runtime/Sampling.h's greedy
+// choice exactly, on both targets (ties, NaN, -inf, all-NaN rows).
 //  (a) cpu vs reference, tolerance 1e-4 of max(1, |ref|): f32 sums of <= 256
 //      products in another order (~D * 2^-24 of sum |terms|). Both targets
 //      round the normalised x to bf16 after the same f32 ops; should their
@@ -17,9 +19,14 @@
 //===----------------------------------------------------------------------===//
 #include "FfnTestUtil.h"
 
+#include "runtime/Sampling.h"
+
+#include <limits>
+
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
 using v4::cases::embeddingCase;
+using v4::cases::greedyCase;
 using v4::cases::headCase;
 using v4::cases::headNormCase;
 
@@ -121,6 +128,63 @@ TEST(Head, ReferenceMatchesOfficialMath) {
     }
   }
   EXPECT_EQ(c.failures, 0) << c.where;
+}
+
+TEST(GreedyToken, CpuMatchesReference) {
+  expectCpuMatchesReference(greedyCase(3, 9000));
+  expectCpuMatchesReference(greedyCase(2, 100));
+}
+
+// Rows that test each rule; the vocabulary is ragged (the last trip of 4096
+// ids ends past it) and long enough that each lane keeps a best over trips.
+TEST(GreedyToken, EqualsTheHostGreedyRule) {
+  const int64_t v = 10000;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  std::mt19937_64 gen(3);
+  std::vector<std::vector<float>> rows;
+  auto noise = [&] {
+    HostTensor t = randomF32(gen, {v}, -4, 4);
+    return std::vector<float>(f32Data(t), f32Data(t) + v);
+  };
+  rows.push_back(noise()); // plain
+  std::vector<float> r = noise();
+  r[9999] = 9; // the last id, in the ragged trip
+  rows.push_back(r);
+  r = noise();
+  r[5000] = 9; // a tie across lanes and trips: the smallest id wins
+  r[1500] = 9;
+  r[8000] = 9;
+  rows.push_back(r);
+  r = noise();
+  r[3] = nan; // NaNs around the largest: never chosen
+  r[4] = 8;
+  r[7000] = nan;
+  rows.push_back(r);
+  rows.push_back(std::vector<float>(v, nan)); // every logit NaN: -1
+  r.assign(v, -inf);
+  r[0] = nan; // all -inf after a NaN: the first -inf
+  rows.push_back(r);
+  r = noise();
+  r[6000] = inf; // +inf twice: the smaller id
+  r[4097] = inf;
+  rows.push_back(r);
+  const int64_t m = int64_t(rows.size());
+  HostTensor logits(T::F32, {m, v});
+  for (int64_t i = 0; i < m; ++i)
+    std::copy(rows[i].begin(), rows[i].end(), f32Data(logits) + i * v);
+  for (Target target : {Target::Reference, Target::Cpu}) {
+    HostTensor ids(T::I32, {m});
+    ASSERT_TRUE(
+        launch(target, kernelSource("head.mlir"), "greedy_token",
+               {KArg::buf(logits), KArg::buf(ids), KArg::idx(m), KArg::idx(v)},
+               {m, 1, 1}));
+    for (int64_t i = 0; i < m; ++i) {
+      Sampler greedy(SamplingOptions{});
+      EXPECT_EQ(i32Data(ids)[i], greedy.sample(rows[i].data(), v))
+          << "row " << i << (target == Target::Cpu ? " (cpu)" : " (reference)");
+    }
+  }
 }
 
 } // namespace
