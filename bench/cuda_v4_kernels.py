@@ -241,11 +241,12 @@ def peer_head(a):
     return fn, (xn, w), "bf16 GEMM, " + how, 2 * m * d * v
 
 
-def peer_greedy_token(a):
-    logits, _, m, v = a
+def peer_greedy_part(a):
+    """The whole greedy choice (greedy_part + greedy_token's rows together)."""
+    logits, _, _, m, v = a
     def fn(logits):
         return torch.argmax(logits.nan_to_num(nan=float("-inf")), dim=1).to(torch.int32)
-    return fn, (logits,), "argmax over NaN-cleaned logits", 0
+    return fn, (logits,), "argmax over NaN-cleaned logits (both greedy kernels)", 0
 
 
 def peer_embedding(a):
@@ -353,7 +354,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
          "v4.head_norm": peer_head_norm, "v4.head": peer_head,
-         "v4.greedy_token": peer_greedy_token,
+         "v4.greedy_part": peer_greedy_part,
          "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
          "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,

@@ -19,8 +19,8 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "act_quant",
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
-      "engram_gate",     "engram_hash",       "greedy_token",
-      "head",
+      "engram_gate",     "engram_hash",       "greedy_part",
+      "greedy_token",    "head",
       "head_norm",       "head_rms",          "indexer_rotate_quant",
       "indexer_topk",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
@@ -241,6 +241,8 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.moeGroups, c.nRoutedExperts * 3 * 4},
                 {&s.moeInfo, (c.nRoutedExperts * 3 + 1) * 4},
                 {&s.greedy, m * 4},
+                {&s.greedyValues, m * ceilDiv(c.vocabSize, 4096) * 4},
+                {&s.greedyIds, m * ceilDiv(c.vocabSize, 4096) * 4},
                 {&s.moeSlots, m * k * 4},
                 {&s.tok, m * k * 8},
                 {&s.rows, m * k * 4},
@@ -319,7 +321,7 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
                 KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
                 KArg::i(w.in)});
   const int64_t splits =
-      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 128), m, w.out);
+      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 256), m, w.out);
   grid[2] = splits;
   return run("linear_fp8", grid,
              {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
@@ -644,9 +646,12 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
   }
   if (ok && (parts & StepResult::Greedy)) {
     std::vector<int32_t> ids(nc);
-    ok = I.run("greedy_token", {nc, 1, 1},
-               {KArg::p(out), KArg::p(I.s.greedy), KArg::i(nc),
-                KArg::i(c.vocabSize)}) &&
+    ok = I.run("greedy_part", {nc, ceilDiv(c.vocabSize, 4096), 1},
+               {KArg::p(out), KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
+                KArg::i(nc), KArg::i(c.vocabSize)}) &&
+         I.run("greedy_token", {nc, 1, 1},
+               {KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
+                KArg::p(I.s.greedy), KArg::i(nc), KArg::i(c.vocabSize)}) &&
          (I.device.download(ids.data(), I.s.greedy, nc * 4, e) || I.fail(e));
     result.greedy.assign(ids.begin(), ids.end());
   }

@@ -235,8 +235,9 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
-    // greedy_token's ids (i32 [m]).
-    void *greedy;
+    // greedy_token's ids (i32 [m]) and greedy_part's slice bests (f32 and
+    // i32 [m, ceil(vocab / 4096)]).
+    void *greedy, *greedyValues, *greedyIds;
     // A linear's activation quantised (act_quant): e4m3 codes and ue8m0
     // scales of up to m * max(topk, hc) rows of maxLinearIn.
     void *xq, *xqs;

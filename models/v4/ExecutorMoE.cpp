@@ -91,7 +91,7 @@ bool Executor::Impl::moeStacked(const BlockW &b, int64_t m, int64_t groups) {
   auto grouped = [&](int part, void *y, int64_t n, int64_t in) {
     const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
     const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
-    const int64_t splits = splitsFor(programs, ceilDiv(in, 128), rows, n);
+    const int64_t splits = splitsFor(programs, ceilDiv(in, 256), rows, n);
     return run("linear_fp4_grouped",
                {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
                {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),

@@ -43,8 +43,9 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // 5 sequences' last rows, vocabulary cut to 300.
       headNormCase({5, 4096, 300, 4096 * 4}),
       headCase({5, 4096, 300, 4096}),
-      // Ragged: the last trip of 4096 ids is partly past the row.
-      greedyCase(5, 9000),
+      // Ragged: the last slice of 4096 ids is partly past the row.
+      greedyPartCase(5, 9000),
+      greedyTokenCase(5, 9000),
       headRmsCase(197, 512),
       rotateQuantCase(165),
       topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
@@ -104,7 +105,8 @@ std::vector<conformance::Case> kernelBenchCases() {
       denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
       headNormCase({tokens, 4096, 129280, 4096}),
       headCase({tokens, 4096, 129280, 4096}),
-      greedyCase(tokens, 129280),
+      greedyPartCase(tokens, 129280),
+      greedyTokenCase(tokens, 129280),
       embeddingCase(tokens, 129280, 4096, 4),
       // One query per sequence: window 128 + top-512 of 4096 keys.
       attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,

@@ -349,13 +349,27 @@ Case headCase(HeadShape s) {
               1e-4};
 }
 
-// Ids: exact (0 tolerance).
-Case greedyCase(int64_t m, int64_t v) {
+// Ids and values: exact (0 tolerance); S = ceil(v / 4096) slices a row.
+Case greedyPartCase(int64_t m, int64_t v) {
+  const int64_t slices = ceilDiv(v, 4096);
+  return Case{"v4.greedy_part",
+              "greedy_part_" + str(m) + "x" + str(v),
+              kernelText("head.mlir", "greedy_part"),
+              {Arg::buffer(T::F32, {m, v}), Arg::output(T::F32, {m, slices}),
+               Arg::output(T::I32, {m, slices}), Arg::index(m), Arg::index(v)},
+              {m, slices, 1},
+              0};
+}
+
+Case greedyTokenCase(int64_t m, int64_t v) {
+  const int64_t slices = ceilDiv(v, 4096);
   return Case{"v4.greedy_token",
               "greedy_token_" + str(m) + "x" + str(v),
               kernelText("head.mlir", "greedy_token"),
-              {Arg::buffer(T::F32, {m, v}), Arg::output(T::I32, {m}),
-               Arg::index(m), Arg::index(v)},
+              {Arg::buffer(T::F32, {m, slices}),
+               // Ids up to 2^31 - 1 (a slice without a number).
+               Arg::ints(T::I32, {m, slices}, 0, 2147483647),
+               Arg::output(T::I32, {m}), Arg::index(m), Arg::index(v)},
               {m, 1, 1},
               0};
 }

@@ -155,8 +155,10 @@ struct HeadShape {
 Case headCase(HeadShape s);
 /// @head_norm: the final norm of the m rows.
 Case headNormCase(HeadShape s);
-/// @greedy_token: the greedy id of each of m rows of v random logits.
-Case greedyCase(int64_t m, int64_t v);
+/// @greedy_part: the best of each 4096-id slice of m rows of v random
+/// logits; @greedy_token: the greedy id from random slice bests.
+Case greedyPartCase(int64_t m, int64_t v);
+Case greedyTokenCase(int64_t m, int64_t v);
 Case headRmsCase(int64_t rows, int64_t hd);
 
 /// linear_fp8.mlir and linear_fp4.mlir: y [m, n] = x [m, k] @ w^T.

@@ -91,77 +91,129 @@ tile.kernel @head(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   tile.return
 }
 
-// @greedy_token: each row's greedy choice, by runtime/Sampling.h's rule: the
-// largest logit, ties to the smallest id, a NaN never chosen; -1 when every
-// logit of the row is NaN. A greedy step downloads these ids instead of its
-// [M, V] logits (16.5 MB at batch 32 of V4's vocabulary).
-// logits: f32 [M, V]; tokens: i32 [M]. One program per row: V in trips of
-// 4 x 1024 (4 lanes of 1024 ids, so that 4 warps reduce at once), each lane
-// keeping its own best (value, id) across trips (ties keep the earlier
-// trip's, the smaller id); the 4 lanes' bests combine at the end. V < 2^31.
-// Grid (M).
-tile.kernel @greedy_token(%logits: !tile.ptr<f32>, %tokens: !tile.ptr<i32>,
-                          %m: index, %v: index) {
-  %c0 = arith.constant 0 : index
+// Greedy choice on the device, by runtime/Sampling.h's rule: the largest
+// logit, ties to the smallest id, a NaN never chosen; -1 when every logit of
+// the row is NaN. A greedy step downloads these ids instead of its [M, V]
+// logits (16.5 MB at batch 32 of V4's vocabulary). Two kernels, so that a
+// row's vocabulary is read by many programs at once:
+// @greedy_part: program (r, s) takes ids [4096 s, 4096 s + 4096) of row r as
+// 4 lanes of 1024 (4 warps reduce at once) and writes the slice's best:
+// value pv[r, s] (f32) and id pi[r, s] (i32; 2^31 - 1 when the slice has no
+// number). logits: f32 [M, V]; pv, pi: [M, S], S = ceil(V / 4096). V < 2^31.
+// Grid (M, S).
+tile.kernel @greedy_part(%logits: !tile.ptr<f32>, %pv: !tile.ptr<f32>,
+                         %pi: !tile.ptr<i32>, %m: index, %v: index) {
   %c1 = arith.constant 1 : index
+  %c4095 = arith.constant 4095 : index
   %c4096 = arith.constant 4096 : index
   %nan = arith.constant 0x7FC00000 : f32
   %ninf = arith.constant 0xFF800000 : f32
   %none = arith.constant 2147483647 : i32
-  %neg1 = arith.constant -1 : i32
   %pm = tile.program_id 0
+  %ps = tile.program_id 1
   %base = arith.muli %pm, %v : index
   %end = arith.addi %base, %v : index
-  %ninf4 = tile.splat %ninf : tensor<1x4xf32>
-  %none4 = tile.splat %none : tensor<1x4xi32>
+  %j = arith.muli %ps, %c4096 : index
+  %off = arith.addi %base, %j : index
+  // Past the row: NaN, so never chosen.
+  %x1 = tile.load %logits[%off] strides[%c1] bounds[%end] other %nan
+      : !tile.ptr<f32> -> tensor<4096xf32>
+  %x = tile.reshape %x1 : tensor<4096xf32> -> tensor<4x1024xf32>
+  %isnan = arith.cmpf uno, %x, %x : tensor<4x1024xf32>
   %ninft = tile.splat %ninf : tensor<4x1024xf32>
-  %nonet = tile.splat %none : tensor<4x1024xi32>
+  %xc = arith.select %isnan, %ninft, %x : tensor<4x1024xi1>, tensor<4x1024xf32>
+  %lmax = tile.reduce max %xc {dim = 1} : tensor<4x1024xf32> -> tensor<4xf32>
+  %lmax2 = tile.reshape %lmax : tensor<4xf32> -> tensor<4x1xf32>
+  %lmaxb = tile.broadcast %lmax2 : tensor<4x1xf32> -> tensor<4x1024xf32>
   %io = tile.iota : tensor<4096xi32>
   %io2 = tile.reshape %io : tensor<4096xi32> -> tensor<4x1024xi32>
-  %best:2 = scf.for %j = %c0 to %v step %c4096
-      iter_args(%bv = %ninf4, %bi = %none4) -> (tensor<1x4xf32>, tensor<1x4xi32>) {
-    %off = arith.addi %base, %j : index
-    // Past the row: NaN, so never chosen.
-    %x1 = tile.load %logits[%off] strides[%c1] bounds[%end] other %nan
-        : !tile.ptr<f32> -> tensor<4096xf32>
-    %x = tile.reshape %x1 : tensor<4096xf32> -> tensor<4x1024xf32>
-    %isnan = arith.cmpf uno, %x, %x : tensor<4x1024xf32>
-    %xc = arith.select %isnan, %ninft, %x : tensor<4x1024xi1>, tensor<4x1024xf32>
-    %tmax = tile.reduce max %xc {dim = 1} : tensor<4x1024xf32> -> tensor<4xf32>
-    %tmax2 = tile.reshape %tmax : tensor<4xf32> -> tensor<4x1xf32>
-    %tmaxb = tile.broadcast %tmax2 : tensor<4x1xf32> -> tensor<4x1024xf32>
-    %j32 = arith.index_cast %j : index to i32
-    %jt = tile.splat %j32 : tensor<4x1024xi32>
-    %ids = arith.addi %io2, %jt : tensor<4x1024xi32>
-    // Ids of this trip's largest value in each lane, NaNs excluded (an
-    // all-NaN or all -inf lane has tmax = -inf, which a NaN's -inf equals).
-    %at = arith.cmpf oeq, %xc, %tmaxb : tensor<4x1024xf32>
-    %isnum = arith.cmpf ord, %x, %x : tensor<4x1024xf32>
-    %pick = arith.andi %isnum, %at : tensor<4x1024xi1>
-    %cand = arith.select %pick, %ids, %nonet : tensor<4x1024xi1>, tensor<4x1024xi32>
-    %tid = tile.reduce min %cand {dim = 1} : tensor<4x1024xi32> -> tensor<4xi32>
-    %tmaxr = tile.reshape %tmax : tensor<4xf32> -> tensor<1x4xf32>
-    %tidr = tile.reshape %tid : tensor<4xi32> -> tensor<1x4xi32>
-    %found = arith.cmpi ne, %tidr, %none4 : tensor<1x4xi32>
-    %empty = arith.cmpi eq, %bi, %none4 : tensor<1x4xi32>
-    %larger = arith.cmpf ogt, %tmaxr, %bv : tensor<1x4xf32>
-    %beats = arith.ori %empty, %larger : tensor<1x4xi1>
-    %take = arith.andi %found, %beats : tensor<1x4xi1>
-    %nbv = arith.select %take, %tmaxr, %bv : tensor<1x4xi1>, tensor<1x4xf32>
-    %nbi = arith.select %take, %tidr, %bi : tensor<1x4xi1>, tensor<1x4xi32>
-    scf.yield %nbv, %nbi : tensor<1x4xf32>, tensor<1x4xi32>
-  }
+  %j32 = arith.index_cast %j : index to i32
+  %jt = tile.splat %j32 : tensor<4x1024xi32>
+  %ids = arith.addi %io2, %jt : tensor<4x1024xi32>
+  // Each lane's smallest id of its largest value, NaNs excluded (an all-NaN
+  // or all -inf lane has max -inf, which a cleaned NaN equals).
+  %at = arith.cmpf oeq, %xc, %lmaxb : tensor<4x1024xf32>
+  %isnum = arith.cmpf ord, %x, %x : tensor<4x1024xf32>
+  %pick = arith.andi %isnum, %at : tensor<4x1024xi1>
+  %nonet = tile.splat %none : tensor<4x1024xi32>
+  %cand = arith.select %pick, %ids, %nonet : tensor<4x1024xi1>, tensor<4x1024xi32>
+  %lid = tile.reduce min %cand {dim = 1} : tensor<4x1024xi32> -> tensor<4xi32>
   // The lanes' bests: the largest value, ties to the smallest id.
-  %lmax = tile.reduce max %best#0 {dim = 1} : tensor<1x4xf32> -> tensor<1xf32>
-  %lmax2 = tile.reshape %lmax : tensor<1xf32> -> tensor<1x1xf32>
-  %lmaxb = tile.broadcast %lmax2 : tensor<1x1xf32> -> tensor<1x4xf32>
-  %top = arith.cmpf oeq, %best#0, %lmaxb : tensor<1x4xf32>
-  %lcand = arith.select %top, %best#1, %none4 : tensor<1x4xi1>, tensor<1x4xi32>
-  %tok = tile.reduce min %lcand {dim = 1} : tensor<1x4xi32> -> tensor<1xi32>
-  %nonet1 = tile.splat %none : tensor<1xi32>
+  %lmaxr = tile.reshape %lmax : tensor<4xf32> -> tensor<1x4xf32>
+  %lidr = tile.reshape %lid : tensor<4xi32> -> tensor<1x4xi32>
+  %smax = tile.reduce max %lmaxr {dim = 1} : tensor<1x4xf32> -> tensor<1xf32>
+  %smax2 = tile.reshape %smax : tensor<1xf32> -> tensor<1x1xf32>
+  %smaxb = tile.broadcast %smax2 : tensor<1x1xf32> -> tensor<1x4xf32>
+  %top = arith.cmpf oeq, %lmaxr, %smaxb : tensor<1x4xf32>
+  %none4 = tile.splat %none : tensor<1x4xi32>
+  %scand = arith.select %top, %lidr, %none4 : tensor<1x4xi1>, tensor<1x4xi32>
+  %sid = tile.reduce min %scand {dim = 1} : tensor<1x4xi32> -> tensor<1xi32>
+  %slices0 = arith.addi %v, %c4095 : index
+  %slices = arith.divui %slices0, %c4096 : index
+  %at0 = arith.muli %pm, %slices : index
+  %at1 = arith.addi %at0, %ps : index
+  %at2 = arith.addi %at1, %c1 : index
+  tile.store %smax, %pv[%at1] strides[%c1] bounds[%at2]
+      : tensor<1xf32> -> !tile.ptr<f32>
+  tile.store %sid, %pi[%at1] strides[%c1] bounds[%at2]
+      : tensor<1xi32> -> !tile.ptr<i32>
+  tile.return
+}
+
+// @greedy_token: row r's choice from its S slices' bests (@greedy_part): the
+// largest value among the slices with a number, ties to the smallest id (a
+// slice's id is the smallest of its largest value, so this is exact); -1
+// when no slice has one. tokens: i32 [M]. Grid (M).
+tile.kernel @greedy_token(%pv: !tile.ptr<f32>, %pi: !tile.ptr<i32>,
+                          %tokens: !tile.ptr<i32>, %m: index, %v: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %c4095 = arith.constant 4095 : index
+  %c4096 = arith.constant 4096 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %none = arith.constant 2147483647 : i32
+  %neg1 = arith.constant -1 : i32
+  %pm = tile.program_id 0
+  %slices0 = arith.addi %v, %c4095 : index
+  %slices = arith.divui %slices0, %c4096 : index
+  %base = arith.muli %pm, %slices : index
+  %end = arith.addi %base, %slices : index
+  %ninf1 = tile.splat %ninf : tensor<1xf32>
+  %none1 = tile.splat %none : tensor<1xi32>
+  %ninft = tile.splat %ninf : tensor<1x256xf32>
+  %nonet = tile.splat %none : tensor<1x256xi32>
+  %best:2 = scf.for %j = %c0 to %slices step %c256
+      iter_args(%bv = %ninf1, %bi = %none1) -> (tensor<1xf32>, tensor<1xi32>) {
+    %off = arith.addi %base, %j : index
+    %sv1 = tile.load %pv[%off] strides[%c1] bounds[%end] other %ninf
+        : !tile.ptr<f32> -> tensor<256xf32>
+    %si1 = tile.load %pi[%off] strides[%c1] bounds[%end] other %none
+        : !tile.ptr<i32> -> tensor<256xi32>
+    %sv = tile.reshape %sv1 : tensor<256xf32> -> tensor<1x256xf32>
+    %si = tile.reshape %si1 : tensor<256xi32> -> tensor<1x256xi32>
+    %found = arith.cmpi ne, %si, %nonet : tensor<1x256xi32>
+    %svc = arith.select %found, %sv, %ninft : tensor<1x256xi1>, tensor<1x256xf32>
+    %tmax = tile.reduce max %svc {dim = 1} : tensor<1x256xf32> -> tensor<1xf32>
+    %tmax2 = tile.reshape %tmax : tensor<1xf32> -> tensor<1x1xf32>
+    %tmaxb = tile.broadcast %tmax2 : tensor<1x1xf32> -> tensor<1x256xf32>
+    %at = arith.cmpf oeq, %svc, %tmaxb : tensor<1x256xf32>
+    %pick = arith.andi %found, %at : tensor<1x256xi1>
+    %cand = arith.select %pick, %si, %nonet : tensor<1x256xi1>, tensor<1x256xi32>
+    %tid = tile.reduce min %cand {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
+    // Later chunks hold larger ids: they win only with a larger value.
+    %got = arith.cmpi ne, %tid, %none1 : tensor<1xi32>
+    %empty = arith.cmpi eq, %bi, %none1 : tensor<1xi32>
+    %larger = arith.cmpf ogt, %tmax, %bv : tensor<1xf32>
+    %beats = arith.ori %empty, %larger : tensor<1xi1>
+    %take = arith.andi %got, %beats : tensor<1xi1>
+    %nbv = arith.select %take, %tmax, %bv : tensor<1xi1>, tensor<1xf32>
+    %nbi = arith.select %take, %tid, %bi : tensor<1xi1>, tensor<1xi32>
+    scf.yield %nbv, %nbi : tensor<1xf32>, tensor<1xi32>
+  }
   %neg1t = tile.splat %neg1 : tensor<1xi32>
-  %nothing = arith.cmpi eq, %tok, %nonet1 : tensor<1xi32>
-  %out = arith.select %nothing, %neg1t, %tok : tensor<1xi1>, tensor<1xi32>
+  %nothing = arith.cmpi eq, %best#1, %none1 : tensor<1xi32>
+  %out = arith.select %nothing, %neg1t, %best#1 : tensor<1xi1>, tensor<1xi32>
   %pm1 = arith.addi %pm, %c1 : index
   tile.store %out, %tokens[%pm] strides[%c1] bounds[%pm1]
       : tensor<1xi32> -> !tile.ptr<i32>

@@ -68,9 +68,11 @@ tile.kernel @linear_fp4(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
 // ceil(K/32)]; y: bf16 [R, N]; groups: i32 [G, 3] = (expert, first, rows).
 // Grid (ceil(max rows / 16), ceil(N / 64), G * splits): program (i, j,
 // g * splits + s) computes rows 16i.. of group g over slice s of K (whole
-// 128-blocks); programs past a group's rows do nothing. With splits = 1 it
-// writes y; else its f32 sum goes to part [splits, M, N] (M = R, the rows of
-// all groups) and linear_fp8.mlir's @linear_sum adds the slices.
+// 256-blocks: a k-step reads 64 x 256 weight codes, 8 KB, so that each
+// thread has several loads in flight per round trip); programs past a
+// group's rows do nothing. With splits = 1 it writes y; else its f32 sum
+// goes to part [splits, M, N] (M = R, the rows of all groups) and
+// linear_fp8.mlir's @linear_sum adds the slices.
 tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
                                 %xs: !tile.ptr<f8E8M0FNU>,
                                 %w: !tile.ptr<f4E2M1FN>,
@@ -87,6 +89,7 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
   %c32 = arith.constant 32 : index
   %c64 = arith.constant 64 : index
   %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
   %zero = arith.constant 0.0 : f32
   %pm = tile.program_id 0
   %pn = tile.program_id 1
@@ -116,33 +119,36 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
     %col0 = arith.muli %pn, %c64 : index
     %kp = arith.addi %k, %c31 : index
     %kblocks = arith.divui %kp, %c32 : index
-    // This program's slice of K: [k0, k1), whole 128-blocks.
+    // This program's slice of K: [k0, k1), whole 256-blocks (a k-step).
     %c127 = arith.constant 127 : index
     %kq = arith.addi %k, %c127 : index
     %kb128 = arith.divui %kq, %c128 : index
+    %c255 = arith.constant 255 : index
+    %ks = arith.addi %k, %c255 : index
+    %kb256 = arith.divui %ks, %c256 : index
     %spl1 = arith.subi %splits, %c1 : index
-    %perb = arith.addi %kb128, %spl1 : index
+    %perb = arith.addi %kb256, %spl1 : index
     %per = arith.divui %perb, %splits : index
-    %kchunk = arith.muli %per, %c128 : index
+    %kchunk = arith.muli %per, %c256 : index
     %k0 = arith.muli %pz, %kchunk : index
     %k0c = arith.addi %k0, %kchunk : index
     %k1 = arith.minui %k0c, %k : index
     %acc0 = tile.splat %zero : tensor<16x64xf32>
-    %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+    %acc = scf.for %kk = %k0 to %k1 step %c256 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
       %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
-          : !tile.ptr<f8E4M3FN> -> tensor<16x128xf8E4M3FN>
+          : !tile.ptr<f8E4M3FN> -> tensor<16x256xf8E4M3FN>
       %kx = arith.divui %kk, %c128 : index
       %qs = tile.load %xs[%row0, %kx] strides[%kb128, %c1] bounds[%rowEnd, %kb128]
-          : !tile.ptr<f8E8M0FNU> -> tensor<16x1xf8E8M0FNU>
+          : !tile.ptr<f8E8M0FNU> -> tensor<16x2xf8E8M0FNU>
       %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%wend, %k]
-          : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
+          : !tile.ptr<f4E2M1FN> -> tensor<64x256xf4E2M1FN>
       %kb = arith.divui %kk, %c32 : index
       %wst = tile.load %ws[%wrow, %kb] strides[%kblocks, %c1] bounds[%wend, %kblocks]
-          : !tile.ptr<f8E8M0FNU> -> tensor<64x4xf8E8M0FNU>
-      %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<64x4xf8E8M0FNU>
+          : !tile.ptr<f8E8M0FNU> -> tensor<64x8xf8E8M0FNU>
+      %d = tile.dot %q scale %qs : tensor<16x2xf8E8M0FNU>, %wt scale %wst : tensor<64x8xf8E8M0FNU>
           acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                        rhs_scale_block = array<i64: 1, 32>}
-          : tensor<16x128xf8E4M3FN>, tensor<64x128xf4E2M1FN> -> tensor<16x64xf32>
+          : tensor<16x256xf8E4M3FN>, tensor<64x256xf4E2M1FN> -> tensor<16x64xf32>
       scf.yield %d : tensor<16x64xf32>
     }
     %single = arith.cmpi eq, %splits, %c1 : index

@@ -35,7 +35,8 @@ tile.kernel @act_quant(%x: !tile.ptr<bf16>, %q: !tile.ptr<f8E4M3FN>,
 // Products are accumulated in f32 and the result is rounded to bf16 (fp8_gemm
 // writes torch's default dtype, bf16, for every V4 FP8 linear).
 // One program computes a 16x64 block of y over one of `splits` slices of K
-// (whole 128-blocks each); grid (ceil(M/16), ceil(N/64), splits). With
+// (whole 256-blocks each: a k-step reads 64 x 256 weights, 16 KB, so that
+// each thread has several copies in flight per round trip); grid (ceil(M/16), ceil(N/64), splits). With
 // splits = 1 it writes y; else its f32 sum goes to part [splits, M, N] and
 // @linear_sum adds the slices (split-k: small-M launches fill the GPU).
 // A 64-wide N block never straddles a 128-row scale block. Any M, N, K work
@@ -51,6 +52,8 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
   %c64 = arith.constant 64 : index
   %c127 = arith.constant 127 : index
   %c128 = arith.constant 128 : index
+  %c255 = arith.constant 255 : index
+  %c256 = arith.constant 256 : index
   %zero = arith.constant 0.0 : f32
   %pm = tile.program_id 0
   %pn = tile.program_id 1
@@ -60,31 +63,34 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
   %kp = arith.addi %k, %c127 : index
   %kblocks = arith.divui %kp, %c128 : index
   %srow = arith.divui %col0, %c128 : index
-  // This program's slice of K: [k0, k1), whole 128-blocks.
+  // This program's slice of K: [k0, k1), whole 256-blocks (a k-step).
   %pz = tile.program_id 2
+  %ks = arith.addi %k, %c255 : index
+  %ksteps = arith.divui %ks, %c256 : index
   %spl1 = arith.subi %splits, %c1 : index
-  %perb = arith.addi %kblocks, %spl1 : index
+  %perb = arith.addi %ksteps, %spl1 : index
   %per = arith.divui %perb, %splits : index
-  %kchunk = arith.muli %per, %c128 : index
+  %kchunk = arith.muli %per, %c256 : index
   %k0 = arith.muli %pz, %kchunk : index
   %k0c = arith.addi %k0, %kchunk : index
   %k1 = arith.minui %k0c, %k : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  %acc = scf.for %kk = %k0 to %k1 step %c256 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
-        : !tile.ptr<f8E4M3FN> -> tensor<16x128xf8E4M3FN>
+        : !tile.ptr<f8E4M3FN> -> tensor<16x256xf8E4M3FN>
     %kb = arith.divui %kk, %c128 : index
     %qs = tile.load %xs[%row0, %kb] strides[%kblocks, %c1] bounds[%m, %kblocks]
-        : !tile.ptr<f8E8M0FNU> -> tensor<16x1xf8E8M0FNU>
+        : !tile.ptr<f8E8M0FNU> -> tensor<16x2xf8E8M0FNU>
     %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
-        : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
-    %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1]
-        : !tile.ptr<f8E8M0FNU> -> tensor<1x1xf8E8M0FNU>
-    %d = tile.dot %q scale %qs : tensor<16x1xf8E8M0FNU>, %wt scale %wst : tensor<1x1xf8E8M0FNU>
+        : !tile.ptr<f8E4M3FN> -> tensor<64x256xf8E4M3FN>
+    %srow1 = arith.addi %srow, %c1 : index
+    %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1] bounds[%srow1, %kblocks]
+        : !tile.ptr<f8E8M0FNU> -> tensor<1x2xf8E8M0FNU>
+    %d = tile.dot %q scale %qs : tensor<16x2xf8E8M0FNU>, %wt scale %wst : tensor<1x2xf8E8M0FNU>
         acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
                      rhs_scale_block = array<i64: 128, 128>}
-        : tensor<16x128xf8E4M3FN>, tensor<64x128xf8E4M3FN> -> tensor<16x64xf32>
+        : tensor<16x256xf8E4M3FN>, tensor<64x256xf8E4M3FN> -> tensor<16x64xf32>
     scf.yield %d : tensor<16x64xf32>
   }
   %single = arith.cmpi eq, %splits, %c1 : index
@@ -119,15 +125,34 @@ tile.kernel @linear_sum(%part: !tile.ptr<f32>, %y: !tile.ptr<bf16>,
   %pn = tile.program_id 1
   %row0 = arith.muli %pm, %c16 : index
   %col0 = arith.muli %pn, %c64 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %mn = arith.muli %m, %n : index
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  %acc = scf.for %sp = %c0 to %splits step %c1 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
-    %pm0 = arith.muli %sp, %m : index
-    %prow = arith.addi %pm0, %row0 : index
-    %pend = arith.addi %pm0, %m : index
-    %t = tile.load %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
-        : !tile.ptr<f32> -> tensor<16x64xf32>
-    %a2 = arith.addf %a, %t : tensor<16x64xf32>
-    scf.yield %a2 : tensor<16x64xf32>
+  // 4 slices a trip, loaded side by side (one round trip for the 4); slices
+  // past `splits` read zeros.
+  %acc = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
+    %t03 = tile.load %part[%sp, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+        : !tile.ptr<f32> -> tensor<1x16x64xf32>
+    %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+    %sp1 = arith.addi %sp, %c1 : index
+    %t13 = tile.load %part[%sp1, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+        : !tile.ptr<f32> -> tensor<1x16x64xf32>
+    %t1 = tile.reshape %t13 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+    %sp2 = arith.addi %sp, %c2 : index
+    %t23 = tile.load %part[%sp2, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+        : !tile.ptr<f32> -> tensor<1x16x64xf32>
+    %t2 = tile.reshape %t23 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+    %sp3 = arith.addi %sp, %c3 : index
+    %t33 = tile.load %part[%sp3, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+        : !tile.ptr<f32> -> tensor<1x16x64xf32>
+    %t3 = tile.reshape %t33 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+    %a1 = arith.addf %a, %t0 : tensor<16x64xf32>
+    %a2 = arith.addf %a1, %t1 : tensor<16x64xf32>
+    %a3 = arith.addf %a2, %t2 : tensor<16x64xf32>
+    %a4 = arith.addf %a3, %t3 : tensor<16x64xf32>
+    scf.yield %a4 : tensor<16x64xf32>
   }
   %wide = arith.cmpi eq, %f32out, %c1 : index
   scf.if %wide {

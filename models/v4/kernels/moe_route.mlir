@@ -17,25 +17,27 @@ tile.kernel @moe_route_count(%idx: !tile.ptr<i32>, %info: !tile.ptr<i32>,
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   %c3 = arith.constant 3 : index
-  %c32 = arith.constant 32 : index
   %c511 = arith.constant 511 : index
   %zero = arith.constant 0 : i32
   %one = arith.constant 1 : i32
   %neg1 = arith.constant -1 : i32
+  %c16 = arith.constant 16 : index
   %experts = tile.iota : tensor<512xi32>
-  %experts2 = tile.reshape %experts : tensor<512xi32> -> tensor<512x1xi32>
-  %expertsb = tile.broadcast %experts2 : tensor<512x1xi32> -> tensor<512x32xi32>
-  %ones = tile.splat %one : tensor<512x32xi32>
-  %zeros = tile.splat %zero : tensor<512x32xi32>
+  %experts2 = tile.reshape %experts : tensor<512xi32> -> tensor<1x512xi32>
+  %expertsb = tile.broadcast %experts2 : tensor<1x512xi32> -> tensor<16x512xi32>
+  %ones = tile.splat %one : tensor<16x512xi32>
+  %zeros = tile.splat %zero : tensor<16x512xi32>
   %count0 = tile.splat %zero : tensor<512xi32>
-  %count = scf.for %j = %c0 to %n step %c32 iter_args(%acc = %count0) -> (tensor<512xi32>) {
+  // 16 picks a trip, each expert's count a thread's sum of 16 (a reduction
+  // over fewer than 32 elements stays in one thread: no warp exchange).
+  %count = scf.for %j = %c0 to %n step %c16 iter_args(%acc = %count0) -> (tensor<512xi32>) {
     %p = tile.load %idx[%j] strides[%c1] bounds[%n] other %neg1
-        : !tile.ptr<i32> -> tensor<32xi32>
-    %p2 = tile.reshape %p : tensor<32xi32> -> tensor<1x32xi32>
-    %pb = tile.broadcast %p2 : tensor<1x32xi32> -> tensor<512x32xi32>
-    %hit = arith.cmpi eq, %pb, %expertsb : tensor<512x32xi32>
-    %hits = arith.select %hit, %ones, %zeros : tensor<512x32xi1>, tensor<512x32xi32>
-    %sum = tile.reduce sum %hits {dim = 1} : tensor<512x32xi32> -> tensor<512xi32>
+        : !tile.ptr<i32> -> tensor<16xi32>
+    %p2 = tile.reshape %p : tensor<16xi32> -> tensor<16x1xi32>
+    %pb = tile.broadcast %p2 : tensor<16x1xi32> -> tensor<16x512xi32>
+    %hit = arith.cmpi eq, %pb, %expertsb : tensor<16x512xi32>
+    %hits = arith.select %hit, %ones, %zeros : tensor<16x512xi1>, tensor<16x512xi32>
+    %sum = tile.reduce sum %hits {dim = 0} : tensor<16x512xi32> -> tensor<512xi32>
     %next = arith.addi %acc, %sum : tensor<512xi32>
     scf.yield %next : tensor<512xi32>
   }

@@ -96,6 +96,33 @@ TEST(Dense, CpuMatchesReferenceSplit) {
   expectCpuMatchesReference(v4::cases::linearSumCase(37, 150, 3, true));
 }
 
+// linear_sum reads 4 slices a trip: 6 slices take a second trip that is half
+// past the slices. The sum is the slices added in order from 0, in f32,
+// exactly (the slices past `splits` add zeros).
+TEST(LinearSum, AddsTheSlicesInOrder) {
+  const int64_t m = 19, n = 70, splits = 6;
+  std::mt19937_64 gen(11);
+  HostTensor part = randomF32(gen, {splits, m, n}, -3, 3);
+  for (Target target : {Target::Reference, Target::Cpu}) {
+    HostTensor y(T::BF16, {m, n}), yf(T::F32, {m, n});
+    ASSERT_TRUE(
+        launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
+               {KArg::buf(part), KArg::buf(y), KArg::idx(m), KArg::idx(n),
+                KArg::idx(splits), KArg::buf(yf), KArg::idx(1)},
+               {ceilDiv(m, 16), ceilDiv(n, 64), 1}));
+    int mismatches = 0;
+    for (int64_t i = 0; i < m * n; ++i) {
+      float want = 0;
+      for (int64_t sp = 0; sp < splits; ++sp)
+        want += f32Data(part)[sp * m * n + i];
+      if (f32Data(yf)[i] != want && mismatches++ == 0)
+        ADD_FAILURE() << "yf[" << i << "] = " << f32Data(yf)[i] << ", want "
+                      << want << (target == Target::Cpu ? " (cpu)" : "");
+    }
+    EXPECT_EQ(mismatches, 0);
+  }
+}
+
 /// One launch over `splits` slices of K, then (splits > 1) linear_sum of the
 /// partial sums into y (bf16, or f32 when f32Out).
 HostTensor denseSplit(Target target, const Shape &s, bool f32Out, HostTensor &x,

@@ -3,8 +3,8 @@
 //
 // Embedding: a pure copy, so (a) and (b) require exact equality.
 // Head: f32 logits of bf16(RMSNorm(x) * w) @ W^T (@head_norm, then @head).
-// Greedy token: @greedy_token's ids equal runtime/Sampling.h's greedy
-// choice exactly, on both targets (ties, NaN, -inf, all-NaN rows).
+// Greedy token: @greedy_part then @greedy_token give runtime/Sampling.h's
+// greedy choice exactly, on both targets (ties, NaN, -inf, all-NaN rows).
 //  (a) cpu vs reference, tolerance 1e-4 of max(1, |ref|): f32 sums of <= 256
 //      products in another order (~D * 2^-24 of sum |terms|). Both targets
 //      round the normalised x to bf16 after the same f32 ops; should their
@@ -26,7 +26,8 @@
 using namespace dsv4c;
 using namespace dsv4c::ffntest;
 using v4::cases::embeddingCase;
-using v4::cases::greedyCase;
+using v4::cases::greedyPartCase;
+using v4::cases::greedyTokenCase;
 using v4::cases::headCase;
 using v4::cases::headNormCase;
 
@@ -131,12 +132,14 @@ TEST(Head, ReferenceMatchesOfficialMath) {
 }
 
 TEST(GreedyToken, CpuMatchesReference) {
-  expectCpuMatchesReference(greedyCase(3, 9000));
-  expectCpuMatchesReference(greedyCase(2, 100));
+  expectCpuMatchesReference(greedyPartCase(3, 9000));
+  expectCpuMatchesReference(greedyPartCase(2, 100));
+  expectCpuMatchesReference(greedyTokenCase(3, 9000));
+  expectCpuMatchesReference(greedyTokenCase(2, 300000)); // 2 trips of 256
 }
 
-// Rows that test each rule; the vocabulary is ragged (the last trip of 4096
-// ids ends past it) and long enough that each lane keeps a best over trips.
+// Rows that test each rule; the vocabulary is ragged (the last slice of 4096
+// ids ends past it), so that ties and NaNs span lanes and slices.
 TEST(GreedyToken, EqualsTheHostGreedyRule) {
   const int64_t v = 10000;
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -174,11 +177,17 @@ TEST(GreedyToken, EqualsTheHostGreedyRule) {
   for (int64_t i = 0; i < m; ++i)
     std::copy(rows[i].begin(), rows[i].end(), f32Data(logits) + i * v);
   for (Target target : {Target::Reference, Target::Cpu}) {
-    HostTensor ids(T::I32, {m});
-    ASSERT_TRUE(
-        launch(target, kernelSource("head.mlir"), "greedy_token",
-               {KArg::buf(logits), KArg::buf(ids), KArg::idx(m), KArg::idx(v)},
-               {m, 1, 1}));
+    const int64_t slices = ceilDiv(v, 4096);
+    HostTensor ids(T::I32, {m}), pv(T::F32, {m, slices}),
+        pi(T::I32, {m, slices});
+    ASSERT_TRUE(launch(target, kernelSource("head.mlir"), "greedy_part",
+                       {KArg::buf(logits), KArg::buf(pv), KArg::buf(pi),
+                        KArg::idx(m), KArg::idx(v)},
+                       {m, slices, 1}));
+    ASSERT_TRUE(launch(target, kernelSource("head.mlir"), "greedy_token",
+                       {KArg::buf(pv), KArg::buf(pi), KArg::buf(ids),
+                        KArg::idx(m), KArg::idx(v)},
+                       {m, 1, 1}));
     for (int64_t i = 0; i < m; ++i) {
       Sampler greedy(SamplingOptions{});
       EXPECT_EQ(i32Data(ids)[i], greedy.sample(rows[i].data(), v))
