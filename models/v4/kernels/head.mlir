@@ -10,7 +10,8 @@
 // nw: bf16 [D] (the final norm's weight); xn: bf16 [M, D]; W: bf16 [V, D]
 // (head.weight is stored bf16; the official fp32 parameter holds the same
 // values); logits: f32 [M, V].
-// @head_norm: one program normalises 16 rows, D in blocks of 128; grid
+// @head_norm: one program normalises 16 rows, D in blocks of 128 (4 blocks
+// a trip, their loads side by side); grid
 // (ceil(M/16)).
 tile.kernel @head_norm(%x: !tile.ptr<bf16>, %nw: !tile.ptr<bf16>,
                        %xn: !tile.ptr<bf16>, %m: index, %d: index,
@@ -23,15 +24,41 @@ tile.kernel @head_norm(%x: !tile.ptr<bf16>, %nw: !tile.ptr<bf16>,
   %pm = tile.program_id 0
   %row0 = arith.muli %pm, %c16 : index
 
+  %c256 = arith.constant 256 : index
+  %c384 = arith.constant 384 : index
+  %c512 = arith.constant 512 : index
+  // 4 blocks of 128 a trip, loaded side by side (one round trip), summed in
+  // column order (blocks past d read zeros and add nothing).
   %ss0 = tile.splat %zero : tensor<16xf32>
-  %ss = scf.for %kk = %c0 to %d step %c128 iter_args(%acc = %ss0) -> (tensor<16xf32>) {
-    %xt = tile.load %x[%row0, %kk] strides[%ldx, %c1] bounds[%m, %d]
+  %ss = scf.for %kk = %c0 to %d step %c512 iter_args(%acc = %ss0) -> (tensor<16xf32>) {
+    %xt0 = tile.load %x[%row0, %kk] strides[%ldx, %c1] bounds[%m, %d]
         : !tile.ptr<bf16> -> tensor<16x128xbf16>
-    %xf = tile.cast %xt : tensor<16x128xbf16> -> tensor<16x128xf32>
-    %sq = arith.mulf %xf, %xf : tensor<16x128xf32>
-    %part = tile.reduce sum %sq {dim = 1} : tensor<16x128xf32> -> tensor<16xf32>
-    %next = arith.addf %acc, %part : tensor<16xf32>
-    scf.yield %next : tensor<16xf32>
+    %kk1 = arith.addi %kk, %c128 : index
+    %xt1 = tile.load %x[%row0, %kk1] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %kk2 = arith.addi %kk, %c256 : index
+    %xt2 = tile.load %x[%row0, %kk2] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %kk3 = arith.addi %kk, %c384 : index
+    %xt3 = tile.load %x[%row0, %kk3] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %xf0 = tile.cast %xt0 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %sq0 = arith.mulf %xf0, %xf0 : tensor<16x128xf32>
+    %part0 = tile.reduce sum %sq0 {dim = 1} : tensor<16x128xf32> -> tensor<16xf32>
+    %acc1 = arith.addf %acc, %part0 : tensor<16xf32>
+    %xf1 = tile.cast %xt1 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %sq1 = arith.mulf %xf1, %xf1 : tensor<16x128xf32>
+    %part1 = tile.reduce sum %sq1 {dim = 1} : tensor<16x128xf32> -> tensor<16xf32>
+    %acc2 = arith.addf %acc1, %part1 : tensor<16xf32>
+    %xf2 = tile.cast %xt2 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %sq2 = arith.mulf %xf2, %xf2 : tensor<16x128xf32>
+    %part2 = tile.reduce sum %sq2 {dim = 1} : tensor<16x128xf32> -> tensor<16xf32>
+    %acc3 = arith.addf %acc2, %part2 : tensor<16xf32>
+    %xf3 = tile.cast %xt3 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %sq3 = arith.mulf %xf3, %xf3 : tensor<16x128xf32>
+    %part3 = tile.reduce sum %sq3 {dim = 1} : tensor<16x128xf32> -> tensor<16xf32>
+    %acc4 = arith.addf %acc3, %part3 : tensor<16xf32>
+    scf.yield %acc4 : tensor<16xf32>
   }
   %di = arith.index_cast %d : index to i32
   %df = arith.sitofp %di : i32 to f32
@@ -43,18 +70,57 @@ tile.kernel @head_norm(%x: !tile.ptr<bf16>, %nw: !tile.ptr<bf16>,
   %inv2 = tile.reshape %inv : tensor<16xf32> -> tensor<16x1xf32>
   %invb = tile.broadcast %inv2 : tensor<16x1xf32> -> tensor<16x128xf32>
 
-  scf.for %kk = %c0 to %d step %c128 {
-    %xt = tile.load %x[%row0, %kk] strides[%ldx, %c1] bounds[%m, %d]
+  scf.for %kk = %c0 to %d step %c512 {
+    %xt0 = tile.load %x[%row0, %kk] strides[%ldx, %c1] bounds[%m, %d]
         : !tile.ptr<bf16> -> tensor<16x128xbf16>
-    %wn = tile.load %nw[%c0, %kk] strides[%c0, %c1] bounds[%c1, %d]
+    %wn0 = tile.load %nw[%c0, %kk] strides[%c0, %c1] bounds[%c1, %d]
         : !tile.ptr<bf16> -> tensor<1x128xbf16>
-    %xf = tile.cast %xt : tensor<16x128xbf16> -> tensor<16x128xf32>
-    %wnf = tile.cast %wn : tensor<1x128xbf16> -> tensor<1x128xf32>
-    %wnb = tile.broadcast %wnf : tensor<1x128xf32> -> tensor<16x128xf32>
-    %xn0 = arith.mulf %xf, %invb : tensor<16x128xf32>
-    %xn1 = arith.mulf %wnb, %xn0 : tensor<16x128xf32>
-    %xnt = tile.cast %xn1 : tensor<16x128xf32> -> tensor<16x128xbf16>
-    tile.store %xnt, %xn[%row0, %kk] strides[%d, %c1] bounds[%m, %d]
+    %kk1 = arith.addi %kk, %c128 : index
+    %xt1 = tile.load %x[%row0, %kk1] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %wn1 = tile.load %nw[%c0, %kk1] strides[%c0, %c1] bounds[%c1, %d]
+        : !tile.ptr<bf16> -> tensor<1x128xbf16>
+    %kk2 = arith.addi %kk, %c256 : index
+    %xt2 = tile.load %x[%row0, %kk2] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %wn2 = tile.load %nw[%c0, %kk2] strides[%c0, %c1] bounds[%c1, %d]
+        : !tile.ptr<bf16> -> tensor<1x128xbf16>
+    %kk3 = arith.addi %kk, %c384 : index
+    %xt3 = tile.load %x[%row0, %kk3] strides[%ldx, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
+    %wn3 = tile.load %nw[%c0, %kk3] strides[%c0, %c1] bounds[%c1, %d]
+        : !tile.ptr<bf16> -> tensor<1x128xbf16>
+    %xf0 = tile.cast %xt0 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %wnf0 = tile.cast %wn0 : tensor<1x128xbf16> -> tensor<1x128xf32>
+    %wnb0 = tile.broadcast %wnf0 : tensor<1x128xf32> -> tensor<16x128xf32>
+    %xn00 = arith.mulf %xf0, %invb : tensor<16x128xf32>
+    %xn10 = arith.mulf %wnb0, %xn00 : tensor<16x128xf32>
+    %xnt0 = tile.cast %xn10 : tensor<16x128xf32> -> tensor<16x128xbf16>
+    tile.store %xnt0, %xn[%row0, %kk] strides[%d, %c1] bounds[%m, %d]
+        : tensor<16x128xbf16> -> !tile.ptr<bf16>
+    %xf1 = tile.cast %xt1 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %wnf1 = tile.cast %wn1 : tensor<1x128xbf16> -> tensor<1x128xf32>
+    %wnb1 = tile.broadcast %wnf1 : tensor<1x128xf32> -> tensor<16x128xf32>
+    %xn01 = arith.mulf %xf1, %invb : tensor<16x128xf32>
+    %xn11 = arith.mulf %wnb1, %xn01 : tensor<16x128xf32>
+    %xnt1 = tile.cast %xn11 : tensor<16x128xf32> -> tensor<16x128xbf16>
+    tile.store %xnt1, %xn[%row0, %kk1] strides[%d, %c1] bounds[%m, %d]
+        : tensor<16x128xbf16> -> !tile.ptr<bf16>
+    %xf2 = tile.cast %xt2 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %wnf2 = tile.cast %wn2 : tensor<1x128xbf16> -> tensor<1x128xf32>
+    %wnb2 = tile.broadcast %wnf2 : tensor<1x128xf32> -> tensor<16x128xf32>
+    %xn02 = arith.mulf %xf2, %invb : tensor<16x128xf32>
+    %xn12 = arith.mulf %wnb2, %xn02 : tensor<16x128xf32>
+    %xnt2 = tile.cast %xn12 : tensor<16x128xf32> -> tensor<16x128xbf16>
+    tile.store %xnt2, %xn[%row0, %kk2] strides[%d, %c1] bounds[%m, %d]
+        : tensor<16x128xbf16> -> !tile.ptr<bf16>
+    %xf3 = tile.cast %xt3 : tensor<16x128xbf16> -> tensor<16x128xf32>
+    %wnf3 = tile.cast %wn3 : tensor<1x128xbf16> -> tensor<1x128xf32>
+    %wnb3 = tile.broadcast %wnf3 : tensor<1x128xf32> -> tensor<16x128xf32>
+    %xn03 = arith.mulf %xf3, %invb : tensor<16x128xf32>
+    %xn13 = arith.mulf %wnb3, %xn03 : tensor<16x128xf32>
+    %xnt3 = tile.cast %xn13 : tensor<16x128xf32> -> tensor<16x128xbf16>
+    tile.store %xnt3, %xn[%row0, %kk3] strides[%d, %c1] bounds[%m, %d]
         : tensor<16x128xbf16> -> !tile.ptr<bf16>
   }
   tile.return
