@@ -69,7 +69,7 @@ int64_t scaleBlockK(std::optional<ArrayRef<int64_t>> block, bool kFirst) {
 
 /// The warp matrix instruction that can do `op`, if any (dsv4c.mma kinds of
 /// the dot-to-warp-mma pass): "bf16" (m16n8k16, unscaled bf16 operands) or
-/// "f8" (m16n8k32 on e4m3 bytes; e2m1 weights widened exactly, block scales
+/// "f8" (m16n8k32 on e4m3 bytes; e2m1 operands widened exactly, block scales
 /// applied per 32 k). Shapes: K a multiple of the k step; M and N any.
 StringRef warpMmaKind(tile::DotOp op) {
   auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
@@ -79,7 +79,8 @@ StringRef warpMmaKind(tile::DotOp op) {
   bool scaled = op.getLhsScale() || op.getRhsScale();
   if (l.isBF16() && r.isBF16() && !scaled && k % 16 == 0)
     return "bf16";
-  if (!isa<Float8E4M3FNType>(l) || !isa<Float8E4M3FNType, Float4E2M1FNType>(r))
+  if (!isa<Float8E4M3FNType, Float4E2M1FNType>(l) ||
+      !isa<Float8E4M3FNType, Float4E2M1FNType>(r))
     return "";
   int64_t lk = scaleBlockK(op.getLhsScaleBlock(), /*kFirst=*/false);
   int64_t rk = scaleBlockK(op.getRhsScaleBlock(), !op.getRhsTransposed());

@@ -12,15 +12,18 @@
 // Lower-index elements sit in the lower bits of a register: where k is
 // contiguous in a bf16 or e4m3 operand (A; B stored [n, k]), a register is
 // one 32-bit load, `dsv4c.load_b32(address)`, else it is packed from element
-// loads. Each chunk of
-// at most 128 k is summed by the instructions from zero, then scaled and
-// added to the result in f32.
+// loads. An e2m1 code (s e e m) becomes the e4m3 byte s000 eem0 0, which is
+// its value times 2^-6 exactly (normal and subnormal alike): two masks and
+// shifts instead of a case split. Each chunk of at most 128 k is summed by
+// the instructions from zero, multiplied by 2^6 per e2m1 operand (exact),
+// then scaled and added to the result in f32.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace dsv4c {
@@ -117,7 +120,7 @@ struct Builder {
   }
 
   /// Element bits of `memref[i0, i1]` as an i32: bf16 as its 16 bits, e4m3
-  /// as its byte, e2m1 widened to the e4m3 byte of the same value. With
+  /// as its byte, e2m1 widened to the e4m3 byte of its value times 2^-6. With
   /// `guard` >= 0, index `guard` may reach `limit` or past it (a row or
   /// column past the result's edge): it is clamped, and the bits are zero.
   Value bitsAt(Value memref, Value i0, Value i1, int guard = -1,
@@ -172,40 +175,18 @@ struct Builder {
   }
 
   /// e2m1ToE4m3 on the 4 bytes of `word` at once (each an e2m1 code in its
-  /// low 4 bits; the high bits of a byte are ignored): no carry crosses a
-  /// byte, so the same arithmetic works on all four.
+  /// low 4 bits; the high bits of a byte are ignored): no bit crosses a
+  /// byte.
   Value e2m1x4ToE4m3x4(Value word) {
-    Value w = andi(word, 0x0F0F0F0F);
-    Value sign = shl(andi(w, 0x08080808), 4);
-    Value exp = andi(shr(w, 1), 0x03030303);
-    Value man = andi(w, 0x01010101);
-    Value normal =
-        ori(shl(arith::AddIOp::create(b, loc, exp, i32(0x06060606)), 3),
-            shl(man, 2));
-    Value sub = ori(shl(man, 5), shl(man, 4)); // man * 0x30
-    // 0xFF in the bytes whose exponent is not 0.
-    Value normalBytes = arith::MulIOp::create(
-        b, loc, andi(ori(exp, shr(exp, 1)), 0x01010101), i32(0xFF));
-    Value subBytes = arith::XOrIOp::create(b, loc, normalBytes, i32(-1));
-    Value mag = ori(arith::AndIOp::create(b, loc, normal, normalBytes),
-                    arith::AndIOp::create(b, loc, sub, subBytes));
-    return ori(mag, sign);
+    return ori(shl(andi(word, 0x07070707), 2), shl(andi(word, 0x08080808), 4));
   }
 
-  /// The e4m3 byte of an e2m1 code (s e e m): 0.5 = 0x30, else exponent + 6
-  /// and the mantissa bit moved to the top of e4m3's three.
+  /// The e4m3 byte of an e2m1 code's value times 2^-6: the sign moves to
+  /// bit 7, exponent and mantissa (e e m) to bits 4..2. For exponent e > 0
+  /// that is 2^(e-7) (1 + m/2) = 2^-6 2^(e-1) (1 + m/2); for e = 0 the
+  /// e4m3 subnormal m/2 2^-6.
   Value e2m1ToE4m3(Value code) {
-    Value sign = shl(andi(shr(code, 3), 1), 7);
-    Value exp = andi(shr(code, 1), 3);
-    Value man = andi(code, 1);
-    Value normal = arith::OrIOp::create(
-        b, loc, shl(arith::AddIOp::create(b, loc, exp, i32(6)), 3),
-        shl(man, 2));
-    Value sub = arith::MulIOp::create(b, loc, man, i32(0x30));
-    Value isSub =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, i32(0));
-    Value mag = arith::SelectOp::create(b, loc, isSub, sub, normal);
-    return arith::OrIOp::create(b, loc, mag, sign);
+    return ori(shl(andi(code, 7), 2), shl(andi(code, 8), 4));
   }
 
   /// `parts` (each `width` bits, in the low bits of an i32) packed into one
@@ -228,6 +209,8 @@ struct MarkedDot {
   Value lhs, rhs, lhsScale, rhsScale, acc;
   ArrayRef<int64_t> lhsBlock, rhsBlock;
   int64_t m = 0, n = 0, k = 0;
+  /// 6 per e2m1 operand: the widened codes are their values times 2^-6.
+  int64_t widenedShift = 0;
 
   static FailureOr<MarkedDot> read(linalg::GenericOp op) {
     MarkedDot d;
@@ -265,6 +248,10 @@ struct MarkedDot {
     d.m = accType.getDimSize(0);
     d.n = accType.getDimSize(1);
     d.k = lhsType.getDimSize(1);
+    for (Value operand : {d.lhs, d.rhs})
+      if (isa<Float4E2M1FNType>(
+              cast<MemRefType>(operand.getType()).getElementType()))
+        d.widenedShift += 6;
     if (d.k % d.kStep())
       return op.emitOpError()
              << "k = " << d.k << " is not a multiple of " << d.kStep();
@@ -286,6 +273,29 @@ struct MarkedDot {
     if (rhsScale)
       c = std::gcd(c, transposed ? rhsBlock[1] : rhsBlock[0]);
     return c;
+  }
+
+  /// The k extent of a scale's block (0: no scale).
+  int64_t lhsScaleK() const { return lhsScale ? lhsBlock[1] : 0; }
+  int64_t rhsScaleK() const {
+    return rhsScale ? (transposed ? rhsBlock[1] : rhsBlock[0]) : 0;
+  }
+  /// Whether a scale with k block `blockK` is one value over each span of
+  /// `span` k (spans start at multiples of it).
+  bool constantOver(int64_t blockK, int64_t span) const {
+    return blockK && (blockK >= k || blockK % span == 0);
+  }
+  /// The span of k over which the scale with the longer block is constant:
+  /// its values are read once per span instead of once per chunk (a
+  /// multiple of chunk() that divides k).
+  int64_t scaleSpan() const {
+    int64_t span = chunk();
+    for (int64_t blockK : {lhsScaleK(), rhsScaleK()}) {
+      int64_t s = std::min(blockK, k);
+      if (s > span && s % chunk() == 0 && k % s == 0)
+        span = s;
+    }
+    return span;
   }
 };
 
@@ -313,18 +323,37 @@ public:
     SmallVector<Value> c;
     for (auto [r, cc] : accPositions())
       c.push_back(loadAcc(r, cc));
-    int64_t chunk = d.chunk();
-    auto chunks = scf::ForOp::create(
-        b, loc, x.index(0), x.index(d.k), x.index(chunk), c,
-        [&](OpBuilder &, Location, Value kc, ValueRange acc) {
-          SmallVector<Value> init(4, zeroF32());
-          auto steps = scf::ForOp::create(
-              b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
-              [&](OpBuilder &, Location, Value k0, ValueRange s) {
-                scf::YieldOp::create(b, loc, mma(k0, s));
-              });
-          scf::YieldOp::create(b, loc, addScaled(kc, acc, steps.getResults()));
-        });
+    int64_t chunk = d.chunk(), span = d.scaleSpan();
+    // Chunks of [k0, k0 + span): scales constant over the span given (read
+    // once), the others read per chunk.
+    auto chunksOf = [&](Value k0, ValueRange acc, const ScaleValues &given) {
+      return scf::ForOp::create(
+          b, loc, k0, x.add(k0, span), x.index(chunk), acc,
+          [&](OpBuilder &, Location, Value kc, ValueRange sums) {
+            SmallVector<Value> init(4, zeroF32());
+            auto steps = scf::ForOp::create(
+                b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
+                [&](OpBuilder &, Location, Value at, ValueRange s) {
+                  scf::YieldOp::create(b, loc, mma(at, s));
+                });
+            ScaleValues scales = given;
+            scales.fill(*this, kc);
+            scf::YieldOp::create(b, loc,
+                                 addScaled(sums, steps.getResults(), scales));
+          });
+    };
+    scf::ForOp chunks;
+    if (span == chunk) {
+      chunks = chunksOf(x.index(0), c, ScaleValues{});
+    } else {
+      chunks = scf::ForOp::create(
+          b, loc, x.index(0), x.index(d.k), x.index(span), c,
+          [&](OpBuilder &, Location, Value k0, ValueRange sums) {
+            ScaleValues once;
+            once.fill(*this, k0, span);
+            scf::YieldOp::create(b, loc, chunksOf(k0, sums, once).getResults());
+          });
+    }
     for (auto [i, pos] : llvm::enumerate(accPositions()))
       storeAcc(pos.first, pos.second, chunks.getResult(i));
   }
@@ -435,24 +464,48 @@ private:
                      .getResult();
   }
 
-  /// acc + s * lhs scale(row, kc) * rhs scale(kc, column), per accumulator
-  /// (scales where the dot has them).
-  SmallVector<Value> addScaled(Value kc, ValueRange acc, ValueRange s) {
+  /// The scales of this lane's two rows (lhs) and two columns (rhs) at some
+  /// k, as f32; empty where the dot has no such scale.
+  struct ScaleValues {
+    SmallVector<Value, 2> rows, columns;
+
+    /// Reads those still empty at k = `kc`; with `span`, only the scales
+    /// constant over [kc, kc + span).
+    void fill(TileEmitter &e, Value kc, int64_t span = 0) {
+      const MarkedDot &d = e.d;
+      if (rows.empty() && d.lhsScale &&
+          (!span || d.constantOver(d.lhsScaleK(), span)))
+        for (Value r : {e.row0, e.row1})
+          rows.push_back(e.scaleAt(d.lhsScale, d.lhsBlock, r, kc,
+                                   e.raggedM ? 0 : -1, d.m));
+      if (columns.empty() && d.rhsScale &&
+          (!span || d.constantOver(d.rhsScaleK(), span)))
+        for (Value c : {e.cCol0, e.cCol1})
+          columns.push_back(d.transposed
+                                ? e.scaleAt(d.rhsScale, d.rhsBlock, c, kc,
+                                            e.raggedN ? 0 : -1, d.n)
+                                : e.scaleAt(d.rhsScale, d.rhsBlock, kc, c,
+                                            e.raggedN ? 1 : -1, d.n));
+    }
+  };
+
+  /// acc + s * 2^widenedShift * lhs scale(row) * rhs scale(column), per
+  /// accumulator (scales where the dot has them).
+  SmallVector<Value> addScaled(ValueRange acc, ValueRange s,
+                               const ScaleValues &scales) {
     SmallVector<Value> out;
-    for (auto [i, pos] : llvm::enumerate(accPositions())) {
-      auto [r, c] = pos;
-      Value v = s[i];
-      if (d.lhsScale)
+    for (auto [i, v] : llvm::enumerate(s)) {
+      if (d.widenedShift)
         v = arith::MulFOp::create(
             x.b, x.loc, v,
-            scaleAt(d.lhsScale, d.lhsBlock, r, kc, raggedM ? 0 : -1, d.m));
-      if (d.rhsScale) {
-        Value sb =
-            d.transposed
-                ? scaleAt(d.rhsScale, d.rhsBlock, c, kc, raggedN ? 0 : -1, d.n)
-                : scaleAt(d.rhsScale, d.rhsBlock, kc, c, raggedN ? 1 : -1, d.n);
-        v = arith::MulFOp::create(x.b, x.loc, v, sb);
-      }
+            arith::ConstantFloatOp::create(
+                x.b, x.loc, x.b.getF32Type(),
+                APFloat(std::ldexp(1.0f, int(d.widenedShift)))));
+      // accPositions(): (row0, c0), (row0, c1), (row1, c0), (row1, c1).
+      if (!scales.rows.empty())
+        v = arith::MulFOp::create(x.b, x.loc, v, scales.rows[i / 2]);
+      if (!scales.columns.empty())
+        v = arith::MulFOp::create(x.b, x.loc, v, scales.columns[i % 2]);
       out.push_back(arith::AddFOp::create(x.b, x.loc, acc[i], v));
     }
     return out;

@@ -90,10 +90,10 @@ bool Executor::Impl::moeStacked(const BlockW &b, int64_t m, int64_t groups) {
   // Over the routed rows as act_quant left them in s.xq / s.xqs.
   auto grouped = [&](int part, void *y, int64_t n, int64_t in) {
     const LinearW &w = b.experts[0][part]; // the stack starts at expert 0
-    const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
+    const int64_t programs = ceilDiv(m, 8) * ceilDiv(n, 64) * groups;
     const int64_t splits = splitsFor(programs, ceilDiv(in, 256), rows, n);
     return run("linear_fp4_grouped",
-               {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
+               {ceilDiv(m, 8), ceilDiv(n, 64), groups * splits},
                {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
                 KArg::p(w.scale), KArg::p(y), KArg::p(s.moeGroups),
                 KArg::p(s.splitPart), KArg::i(n), KArg::i(in), KArg::i(rows),

@@ -493,7 +493,7 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
                    Arg::values(T::I32, {count, 3}, groups),
                    Arg::output(T::F32, {splits, rows, n}), Arg::index(n),
                    Arg::index(k), Arg::index(rows), Arg::index(splits)}),
-              {ceilDiv(longest, 16), ceilDiv(n, 64), count * splits},
+              {ceilDiv(longest, 8), ceilDiv(n, 64), count * splits},
               1e-2};
 }
 

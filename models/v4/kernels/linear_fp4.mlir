@@ -59,15 +59,20 @@ tile.kernel @linear_fp4(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
 }
 
 // @linear_fp4_grouped: the routed experts of one MoE layer in one launch,
-// each over its own rows, computed exactly as @linear_fp4 computes them:
+// each over its own rows, computed with the same products and sums as
+// @linear_fp4 (per output, k in order; the two scales are powers of two):
 //   y[r, :] = bf16( (x * xs)[r, :] @ (W_e * S_e)^T )
 //     for r in [first_g, first_g + rows_g), e = expert_g
 // x, xs: the routed rows as @act_quant makes them (e4m3 [R, K], ue8m0
 // [R, ceil(K/128)]), grouped by expert; w: the experts' weights stacked,
 // [E * N, K/2] bytes (expert e's rows from e * N); ws: their scales, [E * N,
 // ceil(K/32)]; y: bf16 [R, N]; groups: i32 [G, 3] = (expert, first, rows).
-// Grid (ceil(max rows / 16), ceil(N / 64), G * splits): program (i, j,
-// g * splits + s) computes rows 16i.. of group g over slice s of K (whole
+// A decode step routes few rows to each expert (about 6 of 64 tokens, 1 at
+// batch 1), so a program computes y^T: 64 weight rows by 8 of the group's
+// rows, the weight as the dot's left operand (no half-empty 16-row
+// fragments) and a transposed store.
+// Grid (ceil(max rows / 8), ceil(N / 64), G * splits): program (i, j,
+// g * splits + s) computes rows 8i.. of group g over slice s of K (whole
 // 256-blocks: a k-step reads 64 x 256 weight codes, 8 KB, so that each
 // thread has several loads in flight per round trip); programs past a
 // group's rows do nothing. With splits = 1 it writes y; else its f32 sum
@@ -84,7 +89,7 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   %c3 = arith.constant 3 : index
-  %c16 = arith.constant 16 : index
+  %c8 = arith.constant 8 : index
   %c31 = arith.constant 31 : index
   %c32 = arith.constant 32 : index
   %c64 = arith.constant 64 : index
@@ -104,19 +109,18 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
   %e32 = tile.extract %gt[%c0] : tensor<4xi32>
   %f32i = tile.extract %gt[%c1] : tensor<4xi32>
   %r32 = tile.extract %gt[%c2] : tensor<4xi32>
-  %rows16 = arith.muli %pm, %c16 : index
+  %rows8 = arith.muli %pm, %c8 : index
   %rows = arith.index_cast %r32 : i32 to index
-  %busy = arith.cmpi ult, %rows16, %rows : index
+  %busy = arith.cmpi ult, %rows8, %rows : index
   scf.if %busy {
     %expert = arith.index_cast %e32 : i32 to index
     %first = arith.index_cast %f32i : i32 to index
-    %row0 = arith.addi %first, %rows16 : index
+    %row0 = arith.addi %first, %rows8 : index
     %rowEnd = arith.addi %first, %rows : index
     %wfirst = arith.muli %expert, %n : index
-    %wrow0 = arith.muli %pn, %c64 : index
-    %wrow = arith.addi %wfirst, %wrow0 : index
-    %wend = arith.addi %wfirst, %n : index
     %col0 = arith.muli %pn, %c64 : index
+    %wrow = arith.addi %wfirst, %col0 : index
+    %wend = arith.addi %wfirst, %n : index
     %kp = arith.addi %k, %c31 : index
     %kblocks = arith.divui %kp, %c32 : index
     // This program's slice of K: [k0, k1), whole 256-blocks (a k-step).
@@ -133,35 +137,36 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
     %k0 = arith.muli %pz, %kchunk : index
     %k0c = arith.addi %k0, %kchunk : index
     %k1 = arith.minui %k0c, %k : index
-    %acc0 = tile.splat %zero : tensor<16x64xf32>
-    %acc = scf.for %kk = %k0 to %k1 step %c256 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
-      %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
-          : !tile.ptr<f8E4M3FN> -> tensor<16x256xf8E4M3FN>
-      %kx = arith.divui %kk, %c128 : index
-      %qs = tile.load %xs[%row0, %kx] strides[%kb128, %c1] bounds[%rowEnd, %kb128]
-          : !tile.ptr<f8E8M0FNU> -> tensor<16x2xf8E8M0FNU>
+    %acc0 = tile.splat %zero : tensor<64x8xf32>
+    %acc = scf.for %kk = %k0 to %k1 step %c256 iter_args(%acc_in = %acc0) -> (tensor<64x8xf32>) {
       %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%wend, %k]
           : !tile.ptr<f4E2M1FN> -> tensor<64x256xf4E2M1FN>
       %kb = arith.divui %kk, %c32 : index
       %wst = tile.load %ws[%wrow, %kb] strides[%kblocks, %c1] bounds[%wend, %kblocks]
           : !tile.ptr<f8E8M0FNU> -> tensor<64x8xf8E8M0FNU>
-      %d = tile.dot %q scale %qs : tensor<16x2xf8E8M0FNU>, %wt scale %wst : tensor<64x8xf8E8M0FNU>
-          acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
-                       rhs_scale_block = array<i64: 1, 32>}
-          : tensor<16x256xf8E4M3FN>, tensor<64x256xf4E2M1FN> -> tensor<16x64xf32>
-      scf.yield %d : tensor<16x64xf32>
+      %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%rowEnd, %k]
+          : !tile.ptr<f8E4M3FN> -> tensor<8x256xf8E4M3FN>
+      %kx = arith.divui %kk, %c128 : index
+      %qs = tile.load %xs[%row0, %kx] strides[%kb128, %c1] bounds[%rowEnd, %kb128]
+          : !tile.ptr<f8E8M0FNU> -> tensor<8x2xf8E8M0FNU>
+      %d = tile.dot %wt scale %wst : tensor<64x8xf8E8M0FNU>, %q scale %qs : tensor<8x2xf8E8M0FNU>
+          acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 32>,
+                       rhs_scale_block = array<i64: 1, 128>}
+          : tensor<64x256xf4E2M1FN>, tensor<8x256xf8E4M3FN> -> tensor<64x8xf32>
+      scf.yield %d : tensor<64x8xf32>
     }
+    // acc[i, j] is y[row0 + j, col0 + i]: stored with the strides swapped.
     %single = arith.cmpi eq, %splits, %c1 : index
     scf.if %single {
-      %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
-      tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%rowEnd, %n]
-          : tensor<16x64xbf16> -> !tile.ptr<bf16>
+      %out = tile.cast %acc : tensor<64x8xf32> -> tensor<64x8xbf16>
+      tile.store %out, %y[%col0, %row0] strides[%c1, %n] bounds[%n, %rowEnd]
+          : tensor<64x8xbf16> -> !tile.ptr<bf16>
     } else {
       %pm0 = arith.muli %pz, %m : index
       %prow = arith.addi %pm0, %row0 : index
       %pend = arith.addi %pm0, %rowEnd : index
-      tile.store %acc, %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
-          : tensor<16x64xf32> -> !tile.ptr<f32>
+      tile.store %acc, %part[%col0, %prow] strides[%c1, %n] bounds[%n, %pend]
+          : tensor<64x8xf32> -> !tile.ptr<f32>
     }
   }
   tile.return

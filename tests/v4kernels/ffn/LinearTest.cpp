@@ -217,7 +217,7 @@ void launchGrouped(Target target, HostTensor &x, HostTensor &w,
              {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws),
               KArg::buf(y), KArg::buf(table), KArg::buf(part), KArg::idx(n),
               KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
-             {ceilDiv(longest, 16), ceilDiv(n, 64), groups * splits}));
+             {ceilDiv(longest, 8), ceilDiv(n, 64), groups * splits}));
   if (splits > 1)
     ASSERT_TRUE(
         launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
