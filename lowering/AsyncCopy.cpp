@@ -195,9 +195,16 @@ Value lowerLoadAsync(OpBuilder &b, tile::LoadOp op) {
 Value lowerLoadE2m1(OpBuilder &b, tile::LoadOp op) {
   auto type = op.getType();
   if (!isa<Float4E2M1FNType>(type.getElementType()) || op.getMask() ||
-      op.getOther() || !type.hasStaticShape() || type.getRank() == 0 ||
-      type.getShape().back() % kE2m1Chunk ||
-      type.getNumElements() == kE2m1Chunk)
+      op.getOther() || !type.hasStaticShape() || type.getRank() == 0)
+    return nullptr;
+  // A single chunk would be a loop of one iteration (lowerLoadAsync).
+  int64_t chunk = 0;
+  for (int64_t codes : kE2m1Chunks)
+    if (type.getShape().back() % codes == 0 && type.getNumElements() != codes) {
+      chunk = codes;
+      break;
+    }
+  if (!chunk)
     return nullptr;
   std::optional<int64_t> innerStride =
       getConstantIntValue(op.getStrides().back());
@@ -205,14 +212,14 @@ Value lowerLoadE2m1(OpBuilder &b, tile::LoadOp op) {
     return nullptr;
   Value srcBase = addressBits(b, op.getLoc(), op.getBase());
   return stageRows(
-      b, op, kE2m1Chunk, /*eltBytes=*/1, /*wait=*/false,
+      b, op, chunk, /*eltBytes=*/1, /*wait=*/false,
       [&](OpBuilder &b, Location loc, Value dstAddr, Value src, Value valid) {
         Value srcElement =
             arith::IndexCastOp::create(b, loc, b.getI64Type(), src);
         Value validCodes =
             arith::IndexCastOp::create(b, loc, b.getI32Type(), valid);
         func::CallOp::create(
-            b, loc, kCopyE2m1, TypeRange(),
+            b, loc, ("dsv4c.copy_e2m1." + Twine(chunk)).str(), TypeRange(),
             ValueRange{dstAddr, srcBase, srcElement, validCodes});
       });
 }

@@ -57,14 +57,15 @@ mlir::Value lowerDequantize(mlir::OpBuilder &b, tile::DequantizeOp op);
 /// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
 /// tile buffer; null where its rows are not contiguous or it is masked.
 mlir::Value lowerLoadAsync(mlir::OpBuilder &b, tile::LoadOp op);
-/// e2m1 codes per `dsv4c.copy_e2m1.32(dst, src_base, src_element, valid)`
-/// (lowerLoadE2m1): 16 packed bytes read, 32 bytes written.
-constexpr int64_t kE2m1Chunk = 32;
-constexpr llvm::StringLiteral kCopyE2m1 = "dsv4c.copy_e2m1.32";
+/// The e2m1 codes one `dsv4c.copy_e2m1.N(dst, src_base, src_element,
+/// valid)` copies (lowerLoadE2m1): N / 2 packed bytes read, N written. The
+/// largest that divides a tile's rows: a 128-code chunk's four 16-byte loads
+/// are all in flight before its codes are unpacked.
+constexpr int64_t kE2m1Chunks[] = {128, 32};
 /// An f4E2M1FN `tile.load` (AsyncCopy.cpp) with contiguous rows of whole
 /// 32-code chunks: each chunk's packed bytes read at once and unpacked into
 /// the tile buffer (a byte per code, as LLVM keeps i4 in memory) by
-/// `dsv4c.copy_e2m1.32`, where an element loop would read each byte twice,
+/// `dsv4c.copy_e2m1.N`, where an element loop would read each byte twice,
 /// one code at a time. Null otherwise.
 mlir::Value lowerLoadE2m1(mlir::OpBuilder &b, tile::LoadOp op);
 /// The chunk size in bytes lowerLoadAsync splits `op`'s rows into; 0 where

@@ -49,8 +49,10 @@ public:
                 std::string &error);
 
 private:
-  /// dsv4c.copy_e2m1.32, where the module calls it (defineAsyncCopies).
+  /// dsv4c.copy_e2m1.32 and .128, where the module calls them
+  /// (defineAsyncCopies).
   void defineE2m1Copy();
+  void defineE2m1Copy(llvm::Function *f, unsigned codes);
   /// The copies' slow path, from b's block: dst[i] = i < valid ? read(i) :
   /// 0 for i in [0, n), then return.
   void

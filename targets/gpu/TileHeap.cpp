@@ -317,18 +317,25 @@ void HelperBuilder::defineAsyncCopies() {
                  });
 }
 
-/// dsv4c.copy_e2m1.32(dst, src_base, src_element, valid): codes
-/// src_element.. of the packed e2m1 array at src_base (two a byte, the
-/// lower-index code in the low nibble) to the 32 bytes at dst, a code in the
-/// low bits of each byte, zeros past `valid`. A whole chunk that starts a
-/// byte on a 16-byte boundary is one 16-byte load, its nibbles spread to
-/// bytes in registers (a 16-bit half h = b0 | b1 << 8 becomes
-/// lo(b0) | hi(b0) << 8 | lo(b1) << 16 | hi(b1) << 24), and two 16-byte
-/// stores; otherwise a loop over codes.
+/// dsv4c.copy_e2m1.N(dst, src_base, src_element, valid), N = 32 or 128:
+/// codes src_element.. of the packed e2m1 array at src_base (two a byte,
+/// the lower-index code in the low nibble) to the N bytes at dst, a code in
+/// the low bits of each byte, zeros past `valid`. A whole chunk that starts
+/// a byte on a 16-byte boundary is N / 32 16-byte loads, all issued before
+/// any use (one round trip to memory), their nibbles spread to bytes in
+/// registers (a 16-bit half h = b0 | b1 << 8 becomes lo(b0) | hi(b0) << 8 |
+/// lo(b1) << 16 | hi(b1) << 24), and N / 16 16-byte stores; otherwise a
+/// loop over codes.
 void HelperBuilder::defineE2m1Copy() {
-  llvm::Function *f = m.getFunction("dsv4c.copy_e2m1.32");
-  if (!f || !f->isDeclaration())
-    return;
+  for (unsigned codes : {32u, 128u}) {
+    llvm::Function *f =
+        m.getFunction(("dsv4c.copy_e2m1." + llvm::Twine(codes)).str());
+    if (f && f->isDeclaration())
+      defineE2m1Copy(f, codes);
+  }
+}
+
+void HelperBuilder::defineE2m1Copy(llvm::Function *f, unsigned codes) {
   defineHelper(
       m, f->getName(), f->getFunctionType(),
       [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
@@ -343,7 +350,7 @@ void HelperBuilder::defineE2m1Copy() {
         llvm::Value *aligned = b.CreateICmpEQ(
             b.CreateAnd(b.CreateOr(srcByte, dstBits), b.getInt64(15)),
             b.getInt64(0));
-        llvm::Value *whole = b.CreateICmpEQ(valid, b.getInt32(32));
+        llvm::Value *whole = b.CreateICmpEQ(valid, b.getInt32(codes));
         auto *fast = llvm::BasicBlock::Create(ctx, "packed", fn);
         auto *slow = llvm::BasicBlock::Create(ctx, "codes", fn);
         b.CreateCondBr(b.CreateAnd(whole, b.CreateAnd(evenStart, aligned)),
@@ -351,32 +358,40 @@ void HelperBuilder::defineE2m1Copy() {
 
         b.SetInsertPoint(fast);
         auto *v4 = llvm::FixedVectorType::get(i32, 4);
-        llvm::Value *packed = b.CreateAlignedLoad(
-            v4, b.CreateIntToPtr(srcByte, ptr), llvm::Align(16));
+        const unsigned loads = codes / 32;
+        llvm::SmallVector<llvm::Value *, 4> packed;
+        for (unsigned l = 0; l < loads; ++l)
+          packed.push_back(b.CreateAlignedLoad(
+              v4,
+              b.CreateIntToPtr(b.CreateAdd(srcByte, b.getInt64(16 * l)), ptr),
+              llvm::Align(16)));
         auto spread = [&](llvm::Value *half) {
           llvm::Value *t =
               b.CreateAnd(b.CreateOr(half, b.CreateShl(half, 8)), 0x00FF00FF);
           return b.CreateOr(b.CreateAnd(t, 0x000F000F),
                             b.CreateShl(b.CreateAnd(t, 0x00F000F0), 4));
         };
-        llvm::Value *out[2] = {llvm::PoisonValue::get(v4),
-                               llvm::PoisonValue::get(v4)};
-        for (unsigned word = 0; word < 4; ++word) {
-          llvm::Value *w = b.CreateExtractElement(packed, word);
-          unsigned lane = 2 * word;
-          out[lane / 4] = b.CreateInsertElement(
-              out[lane / 4], spread(b.CreateAnd(w, 0xFFFF)), lane % 4);
-          out[lane / 4] = b.CreateInsertElement(
-              out[lane / 4], spread(b.CreateLShr(w, 16)), (lane + 1) % 4);
+        for (unsigned l = 0; l < loads; ++l) {
+          llvm::Value *out[2] = {llvm::PoisonValue::get(v4),
+                                 llvm::PoisonValue::get(v4)};
+          for (unsigned word = 0; word < 4; ++word) {
+            llvm::Value *w = b.CreateExtractElement(packed[l], word);
+            unsigned lane = 2 * word;
+            out[lane / 4] = b.CreateInsertElement(
+                out[lane / 4], spread(b.CreateAnd(w, 0xFFFF)), lane % 4);
+            out[lane / 4] = b.CreateInsertElement(
+                out[lane / 4], spread(b.CreateLShr(w, 16)), (lane + 1) % 4);
+          }
+          for (unsigned half = 0; half < 2; ++half)
+            b.CreateAlignedStore(
+                out[half], b.CreateConstGEP1_64(b8(), dst, 32 * l + 16 * half),
+                llvm::Align(16));
         }
-        b.CreateAlignedStore(out[0], dst, llvm::Align(16));
-        b.CreateAlignedStore(out[1], b.CreateConstGEP1_64(b8(), dst, 16),
-                             llvm::Align(16));
         b.CreateRetVoid();
 
         b.SetInsertPoint(slow);
         byteLoop(
-            b, fn, dst, valid, 32,
+            b, fn, dst, valid, codes,
             [&](llvm::IRBuilder<> &b, llvm::Value *i) -> llvm::Value * {
               llvm::Value *at = b.CreateAdd(element, b.CreateZExt(i, i64));
               llvm::Value *byte = b.CreateLoad(

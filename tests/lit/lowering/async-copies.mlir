@@ -8,12 +8,13 @@
 // padding (the tile is a strided view), so that the 8 rows of a warp's
 // matrix fragments start in different shared-memory banks. Masked loads,
 // padded loads, loads whose rows are strided and loads of a single chunk
-// stay element loops. (The e2m1 case at the end: dsv4c.copy_e2m1.32.)
+// stay element loops. (The e2m1 case at the end: dsv4c.copy_e2m1.128 and .32.)
 
 // CHECK-DAG: func.func private @dsv4c.copy_async.16(i64, i64, i32)
 // CHECK-DAG: func.func private @dsv4c.copy_async.4(i64, i64, i32)
 // CHECK-DAG: func.func private @dsv4c.copy_async_wait()
 // CHECK-DAG: func.func private @dsv4c.copy_e2m1.32(i64, i64, i64, i32)
+// CHECK-DAG: func.func private @dsv4c.copy_e2m1.128(i64, i64, i64, i32)
 // OFF-NOT: dsv4c.copy_async
 
 // CHECK-LABEL: func.func @rows
@@ -106,19 +107,23 @@ tile.kernel @gather_rows(%kv: !tile.ptr<f8E4M3FN>, %sc: !tile.ptr<f8E8M0FNU>,
   tile.return
 }
 
-// An e2m1 load of whole 32-code chunks: each chunk by dsv4c.copy_e2m1.32
-// (destination, base, first code's element index, codes inside the bounds),
-// which reads the packed bytes and writes a byte per code; no wait (the
-// copy is not asynchronous). 128-code rows are 128 buffer bytes: padded by
-// 16. A load of one chunk, or of rows that are not whole chunks, stays an
+// An e2m1 load of whole chunks of 128 codes (else 32): each chunk by
+// dsv4c.copy_e2m1.N (destination, base, first code's element index, codes
+// inside the bounds), which reads the packed bytes and writes a byte per
+// code; no wait (the copy is not asynchronous). 128-code rows are 128
+// buffer bytes: padded by 16. A 1x128 tile, one 128-code chunk, is four of
+// 32; a load of one chunk, or of rows that are not whole chunks, stays an
 // element loop.
 // CHECK-LABEL: func.func @e2m1_rows
 // CHECK: %[[FBUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x144xf4E2M1FN>
-// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}) to (%c64{{.*}}, %c4{{.*}})
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}) to (%c64{{.*}}, %c1{{.*}})
 // CHECK: arith.minsi
-// CHECK: func.call @dsv4c.copy_e2m1.32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i64, i32) -> ()
+// CHECK: func.call @dsv4c.copy_e2m1.128(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i64, i32) -> ()
 // CHECK-NOT: dsv4c.copy_async_wait
 // CHECK: memref.subview %[[FBUF]][0, 0] [64, 128] [1, 1]
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<1x128xf4E2M1FN>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}) to (%c1{{.*}}, %c4{{.*}})
+// CHECK: func.call @dsv4c.copy_e2m1.32(
 // CHECK-NOT: dsv4c.copy_e2m1
 // CHECK: return
 tile.kernel @e2m1_rows(%w: !tile.ptr<f4E2M1FN>, %y: !tile.ptr<f32>, %n: index, %k: index) {
@@ -129,6 +134,9 @@ tile.kernel @e2m1_rows(%w: !tile.ptr<f4E2M1FN>, %y: !tile.ptr<f32>, %n: index, %
   %t = tile.load %w[%c0, %c0] strides[%k, %c1] bounds[%n, %k] : !tile.ptr<f4E2M1FN> -> tensor<64x128xf4E2M1FN>
   %f = tile.cast %t : tensor<64x128xf4E2M1FN> -> tensor<64x128xf32>
   tile.store %f, %y[%c0, %c0] strides[%c128, %c1] : tensor<64x128xf32> -> !tile.ptr<f32>
+  %row = tile.load %w[%c0, %c0] strides[%k, %c1] bounds[%n, %k] : !tile.ptr<f4E2M1FN> -> tensor<1x128xf4E2M1FN>
+  %rf = tile.cast %row : tensor<1x128xf4E2M1FN> -> tensor<1x128xf32>
+  tile.store %rf, %y[%c0, %c0] strides[%c128, %c1] : tensor<1x128xf32> -> !tile.ptr<f32>
   %one = tile.load %w[%c0, %c0] strides[%k, %c1] : !tile.ptr<f4E2M1FN> -> tensor<1x32xf4E2M1FN>
   %odd = tile.load %w[%c0, %c0] strides[%k, %c1] : !tile.ptr<f4E2M1FN> -> tensor<2x16xf4E2M1FN>
   %of = tile.cast %one : tensor<1x32xf4E2M1FN> -> tensor<1x32xf32>
