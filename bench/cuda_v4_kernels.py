@@ -280,7 +280,7 @@ def peer_sparse_attention(a):
 
 
 def peer_rope(a):
-    x, tab, s, nh, hd, rd, starts, pstep, inverse = a
+    x, tab, s, nh, hd, rd, starts, pstep, inverse, _ = a
     # Row i of batch entry b at starts[b] + i * pstep: [b, s].
     pos = starts.long()[:, None] + torch.arange(s, device=x.device) * pstep
     def fn(x, tab, pos):

@@ -134,10 +134,10 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   void *o = bf16At(s.o, head.row0 * h * hd);
   const void *positions = at(stepArg(stepPositions), int64_t(first), 4);
   auto rope = [&](void *x, int64_t heads, int64_t width, bool inverse) {
-    return run("rope", {ceilDiv(n, 16), batch, ceilDiv(heads, 8)},
+    return run("rope", {ceilDiv(batch * n, 16), 1, ceilDiv(heads, 8)},
                {KArg::p(x), KArg::p(tab), KArg::i(n), KArg::i(heads),
                 KArg::i(width), KArg::i(c.ropeHeadDim), KArg::p(positions),
-                KArg::i(1), KArg::i(inverse ? 1 : 0)});
+                KArg::i(1), KArg::i(inverse ? 1 : 0), KArg::i(batch)});
   };
   if (!rope(q, h, hd, false) || !rope(kv, 1, hd, false))
     return false;

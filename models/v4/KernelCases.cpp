@@ -210,8 +210,8 @@ Case ropeCase(const std::string &what, int64_t b, int64_t s, int64_t nh,
                Arg::buffer(T::F32, {npos, rd / 2, 2}), Arg::index(s),
                Arg::index(nh), Arg::index(hd), Arg::index(rd),
                Arg::ints(T::I32, {b}, 0, maxPos0), Arg::index(pstep),
-               Arg::index(inverse)},
-              {ceilDiv(s, 16), b, ceilDiv(nh, 8)},
+               Arg::index(inverse), Arg::index(b)},
+              {ceilDiv(b * s, 16), 1, ceilDiv(nh, 8)},
               1e-2};
 }
 

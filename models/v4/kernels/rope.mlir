@@ -14,23 +14,24 @@
 //   launch rotates a batch of decode rows at their own positions);
 //   pstep = ratio for compressed entries (whose position is their block's
 //   first token).
-// Grid: (ceil(s / 16), b, ceil(nh / 8)).
+// A program takes 16 of the b * s rows (flattened: a decode run's one row
+// per sequence fills a program, where one program per sequence left 15 of
+// its 16 rows empty) and 8 heads; each row's (cos, sin) pairs are gathered
+// from the table at its own position.
+// Grid: (ceil(b * s / 16), 1, ceil(nh / 8)).
 tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
                   %nh: index, %hd: index, %rd: index, %pos: !tile.ptr<i32>,
-                  %pstep: index, %inverse: index) {
+                  %pstep: index, %inverse: index, %b: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   %c8 = arith.constant 8 : index
   %c16 = arith.constant 16 : index
   %pr = tile.program_id 0
-  %pb = tile.program_id 1
   %ph = tile.program_id 2
-  %r0 = arith.muli %pr, %c16 : index
+  %row0 = arith.muli %pr, %c16 : index
   %h0 = arith.muli %ph, %c8 : index
-  %bs = arith.muli %pb, %s : index
-  %row0 = arith.addi %bs, %r0 : index
-  %rowend = arith.addi %bs, %s : index
+  %rows = arith.muli %b, %s : index
   %ldr = arith.muli %nh, %hd : index
   %half = arith.divui %rd, %c2 : index
   // Leading size-1 dimension: its offset is the element offset of the first
@@ -40,26 +41,60 @@ tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
   %evenb = arith.addi %even, %c1 : index
   %oddb = arith.addi %odd, %c1 : index
   %xe4 = tile.load %x[%even, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
-      bounds[%evenb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
+      bounds[%evenb, %rows, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
   %xo4 = tile.load %x[%odd, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
-      bounds[%oddb, %rowend, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
-  // cos / sin of row r at table row pos[b] + r * pstep.
-  %pb1 = arith.addi %pb, %c1 : index
-  %post = tile.load %pos[%pb] strides[%c1] bounds[%pb1]
-      : !tile.ptr<i32> -> tensor<1xi32>
-  %pos32 = tile.extract %post[%c0] : tensor<1xi32>
-  %pos0 = arith.index_cast %pos32 : i32 to index
-  %t0 = arith.muli %pos0, %rd : index
-  %t1 = arith.addi %t0, %c1 : index
-  %t0b = arith.addi %t0, %c1 : index
-  %t1b = arith.addi %t1, %c1 : index
-  %tstride = arith.muli %pstep, %rd : index
-  %cs3 = tile.load %tab[%t0, %r0, %c0] strides[%c1, %tstride, %c2]
-      bounds[%t0b, %s, %half] : !tile.ptr<f32> -> tensor<1x16x32xf32>
-  %sn3 = tile.load %tab[%t1, %r0, %c0] strides[%c1, %tstride, %c2]
-      bounds[%t1b, %s, %half] : !tile.ptr<f32> -> tensor<1x16x32xf32>
-  %cs2 = tile.reshape %cs3 : tensor<1x16x32xf32> -> tensor<16x1x32xf32>
-  %sn2 = tile.reshape %sn3 : tensor<1x16x32xf32> -> tensor<16x1x32xf32>
+      bounds[%oddb, %rows, %nh, %half] : !tile.ptr<bf16> -> tensor<1x16x8x32xbf16>
+  // Row r = row0 + i is row r % s of batch entry r / s, at table row
+  // pos[r / s] + (r % s) * pstep; rows past b * s read entry -1 (masked).
+  %neg1 = arith.constant -1 : i32
+  %row0i = arith.index_cast %row0 : index to i32
+  %si = arith.index_cast %s : index to i32
+  %rowsi = arith.index_cast %rows : index to i32
+  %pstepi = arith.index_cast %pstep : index to i32
+  %halfi = arith.index_cast %half : index to i32
+  %io = tile.iota : tensor<16xi32>
+  %r0t = tile.splat %row0i : tensor<16xi32>
+  %r = arith.addi %io, %r0t : tensor<16xi32>
+  %st = tile.splat %si : tensor<16xi32>
+  %ent = arith.divsi %r, %st : tensor<16xi32>
+  %inrow = arith.remsi %r, %st : tensor<16xi32>
+  %rowst = tile.splat %rowsi : tensor<16xi32>
+  %live = arith.cmpi slt, %r, %rowst : tensor<16xi32>
+  %neg1s = tile.splat %neg1 : tensor<16xi32>
+  %entm = arith.select %live, %ent, %neg1s : tensor<16xi1>, tensor<16xi32>
+  %p0 = tile.gather %pos[%c0], %entm row_stride %c1
+      : !tile.ptr<i32>, tensor<16xi32> -> tensor<16x1xi32>
+  %p0r = tile.reshape %p0 : tensor<16x1xi32> -> tensor<16xi32>
+  %pst = tile.splat %pstepi : tensor<16xi32>
+  %step = arith.muli %inrow, %pst : tensor<16xi32>
+  %prow = arith.addi %p0r, %step : tensor<16xi32>
+  // Pair j of row r: table entry prow[r] * half + j (two f32: cos, sin);
+  // pairs past half and dead rows are masked.
+  %hts = tile.splat %halfi : tensor<16xi32>
+  %pbase = arith.muli %prow, %hts : tensor<16xi32>
+  %pb2 = tile.reshape %pbase : tensor<16xi32> -> tensor<16x1xi32>
+  %pbb = tile.broadcast %pb2 : tensor<16x1xi32> -> tensor<16x32xi32>
+  %j = tile.iota : tensor<32xi32>
+  %j2 = tile.reshape %j : tensor<32xi32> -> tensor<1x32xi32>
+  %jb = tile.broadcast %j2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %pair = arith.addi %pbb, %jb : tensor<16x32xi32>
+  %hb = tile.splat %halfi : tensor<16x32xi32>
+  %jin = arith.cmpi slt, %jb, %hb : tensor<16x32xi32>
+  %live2 = tile.reshape %live : tensor<16xi1> -> tensor<16x1xi1>
+  %liveb = tile.broadcast %live2 : tensor<16x1xi1> -> tensor<16x32xi1>
+  %ok = arith.andi %jin, %liveb : tensor<16x32xi1>
+  %neg1p = tile.splat %neg1 : tensor<16x32xi32>
+  %pairm = arith.select %ok, %pair, %neg1p : tensor<16x32xi1>, tensor<16x32xi32>
+  %pairs = tile.reshape %pairm : tensor<16x32xi32> -> tensor<512xi32>
+  %csn = tile.gather %tab[%c0], %pairs row_stride %c2
+      : !tile.ptr<f32>, tensor<512xi32> -> tensor<512x2xf32>
+  %csn3 = tile.reshape %csn : tensor<512x2xf32> -> tensor<16x32x2xf32>
+  %cs3 = tile.slice %csn3 {offsets = array<i64: 0, 0, 0>}
+      : tensor<16x32x2xf32> -> tensor<16x32x1xf32>
+  %sn3 = tile.slice %csn3 {offsets = array<i64: 0, 0, 1>}
+      : tensor<16x32x2xf32> -> tensor<16x32x1xf32>
+  %cs2 = tile.reshape %cs3 : tensor<16x32x1xf32> -> tensor<16x1x32xf32>
+  %sn2 = tile.reshape %sn3 : tensor<16x32x1xf32> -> tensor<16x1x32xf32>
   %cs = tile.broadcast %cs2 : tensor<16x1x32xf32> -> tensor<16x8x32xf32>
   %snp = tile.broadcast %sn2 : tensor<16x1x32xf32> -> tensor<16x8x32xf32>
   %inv = arith.cmpi ne, %inverse, %c0 : index
@@ -72,8 +107,8 @@ tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
   %xo = tile.cast %xob : tensor<16x8x32xbf16> -> tensor<16x8x32xf32>
   // (xe + i xo) * (c + i s)
   %a = arith.mulf %xe, %cs : tensor<16x8x32xf32>
-  %b = arith.mulf %xo, %sn : tensor<16x8x32xf32>
-  %ye = arith.subf %a, %b : tensor<16x8x32xf32>
+  %bo = arith.mulf %xo, %sn : tensor<16x8x32xf32>
+  %ye = arith.subf %a, %bo : tensor<16x8x32xf32>
   %c = arith.mulf %xe, %sn : tensor<16x8x32xf32>
   %d = arith.mulf %xo, %cs : tensor<16x8x32xf32>
   %yo = arith.addf %c, %d : tensor<16x8x32xf32>
@@ -82,9 +117,9 @@ tile.kernel @rope(%x: !tile.ptr<bf16>, %tab: !tile.ptr<f32>, %s: index,
   %ye4 = tile.reshape %yeb : tensor<16x8x32xbf16> -> tensor<1x16x8x32xbf16>
   %yo4 = tile.reshape %yob : tensor<16x8x32xbf16> -> tensor<1x16x8x32xbf16>
   tile.store %ye4, %x[%even, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
-      bounds[%evenb, %rowend, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
+      bounds[%evenb, %rows, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
   tile.store %yo4, %x[%odd, %row0, %h0, %c0] strides[%c1, %ldr, %hd, %c2]
-      bounds[%oddb, %rowend, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
+      bounds[%oddb, %rows, %nh, %half] : tensor<1x16x8x32xbf16> -> !tile.ptr<bf16>
   tile.return
 }
 

@@ -100,10 +100,10 @@ void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd, int64_t rd,
   HostTensor x = x0;
   std::string src = kernelSource(kFile, "rope");
   std::vector<KArg> args = {
-      KArg::buf(x),      KArg::buf(tab),   KArg::idx(s),
-      KArg::idx(nh),     KArg::idx(hd),    KArg::idx(rd),
-      KArg::buf(starts), KArg::idx(pstep), KArg::idx(inverse)};
-  Grid grid{ceilDiv(s, 16), b, ceilDiv(nh, 8)};
+      KArg::buf(x),       KArg::buf(tab), KArg::idx(s),      KArg::idx(nh),
+      KArg::idx(hd),      KArg::idx(rd),  KArg::buf(starts), KArg::idx(pstep),
+      KArg::idx(inverse), KArg::idx(b)};
+  Grid grid{ceilDiv(b * s, 16), 1, ceilDiv(nh, 8)};
   ASSERT_TRUE(launch(Target::Reference, src, "rope", args, grid));
 
   Closeness c;
@@ -135,7 +135,7 @@ void checkOfficialRope(int64_t b, int64_t s, int64_t nh, int64_t hd, int64_t rd,
   // Rotating back (the other direction) restores x within two roundings:
   // |x'' - x| <= 2^-8 |x| (last rounding) + 2^-8 |pair| (first rounding,
   // carried through a rotation) + f32 error.
-  args.back() = KArg::idx(inverse ? 0 : 1);
+  args[8] = KArg::idx(inverse ? 0 : 1); // the other direction
   ASSERT_TRUE(launch(Target::Reference, src, "rope", args, grid));
   Closeness back;
   for (int64_t e = 0; e < x.numElements(); e += 2) {
