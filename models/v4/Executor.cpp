@@ -444,6 +444,18 @@ Executor::create(const V4Config &config, const Checkpoint *checkpoint,
     error = "the maximum sequence length must be at least 1";
     return nullptr;
   }
+  // Positions past it have no trained meaning (and the rope tables, the
+  // caches and index lists are sized by it: a typo must not become an
+  // allocation of many gigabytes).
+  if (config.maxPositionEmbeddings > 0 &&
+      options.maxSeqLen > config.maxPositionEmbeddings) {
+    error = "a maximum sequence length of " +
+            std::to_string(options.maxSeqLen) +
+            " positions exceeds the model's " +
+            std::to_string(config.maxPositionEmbeddings) +
+            " (config.json: max_position_embeddings)";
+    return nullptr;
+  }
   auto impl =
       std::make_unique<Impl>(config, device, kernels, std::move(options));
   if (config.engram && !impl->options.engramTables) {

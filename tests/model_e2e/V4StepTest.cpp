@@ -228,6 +228,31 @@ void patchTid2eid(const fs::path &dir, int64_t expert) {
   out.write(reinterpret_cast<const char *>(&expert), 8);
 }
 
+// A maximum sequence length past config.json's max_position_embeddings is
+// refused before anything is allocated, naming both numbers.
+TEST(V4Step, MaxSeqLenPastThePositionsIsAnError) {
+  V4Config c = v4TinyConfig();
+  ASSERT_GT(c.maxPositionEmbeddings, 0);
+  const fs::path dir = scratch("maxseqlen");
+  auto ckpt = checkpoint(c, dir);
+  ASSERT_NE(ckpt, nullptr);
+  CountingHostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = c.maxPositionEmbeddings + 1;
+  std::string error;
+  auto e = Executor::create(c, *ckpt, device, cpuKernels(), options, error);
+  EXPECT_EQ(e, nullptr);
+  EXPECT_EQ(error, "a maximum sequence length of " +
+                       std::to_string(c.maxPositionEmbeddings + 1) +
+                       " positions exceeds the model's " +
+                       std::to_string(c.maxPositionEmbeddings) +
+                       " (config.json: max_position_embeddings)");
+  options.maxSeqLen = c.maxPositionEmbeddings;
+  EXPECT_NE(Executor::create(c, *ckpt, device, cpuKernels(), options, error),
+            nullptr)
+      << error;
+}
+
 TEST(V4Step, Tid2eidOutsideTheExpertsIsALoadError) {
   V4Config c = v4TinyConfig();
   ASSERT_GT(c.nHashLayers, 0);
