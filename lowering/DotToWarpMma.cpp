@@ -324,11 +324,12 @@ public:
     for (auto [r, cc] : accPositions())
       c.push_back(loadAcc(r, cc));
     int64_t chunk = d.chunk(), span = d.scaleSpan();
-    // Chunks of [k0, k0 + span): scales constant over the span given (read
-    // once), the others read per chunk.
-    auto chunksOf = [&](Value k0, ValueRange acc, const ScaleValues &given) {
+    // The chunks of [from, to): scales constant over a span given (read
+    // once per span), the others read per chunk.
+    auto chunksOf = [&](Value from, Value to, ValueRange acc,
+                        const ScaleValues &given) {
       return scf::ForOp::create(
-          b, loc, k0, x.add(k0, span), x.index(chunk), acc,
+          b, loc, from, to, x.index(chunk), acc,
           [&](OpBuilder &, Location, Value kc, ValueRange sums) {
             SmallVector<Value> init(4, zeroF32());
             auto steps = scf::ForOp::create(
@@ -342,16 +343,18 @@ public:
                                  addScaled(sums, steps.getResults(), scales));
           });
     };
+    // Every chunk of [0, k); with a longer span, nested in a loop over spans.
     scf::ForOp chunks;
     if (span == chunk) {
-      chunks = chunksOf(x.index(0), c, ScaleValues{});
+      chunks = chunksOf(x.index(0), x.index(d.k), c, ScaleValues{});
     } else {
       chunks = scf::ForOp::create(
           b, loc, x.index(0), x.index(d.k), x.index(span), c,
           [&](OpBuilder &, Location, Value k0, ValueRange sums) {
             ScaleValues once;
             once.fill(*this, k0, span);
-            scf::YieldOp::create(b, loc, chunksOf(k0, sums, once).getResults());
+            scf::YieldOp::create(
+                b, loc, chunksOf(k0, x.add(k0, span), sums, once).getResults());
           });
     }
     for (auto [i, pos] : llvm::enumerate(accPositions()))

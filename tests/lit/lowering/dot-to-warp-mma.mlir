@@ -168,3 +168,47 @@ func.func @f8_lhs_e2m1(%a: memref<16x256xf4E2M1FN>, %b: memref<8x256xf8E4M3FN>,
   }
   return
 }
+
+// k longer than one chunk with no longer scale span (unscaled bf16: chunks
+// of 128; FP8 with both scales in 128-blocks): one loop over every chunk
+// of k, not only the first.
+// CHECK-LABEL: func.func @bf16_long_k
+// CHECK: %[[K:.*]] = arith.constant 256 : index
+// CHECK: %[[STEP:.*]] = arith.constant 128 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[K]] step %[[STEP]]
+// CHECK: scf.for %{{.*}} step %c16
+func.func @bf16_long_k(%a: memref<16x256xbf16>, %b: memref<8x256xbf16>, %c: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x256xbf16>, memref<8x256xbf16>) outs(%c : memref<16x8xf32>)
+      attrs = {dsv4c.mma = "bf16", dsv4c.mma_rhs_transposed = true} {
+  ^bb0(%x: bf16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+#ls128 = affine_map<(m, n, k) -> (m, k floordiv 128)>
+#rs128x128 = affine_map<(m, n, k) -> (n floordiv 128, k floordiv 128)>
+// CHECK-LABEL: func.func @f8_long_k
+// CHECK: %[[K:.*]] = arith.constant 256 : index
+// CHECK: %[[STEP:.*]] = arith.constant 128 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[K]] step %[[STEP]]
+// CHECK: scf.for %{{.*}} step %c32
+func.func @f8_long_k(%a: memref<16x256xf8E4M3FN>, %b: memref<8x256xf8E4M3FN>,
+                     %sa: memref<16x2xf8E8M0FNU>, %sb: memref<1x2xf32>,
+                     %c: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #ls128, #rs128x128, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %sa, %sb : memref<16x256xf8E4M3FN>, memref<8x256xf8E4M3FN>, memref<16x2xf8E8M0FNU>, memref<1x2xf32>)
+      outs(%c : memref<16x8xf32>)
+      attrs = {dsv4c.mma = "f8", dsv4c.mma_rhs_transposed = true,
+               dsv4c.mma_lhs_scale_block = array<i64: 1, 128>,
+               dsv4c.mma_rhs_scale_block = array<i64: 128, 128>} {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %s0: f8E8M0FNU, %s1: f32, %o: f32):
+    linalg.yield %o : f32
+  }
+  return
+}
