@@ -10,6 +10,7 @@
 #ifndef DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
 #define DSV4C_TESTS_V4KERNELS_KERNELTESTUTIL_H
 
+#include "dialects/tile/TileDialect.h"
 #include "models/v4/KernelCases.h"
 #include "runtime/HostTensor.h"
 #include "runtime/KernelArgs.h"
@@ -127,6 +128,18 @@ inline bool launch(Target target, const std::string &source,
   EXPECT_TRUE(module) << "parse failed: " << name;
   if (!module)
     return false;
+  // The launch ABI (an array of pointers) carries no count: a launch given
+  // too few arguments would read past them.
+  auto kernel = module->lookupSymbol<tile::KernelOp>(name);
+  EXPECT_TRUE(kernel) << "no tile.kernel @" << name;
+  if (!kernel)
+    return false;
+  if (kernel.getArgumentTypes().size() != args.size()) {
+    ADD_FAILURE() << "@" << name << " takes "
+                  << kernel.getArgumentTypes().size() << " arguments, "
+                  << args.size() << " given";
+    return false;
+  }
   std::string error;
   std::unique_ptr<KernelRunner> runner =
       target == Target::Reference
