@@ -89,7 +89,9 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   emulate.sourceTypeStrs = {"f8E4M3FN", "f4E2M1FN", "f8E8M0FNU"};
   emulate.targetTypeStr = "f32";
   pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
-  pm.addPass(dsv4c::createExpandSmallFloats());
+  dsv4c::ExpandSmallFloatsOptions expand;
+  expand.hardwareE4m3 = gpu && o.hardwareE4m3;
+  pm.addPass(dsv4c::createExpandSmallFloats(expand));
 
   if (gpu)
     pm.addPass(dsv4c::createApproximateMath());

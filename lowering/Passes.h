@@ -54,8 +54,9 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::init(false)};
   Option<bool> hardwareE4m3{
       *this, "hardware-e4m3",
-      llvm::cl::desc("e4m3 quantization through dsv4c.cvt_e4m3: the target "
-                     "must define it"),
+      llvm::cl::desc("e4m3 conversions through dsv4c.cvt_e4m3 (quantize) and "
+                     "dsv4c.e4m3_to_f32 (dequantize): the target must "
+                     "define them"),
       llvm::cl::init(false)};
   Option<bool> fuseElementwise{
       *this, "fuse-elementwise",

@@ -37,8 +37,9 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
            "of sequential loops">,
     Option<"hardwareE4m3", "hardware-e4m3", "bool", /*default=*/"false",
            "tile.quantize to e4m3 rounds through dsv4c.cvt_e4m3(f32) -> i8 "
-           "(the target defines it: the ISA's conversion instruction) "
-           "instead of integer arithmetic">
+           "and tile.dequantize of e4m3 widens through "
+           "dsv4c.e4m3_to_f32(i8) -> f32 (the target defines both: the "
+           "ISA's conversion instructions) instead of integer arithmetic">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -98,9 +99,17 @@ def ExpandSmallFloats : Pass<"expand-small-floats"> {
     `arith.truncf` and `arith.constant` of those types into integer bit
     manipulation on their codes, with the rounding rules of
     docs/tile-dialect.md. Run it after the last folding pass: folding would
-    turn the bitcast constants back into small-float constants.
+    turn the bitcast constants back into small-float constants. With
+    hardware-e4m3, `arith.extf` from f8E4M3FN to f32 becomes a call of
+    `dsv4c.e4m3_to_f32(i8) -> f32` instead, which the target defines with
+    its conversion instruction (exact, as the integer code is).
   }];
+  let options = [
+    Option<"hardwareE4m3", "hardware-e4m3", "bool", /*default=*/"false",
+           "f8E4M3FN -> f32 extensions call dsv4c.e4m3_to_f32">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::math::MathDialect"];
 }
 

@@ -632,7 +632,7 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
       auto [q, s] = lowerQuantize(rewriter, quant, options);
       results = {q, s};
     } else if (auto dequant = dyn_cast<tile::DequantizeOp>(op))
-      results = {lowerDequantize(rewriter, dequant)};
+      results = {lowerDequantize(rewriter, dequant, options)};
     else if (auto ex = dyn_cast<tile::ExtractOp>(op))
       results = {tensor::ExtractOp::create(rewriter, ex.getLoc(), ex.getTile(),
                                            ex.getIndices())};

@@ -32,7 +32,8 @@ struct TileLoweringOptions {
   bool parallelStores = false;
   /// e4m3 quantization rounds through `dsv4c.cvt_e4m3(f32) -> i8`, which
   /// the target must define (an ISA's f32 -> e4m3 instruction: the same
-  /// rounding, nearest even, values already clamped to +-448).
+  /// rounding, nearest even, values already clamped to +-448), and e4m3
+  /// dequantization widens through `dsv4c.e4m3_to_f32(i8) -> f32` (exact).
   bool hardwareE4m3 = false;
 };
 

@@ -52,7 +52,8 @@ std::pair<mlir::Value, mlir::Value>
 lowerQuantize(mlir::OpBuilder &b, tile::QuantizeOp op,
               const TileLoweringOptions &options);
 /// `tile.dequantize` (Quantize.cpp).
-mlir::Value lowerDequantize(mlir::OpBuilder &b, tile::DequantizeOp op);
+mlir::Value lowerDequantize(mlir::OpBuilder &b, tile::DequantizeOp op,
+                            const TileLoweringOptions &options);
 
 /// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
 /// tile buffer; null where its rows are not contiguous or it is masked.

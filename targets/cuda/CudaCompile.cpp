@@ -108,6 +108,16 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
           llvm::Intrinsic::nvvm_ff_to_e4m3x2_rn, {}, {value, value});
       return b.CreateTrunc(pair, b.getInt8Ty());
     };
+  // cvt.rn.f16x2.e4m3x2 (sm_89): every e4m3 value is exact in f16, and f16
+  // in f32; the code goes in the low byte, the low half comes out.
+  if (computeCapability(sm) >= 89)
+    isa.e4m3ToF32 = [](llvm::IRBuilder<> &b, llvm::Value *code) {
+      llvm::Value *pair =
+          b.CreateIntrinsic(llvm::Intrinsic::nvvm_e4m3x2_to_f16x2_rn, {},
+                            {b.CreateZExt(code, b.getInt16Ty())});
+      return b.CreateFPExt(b.CreateExtractElement(pair, uint64_t(0)),
+                           b.getFloatTy());
+    };
   isa.warpShuffleXor = [](llvm::IRBuilder<> &b, llvm::Value *value,
                           llvm::Value *mask) -> llvm::Value * {
     // All 32 lanes take part; clamp 0x1f: the whole warp is one segment.

@@ -246,6 +246,12 @@ void HelperBuilder::defineThreadHelpers() {
                  [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
                    b.CreateRet(isa.f32ToE4m3(b, fn->getArg(0)));
                  });
+  if (llvm::Function *f = m.getFunction("dsv4c.e4m3_to_f32");
+      f && f->isDeclaration() && isa.e4m3ToF32)
+    defineHelper(m, f->getName(), f->getFunctionType(),
+                 [&](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   b.CreateRet(isa.e4m3ToF32(b, fn->getArg(0)));
+                 });
   // dot-to-warp-mma's fragment registers read whole (4-byte aligned).
   if (llvm::Function *f = m.getFunction("dsv4c.load_b32");
       f && f->isDeclaration())
@@ -444,7 +450,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;
-  pipeline.hardwareE4m3 = bool(isa.f32ToE4m3);
+  pipeline.hardwareE4m3 = isa.f32ToE4m3 && isa.e4m3ToF32;
   pipeline.fuseElementwise = isa.fuseElementwise;
   if (isa.planTileBuffers) {
     pipeline.planTileBytes = int64_t(isa.sharedTileBytes);

@@ -106,6 +106,11 @@ struct GpuIsa {
   /// hardware-e4m3).
   std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *value)>
       f32ToE4m3;
+  /// The f32 value of an e4m3 code (i8), exact (NaN for the NaN codes), if
+  /// the ISA converts in one or two instructions. hardware-e4m3 needs both
+  /// conversions.
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *code)>
+      e4m3ToF32;
   /// Tile buffers at offsets planned at compile time in one group-shared
   /// global per program (the pipeline's plan-tile-bytes, at most
   /// `sharedTileBytes`; lowering/Passes.td: plan-tile-buffers), where a
