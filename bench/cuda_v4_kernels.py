@@ -258,7 +258,8 @@ def peer_embedding(a):
 
 
 def peer_sparse_attention(a):
-    q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, scale = a
+    # then splits and part: a split launch's first half (its slices' states)
+    q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, scale = a[:13]
     b, hd = q.shape[0], q.shape[-1]
     entry = kvn.shape[-1]                                              # 584 bytes
     def fn(q, kvn, kvr, kvs, pages, sink, idx):
@@ -368,7 +369,7 @@ def moved_bytes(op, a, allocated):
         table, ids, _, n, dim, copies = a
         return n * 8 + n * dim * 2 * (1 + copies)
     if op == "v4.sparse_attention":
-        q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, _ = a
+        q, kvn, kvr, kvs, pages, sink, idx, _, m, n, h, topk, _ = a[:13]
         b = q.shape[0]
         return (2 * q.numel() * 2 + idx.numel() * 4 + h * 4 + pages.numel() * 4
                 + b * min(n, m * topk) * kvn.shape[-1])
@@ -465,6 +466,10 @@ def run_case(c, ours, dev, args, lim):
          "peer": "no peer", "flops": 0}
     r["bytes"] = ours.get("bytes") or sum(storage_bytes(a) for a in c["args"] if a["kind"] == "buffer")
     peer = PEERS.get(c["op"])
+    if c["op"] == "v4.sparse_attention" and c["args"][13].get("value", 1) > 1:
+        # The first half of a split launch: the peer would time all of it.
+        peer = None
+        r["peer"] = "no peer: a split launch's first half (+ sparse_attention_combine)"
     if not peer and c["op"] == "v4.linear_fp4_grouped":
         # No torch peer, but the limit needs the bytes its groups read.
         torch.manual_seed(0)

@@ -31,7 +31,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "moe_gather_add",  "moe_route_count",   "moe_route_place",
       "moe_scatter_add", "rmsnorm",
       "rope",            "rope_table",        "sparse_attention",
-      "swiglu"};
+      "sparse_attention_combine",             "swiglu"};
   // clang-format on
   return names;
 }

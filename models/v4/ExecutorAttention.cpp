@@ -220,11 +220,21 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   const double scale = 1.0 / std::sqrt(double(hd));
   void *keys = prefill ? s.kvAll : pool;
   const void *pages = prefill ? s.kvAllPages : stepArg(decode->pages);
-  if (!run("sparse_attention", {n, batch, ceilDiv(h, 16)},
+  // Few programs (a decode of few sequences): split the index slots over
+  // more, joined by sparse_attention_combine (GPUs only; at most kMaxSplits
+  // = 16 slices, the combine's tile). Slice states: acc, m and l per head.
+  static_assert(kMaxSplits <= 16);
+  const int64_t splits =
+      splitsFor(rows * ceilDiv(h, 16), ceilDiv(ha.width, 64), rows, h * 514);
+  if (!run("sparse_attention", {n, batch, ceilDiv(h, 16) * splits},
            {KArg::p(q), KArg::p(keys), KArg::p(keys), KArg::p(keys),
             KArg::p(pages), KArg::p(b.sink), KArg::p(stepArg(ha.idx)),
             KArg::p(o), KArg::i(n), KArg::i(keyRows), KArg::i(h),
-            KArg::i(ha.width), KArg::f(float(scale))}) ||
+            KArg::i(ha.width), KArg::f(float(scale)), KArg::i(splits),
+            KArg::p(s.splitPart)}) ||
+      (splits > 1 && !run("sparse_attention_combine", {rows, ceilDiv(h, 16), 1},
+                          {KArg::p(s.splitPart), KArg::p(b.sink), KArg::p(o),
+                           KArg::i(rows), KArg::i(h), KArg::i(splits)})) ||
       !rope(o, h, hd, true))
     return false;
   // A prefill's last `win` rows go to the ring.

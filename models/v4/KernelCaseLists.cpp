@@ -75,6 +75,9 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // A CSA layer's index list: window 128 + top-512, over 300 keys.
       attnCase("flash_m3_h64_n300_k640", 1, 3, 64, 300, 640, -1, 299,
                0.0441941738),
+      // The join of a split launch's slices (SparseAttentionTest has the
+      // split launch itself).
+      attnCombineCase("rows3_h20_split5", 3, 20, 5),
       // V4 clamps at 10; inputs lie in [-1, 1), so 0.5 makes both clamps
       // active.
       swigluCase(37, 2048, true, 0.5),
@@ -111,6 +114,13 @@ std::vector<conformance::Case> kernelBenchCases() {
       // One query per sequence: window 128 + top-512 of 4096 keys.
       attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,
                0.0441941738),
+      // One sequence's query, split over the keys as a batch-1 decode step
+      // is (10 slices of one block), then the join.
+      attnCase("decode_b1_h64_n4096_k640_split10", 1, 1, 64, 4096, 640, -1,
+               4095, 0.0441941738, 10),
+      attnCase("decode_b1_h64_n4096_k640", 1, 1, 64, 4096, 640, -1, 4095,
+               0.0441941738),
+      attnCombineCase("rows1_h64_split10", 1, 64, 10),
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
       // The gate's logits (matmul_bf16_f32), then the routing.
       denseCase({tokens, 256, 4096, 1, 4096, 256}, true),

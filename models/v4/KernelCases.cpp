@@ -54,8 +54,12 @@ std::string str(int64_t v) { return std::to_string(v); }
 // page table is random (pages may repeat), scales 2^-3 .. 2^0.
 Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
               int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
-              double scale) {
+              double scale, int64_t splits) {
   const int64_t pages = ceilDiv(n, 64), entries = b * pages * 64;
+  // part: the slices' acc [b*m, splits, h, 512], then m and l.
+  const int64_t partWords = b * m * splits * h * (512 + 2);
+  Arg o = Arg::output(T::BF16, {b, m, h, 512});
+  Arg part = Arg::output(T::F32, {splits > 1 ? partWords : 1});
   return Case{"v4.sparse_attention",
               "sparse_attention_" + what,
               kernelText("sparse_attention.mlir", "sparse_attention"),
@@ -65,10 +69,27 @@ Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
                Arg::scales({entries, kKvEntryBytes}, 124, 127),
                Arg::ints(T::I32, {b, pages}, 0, b * pages - 1),
                Arg::buffer(T::F32, {h}),
-               Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi),
-               Arg::output(T::BF16, {b, m, h, 512}), Arg::index(m),
-               Arg::index(n), Arg::index(h), Arg::index(topk), Arg::f32(scale)},
-              {m, b, ceilDiv(h, 16)},
+               Arg::ints(T::I32, {b, m, topk}, idxLo, idxHi), o, Arg::index(m),
+               Arg::index(n), Arg::index(h), Arg::index(topk), Arg::f32(scale),
+               Arg::index(splits), part},
+              {m, b, ceilDiv(h, 16) * splits},
+              1e-2};
+}
+
+// 1e-2 as attnCase (o is bf16; exp may differ in the last bit). States in
+// [0, 1] (maxima, denominators and accs alike); slices with no key (-inf
+// maxima) are SparseAttentionTest's.
+Case attnCombineCase(const std::string &what, int64_t rows, int64_t h,
+                     int64_t splits) {
+  const int64_t slots = rows * splits * h;
+  Arg part = Arg::nonNegative(T::F32, {slots * (512 + 2)});
+  return Case{"v4.sparse_attention_combine",
+              "sparse_attention_combine_" + what,
+              kernelText("sparse_attention.mlir", "sparse_attention_combine"),
+              {part, Arg::buffer(T::F32, {h}),
+               Arg::output(T::BF16, {rows, h, 512}), Arg::index(rows),
+               Arg::index(h), Arg::index(splits)},
+              {rows, ceilDiv(h, 16), 1},
               1e-2};
 }
 

@@ -57,10 +57,15 @@ using conformance::Case;
 
 /// sparse_attention.mlir: q [b, m, h, 512], n cache entries per batch entry
 /// (kv_pack.mlir's layout, paged), index lists of `topk` slots drawn from
-/// [idxLo, idxHi] (-1: no key).
+/// [idxLo, idxHi] (-1: no key). With splits > 1 the launch is the first
+/// half of a split one: its output is the slices' states (part).
 Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
               int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
-              double scale);
+              double scale, int64_t splits = 1);
+/// sparse_attention.mlir's @sparse_attention_combine over `rows` rows of h
+/// heads and `splits` slices of random states (some slices with no key).
+Case attnCombineCase(const std::string &what, int64_t rows, int64_t h,
+                     int64_t splits);
 
 /// compressor.mlir (prefill): batch b of s tokens, entries of width d with
 /// rd rope dims, orows >= s / ratio output rows per batch entry.

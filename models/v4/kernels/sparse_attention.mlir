@@ -19,16 +19,30 @@
 // viewed as e4m3, bf16 and ue8m0 (entry e at byte e * 584); pages
 // [b, ceil(n / 64)] i32; sink [h] f32; idx [b, m, topk] i32 (entries of the
 // same batch entry, < n; -1 = no key).
-// Grid: (m, b, ceil(h / 16)): one program per (token, batch entry, 16 heads).
-// Heads beyond h and index slots beyond topk are masked (ragged edges).
+// Grid: (m, b, ceil(h / 16) * splits): one program per (token, batch entry,
+// 16 heads, slice of the index slots). Heads beyond h and index slots beyond
+// topk are masked (ragged edges).
 // A query whose keys are all -1 gets o = 0 (the official kernel also gives
 // 0 there); a block whose keys are all -1 leaves the running state unchanged.
+//
+// Split over the keys (flash-decoding: a decode launch of a few sequences
+// has a few programs per token): with splits > 1, program slice s of
+// `splits` takes blocks [s * per, (s + 1) * per) of the ceil(topk / 64)
+// (per = ceil(blocks / splits)) and writes its unnormalised state to
+// part, f32: acc [b * m, splits, h, 512], then the running max m and the
+// denominator l, each [b * m, splits, h] (a slice with no key: -inf and 0);
+// @sparse_attention_combine (below) joins the slices, adds the sink and
+// writes o. With splits = 1 the program writes o itself and part is not
+// read or written. The slices round their probabilities to bf16 against
+// their own max, so split results differ from unsplit ones by bf16
+// roundings (within the tolerances above).
 tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
                               %kvn: !tile.ptr<f8E4M3FN>, %kvr: !tile.ptr<bf16>,
                               %kvs: !tile.ptr<f8E8M0FNU>, %pages: !tile.ptr<i32>,
                               %sink: !tile.ptr<f32>, %idx: !tile.ptr<i32>,
                               %o: !tile.ptr<bf16>, %m: index, %n: index,
-                              %h: index, %topk: index, %scale: f32) {
+                              %h: index, %topk: index, %scale: f32,
+                              %splits: index, %part: !tile.ptr<f32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -41,8 +55,24 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
 
   %tok = tile.program_id 0
   %bat = tile.program_id 1
-  %hb = tile.program_id 2
+  %hz = tile.program_id 2
+  %c15 = arith.constant 15 : index
+  %h15 = arith.addi %h, %c15 : index
+  %hgroups = arith.divui %h15, %c16 : index
+  %hb = arith.remui %hz, %hgroups : index
+  %sp = arith.divui %hz, %hgroups : index
   %h0 = arith.muli %hb, %c16 : index
+  // This slice's index slots [k0, k1).
+  %c63k = arith.constant 63 : index
+  %topk63 = arith.addi %topk, %c63k : index
+  %blocks = arith.divui %topk63, %c64 : index
+  %spl1 = arith.subi %splits, %c1 : index
+  %blocks1 = arith.addi %blocks, %spl1 : index
+  %per = arith.divui %blocks1, %splits : index
+  %span = arith.muli %per, %c64 : index
+  %k0 = arith.muli %sp, %span : index
+  %k1a = arith.addi %k0, %span : index
+  %k1 = arith.minui %k1a, %topk : index
   // Row (b, t) of q/o/idx and the first kv row of batch entry b.
   %bm = arith.muli %bat, %m : index
   %row = arith.addi %bm, %tok : index
@@ -72,7 +102,7 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
   %zero64 = tile.splat %zero : tensor<64xf32>
   %i0s = tile.splat %i0 : tensor<64xi32>
 
-  %res:3 = scf.for %k = %c0 to %topk step %c64
+  %res:3 = scf.for %k = %k0 to %k1 step %c64
       iter_args(%mx = %ninf16, %l = %zero16, %acc = %o0)
       -> (tensor<16xf32>, tensor<16xf32>, tensor<16x512xf32>) {
     %ids2 = tile.load %idx[%row, %k] strides[%topk, %c1] bounds[%row1, %topk]
@@ -132,6 +162,8 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
     scf.yield %mnew, %lnew, %accn : tensor<16xf32>, tensor<16xf32>, tensor<16x512xf32>
   }
 
+  %single = arith.cmpi eq, %splits, %c1 : index
+  scf.if %single {
   // The sink joins the denominator: l += exp(sink - m).
   %sk = tile.load %sink[%h0] strides[%c1] bounds[%h]
       : !tile.ptr<f32> -> tensor<16xf32>
@@ -145,6 +177,113 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
   %of = arith.divf %res#2, %denb : tensor<16x512xf32>
   %ob = tile.cast %of : tensor<16x512xf32> -> tensor<16x512xbf16>
   tile.store %ob, %o[%qrow0, %c0] strides[%c512, %c1] bounds[%qend, %c512]
+      : tensor<16x512xbf16> -> !tile.ptr<bf16>
+  } else {
+    // Slice sp of row `row`: acc rows (row * splits + sp) * h + head; m and
+    // l past the accs (each section a multiple of h, so the section's start
+    // is a first index of stride h).
+    %rs = arith.muli %row, %splits : index
+    %rss = arith.addi %rs, %sp : index
+    %prow0 = arith.muli %rss, %h : index
+    %pa0 = arith.addi %prow0, %h0 : index
+    %pend = arith.addi %prow0, %h : index
+    tile.store %res#2, %part[%pa0, %c0] strides[%c512, %c1] bounds[%pend, %c512]
+        : tensor<16x512xf32> -> !tile.ptr<f32>
+    %nb = tile.num_programs 1
+    %allrows = arith.muli %nb, %m : index
+    %slots = arith.muli %allrows, %splits : index
+    %msec = arith.muli %slots, %c512 : index
+    %mrow = arith.addi %msec, %rss : index
+    %mend = arith.addi %mrow, %c1 : index
+    %mx2 = tile.reshape %res#0 : tensor<16xf32> -> tensor<1x16xf32>
+    tile.store %mx2, %part[%mrow, %h0] strides[%h, %c1] bounds[%mend, %h]
+        : tensor<1x16xf32> -> !tile.ptr<f32>
+    %lsec = arith.addi %msec, %slots : index
+    %lrow = arith.addi %lsec, %rss : index
+    %lend = arith.addi %lrow, %c1 : index
+    %l2 = tile.reshape %res#1 : tensor<16xf32> -> tensor<1x16xf32>
+    tile.store %l2, %part[%lrow, %h0] strides[%h, %c1] bounds[%lend, %h]
+        : tensor<1x16xf32> -> !tile.ptr<f32>
+  }
+  tile.return
+}
+
+// The second half of a split launch: for each row (b * m of them) and 16
+// heads, the slices' states joined as one online softmax would have:
+//   M = max_s m_s,  w_s = exp(m_s - M) (0 for a slice with no key),
+//   o = sum_s w_s acc_s / (sum_s w_s l_s + exp(sink - M))   (bf16),
+// M taken as 0 where no slice saw a key (o = 0 then). part as
+// @sparse_attention writes it; rows = b * m. Grid: (rows, ceil(h / 16)).
+tile.kernel @sparse_attention_combine(%part: !tile.ptr<f32>,
+                                      %sink: !tile.ptr<f32>,
+                                      %o: !tile.ptr<bf16>, %rows: index,
+                                      %h: index, %splits: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c512 = arith.constant 512 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %row = tile.program_id 0
+  %hb = tile.program_id 1
+  %h0 = arith.muli %hb, %c16 : index
+  %rs = arith.muli %row, %splits : index
+  %rsend = arith.addi %rs, %splits : index
+  %slots = arith.muli %rows, %splits : index
+  %msec = arith.muli %slots, %c512 : index
+  %lsec = arith.addi %msec, %slots : index
+  %mrow = arith.addi %msec, %rs : index
+  %mend = arith.addi %msec, %rsend : index
+  // The slices' maxima, [16 slices, 16 heads]: at most 16 slices.
+  %ms = tile.load %part[%mrow, %h0] strides[%h, %c1] bounds[%mend, %h]
+      other %ninf : !tile.ptr<f32> -> tensor<16x16xf32>
+  %mall = tile.reduce max %ms {dim = 0} : tensor<16x16xf32> -> tensor<16xf32>
+  %ninf16 = tile.splat %ninf : tensor<16xf32>
+  %zero16 = tile.splat %zero : tensor<16xf32>
+  %none = arith.cmpf oeq, %mall, %ninf16 : tensor<16xf32>
+  %mx = arith.select %none, %zero16, %mall : tensor<16xi1>, tensor<16xf32>
+  %acc0 = tile.splat %zero : tensor<16x512xf32>
+  %res:2 = scf.for %s = %c0 to %splits step %c1
+      iter_args(%l = %zero16, %acc = %acc0) -> (tensor<16xf32>, tensor<16x512xf32>) {
+    %rss = arith.addi %rs, %s : index
+    %ms1 = arith.addi %msec, %rss : index
+    %ms1e = arith.addi %ms1, %c1 : index
+    %m2 = tile.load %part[%ms1, %h0] strides[%h, %c1] bounds[%ms1e, %h]
+        other %ninf : !tile.ptr<f32> -> tensor<1x16xf32>
+    %ls1 = arith.addi %lsec, %rss : index
+    %ls1e = arith.addi %ls1, %c1 : index
+    %l2 = tile.load %part[%ls1, %h0] strides[%h, %c1] bounds[%ls1e, %h]
+        : !tile.ptr<f32> -> tensor<1x16xf32>
+    %m1 = tile.reshape %m2 : tensor<1x16xf32> -> tensor<16xf32>
+    %l1 = tile.reshape %l2 : tensor<1x16xf32> -> tensor<16xf32>
+    %dm = arith.subf %m1, %mx : tensor<16xf32>
+    %w = math.exp %dm : tensor<16xf32>
+    %wl = arith.mulf %w, %l1 : tensor<16xf32>
+    %ln = arith.addf %l, %wl : tensor<16xf32>
+    %prow0 = arith.muli %rss, %h : index
+    %pa0 = arith.addi %prow0, %h0 : index
+    %pend = arith.addi %prow0, %h : index
+    %at = tile.load %part[%pa0, %c0] strides[%c512, %c1] bounds[%pend, %c512]
+        : !tile.ptr<f32> -> tensor<16x512xf32>
+    %w2 = tile.reshape %w : tensor<16xf32> -> tensor<16x1xf32>
+    %wb = tile.broadcast %w2 : tensor<16x1xf32> -> tensor<16x512xf32>
+    %wa = arith.mulf %at, %wb : tensor<16x512xf32>
+    %an = arith.addf %acc, %wa : tensor<16x512xf32>
+    scf.yield %ln, %an : tensor<16xf32>, tensor<16x512xf32>
+  }
+  %sk = tile.load %sink[%h0] strides[%c1] bounds[%h]
+      : !tile.ptr<f32> -> tensor<16xf32>
+  %sd = arith.subf %sk, %mx : tensor<16xf32>
+  %se = math.exp %sd : tensor<16xf32>
+  %den = arith.addf %res#0, %se : tensor<16xf32>
+  %den2 = tile.reshape %den : tensor<16xf32> -> tensor<16x1xf32>
+  %denb = tile.broadcast %den2 : tensor<16x1xf32> -> tensor<16x512xf32>
+  %of = arith.divf %res#1, %denb : tensor<16x512xf32>
+  %ob = tile.cast %of : tensor<16x512xf32> -> tensor<16x512xbf16>
+  %rh = arith.muli %row, %h : index
+  %orow0 = arith.addi %rh, %h0 : index
+  %oend = arith.addi %rh, %h : index
+  tile.store %ob, %o[%orow0, %c0] strides[%c512, %c1] bounds[%oend, %c512]
       : tensor<16x512xbf16> -> !tile.ptr<bf16>
   tile.return
 }

@@ -8,7 +8,8 @@
 //     targets' exp may differ in the last f32 bit, which can move a p or o
 //     across a bf16 rounding boundary (one ulp: <= 2^-7 relative for p,
 //     <= 2^-8 absolute for o).
-// (b) reference vs the official math in double:
+// (b) reference vs the official math in double, unsplit and split over the
+//     keys (sparse_attention's slices, then sparse_attention_combine):
 //     o[h] = sum_t e^{s_t} v_t / (sum_t e^{s_t} + e^{sink[h]}),
 //     s_t = scale * q[h] . kv[idx[t]] over the t with idx[t] != -1,
 //     where kv[t] is cache entry t decoded here in plain C++ (FlashMLA's
@@ -43,11 +44,16 @@ TEST(SparseAttention, CpuMatchesReference) {
   // Every slot -1: o = 0.
   expectCpuMatchesReference(
       attnCase("b1_m2_h16_n8_k64_all_skipped", 1, 2, 16, 8, 64, -1, -1, 0.05));
+  // Split over the keys (the slices' states): 4 slices of 3, 3, 3 and 1
+  // blocks of a CSA layer's 640 slots.
+  expectCpuMatchesReference(attnCase("flash_m3_h64_n300_k640_split4", 1, 3, 64,
+                                     300, 640, -1, 299, 0.0441941738, 4));
 }
 
 struct Shape {
   int64_t b, m, h, n, topk;
   double scale, qRange;
+  int64_t splits = 1;
 };
 
 void checkOfficial(const Shape &sh, uint64_t seed) {
@@ -107,14 +113,24 @@ void checkOfficial(const Shape &sh, uint64_t seed) {
         i32Data(idx)[(bi * sh.m + t) * sh.topk + j] = v;
       }
   HostTensor o(T::BF16, {sh.b, sh.m, sh.h, d});
-  ASSERT_TRUE(
-      launch(Target::Reference, kernelSource(kFile, "sparse_attention"),
-             "sparse_attention",
-             {KArg::buf(q), KArg::buf(cache), KArg::buf(cache),
-              KArg::buf(cache), KArg::buf(pages), KArg::buf(sink),
-              KArg::buf(idx), KArg::buf(o), KArg::idx(sh.m), KArg::idx(sh.n),
-              KArg::idx(sh.h), KArg::idx(sh.topk), KArg::f32(float(sh.scale))},
-             {sh.m, sh.b, ceilDiv(sh.h, 16)}));
+  const int64_t rows = sh.b * sh.m;
+  HostTensor part(T::F32,
+                  {std::max<int64_t>(1, rows * sh.splits * sh.h * (d + 2))});
+  ASSERT_TRUE(launch(
+      Target::Reference, kernelSource(kFile, "sparse_attention"),
+      "sparse_attention",
+      {KArg::buf(q), KArg::buf(cache), KArg::buf(cache), KArg::buf(cache),
+       KArg::buf(pages), KArg::buf(sink), KArg::buf(idx), KArg::buf(o),
+       KArg::idx(sh.m), KArg::idx(sh.n), KArg::idx(sh.h), KArg::idx(sh.topk),
+       KArg::f32(float(sh.scale)), KArg::idx(sh.splits), KArg::buf(part)},
+      {sh.m, sh.b, ceilDiv(sh.h, 16) * sh.splits}));
+  if (sh.splits > 1)
+    ASSERT_TRUE(launch(Target::Reference,
+                       kernelSource(kFile, "sparse_attention_combine"),
+                       "sparse_attention_combine",
+                       {KArg::buf(part), KArg::buf(sink), KArg::buf(o),
+                        KArg::idx(rows), KArg::idx(sh.h), KArg::idx(sh.splits)},
+                       {rows, ceilDiv(sh.h, 16), 1}));
 
   Closeness c;
   for (int64_t bi = 0; bi < sh.b; ++bi)
@@ -167,6 +183,15 @@ TEST(SparseAttention, ReferenceMatchesOfficialMath) {
 TEST(SparseAttention, ReferenceMatchesOfficialMathPeaky) {
   // scale 1: logits of tens, the sink far below or above them.
   checkOfficial({1, 2, 3, 10, 70, 1.0, 1.0}, 2);
+}
+TEST(SparseAttention, SplitMatchesOfficialMath) {
+  // 3 blocks over 2 slices (2 + 1 blocks); the row with no key and the row
+  // whose first block has none leave slices with no key (-inf maxima).
+  checkOfficial({2, 3, 20, 50, 150, 0.0441941738, 3.0, 2}, 1);
+  // More slices than blocks: the last slices see no slot at all.
+  checkOfficial({1, 2, 3, 10, 70, 1.0, 1.0, 4}, 2);
+  // One slice per block, 16 slices (the combine's most).
+  checkOfficial({1, 1, 16, 300, 1024, 0.0441941738, 3.0, 16}, 3);
 }
 
 } // namespace
