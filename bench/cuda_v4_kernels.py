@@ -466,7 +466,8 @@ def run_case(c, ours, dev, args, lim):
          "peer": "no peer", "flops": 0}
     r["bytes"] = ours.get("bytes") or sum(storage_bytes(a) for a in c["args"] if a["kind"] == "buffer")
     peer = PEERS.get(c["op"])
-    if c["op"] == "v4.sparse_attention" and c["args"][13].get("value", 1) > 1:
+    if (c["op"] == "v4.sparse_attention" and len(c["args"]) > 13
+            and c["args"][13].get("value", 1) > 1):
         # The first half of a split launch: the peer would time all of it.
         peer = None
         r["peer"] = "no peer: a split launch's first half (+ sparse_attention_combine)"

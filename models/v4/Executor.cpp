@@ -474,6 +474,32 @@ Executor::create(const V4Config &config, const Checkpoint *checkpoint,
 
 const V4Config &Executor::config() const { return impl_->config; }
 int64_t Executor::maxSeqLen() const { return impl_->options.maxSeqLen; }
+
+Executor::CacheSize Executor::cacheSize() const {
+  // As Impl::initCaches allocates.
+  const V4Config &c = impl_->config;
+  const int64_t n = impl_->options.maxSeqLen;
+  CacheSize size;
+  auto state = [&](const CompressorW &cw) {
+    return (cw.overlap ? 2 : 1) * cw.ratio * cw.width() * 4 * 2; // kv, score
+  };
+  for (const BlockW &b : impl_->blocks) {
+    const int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
+    size.perSequence += ceilDiv(entries, kKvPageEntries) * kKvPageBytes;
+    if (b.ratio) {
+      size.perSequence += state(b.compressor);
+      size.perToken += double(kKvEntryBytes) / double(b.ratio);
+    }
+    if (b.ratio == 4) {
+      size.perSequence +=
+          (n / 4) * c.indexHeadDim * 2 + state(b.indexCompressor);
+      size.perToken += double(c.indexHeadDim * 2) / 4;
+    }
+    if (b.engram >= 0 && c.engram)
+      size.perSequence += c.engram->convHistory() * c.hcMult * c.dim * 4;
+  }
+  return size;
+}
 uint64_t Executor::launches() const { return impl_->launchCount; }
 
 std::vector<KernelProfile> Executor::profile() const {

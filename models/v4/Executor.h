@@ -125,6 +125,16 @@ public:
   bool mtpStep(const std::vector<std::vector<int64_t>> &next,
                std::vector<float> &logits, std::string &error);
 
+  /// Device bytes of one sequence's caches (every block, MTP included):
+  /// what a sequence holds at maxSeqLen(), and how much of it grows with
+  /// the context (compressed KV entries and indexer keys, per token; the
+  /// window ring and the compressor states are fixed).
+  struct CacheSize {
+    int64_t perSequence = 0;
+    double perToken = 0;
+  };
+  CacheSize cacheSize() const;
+
   /// Kernel launches so far (for progress and benchmarks).
   uint64_t launches() const;
   /// Per kernel, slowest first (empty unless ExecutorOptions::profile).

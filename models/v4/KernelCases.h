@@ -63,7 +63,7 @@ Case attnCase(const std::string &what, int64_t b, int64_t m, int64_t h,
               int64_t n, int64_t topk, int64_t idxLo, int64_t idxHi,
               double scale, int64_t splits = 1);
 /// sparse_attention.mlir's @sparse_attention_combine over `rows` rows of h
-/// heads and `splits` slices of random states (some slices with no key).
+/// heads and `splits` slices of random states in [0, 1].
 Case attnCombineCase(const std::string &what, int64_t rows, int64_t h,
                      int64_t splits);
 

@@ -16,18 +16,24 @@ using namespace dsv4c::runner;
 
 namespace {
 const char *kUsage =
-    R"(usage: %s MODEL [--batch N[,N...]] [--context N] [--decode N] [options]
+    R"(usage: %s MODEL [--batch N[,N...]] [--context N[,N...]] [--decode N]
+                    [options]
 
 Measures prefill and decode tokens/s of a V4 model (a bundle, or with dsv4c
 a model directory): BATCH sequences of CONTEXT seeded random prompt tokens
 are prefilled together, then DECODE greedy steps run (end-of-sentence
 ignored). Each of --repeat runs starts fresh sequences; the best run is
-reported, after one untimed warm-up run. Several batch sizes are measured
-one after the other on the weights loaded once.
+reported, after one untimed warm-up run. Several batch sizes and contexts
+are measured one after the other (each context at each batch size) on the
+weights loaded once. The caches are sized for the longest context plus the
+decode steps; their device bytes per sequence, and how many of them each
+token of context adds (compressed KV entries and indexer keys), are printed
+first.
 
 options:
   --batch N,...   sequences (default 1); a list measures each
-  --context N     prompt tokens per sequence (default 64)
+  --context N,... prompt tokens per sequence (default 64); a list measures
+                  each
   --decode N      decode steps (default 32)
   --repeat N      timed runs (default 3)
   --target T      as for run
@@ -50,8 +56,8 @@ options:
 
 int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::string prog = argv[0], path;
-  std::vector<int64_t> batches;
-  int64_t context = 64, decode = 32, repeat = 3, seed = 0;
+  std::vector<int64_t> batches, contexts;
+  int64_t decode = 32, repeat = 3, seed = 0;
   OpenOptions open;
   bool quiet = false, profile = false;
   auto fail = [&](const std::string &m) {
@@ -80,8 +86,11 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
         return fail("--batch needs integers >= 1, comma separated");
       batches.insert(batches.end(), list.begin(), list.end());
     } else if (arg == "--context") {
-      if (!count(1, context))
-        return fail("--context needs an integer >= 1");
+      std::vector<int64_t> list;
+      if (!value() || !parseIds(v, list) ||
+          std::count(list.begin(), list.end(), 0))
+        return fail("--context needs integers >= 1, comma separated");
+      contexts.insert(contexts.end(), list.begin(), list.end());
     } else if (arg == "--decode") {
       if (!count(0, decode))
         return fail("--decode needs an integer >= 0");
@@ -124,6 +133,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
     return fail("missing MODEL (see --help)");
   if (batches.empty())
     batches = {1};
+  if (contexts.empty())
+    contexts = {64};
   if (open.generateWeightsSeed && !open.weightsDirectory.empty())
     return fail("give --weights or --generate-weights, not both");
 
@@ -136,7 +147,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
     return fail(error);
 
   v4::ExecutorOptions exOpts;
-  exOpts.maxSeqLen = context + decode + 1;
+  exOpts.maxSeqLen =
+      *std::max_element(contexts.begin(), contexts.end()) + decode + 1;
   exOpts.profile = profile;
   exOpts.engramTables = model.engramTables.get();
   exOpts.progress = [&](size_t done, size_t total) {
@@ -146,51 +158,59 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       createExecutor(model, *model.device, *model.kernels, exOpts, error);
   if (!executor)
     return fail(error);
+  const v4::Executor::CacheSize cache = executor->cacheSize();
+  std::printf("kv cache: %.2f MiB per sequence at %lld positions; %.1f bytes "
+              "per token of context\n",
+              double(cache.perSequence) / (1 << 20),
+              (long long)executor->maxSeqLen(), cache.perToken);
   v4::GenerateOptions gen;
   gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
-  for (int64_t batch : batches) {
-    const std::vector<v4::KernelProfile> before = executor->profile();
-    // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
-    // tiny tokenizer).
-    uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
-    auto nextId = [&] {
-      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      z ^= z >> 31;
-      return int64_t(
-          z % uint64_t(std::max<int64_t>(1, model.config.vocabSize - 2)));
-    };
-    std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(batch));
-    for (auto &p : prompts)
-      for (int64_t t = 0; t < context; ++t)
-        p.push_back(nextId());
-    double bestPrefill = 0, bestDecode = 0;
-    v4::GenerateResult result;
-    for (int64_t r = 0; r <= repeat; ++r) {
-      if (!v4::generate(*executor, prompts, gen, result, error))
-        return fail(error);
-      if (r == 0)
-        continue; // warm-up
-      progress.update(size_t(r), size_t(repeat), "runs");
-      auto rate = [](int64_t n, double s) { return s > 0 ? double(n) / s : 0; };
-      bestPrefill = std::max(bestPrefill,
-                             rate(result.prefillTokens, result.prefillSeconds));
-      bestDecode =
-          std::max(bestDecode, rate(result.decodeTokens, result.decodeSeconds));
+  for (int64_t context : contexts)
+    for (int64_t batch : batches) {
+      const std::vector<v4::KernelProfile> before = executor->profile();
+      // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
+      // tiny tokenizer).
+      uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
+      auto nextId = [&] {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        return int64_t(
+            z % uint64_t(std::max<int64_t>(1, model.config.vocabSize - 2)));
+      };
+      std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(batch));
+      for (auto &p : prompts)
+        for (int64_t t = 0; t < context; ++t)
+          p.push_back(nextId());
+      double bestPrefill = 0, bestDecode = 0;
+      v4::GenerateResult result;
+      for (int64_t r = 0; r <= repeat; ++r) {
+        if (!v4::generate(*executor, prompts, gen, result, error))
+          return fail(error);
+        if (r == 0)
+          continue; // warm-up
+        progress.update(size_t(r), size_t(repeat), "runs");
+        auto rate = [](int64_t n, double s) {
+          return s > 0 ? double(n) / s : 0;
+        };
+        bestPrefill = std::max(
+            bestPrefill, rate(result.prefillTokens, result.prefillSeconds));
+        bestDecode = std::max(bestDecode,
+                              rate(result.decodeTokens, result.decodeSeconds));
+      }
+      std::printf("model %s (%s), target %s, batch %lld, context %lld, decode "
+                  "%lld steps, best of %lld\n",
+                  path.c_str(), model.fromBundle ? "bundle" : "directory",
+                  model.target.c_str(), (long long)batch, (long long)context,
+                  (long long)decode, (long long)repeat);
+      std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
+                  bestPrefill, bestDecode);
+      if (profile) {
+        printProfile(stdout, executor->profile(), before);
+        printDecodeSteps(stdout, result, model.config.numBlocks());
+      }
+      std::fflush(stdout);
     }
-    std::printf("model %s (%s), target %s, batch %lld, context %lld, decode "
-                "%lld steps, best of %lld\n",
-                path.c_str(), model.fromBundle ? "bundle" : "directory",
-                model.target.c_str(), (long long)batch, (long long)context,
-                (long long)decode, (long long)repeat);
-    std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
-                bestPrefill, bestDecode);
-    if (profile) {
-      printProfile(stdout, executor->profile(), before);
-      printDecodeSteps(stdout, result, model.config.numBlocks());
-    }
-    std::fflush(stdout);
-  }
   return 0;
 }

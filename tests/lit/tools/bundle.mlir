@@ -114,8 +114,18 @@
 // TARGETS: compiles for: nothing (a runtime-only build)
 // TARGETS: runs bundles for: cpu
 // RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCH
+// BENCH: kv cache: {{[0-9.]+}} MiB per sequence at 11 positions; {{[1-9][0-9.]*}} bytes per token of context
 // BENCH: target cpu, batch 1, context 8, decode 2 steps
 // BENCH: decode {{ *}}{{[0-9.]+}} tokens/s
+// Several contexts: caches for the longest, each context measured.
+// RUN: dsv4-run bench %t/m.dsv4 --context 4,8 --batch 1,2 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=CONTEXTS
+// CONTEXTS: kv cache: {{.*}} at 11 positions
+// CONTEXTS: batch 1, context 4,
+// CONTEXTS: batch 2, context 4,
+// CONTEXTS: batch 1, context 8,
+// CONTEXTS: batch 2, context 8,
+// RUN: not dsv4-run bench %t/m.dsv4 --context 4,0 2>&1 | FileCheck %s --check-prefix=BADCONTEXT
+// BADCONTEXT: dsv4-run bench: --context needs integers >= 1, comma separated
 // RUN: dsv4-run bench %t/m.dsv4 --context 8 --decode 2 --repeat 1 --quiet --profile | FileCheck %s --check-prefix=PROFILE
 // PROFILE: kernel {{ *}}launches {{ *}}total ms
 // PROFILE: decode steps (last run, 2): {{[1-9][0-9.]*}} launches per step, {{[0-9.]+}} per block ({{[1-9][0-9]*}} blocks); {{[0-9.]+}} ms per step, {{[0-9.]+}} in kernels, {{-?[0-9.]+}} outside them

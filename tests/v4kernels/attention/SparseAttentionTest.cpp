@@ -185,8 +185,8 @@ TEST(SparseAttention, ReferenceMatchesOfficialMathPeaky) {
   checkOfficial({1, 2, 3, 10, 70, 1.0, 1.0}, 2);
 }
 TEST(SparseAttention, SplitMatchesOfficialMath) {
-  // 3 blocks over 2 slices (2 + 1 blocks); the row with no key and the row
-  // whose first block has none leave slices with no key (-inf maxima).
+  // 3 blocks over 2 slices (2 + 1 blocks); the row with no key leaves both
+  // slices with no key (-inf maxima).
   checkOfficial({2, 3, 20, 50, 150, 0.0441941738, 3.0, 2}, 1);
   // More slices than blocks: the last slices see no slot at all.
   checkOfficial({1, 2, 3, 10, 70, 1.0, 1.0, 4}, 2);
