@@ -10,7 +10,7 @@
 namespace dsv4c::v4 {
 
 //===----------------------------------------------------------------------===//
-// One case per kernel
+// A case per kernel (two for sparse_attention: unsplit and split)
 //===----------------------------------------------------------------------===//
 
 std::vector<conformance::Case> kernelConformanceCases() {
@@ -75,8 +75,10 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // A CSA layer's index list: window 128 + top-512, over 300 keys.
       attnCase("flash_m3_h64_n300_k640", 1, 3, 64, 300, 640, -1, 299,
                0.0441941738),
-      // The join of a split launch's slices (SparseAttentionTest has the
-      // split launch itself).
+      // The same split over the keys (a batch-1 decode on a GPU): 4 slices
+      // of 3, 3, 3 and 1 blocks; then a join of slices.
+      attnCase("flash_m3_h64_n300_k640_split4", 1, 3, 64, 300, 640, -1, 299,
+               0.0441941738, 4),
       attnCombineCase("rows3_h20_split5", 3, 20, 5),
       // V4 clamps at 10; inputs lie in [-1, 1), so 0.5 makes both clamps
       // active.
