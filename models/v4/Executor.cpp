@@ -264,8 +264,8 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     s.capacity = m;
   }
   if (longest > chunkCapacity) {
-    // A prefill's keys: its rows and the entries it compresses (< 2n).
-    const int64_t allPages = ceilDiv(2 * longest, kKvPageEntries);
+    // A prefill's keys (Executor::step: `longest` entries at most).
+    const int64_t allPages = ceilDiv(longest, kKvPageEntries);
     std::vector<int32_t> identity(allPages);
     for (int64_t i = 0; i < allPages; ++i)
       identity[i] = int32_t(i);
@@ -475,31 +475,6 @@ Executor::create(const V4Config &config, const Checkpoint *checkpoint,
 const V4Config &Executor::config() const { return impl_->config; }
 int64_t Executor::maxSeqLen() const { return impl_->options.maxSeqLen; }
 
-Executor::CacheSize Executor::cacheSize() const {
-  // As Impl::initCaches allocates.
-  const V4Config &c = impl_->config;
-  const int64_t n = impl_->options.maxSeqLen;
-  CacheSize size;
-  auto state = [&](const CompressorW &cw) {
-    return (cw.overlap ? 2 : 1) * cw.ratio * cw.width() * 4 * 2; // kv, score
-  };
-  for (const BlockW &b : impl_->blocks) {
-    const int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
-    size.perSequence += ceilDiv(entries, kKvPageEntries) * kKvPageBytes;
-    if (b.ratio) {
-      size.perSequence += state(b.compressor);
-      size.perToken += double(kKvEntryBytes) / double(b.ratio);
-    }
-    if (b.ratio == 4) {
-      size.perSequence +=
-          (n / 4) * c.indexHeadDim * 2 + state(b.indexCompressor);
-      size.perToken += double(c.indexHeadDim * 2) / 4;
-    }
-    if (b.engram >= 0 && c.engram)
-      size.perSequence += c.engram->convHistory() * c.hcMult * c.dim * 4;
-  }
-  return size;
-}
 uint64_t Executor::launches() const { return impl_->launchCount; }
 
 std::vector<KernelProfile> Executor::profile() const {
@@ -544,6 +519,10 @@ void Executor::releaseSequence(int sequence) {
     impl_->releasedSequences.push_back(sequence);
 }
 
+int64_t Executor::prefillChunkMultiple() const {
+  return impl_->extendAlignment();
+}
+
 int64_t Executor::sequenceLength(int sequence) const {
   return impl_->sequences.at(sequence).length;
 }
@@ -578,12 +557,21 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
     seen[in.sequence] = true;
     const Sequence &seq = I.sequences[in.sequence];
     const int64_t n = static_cast<int64_t>(in.tokens.size());
-    if (n == 0 || (seq.length > 0 && n != 1)) {
+    if (n == 0) {
+      error = "step: sequence " + std::to_string(in.sequence) +
+              " is given no tokens";
+      return false;
+    }
+    const int64_t align = I.extendAlignment();
+    if (seq.length > 0 && n > 1 && seq.length % align) {
       error = "step: sequence " + std::to_string(in.sequence) + " has " +
               std::to_string(seq.length) + " tokens and is given " +
               std::to_string(n) +
-              " (a prefill takes one or more tokens into an empty sequence, "
-              "a decode step exactly one)";
+              ": a prefill into a sequence that holds tokens (a chunked "
+              "prefill) must start at a multiple of " +
+              std::to_string(align) +
+              " positions (the compression ratios' common multiple); a "
+              "decode step takes one token anywhere";
       return false;
     }
     if (seq.length + n > I.options.maxSeqLen) {
@@ -603,7 +591,10 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
     chunks.push_back(
         {in.sequence, static_cast<int64_t>(ids.size()), n, seq.length});
     ids.insert(ids.end(), in.tokens.begin(), in.tokens.end());
-    longest = std::max(longest, n);
+    // Keys of a prefill: its rows and its entries (< 2n); of an extension,
+    // the sequence's whole cache and its rows.
+    longest = std::max(longest,
+                       seq.length > 0 && n > 1 ? I.longestCache() + n : 2 * n);
   }
   const int64_t m = static_cast<int64_t>(ids.size());
   const int64_t nc = static_cast<int64_t>(chunks.size());

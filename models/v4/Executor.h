@@ -49,7 +49,9 @@ struct KernelProfile {
 };
 
 /// The tokens one sequence contributes to a step: a prefill (any number of
-/// tokens) when the sequence is empty, else one decode token.
+/// tokens) when the sequence is empty or its length is a multiple of
+/// Executor::prefillChunkMultiple() (a chunked prefill: the same logits and
+/// caches as one prefill of all the tokens), else one decode token.
 struct StepInput {
   int sequence = 0;
   std::vector<int64_t> tokens;
@@ -107,6 +109,10 @@ public:
   void releaseSequence(int sequence);
   /// Tokens the sequence has seen.
   int64_t sequenceLength(int sequence) const;
+  /// A step may prefill more tokens into a sequence that holds tokens (a
+  /// chunked prefill) when its length is a multiple of this (the
+  /// compression ratios' common multiple: 128 for V4).
+  int64_t prefillChunkMultiple() const;
 
   /// Runs one step; `logits` gets inputs.size() rows of vocab f32 values:
   /// the logits after each input's last token.

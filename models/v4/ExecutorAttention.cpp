@@ -4,6 +4,9 @@
 // window ring, the compressor (prefill entries + state hand-off, decode
 // state + one entry every `ratio` tokens), the indexer's picks on CSA
 // layers, the index lists, sparse attention and the output projection.
+// A prefill into a sequence that holds tokens (an extension: chunked
+// prefill) attends over the cache's entries copied next to its rows, and
+// takes its first compressed entry from the state (the previous block).
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
@@ -82,32 +85,33 @@ bool Executor::Impl::compress(const CompressorW &cw, const Chunk &ch,
   // Every whole block becomes an entry (the last block and, overlapping,
   // the one before it went to the state: writeStates). Indexer keys are
   // rotated and FP4-quantised in place; kv entries stay bf16 rows here (the
-  // caller packs them into the cache, kv_pack).
+  // caller packs them into the cache, kv_pack). The kernel ropes entry e at
+  // position e * ratio of its table: the table from the chunk's start.
   return emitted == 0 ||
          (run("compressor", {emitted, 1, 1},
               {KArg::p(f32At(kv, ch.row0 * width)),
                KArg::p(f32At(score, ch.row0 * width)), KArg::p(cw.ape),
-               KArg::p(cw.norm), KArg::p(ropeCompressed), KArg::p(entries),
-               KArg::i(ch.count), KArg::i(cw.d), KArg::i(c.ropeHeadDim),
-               KArg::i(cw.ratio), KArg::i(cw.overlap), KArg::i(emitted),
-               KArg::f(c.normEps)}) &&
+               KArg::p(cw.norm),
+               KArg::p(f32At(ropeCompressed, ch.start * c.ropeHeadDim)),
+               KArg::p(entries), KArg::i(ch.count), KArg::i(cw.d),
+               KArg::i(c.ropeHeadDim), KArg::i(cw.ratio), KArg::i(cw.overlap),
+               KArg::i(emitted), KArg::f(c.normEps)}) &&
           (!indexer || run("indexer_rotate_quant", {ceilDiv(emitted, 16), 1, 1},
                            {KArg::p(entries), KArg::i(emitted), KArg::p(zeros),
                             KArg::i(0)})));
 }
 
-bool Executor::Impl::compressDecode(const CompressorW &cw, const RunArgs &ra,
-                                    StatePool &pool, int64_t rows0,
-                                    int64_t outRows, void *out, bool indexer) {
+bool Executor::Impl::compressDecode(const CompressorW &cw, int64_t batch,
+                                    const void *positions, StatePool &pool,
+                                    int64_t rows0, int64_t outRows, void *out,
+                                    bool indexer) {
   const V4Config &c = config;
-  const int64_t batch = int64_t(ra.end - ra.first);
   const void *rows = stepArg(outRows);
   return run("compressor_decode", {1, batch, 1},
              {KArg::p(pool.kv.base), KArg::p(pool.score.base), KArg::p(cw.norm),
               KArg::p(ropeCompressed), KArg::p(out), KArg::i(cw.d),
               KArg::i(c.ropeHeadDim), KArg::i(cw.ratio), KArg::i(cw.overlap),
-              KArg::p(stepArg(rows0)), KArg::p(rows),
-              KArg::p(at(stepArg(stepPositions), int64_t(ra.first), 4)),
+              KArg::p(stepArg(rows0)), KArg::p(rows), KArg::p(positions),
               KArg::f(c.normEps)}) &&
          (!indexer ||
           run("indexer_rotate_quant", {batch, 1, 1},
@@ -143,18 +147,42 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
     return false;
 
   // Keys are cache entries (kv_pack): a prefill attends over its own rows
-  // plus the entries it compresses (kvAll, identity pages), a decode over
-  // its cache (the ring, then the compressed entries).
-  const int64_t cacheRows = win + (r ? options.maxSeqLen / r : 0);
+  // plus the entries it compresses (kvAll, identity pages); an extension
+  // (a prefill into a sequence that holds tokens) over the cache's entries
+  // copied to kvAll, then its rows and new entries; a decode over its cache
+  // (the ring, then the compressed entries).
+  const bool extend = prefill && ha.extend;
+  const BlockCache &cache = sequences[head.sequence].blocks[l];
+  const int64_t cacheRows = cacheRowsOf(b);
   void *pool = kvPools[l].base;
-  int64_t keyRows = prefill ? n : cacheRows;
-  if (!packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
+  int64_t keyRows = extend ? cacheRows + n : prefill ? n : cacheRows;
+  if ((extend && !copyCacheToKeys(l, cache)) ||
+      !packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
     return false;
-  // The compressors' states: one launch for the group.
-  if (r && !writeStates(b.compressor, s.ckv, s.cscore, head.row0, n, batch,
-                        prefill ? ha.stateSlots : decode->stateSlots, positions,
-                        prefill ? ha.stateRows : decode->stateRows,
-                        statePools[size_t(l)]))
+  // An extension's first entry pools the previous block (in the state, from
+  // the chunk before) with its first block (to the state's current rows
+  // here); compress's first entry, which saw no previous block, is then
+  // replaced.
+  auto firstEntry = [&](const CompressorW &cw, const void *kvRows,
+                        const void *scoreRows, StatePool &pool,
+                        int64_t stateRows, int64_t outRow, void *out,
+                        bool indexer) {
+    return !extend || ha.firstBlockSlots < 0 ||
+           (writeStates(cw, kvRows, scoreRows, head.row0, n, 1,
+                        ha.firstBlockSlots, positions, stateRows, pool) &&
+            compressDecode(cw, 1, stepArg(ha.firstEntryPos), pool, stateRows,
+                           outRow, out, indexer));
+  };
+  // The compressors' states (one launch for the group): a decode run's
+  // rows before they are pooled, a prefill's hand-off after its entries
+  // (an extension's first entry reads the state it replaces).
+  auto states = [&] {
+    return writeStates(b.compressor, s.ckv, s.cscore, head.row0, n, batch,
+                       prefill ? ha.stateSlots : decode->stateSlots, positions,
+                       prefill ? ha.stateRows : decode->stateRows,
+                       statePools[size_t(l)]);
+  };
+  if (r && !prefill && !states())
     return false;
   // New compressed entries: a prefill's whole blocks, a decode run's rows
   // whose token completes one (launched whichever rows do: the same
@@ -162,16 +190,21 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   if (r && prefill) {
     if (!compress(b.compressor, head, s.ckv, s.cscore, s.entries, false,
                   ha.emitted) ||
+        !firstEntry(b.compressor, s.ckv, s.cscore, statePools[size_t(l)],
+                    ha.stateRows, ha.firstEntryRow, s.entries, false) ||
         !packEntries(s.entries, ha.emitted, stepArg(ha.entrySlots), pool) ||
         !packEntries(s.entries, ha.emitted, stepArg(ha.entryKeys), s.kvAll))
       return false;
-    keyRows += ha.emitted;
+    if (!extend)
+      keyRows += ha.emitted;
   }
   if (r && !prefill &&
-      (!compressDecode(b.compressor, *decode, statePools[size_t(l)],
+      (!compressDecode(b.compressor, batch, positions, statePools[size_t(l)],
                        decode->stateRows, decode->entryRows, s.entries,
                        false) ||
        !packEntries(s.entries, batch, stepArg(decode->entrySlots), pool)))
+    return false;
+  if (r && prefill && !states())
     return false;
 
   if (r == 4) {
@@ -186,22 +219,34 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
              {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)), KArg::i(rows * inh),
               KArg::p(zeros), KArg::i(0)}))
       return false;
-    if (!writeStates(icw, s.ickv, s.icscore, head.row0, n, batch,
-                     prefill ? ha.indexStateSlots : decode->indexStateSlots,
-                     positions,
-                     prefill ? ha.indexStateRows : decode->indexStateRows,
-                     indexStatePools[size_t(l)]))
+    auto indexStates = [&] {
+      return writeStates(icw, s.ickv, s.icscore, head.row0, n, batch,
+                         prefill ? ha.indexStateSlots : decode->indexStateSlots,
+                         positions,
+                         prefill ? ha.indexStateRows : decode->indexStateRows,
+                         indexStatePools[size_t(l)]);
+    };
+    if (!prefill && !indexStates())
       return false;
     if (prefill
             ? !compress(icw, head, s.ickv, s.icscore,
-                        indexKeysOf(l, sequences[head.sequence].blocks[l]),
-                        true, ha.emitted)
-            : !compressDecode(icw, *decode, indexStatePools[size_t(l)],
+                        bf16At(indexKeysOf(l, cache),
+                               (head.start / 4) * c.indexHeadDim),
+                        true, ha.emitted) ||
+                  !firstEntry(icw, s.ickv, s.icscore,
+                              indexStatePools[size_t(l)], ha.indexStateRows,
+                              ha.firstIndexKeyRow,
+                              indexKeyPools[size_t(l)].base, true)
+            : !compressDecode(icw, batch, positions, indexStatePools[size_t(l)],
                               decode->indexStateRows, decode->indexEntryRows,
                               indexKeyPools[size_t(l)].base, true))
       return false;
+    if (prefill && !indexStates())
+      return false;
     // The picks of every row of the group, written in place into the index
     // lists past their window part (rows with no visible entry get -1s).
+    // Pick t is key t + offset: a prefill's entries follow its rows; an
+    // extension's and a decode's are the cache's logical entries win + t.
     const int64_t width = prefill ? ha.width : decode->width;
     void *idx = const_cast<void *>(stepArg(prefill ? ha.idx : decode->idx));
     if (!run("indexer_topk", {n, batch, 1},
@@ -212,7 +257,7 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
               KArg::p(stepArg(prefill ? ha.keyRows : decode->keyRows)),
               KArg::p(positions), KArg::i(n), KArg::i(inh),
               KArg::i(options.maxSeqLen / 4), KArg::i(c.indexTopk), KArg::i(4),
-              KArg::i(prefill ? n : win), KArg::i(width),
+              KArg::i(prefill && !extend ? n : win), KArg::i(width),
               KArg::f(float(wscale))}))
       return false;
   }
@@ -240,4 +285,23 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   // A prefill's last `win` rows go to the ring.
   return !prefill || packEntries(bf16At(kv, ha.ringFirst * hd),
                                  n - ha.ringFirst, stepArg(ha.ringSlots), pool);
+}
+
+bool Executor::Impl::copyCacheToKeys(int64_t l, const BlockCache &cache) {
+  // Runs of consecutive pages in one copy each (a sequence's pages are
+  // taken together: usually one run).
+  const std::vector<int32_t> &pages = cache.pages;
+  const char *pool = static_cast<const char *>(kvPools[size_t(l)].base);
+  char *keys = static_cast<char *>(s.kvAll);
+  for (size_t i = 0; i < pages.size();) {
+    size_t j = i + 1;
+    while (j < pages.size() && pages[j] == pages[j - 1] + 1)
+      ++j;
+    if (!copy(keys + int64_t(i) * kKvPageBytes,
+              pool + int64_t(pages[i]) * kKvPageBytes,
+              size_t(j - i) * kKvPageBytes))
+      return false;
+    i = j;
+  }
+  return true;
 }

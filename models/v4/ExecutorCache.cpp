@@ -3,13 +3,15 @@
 // Each sequence's caches per block: the KV cache's pages (taken from the
 // block's pool, KvCacheLayout.h), the compressor states and the indexer's
 // keys (rows of the block's state and index-key pools, so that one launch
-// reaches every sequence's); and kv_pack, which writes cache entries.
+// reaches every sequence's); kv_pack, which writes cache entries; and the
+// caches' sizes (Executor::cacheSize, the grid a chunked prefill keeps to).
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
 
 #include <algorithm>
 #include <climits>
+#include <numeric>
 
 using namespace dsv4c;
 using namespace dsv4c::v4;
@@ -123,4 +125,49 @@ bool Executor::Impl::packEntries(const void *rows, int64_t count,
          run("kv_pack", {count, 1, 1},
              {KArg::p(rows), KArg::p(slots), KArg::p(cache), KArg::p(cache),
               KArg::p(cache), KArg::i(count), KArg::i(config.headDim)});
+}
+
+int64_t Executor::Impl::cacheRowsOf(const BlockW &b) const {
+  return config.windowSize + (b.ratio ? options.maxSeqLen / b.ratio : 0);
+}
+
+int64_t Executor::Impl::longestCache() const {
+  int64_t longest = 0;
+  for (const BlockW &b : blocks)
+    longest = std::max(longest, cacheRowsOf(b));
+  return longest;
+}
+
+int64_t Executor::Impl::extendAlignment() const {
+  int64_t align = 1;
+  for (const BlockW &b : blocks)
+    if (b.ratio)
+      align = std::lcm(align, b.ratio);
+  return align;
+}
+
+Executor::CacheSize Executor::cacheSize() const {
+  // As Impl::initCaches allocates.
+  const V4Config &c = impl_->config;
+  const int64_t n = impl_->options.maxSeqLen;
+  CacheSize size;
+  auto state = [&](const CompressorW &cw) {
+    return (cw.overlap ? 2 : 1) * cw.ratio * cw.width() * 4 * 2; // kv, score
+  };
+  for (const BlockW &b : impl_->blocks) {
+    const int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
+    size.perSequence += ceilDiv(entries, kKvPageEntries) * kKvPageBytes;
+    if (b.ratio) {
+      size.perSequence += state(b.compressor);
+      size.perToken += double(kKvEntryBytes) / double(b.ratio);
+    }
+    if (b.ratio == 4) {
+      size.perSequence +=
+          (n / 4) * c.indexHeadDim * 2 + state(b.indexCompressor);
+      size.perToken += double(c.indexHeadDim * 2) / 4;
+    }
+    if (b.engram >= 0 && c.engram)
+      size.perSequence += c.engram->convHistory() * c.hcMult * c.dim * 4;
+  }
+  return size;
 }

@@ -154,6 +154,14 @@ struct ChunkArgs {
   int64_t idx = -1, windowWidth = 0, width = 0;
   // CSA blocks, a prefill: its first index-key row, i32 [1].
   int64_t keyRows = -1;
+  // An extension (a prefill into a sequence that holds tokens): its keys
+  // are the cache's entries copied into kvAll, then its rows. With overlap
+  // its first entry pools the state's previous block: the first block's
+  // state slots [count], the entry's position [1] and its row of
+  // Scratch::entries [1] (the indexer's: its index-key row [1]).
+  bool extend = false;
+  int64_t firstBlockSlots = -1, firstEntryPos = -1, firstEntryRow = -1;
+  int64_t firstIndexKeyRow = -1;
 };
 
 /// A run of decode chunks [first, end) of one block: one row each, attended
@@ -293,7 +301,17 @@ struct Executor::Impl {
                    const TensorGenerator *generator);
   // (Executor.cpp)
   bool buildRopeTables();
-  bool ensureScratch(int64_t tokens, int64_t longestChunk);
+  /// `keys`: the most key entries one chunk's attention reads (a prefill:
+  /// its rows and entries; an extension: a whole cache and its rows).
+  bool ensureScratch(int64_t tokens, int64_t keys);
+  /// A block's cache entries per sequence (the ring, then maxSeqLen /
+  /// ratio compressed entries); the most of any block.
+  int64_t cacheRowsOf(const BlockW &b) const;
+  int64_t longestCache() const;
+  /// A prefill into a sequence that holds tokens (an extension, chunked
+  /// prefill) starts at a multiple of this: every compressor's blocks then
+  /// start at the chunk's first row.
+  int64_t extendAlignment() const;
   // Caches (ExecutorCache.cpp).
   bool initCaches(Sequence &seq);
   /// `count` pages of block `b`'s pool, appended to `pages`.
@@ -352,17 +370,22 @@ struct Executor::Impl {
   bool writeStates(const CompressorW &cw, const void *kv, const void *score,
                    int64_t row0, int64_t n, int64_t batch, int64_t slots,
                    const void *positions, int64_t rows0, StatePool &pool);
-  /// A prefill chunk's `emitted` entries (every whole block) into
-  /// `entries`, rotated and quantised in place when `indexer`.
+  /// A prefill chunk's `emitted` entries (every whole block, the first at
+  /// the chunk's start) into `entries`, rotated and quantised in place when
+  /// `indexer`.
   bool compress(const CompressorW &cw, const Chunk &c, const void *kv,
                 const void *score, void *entries, bool indexer,
                 int64_t emitted);
-  /// A decode run's entries (compressor_decode, one launch whichever
-  /// sequences emit): entry b to row `outRows`[b] of `out` (offsets of step
-  /// arrays; -1 rows skipped), rotated and quantised there when `indexer`.
-  bool compressDecode(const CompressorW &cw, const RunArgs &run,
-                      StatePool &pool, int64_t rows0, int64_t outRows,
-                      void *out, bool indexer);
+  /// Entries pooled from the states (compressor_decode, one launch for
+  /// `batch` rows at `positions` (i32 [batch]), whichever emit): entry b to
+  /// row `outRows`[b] of `out` (`rows0`, `outRows`: offsets of step arrays;
+  /// -1 rows skipped), rotated and quantised there when `indexer`.
+  bool compressDecode(const CompressorW &cw, int64_t batch,
+                      const void *positions, StatePool &pool, int64_t rows0,
+                      int64_t outRows, void *out, bool indexer);
+  /// An extension's keys: the sequence's cache entries (block l) copied to
+  /// kvAll's first entries, so that its rows and new entries join them.
+  bool copyCacheToKeys(int64_t l, const BlockCache &cache);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, int64_t groups);
   bool moe(int64_t b, int64_t m);

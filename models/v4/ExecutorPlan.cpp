@@ -56,6 +56,32 @@ std::vector<int32_t> windowIndices(int64_t win, int64_t count, int64_t start,
   return idx;
 }
 
+/// An extension's index lists (a prefill of n rows into a sequence holding
+/// p tokens): its keys are the sequence's cache entries (the ring at pos %
+/// win, compressed entry j at win + j), then its rows at cacheRows + pos -
+/// p. Each row's window part lists positions from max(0, q - win + 1) up,
+/// as a prefill's does, so that an extension attends over the same keys in
+/// the same order as one prefill of the whole prompt would.
+std::vector<int32_t> extensionLists(const Chunk &ch, int64_t win, int64_t ratio,
+                                    int64_t topk, int64_t cacheRows,
+                                    int64_t &windowWidth, int64_t &width) {
+  const int64_t n = ch.count, p = ch.start;
+  windowWidth = win;
+  const int64_t compWidth = ratio == 4 ? topk : ratio ? (p + n) / ratio : 0;
+  width = windowWidth + compWidth;
+  std::vector<int32_t> idx(n * width, -1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t q = p + i, first = std::max<int64_t>(0, q - win + 1);
+    for (int64_t pos = first; pos <= q; ++pos)
+      idx[i * width + pos - first] =
+          int32_t(pos < p ? pos % win : cacheRows + pos - p);
+    if (ratio && ratio != 4)
+      for (int64_t j = 0; j < (q + 1) / ratio; ++j)
+        idx[i * width + win + j] = int32_t(win + j);
+  }
+  return idx;
+}
+
 /// A chunk's index lists on a layer of compression `ratio` (window part,
 /// then compressed entries offset past the window part of the keys; the
 /// indexer's picks, `topk` of them, are written over -1s on ratio 4).
@@ -94,11 +120,12 @@ std::vector<int32_t> indexLists(const Chunk &ch, int64_t win, int64_t ratio,
 
 /// Where each of a chunk's tokens goes in a compressor's state (-1: not
 /// kept): a prefill keeps its last block (and, overlapping, the one before
-/// it), a decode its one token.
+/// it), a decode its one token. (An extension starts on a block boundary,
+/// so it keeps what a prefill does.)
 std::vector<int32_t> stateSlots(const Chunk &ch, int64_t r, bool overlap) {
   const int64_t n = ch.count, p = ch.start;
   std::vector<int32_t> slots(n, -1);
-  if (p > 0) {
+  if (p > 0 && n == 1) {
     slots[0] = int32_t((overlap ? r : 0) + p % r);
     return slots;
   }
@@ -144,7 +171,7 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
   // consecutive), attended by one launch per kernel.
   std::vector<std::pair<size_t, size_t>> runs;
   for (size_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].start == 0)
+    if (chunks[i].start == 0 || chunks[i].count > 1)
       continue;
     if (!runs.empty() && runs.back().second == i)
       ++runs.back().second;
@@ -195,36 +222,44 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
     for (size_t i = 0; i < chunks.size(); ++i) {
       const Chunk &ch = chunks[i];
       const int64_t n = ch.count, p = ch.start;
-      const bool prefill = p == 0;
+      const bool decodeRow = p > 0 && n == 1;
+      // An extension: a prefill into a sequence that holds p tokens (p a
+      // multiple of every ratio: Executor::step), whose keys in kvAll are
+      // the sequence's cache entries, then its rows.
+      const bool extend = p > 0 && n > 1;
       const BlockCache &cache = sequences[ch.sequence].blocks[l];
       auto cacheSlot = [&](int64_t e) { return pagedSlot(cache, e); };
+      const int64_t cacheRows = cacheRowsOf(b);
       ChunkArgs &a = args[i];
+      a.extend = extend;
       // The chunk's own rows: a prefill's keys are its rows (kvAll, at
-      // 0..n-1), a decode's row goes to the ring.
-      if (prefill) {
-        a.ownSlots = once(i, OwnRows, 0, [&] {
+      // 0..n-1; an extension's past the cache's entries), a decode's row
+      // goes to the ring.
+      if (!decodeRow) {
+        a.ownSlots = once(i, OwnRows, extend ? cacheRows : 0, [&] {
           std::vector<int32_t> v(n);
           for (int64_t t = 0; t < n; ++t)
-            v[t] = int32_t(t);
+            v[t] = int32_t((extend ? cacheRows : 0) + t);
           return v;
         });
         // The ring keeps the last `win` positions at entry pos % win.
         a.ringFirst = std::max<int64_t>(0, n - win);
         std::vector<int32_t> ring;
         for (int64_t t = a.ringFirst; t < n; ++t)
-          ring.push_back(cacheSlot(t % win));
+          ring.push_back(cacheSlot((p + t) % win));
         a.ringSlots = add(ring);
       }
-      if (!prefill)
+      if (decodeRow)
         continue; // in its run's arrays, below
       if (r) {
-        // Entry e of the compressed part is logical entry win + e of the
-        // cache and key n + e.
+        // Entry e of the chunk's is entry p / r + e of the sequence: logical
+        // entry win + p / r + e of the cache; key n + e of a prefill, the
+        // same logical entry of an extension's keys.
         a.emitted = n / r;
         std::vector<int32_t> toCache, toKeys;
         for (int64_t e = 0; e < a.emitted; ++e) {
-          toCache.push_back(cacheSlot(win + e));
-          toKeys.push_back(int32_t(n + e));
+          toCache.push_back(cacheSlot(win + p / r + e));
+          toKeys.push_back(int32_t(extend ? win + p / r + e : n + e));
         }
         a.entrySlots = add(toCache);
         a.entryKeys = add(toKeys);
@@ -235,6 +270,19 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
           return stateSlots(ch, cw.ratio, cw.overlap);
         });
         a.stateRows = add({int32_t(cache.stateRow0)});
+        if (extend && cw.overlap && a.emitted) {
+          // Entry p / r pools the sequence's previous block, in the state:
+          // the chunk's first block goes to the state's current rows and
+          // compressor_decode pools it at the block's last position.
+          a.firstBlockSlots = once(i, State, -cw.ratio, [&] {
+            std::vector<int32_t> v(n, -1);
+            for (int64_t t = 0; t < cw.ratio; ++t)
+              v[t] = int32_t(cw.ratio + t);
+            return v;
+          });
+          a.firstEntryPos = add({int32_t(p + cw.ratio - 1)});
+          a.firstEntryRow = add({0});
+        }
       }
       if (r == 4) {
         const CompressorW &icw = b.indexCompressor;
@@ -243,6 +291,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
         });
         a.indexStateRows = add({int32_t(cache.indexStateRow0)});
         a.keyRows = add({int32_t(cache.indexKeyRow0)});
+        if (extend && icw.overlap && a.emitted)
+          a.firstIndexKeyRow = add({int32_t(cache.indexKeyRow0 + p / 4)});
       }
       // Index lists depend on the ratio only (ratio 4's picks are
       // rewritten by every CSA block before its attention reads them).
@@ -250,7 +300,10 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
       IndexLists &il = it->second;
       if (fresh)
         il.offset =
-            add(indexLists(ch, win, r, c.indexTopk, il.windowWidth, il.width));
+            add(extend ? extensionLists(ch, win, r, c.indexTopk, cacheRows,
+                                        il.windowWidth, il.width)
+                       : indexLists(ch, win, r, c.indexTopk, il.windowWidth,
+                                    il.width));
       a.idx = il.offset;
       a.windowWidth = il.windowWidth;
       a.width = il.width;

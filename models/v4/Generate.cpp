@@ -52,9 +52,39 @@ bool v4::generate(Executor &executor,
     samplers.emplace_back(options.sampling, i); // each its own stream
   }
 
+  // A chunked prefill: every chunk but each prompt's last in steps that
+  // sample nothing; the last chunks in the first step below.
+  const int64_t chunk = options.prefillChunk;
+  if (chunk < 0 || (chunk > 0 && chunk % executor.prefillChunkMultiple())) {
+    error = "a prefill chunk of " + std::to_string(chunk) +
+            " tokens: it must be a multiple of " +
+            std::to_string(executor.prefillChunkMultiple()) +
+            " (the compression ratios' common multiple), or 0 for whole "
+            "prompts";
+    return false;
+  }
+  std::vector<size_t> done(batch, 0); // prompt tokens prefilled
+  double chunkSeconds = 0;
+  for (bool more = chunk > 0; more;) {
+    std::vector<StepInput> round;
+    for (size_t i = 0; i < batch; ++i)
+      if (int64_t(prompts[i].size() - done[i]) > chunk) {
+        round.push_back({seqs[i],
+                         {prompts[i].begin() + int64_t(done[i]),
+                          prompts[i].begin() + int64_t(done[i]) + chunk}});
+        done[i] += size_t(chunk);
+      }
+    more = !round.empty();
+    StepResult none;
+    auto start = Clock::now();
+    if (more && !executor.step(round, 0, none, error))
+      return false;
+    chunkSeconds += std::chrono::duration<double>(Clock::now() - start).count();
+  }
   std::vector<StepInput> inputs;
   for (size_t i = 0; i < batch; ++i) {
-    inputs.push_back({seqs[i], prompts[i]});
+    inputs.push_back(
+        {seqs[i], {prompts[i].begin() + int64_t(done[i]), prompts[i].end()}});
     result.prefillTokens += int64_t(prompts[i].size());
   }
   std::vector<size_t> owner(batch); // inputs[j] belongs to sequence owner[j]
@@ -74,7 +104,7 @@ bool v4::generate(Executor &executor,
     double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
     if (step == 0) {
-      result.prefillSeconds = seconds;
+      result.prefillSeconds = chunkSeconds + seconds;
       result.profileAfterPrefill = executor.profile();
     } else {
       result.decodeSeconds += seconds;

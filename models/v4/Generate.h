@@ -30,6 +30,11 @@ struct GenerateOptions {
   int64_t eosId = -1;
   /// Keep every step's logits (GenerateResult::logits).
   bool keepLogits = false;
+  /// Prefill prompts in steps of at most this many tokens per sequence (a
+  /// chunked prefill: activations for this many tokens, not the whole
+  /// prompt); 0: each prompt in one step. A multiple of
+  /// Executor::prefillChunkMultiple().
+  int64_t prefillChunk = 0;
   /// Called after each step: (step index, steps planned).
   std::function<void(int64_t, int64_t)> progress;
 };

@@ -13,7 +13,10 @@
 //     routed on the device);
 // (c) a hash layer's tid2eid naming an expert the model lacks is an error
 //     at load that names the tensor and the entry (the device's routing
-//     would skip the pick).
+//     would skip the pick);
+// (d) a chunked prefill (chunks starting at multiples of 128) gives one
+//     prefill's logits bit for bit, then the same decode and MTP logits;
+//     a chunk off that grid is an error naming the numbers.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/CheckpointGenerator.h"
@@ -274,3 +277,110 @@ TEST(V4Step, Tid2eidOutsideTheExpertsIsALoadError) {
 }
 
 } // namespace
+
+namespace {
+
+/// Logits after a prompt prefilled in `chunks` (token counts, each step one
+/// chunk), then after each of `decode` decode steps (fixed tokens): one
+/// vector per step that produced logits; and the MTP block's logits after
+/// every step (mtpStep, given the tokens that follow).
+std::vector<std::vector<float>> chunkedRun(const V4Config &c,
+                                           const Checkpoint &ckpt,
+                                           const std::vector<int64_t> &prompt,
+                                           const std::vector<int64_t> &chunks,
+                                           int decode) {
+  HostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 512;
+  std::string error;
+  auto e = Executor::create(c, ckpt, device, cpuKernels(), options, error);
+  EXPECT_NE(e, nullptr) << error;
+  std::vector<std::vector<float>> out;
+  if (!e)
+    return out;
+  // The whole token stream: the prompt, then the decode tokens.
+  std::vector<int64_t> tokens = prompt;
+  for (int s = 0; s < decode; ++s)
+    tokens.push_back((11 * s + 5) % c.vocabSize);
+  const int seq = e->addSequence(error);
+  size_t at = 0;
+  std::vector<float> logits, mtp;
+  auto run = [&](size_t n) {
+    StepInput in{seq, {tokens.begin() + at, tokens.begin() + at + n}};
+    EXPECT_TRUE(e->step({in}, logits, error)) << error;
+    std::vector<int64_t> next(tokens.begin() + at + 1,
+                              tokens.begin() + at + n + 1);
+    EXPECT_TRUE(e->mtpStep({next}, mtp, error)) << error;
+    at += n;
+  };
+  for (int64_t n : chunks)
+    run(size_t(n));
+  out.push_back(logits);
+  out.push_back(mtp);
+  for (int s = 0; s + 1 < decode; ++s) {
+    run(1);
+    out.push_back(logits);
+    out.push_back(mtp);
+  }
+  EXPECT_EQ(e->sequenceLength(seq), int64_t(tokens.size()) - 1);
+  return out;
+}
+
+} // namespace
+
+// A prompt prefilled in chunks (each starting at a multiple of 128, the
+// compression ratios' common multiple) gives the logits one prefill of the
+// whole prompt gives, bit for bit, and so do the decode steps after it and
+// the MTP block's (the caches, compressor states and indexer keys are the
+// same): an extension
+// attends over the same keys in the same order, and its first compressed
+// entry, pooled from the state, equals the prefill's (compressor_decode.mlir).
+// 400 tokens: 100 CSA entries (top-4 picks among them) and 3 HCA entries.
+TEST(V4Step, ChunkedPrefillEqualsOnePrefill) {
+  V4Config c = v4TinyConfig();
+  const fs::path dir = scratch("chunked");
+  auto ckpt = checkpoint(c, dir);
+  ASSERT_NE(ckpt, nullptr);
+  std::vector<int64_t> prompt;
+  for (int t = 0; t < 400; ++t)
+    prompt.push_back((37 * t + 11) % c.vocabSize);
+  auto whole = chunkedRun(c, *ckpt, prompt, {400}, 6);
+  auto chunked = chunkedRun(c, *ckpt, prompt, {128, 128, 144}, 6);
+  auto small = chunkedRun(c, *ckpt, prompt, {256, 128, 16}, 6);
+  ASSERT_EQ(whole.size(), 12u);
+  ASSERT_EQ(chunked.size(), whole.size());
+  ASSERT_EQ(small.size(), whole.size());
+  for (size_t s = 0; s < whole.size(); ++s) {
+    const std::string what = (s % 2 ? "the MTP block's logits" : "logits") +
+                             std::string(", step ") + std::to_string(s / 2) +
+                             " (0: the prompt)";
+    EXPECT_EQ(chunked[s], whole[s]) << what;
+    EXPECT_EQ(small[s], whole[s]) << what;
+  }
+}
+
+// A chunk into a sequence whose length is not a multiple of 128 is refused
+// with the numbers; a decode step (one token) goes anywhere.
+TEST(V4Step, ChunkedPrefillOffTheBlocksIsAnError) {
+  V4Config c = v4TinyConfig();
+  const fs::path dir = scratch("chunkedbad");
+  auto ckpt = checkpoint(c, dir);
+  ASSERT_NE(ckpt, nullptr);
+  HostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 256;
+  std::string error;
+  auto e = Executor::create(c, *ckpt, device, cpuKernels(), options, error);
+  ASSERT_NE(e, nullptr) << error;
+  const int seq = e->addSequence(error);
+  std::vector<float> logits;
+  ASSERT_TRUE(e->step({{seq, std::vector<int64_t>(100, 7)}}, logits, error))
+      << error;
+  EXPECT_FALSE(e->step({{seq, {1, 2, 3}}}, logits, error));
+  EXPECT_EQ(error, "step: sequence 0 has 100 tokens and is given 3: a prefill "
+                   "into a sequence that holds tokens (a chunked prefill) "
+                   "must start at a multiple of 128 positions (the "
+                   "compression ratios' common multiple); a decode step "
+                   "takes one token anywhere");
+  EXPECT_TRUE(e->step({{seq, {1}}}, logits, error)) << error;
+}

@@ -35,6 +35,9 @@ options:
   --context N,... prompt tokens per sequence (default 64); a list measures
                   each
   --decode N      decode steps (default 32)
+  --prefill-chunk N
+                  prefill N tokens per sequence per step (a multiple of
+                  128 for V4); default: whole prompts
   --repeat N      timed runs (default 3)
   --target T      as for run
   --threads N     cpu worker threads (default: all hardware threads)
@@ -57,7 +60,7 @@ options:
 int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::string prog = argv[0], path;
   std::vector<int64_t> batches, contexts;
-  int64_t decode = 32, repeat = 3, seed = 0;
+  int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0;
   OpenOptions open;
   bool quiet = false, profile = false;
   auto fail = [&](const std::string &m) {
@@ -91,6 +94,9 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
           std::count(list.begin(), list.end(), 0))
         return fail("--context needs integers >= 1, comma separated");
       contexts.insert(contexts.end(), list.begin(), list.end());
+    } else if (arg == "--prefill-chunk") {
+      if (!count(1, prefillChunk))
+        return fail("--prefill-chunk needs an integer >= 1");
     } else if (arg == "--decode") {
       if (!count(0, decode))
         return fail("--decode needs an integer >= 0");
@@ -165,6 +171,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
               (long long)executor->maxSeqLen(), cache.perToken);
   v4::GenerateOptions gen;
   gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
+  gen.prefillChunk = prefillChunk;
   for (int64_t context : contexts)
     for (int64_t batch : batches) {
       const std::vector<v4::KernelProfile> before = executor->profile();

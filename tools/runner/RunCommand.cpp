@@ -48,6 +48,9 @@ options:
   --top-p P              nucleus sampling mass, (0, 1] (default 1)
   --seed N               sampling seed (default 0; sequence i uses N + i)
   --max-seq-len N        positions per sequence (default: prompt + new tokens)
+  --prefill-chunk N      prefill prompts N tokens per step (a multiple of
+                         128 for V4; the logits are those of one prefill,
+                         with activations for N tokens, not the prompt's)
   --ignore-eos           keep generating after the end-of-sentence token
   --weights DIR          a bundle's weights directory, if it moved
   --generate-weights N   random weights instead of the checkpoint: the values
@@ -119,6 +122,10 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
       if (!value() || !parseInt(v, 1, n))
         return fail("--max-new-tokens needs an integer >= 1");
       gen.maxNewTokens = n;
+    } else if (arg == "--prefill-chunk") {
+      if (!value() || !parseInt(v, 1, n))
+        return fail("--prefill-chunk needs an integer >= 1");
+      gen.prefillChunk = n;
     } else if (arg == "--target") {
       if (!value())
         return fail("--target needs a name");

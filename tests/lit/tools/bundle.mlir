@@ -117,6 +117,14 @@
 // BENCH: kv cache: {{[0-9.]+}} MiB per sequence at 11 positions; {{[1-9][0-9.]*}} bytes per token of context
 // BENCH: target cpu, batch 1, context 8, decode 2 steps
 // BENCH: decode {{ *}}{{[0-9.]+}} tokens/s
+// A chunked prefill (128 tokens, then 2) gives the logits of one prefill.
+// RUN: dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --quiet --dump-logits %t/whole.npy
+// RUN: dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --quiet --prefill-chunk 128 --dump-logits %t/chunked.npy
+// RUN: cmp %t/whole.npy %t/chunked.npy
+// RUN: not dsv4-run run %t/m.dsv4 --tokens 1,2 --prefill-chunk 100 2>&1 | FileCheck %s --check-prefix=BADCHUNK
+// BADCHUNK: dsv4-run run: a prefill chunk of 100 tokens: it must be a multiple of 128 (the compression ratios' common multiple), or 0 for whole prompts
+// RUN: dsv4-run bench %t/m.dsv4 --context 130 --prefill-chunk 128 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCHCHUNK
+// BENCHCHUNK: prefill {{ *}}{{[0-9.]+}} tokens/s
 // Several contexts: caches for the longest, each context measured.
 // RUN: dsv4-run bench %t/m.dsv4 --context 4,8 --batch 1,2 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=CONTEXTS
 // CONTEXTS: kv cache: {{.*}} at 11 positions
