@@ -508,6 +508,25 @@ int Executor::addSequence(std::string &error) {
   return static_cast<int>(impl_->sequences.size() - 1);
 }
 
+int Executor::forkSequence(int source, std::string &error) {
+  Impl &I = *impl_;
+  if (source < 0 || size_t(source) >= I.sequences.size() ||
+      std::count(I.releasedSequences.begin(), I.releasedSequences.end(),
+                 source)) {
+    error = "fork: no sequence " + std::to_string(source);
+    return -1;
+  }
+  const int s = addSequence(error);
+  if (s < 0)
+    return -1;
+  if (!I.copyCaches(I.sequences[size_t(source)], I.sequences[size_t(s)])) {
+    error = I.error;
+    releaseSequence(s);
+    return -1;
+  }
+  return s;
+}
+
 void Executor::resetSequence(int sequence) {
   impl_->initCaches(impl_->sequences.at(sequence));
 }

@@ -102,6 +102,12 @@ public:
   /// An empty sequence with its own caches (a released one, reset, when
   /// there is one); -1 with `error` set when device memory runs out.
   int addSequence(std::string &error);
+  /// A new sequence holding what `source` holds (its tokens' caches,
+  /// compressor states, indexer keys and Engram state copied on the
+  /// device): it continues as `source` would, without prefilling those
+  /// tokens again (a shared prompt prefix computed once). -1 with `error`
+  /// set when `source` is not a sequence or memory runs out.
+  int forkSequence(int source, std::string &error);
   /// Forget a sequence's tokens (its caches are reused).
   void resetSequence(int sequence);
   /// Hands a sequence back: a later addSequence returns it, reset, instead

@@ -171,3 +171,58 @@ Executor::CacheSize Executor::cacheSize() const {
   }
   return size;
 }
+
+bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
+  const V4Config &c = config;
+  const int64_t len = src.length;
+  auto bytesAt = [](void *base, int64_t offset) {
+    return static_cast<char *>(base) + offset;
+  };
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    const BlockW &b = blocks[l];
+    const BlockCache &from = src.blocks[l];
+    BlockCache &to = dst.blocks[l];
+    // The used entries: the ring, then the compressed entries so far;
+    // page by page (runs of consecutive pages on both sides at once).
+    const int64_t used = ceilDiv(
+        std::min(cacheRowsOf(b), c.windowSize + (b.ratio ? len / b.ratio : 0)),
+        kKvPageEntries);
+    void *pool = kvPools[l].base;
+    for (int64_t i = 0; i < used;) {
+      int64_t j = i + 1;
+      while (j < used && from.pages[j] == from.pages[j - 1] + 1 &&
+             to.pages[j] == to.pages[j - 1] + 1)
+        ++j;
+      if (!copy(bytesAt(pool, int64_t(to.pages[i]) * kKvPageBytes),
+                bytesAt(pool, int64_t(from.pages[i]) * kKvPageBytes),
+                size_t(j - i) * kKvPageBytes))
+        return false;
+      i = j;
+    }
+    auto state = [&](const CompressorW &cw, StatePool &pool, int64_t fromRow,
+                     int64_t toRow) {
+      const int64_t rows = (cw.overlap ? 2 : 1) * cw.ratio;
+      const int64_t width = cw.width();
+      return copy(f32At(pool.kv.base, toRow * width),
+                  f32At(pool.kv.base, fromRow * width), rows * width * 4) &&
+             copy(f32At(pool.score.base, toRow * width),
+                  f32At(pool.score.base, fromRow * width), rows * width * 4);
+    };
+    if (b.ratio &&
+        !state(b.compressor, statePools[l], from.stateRow0, to.stateRow0))
+      return false;
+    if (b.ratio == 4 && (!state(b.indexCompressor, indexStatePools[l],
+                                from.indexStateRow0, to.indexStateRow0) ||
+                         (len / 4 && !copy(indexKeysOf(int64_t(l), to),
+                                           indexKeysOf(int64_t(l), from),
+                                           (len / 4) * c.indexHeadDim * 2))))
+      return false;
+    if (from.engramConv && to.engramConv && c.engram &&
+        !copy(to.engramConv, from.engramConv,
+              c.engram->convHistory() * c.hcMult * c.dim * 4))
+      return false;
+  }
+  dst.length = src.length;
+  dst.engramRecent = src.engramRecent;
+  return true;
+}

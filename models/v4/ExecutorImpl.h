@@ -386,6 +386,10 @@ struct Executor::Impl {
   /// An extension's keys: the sequence's cache entries (block l) copied to
   /// kvAll's first entries, so that its rows and new entries join them.
   bool copyCacheToKeys(int64_t l, const BlockCache &cache);
+  /// `dst` (fresh caches) made to hold what `src` holds (Executor::
+  /// forkSequence): the used cache entries, states, indexer keys and Engram
+  /// state copied on the device.
+  bool copyCaches(const Sequence &src, Sequence &dst);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, int64_t groups);
   bool moe(int64_t b, int64_t m);

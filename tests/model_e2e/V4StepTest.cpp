@@ -16,7 +16,8 @@
 //     would skip the pick);
 // (d) a chunked prefill (chunks starting at multiples of 128) gives one
 //     prefill's logits bit for bit, then the same decode and MTP logits;
-//     a chunk off that grid is an error naming the numbers.
+//     a chunk off that grid is an error naming the numbers; so does a
+//     sequence forked at a prefix and given the rest.
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/CheckpointGenerator.h"
@@ -383,4 +384,47 @@ TEST(V4Step, ChunkedPrefillOffTheBlocksIsAnError) {
                    "compression ratios' common multiple); a decode step "
                    "takes one token anywhere");
   EXPECT_TRUE(e->step({{seq, {1}}}, logits, error)) << error;
+}
+
+// A sequence forked from one that holds a prompt's first 256 tokens, then
+// given the rest, gives the logits one prefill of the whole prompt gives,
+// bit for bit, and so do its decode steps; the source sequence, given the
+// same rest after the fork, too (the fork copied its caches: neither writes
+// the other's). Forking a sequence that is not there is an error.
+TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
+  V4Config c = v4TinyConfig();
+  const fs::path dir = scratch("fork");
+  auto ckpt = checkpoint(c, dir);
+  ASSERT_NE(ckpt, nullptr);
+  std::vector<int64_t> prompt;
+  for (int t = 0; t < 400; ++t)
+    prompt.push_back((37 * t + 11) % c.vocabSize);
+  const std::vector<int64_t> head(prompt.begin(), prompt.begin() + 256),
+      rest(prompt.begin() + 256, prompt.end());
+  HostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 512;
+  std::string error;
+  auto e = Executor::create(c, *ckpt, device, cpuKernels(), options, error);
+  ASSERT_NE(e, nullptr) << error;
+  std::vector<float> whole, forked, source;
+  const int fresh = e->addSequence(error);
+  ASSERT_TRUE(e->step({{fresh, prompt}}, whole, error)) << error;
+  const int src = e->addSequence(error);
+  ASSERT_TRUE(e->step({{src, head}}, source, error)) << error;
+  const int fork = e->forkSequence(src, error);
+  ASSERT_GE(fork, 0) << error;
+  EXPECT_EQ(e->sequenceLength(fork), 256);
+  ASSERT_TRUE(e->step({{fork, rest}}, forked, error)) << error;
+  ASSERT_TRUE(e->step({{src, rest}}, source, error)) << error;
+  EXPECT_EQ(forked, whole);
+  EXPECT_EQ(source, whole);
+  for (int s = 0; s < 3; ++s) {
+    const int64_t token = (11 * s + 5) % c.vocabSize;
+    ASSERT_TRUE(e->step({{fresh, {token}}}, whole, error)) << error;
+    ASSERT_TRUE(e->step({{fork, {token}}}, forked, error)) << error;
+    EXPECT_EQ(forked, whole) << "decode step " << s;
+  }
+  EXPECT_EQ(e->forkSequence(99, error), -1);
+  EXPECT_EQ(error, "fork: no sequence 99");
 }

@@ -7,6 +7,7 @@
 #include "models/v4/Generate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ options:
   --prefill-chunk N
                   prefill N tokens per sequence per step (a multiple of
                   128 for V4); default: whole prompts
+  --shared-prefix N
+                  also, per context longer than N (a multiple of 128 for
+                  V4): the time to the first token of one prompt prefilled
+                  whole, and of the same prompt whose first N tokens are
+                  forked from a sequence that holds them (a prefix computed
+                  once: its caches copied, the rest prefilled)
   --repeat N      timed runs (default 3)
   --target T      as for run
   --threads N     cpu worker threads (default: all hardware threads)
@@ -57,10 +64,47 @@ options:
 )";
 } // namespace
 
+/// The best of `repeat` times (after a warm-up) to the first token of
+/// `prompt`: prefilled whole (`fresh`), and forked at `prefix` tokens from a
+/// sequence that holds them, then the rest prefilled (`reused`).
+static bool timeToFirstToken(v4::Executor &executor,
+                             const std::vector<int64_t> &prompt, int64_t prefix,
+                             int64_t repeat, double &fresh, double &reused,
+                             std::string &error) {
+  using Clock = std::chrono::steady_clock;
+  const std::vector<int64_t> head(prompt.begin(), prompt.begin() + prefix),
+      rest(prompt.begin() + prefix, prompt.end());
+  const int source = executor.addSequence(error);
+  if (source < 0)
+    return false;
+  v4::StepResult out;
+  bool ok = executor.step({{source, head}}, 0, out, error);
+  fresh = reused = 0;
+  for (int64_t r = 0; ok && r <= repeat; ++r)
+    for (bool fork : {false, true}) {
+      auto start = Clock::now();
+      const int s = fork ? executor.forkSequence(source, error)
+                         : executor.addSequence(error);
+      ok = s >= 0 && executor.step({{s, fork ? rest : prompt}},
+                                   v4::StepResult::Greedy, out, error);
+      const double t =
+          std::chrono::duration<double>(Clock::now() - start).count();
+      if (s >= 0)
+        executor.releaseSequence(s);
+      if (!ok)
+        break;
+      double &best = fork ? reused : fresh;
+      if (r > 0) // after a warm-up
+        best = best > 0 ? std::min(best, t) : t;
+    }
+  executor.releaseSequence(source);
+  return ok;
+}
+
 int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::string prog = argv[0], path;
   std::vector<int64_t> batches, contexts;
-  int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0;
+  int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0, sharedPrefix = 0;
   OpenOptions open;
   bool quiet = false, profile = false;
   auto fail = [&](const std::string &m) {
@@ -94,6 +138,9 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
           std::count(list.begin(), list.end(), 0))
         return fail("--context needs integers >= 1, comma separated");
       contexts.insert(contexts.end(), list.begin(), list.end());
+    } else if (arg == "--shared-prefix") {
+      if (!count(1, sharedPrefix))
+        return fail("--shared-prefix needs an integer >= 1");
     } else if (arg == "--prefill-chunk") {
       if (!count(1, prefillChunk))
         return fail("--prefill-chunk needs an integer >= 1");
@@ -164,6 +211,13 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       createExecutor(model, *model.device, *model.kernels, exOpts, error);
   if (!executor)
     return fail(error);
+  for (auto [option, n] : {std::pair{"--shared-prefix", sharedPrefix},
+                           std::pair{"--prefill-chunk", prefillChunk}})
+    if (n % executor->prefillChunkMultiple())
+      return fail(std::string(option) + " " + std::to_string(n) +
+                  ": must be a multiple of " +
+                  std::to_string(executor->prefillChunkMultiple()) +
+                  " tokens (the compression ratios' common multiple)");
   const v4::Executor::CacheSize cache = executor->cacheSize();
   std::printf("kv cache: %.2f MiB per sequence at %lld positions; %.1f bytes "
               "per token of context\n",
@@ -216,6 +270,17 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       if (profile) {
         printProfile(stdout, executor->profile(), before);
         printDecodeSteps(stdout, result, model.config.numBlocks());
+      }
+      if (sharedPrefix && batch == batches.back() && context > sharedPrefix) {
+        double fresh = 0, reused = 0;
+        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat,
+                              fresh, reused, error))
+          return fail(error);
+        std::printf(
+            "time to first token, context %lld: %.2f ms prefilled "
+            "whole, %.2f ms with the first %lld tokens forked (%.2fx)\n",
+            (long long)context, fresh * 1e3, reused * 1e3,
+            (long long)sharedPrefix, reused > 0 ? fresh / reused : 0);
       }
       std::fflush(stdout);
     }

@@ -125,6 +125,11 @@
 // BADCHUNK: dsv4-run run: a prefill chunk of 100 tokens: it must be a multiple of 128 (the compression ratios' common multiple), or 0 for whole prompts
 // RUN: dsv4-run bench %t/m.dsv4 --context 130 --prefill-chunk 128 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCHCHUNK
 // BENCHCHUNK: prefill {{ *}}{{[0-9.]+}} tokens/s
+// Time to the first token with a 128-token prefix forked, and without.
+// RUN: dsv4-run bench %t/m.dsv4 --context 130 --shared-prefix 128 --decode 1 --repeat 1 --quiet | FileCheck %s --check-prefix=PREFIX
+// PREFIX: time to first token, context 130: {{[0-9.]+}} ms prefilled whole, {{[0-9.]+}} ms with the first 128 tokens forked ({{[0-9.]+}}x)
+// RUN: not dsv4-run bench %t/m.dsv4 --shared-prefix 100 2>&1 | FileCheck %s --check-prefix=BADPREFIX
+// BADPREFIX: dsv4-run bench: --shared-prefix 100: must be a multiple of 128 tokens (the compression ratios' common multiple)
 // Several contexts: caches for the longest, each context measured.
 // RUN: dsv4-run bench %t/m.dsv4 --context 4,8 --batch 1,2 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=CONTEXTS
 // CONTEXTS: kv cache: {{.*}} at 11 positions
