@@ -271,6 +271,10 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
         printProfile(stdout, executor->profile(), before);
         printDecodeSteps(stdout, result, model.config.numBlocks());
       }
+      if (sharedPrefix && batch == batches.back() && context <= sharedPrefix)
+        std::printf("time to first token, context %lld: not measured (not "
+                    "longer than the %lld-token prefix)\n",
+                    (long long)context, (long long)sharedPrefix);
       if (sharedPrefix && batch == batches.back() && context > sharedPrefix) {
         double fresh = 0, reused = 0;
         if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat,

@@ -128,6 +128,8 @@
 // Time to the first token with a 128-token prefix forked, and without.
 // RUN: dsv4-run bench %t/m.dsv4 --context 130 --shared-prefix 128 --decode 1 --repeat 1 --quiet | FileCheck %s --check-prefix=PREFIX
 // PREFIX: time to first token, context 130: {{[0-9.]+}} ms prefilled whole, {{[0-9.]+}} ms with the first 128 tokens forked ({{[0-9.]+}}x)
+// RUN: dsv4-run bench %t/m.dsv4 --context 128 --shared-prefix 128 --decode 1 --repeat 1 --quiet | FileCheck %s --check-prefix=SHORTPREFIX
+// SHORTPREFIX: time to first token, context 128: not measured (not longer than the 128-token prefix)
 // RUN: not dsv4-run bench %t/m.dsv4 --shared-prefix 100 2>&1 | FileCheck %s --check-prefix=BADPREFIX
 // BADPREFIX: dsv4-run bench: --shared-prefix 100: must be a multiple of 128 tokens (the compression ratios' common multiple)
 // Several contexts: caches for the longest, each context measured.
