@@ -563,6 +563,7 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
   std::vector<int64_t> ids;
   std::vector<bool> seen(I.sequences.size(), false);
   int64_t longest = 0;
+  const int64_t align = I.extendAlignment();
   for (const StepInput &in : inputs) {
     if (in.sequence < 0 || size_t(in.sequence) >= I.sequences.size()) {
       error = "step: no sequence " + std::to_string(in.sequence);
@@ -581,7 +582,6 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
               " is given no tokens";
       return false;
     }
-    const int64_t align = I.extendAlignment();
     if (seq.length > 0 && n > 1 && seq.length % align) {
       error = "step: sequence " + std::to_string(in.sequence) + " has " +
               std::to_string(seq.length) + " tokens and is given " +

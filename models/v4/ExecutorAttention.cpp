@@ -156,7 +156,10 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   const int64_t cacheRows = cacheRowsOf(b);
   void *pool = kvPools[l].base;
   int64_t keyRows = extend ? cacheRows + n : prefill ? n : cacheRows;
-  if ((extend && !copyCacheToKeys(l, cache)) ||
+  // An extension reads the entries the sequence has written so far (its
+  // index lists name no other).
+  if ((extend &&
+       !copyPages(l, cache, usedRowsOf(b, head.start), nullptr, s.kvAll)) ||
       !packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
     return false;
   // An extension's first entry pools the previous block (in the state, from
@@ -285,23 +288,4 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   // A prefill's last `win` rows go to the ring.
   return !prefill || packEntries(bf16At(kv, ha.ringFirst * hd),
                                  n - ha.ringFirst, stepArg(ha.ringSlots), pool);
-}
-
-bool Executor::Impl::copyCacheToKeys(int64_t l, const BlockCache &cache) {
-  // Runs of consecutive pages in one copy each (a sequence's pages are
-  // taken together: usually one run).
-  const std::vector<int32_t> &pages = cache.pages;
-  const char *pool = static_cast<const char *>(kvPools[size_t(l)].base);
-  char *keys = static_cast<char *>(s.kvAll);
-  for (size_t i = 0; i < pages.size();) {
-    size_t j = i + 1;
-    while (j < pages.size() && pages[j] == pages[j - 1] + 1)
-      ++j;
-    if (!copy(keys + int64_t(i) * kKvPageBytes,
-              pool + int64_t(pages[i]) * kKvPageBytes,
-              size_t(j - i) * kKvPageBytes))
-      return false;
-    i = j;
-  }
-  return true;
 }

@@ -27,17 +27,15 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     BlockCache &bc = seq.blocks[l];
-    int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
     if (bc.pages.empty()) {
-      const int64_t count = ceilDiv(entries, kKvPageEntries);
+      const int64_t count = ceilDiv(cacheRowsOf(b), kKvPageEntries);
       if (!takePages(l, count, bc.pages) ||
           !(bc.pageTable = alloc(count * 4)) ||
           !upload(bc.pageTable, bc.pages.data(), count * 4))
         return false;
     }
     auto state = [&](const CompressorW &cw, StatePool &pool, int64_t &row0) {
-      const int64_t rows = (cw.overlap ? 2 : 1) * cw.ratio;
-      const int64_t words = rows * cw.width();
+      const int64_t words = cw.stateRows() * cw.width();
       int64_t unit = 0, scoreUnit = 0;
       if (row0 < 0) {
         // Both pools grow alike, so a unit has one number in both.
@@ -46,7 +44,7 @@ bool Executor::Impl::initCaches(Sequence &seq) {
           return false;
         if (unit != scoreUnit)
           return fail("compressor state pools out of step");
-        row0 = unit * rows;
+        row0 = unit * cw.stateRows();
       }
       // Official reset: kv_state zeros, score_state -inf.
       return fill32(f32At(pool.kv.base, row0 * cw.width()), 0, words) &&
@@ -131,6 +129,31 @@ int64_t Executor::Impl::cacheRowsOf(const BlockW &b) const {
   return config.windowSize + (b.ratio ? options.maxSeqLen / b.ratio : 0);
 }
 
+int64_t Executor::Impl::usedRowsOf(const BlockW &b, int64_t length) const {
+  return config.windowSize + (b.ratio ? length / b.ratio : 0);
+}
+
+bool Executor::Impl::copyPages(int64_t l, const BlockCache &from,
+                               int64_t entries, const BlockCache *to,
+                               void *dst) {
+  const int64_t count = ceilDiv(entries, kKvPageEntries);
+  char *pool = static_cast<char *>(kvPools[size_t(l)].base);
+  auto toPage = [&](int64_t i) -> int64_t { return to ? to->pages[i] : i; };
+  char *base = to ? pool : static_cast<char *>(dst);
+  for (int64_t i = 0; i < count;) {
+    int64_t j = i + 1;
+    while (j < count && from.pages[j] == from.pages[j - 1] + 1 &&
+           toPage(j) == toPage(j - 1) + 1)
+      ++j;
+    if (!copy(base + toPage(i) * kKvPageBytes,
+              pool + int64_t(from.pages[i]) * kKvPageBytes,
+              size_t(j - i) * kKvPageBytes))
+      return false;
+    i = j;
+  }
+  return true;
+}
+
 int64_t Executor::Impl::longestCache() const {
   int64_t longest = 0;
   for (const BlockW &b : blocks)
@@ -152,11 +175,11 @@ Executor::CacheSize Executor::cacheSize() const {
   const int64_t n = impl_->options.maxSeqLen;
   CacheSize size;
   auto state = [&](const CompressorW &cw) {
-    return (cw.overlap ? 2 : 1) * cw.ratio * cw.width() * 4 * 2; // kv, score
+    return cw.stateRows() * cw.width() * 4 * 2; // kv, score
   };
   for (const BlockW &b : impl_->blocks) {
-    const int64_t entries = c.windowSize + (b.ratio ? n / b.ratio : 0);
-    size.perSequence += ceilDiv(entries, kKvPageEntries) * kKvPageBytes;
+    size.perSequence +=
+        ceilDiv(impl_->cacheRowsOf(b), kKvPageEntries) * kKvPageBytes;
     if (b.ratio) {
       size.perSequence += state(b.compressor);
       size.perToken += double(kKvEntryBytes) / double(b.ratio);
@@ -175,34 +198,15 @@ Executor::CacheSize Executor::cacheSize() const {
 bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
   const V4Config &c = config;
   const int64_t len = src.length;
-  auto bytesAt = [](void *base, int64_t offset) {
-    return static_cast<char *>(base) + offset;
-  };
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     const BlockCache &from = src.blocks[l];
     BlockCache &to = dst.blocks[l];
-    // The used entries: the ring, then the compressed entries so far;
-    // page by page (runs of consecutive pages on both sides at once).
-    const int64_t used = ceilDiv(
-        std::min(cacheRowsOf(b), c.windowSize + (b.ratio ? len / b.ratio : 0)),
-        kKvPageEntries);
-    void *pool = kvPools[l].base;
-    for (int64_t i = 0; i < used;) {
-      int64_t j = i + 1;
-      while (j < used && from.pages[j] == from.pages[j - 1] + 1 &&
-             to.pages[j] == to.pages[j - 1] + 1)
-        ++j;
-      if (!copy(bytesAt(pool, int64_t(to.pages[i]) * kKvPageBytes),
-                bytesAt(pool, int64_t(from.pages[i]) * kKvPageBytes),
-                size_t(j - i) * kKvPageBytes))
-        return false;
-      i = j;
-    }
+    if (!copyPages(int64_t(l), from, usedRowsOf(b, len), &to, nullptr))
+      return false;
     auto state = [&](const CompressorW &cw, StatePool &pool, int64_t fromRow,
                      int64_t toRow) {
-      const int64_t rows = (cw.overlap ? 2 : 1) * cw.ratio;
-      const int64_t width = cw.width();
+      const int64_t rows = cw.stateRows(), width = cw.width();
       return copy(f32At(pool.kv.base, toRow * width),
                   f32At(pool.kv.base, fromRow * width), rows * width * 4) &&
              copy(f32At(pool.score.base, toRow * width),

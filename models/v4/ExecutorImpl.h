@@ -50,6 +50,8 @@ struct CompressorW {
   bool overlap = false;
   const void *ape = nullptr, *wkv = nullptr, *wgate = nullptr, *norm = nullptr;
   int64_t width() const { return (overlap ? 2 : 1) * d; }
+  /// Rows of a sequence's state (the previous block too, overlapping).
+  int64_t stateRows() const { return (overlap ? 2 : 1) * ratio; }
 };
 
 struct BlockW {
@@ -307,6 +309,15 @@ struct Executor::Impl {
   /// A block's cache entries per sequence (the ring, then maxSeqLen /
   /// ratio compressed entries); the most of any block.
   int64_t cacheRowsOf(const BlockW &b) const;
+  /// The cache entries a sequence of `length` tokens has written (the ring,
+  /// then its compressed entries so far).
+  int64_t usedRowsOf(const BlockW &b, int64_t length) const;
+  /// The pages holding `entries` logical entries of `from` (block l's pool)
+  /// copied to `to`'s pages, or, with `to` null, to `dst`'s first entries;
+  /// runs of consecutive pages one copy each (a sequence's pages are taken
+  /// together: usually one run).
+  bool copyPages(int64_t l, const BlockCache &from, int64_t entries,
+                 const BlockCache *to, void *dst);
   int64_t longestCache() const;
   /// A prefill into a sequence that holds tokens (an extension, chunked
   /// prefill) starts at a multiple of this: every compressor's blocks then
@@ -383,9 +394,6 @@ struct Executor::Impl {
   bool compressDecode(const CompressorW &cw, int64_t batch,
                       const void *positions, StatePool &pool, int64_t rows0,
                       int64_t outRows, void *out, bool indexer);
-  /// An extension's keys: the sequence's cache entries (block l) copied to
-  /// kvAll's first entries, so that its rows and new entries join them.
-  bool copyCacheToKeys(int64_t l, const BlockCache &cache);
   /// `dst` (fresh caches) made to hold what `src` holds (Executor::
   /// forkSequence): the used cache entries, states, indexer keys and Engram
   /// state copied on the device.

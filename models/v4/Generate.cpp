@@ -65,7 +65,7 @@ bool v4::generate(Executor &executor,
   }
   std::vector<size_t> done(batch, 0); // prompt tokens prefilled
   double chunkSeconds = 0;
-  for (bool more = chunk > 0; more;) {
+  while (chunk > 0) {
     std::vector<StepInput> round;
     for (size_t i = 0; i < batch; ++i)
       if (int64_t(prompts[i].size() - done[i]) > chunk) {
@@ -74,10 +74,11 @@ bool v4::generate(Executor &executor,
                           prompts[i].begin() + int64_t(done[i]) + chunk}});
         done[i] += size_t(chunk);
       }
-    more = !round.empty();
+    if (round.empty())
+      break;
     StepResult none;
     auto start = Clock::now();
-    if (more && !executor.step(round, 0, none, error))
+    if (!executor.step(round, 0, none, error))
       return false;
     chunkSeconds += std::chrono::duration<double>(Clock::now() - start).count();
   }

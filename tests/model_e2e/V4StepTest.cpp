@@ -281,6 +281,14 @@ TEST(V4Step, Tid2eidOutsideTheExpertsIsALoadError) {
 
 namespace {
 
+/// 400 tokens: 100 CSA entries (top-4 picks among them) and 3 HCA entries.
+std::vector<int64_t> longPrompt(const V4Config &c) {
+  std::vector<int64_t> prompt;
+  for (int t = 0; t < 400; ++t)
+    prompt.push_back((37 * t + 11) % c.vocabSize);
+  return prompt;
+}
+
 /// Logits after a prompt prefilled in `chunks` (token counts, each step one
 /// chunk), then after each of `decode` decode steps (fixed tokens): one
 /// vector per step that produced logits; and the MTP block's logits after
@@ -333,18 +341,15 @@ std::vector<std::vector<float>> chunkedRun(const V4Config &c,
 // compression ratios' common multiple) gives the logits one prefill of the
 // whole prompt gives, bit for bit, and so do the decode steps after it and
 // the MTP block's (the caches, compressor states and indexer keys are the
-// same): an extension
-// attends over the same keys in the same order, and its first compressed
-// entry, pooled from the state, equals the prefill's (compressor_decode.mlir).
-// 400 tokens: 100 CSA entries (top-4 picks among them) and 3 HCA entries.
+// same): an extension attends over the same keys in the same order, and its
+// first compressed entry, pooled from the state, equals the prefill's
+// (compressor_decode.mlir).
 TEST(V4Step, ChunkedPrefillEqualsOnePrefill) {
   V4Config c = v4TinyConfig();
   const fs::path dir = scratch("chunked");
   auto ckpt = checkpoint(c, dir);
   ASSERT_NE(ckpt, nullptr);
-  std::vector<int64_t> prompt;
-  for (int t = 0; t < 400; ++t)
-    prompt.push_back((37 * t + 11) % c.vocabSize);
+  const std::vector<int64_t> prompt = longPrompt(c);
   auto whole = chunkedRun(c, *ckpt, prompt, {400}, 6);
   auto chunked = chunkedRun(c, *ckpt, prompt, {128, 128, 144}, 6);
   auto small = chunkedRun(c, *ckpt, prompt, {256, 128, 16}, 6);
@@ -396,9 +401,7 @@ TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
   const fs::path dir = scratch("fork");
   auto ckpt = checkpoint(c, dir);
   ASSERT_NE(ckpt, nullptr);
-  std::vector<int64_t> prompt;
-  for (int t = 0; t < 400; ++t)
-    prompt.push_back((37 * t + 11) % c.vocabSize);
+  const std::vector<int64_t> prompt = longPrompt(c);
   const std::vector<int64_t> head(prompt.begin(), prompt.begin() + 256),
       rest(prompt.begin() + 256, prompt.end());
   HostDevice device("cpu");

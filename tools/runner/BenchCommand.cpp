@@ -126,18 +126,13 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
     if (arg == "--help" || arg == "-h") {
       std::printf(kUsage, prog.c_str());
       return 0;
-    } else if (arg == "--batch") {
+    } else if (arg == "--batch" || arg == "--context") {
       std::vector<int64_t> list;
       if (!value() || !parseIds(v, list) ||
           std::count(list.begin(), list.end(), 0))
-        return fail("--batch needs integers >= 1, comma separated");
-      batches.insert(batches.end(), list.begin(), list.end());
-    } else if (arg == "--context") {
-      std::vector<int64_t> list;
-      if (!value() || !parseIds(v, list) ||
-          std::count(list.begin(), list.end(), 0))
-        return fail("--context needs integers >= 1, comma separated");
-      contexts.insert(contexts.end(), list.begin(), list.end());
+        return fail(arg + " needs integers >= 1, comma separated");
+      std::vector<int64_t> &to = arg == "--batch" ? batches : contexts;
+      to.insert(to.end(), list.begin(), list.end());
     } else if (arg == "--shared-prefix") {
       if (!count(1, sharedPrefix))
         return fail("--shared-prefix needs an integer >= 1");
