@@ -280,7 +280,7 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
             KArg::p(o), KArg::i(n), KArg::i(keyRows), KArg::i(h),
             KArg::i(ha.width), KArg::f(float(scale)), KArg::i(splits),
             KArg::p(s.splitPart)}) ||
-      (splits > 1 && !run("sparse_attention_combine", {rows, ceilDiv(h, 16), 1},
+      (splits > 1 && !run("sparse_attention_combine", {rows, h, 1},
                           {KArg::p(s.splitPart), KArg::p(b.sink), KArg::p(o),
                            KArg::i(rows), KArg::i(h), KArg::i(splits)})) ||
       !rope(o, h, hd, true))

@@ -208,82 +208,76 @@ tile.kernel @sparse_attention(%q: !tile.ptr<bf16>,
   tile.return
 }
 
-// The second half of a split launch: for each row (b * m of them) and 16
-// heads, the slices' states joined as one online softmax would have:
+// The second half of a split launch: for each row (b * m of them) and head,
+// the slices' states joined as one online softmax would have:
 //   M = max_s m_s,  w_s = exp(m_s - M) (0 for a slice with no key),
 //   o = sum_s w_s acc_s / (sum_s w_s l_s + exp(sink - M))   (bf16),
 // M taken as 0 where no slice saw a key (o = 0 then). part as
-// @sparse_attention writes it; rows = b * m. Grid: (rows, ceil(h / 16)).
+// @sparse_attention writes it; rows = b * m. Grid: (rows, h): one program
+// per (row, head), which reads all its slices in one trip (a 16 x 512 tile:
+// at most 16 slices, the rows past `splits` masked), so a decode of one
+// sequence has h programs and no loop of dependent loads.
 tile.kernel @sparse_attention_combine(%part: !tile.ptr<f32>,
                                       %sink: !tile.ptr<f32>,
                                       %o: !tile.ptr<bf16>, %rows: index,
                                       %h: index, %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %c16 = arith.constant 16 : index
   %c512 = arith.constant 512 : index
   %ninf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32
   %row = tile.program_id 0
-  %hb = tile.program_id 1
-  %h0 = arith.muli %hb, %c16 : index
+  %hd = tile.program_id 1
+  %hd1 = arith.addi %hd, %c1 : index
   %rs = arith.muli %row, %splits : index
   %rsend = arith.addi %rs, %splits : index
   %slots = arith.muli %rows, %splits : index
   %msec = arith.muli %slots, %c512 : index
   %lsec = arith.addi %msec, %slots : index
+  // The slices' maxima and denominators of this head, [16 slices, 1]
+  // (sections of stride h past the accs).
   %mrow = arith.addi %msec, %rs : index
   %mend = arith.addi %msec, %rsend : index
-  // The slices' maxima, [16 slices, 16 heads]: at most 16 slices.
-  %ms = tile.load %part[%mrow, %h0] strides[%h, %c1] bounds[%mend, %h]
-      other %ninf : !tile.ptr<f32> -> tensor<16x16xf32>
-  %mall = tile.reduce max %ms {dim = 0} : tensor<16x16xf32> -> tensor<16xf32>
-  %ninf16 = tile.splat %ninf : tensor<16xf32>
-  %zero16 = tile.splat %zero : tensor<16xf32>
-  %none = arith.cmpf oeq, %mall, %ninf16 : tensor<16xf32>
-  %mx = arith.select %none, %zero16, %mall : tensor<16xi1>, tensor<16xf32>
-  %acc0 = tile.splat %zero : tensor<16x512xf32>
-  %res:2 = scf.for %s = %c0 to %splits step %c1
-      iter_args(%l = %zero16, %acc = %acc0) -> (tensor<16xf32>, tensor<16x512xf32>) {
-    %rss = arith.addi %rs, %s : index
-    %ms1 = arith.addi %msec, %rss : index
-    %ms1e = arith.addi %ms1, %c1 : index
-    %m2 = tile.load %part[%ms1, %h0] strides[%h, %c1] bounds[%ms1e, %h]
-        other %ninf : !tile.ptr<f32> -> tensor<1x16xf32>
-    %ls1 = arith.addi %lsec, %rss : index
-    %ls1e = arith.addi %ls1, %c1 : index
-    %l2 = tile.load %part[%ls1, %h0] strides[%h, %c1] bounds[%ls1e, %h]
-        : !tile.ptr<f32> -> tensor<1x16xf32>
-    %m1 = tile.reshape %m2 : tensor<1x16xf32> -> tensor<16xf32>
-    %l1 = tile.reshape %l2 : tensor<1x16xf32> -> tensor<16xf32>
-    %dm = arith.subf %m1, %mx : tensor<16xf32>
-    %w = math.exp %dm : tensor<16xf32>
-    %wl = arith.mulf %w, %l1 : tensor<16xf32>
-    %ln = arith.addf %l, %wl : tensor<16xf32>
-    %prow0 = arith.muli %rss, %h : index
-    %pa0 = arith.addi %prow0, %h0 : index
-    %pend = arith.addi %prow0, %h : index
-    %at = tile.load %part[%pa0, %c0] strides[%c512, %c1] bounds[%pend, %c512]
-        : !tile.ptr<f32> -> tensor<16x512xf32>
-    %w2 = tile.reshape %w : tensor<16xf32> -> tensor<16x1xf32>
-    %wb = tile.broadcast %w2 : tensor<16x1xf32> -> tensor<16x512xf32>
-    %wa = arith.mulf %at, %wb : tensor<16x512xf32>
-    %an = arith.addf %acc, %wa : tensor<16x512xf32>
-    scf.yield %ln, %an : tensor<16xf32>, tensor<16x512xf32>
-  }
-  %sk = tile.load %sink[%h0] strides[%c1] bounds[%h]
-      : !tile.ptr<f32> -> tensor<16xf32>
-  %sd = arith.subf %sk, %mx : tensor<16xf32>
-  %se = math.exp %sd : tensor<16xf32>
-  %den = arith.addf %res#0, %se : tensor<16xf32>
-  %den2 = tile.reshape %den : tensor<16xf32> -> tensor<16x1xf32>
-  %denb = tile.broadcast %den2 : tensor<16x1xf32> -> tensor<16x512xf32>
-  %of = arith.divf %res#1, %denb : tensor<16x512xf32>
-  %ob = tile.cast %of : tensor<16x512xf32> -> tensor<16x512xbf16>
+  %ms = tile.load %part[%mrow, %hd] strides[%h, %c1] bounds[%mend, %hd1]
+      other %ninf : !tile.ptr<f32> -> tensor<16x1xf32>
+  %lrow = arith.addi %lsec, %rs : index
+  %lend = arith.addi %lsec, %rsend : index
+  %ls = tile.load %part[%lrow, %hd] strides[%h, %c1] bounds[%lend, %hd1]
+      other %zero : !tile.ptr<f32> -> tensor<16x1xf32>
+  // The accs: slice s of this head at ((rs + s) * h + hd) * 512, i.e. rows
+  // of stride h * 512 starting at column hd * 512.
+  %h512 = arith.muli %h, %c512 : index
+  %acol = arith.muli %hd, %c512 : index
+  %acc = tile.load %part[%rs, %acol] strides[%h512, %c1] bounds[%rsend, %h512]
+      other %zero : !tile.ptr<f32> -> tensor<16x512xf32>
+  %mall = tile.reduce max %ms {dim = 0} : tensor<16x1xf32> -> tensor<1xf32>
+  %ninf1 = tile.splat %ninf : tensor<1xf32>
+  %zero1 = tile.splat %zero : tensor<1xf32>
+  %none = arith.cmpf oeq, %mall, %ninf1 : tensor<1xf32>
+  %mx = arith.select %none, %zero1, %mall : tensor<1xi1>, tensor<1xf32>
+  %mx2 = tile.reshape %mx : tensor<1xf32> -> tensor<1x1xf32>
+  %mxb = tile.broadcast %mx2 : tensor<1x1xf32> -> tensor<16x1xf32>
+  %dm = arith.subf %ms, %mxb : tensor<16x1xf32>
+  %w = math.exp %dm : tensor<16x1xf32>
+  %wl = arith.mulf %w, %ls : tensor<16x1xf32>
+  %l = tile.reduce sum %wl {dim = 0} : tensor<16x1xf32> -> tensor<1xf32>
+  %wb = tile.broadcast %w : tensor<16x1xf32> -> tensor<16x512xf32>
+  %wa = arith.mulf %acc, %wb : tensor<16x512xf32>
+  %num = tile.reduce sum %wa {dim = 0} : tensor<16x512xf32> -> tensor<512xf32>
+  %sk = tile.load %sink[%hd] strides[%c1] bounds[%h]
+      : !tile.ptr<f32> -> tensor<1xf32>
+  %sd = arith.subf %sk, %mx : tensor<1xf32>
+  %se = math.exp %sd : tensor<1xf32>
+  %den = arith.addf %l, %se : tensor<1xf32>
+  %den2 = tile.reshape %den : tensor<1xf32> -> tensor<1x1xf32>
+  %denb = tile.broadcast %den2 : tensor<1x1xf32> -> tensor<1x512xf32>
+  %num2 = tile.reshape %num : tensor<512xf32> -> tensor<1x512xf32>
+  %of = arith.divf %num2, %denb : tensor<1x512xf32>
+  %ob = tile.cast %of : tensor<1x512xf32> -> tensor<1x512xbf16>
   %rh = arith.muli %row, %h : index
-  %orow0 = arith.addi %rh, %h0 : index
-  %oend = arith.addi %rh, %h : index
-  tile.store %ob, %o[%orow0, %c0] strides[%c512, %c1] bounds[%oend, %c512]
-      : tensor<16x512xbf16> -> !tile.ptr<bf16>
+  %orow = arith.addi %rh, %hd : index
+  %oend = arith.addi %orow, %c1 : index
+  tile.store %ob, %o[%orow, %c0] strides[%c512, %c1] bounds[%oend, %c512]
+      : tensor<1x512xbf16> -> !tile.ptr<bf16>
   tile.return
 }
