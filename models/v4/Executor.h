@@ -72,6 +72,16 @@ struct StepResult {
   std::vector<int64_t> greedy;
 };
 
+/// A sequence's state on the host (Executor::saveSequence): what a fork
+/// copies, as bytes, for a prefix cache's host and disk tiers. `state` is
+/// meaningful only to an executor of the same weights and kernels (its size
+/// is checked on restore; the maximum sequence length may differ).
+struct SequenceSnapshot {
+  int64_t length = 0;
+  std::vector<int64_t> engramRecent;
+  std::vector<uint8_t> state;
+};
+
 /// Names of the kernels the executor launches (for libraries and bundles).
 const std::vector<std::string> &executorKernelNames();
 
@@ -108,6 +118,14 @@ public:
   /// tokens again (a shared prompt prefix computed once). -1 with `error`
   /// set when `source` is not a sequence or memory runs out.
   int forkSequence(int source, std::string &error);
+  /// The state of `sequence` downloaded into `snapshot` (the bytes a fork
+  /// copies; the sequence is unchanged).
+  bool saveSequence(int sequence, SequenceSnapshot &snapshot,
+                    std::string &error);
+  /// A new sequence holding what `snapshot` holds (uploaded): it continues
+  /// as the saved sequence would. -1 with `error` set when the snapshot
+  /// does not fit this model (its size or length) or memory runs out.
+  int restoreSequence(const SequenceSnapshot &snapshot, std::string &error);
   /// Forget a sequence's tokens (its caches are reused).
   void resetSequence(int sequence);
   /// Hands a sequence back: a later addSequence returns it, reset, instead

@@ -158,8 +158,7 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
   int64_t keyRows = extend ? cacheRows + n : prefill ? n : cacheRows;
   // An extension reads the entries the sequence has written so far (its
   // index lists name no other).
-  if ((extend &&
-       !copyPages(l, cache, usedRowsOf(b, head.start), nullptr, s.kvAll)) ||
+  if ((extend && !copyPages(l, cache, usedRowsOf(b, head.start), s.kvAll)) ||
       !packEntries(kv, rows, stepArg(ha.ownSlots), prefill ? s.kvAll : pool))
     return false;
   // An extension's first entry pools the previous block (in the state, from

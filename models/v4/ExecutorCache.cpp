@@ -134,18 +134,15 @@ int64_t Executor::Impl::usedRowsOf(const BlockW &b, int64_t length) const {
 }
 
 bool Executor::Impl::copyPages(int64_t l, const BlockCache &from,
-                               int64_t entries, const BlockCache *to,
-                               void *dst) {
+                               int64_t entries, void *dst) {
   const int64_t count = ceilDiv(entries, kKvPageEntries);
-  char *pool = static_cast<char *>(kvPools[size_t(l)].base);
-  auto toPage = [&](int64_t i) -> int64_t { return to ? to->pages[i] : i; };
-  char *base = to ? pool : static_cast<char *>(dst);
+  const char *pool = static_cast<const char *>(kvPools[size_t(l)].base);
+  char *out = static_cast<char *>(dst);
   for (int64_t i = 0; i < count;) {
     int64_t j = i + 1;
-    while (j < count && from.pages[j] == from.pages[j - 1] + 1 &&
-           toPage(j) == toPage(j - 1) + 1)
+    while (j < count && from.pages[j] == from.pages[j - 1] + 1)
       ++j;
-    if (!copy(base + toPage(i) * kKvPageBytes,
+    if (!copy(out + i * kKvPageBytes,
               pool + int64_t(from.pages[i]) * kKvPageBytes,
               size_t(j - i) * kKvPageBytes))
       return false;
@@ -195,38 +192,131 @@ Executor::CacheSize Executor::cacheSize() const {
   return size;
 }
 
-bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
+std::vector<Executor::Impl::CachePiece>
+Executor::Impl::cachePieces(const Sequence &seq, int64_t length) const {
   const V4Config &c = config;
-  const int64_t len = src.length;
+  std::vector<CachePiece> pieces;
+  auto add = [&](void *at, int64_t bytes) {
+    if (bytes <= 0)
+      return;
+    if (!pieces.empty() &&
+        static_cast<char *>(pieces.back().at) + pieces.back().bytes == at)
+      pieces.back().bytes += size_t(bytes);
+    else
+      pieces.push_back({at, size_t(bytes)});
+  };
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
-    const BlockCache &from = src.blocks[l];
-    BlockCache &to = dst.blocks[l];
-    if (!copyPages(int64_t(l), from, usedRowsOf(b, len), &to, nullptr))
-      return false;
-    auto state = [&](const CompressorW &cw, StatePool &pool, int64_t fromRow,
-                     int64_t toRow) {
-      const int64_t rows = cw.stateRows(), width = cw.width();
-      return copy(f32At(pool.kv.base, toRow * width),
-                  f32At(pool.kv.base, fromRow * width), rows * width * 4) &&
-             copy(f32At(pool.score.base, toRow * width),
-                  f32At(pool.score.base, fromRow * width), rows * width * 4);
+    const BlockCache &bc = seq.blocks[l];
+    char *pool = static_cast<char *>(kvPools[l].base);
+    const int64_t pages = ceilDiv(usedRowsOf(b, length), kKvPageEntries);
+    for (int64_t i = 0; i < pages; ++i)
+      add(pool + int64_t(bc.pages[size_t(i)]) * kKvPageBytes, kKvPageBytes);
+    auto state = [&](const CompressorW &cw, const StatePool &sp, int64_t row0) {
+      const int64_t words = cw.stateRows() * cw.width();
+      add(f32At(sp.kv.base, row0 * cw.width()), words * 4);
+      add(f32At(sp.score.base, row0 * cw.width()), words * 4);
     };
-    if (b.ratio &&
-        !state(b.compressor, statePools[l], from.stateRow0, to.stateRow0))
+    if (b.ratio)
+      state(b.compressor, statePools[l], bc.stateRow0);
+    if (b.ratio == 4) {
+      state(b.indexCompressor, indexStatePools[l], bc.indexStateRow0);
+      add(indexKeysOf(int64_t(l), bc), (length / 4) * c.indexHeadDim * 2);
+    }
+    if (bc.engramConv && c.engram)
+      add(bc.engramConv, c.engram->convHistory() * c.hcMult * c.dim * 4);
+  }
+  return pieces;
+}
+
+bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
+  const int64_t len = src.length;
+  const std::vector<CachePiece> from = cachePieces(src, len),
+                                to = cachePieces(dst, len);
+  // The two lists hold the same bytes in the same order, cut where each
+  // sequence's pages break: copy the overlaps of the cuts.
+  size_t i = 0, j = 0, fromOff = 0, toOff = 0;
+  while (i < from.size() && j < to.size()) {
+    const size_t bytes = std::min(from[i].bytes - fromOff, to[j].bytes - toOff);
+    if (!copy(static_cast<char *>(to[j].at) + toOff,
+              static_cast<const char *>(from[i].at) + fromOff, bytes))
       return false;
-    if (b.ratio == 4 && (!state(b.indexCompressor, indexStatePools[l],
-                                from.indexStateRow0, to.indexStateRow0) ||
-                         (len / 4 && !copy(indexKeysOf(int64_t(l), to),
-                                           indexKeysOf(int64_t(l), from),
-                                           (len / 4) * c.indexHeadDim * 2))))
-      return false;
-    if (from.engramConv && to.engramConv && c.engram &&
-        !copy(to.engramConv, from.engramConv,
-              c.engram->convHistory() * c.hcMult * c.dim * 4))
-      return false;
+    fromOff += bytes;
+    toOff += bytes;
+    if (fromOff == from[i].bytes)
+      ++i, fromOff = 0;
+    if (toOff == to[j].bytes)
+      ++j, toOff = 0;
   }
   dst.length = src.length;
   dst.engramRecent = src.engramRecent;
   return true;
+}
+
+bool Executor::saveSequence(int sequence, SequenceSnapshot &snapshot,
+                            std::string &error) {
+  Impl &I = *impl_;
+  if (sequence < 0 || size_t(sequence) >= I.sequences.size() ||
+      std::count(I.releasedSequences.begin(), I.releasedSequences.end(),
+                 sequence)) {
+    error = "save: no sequence " + std::to_string(sequence);
+    return false;
+  }
+  const Sequence &seq = I.sequences[size_t(sequence)];
+  snapshot.length = seq.length;
+  snapshot.engramRecent = seq.engramRecent;
+  snapshot.state.clear();
+  for (const Impl::CachePiece &p : I.cachePieces(seq, seq.length)) {
+    const size_t at = snapshot.state.size();
+    snapshot.state.resize(at + p.bytes);
+    if (!I.device.download(snapshot.state.data() + at, p.at, p.bytes, error))
+      return false;
+  }
+  return true;
+}
+
+int Executor::restoreSequence(const SequenceSnapshot &snapshot,
+                              std::string &error) {
+  Impl &I = *impl_;
+  const size_t recent =
+      I.config.engram ? size_t(I.config.engram->maxNgram - 1) : 0;
+  if (snapshot.length < 0 || snapshot.length > I.options.maxSeqLen) {
+    error = "restore: a sequence of " + std::to_string(snapshot.length) +
+            " tokens; the maximum sequence length is " +
+            std::to_string(I.options.maxSeqLen);
+    return -1;
+  }
+  if (snapshot.engramRecent.size() != recent) {
+    error = "restore: " + std::to_string(snapshot.engramRecent.size()) +
+            " recent Engram ids; this model keeps " + std::to_string(recent);
+    return -1;
+  }
+  const int s = addSequence(error);
+  if (s < 0)
+    return -1;
+  Sequence &seq = I.sequences[size_t(s)];
+  const std::vector<Impl::CachePiece> pieces =
+      I.cachePieces(seq, snapshot.length);
+  size_t bytes = 0;
+  for (const Impl::CachePiece &p : pieces)
+    bytes += p.bytes;
+  if (bytes != snapshot.state.size()) {
+    error = "restore: a state of " + std::to_string(snapshot.state.size()) +
+            " bytes; a sequence of " + std::to_string(snapshot.length) +
+            " tokens of this model holds " + std::to_string(bytes);
+    releaseSequence(s);
+    return -1;
+  }
+  size_t at = 0;
+  for (const Impl::CachePiece &p : pieces) {
+    if (!I.upload(p.at, snapshot.state.data() + at, p.bytes)) {
+      error = I.error;
+      releaseSequence(s);
+      return -1;
+    }
+    at += p.bytes;
+  }
+  seq.length = snapshot.length;
+  seq.engramRecent = snapshot.engramRecent;
+  return s;
 }

@@ -313,11 +313,20 @@ struct Executor::Impl {
   /// then its compressed entries so far).
   int64_t usedRowsOf(const BlockW &b, int64_t length) const;
   /// The pages holding `entries` logical entries of `from` (block l's pool)
-  /// copied to `to`'s pages, or, with `to` null, to `dst`'s first entries;
-  /// runs of consecutive pages one copy each (a sequence's pages are taken
-  /// together: usually one run).
-  bool copyPages(int64_t l, const BlockCache &from, int64_t entries,
-                 const BlockCache *to, void *dst);
+  /// copied to `dst`'s first entries; runs of consecutive pages one copy
+  /// each (a sequence's pages are taken together: usually one run).
+  bool copyPages(int64_t l, const BlockCache &from, int64_t entries, void *dst);
+  /// A sequence's state after `length` tokens as device byte ranges, in a
+  /// fixed order (per block: the used KV pages, the compressor's states,
+  /// the indexer compressor's and the indexer's keys, the Engram state);
+  /// adjacent ranges joined. Two sequences' lists hold the same bytes for
+  /// the same length, cut at different places.
+  struct CachePiece {
+    void *at;
+    size_t bytes;
+  };
+  std::vector<CachePiece> cachePieces(const Sequence &seq,
+                                      int64_t length) const;
   int64_t longestCache() const;
   /// A prefill into a sequence that holds tokens (an extension, chunked
   /// prefill) starts at a multiple of this: every compressor's blocks then
@@ -395,8 +404,7 @@ struct Executor::Impl {
                       const void *positions, StatePool &pool, int64_t rows0,
                       int64_t outRows, void *out, bool indexer);
   /// `dst` (fresh caches) made to hold what `src` holds (Executor::
-  /// forkSequence): the used cache entries, states, indexer keys and Engram
-  /// state copied on the device.
+  /// forkSequence): src's cachePieces copied on the device.
   bool copyCaches(const Sequence &src, Sequence &dst);
   /// The routed experts of a stacked (FP4) block: grouped launches.
   bool moeStacked(const BlockW &b, int64_t m, int64_t groups);

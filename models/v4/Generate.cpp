@@ -1,5 +1,6 @@
 //===- Generate.cpp - prefill + decode loop over an Executor --------------===//
 #include "models/v4/Generate.h"
+#include "models/v4/PrefixCache.h"
 
 #include <chrono>
 
@@ -30,6 +31,7 @@ bool v4::generate(Executor &executor,
     }
   } release{executor, seqs};
   std::vector<Sampler> samplers;
+  std::vector<size_t> done; // prompt tokens the sequences hold
   for (size_t i = 0; i < batch; ++i) {
     if (prompts[i].empty()) {
       error = "prompt " + std::to_string(i) + " is empty";
@@ -45,10 +47,14 @@ bool v4::generate(Executor &executor,
               std::to_string(executor.maxSeqLen());
       return false;
     }
-    int s = executor.addSequence(error);
+    int64_t reused = 0;
+    int s = options.prefixCache
+                ? options.prefixCache->acquire(prompts[i], reused, error)
+                : executor.addSequence(error);
     if (s < 0)
       return false;
     seqs.push_back(s);
+    done.push_back(size_t(reused));
     samplers.emplace_back(options.sampling, i); // each its own stream
   }
 
@@ -63,24 +69,56 @@ bool v4::generate(Executor &executor,
             "prompts";
     return false;
   }
-  std::vector<size_t> done(batch, 0); // prompt tokens prefilled
   double chunkSeconds = 0;
-  while (chunk > 0) {
-    std::vector<StepInput> round;
+  // Steps that sample nothing: each prompt prefilled up to `upTo` (its
+  // tokens from done[i] to at most upTo[i], at most `chunk` a step).
+  auto prefillUpTo = [&](const std::vector<size_t> &upTo) {
+    for (;;) {
+      std::vector<StepInput> round;
+      for (size_t i = 0; i < batch; ++i)
+        if (upTo[i] > done[i]) {
+          size_t n = upTo[i] - done[i];
+          if (chunk > 0)
+            n = std::min(n, size_t(chunk));
+          round.push_back({seqs[i],
+                           {prompts[i].begin() + int64_t(done[i]),
+                            prompts[i].begin() + int64_t(done[i] + n)}});
+          done[i] += n;
+        }
+      if (round.empty())
+        return true;
+      StepResult none;
+      auto start = Clock::now();
+      if (!executor.step(round, 0, none, error))
+        return false;
+      chunkSeconds +=
+          std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  };
+  for (size_t i = 0; i < batch; ++i)
+    result.reusedTokens += int64_t(done[i]);
+  // Each prompt's longest storable prefix, prefilled and stored first.
+  if (PrefixCache *cache = options.prefixCache) {
+    std::vector<size_t> upTo(batch);
     for (size_t i = 0; i < batch; ++i)
-      if (int64_t(prompts[i].size() - done[i]) > chunk) {
-        round.push_back({seqs[i],
-                         {prompts[i].begin() + int64_t(done[i]),
-                          prompts[i].begin() + int64_t(done[i]) + chunk}});
-        done[i] += size_t(chunk);
-      }
-    if (round.empty())
-      break;
-    StepResult none;
-    auto start = Clock::now();
-    if (!executor.step(round, 0, none, error))
+      upTo[i] = size_t(cache->storableLength(int64_t(prompts[i].size())));
+    if (!prefillUpTo(upTo))
       return false;
-    chunkSeconds += std::chrono::duration<double>(Clock::now() - start).count();
+    for (size_t i = 0; i < batch; ++i)
+      if (upTo[i] > 0 &&
+          !cache->store({prompts[i].begin(), prompts[i].begin() + upTo[i]},
+                        seqs[i], error))
+        return false;
+  }
+  // Then, with a chunk, all but each prompt's last chunk.
+  if (chunk > 0) {
+    // Whole chunks from done[i], leaving 1 to `chunk` tokens.
+    std::vector<size_t> upTo(batch);
+    for (size_t i = 0; i < batch; ++i)
+      upTo[i] = done[i] + (prompts[i].size() - done[i] - 1) / size_t(chunk) *
+                              size_t(chunk);
+    if (!prefillUpTo(upTo))
+      return false;
   }
   std::vector<StepInput> inputs;
   for (size_t i = 0; i < batch; ++i) {
@@ -88,6 +126,7 @@ bool v4::generate(Executor &executor,
         {seqs[i], {prompts[i].begin() + int64_t(done[i]), prompts[i].end()}});
     result.prefillTokens += int64_t(prompts[i].size());
   }
+  result.prefillTokens -= result.reusedTokens;
   std::vector<size_t> owner(batch); // inputs[j] belongs to sequence owner[j]
   for (size_t i = 0; i < batch; ++i)
     owner[i] = i;

@@ -22,6 +22,8 @@
 
 namespace dsv4c::v4 {
 
+class PrefixCache;
+
 struct GenerateOptions {
   /// Tokens to generate per sequence (the prefill's pick counts as one).
   int64_t maxNewTokens = 32;
@@ -35,6 +37,11 @@ struct GenerateOptions {
   /// prompt); 0: each prompt in one step. A multiple of
   /// Executor::prefillChunkMultiple().
   int64_t prefillChunk = 0;
+  /// Prompts start from the longest prefix this cache holds (forked or
+  /// restored: only the rest is prefilled), and each prompt's longest
+  /// storable prefix is stored in it (the prompt is prefilled up to there,
+  /// stored, then the rest: the same logits).
+  PrefixCache *prefixCache = nullptr;
   /// Called after each step: (step index, steps planned).
   std::function<void(int64_t, int64_t)> progress;
 };
@@ -45,7 +52,9 @@ struct GenerateResult {
   /// Per sequence, per step: vocab f32 logits (keepLogits); a sequence that
   /// stopped early has fewer rows.
   std::vector<std::vector<std::vector<float>>> logits;
-  int64_t prefillTokens = 0, decodeTokens = 0;
+  /// Prompt tokens prefilled, and those a prefix cache held (not
+  /// prefilled).
+  int64_t prefillTokens = 0, reusedTokens = 0, decodeTokens = 0;
   double prefillSeconds = 0, decodeSeconds = 0;
   /// Decode steps run (the steps after the prefill's).
   int64_t decodeSteps = 0;

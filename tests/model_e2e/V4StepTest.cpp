@@ -20,9 +20,8 @@
 //     sequence forked at a prefix and given the rest.
 //
 //===----------------------------------------------------------------------===//
-#include "models/v4/CheckpointGenerator.h"
-#include "models/v4/Executor.h"
-#include "models/v4/JitKernels.h"
+#include "tests/model_e2e/TinyV4.h"
+
 #include "runtime/Sampling.h"
 
 #include <gtest/gtest.h>
@@ -35,6 +34,7 @@
 
 using namespace dsv4c;
 using namespace dsv4c::v4;
+using namespace dsv4c::tinyv4;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,42 +60,6 @@ public:
   }
   void clear() { uploads = downloads = waits = 0; }
 };
-
-KernelLibrary &cpuKernels() {
-  static std::unique_ptr<KernelLibrary> lib = [] {
-    std::string error;
-    auto l = createJitKernels(JitOptions{"cpu", 0}, error);
-    if (!l)
-      ADD_FAILURE() << "compiling the V4 kernels for cpu: " << error;
-    return l;
-  }();
-  return *lib;
-}
-
-fs::path scratch(const std::string &name) {
-  static const fs::path root = [] {
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(fs::temp_directory_path() /
-                         ("dsv4c_step_" + std::to_string(::getpid())),
-                     ec);
-    });
-    return fs::temp_directory_path() /
-           ("dsv4c_step_" + std::to_string(::getpid()));
-  }();
-  fs::create_directories(root / name);
-  return root / name;
-}
-
-std::unique_ptr<Checkpoint> checkpoint(const V4Config &c, const fs::path &dir) {
-  std::string error;
-  GeneratorOptions options;
-  options.seed = 3;
-  EXPECT_TRUE(generateCheckpoint(c, dir.string(), options, error)) << error;
-  auto ckpt = Checkpoint::open(dir.string(), error);
-  EXPECT_NE(ckpt, nullptr) << error;
-  return ckpt;
-}
 
 /// Per decode step of `batch` sequences: launches, uploads, downloads,
 /// waits (after a prefill of prompts of different lengths).
@@ -282,13 +246,6 @@ TEST(V4Step, Tid2eidOutsideTheExpertsIsALoadError) {
 namespace {
 
 /// 400 tokens: 100 CSA entries (top-4 picks among them) and 3 HCA entries.
-std::vector<int64_t> longPrompt(const V4Config &c) {
-  std::vector<int64_t> prompt;
-  for (int t = 0; t < 400; ++t)
-    prompt.push_back((37 * t + 11) % c.vocabSize);
-  return prompt;
-}
-
 /// Logits after a prompt prefilled in `chunks` (token counts, each step one
 /// chunk), then after each of `decode` decode steps (fixed tokens): one
 /// vector per step that produced logits; and the MTP block's logits after

@@ -5,15 +5,19 @@
 
 #include "models/v4/Executor.h"
 #include "models/v4/Generate.h"
+#include "models/v4/PrefixCache.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace dsv4c;
 using namespace dsv4c::runner;
+namespace fs = std::filesystem;
 
 namespace {
 const char *kUsage =
@@ -43,8 +47,11 @@ options:
                   also, per context longer than N (a multiple of 128 for
                   V4): the time to the first token of one prompt prefilled
                   whole, and of the same prompt whose first N tokens are
-                  forked from a sequence that holds them (a prefix computed
-                  once: its caches copied, the rest prefilled)
+                  reused (computed once; the rest prefilled): forked from a
+                  sequence that holds them (caches copied on the device),
+                  restored from host memory, and restored from a prefix
+                  cache file (checked as it is read; the file was just
+                  written, so it is likely in the OS's page cache)
   --repeat N      timed runs (default 3)
   --target T      as for run
   --threads N     cpu worker threads (default: all hardware threads)
@@ -64,12 +71,18 @@ options:
 )";
 } // namespace
 
-/// The best of `repeat` times (after a warm-up) to the first token of
-/// `prompt`: prefilled whole (`fresh`), and forked at `prefix` tokens from a
-/// sequence that holds them, then the rest prefilled (`reused`).
+/// Times to the first token of one prompt (the best of `repeat`, after a
+/// warm-up), prefilled whole or with its first `prefix` tokens reused.
+struct FirstTokenTimes {
+  double whole = 0;
+  double forked = 0;   // forked from a device sequence holding them
+  double fromHost = 0; // restored from a snapshot in host memory
+  double fromFile = 0; // restored from a prefix cache file (checked)
+};
+
 static bool timeToFirstToken(v4::Executor &executor,
                              const std::vector<int64_t> &prompt, int64_t prefix,
-                             int64_t repeat, double &fresh, double &reused,
+                             int64_t repeat, FirstTokenTimes &best,
                              std::string &error) {
   using Clock = std::chrono::steady_clock;
   const std::vector<int64_t> head(prompt.begin(), prompt.begin() + prefix),
@@ -78,25 +91,47 @@ static bool timeToFirstToken(v4::Executor &executor,
   if (source < 0)
     return false;
   v4::StepResult out;
-  bool ok = executor.step({{source, head}}, 0, out, error);
-  fresh = reused = 0;
+  v4::SequenceSnapshot snapshot;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("dsv4_bench_prefix_" + std::to_string(::getpid()));
+  v4::PrefixCacheOptions options;
+  options.deviceEntries = 0;
+  options.diskDir = dir.string();
+  std::unique_ptr<v4::PrefixCache> files;
+  bool ok = executor.step({{source, head}}, 0, out, error) &&
+            executor.saveSequence(source, snapshot, error) &&
+            (files = v4::PrefixCache::create(executor, options, error)) &&
+            files->store(head, source, error);
+  best = FirstTokenTimes();
   for (int64_t r = 0; ok && r <= repeat; ++r)
-    for (bool fork : {false, true}) {
+    for (double *slot :
+         {&best.whole, &best.forked, &best.fromHost, &best.fromFile}) {
       auto start = Clock::now();
-      const int s = fork ? executor.forkSequence(source, error)
-                         : executor.addSequence(error);
-      ok = s >= 0 && executor.step({{s, fork ? rest : prompt}},
-                                   v4::StepResult::Greedy, out, error);
+      int64_t reused = prefix;
+      const int s =
+          slot == &best.whole      ? executor.addSequence(error)
+          : slot == &best.forked   ? executor.forkSequence(source, error)
+          : slot == &best.fromHost ? executor.restoreSequence(snapshot, error)
+                                   : files->acquire(prompt, reused, error);
+      if (s >= 0 && reused != prefix) {
+        error = "the prefix cache file was not found";
+        ok = false;
+      }
+      ok = ok && s >= 0 &&
+           executor.step({{s, slot == &best.whole ? prompt : rest}},
+                         v4::StepResult::Greedy, out, error);
       const double t =
           std::chrono::duration<double>(Clock::now() - start).count();
       if (s >= 0)
         executor.releaseSequence(s);
       if (!ok)
         break;
-      double &best = fork ? reused : fresh;
       if (r > 0) // after a warm-up
-        best = best > 0 ? std::min(best, t) : t;
+        *slot = *slot > 0 ? std::min(*slot, t) : t;
     }
+  files.reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
   executor.releaseSequence(source);
   return ok;
 }
@@ -271,15 +306,18 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                     "longer than the %lld-token prefix)\n",
                     (long long)context, (long long)sharedPrefix);
       if (sharedPrefix && batch == batches.back() && context > sharedPrefix) {
-        double fresh = 0, reused = 0;
-        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat,
-                              fresh, reused, error))
+        FirstTokenTimes t;
+        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat, t,
+                              error))
           return fail(error);
-        std::printf(
-            "time to first token, context %lld: %.2f ms prefilled "
-            "whole, %.2f ms with the first %lld tokens forked (%.2fx)\n",
-            (long long)context, fresh * 1e3, reused * 1e3,
-            (long long)sharedPrefix, reused > 0 ? fresh / reused : 0);
+        std::printf("time to first token, context %lld: %.2f ms prefilled "
+                    "whole; with the first %lld tokens reused: %.2f ms forked "
+                    "(%.2fx), %.2f ms from host memory (%.2fx), %.2f ms from "
+                    "a file (%.2fx)\n",
+                    (long long)context, t.whole * 1e3, (long long)sharedPrefix,
+                    t.forked * 1e3, t.whole / t.forked, t.fromHost * 1e3,
+                    t.whole / t.fromHost, t.fromFile * 1e3,
+                    t.whole / t.fromFile);
       }
       std::fflush(stdout);
     }

@@ -497,3 +497,37 @@ bool runner::openModel(const std::string &path, const OpenOptions &options,
   }
   return openBundle(path, options, model, error);
 }
+
+std::string runner::modelIdentity(const Model &model,
+                                  const OpenOptions &options) {
+  std::string id = "target " + model.target;
+  if (model.bundle)
+    for (const BundleSection &s : model.bundle->sections())
+      id += "; " + s.name + " " + hashToHex(s.checksum);
+  else
+    id += "; kernels of this dsv4c";
+  if (options.generateWeightsSeed)
+    return id + "; weights generated, seed " +
+           std::to_string(*options.generateWeightsSeed);
+  if (model.bundle && model.manifest.embeddedWeights)
+    return id;
+  // Weight files by name, size and time (hashing gigabytes per run would
+  // cost more than the prefill a cache saves).
+  const std::string dir = !options.weightsDirectory.empty()
+                              ? options.weightsDirectory
+                          : model.bundle ? model.manifest.weightsDirectory
+                                         : model.path;
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto &f : fs::directory_iterator(dir, ec)) {
+    std::error_code fe;
+    const auto size = f.file_size(fe);
+    const auto time = f.last_write_time(fe).time_since_epoch().count();
+    files.push_back(f.path().filename().string() + " " + std::to_string(size) +
+                    " " + std::to_string(time));
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string &f : files)
+    id += "; " + f;
+  return id;
+}

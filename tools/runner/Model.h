@@ -142,6 +142,11 @@ std::vector<std::string> runnableTargets();
 bool openModel(const std::string &path, const OpenOptions &options,
                const JitHook &jit, Model &model, std::string &error);
 
+/// What states computed with `model` are valid for (a prefix cache's key):
+/// the target, the kernels (a bundle's section checksums) and the weights
+/// (their files' names, sizes and times, or the generator's seed).
+std::string modelIdentity(const Model &model, const OpenOptions &options);
+
 /// Reads a model directory's config, tokenizer (if any), checkpoint (unless
 /// `weights` is false) and Engram tables into `model`; no device or kernels.
 bool openCheckpointDirectory(const std::string &path, Model &model,

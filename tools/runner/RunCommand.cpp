@@ -5,6 +5,7 @@
 
 #include "models/v4/Executor.h"
 #include "models/v4/Generate.h"
+#include "models/v4/PrefixCache.h"
 #include "runtime/HostTensor.h"
 #include "runtime/Npy.h"
 #include "runtime/Safetensors.h"
@@ -51,6 +52,12 @@ options:
   --prefill-chunk N      prefill prompts N tokens per step (a multiple of
                          128 for V4; the logits are those of one prefill,
                          with activations for N tokens, not the prompt's)
+  --prefix-cache DIR     keep the caches of prompt prefixes (multiples of 128
+                         tokens for V4) in files in DIR: a later run whose
+                         prompt starts with a stored prefix prefills only
+                         the rest (same logits). Files are checked on
+                         reuse; a damaged one is removed and recomputed
+  --prefix-cache-mib N   the most DIR's files may take (default 65536)
   --ignore-eos           keep generating after the end-of-sentence token
   --weights DIR          a bundle's weights directory, if it moved
   --generate-weights N   random weights instead of the checkpoint: the values
@@ -93,6 +100,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   v4::GenerateOptions gen;
   OpenOptions open;
   int64_t maxSeqLen = 0;
+  v4::PrefixCacheOptions prefixOptions;
   bool ignoreEos = false, quiet = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -161,6 +169,14 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
       open.generateWeightsSeed = uint64_t(n);
     } else if (arg == "--no-verify") {
       open.verify = false;
+    } else if (arg == "--prefix-cache") {
+      if (!value())
+        return fail("--prefix-cache needs a directory");
+      prefixOptions.diskDir = v;
+    } else if (arg == "--prefix-cache-mib") {
+      if (!value() || !parseInt(v, 1, n))
+        return fail("--prefix-cache-mib needs an integer >= 1");
+      prefixOptions.diskBytes = n << 20;
     } else if (arg == "--ignore-eos") {
       ignoreEos = true;
     } else if (arg == "--dump-logits") {
@@ -252,9 +268,33 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   gen.progress = [&](int64_t step, int64_t total) {
     progress.update(size_t(step), size_t(total), "tokens");
   };
+  std::unique_ptr<v4::PrefixCache> prefixCache;
+  if (!prefixOptions.diskDir.empty()) {
+    prefixOptions.modelKey = modelIdentity(model, open);
+    prefixCache = v4::PrefixCache::create(*executor, prefixOptions, error);
+    if (!prefixCache)
+      return fail(error);
+    gen.prefixCache = prefixCache.get();
+  }
   v4::GenerateResult result;
   if (!v4::generate(*executor, ids, gen, result, error))
     return fail(error);
+  if (prefixCache) {
+    // Written to the directory now, so that a failure is reported.
+    if (!prefixCache->flush(error))
+      return fail(error);
+    const v4::PrefixCacheStats &st = prefixCache->stats();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "prefix cache %s: %lld prompt tokens reused; %lld found "
+                  "(%lld on disk), %lld not found, %lld damaged files "
+                  "removed, %lld stored",
+                  prefixOptions.diskDir.c_str(), (long long)result.reusedTokens,
+                  (long long)(st.deviceHits + st.hostHits + st.diskHits),
+                  (long long)st.diskHits, (long long)st.misses,
+                  (long long)st.corruptFiles, (long long)st.stored);
+    progress.note(line);
+  }
 
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids.size() > 1)

@@ -121,13 +121,22 @@
 // RUN: dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --quiet --dump-logits %t/whole.npy
 // RUN: dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --quiet --prefill-chunk 128 --dump-logits %t/chunked.npy
 // RUN: cmp %t/whole.npy %t/chunked.npy
+// A prefix cache directory: the first run stores the prompt's 128-token
+// prefix in a file, the second reuses it and gives the same logits.
+// RUN: rm -rf %t/pc && dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --prefix-cache %t/pc 2>&1 >/dev/null | FileCheck %s --check-prefix=PCSTORE
+// PCSTORE: prefix cache {{.*}}/pc: 0 prompt tokens reused; 0 found (0 on disk), 1 not found, 0 damaged files removed, 1 stored
+// RUN: dsv4-run run %t/m.dsv4 --tokens 11,48,85,122,159,196,233,270,7,44,81,118,155,192,229,266,3,40,77,114,151,188,225,262,299,36,73,110,147,184,221,258,295,32,69,106,143,180,217,254,291,28,65,102,139,176,213,250,287,24,61,98,135,172,209,246,283,20,57,94,131,168,205,242,279,16,53,90,127,164,201,238,275,12,49,86,123,160,197,234,271,8,45,82,119,156,193,230,267,4,41,78,115,152,189,226,263,0,37,74,111,148,185,222,259,296,33,70,107,144,181,218,255,292,29,66,103,140,177,214,251,288,25,62,99,136,173,210,247,284 --max-new-tokens 3 --ignore-eos --prefix-cache %t/pc --dump-logits %t/cached.npy 2>&1 >/dev/null | FileCheck %s --check-prefix=PCHIT
+// PCHIT: prefix cache {{.*}}/pc: 128 prompt tokens reused; 1 found (1 on disk), 0 not found, 0 damaged files removed, 0 stored
+// RUN: cmp %t/whole.npy %t/cached.npy
+// RUN: not dsv4-run run %t/m.dsv4 --tokens 1,2 --prefix-cache %t/m.dsv4/pc 2>&1 | FileCheck %s --check-prefix=PCBAD
+// PCBAD: dsv4-run run: prefix cache: cannot make the directory {{.*}}m.dsv4/pc: Not a directory
 // RUN: not dsv4-run run %t/m.dsv4 --tokens 1,2 --prefill-chunk 100 2>&1 | FileCheck %s --check-prefix=BADCHUNK
 // BADCHUNK: dsv4-run run: a prefill chunk of 100 tokens: it must be a multiple of 128 (the compression ratios' common multiple), or 0 for whole prompts
 // RUN: dsv4-run bench %t/m.dsv4 --context 130 --prefill-chunk 128 --decode 2 --repeat 1 --quiet | FileCheck %s --check-prefix=BENCHCHUNK
 // BENCHCHUNK: prefill {{ *}}{{[0-9.]+}} tokens/s
 // Time to the first token with a 128-token prefix forked, and without.
 // RUN: dsv4-run bench %t/m.dsv4 --context 130 --shared-prefix 128 --decode 1 --repeat 1 --quiet | FileCheck %s --check-prefix=PREFIX
-// PREFIX: time to first token, context 130: {{[0-9.]+}} ms prefilled whole, {{[0-9.]+}} ms with the first 128 tokens forked ({{[0-9.]+}}x)
+// PREFIX: time to first token, context 130: {{[0-9.]+}} ms prefilled whole; with the first 128 tokens reused: {{[0-9.]+}} ms forked ({{[0-9.]+}}x), {{[0-9.]+}} ms from host memory ({{[0-9.]+}}x), {{[0-9.]+}} ms from a file ({{[0-9.]+}}x)
 // RUN: dsv4-run bench %t/m.dsv4 --context 128 --shared-prefix 128 --decode 1 --repeat 1 --quiet | FileCheck %s --check-prefix=SHORTPREFIX
 // SHORTPREFIX: time to first token, context 128: not measured (not longer than the 128-token prefix)
 // RUN: not dsv4-run bench %t/m.dsv4 --shared-prefix 100 2>&1 | FileCheck %s --check-prefix=BADPREFIX
