@@ -112,11 +112,12 @@ public:
   /// An empty sequence with its own caches (a released one, reset, when
   /// there is one); -1 with `error` set when device memory runs out.
   int addSequence(std::string &error);
-  /// A new sequence holding what `source` holds (its tokens' caches,
-  /// compressor states, indexer keys and Engram state copied on the
-  /// device): it continues as `source` would, without prefilling those
-  /// tokens again (a shared prompt prefix computed once). -1 with `error`
-  /// set when `source` is not a sequence or memory runs out.
+  /// A new sequence holding what `source` holds (its whole pages of
+  /// compressed KV entries shared, its other caches, compressor states,
+  /// indexer keys and Engram state copied on the device): it continues as
+  /// `source` would, without prefilling those tokens again (a shared prompt
+  /// prefix computed once). -1 with `error` set when `source` is not a sequence
+  /// or memory runs out.
   int forkSequence(int source, std::string &error);
   /// The state of `sequence` downloaded into `snapshot` (the bytes a fork
   /// copies; the sequence is unchanged).
@@ -126,6 +127,9 @@ public:
   /// as the saved sequence would. -1 with `error` set when the snapshot
   /// does not fit this model (its size or length) or memory runs out.
   int restoreSequence(const SequenceSnapshot &snapshot, std::string &error);
+  /// KV cache pages held by more than one sequence (a fork shares its
+  /// source's whole pages of compressed entries instead of copying them).
+  int64_t sharedKvPages() const;
   /// Forget a sequence's tokens (its caches are reused).
   void resetSequence(int sequence);
   /// Hands a sequence back: a later addSequence returns it, reset, instead

@@ -27,13 +27,18 @@ bool Executor::Impl::initCaches(Sequence &seq) {
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     BlockCache &bc = seq.blocks[l];
-    if (bc.pages.empty()) {
-      const int64_t count = ceilDiv(cacheRowsOf(b), kKvPageEntries);
-      if (!takePages(l, count, bc.pages) ||
-          !(bc.pageTable = alloc(count * 4)) ||
-          !upload(bc.pageTable, bc.pages.data(), count * 4))
-        return false;
-    }
+    if (bc.pages.empty() &&
+        !takePages(l, ceilDiv(cacheRowsOf(b), kKvPageEntries), bc.pages))
+      return false;
+    // A reused sequence's pages that a fork shares become its own again.
+    for (int32_t &page : bc.pages)
+      if (pageRefs[l][size_t(page)] > 1) {
+        std::vector<int32_t> fresh;
+        if (!takePages(l, 1, fresh))
+          return false;
+        dropPage(l, page);
+        page = fresh[0];
+      }
     auto state = [&](const CompressorW &cw, StatePool &pool, int64_t &row0) {
       const int64_t words = cw.stateRows() * cw.width();
       int64_t unit = 0, scoreUnit = 0;
@@ -83,13 +88,50 @@ bool Executor::Impl::takePages(size_t b, int64_t count,
                                std::vector<int32_t> &pages) {
   if (kvPools[b].used + count > INT32_MAX / kKvPageEntries)
     return fail("KV cache: more than 2^31 entries in one layer");
+  pageRefs.resize(blocks.size());
+  freePages.resize(blocks.size());
+  std::vector<int32_t> &refs = pageRefs[b], &free = freePages[b];
+  // Pages no sequence holds first (their entries are written before they
+  // are read; the padding byte of every entry is never written: zeros).
+  for (; count > 0 && !free.empty(); --count) {
+    pages.push_back(free.back());
+    refs[size_t(free.back())] = 1;
+    free.pop_back();
+  }
   int64_t first = 0;
-  // Zeros: the padding byte of every entry is never written.
+  if (count == 0)
+    return true;
   if (!takeUnits(kvPools[b], count, kKvPageBytes, first))
     return false;
-  for (int64_t i = 0; i < count; ++i)
+  refs.resize(size_t(kvPools[b].used), 0);
+  for (int64_t i = 0; i < count; ++i) {
     pages.push_back(int32_t(first + i));
+    refs[size_t(first + i)] = 1;
+  }
   return true;
+}
+
+void Executor::Impl::dropPage(size_t b, int32_t page) {
+  if (--pageRefs[b][size_t(page)] == 0)
+    freePages[b].push_back(page);
+}
+
+void Executor::Impl::sharePages(const Sequence &src, Sequence &dst) {
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    // Whole pages of compressed entries: written once, never again (the
+    // ring's pages are rewritten, and a partly used page gets more).
+    const int64_t first = ceilDiv(config.windowSize, kKvPageEntries),
+                  end = usedRowsOf(blocks[l], src.length) / kKvPageEntries;
+    for (int64_t p = first; p < end; ++p) {
+      int32_t &mine = dst.blocks[l].pages[size_t(p)];
+      const int32_t theirs = src.blocks[l].pages[size_t(p)];
+      if (mine == theirs)
+        continue;
+      dropPage(l, mine);
+      mine = theirs;
+      ++pageRefs[l][size_t(theirs)];
+    }
+  }
 }
 
 bool Executor::Impl::takeUnits(KvPool &pool, int64_t count, int64_t unitBytes,
@@ -231,6 +273,7 @@ Executor::Impl::cachePieces(const Sequence &seq, int64_t length) const {
 
 bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
   const int64_t len = src.length;
+  sharePages(src, dst);
   const std::vector<CachePiece> from = cachePieces(src, len),
                                 to = cachePieces(dst, len);
   // The two lists hold the same bytes in the same order, cut where each
@@ -319,4 +362,12 @@ int Executor::restoreSequence(const SequenceSnapshot &snapshot,
   seq.length = snapshot.length;
   seq.engramRecent = snapshot.engramRecent;
   return s;
+}
+
+int64_t Executor::sharedKvPages() const {
+  int64_t shared = 0;
+  for (const std::vector<int32_t> &refs : impl_->pageRefs)
+    shared += std::count_if(refs.begin(), refs.end(),
+                            [](int32_t r) { return r > 1; });
+  return shared;
 }

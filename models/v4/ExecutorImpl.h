@@ -106,10 +106,10 @@ struct KvPool {
 struct BlockCache {
   /// The KV cache's logical entries, the window ring then maxSeqLen / ratio
   /// compressed entries, in pages of the block's pool: entry e is physical
-  /// entry pages[e / 64] * 64 + e % 64 (`pageTable`: the same, i32 on the
-  /// device).
+  /// entry pages[e / 64] * 64 + e % 64 (each step's page tables are made
+  /// from these). A fork shares its source's whole pages of compressed
+  /// entries (Impl::pageRefs).
   std::vector<int32_t> pages;
-  void *pageTable = nullptr;
   /// The compressor's state, f32 [(1+o)r, (1+o)d] of kv and of score: the
   /// rows from stateRow0 of the block's state pools, so that one launch
   /// writes every sequence's.
@@ -222,6 +222,9 @@ struct Executor::Impl {
   std::vector<Sequence> sequences;
   std::vector<int> releasedSequences; // reused by addSequence
   std::vector<KvPool> kvPools;        // per block
+  /// Per block, per page of kvPools: how many sequences hold it (forks
+  /// share whole pages of compressed entries), and the pages none holds.
+  std::vector<std::vector<int32_t>> pageRefs, freePages;
   std::vector<KvPool> indexKeyPools;  // per block (CSA); a sequence per unit
   std::vector<StatePool> statePools, indexStatePools; // per block
 
@@ -334,8 +337,14 @@ struct Executor::Impl {
   int64_t extendAlignment() const;
   // Caches (ExecutorCache.cpp).
   bool initCaches(Sequence &seq);
-  /// `count` pages of block `b`'s pool, appended to `pages`.
+  /// `count` pages of block `b`'s pool (free pages first), appended to
+  /// `pages`, one holder each.
   bool takePages(size_t b, int64_t count, std::vector<int32_t> &pages);
+  /// One holder fewer for `page` of block `b`'s pool (freed at none).
+  void dropPage(size_t b, int32_t page);
+  /// `dst`'s pages of `src`'s whole pages of compressed entries replaced by
+  /// src's own (shared; entries there are never written again).
+  void sharePages(const Sequence &src, Sequence &dst);
   /// `count` fresh units of `unitBytes` each from `pool` (grown, zero-filled,
   /// where needed); the first one's number in `first`.
   bool takeUnits(KvPool &pool, int64_t count, int64_t unitBytes,

@@ -351,8 +351,10 @@ TEST(V4Step, ChunkedPrefillOffTheBlocksIsAnError) {
 // A sequence forked from one that holds a prompt's first 256 tokens, then
 // given the rest, gives the logits one prefill of the whole prompt gives,
 // bit for bit, and so do its decode steps; the source sequence, given the
-// same rest after the fork, too (the fork copied its caches: neither writes
-// the other's). Forking a sequence that is not there is an error.
+// same rest after the fork, too (the fork copied its caches and shares the
+// whole pages of compressed entries, which neither writes again; a reset
+// or reused source takes pages of its own). Forking a sequence that is not
+// there is an error.
 TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
   V4Config c = v4TinyConfig();
   const fs::path dir = scratch("fork");
@@ -372,9 +374,16 @@ TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
   ASSERT_TRUE(e->step({{fresh, prompt}}, whole, error)) << error;
   const int src = e->addSequence(error);
   ASSERT_TRUE(e->step({{src, head}}, source, error)) << error;
+  EXPECT_EQ(e->sharedKvPages(), 0);
   const int fork = e->forkSequence(src, error);
   ASSERT_GE(fork, 0) << error;
   EXPECT_EQ(e->sequenceLength(fork), 256);
+  // The ratio-4 blocks' 64 compressed entries fill a page: shared.
+  int64_t csaBlocks = 0;
+  for (int64_t r : c.compressRatios)
+    csaBlocks += r == 4;
+  ASSERT_GT(csaBlocks, 0);
+  EXPECT_EQ(e->sharedKvPages(), csaBlocks);
   ASSERT_TRUE(e->step({{fork, rest}}, forked, error)) << error;
   ASSERT_TRUE(e->step({{src, rest}}, source, error)) << error;
   EXPECT_EQ(forked, whole);
@@ -385,6 +394,18 @@ TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
     ASSERT_TRUE(e->step({{fork, {token}}}, forked, error)) << error;
     EXPECT_EQ(forked, whole) << "decode step " << s;
   }
+  // The source, reset and given other tokens, writes pages of its own: the
+  // fork's shared pages keep their entries. So does a sequence that reuses
+  // the released source.
+  e->resetSequence(src);
+  EXPECT_EQ(e->sharedKvPages(), 0);
+  ASSERT_TRUE(e->step({{src, std::vector<int64_t>(300, 3)}}, source, error));
+  e->releaseSequence(src);
+  const int again = e->addSequence(error);
+  ASSERT_TRUE(e->step({{again, std::vector<int64_t>(300, 4)}}, source, error));
+  ASSERT_TRUE(e->step({{fresh, {7}}}, whole, error)) << error;
+  ASSERT_TRUE(e->step({{fork, {7}}}, forked, error)) << error;
+  EXPECT_EQ(forked, whole) << "after the source was reset and reused";
   EXPECT_EQ(e->forkSequence(99, error), -1);
   EXPECT_EQ(error, "fork: no sequence 99");
 }
