@@ -154,6 +154,14 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
 
 bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
                   std::string &error) {
+  // Warp-synchronous shuffles (sm_70) are the least the lowering assumes;
+  // below sm_80 there is no cp.async, and dots stay scalar before sm_89.
+  if (computeCapability(options.sm) < 70) {
+    error = "cuda: GPU architecture '" + options.sm +
+            "': the CUDA target needs sm_70 or newer (e.g. sm_80, sm_86, "
+            "sm_89, sm_90a, sm_120)";
+    return false;
+  }
   gpu::GpuIsa isa = nvvmIsa(options.sm);
   llvm::LLVMContext llvmContext;
   std::vector<gpu::KernelSignature> kernels;
@@ -162,8 +170,13 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
   if (!m)
     return false;
   initializeNvptx();
+  // PTX 8.4 has every instruction the lowering uses (e4m3 mma.sync and
+  // conversions); Blackwell's targets need newer ISAs (sm_100: 8.6, sm_120:
+  // 8.7), which LLVM otherwise stops at with a fatal error.
+  const char *ptxVersion =
+      computeCapability(options.sm) >= 100 ? "+ptx87" : "+ptx84";
   std::unique_ptr<llvm::TargetMachine> tm =
-      gpu::createTargetMachine(kTriple, options.sm, "+ptx84", error);
+      gpu::createTargetMachine(kTriple, options.sm, ptxVersion, error);
   if (!tm) {
     error = "cuda: " + error;
     return false;

@@ -15,6 +15,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/raw_ostream.h"
@@ -558,6 +559,15 @@ createTargetMachine(const std::string &tripleName, const std::string &cpu,
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
   if (!target) {
     error = "no backend for " + tripleName + " in this LLVM: " + lookupError;
+    return nullptr;
+  }
+  // An unknown name would be ignored with a warning, then fail deep in the
+  // backend (LLVM aborts the process there).
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!cpu.empty() && generic && !generic->isCPUStringValid(cpu)) {
+    error = "unknown architecture '" + cpu +
+            "' (not a processor LLVM knows for " + tripleName + ")";
     return nullptr;
   }
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(

@@ -85,10 +85,8 @@ bool buildModule(ModuleOp module, const HipOptions &options,
   if (!m)
     return false;
   tm = gpu::createTargetMachine(kTriple, options.arch, "", error);
-  if (!tm || !tm->getMCSubtargetInfo()->isCPUStringValid(options.arch)) {
-    error = "hip: " + (tm ? "unknown AMDGPU architecture '" + options.arch +
-                                "' (e.g. gfx942, gfx90a)"
-                          : error);
+  if (!tm) {
+    error = "hip: " + error;
     return false;
   }
   m->setTargetTriple(llvm::Triple(kTriple));

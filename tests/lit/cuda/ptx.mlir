@@ -45,6 +45,15 @@
 // SM70-NOT: dsv4c_dynamic_smem
 // SM70-LABEL: .visible .entry big(
 // SM70: call.uni (retval0), malloc,
+// Blackwell (sm_120) needs PTX 8.7; an architecture below sm_70 or one LLVM
+// does not know is an error, not an abort in the backend.
+// RUN: dsv4c ptx %s --sm sm_120 | FileCheck %s --check-prefix=SM120
+// SM120: .version 8.7
+// SM120: .target sm_120
+// RUN: not dsv4c ptx %s --sm sm_60 2>&1 | FileCheck %s --check-prefix=SM60
+// SM60: dsv4c ptx: cuda: GPU architecture 'sm_60': the CUDA target needs sm_70 or newer (e.g. sm_80, sm_86, sm_89, sm_90a, sm_120)
+// RUN: not dsv4c ptx %s --sm sm_999 2>&1 | FileCheck %s --check-prefix=SM999
+// SM999: dsv4c ptx: cuda: unknown architecture 'sm_999' (not a processor LLVM knows for nvptx64-nvidia-cuda)
 // RUN: not dsv4c ptx 2>&1 | FileCheck %s --check-prefix=NOFILE
 // NOFILE: dsv4c ptx: missing FILE.mlir
 tile.kernel @silu(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %n: index) {

@@ -34,7 +34,7 @@
 // RUN: dsv4c codegen %s --target hip --arch gfx90a --assembly | FileCheck %s --check-prefix=MI200
 // MI200: .amdgcn_target "amdgcn-amd-amdhsa--gfx90a
 // RUN: not dsv4c codegen %s --target hip --arch gfx9999 2>&1 | FileCheck %s --check-prefix=BADARCH
-// BADARCH: dsv4c codegen: hip: unknown AMDGPU architecture 'gfx9999' (e.g. gfx942, gfx90a)
+// BADARCH: dsv4c codegen: hip: unknown architecture 'gfx9999' (not a processor LLVM knows for amdgcn-amd-amdhsa)
 // RUN: not dsv4c codegen %s --target level_zero --assembly 2>&1 | FileCheck %s --check-prefix=ASM
 // ASM: dsv4c codegen: --assembly is for --target hip
 // RUN: not dsv4c codegen %s 2>&1 | FileCheck %s --check-prefix=NOTARGET
