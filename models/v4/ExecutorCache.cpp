@@ -239,21 +239,25 @@ Executor::Impl::cachePieces(const Sequence &seq, int64_t length) const {
   const V4Config &c = config;
   std::vector<CachePiece> pieces;
   auto add = [&](void *at, int64_t bytes) {
-    if (bytes <= 0)
-      return;
-    if (!pieces.empty() &&
-        static_cast<char *>(pieces.back().at) + pieces.back().bytes == at)
-      pieces.back().bytes += size_t(bytes);
-    else
+    if (bytes > 0)
       pieces.push_back({at, size_t(bytes)});
   };
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     const BlockCache &bc = seq.blocks[l];
     char *pool = static_cast<char *>(kvPools[l].base);
+    // Runs of consecutive pages, one piece each. Only within a pool: two
+    // device allocations may lie side by side, but one copy must not span
+    // them (CUDA refuses it).
     const int64_t pages = ceilDiv(usedRowsOf(b, length), kKvPageEntries);
-    for (int64_t i = 0; i < pages; ++i)
-      add(pool + int64_t(bc.pages[size_t(i)]) * kKvPageBytes, kKvPageBytes);
+    for (int64_t i = 0; i < pages;) {
+      int64_t j = i + 1;
+      while (j < pages && bc.pages[size_t(j)] == bc.pages[size_t(j - 1)] + 1)
+        ++j;
+      add(pool + int64_t(bc.pages[size_t(i)]) * kKvPageBytes,
+          (j - i) * kKvPageBytes);
+      i = j;
+    }
     auto state = [&](const CompressorW &cw, const StatePool &sp, int64_t row0) {
       const int64_t words = cw.stateRows() * cw.width();
       add(f32At(sp.kv.base, row0 * cw.width()), words * 4);

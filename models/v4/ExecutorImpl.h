@@ -322,8 +322,9 @@ struct Executor::Impl {
   /// A sequence's state after `length` tokens as device byte ranges, in a
   /// fixed order (per block: the used KV pages, the compressor's states,
   /// the indexer compressor's and the indexer's keys, the Engram state);
-  /// adjacent ranges joined. Two sequences' lists hold the same bytes for
-  /// the same length, cut at different places.
+  /// runs of consecutive pages joined (never ranges of two allocations).
+  /// Two sequences' lists hold the same bytes for the same length, cut at
+  /// different places.
   struct CachePiece {
     void *at;
     size_t bytes;

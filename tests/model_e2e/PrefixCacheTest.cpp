@@ -8,6 +8,8 @@
 // flipped byte, a cut-off file and one made under another model key are
 // misses (the corrupt ones counted and removed) and the logits are still a
 // fresh prefill's; a snapshot of the wrong size is refused with the sizes.
+// The device is an arena of allocations side by side that fails any copy
+// spanning two of them (as CUDA does).
 //
 //===----------------------------------------------------------------------===//
 #include "tests/model_e2e/TinyV4.h"
@@ -17,7 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <map>
 
 using namespace dsv4c;
 using namespace dsv4c::v4;
@@ -25,11 +29,68 @@ using namespace dsv4c::tinyv4;
 
 namespace {
 
+/// A HostDevice whose allocations lie side by side in one arena, as a
+/// GPU's often do, and which fails any copy that starts in one allocation
+/// and ends past it (CUDA refuses those: a state's ranges must not be
+/// joined across allocations).
+class ArenaDevice : public HostDevice {
+public:
+  ArenaDevice() : HostDevice("cpu") {
+    arena_ = static_cast<char *>(std::calloc(kArenaBytes, 1));
+  }
+  ~ArenaDevice() override { std::free(arena_); }
+  void *allocate(size_t bytes, std::string &error) override {
+    bytes = (bytes + 255) / 256 * 256;
+    if (!arena_ || used_ + bytes > kArenaBytes) {
+      error = "arena full";
+      return nullptr;
+    }
+    char *p = arena_ + used_;
+    used_ += bytes;
+    ends_[p] = p + bytes;
+    return p;
+  }
+  void release(void *) override {}
+  bool upload(void *dst, const void *src, size_t bytes,
+              std::string &error) override {
+    return within(dst, bytes, error) &&
+           HostDevice::upload(dst, src, bytes, error);
+  }
+  bool download(void *dst, const void *src, size_t bytes,
+                std::string &error) override {
+    return within(src, bytes, error) &&
+           HostDevice::download(dst, src, bytes, error);
+  }
+  bool copy(void *dst, const void *src, size_t bytes,
+            std::string &error) override {
+    return within(dst, bytes, error) && within(src, bytes, error) &&
+           HostDevice::copy(dst, src, bytes, error);
+  }
+
+private:
+  static constexpr size_t kArenaBytes = size_t(1) << 30;
+  bool within(const void *at, size_t bytes, std::string &error) const {
+    const char *p = static_cast<const char *>(at);
+    auto it = ends_.upper_bound(p);
+    if (it == ends_.begin())
+      return true; // not device memory (a mapped checkpoint tensor)
+    --it;
+    if (p >= it->second || p + bytes <= it->second)
+      return true;
+    error = "a copy of " + std::to_string(bytes) +
+            " bytes runs past the end of its allocation";
+    return false;
+  }
+  char *arena_ = nullptr;
+  size_t used_ = 0;
+  std::map<const char *, const char *> ends_;
+};
+
 struct Model {
   V4Config config = v4TinyConfig();
   fs::path dir;
   std::unique_ptr<Checkpoint> ckpt;
-  HostDevice device{"cpu"};
+  ArenaDevice device;
   std::unique_ptr<Executor> executor;
   explicit Model(const std::string &name) : dir(scratch(name)) {
     ckpt = checkpoint(config, dir / "model");
