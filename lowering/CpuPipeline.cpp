@@ -67,8 +67,11 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   }
 
   if (gpu) {
-    if (o.warpMma)
-      pm.addPass(dsv4c::createDotToWarpMma());
+    if (o.warpMma) {
+      dsv4c::DotToWarpMmaOptions mma;
+      mma.widenF8 = !o.warpMmaF8;
+      pm.addPass(dsv4c::createDotToWarpMma(mma));
+    }
     if (o.warpShuffles)
       pm.addPass(dsv4c::createReduceToWarpShuffles());
     // Tile ops as parallel loops, shared out over a block's threads.

@@ -189,6 +189,27 @@ struct Builder {
     return ori(shl(andi(code, 7), 2), shl(andi(code, 8), 4));
   }
 
+  /// The bf16 bits (in the low 16 of an i32) of the e4m3 byte in the low 8
+  /// bits of `v`: exact (every e4m3 value is a bf16 value); the extf is
+  /// expand-small-floats' (an integer decode where the ISA has none).
+  Value e4m3ToBf16Bits(Value v) {
+    Value byte = arith::TruncIOp::create(b, loc, b.getI8Type(), v);
+    Value f8 =
+        arith::BitcastOp::create(b, loc, b.getType<Float8E4M3FNType>(), byte);
+    Value f = arith::ExtFOp::create(b, loc, b.getF32Type(), f8);
+    Value bf = arith::TruncFOp::create(b, loc, b.getBF16Type(), f);
+    Value bits = arith::BitcastOp::create(b, loc, b.getI16Type(), bf);
+    return arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
+  }
+
+  /// Bytes 2 * `pair` and 2 * `pair` + 1 of a register of 4 e4m3 bytes as
+  /// a register of 2 bf16 values (the lower byte's in the low half).
+  Value bf16PairOf(Value word, int pair) {
+    Value lo = e4m3ToBf16Bits(shr(word, 16 * pair));
+    Value hi = e4m3ToBf16Bits(shr(word, 16 * pair + 8));
+    return ori(lo, shl(hi, 16));
+  }
+
   /// `parts` (each `width` bits, in the low bits of an i32) packed into one
   /// i32, parts[0] lowest.
   Value pack(ArrayRef<Value> parts, int64_t width) {
@@ -211,6 +232,8 @@ struct MarkedDot {
   int64_t m = 0, n = 0, k = 0;
   /// 6 per e2m1 operand: the widened codes are their values times 2^-6.
   int64_t widenedShift = 0;
+  /// f8 as two bf16 instructions per k step (the pass's widen-f8).
+  bool widenF8 = false;
 
   static FailureOr<MarkedDot> read(linalg::GenericOp op) {
     MarkedDot d;
@@ -447,11 +470,30 @@ private:
     SmallVector<Value> args{lhsReg(row0, ka, count), lhsReg(row1, ka, count),
                             lhsReg(row0, kb, count), lhsReg(row1, kb, count),
                             rhsReg(ka, count),       rhsReg(kb, count)};
-    args.append(s.begin(), s.end());
     Type f32 = x.b.getF32Type();
-    auto call = func::CallOp::create(x.b, x.loc, d.f8 ? kMmaF8 : kMmaBf16,
-                                     TypeRange{f32, f32, f32, f32}, args);
-    return SmallVector<Value>(call.getResults());
+    auto call = [&](StringRef name, SmallVector<Value> operands,
+                    ValueRange acc) {
+      operands.append(acc.begin(), acc.end());
+      return SmallVector<Value>(
+          func::CallOp::create(x.b, x.loc, name, TypeRange{f32, f32, f32, f32},
+                               operands)
+              .getResults());
+    };
+    if (!(d.f8 && d.widenF8))
+      return call(d.f8 ? kMmaF8 : kMmaBf16, args, s);
+    // Half h of the 32 k (registers a(2h), a(2h+1) of rows g and g+8, b(h))
+    // as one bf16 m16n8k16: lane q's k 4q, 4q+1 go to its k slots 2q, 2q+1
+    // and 4q+2, 4q+3 to 8+2q, 8+2q+1, in A and B alike.
+    SmallVector<Value> acc(s.begin(), s.end());
+    for (int h = 0; h < 2; ++h) {
+      Value a0 = args[2 * h], a1 = args[2 * h + 1], bk = args[4 + h];
+      acc =
+          call(kMmaBf16,
+               {x.bf16PairOf(a0, 0), x.bf16PairOf(a1, 0), x.bf16PairOf(a0, 1),
+                x.bf16PairOf(a1, 1), x.bf16PairOf(bk, 0), x.bf16PairOf(bk, 1)},
+               acc);
+    }
+    return acc;
   }
 
   Value scaleAt(Value scale, ArrayRef<int64_t> block, Value i0, Value i1,
@@ -544,6 +586,7 @@ void rewrite(MarkedDot d) {
 }
 
 struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
+  using DotToWarpMmaBase::DotToWarpMmaBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<MarkedDot> dots;
@@ -552,10 +595,12 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
       if (!op->hasAttr("dsv4c.mma"))
         return;
       FailureOr<MarkedDot> d = MarkedDot::read(op);
-      if (failed(d))
+      if (failed(d)) {
         failedRead = true;
-      else
-        dots.push_back(*d);
+        return;
+      }
+      d->widenF8 = widenF8;
+      dots.push_back(*d);
     });
     if (failedRead)
       return signalPassFailure();
@@ -567,7 +612,10 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
     SmallVector<Type> inputs(6, i32);
     inputs.append(4, f32);
     auto type = b.getFunctionType(inputs, {f32, f32, f32, f32});
-    for (StringRef name : {kMmaBf16, kMmaF8})
+    SmallVector<StringRef, 2> helpers{kMmaBf16};
+    if (!widenF8)
+      helpers.push_back(kMmaF8);
+    for (StringRef name : helpers)
       if (!module.lookupSymbol(name))
         func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
     if (!module.lookupSymbol(kLoadB32))

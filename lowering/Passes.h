@@ -35,6 +35,12 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "calls of dsv4c.mma.* (dot-to-warp-mma): the target "
                      "must define them"),
       llvm::cl::init(false)};
+  Option<bool> warpMmaF8{
+      *this, "warp-mma-f8",
+      llvm::cl::desc("with warp-mma: the target has an e4m3 matrix "
+                     "instruction (dsv4c.mma.f8.m16n8k32); else f8 dots are "
+                     "widened to bf16 ones"),
+      llvm::cl::init(true)};
   Option<bool> warpShuffles{
       *this, "warp-shuffles",
       llvm::cl::desc("tile.reduces split over a warp's lanes, combined with "

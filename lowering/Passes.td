@@ -147,7 +147,18 @@ def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
     exactly). distribute-to-threads then hands lane l of every tile to a
     thread with thread id = l (mod 32), so a warp's lanes run a tile
     together; the target defines the two helpers (CudaCompile: mma.sync).
+    With widen-f8 (targets with bf16 but no e4m3 instruction: sm_80 to
+    sm_88), "f8" dots gather the same e4m3 registers, widen each byte to
+    bf16 (exact) and make each m16n8k32 step two bf16 m16n8k16 ones: lane
+    q's k values 4q..4q+3 of a 16-k half go to its bf16 k slots 2q, 2q+1,
+    8+2q, 8+2q+1, the same relabelling of k for A and B, so the sum is the
+    same.
   }];
+  let options = [
+    Option<"widenF8", "widen-f8", "bool", /*default=*/"false",
+           "f8 dots as pairs of bf16 m16n8k16 instructions on operands "
+           "widened in registers (no dsv4c.mma.f8 helper needed)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

@@ -89,9 +89,11 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   isa.decorateEntry = [](llvm::Function &entry) {
     entry.addFnAttr("nvvm.maxntid", std::to_string(kThreadsPerProgram));
   };
-  // mma.sync: bf16 (sm_80) and e4m3 (sm_89, PTX 8.4) with f32 accumulators;
-  // both or neither (dots before sm_89 stay scalar loops).
-  if (computeCapability(sm) >= 89)
+  // mma.sync: bf16 (sm_80) and e4m3 (sm_89, PTX 8.4) with f32 accumulators.
+  // From sm_80 to sm_88 FP8/FP4 dots are widened to bf16 in registers
+  // (dot-to-warp-mma's widen-f8) and only the bf16 form is called.
+  isa.warpMmaF8 = computeCapability(sm) >= 89;
+  if (computeCapability(sm) >= 80)
     isa.warpMma = [](llvm::IRBuilder<> &b, llvm::StringRef kind,
                      llvm::ArrayRef<llvm::Value *> args) -> llvm::Value * {
       llvm::Intrinsic::ID id =

@@ -448,6 +448,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   PassManager pm(context);
   GpuPipelineOptions pipeline;
   pipeline.warpMma = bool(isa.warpMma);
+  pipeline.warpMmaF8 = isa.warpMmaF8;
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;

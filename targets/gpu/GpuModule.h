@@ -83,6 +83,9 @@ struct GpuIsa {
   std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::StringRef kind,
                               llvm::ArrayRef<llvm::Value *> args)>
       warpMma;
+  /// Whether warpMma has the "f8" kind; without it, f8 dots are widened to
+  /// bf16 in registers and done as two "bf16" instructions per k step.
+  bool warpMmaF8 = false;
   /// A warp's butterfly exchange, if the ISA has it (the pipeline's
   /// warp-shuffles; reduce-to-warp-shuffles): the i32 `value` of lane
   /// (this lane ^ `mask`). Called in a warp's converged code.

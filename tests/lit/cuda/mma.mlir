@@ -2,7 +2,9 @@
 // mma.sync m16n8k16 (bf16 in, f32 accumulators); an FP8 dot with block
 // scales (e4m3 activations quantised in the kernel, e2m1 weights widened to
 // e4m3) becomes mma.sync m16n8k32 e4m3, for sm_89 and later (PTX 8.4).
-// Before sm_89 dots stay scalar loops.
+// From sm_80 to sm_88 the FP8 dot's e4m3 bytes are widened to bf16 in
+// registers and each 32-k step is two bf16 m16n8k16 instructions; the
+// activations are quantised without the sm_89 conversion instruction.
 // RUN: dsv4c ptx %s | FileCheck %s
 // CHECK: .version 8.4
 // CHECK: .target sm_90a
@@ -17,8 +19,14 @@
 // CHECK: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
 // RUN: dsv4c ptx %s --sm sm_80 | FileCheck %s --check-prefix=SM80
 // SM80: .target sm_80
-// SM80-NOT: mma.sync
+// SM80-LABEL: .entry bf16_dot(
+// SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80-LABEL: .entry fp4_dot(
 // SM80-NOT: cvt.rn.satfinite
+// SM80-NOT: e4m3.e4m3
+// SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80-NOT: e4m3.e4m3
 tile.kernel @bf16_dot(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %m: index, %n: index, %k: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
