@@ -38,6 +38,7 @@ namespace fs = std::filesystem;
 namespace {
 const char *kUsage =
     R"(usage: dsv4c conform --target T [--export DIR] [--filter TEXT] [--no-model]
+                     [--sm ARCH]
        dsv4c conform --target cuda|opencl --bench --export DIR [--filter TEXT]
 
 Runs the conformance suite on target T against the reference target and
@@ -70,6 +71,9 @@ options:
   --target T      cpu, cuda or opencl (required)
   --export DIR    cuda, opencl: write the pack to DIR instead of running it
   --filter TEXT   only the cases whose name or op contains TEXT
+  --sm ARCH       cuda: the PTX's GPU architecture (default sm_90a); a
+                  newer GPU runs an older architecture's PTX (sm_80's code
+                  paths checked on a Hopper)
   --no-model      leave out the end-to-end model row
   --bench         write a bench pack (with --export)
   --help          this text
@@ -99,6 +103,8 @@ bool selected(const std::string &filter, const std::string &name,
 
 struct Options {
   std::string target, exportDir, filter;
+  /// cuda: the PTX's GPU architecture.
+  std::string sm = "sm_90a";
   bool model = true;
   bool bench = false;
 };
@@ -217,8 +223,9 @@ int runOnCpu(const Selection &s, mlir::MLIRContext &context) {
 
 /// The V4 kernels compiled as one program into DIR/v4/kernels.code (what
 /// the model runs, so its row and the kernel rows share one build).
-bool writeV4Library(const std::string &target, const std::string &dir,
-                    PackLibrary &library, std::string &error) {
+bool writeV4Library(const std::string &target, const std::string &sm,
+                    const std::string &dir, PackLibrary &library,
+                    std::string &error) {
   std::fprintf(stderr, "dsv4c conform: compiling the V4 kernels for %s\n",
                target.c_str());
   v4::KernelModule parsed;
@@ -228,7 +235,7 @@ bool writeV4Library(const std::string &target, const std::string &dir,
   library.code = "v4/kernels.code";
   library.kernels.clear();
   if (target == "cuda") {
-    if (!cuda::compileToPtx(*parsed.module, {}, code, error))
+    if (!cuda::compileToPtx(*parsed.module, {sm}, code, error))
       return false;
     for (const std::string &name : cpu::kernelNames(*parsed.module))
       library.kernels.push_back({name, {}});
@@ -283,7 +290,7 @@ int exportBench(const Options &o, const std::vector<Case> &cases) {
   pack.target = o.target;
   pack.bench = true;
   PackLibrary library;
-  if (!writeV4Library(o.target, o.exportDir, library, error))
+  if (!writeV4Library(o.target, o.sm, o.exportDir, library, error))
     return fail("the V4 kernels: " + error);
   pack.libraries.push_back(library);
   for (const Case &c : cases) {
@@ -337,7 +344,7 @@ int runAsPack(const Options &o, const Selection &s,
   auto compile = [&](mlir::ModuleOp module, std::string &code,
                      std::string &error) {
     if (o.target == "cuda")
-      return cuda::compileToPtx(module, {}, code, error);
+      return cuda::compileToPtx(module, {o.sm}, code, error);
     std::vector<opencl::KernelSignature> kernels;
     return opencl::compileToOpenclC(module, code, kernels, error);
   };
@@ -360,7 +367,7 @@ int runAsPack(const Options &o, const Selection &s,
   if (!s.v4Cases.empty() || s.model) {
     std::fprintf(stderr, "\n");
     PackLibrary library;
-    if (!writeV4Library(o.target, dir, library, error))
+    if (!writeV4Library(o.target, o.sm, dir, library, error))
       return fail("the V4 kernels: " + error);
     pack.libraries.push_back(library);
     if (!exportAll(s.v4Cases, library.code))
@@ -407,6 +414,9 @@ int dsv4c::runConformCommand(int argc, char **argv) {
     } else if (arg == "--filter") {
       if (!value(o.filter))
         return fail("--filter needs a text");
+    } else if (arg == "--sm") {
+      if (!value(o.sm))
+        return fail("--sm needs a GPU architecture, e.g. sm_80");
     } else if (arg == "--no-model") {
       o.model = false;
     } else if (arg == "--bench") {
@@ -420,6 +430,8 @@ int dsv4c::runConformCommand(int argc, char **argv) {
   if (o.target != "cpu" && o.target != "cuda" && o.target != "opencl")
     return fail("unknown target '" + o.target +
                 "' (this build conforms: cpu, cuda, opencl)");
+  if (o.sm != "sm_90a" && o.target != "cuda")
+    return fail("--sm is for --target cuda");
   if (!o.exportDir.empty() && o.target == "cpu")
     return fail("--export is for the cuda and opencl targets (cpu runs "
                 "here)");

@@ -72,6 +72,12 @@
 // BADTARGET: dsv4c conform: unknown target 'tpu' (this build conforms: cpu, cuda, opencl)
 // RUN: not dsv4c conform --target cpu --export %t 2>&1 | FileCheck %s --check-prefix=CPUEXPORT
 // CPUEXPORT: dsv4c conform: --export is for the cuda and opencl targets (cpu runs here)
+// RUN: not dsv4c conform --target cpu --sm sm_80 2>&1 | FileCheck %s --check-prefix=SMCPU
+// SMCPU: dsv4c conform: --sm is for --target cuda
+// A pack for an older architecture (run on a newer GPU: its PTX is JIT-compiled).
+// RUN: dsv4c conform --target cuda --sm sm_80 --filter rmsnorm --no-model --export %t/sm80 2>&1 | FileCheck %s --check-prefix=SM80
+// SM80: wrote {{.*}}sm80
+// RUN: grep -q "^.target sm_80" %t/sm80/v4/kernels.code
 // RUN: not dsv4c conform --target cpu --filter nosuchcase 2>&1 | FileCheck %s --check-prefix=NOCASE
 // NOCASE: dsv4c conform: no case matches 'nosuchcase'
 // RUN: echo '{"format": "other"}' > %t/pack.json && not dsv4-run conform %t 2>&1 | FileCheck %s --check-prefix=BADPACK
