@@ -134,7 +134,8 @@ bool runDsv4c(v4::Executor &executor, const std::vector<int> &seqs,
   out.generated.resize(batch);
   std::vector<v4::StepInput> inputs;
   for (size_t i = 0; i < batch; ++i) {
-    executor.resetSequence(seqs[i]);
+    if (!executor.resetSequence(seqs[i], error))
+      return false;
     inputs.push_back({seqs[i], prompts[i]});
   }
   std::vector<float> logits;

@@ -527,8 +527,12 @@ int Executor::forkSequence(int source, std::string &error) {
   return s;
 }
 
-void Executor::resetSequence(int sequence) {
-  impl_->initCaches(impl_->sequences.at(sequence));
+bool Executor::resetSequence(int sequence, std::string &error) {
+  impl_->error.clear();
+  if (impl_->initCaches(impl_->sequences.at(sequence)))
+    return true;
+  error = impl_->error;
+  return false;
 }
 
 void Executor::releaseSequence(int sequence) {

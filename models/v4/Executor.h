@@ -125,13 +125,16 @@ public:
                     std::string &error);
   /// A new sequence holding what `snapshot` holds (uploaded): it continues
   /// as the saved sequence would. -1 with `error` set when the snapshot
-  /// does not fit this model (its size or length) or memory runs out.
+  /// does not fit this model (its size or length: the error starts with
+  /// "restore: ") or memory runs out.
   int restoreSequence(const SequenceSnapshot &snapshot, std::string &error);
   /// KV cache pages held by more than one sequence (a fork shares its
   /// source's whole pages of compressed entries instead of copying them).
   int64_t sharedKvPages() const;
-  /// Forget a sequence's tokens (its caches are reused).
-  void resetSequence(int sequence);
+  /// Forget a sequence's tokens (its caches are reused; pages it shares
+  /// with a fork are replaced by its own). False with `error` set when
+  /// those pages cannot be had (device memory): release the sequence then.
+  bool resetSequence(int sequence, std::string &error);
   /// Hands a sequence back: a later addSequence returns it, reset, instead
   /// of allocating new caches (generate() releases the sequences it adds).
   void releaseSequence(int sequence);

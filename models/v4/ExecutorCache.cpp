@@ -117,7 +117,10 @@ void Executor::Impl::dropPage(size_t b, int32_t page) {
 }
 
 void Executor::Impl::sharePages(const Sequence &src, Sequence &dst) {
-  for (size_t l = 0; l < blocks.size(); ++l) {
+  // Not the MTP blocks: mtpStep writes a step's entries after the step has
+  // counted its tokens, so a fork between the two would share a page its
+  // source still writes.
+  for (size_t l = 0; l < size_t(config.numLayers); ++l) {
     // Whole pages of compressed entries: written once, never again (the
     // ring's pages are rewritten, and a partly used page gets more).
     const int64_t first = ceilDiv(config.windowSize, kKvPageEntries),
@@ -285,8 +288,11 @@ bool Executor::Impl::copyCaches(const Sequence &src, Sequence &dst) {
   size_t i = 0, j = 0, fromOff = 0, toOff = 0;
   while (i < from.size() && j < to.size()) {
     const size_t bytes = std::min(from[i].bytes - fromOff, to[j].bytes - toOff);
-    if (!copy(static_cast<char *>(to[j].at) + toOff,
-              static_cast<const char *>(from[i].at) + fromOff, bytes))
+    char *dstAt = static_cast<char *>(to[j].at) + toOff;
+    const char *srcAt = static_cast<const char *>(from[i].at) + fromOff;
+    // Shared pages are in place already (and a copy onto itself is an
+    // overlapping one, which OpenCL refuses).
+    if (dstAt != srcAt && !copy(dstAt, srcAt, bytes))
       return false;
     fromOff += bytes;
     toOff += bytes;

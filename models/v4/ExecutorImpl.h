@@ -317,7 +317,7 @@ struct Executor::Impl {
   int64_t usedRowsOf(const BlockW &b, int64_t length) const;
   /// The pages holding `entries` logical entries of `from` (block l's pool)
   /// copied to `dst`'s first entries; runs of consecutive pages one copy
-  /// each (a sequence's pages are taken together: usually one run).
+  /// each (fresh pages are taken together; reused ones may be scattered).
   bool copyPages(int64_t l, const BlockCache &from, int64_t entries, void *dst);
   /// A sequence's state after `length` tokens as device byte ranges, in a
   /// fixed order (per block: the used KV pages, the compressor's states,
@@ -344,7 +344,8 @@ struct Executor::Impl {
   /// One holder fewer for `page` of block `b`'s pool (freed at none).
   void dropPage(size_t b, int32_t page);
   /// `dst`'s pages of `src`'s whole pages of compressed entries replaced by
-  /// src's own (shared; entries there are never written again).
+  /// src's own (shared; entries there are never written again), on the
+  /// layers' blocks (not the MTP blocks').
   void sharePages(const Sequence &src, Sequence &dst);
   /// `count` fresh units of `unitBytes` each from `pool` (grown, zero-filled,
   /// where needed); the first one's number in `first`.

@@ -132,6 +132,15 @@ int PrefixCache::acquire(const std::vector<int64_t> &prompt, int64_t &reused,
     SequenceSnapshot snapshot;
     if (onDisk(keys[i]) && readFile(keys[i], prompt, length, snapshot)) {
       const int s = executor_.restoreSequence(snapshot, error);
+      if (s < 0 && error.rfind("restore: ", 0) == 0) {
+        // A sound file that does not fit this executor (its checks passed,
+        // but its state's size or length is not this model's): a miss.
+        ++stats_.corruptFiles;
+        std::error_code ec;
+        fs::remove(pathOf(keys[i]), ec);
+        error.clear();
+        continue;
+      }
       if (s < 0)
         return -1;
       reused = length;
@@ -145,8 +154,10 @@ int PrefixCache::acquire(const std::vector<int64_t> &prompt, int64_t &reused,
         e.snapshot = std::move(snapshot);
         hostUsed_ += bytes;
         host_.push_front(std::move(e));
-        if (!evict(error))
+        if (!evict(error)) {
+          executor_.releaseSequence(s);
           return -1;
+        }
       }
       return s;
     }

@@ -10,8 +10,10 @@
 //   host:   a SequenceSnapshot in host memory, restored (uploaded) on reuse;
 //   disk:   a file per prefix in a directory, checked (one XXH64 per MiB
 //           page of the state, one over the header and tokens) and restored
-//           on reuse. A file that fails a check is removed and is a miss:
-//           the prefix is prefilled again, never used wrong.
+//           on reuse. A file that fails a check, or whose state does not
+//           fit the executor (Executor::restoreSequence's "restore: "
+//           errors), is removed and is a miss: the prefix is prefilled
+//           again, never used wrong.
 // Entries past a tier's budget move down, least recently used first:
 // device -> host -> disk -> dropped. On destruction (or flush()) the device
 // and host entries are written to the disk tier, so that a later process
@@ -53,7 +55,8 @@ struct PrefixCacheOptions {
 
 struct PrefixCacheStats {
   int64_t deviceHits = 0, hostHits = 0, diskHits = 0, misses = 0;
-  /// Disk files that failed a check (removed; counted as misses too).
+  /// Disk files that failed a check or did not fit (removed; counted as
+  /// misses too).
   int64_t corruptFiles = 0;
   /// Prefixes stored, and moves down the tiers.
   int64_t stored = 0, toHost = 0, toDisk = 0, dropped = 0;

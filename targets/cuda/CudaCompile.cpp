@@ -157,7 +157,8 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
 bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
                   std::string &error) {
   // Warp-synchronous shuffles (sm_70) are the least the lowering assumes;
-  // below sm_80 there is no cp.async, and dots stay scalar before sm_89.
+  // below sm_80 there is no cp.async and dots stay scalar loops; from sm_80
+  // to sm_88 FP8/FP4 dots are widened to bf16 ones.
   if (computeCapability(options.sm) < 70) {
     error = "cuda: GPU architecture '" + options.sm +
             "': the CUDA target needs sm_70 or newer (e.g. sm_80, sm_86, "

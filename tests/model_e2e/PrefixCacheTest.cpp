@@ -7,9 +7,10 @@
 // the files outlive the cache (a later cache finds them); a file with a
 // flipped byte, a cut-off file and one made under another model key are
 // misses (the corrupt ones counted and removed) and the logits are still a
-// fresh prefill's; a snapshot of the wrong size is refused with the sizes.
-// The device is an arena of allocations side by side that fails any copy
-// spanning two of them (as CUDA does).
+// fresh prefill's, and so is a sound file of another model's shape; a snapshot
+// of the wrong size is refused with the sizes. The device is an arena of
+// allocations side by side that fails any copy spanning two of them (as CUDA
+// does).
 //
 //===----------------------------------------------------------------------===//
 #include "tests/model_e2e/TinyV4.h"
@@ -92,7 +93,10 @@ struct Model {
   std::unique_ptr<Checkpoint> ckpt;
   ArenaDevice device;
   std::unique_ptr<Executor> executor;
-  explicit Model(const std::string &name) : dir(scratch(name)) {
+  explicit Model(const std::string &name,
+                 std::vector<int64_t> ratios = {0, 4, 128, 0})
+      : dir(scratch(name)) {
+    config.compressRatios = ratios;
     ckpt = checkpoint(config, dir / "model");
     ExecutorOptions options;
     options.maxSeqLen = 512;
@@ -274,6 +278,36 @@ TEST(PrefixCache, DamagedFilesAreMisses) {
   int64_t reused = -1;
   EXPECT_EQ(logitsOf(e, request(m.config, 1), cache.get(), &reused), fresh);
   EXPECT_EQ(reused, 0);
+}
+
+// A sound file whose state does not fit this model (made by another one
+// under the same key) is removed and is a miss, not an error.
+TEST(PrefixCache, AFileOfAnotherModelShapeIsAMiss) {
+  Model m("shape");
+  Model other("shapeother", {0, 128, 128, 0}); // 128-token blocks too
+  ASSERT_NE(m.executor, nullptr);
+  ASSERT_NE(other.executor, nullptr);
+  PrefixCacheOptions o;
+  o.deviceEntries = 0;
+  o.diskDir = (m.dir / "kv").string();
+  o.modelKey = "the same key";
+  {
+    auto writer = makeCache(*other.executor, o);
+    ASSERT_NE(writer, nullptr);
+    logitsOf(*other.executor, request(m.config, 0), writer.get());
+  }
+  ASSERT_EQ(cacheFiles(o.diskDir).size(), 1u);
+  const fs::path file = cacheFiles(o.diskDir)[0];
+  const auto fresh = logitsOf(*m.executor, request(m.config, 1), nullptr);
+  auto cache = makeCache(*m.executor, o);
+  int64_t reused = -1;
+  EXPECT_EQ(logitsOf(*m.executor, request(m.config, 1), cache.get(), &reused),
+            fresh);
+  EXPECT_EQ(reused, 0);
+  EXPECT_EQ(cache->stats().corruptFiles, 1)
+      << "misses " << cache->stats().misses << " disk hits "
+      << cache->stats().diskHits << " stored " << cache->stats().stored;
+  EXPECT_FALSE(fs::exists(file));
 }
 
 // Down the tiers: one device entry, host room for one snapshot; a third

@@ -397,7 +397,7 @@ TEST(V4Step, ForkedPrefixEqualsOnePrefill) {
   // The source, reset and given other tokens, writes pages of its own: the
   // fork's shared pages keep their entries. So does a sequence that reuses
   // the released source.
-  e->resetSequence(src);
+  ASSERT_TRUE(e->resetSequence(src, error)) << error;
   EXPECT_EQ(e->sharedKvPages(), 0);
   ASSERT_TRUE(e->step({{src, std::vector<int64_t>(300, 3)}}, source, error));
   e->releaseSequence(src);

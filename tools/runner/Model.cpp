@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
 
 using namespace dsv4c;
 using namespace dsv4c::runner;
@@ -500,12 +503,30 @@ bool runner::openModel(const std::string &path, const OpenOptions &options,
 
 std::string runner::modelIdentity(const Model &model,
                                   const OpenOptions &options) {
-  std::string id = "target " + model.target;
-  if (model.bundle)
+  // The state's layout (KV entry and page sizes) and the kernels: a
+  // bundle's sections (its manifest holds the config), or for a model
+  // directory this build of dsv4c and its config.json.
+  std::string id = "target " + model.target + "; kv entries of " +
+                   std::to_string(v4::kKvEntryBytes) + " bytes, pages of " +
+                   std::to_string(v4::kKvPageEntries);
+  if (model.bundle) {
     for (const BundleSection &s : model.bundle->sections())
       id += "; " + s.name + " " + hashToHex(s.checksum);
-  else
-    id += "; kernels of this dsv4c";
+  } else {
+    // Kernels compiled now by this program: its file's size and time.
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    id +=
+        "; kernels of " + self.string() + " " +
+        std::to_string(ec ? 0 : fs::file_size(self, ec)) + " " +
+        std::to_string(
+            ec ? 0 : fs::last_write_time(self, ec).time_since_epoch().count());
+    std::ifstream config(fs::path(model.path) / "config.json",
+                         std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(config)),
+                           std::istreambuf_iterator<char>());
+    id += "; config.json " + hashToHex(xxh64(text.data(), text.size()));
+  }
   if (options.generateWeightsSeed)
     return id + "; weights generated, seed " +
            std::to_string(*options.generateWeightsSeed);
@@ -519,7 +540,11 @@ std::string runner::modelIdentity(const Model &model,
                                          : model.path;
   std::vector<std::string> files;
   std::error_code ec;
-  for (const auto &f : fs::directory_iterator(dir, ec)) {
+  fs::directory_iterator it(dir, ec);
+  if (ec) // no weight files to name: a key no other run shares
+    return id + "; weights in " + dir + " unreadable: " + ec.message() + " (" +
+           std::to_string(::getpid()) + ")";
+  for (const auto &f : it) {
     std::error_code fe;
     const auto size = f.file_size(fe);
     const auto time = f.last_write_time(fe).time_since_epoch().count();

@@ -174,8 +174,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
         return fail("--prefix-cache needs a directory");
       prefixOptions.diskDir = v;
     } else if (arg == "--prefix-cache-mib") {
-      if (!value() || !parseInt(v, 1, n))
-        return fail("--prefix-cache-mib needs an integer >= 1");
+      if (!value() || !parseInt(v, 1, n) || n > (int64_t(1) << 40))
+        return fail("--prefix-cache-mib needs an integer from 1 to 2^40");
       prefixOptions.diskBytes = n << 20;
     } else if (arg == "--ignore-eos") {
       ignoreEos = true;
