@@ -178,20 +178,31 @@ int64_t Executor::Impl::usedRowsOf(const BlockW &b, int64_t length) const {
   return config.windowSize + (b.ratio ? length / b.ratio : 0);
 }
 
-bool Executor::Impl::copyPages(int64_t l, const BlockCache &from,
-                               int64_t entries, void *dst) {
+std::vector<Executor::Impl::CachePiece>
+Executor::Impl::pageRuns(size_t l, const BlockCache &cache,
+                         int64_t entries) const {
   const int64_t count = ceilDiv(entries, kKvPageEntries);
-  const char *pool = static_cast<const char *>(kvPools[size_t(l)].base);
-  char *out = static_cast<char *>(dst);
+  char *pool = static_cast<char *>(kvPools[l].base);
+  std::vector<CachePiece> runs;
   for (int64_t i = 0; i < count;) {
     int64_t j = i + 1;
-    while (j < count && from.pages[j] == from.pages[j - 1] + 1)
+    while (j < count &&
+           cache.pages[size_t(j)] == cache.pages[size_t(j - 1)] + 1)
       ++j;
-    if (!copy(out + i * kKvPageBytes,
-              pool + int64_t(from.pages[i]) * kKvPageBytes,
-              size_t(j - i) * kKvPageBytes))
-      return false;
+    runs.push_back({pool + int64_t(cache.pages[size_t(i)]) * kKvPageBytes,
+                    size_t(j - i) * kKvPageBytes});
     i = j;
+  }
+  return runs;
+}
+
+bool Executor::Impl::copyPages(int64_t l, const BlockCache &from,
+                               int64_t entries, void *dst) {
+  char *out = static_cast<char *>(dst);
+  for (const CachePiece &run : pageRuns(size_t(l), from, entries)) {
+    if (!copy(out, run.at, run.bytes))
+      return false;
+    out += run.bytes;
   }
   return true;
 }
@@ -248,19 +259,11 @@ Executor::Impl::cachePieces(const Sequence &seq, int64_t length) const {
   for (size_t l = 0; l < blocks.size(); ++l) {
     const BlockW &b = blocks[l];
     const BlockCache &bc = seq.blocks[l];
-    char *pool = static_cast<char *>(kvPools[l].base);
     // Runs of consecutive pages, one piece each. Only within a pool: two
     // device allocations may lie side by side, but one copy must not span
     // them (CUDA refuses it).
-    const int64_t pages = ceilDiv(usedRowsOf(b, length), kKvPageEntries);
-    for (int64_t i = 0; i < pages;) {
-      int64_t j = i + 1;
-      while (j < pages && bc.pages[size_t(j)] == bc.pages[size_t(j - 1)] + 1)
-        ++j;
-      add(pool + int64_t(bc.pages[size_t(i)]) * kKvPageBytes,
-          (j - i) * kKvPageBytes);
-      i = j;
-    }
+    for (const CachePiece &run : pageRuns(l, bc, usedRowsOf(b, length)))
+      pieces.push_back(run);
     auto state = [&](const CompressorW &cw, const StatePool &sp, int64_t row0) {
       const int64_t words = cw.stateRows() * cw.width();
       add(f32At(sp.kv.base, row0 * cw.width()), words * 4);

@@ -315,9 +315,18 @@ struct Executor::Impl {
   /// The cache entries a sequence of `length` tokens has written (the ring,
   /// then its compressed entries so far).
   int64_t usedRowsOf(const BlockW &b, int64_t length) const;
+  /// A range of device bytes.
+  struct CachePiece {
+    void *at;
+    size_t bytes;
+  };
+  /// The pages of `cache` (block l's pool) holding its first `entries`
+  /// logical entries, as runs of consecutive pages (fresh pages are taken
+  /// together; reused ones may be scattered).
+  std::vector<CachePiece> pageRuns(size_t l, const BlockCache &cache,
+                                   int64_t entries) const;
   /// The pages holding `entries` logical entries of `from` (block l's pool)
-  /// copied to `dst`'s first entries; runs of consecutive pages one copy
-  /// each (fresh pages are taken together; reused ones may be scattered).
+  /// copied to `dst`'s first entries, a copy per run of pages.
   bool copyPages(int64_t l, const BlockCache &from, int64_t entries, void *dst);
   /// A sequence's state after `length` tokens as device byte ranges, in a
   /// fixed order (per block: the used KV pages, the compressor's states,
@@ -325,10 +334,6 @@ struct Executor::Impl {
   /// runs of consecutive pages joined (never ranges of two allocations).
   /// Two sequences' lists hold the same bytes for the same length, cut at
   /// different places.
-  struct CachePiece {
-    void *at;
-    size_t bytes;
-  };
   std::vector<CachePiece> cachePieces(const Sequence &seq,
                                       int64_t length) const;
   int64_t longestCache() const;

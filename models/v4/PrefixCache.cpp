@@ -97,41 +97,44 @@ bool PrefixCache::onDisk(uint64_t key) const {
   return !options_.diskDir.empty() && fs::exists(pathOf(key), ec);
 }
 
+PrefixCache::Entry *PrefixCache::find(std::list<Entry> &tier, uint64_t key,
+                                      const std::vector<int64_t> &tokens,
+                                      int64_t length) {
+  for (auto it = tier.begin(); it != tier.end(); ++it)
+    if (it->key == key && int64_t(it->tokens.size()) == length &&
+        std::equal(it->tokens.begin(), it->tokens.end(), tokens.begin())) {
+      tier.splice(tier.begin(), tier, it);
+      return &tier.front();
+    }
+  return nullptr;
+}
+
+void PrefixCache::pushHost(Entry &&entry) {
+  hostUsed_ += int64_t(entry.snapshot.state.size());
+  host_.push_front(std::move(entry));
+}
+
 int PrefixCache::acquire(const std::vector<int64_t> &prompt, int64_t &reused,
                          std::string &error) {
   reused = 0;
   const int64_t m = executor_.prefillChunkMultiple();
   const std::vector<uint64_t> keys =
       prefixKeys(prompt, storableLength(int64_t(prompt.size())));
-  auto holds = [&](const Entry &e, int64_t length) {
-    return int64_t(e.tokens.size()) == length &&
-           std::equal(e.tokens.begin(), e.tokens.end(), prompt.begin());
-  };
   for (size_t i = keys.size(); i-- > 0;) {
     const int64_t length = int64_t(i + 1) * m;
-    for (auto it = device_.begin(); it != device_.end(); ++it)
-      if (it->key == keys[i] && holds(*it, length)) {
-        device_.splice(device_.begin(), device_, it);
-        const int s = executor_.forkSequence(it->sequence, error);
-        if (s >= 0) {
-          reused = length;
-          ++stats_.deviceHits;
-        }
-        return s;
-      }
-    for (auto it = host_.begin(); it != host_.end(); ++it)
-      if (it->key == keys[i] && holds(*it, length)) {
-        host_.splice(host_.begin(), host_, it);
-        const int s = executor_.restoreSequence(it->snapshot, error);
-        if (s >= 0) {
-          reused = length;
-          ++stats_.hostHits;
-        }
-        return s;
-      }
-    SequenceSnapshot snapshot;
-    if (onDisk(keys[i]) && readFile(keys[i], prompt, length, snapshot)) {
-      const int s = executor_.restoreSequence(snapshot, error);
+    int s = -1;
+    if (const Entry *e = find(device_, keys[i], prompt, length)) {
+      s = executor_.forkSequence(e->sequence, error);
+      stats_.deviceHits += s >= 0;
+    } else if (const Entry *h = find(host_, keys[i], prompt, length)) {
+      s = executor_.restoreSequence(h->snapshot, error);
+      stats_.hostHits += s >= 0;
+    } else {
+      SequenceSnapshot snapshot;
+      if (options_.diskDir.empty() ||
+          !readFile(keys[i], prompt, length, snapshot))
+        continue;
+      s = executor_.restoreSequence(snapshot, error);
       if (s < 0 && error.rfind("restore: ", 0) == 0) {
         // A sound file that does not fit this executor (its checks passed,
         // but its state's size or length is not this model's): a miss.
@@ -143,24 +146,22 @@ int PrefixCache::acquire(const std::vector<int64_t> &prompt, int64_t &reused,
       }
       if (s < 0)
         return -1;
-      reused = length;
       ++stats_.diskHits;
       // Kept in host memory too when it fits (the file stays).
-      const int64_t bytes = int64_t(snapshot.state.size());
-      if (bytes <= options_.hostBytes) {
-        Entry e;
-        e.key = keys[i];
-        e.tokens.assign(prompt.begin(), prompt.begin() + length);
-        e.snapshot = std::move(snapshot);
-        hostUsed_ += bytes;
-        host_.push_front(std::move(e));
+      if (int64_t(snapshot.state.size()) <= options_.hostBytes) {
+        pushHost({keys[i],
+                  {prompt.begin(), prompt.begin() + length},
+                  -1,
+                  std::move(snapshot)});
         if (!evict(error)) {
           executor_.releaseSequence(s);
           return -1;
         }
       }
-      return s;
     }
+    if (s >= 0)
+      reused = length;
+    return s;
   }
   ++stats_.misses;
   return executor_.addSequence(error);
@@ -184,12 +185,9 @@ bool PrefixCache::store(const std::vector<int64_t> &tokens, int sequence,
   Entry e;
   e.key = prefixKeys(tokens, length).back();
   e.tokens = tokens;
-  for (std::list<Entry> *tier : {&device_, &host_})
-    for (auto it = tier->begin(); it != tier->end(); ++it)
-      if (it->key == e.key && it->tokens == tokens) {
-        tier->splice(tier->begin(), *tier, it);
-        return true;
-      }
+  if (find(device_, e.key, tokens, length) ||
+      find(host_, e.key, tokens, length))
+    return true;
   if (onDisk(e.key))
     return true; // found there when needed (its check decides)
   ++stats_.stored;
@@ -206,10 +204,8 @@ bool PrefixCache::store(const std::vector<int64_t> &tokens, int sequence,
   }
   if (!executor_.saveSequence(sequence, e.snapshot, error))
     return false;
-  const int64_t bytes = int64_t(e.snapshot.state.size());
-  if (bytes <= options_.hostBytes) {
-    hostUsed_ += bytes;
-    host_.push_front(std::move(e));
+  if (int64_t(e.snapshot.state.size()) <= options_.hostBytes) {
+    pushHost(std::move(e));
     return evict(error);
   }
   if (options_.diskDir.empty()) {
@@ -231,11 +227,9 @@ bool PrefixCache::evict(std::string &error) {
     e.sequence = -1;
     if (!ok)
       return false;
-    const int64_t bytes = int64_t(e.snapshot.state.size());
-    if (keep && bytes <= options_.hostBytes) {
+    if (keep && int64_t(e.snapshot.state.size()) <= options_.hostBytes) {
       ++stats_.toHost;
-      hostUsed_ += bytes;
-      host_.push_front(std::move(e));
+      pushHost(std::move(e));
     } else if (keep && !options_.diskDir.empty()) {
       ++stats_.toDisk;
       if (!writeFile(e, e.snapshot, error))

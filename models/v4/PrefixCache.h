@@ -98,6 +98,13 @@ private:
     SequenceSnapshot snapshot; // host tier
   };
   PrefixCache(Executor &executor, PrefixCacheOptions options);
+  /// The entry of `tier` under `key` that holds the first `length` of
+  /// `tokens`, made the most recently used; null when there is none.
+  Entry *find(std::list<Entry> &tier, uint64_t key,
+              const std::vector<int64_t> &tokens, int64_t length);
+  /// `entry` (its snapshot set) at the front of the host tier; the caller
+  /// then evicts what is past the budgets.
+  void pushHost(Entry &&entry);
   /// The chained key of each prefix of `tokens` that is a multiple of the
   /// chunk multiple: keys[i] for the first (i + 1) * multiple tokens.
   std::vector<uint64_t> prefixKeys(const std::vector<int64_t> &tokens,
