@@ -12,6 +12,7 @@
 #include "lowering/Passes.h"
 
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -56,13 +57,38 @@ struct Numbering {
 };
 
 /// Bytes of a buffer of this type, as the LLVM lowering lays it out (each
-/// element in whole bytes: an f4 element takes one); -1 if not constant.
-int64_t bufferBytes(MemRefType type) {
+/// element in whole bytes: an f4 element takes one; an index as the data
+/// layout says); -1 if not constant.
+int64_t bufferBytes(MemRefType type, const DataLayout &layout) {
+  Type element = type.getElementType();
   if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      type.getMemorySpace() || !type.getElementType().isIntOrFloat())
+      type.getMemorySpace() || !element.isIntOrIndexOrFloat())
     return -1;
-  int64_t element = (type.getElementTypeBitWidth() + 7) / 8;
-  return type.getNumElements() * element;
+  int64_t bits = element.isIndex() ? int64_t(layout.getTypeSizeInBits(element))
+                                   : int64_t(element.getIntOrFloatBitWidth());
+  return type.getNumElements() * ((bits + 7) / 8);
+}
+
+/// Whether `v`, yielded by `loop`, is a buffer allocated in this trip on
+/// every path (through scf.if results and views): the turns of an alternating
+/// buffer assume no trip hands an older buffer on.
+bool freshEachTrip(Value v, scf::ForOp loop) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !loop->isProperAncestor(def))
+    return false;
+  if (isa<memref::AllocOp>(def))
+    return true;
+  if (auto branch = dyn_cast<scf::IfOp>(def)) {
+    unsigned i = cast<OpResult>(v).getResultNumber();
+    return branch.elseBlock() &&
+           freshEachTrip(branch.thenYield().getOperand(i), loop) &&
+           freshEachTrip(branch.elseYield().getOperand(i), loop);
+  }
+  if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+    return freshEachTrip(view.getViewSource(), loop);
+  if (auto cast = dyn_cast<memref::CastOp>(def))
+    return freshEachTrip(cast.getSource(), loop);
+  return false;
 }
 
 /// Fills b.first/last (and b.alternating) from the buffer's uses, through
@@ -99,11 +125,19 @@ bool liveRange(Buffer &b, const Numbering &n) {
         continue;
       }
       if (auto yield = dyn_cast<scf::YieldOp>(user)) {
+        // An scf.if's result is one branch's buffer: each branch's buffer
+        // lives through the result's uses.
+        if (auto branch = dyn_cast<scf::IfOp>(yield->getParentOp())) {
+          liveAt(yield);
+          values.push_back(branch.getResult(use.getOperandNumber()));
+          continue;
+        }
         auto loop = dyn_cast<scf::ForOp>(yield->getParentOp());
         if (!loop)
           return false;
         if (loop->isAncestor(def)) {
-          if (b.alternating && b.alternating != loop)
+          if ((b.alternating && b.alternating != loop) ||
+              !freshEachTrip(use.get(), loop))
             return false;
           for (Operation *p = def->getParentOp(); p != loop;
                p = p->getParentOp())
@@ -188,10 +222,11 @@ struct PlanTileBuffersPass
     n.number(f, next);
     SmallVector<Buffer> buffers;
     bool plannable = true;
+    DataLayout layout = DataLayout::closest(f);
     f.walk([&](memref::AllocOp alloc) {
       Buffer b;
       b.alloc = alloc;
-      b.bytes = bufferBytes(alloc.getType());
+      b.bytes = bufferBytes(alloc.getType(), layout);
       if (b.bytes < 0 || !liveRange(b, n))
         plannable = false;
       buffers.push_back(std::move(b));

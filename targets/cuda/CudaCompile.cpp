@@ -64,7 +64,7 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
   // Dynamic shared memory a block may have (opt-in): sm_90 227 KiB, sm_80
   // 163 KiB, sm_86/89/120 99 KiB; a little is left for the static part.
   int cc = computeCapability(sm);
-  isa.dynamicSharedTileBytes = (cc >= 90 && cc < 100) ? 200 * 1024
+  isa.dynamicSharedTileBytes = (cc >= 90 && cc < 100) ? 216 * 1024
                                : cc == 80             ? 144 * 1024
                                : cc >= 86             ? 80 * 1024
                                                       : 0;

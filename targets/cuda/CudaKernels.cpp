@@ -96,6 +96,10 @@ long dynamicSharedBytes(const std::string &ptx, const std::string &name) {
 
 } // namespace
 
+bool cuda::callsDeviceMalloc(const std::string &ptx) {
+  return ptx.find("), malloc,") != std::string::npos;
+}
+
 bool cuda::mallocHeapBytes(size_t totalMemory, const char *envValue,
                            size_t &bytes, std::string &error) {
   if (!envValue) {
@@ -120,13 +124,17 @@ std::unique_ptr<KernelLibrary>
 cuda::createKernelLibrary(CudaDevice &device, const std::string &image,
                           const std::vector<std::string> &kernels,
                           std::string &error) {
-  // Tile buffers are malloc'd per program; every program of a large launch
-  // may hold them at once.
-  size_t heap = 0;
-  if (!mallocHeapBytes(device.info().totalMemory, std::getenv(kHeapMibVariable),
-                       heap, error) ||
-      !device.setMallocHeapSize(heap, error))
-    return nullptr;
+  // Tile buffers that do not fit in shared memory are malloc'd per program
+  // (every program of a large launch may hold them at once); an image whose
+  // kernels all fit reserves no heap, and the memory stays for weights and
+  // caches.
+  if (callsDeviceMalloc(image)) {
+    size_t heap = 0;
+    if (!mallocHeapBytes(device.info().totalMemory,
+                         std::getenv(kHeapMibVariable), heap, error) ||
+        !device.setMallocHeapSize(heap, error))
+      return nullptr;
+  }
   void *module = device.loadModule(image, error);
   if (!module)
     return nullptr;

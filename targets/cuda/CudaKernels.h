@@ -29,9 +29,14 @@ inline constexpr const char *kHeapMibVariable = "DSV4C_CUDA_HEAP_MIB";
 bool mallocHeapBytes(size_t totalMemory, const char *envValue, size_t &bytes,
                      std::string &error);
 
+/// Whether PTX text calls the device's malloc (a tile heap): only then does
+/// a kernel library size the heap.
+bool callsDeviceMalloc(const std::string &ptx);
+
 /// Loads `image` (PTX text from CudaCompile) on `device` (which must
 /// outlive the library) and finds every kernel of `kernels` in it. Also sizes
-/// the device heap the kernels' tile buffers come from (mallocHeapBytes). Null
+/// the device heap the kernels' tile buffers come from (mallocHeapBytes)
+/// when the image calls malloc (callsDeviceMalloc). Null
 /// with `error` set on failure.
 std::unique_ptr<KernelLibrary>
 createKernelLibrary(CudaDevice &device, const std::string &image,

@@ -79,8 +79,19 @@ void checkHeapSize() {
   }
 }
 
+/// Only an image that calls malloc asks for the heap (no GPU needed).
+void checkHeapNeeded() {
+  check(cuda::callsDeviceMalloc(
+            ".extern .func  (.param .b64 func_retval0) malloc\n(\n"
+            "\t.param .b64 malloc_param_0\n);\n"
+            "\tcall.uni (retval0), malloc, (param0);\n"),
+        "heap: a PTX image that calls malloc needs it");
+  check(!cuda::callsDeviceMalloc(kIotaPtx), "heap: the test kernel needs none");
+}
+
 int main() {
   checkHeapSize();
+  checkHeapNeeded();
   std::string error;
   std::unique_ptr<cuda::CudaDevice> dev = cuda::CudaDevice::open(0, error);
   if (!dev) {

@@ -95,8 +95,10 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index,
 //      ldout = the lists' width); topk <= 1024
 // Grid: (s, b): one launch for a whole decode run. The running top-1024 is
 // kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)): block 0's
-// keys sorted alone, then each later block of 256 merged by one tile.topk
-// over the concatenation [run ; block].
+// keys sorted alone, then each later block of 128 merged by one tile.topk
+// over the concatenation [run ; block]. Blocks of 128 keys keep a program's
+// tiles (the key block twice, for the pipelined load) within Hopper's 227 KiB
+// of shared memory, so no tile comes from the device heap.
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
                           %w: !tile.ptr<bf16>, %out: !tile.ptr<i32>,
                           %keyrows: !tile.ptr<i32>, %starts: !tile.ptr<i32>,
@@ -106,7 +108,7 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c128 = arith.constant 128 : index
-  %c256 = arith.constant 256 : index
+  %cblk = arith.constant 128 : index
   %zero = arith.constant 0.0 : f32
   %i = tile.program_id 0
   %bat = tile.program_id 1
@@ -136,7 +138,7 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %wscb = tile.cast %wsc : tensor<1x64xf32> -> tensor<1x64xbf16>
   %wsf = tile.cast %wscb : tensor<1x64xbf16> -> tensor<1x64xf32>
   %wtr = tile.trans %wsf {perm = array<i64: 1, 0>} : tensor<1x64xf32> -> tensor<64x1xf32>
-  %wb = tile.broadcast %wtr : tensor<64x1xf32> -> tensor<64x256xf32>
+  %wb = tile.broadcast %wtr : tensor<64x1xf32> -> tensor<64x128xf32>
 
   // Visible entries: t < min(nkeys, (start + i + 1) // ratio).
   %pos = arith.addi %start, %i : index
@@ -144,101 +146,101 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %vis0 = arith.divui %pos1, %ratio : index
   %vis = arith.minui %vis0, %nkeys : index
   %visi = arith.index_cast %vis : index to i64
-  %viss = tile.splat %visi : tensor<256xi64>
+  %viss = tile.splat %visi : tensor<128xi64>
   %kend = arith.addi %kb, %vis : index
 
-  %zeros = tile.splat %zero : tensor<64x256xf32>
-  %zero256 = tile.splat %zero : tensor<256xf32>
+  %zeros = tile.splat %zero : tensor<64x128xf32>
+  %zerob = tile.splat %zero : tensor<128xf32>
   %imin = arith.constant -9223372036854775808 : i64
-  %none256 = tile.splat %imin : tensor<256xi64>
-  %none4 = tile.splat %imin : tensor<4x256xi64>
-  %m31 = arith.constant dense<31> : tensor<256xi32>
-  %mag = arith.constant dense<2147483647> : tensor<256xi32>
-  %s32 = arith.constant dense<32> : tensor<256xi64>
-  %lowmax = arith.constant dense<4294967295> : tensor<256xi64>
-  %iota = tile.iota : tensor<256xi64>
-  %rowid = tile.iota : tensor<4xi32>
-  %r0 = arith.constant dense<0> : tensor<4xi32>
-  %first1 = arith.cmpi eq, %rowid, %r0 : tensor<4xi32>
-  %first2 = tile.reshape %first1 : tensor<4xi1> -> tensor<4x1xi1>
-  %first = tile.broadcast %first2 : tensor<4x1xi1> -> tensor<4x256xi1>
+  %noneb = tile.splat %imin : tensor<128xi64>
+  %none8 = tile.splat %imin : tensor<8x128xi64>
+  %m31 = arith.constant dense<31> : tensor<128xi32>
+  %mag = arith.constant dense<2147483647> : tensor<128xi32>
+  %s32 = arith.constant dense<32> : tensor<128xi64>
+  %lowmax = arith.constant dense<4294967295> : tensor<128xi64>
+  %iota = tile.iota : tensor<128xi64>
+  %rowid = tile.iota : tensor<8xi32>
+  %r0 = arith.constant dense<0> : tensor<8xi32>
+  %first1 = arith.cmpi eq, %rowid, %r0 : tensor<8xi32>
+  %first2 = tile.reshape %first1 : tensor<8xi1> -> tensor<8x1xi1>
+  %first = tile.broadcast %first2 : tensor<8x1xi1> -> tensor<8x128xi1>
   %half2 = tile.iota : tensor<2xi32>
   %h0 = arith.constant dense<0> : tensor<2xi32>
   %lhs1 = arith.cmpi eq, %half2, %h0 : tensor<2xi32>
   %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
   %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
 
-  // Block 0 on its own: its top 256 of 256, padded with empty keys, is the
+  // Block 0 on its own: its top 128 of 128, padded with empty keys, is the
   // top 1024 of [an empty run ; block 0] (a query in a sequence's first
   // 1024 positions sees no more); later blocks merge into it. The keys as
   // in the loop below, with t0 = 0.
   %kt_0 = tile.load %k[%kb, %c0] strides[%c128, %c1] bounds[%kend, %c128]
-      : !tile.ptr<bf16> -> tensor<256x128xbf16>
+      : !tile.ptr<bf16> -> tensor<128x128xbf16>
   %dot_0 = tile.dot %qt, %kt_0 {rhs_transposed}
-      : tensor<64x128xbf16>, tensor<256x128xbf16> -> tensor<64x256xf32>
-  %dotb_0 = tile.cast %dot_0 : tensor<64x256xf32> -> tensor<64x256xbf16>
-  %dotf_0 = tile.cast %dotb_0 : tensor<64x256xbf16> -> tensor<64x256xf32>
-  %relu_0 = arith.maximumf %dotf_0, %zeros : tensor<64x256xf32>
-  %pw_0 = arith.mulf %relu_0, %wb : tensor<64x256xf32>
-  %pwb_0 = tile.cast %pw_0 : tensor<64x256xf32> -> tensor<64x256xbf16>
-  %pwf_0 = tile.cast %pwb_0 : tensor<64x256xbf16> -> tensor<64x256xf32>
-  %sum_0 = tile.reduce sum %pwf_0 {dim = 0} : tensor<64x256xf32> -> tensor<256xf32>
-  %sumb_0 = tile.cast %sum_0 : tensor<256xf32> -> tensor<256xbf16>
-  %sumf_0 = tile.cast %sumb_0 : tensor<256xbf16> -> tensor<256xf32>
+      : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
+  %dotb_0 = tile.cast %dot_0 : tensor<64x128xf32> -> tensor<64x128xbf16>
+  %dotf_0 = tile.cast %dotb_0 : tensor<64x128xbf16> -> tensor<64x128xf32>
+  %relu_0 = arith.maximumf %dotf_0, %zeros : tensor<64x128xf32>
+  %pw_0 = arith.mulf %relu_0, %wb : tensor<64x128xf32>
+  %pwb_0 = tile.cast %pw_0 : tensor<64x128xf32> -> tensor<64x128xbf16>
+  %pwf_0 = tile.cast %pwb_0 : tensor<64x128xbf16> -> tensor<64x128xf32>
+  %sum_0 = tile.reduce sum %pwf_0 {dim = 0} : tensor<64x128xf32> -> tensor<128xf32>
+  %sumb_0 = tile.cast %sum_0 : tensor<128xf32> -> tensor<128xbf16>
+  %sumf_0 = tile.cast %sumb_0 : tensor<128xbf16> -> tensor<128xf32>
   // -0 -> +0, then f32 bits made orderable as signed integers.
-  %canon_0 = arith.addf %sumf_0, %zero256 : tensor<256xf32>
-  %bits_0 = arith.bitcast %canon_0 : tensor<256xf32> to tensor<256xi32>
-  %sign_0 = arith.shrsi %bits_0, %m31 : tensor<256xi32>
-  %flip_0 = arith.andi %sign_0, %mag : tensor<256xi32>
-  %ord_0 = arith.xori %bits_0, %flip_0 : tensor<256xi32>
-  %ord64_0 = arith.extsi %ord_0 : tensor<256xi32> to tensor<256xi64>
-  %hi_0 = arith.shli %ord64_0, %s32 : tensor<256xi64>
-  %lo_0 = arith.subi %lowmax, %iota : tensor<256xi64>
-  %key_0 = arith.ori %hi_0, %lo_0 : tensor<256xi64>
-  %ok_0 = arith.cmpi slt, %iota, %viss : tensor<256xi64>
-  %keyv_0 = arith.select %ok_0, %key_0, %none256 : tensor<256xi1>, tensor<256xi64>
-  %sorted_0, %spos_0 = tile.topk %keyv_0 {k = 256}
-      : tensor<256xi64> -> tensor<256xi64>, tensor<256xi32>
-  %s2_0 = tile.reshape %sorted_0 : tensor<256xi64> -> tensor<1x256xi64>
-  %sb_0 = tile.broadcast %s2_0 : tensor<1x256xi64> -> tensor<4x256xi64>
-  %sp_0 = arith.select %first, %sb_0, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
-  %run0 = tile.reshape %sp_0 : tensor<4x256xi64> -> tensor<1024xi64>
-  %best = scf.for %t0 = %c256 to %vis step %c256 iter_args(%run = %run0)
+  %canon_0 = arith.addf %sumf_0, %zerob : tensor<128xf32>
+  %bits_0 = arith.bitcast %canon_0 : tensor<128xf32> to tensor<128xi32>
+  %sign_0 = arith.shrsi %bits_0, %m31 : tensor<128xi32>
+  %flip_0 = arith.andi %sign_0, %mag : tensor<128xi32>
+  %ord_0 = arith.xori %bits_0, %flip_0 : tensor<128xi32>
+  %ord64_0 = arith.extsi %ord_0 : tensor<128xi32> to tensor<128xi64>
+  %hi_0 = arith.shli %ord64_0, %s32 : tensor<128xi64>
+  %lo_0 = arith.subi %lowmax, %iota : tensor<128xi64>
+  %key_0 = arith.ori %hi_0, %lo_0 : tensor<128xi64>
+  %ok_0 = arith.cmpi slt, %iota, %viss : tensor<128xi64>
+  %keyv_0 = arith.select %ok_0, %key_0, %noneb : tensor<128xi1>, tensor<128xi64>
+  %sorted_0, %spos_0 = tile.topk %keyv_0 {k = 128}
+      : tensor<128xi64> -> tensor<128xi64>, tensor<128xi32>
+  %s2_0 = tile.reshape %sorted_0 : tensor<128xi64> -> tensor<1x128xi64>
+  %sb_0 = tile.broadcast %s2_0 : tensor<1x128xi64> -> tensor<8x128xi64>
+  %sp_0 = arith.select %first, %sb_0, %none8 : tensor<8x128xi1>, tensor<8x128xi64>
+  %run0 = tile.reshape %sp_0 : tensor<8x128xi64> -> tensor<1024xi64>
+  %best = scf.for %t0 = %cblk to %vis step %cblk iter_args(%run = %run0)
       -> (tensor<1024xi64>) {
     %krow = arith.addi %kb, %t0 : index
     %kt = tile.load %k[%krow, %c0] strides[%c128, %c1] bounds[%kend, %c128]
-        : !tile.ptr<bf16> -> tensor<256x128xbf16>
+        : !tile.ptr<bf16> -> tensor<128x128xbf16>
     %dot = tile.dot %qt, %kt {rhs_transposed}
-        : tensor<64x128xbf16>, tensor<256x128xbf16> -> tensor<64x256xf32>
-    %dotb = tile.cast %dot : tensor<64x256xf32> -> tensor<64x256xbf16>
-    %dotf = tile.cast %dotb : tensor<64x256xbf16> -> tensor<64x256xf32>
-    %relu = arith.maximumf %dotf, %zeros : tensor<64x256xf32>
-    %pw = arith.mulf %relu, %wb : tensor<64x256xf32>
-    %pwb = tile.cast %pw : tensor<64x256xf32> -> tensor<64x256xbf16>
-    %pwf = tile.cast %pwb : tensor<64x256xbf16> -> tensor<64x256xf32>
-    %sum = tile.reduce sum %pwf {dim = 0} : tensor<64x256xf32> -> tensor<256xf32>
-    %sumb = tile.cast %sum : tensor<256xf32> -> tensor<256xbf16>
-    %sumf = tile.cast %sumb : tensor<256xbf16> -> tensor<256xf32>
+        : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
+    %dotb = tile.cast %dot : tensor<64x128xf32> -> tensor<64x128xbf16>
+    %dotf = tile.cast %dotb : tensor<64x128xbf16> -> tensor<64x128xf32>
+    %relu = arith.maximumf %dotf, %zeros : tensor<64x128xf32>
+    %pw = arith.mulf %relu, %wb : tensor<64x128xf32>
+    %pwb = tile.cast %pw : tensor<64x128xf32> -> tensor<64x128xbf16>
+    %pwf = tile.cast %pwb : tensor<64x128xbf16> -> tensor<64x128xf32>
+    %sum = tile.reduce sum %pwf {dim = 0} : tensor<64x128xf32> -> tensor<128xf32>
+    %sumb = tile.cast %sum : tensor<128xf32> -> tensor<128xbf16>
+    %sumf = tile.cast %sumb : tensor<128xbf16> -> tensor<128xf32>
     // -0 -> +0, then f32 bits made orderable as signed integers.
-    %canon = arith.addf %sumf, %zero256 : tensor<256xf32>
-    %bits = arith.bitcast %canon : tensor<256xf32> to tensor<256xi32>
-    %sign = arith.shrsi %bits, %m31 : tensor<256xi32>
-    %flip = arith.andi %sign, %mag : tensor<256xi32>
-    %ord = arith.xori %bits, %flip : tensor<256xi32>
-    %ord64 = arith.extsi %ord : tensor<256xi32> to tensor<256xi64>
-    %hi = arith.shli %ord64, %s32 : tensor<256xi64>
+    %canon = arith.addf %sumf, %zerob : tensor<128xf32>
+    %bits = arith.bitcast %canon : tensor<128xf32> to tensor<128xi32>
+    %sign = arith.shrsi %bits, %m31 : tensor<128xi32>
+    %flip = arith.andi %sign, %mag : tensor<128xi32>
+    %ord = arith.xori %bits, %flip : tensor<128xi32>
+    %ord64 = arith.extsi %ord : tensor<128xi32> to tensor<128xi64>
+    %hi = arith.shli %ord64, %s32 : tensor<128xi64>
     %t0i = arith.index_cast %t0 : index to i64
-    %t0s = tile.splat %t0i : tensor<256xi64>
-    %t = arith.addi %iota, %t0s : tensor<256xi64>
-    %lo = arith.subi %lowmax, %t : tensor<256xi64>
-    %key = arith.ori %hi, %lo : tensor<256xi64>
-    %ok = arith.cmpi slt, %t, %viss : tensor<256xi64>
-    %keyv = arith.select %ok, %key, %none256 : tensor<256xi1>, tensor<256xi64>
+    %t0s = tile.splat %t0i : tensor<128xi64>
+    %t = arith.addi %iota, %t0s : tensor<128xi64>
+    %lo = arith.subi %lowmax, %t : tensor<128xi64>
+    %key = arith.ori %hi, %lo : tensor<128xi64>
+    %ok = arith.cmpi slt, %t, %viss : tensor<128xi64>
+    %keyv = arith.select %ok, %key, %noneb : tensor<128xi1>, tensor<128xi64>
+    %kv2 = tile.reshape %keyv : tensor<128xi64> -> tensor<1x128xi64>
     // [run ; keyv padded to 1024] -> top 1024.
-    %kv2 = tile.reshape %keyv : tensor<256xi64> -> tensor<1x256xi64>
-    %kvb = tile.broadcast %kv2 : tensor<1x256xi64> -> tensor<4x256xi64>
-    %kvp = arith.select %first, %kvb, %none4 : tensor<4x256xi1>, tensor<4x256xi64>
-    %kvf = tile.reshape %kvp : tensor<4x256xi64> -> tensor<1x1024xi64>
+    %kvb = tile.broadcast %kv2 : tensor<1x128xi64> -> tensor<8x128xi64>
+    %kvp = arith.select %first, %kvb, %none8 : tensor<8x128xi1>, tensor<8x128xi64>
+    %kvf = tile.reshape %kvp : tensor<8x128xi64> -> tensor<1x1024xi64>
     %runr = tile.reshape %run : tensor<1024xi64> -> tensor<1x1024xi64>
     %kvfb = tile.broadcast %kvf : tensor<1x1024xi64> -> tensor<2x1024xi64>
     %runb = tile.broadcast %runr : tensor<1x1024xi64> -> tensor<2x1024xi64>

@@ -94,3 +94,83 @@ func.func @too_big(%x: f32, %i: index) {
   memref.store %x, %t[%i] : memref<2048xf32>
   return
 }
+
+// A buffer that an scf.if yields is planned: each branch's buffer lives
+// through the if's result's uses, so the two take places of their own. An
+// index buffer takes 8 bytes per element (the data layout's index width):
+// 256 (idx) + 256 + 256.
+// CHECK-LABEL: func.func @branches
+// CHECK-SAME: dsv4c.tile_bytes = 768
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @branches(%x: f32, %i: index, %c: i1) -> f32 {
+  %idx = memref.alloc() : memref<32xindex>
+  memref.store %i, %idx[%i] : memref<32xindex>
+  %r = scf.if %c -> (memref<64xf32>) {
+    %a = memref.alloc() : memref<64xf32>
+    memref.store %x, %a[%i] : memref<64xf32>
+    scf.yield %a : memref<64xf32>
+  } else {
+    %b = memref.alloc() : memref<64xf32>
+    memref.store %x, %b[%i] : memref<64xf32>
+    scf.yield %b : memref<64xf32>
+  }
+  %j = memref.load %idx[%i] : memref<32xindex>
+  %v = memref.load %r[%j] : memref<64xf32>
+  return %v : f32
+}
+
+// A loop that may hand its carried buffer on unchanged (one branch yields
+// the iteration argument) cannot take turns by trip parity: the next trip
+// would write the place it reads. Left as it is.
+// CHECK-LABEL: func.func @carried_through_if
+// CHECK-NOT: dsv4c.tile_bytes
+// CHECK: memref.alloc() : memref<64xf32>
+// CHECK: memref.alloc() : memref<64xf32>
+func.func @carried_through_if(%x: f32, %i: index, %n: index, %c: i1) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %init = memref.alloc() : memref<64xf32>
+  memref.store %x, %init[%i] : memref<64xf32>
+  %r = scf.for %k = %c0 to %n step %c1 iter_args(%acc = %init) -> (memref<64xf32>) {
+    %next = scf.if %c -> (memref<64xf32>) {
+      %new = memref.alloc() : memref<64xf32>
+      %v = memref.load %acc[%i] : memref<64xf32>
+      memref.store %v, %new[%i] : memref<64xf32>
+      scf.yield %new : memref<64xf32>
+    } else {
+      scf.yield %acc : memref<64xf32>
+    }
+    scf.yield %next : memref<64xf32>
+  }
+  %out = memref.load %r[%i] : memref<64xf32>
+  return %out : f32
+}
+
+// When both branches make a new buffer each trip, the turns are sound: the
+// initial buffer, and each branch's two places.
+// CHECK-LABEL: func.func @fresh_through_if
+// CHECK-SAME: dsv4c.tile_bytes = 1280
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @fresh_through_if(%x: f32, %i: index, %n: index, %c: i1) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %init = memref.alloc() : memref<64xf32>
+  memref.store %x, %init[%i] : memref<64xf32>
+  %r = scf.for %k = %c0 to %n step %c1 iter_args(%acc = %init) -> (memref<64xf32>) {
+    %v = memref.load %acc[%i] : memref<64xf32>
+    %next = scf.if %c -> (memref<64xf32>) {
+      %a = memref.alloc() : memref<64xf32>
+      memref.store %v, %a[%i] : memref<64xf32>
+      scf.yield %a : memref<64xf32>
+    } else {
+      %b = memref.alloc() : memref<64xf32>
+      memref.store %x, %b[%i] : memref<64xf32>
+      scf.yield %b : memref<64xf32>
+    }
+    scf.yield %next : memref<64xf32>
+  }
+  %out = memref.load %r[%i] : memref<64xf32>
+  return %out : f32
+}
