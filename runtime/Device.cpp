@@ -6,6 +6,23 @@
 
 using namespace dsv4c;
 
+bool RecordedWork::run(Device &device, std::string &error) const {
+  switch (kind) {
+  case Launch: {
+    std::vector<uint64_t> values = args; // the runner reads them in place
+    std::vector<void *> pointers;
+    for (uint64_t &v : values)
+      pointers.push_back(&v);
+    return runner->launch(pointers.data(), grid, error);
+  }
+  case Copy:
+    return device.copy(dst, src, bytes, error);
+  case Fill:
+    return device.fill32(dst, pattern, bytes / 4, error);
+  }
+  return false;
+}
+
 void *HostDevice::allocate(size_t bytes, std::string &error) {
   size_t rounded = (bytes + 63) / 64 * 64;
   void *p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);

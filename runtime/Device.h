@@ -13,9 +13,44 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace dsv4c {
+
+class Device;
+
+/// One piece of device work kept for later (Device::makeGraph): a launch
+/// (the runner, the grid and each argument's value in an 8-byte slot, as
+/// KernelArgs lays them out), a copy within the device or a 32-bit fill.
+struct RecordedWork {
+  enum Kind { Launch, Copy, Fill } kind = Launch;
+  KernelRunner *runner = nullptr;
+  Grid grid{};
+  std::vector<uint64_t> args;
+  void *dst = nullptr;       // Copy, Fill
+  const void *src = nullptr; // Copy
+  size_t bytes = 0;          // Copy; Fill: 4 * words
+  uint32_t pattern = 0;      // Fill
+
+  bool operator==(const RecordedWork &o) const {
+    return kind == o.kind && runner == o.runner && grid == o.grid &&
+           args == o.args && dst == o.dst && src == o.src && bytes == o.bytes &&
+           pattern == o.pattern;
+  }
+  /// Queues (or on a host device, does) it now on `device`.
+  bool run(Device &device, std::string &error) const;
+};
+
+/// Work recorded once and queued again as one unit: the driver's graph on
+/// GPU targets (CUDA graphs), so a decode step is one call for the host.
+class DeviceGraph {
+public:
+  virtual ~DeviceGraph() = default;
+  /// Queues all of the graph's work, in order.
+  virtual bool launch(std::string &error) = 0;
+};
 
 class Device {
 public:
@@ -53,6 +88,15 @@ public:
   virtual bool synchronize(std::string &error) {
     (void)error;
     return true;
+  }
+  /// A graph of `work` (in order; the arguments' values are fixed in it),
+  /// or null: with `error` empty where the device makes none (the caller
+  /// then runs the pieces one by one), else on failure.
+  virtual std::unique_ptr<DeviceGraph>
+  makeGraph(const std::vector<RecordedWork> &work, std::string &error) {
+    (void)work;
+    (void)error;
+    return nullptr;
   }
 };
 

@@ -22,6 +22,8 @@ public:
   void addHalfBits(uint16_t v) { add(&v, sizeof(v)); }
 
   void **data() { return pointers.data(); }
+  /// Each argument's 8-byte slot (RecordedLaunch::args).
+  std::vector<uint64_t> values() const { return {slots.begin(), slots.end()}; }
   size_t size() const { return pointers.size(); }
 
 private:

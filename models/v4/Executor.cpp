@@ -100,17 +100,91 @@ void *Executor::Impl::alloc(size_t bytes) {
 
 bool Executor::Impl::upload(void *dst, const void *src, size_t bytes) {
   std::string e;
-  return device.upload(dst, src, bytes, e) || fail(e);
+  return runRecorded() && (device.upload(dst, src, bytes, e) || fail(e));
 }
 
 bool Executor::Impl::copy(void *dst, const void *src, size_t bytes) {
   std::string e;
+  if (recording) {
+    RecordedWork w;
+    w.kind = RecordedWork::Copy;
+    w.dst = dst;
+    w.src = src;
+    w.bytes = bytes;
+    recorded.push_back(std::move(w));
+    return true;
+  }
   return device.copy(dst, src, bytes, e) || fail(e);
 }
 
 bool Executor::Impl::fill32(void *dst, uint32_t pattern, size_t words) {
   std::string e;
+  if (recording) {
+    RecordedWork w;
+    w.kind = RecordedWork::Fill;
+    w.dst = dst;
+    w.pattern = pattern;
+    w.bytes = words * 4;
+    recorded.push_back(std::move(w));
+    return true;
+  }
   return device.fill32(dst, pattern, words, e) || fail(e);
+}
+
+void Executor::Impl::startRecording() {
+  recording = options.graphs && !options.profile && !noGraphs;
+  recorded.clear();
+}
+
+bool Executor::Impl::runRecorded() {
+  if (!recording)
+    return true;
+  recording = false;
+  ++graphStats.eager;
+  std::string e;
+  for (const RecordedWork &w : recorded)
+    if (!w.run(device, e))
+      return fail(e);
+  recorded.clear();
+  return true;
+}
+
+bool Executor::Impl::finishRecording() {
+  if (!recording)
+    return true;
+  recording = false;
+  std::string e;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    if (graphs[i].work != recorded)
+      continue;
+    std::rotate(graphs.begin() + i, graphs.begin() + i + 1, graphs.end());
+    ++graphStats.replayed;
+    graphsMadeInARow = 0;
+    recorded.clear();
+    return graphs.back().graph->launch(e) || fail(e);
+  }
+  // A step's work repeats while the batch does (same sequences, same
+  // scratch; positions and page tables are device arrays): a graph that is
+  // made step after step and never replayed costs more than it saves.
+  constexpr int64_t kMaxMadeInARow = 8;
+  constexpr size_t kMaxGraphs = 8;
+  std::unique_ptr<DeviceGraph> graph = device.makeGraph(recorded, e);
+  if (!graph) {
+    if (!e.empty())
+      return fail("making a graph of the step: " + e);
+    noGraphs = true; // the device makes none
+    recording = true;
+    return runRecorded();
+  }
+  ++graphStats.made;
+  if (++graphsMadeInARow >= kMaxMadeInARow)
+    noGraphs = true;
+  if (graphs.size() >= kMaxGraphs)
+    graphs.erase(graphs.begin());
+  graphs.push_back({std::move(recorded), std::move(graph)});
+  recorded.clear();
+  graphStats.kept = graphs.size();
+  return graphs.back().graph->launch(e) || fail(e);
 }
 
 bool Executor::Impl::run(const std::string &name, Grid grid,
@@ -140,6 +214,14 @@ bool Executor::Impl::run(const std::string &name, Grid grid,
   }
   std::string e;
   ++launchCount;
+  if (recording) {
+    RecordedWork w;
+    w.runner = runner;
+    w.grid = grid;
+    w.args = packed.values();
+    recorded.push_back(std::move(w));
+    return true;
+  }
   auto start = std::chrono::steady_clock::now();
   if (!runner->launch(packed.data(), grid, e))
     return fail("kernel " + name + ": " + e);
@@ -477,6 +559,8 @@ int64_t Executor::maxSeqLen() const { return impl_->options.maxSeqLen; }
 
 uint64_t Executor::launches() const { return impl_->launchCount; }
 
+GraphStats Executor::graphStats() const { return impl_->graphStats; }
+
 std::vector<KernelProfile> Executor::profile() const {
   std::vector<KernelProfile> out;
   for (const auto &[name, p] : impl_->profiled)
@@ -631,13 +715,21 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
     return true;
   const int64_t hc = c.hcMult, d = c.dim;
   auto done = [&](bool ok) {
-    if (!ok)
+    if (!ok) {
       error = I.error.empty() ? "step failed" : I.error;
+      I.recording = false; // what a failed step kept is not run
+      I.recorded.clear();
+    }
     return ok;
   };
-  if (!I.ensureScratch(m, longest) ||
-      !I.planStep(chunks, ids, 0, c.numLayers) ||
-      !I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
+  // A decode step (every input one token) is recorded and queued as a
+  // graph at the end (finishRecording, before its results come back).
+  const bool decodeStep = m == nc;
+  if (!I.ensureScratch(m, longest) || !I.planStep(chunks, ids, 0, c.numLayers))
+    return done(false);
+  if (decodeStep)
+    I.startRecording();
+  if (!I.run("embedding", {ceilDiv(m, 16), ceilDiv(d, 64), 1},
              {KArg::p(I.embed), KArg::p(I.stepArg(I.stepIds)), KArg::p(I.s.h),
               KArg::i(m), KArg::i(d), KArg::i(hc)}))
     return done(false);
@@ -670,13 +762,21 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                 bf16At(I.s.h, (ch.row0 + ch.count - 1) * hcm * d), hcm * d * 2))
       return done(false);
   }
-  void *out = I.s.yacc; // f32 [nc, vocab] fits: reuse only if big enough
-  std::vector<void *> tmp;
+  // f32 [nc, vocab]: yacc where it fits, else a buffer kept for later steps.
+  void *out = I.s.yacc;
   if (nc * c.vocabSize > m * d) {
-    out = I.alloc(nc * c.vocabSize * 4);
-    if (!out)
-      return done(false);
-    tmp.push_back(out);
+    if (nc > I.logitsRows) {
+      if (I.logitsBuffer) {
+        I.owned.erase(
+            std::find(I.owned.begin(), I.owned.end(), I.logitsBuffer));
+        I.device.release(I.logitsBuffer);
+      }
+      I.logitsRows = 0;
+      if (!(I.logitsBuffer = I.alloc(nc * c.vocabSize * 4)))
+        return done(false);
+      I.logitsRows = nc;
+    }
+    out = I.logitsBuffer;
   }
   bool ok = I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
             I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
@@ -689,6 +789,15 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
             I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
                   {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
                    KArg::i(d), KArg::i(c.vocabSize)});
+  if (ok && (parts & StepResult::Greedy))
+    ok = I.run("greedy_part", {nc, ceilDiv(c.vocabSize, 4096), 1},
+               {KArg::p(out), KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
+                KArg::i(nc), KArg::i(c.vocabSize)}) &&
+         I.run("greedy_token", {nc, 1, 1},
+               {KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
+                KArg::p(I.s.greedy), KArg::i(nc), KArg::i(c.vocabSize)});
+  // The step's work is all queued: then its results come back.
+  ok = ok && I.finishRecording();
   std::string e;
   if (ok && (parts & StepResult::Logits)) {
     result.logits.resize(nc * c.vocabSize);
@@ -698,18 +807,8 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
   }
   if (ok && (parts & StepResult::Greedy)) {
     std::vector<int32_t> ids(nc);
-    ok = I.run("greedy_part", {nc, ceilDiv(c.vocabSize, 4096), 1},
-               {KArg::p(out), KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
-                KArg::i(nc), KArg::i(c.vocabSize)}) &&
-         I.run("greedy_token", {nc, 1, 1},
-               {KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
-                KArg::p(I.s.greedy), KArg::i(nc), KArg::i(c.vocabSize)}) &&
-         (I.device.download(ids.data(), I.s.greedy, nc * 4, e) || I.fail(e));
+    ok = I.device.download(ids.data(), I.s.greedy, nc * 4, e) || I.fail(e);
     result.greedy.assign(ids.begin(), ids.end());
-  }
-  for (void *p : tmp) {
-    I.owned.erase(std::find(I.owned.begin(), I.owned.end(), p));
-    I.device.release(p);
   }
   return done(ok);
 }

@@ -36,9 +36,22 @@ struct ExecutorOptions {
   std::function<void(size_t, size_t)> progress;
   /// Time every launch (Executor::profile()).
   bool profile = false;
+  /// Queue each decode step (every input one token) as one device graph
+  /// where the device makes graphs (CUDA): the step's work is recorded, a
+  /// graph made the first time those launches are seen and replayed while
+  /// they recur (Executor::graphStats). Off while profiling.
+  bool graphs = true;
   /// The Engram tables (engram.safetensors, scripts/engram_tables.py):
   /// needed when the config has an `engram` section.
   const Checkpoint *engramTables = nullptr;
+};
+
+/// How decode steps ran (ExecutorOptions::graphs).
+struct GraphStats {
+  uint64_t replayed = 0; // steps queued as a graph made earlier
+  uint64_t made = 0;     // steps whose work became a new graph
+  uint64_t eager = 0;    // recorded steps launched piece by piece (no graph)
+  size_t kept = 0;       // graphs held now
 };
 
 /// Launches and wall time of one kernel (ExecutorOptions::profile).
@@ -176,6 +189,8 @@ public:
   uint64_t launches() const;
   /// Per kernel, slowest first (empty unless ExecutorOptions::profile).
   std::vector<KernelProfile> profile() const;
+  /// Decode steps as graphs so far.
+  GraphStats graphStats() const;
 
   struct Impl;
 

@@ -203,6 +203,28 @@ struct Executor::Impl {
   std::map<std::string, KernelRunner *> runners;
   std::map<std::string, KernelProfile> profiled;
 
+  // Decode steps as graphs (ExecutorOptions::graphs): while `recording`,
+  // launches, copies and fills are kept in `recorded` instead of run;
+  // finishRecording queues them as a graph (made once per distinct list)
+  // and any other device call first runs what was kept.
+  bool recording = false;
+  std::vector<RecordedWork> recorded;
+  struct KeptGraph {
+    std::vector<RecordedWork> work;
+    std::unique_ptr<DeviceGraph> graph;
+  };
+  std::vector<KeptGraph> graphs; // most recently used last
+  GraphStats graphStats;
+  int64_t graphsMadeInARow = 0; // new graphs with no replay between
+  bool noGraphs = false;        // the device makes none, or they never recur
+  void startRecording();
+  bool finishRecording();
+  bool runRecorded();
+  // The logits of a step's last rows (f32 [rows, vocab]), kept from step
+  // to step so that a decode step's work repeats.
+  void *logitsBuffer = nullptr;
+  int64_t logitsRows = 0;
+
   // Weights.
   const void *embed = nullptr, *norm = nullptr, *head = nullptr;
   std::array<const void *, 3> hcHead{}; // fn, scale, base

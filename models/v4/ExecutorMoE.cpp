@@ -46,8 +46,8 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
   // shipped format) launch per expert, so the host needs the counts.
   std::vector<int32_t> count(b.stacked ? 0 : 2 * experts);
   std::string e;
-  if (!b.stacked &&
-      !device.download(count.data(), s.moeInfo, count.size() * 4, e))
+  if (!b.stacked && (!runRecorded() || !device.download(count.data(), s.moeInfo,
+                                                        count.size() * 4, e)))
     return fail(e);
   auto expert = [&](const std::array<LinearW, 3> &w, const void *x, void *g,
                     void *u, void *hidden, void *out, const void *routing,

@@ -60,6 +60,8 @@ public:
   DSV4C_CU(cuMemcpyDtoD_v2, CUdeviceptr, CUdeviceptr, size_t)
   DSV4C_CU(cuMemcpy2D_v2, const CUDA_MEMCPY2D *)
   DSV4C_CU(cuMemsetD32_v2, CUdeviceptr, unsigned, size_t)
+  DSV4C_CU(cuMemcpyDtoDAsync_v2, CUdeviceptr, CUdeviceptr, size_t, void *)
+  DSV4C_CU(cuMemsetD32Async, CUdeviceptr, unsigned, size_t, void *)
   DSV4C_CU(cuModuleLoadDataEx, void **, const void *, unsigned, int *, void **)
   DSV4C_CU(cuModuleUnload, void *)
   DSV4C_CU(cuModuleGetFunction, void **, void *, const char *)
@@ -67,7 +69,23 @@ public:
            unsigned, unsigned, unsigned, void *, void **, void **)
   DSV4C_CU(cuCtxSetLimit, int, size_t)
   DSV4C_CU(cuFuncSetAttribute, void *, int, int)
+  DSV4C_CU(cuStreamCreate, void **, unsigned)
+  DSV4C_CU(cuStreamDestroy_v2, void *)
+  // Graphs (optional: without them a decode step is launched kernel by
+  // kernel).
+  DSV4C_CU(cuStreamBeginCapture_v2, void *, int)
+  DSV4C_CU(cuStreamEndCapture, void *, void **)
+  DSV4C_CU(cuGraphInstantiateWithFlags, void **, void *, unsigned long long)
+  DSV4C_CU(cuGraphLaunch, void *, void *)
+  DSV4C_CU(cuGraphExecDestroy, void *)
+  DSV4C_CU(cuGraphDestroy, void *)
 #undef DSV4C_CU
+
+  bool hasGraphs() const {
+    return cuStreamBeginCapture_v2 && cuStreamEndCapture &&
+           cuGraphInstantiateWithFlags && cuGraphLaunch && cuGraphExecDestroy &&
+           cuGraphDestroy;
+  }
 
   ~Driver() {
     if (lib)
@@ -124,13 +142,27 @@ std::shared_ptr<Driver> loadDriver(std::string &error) {
   DSV4C_RESOLVE(cuMemcpyDtoD_v2)
   DSV4C_RESOLVE(cuMemcpy2D_v2)
   DSV4C_RESOLVE(cuMemsetD32_v2)
+  DSV4C_RESOLVE(cuMemcpyDtoDAsync_v2)
+  DSV4C_RESOLVE(cuMemsetD32Async)
   DSV4C_RESOLVE(cuModuleLoadDataEx)
   DSV4C_RESOLVE(cuModuleUnload)
   DSV4C_RESOLVE(cuModuleGetFunction)
   DSV4C_RESOLVE(cuLaunchKernel)
   DSV4C_RESOLVE(cuCtxSetLimit)
   DSV4C_RESOLVE(cuFuncSetAttribute)
+  DSV4C_RESOLVE(cuStreamCreate)
+  DSV4C_RESOLVE(cuStreamDestroy_v2)
 #undef DSV4C_RESOLVE
+  auto optional = [&](auto &fn, const char *name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+        ::dlsym(d->lib, name));
+  };
+  optional(d->cuStreamBeginCapture_v2, "cuStreamBeginCapture_v2");
+  optional(d->cuStreamEndCapture, "cuStreamEndCapture");
+  optional(d->cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+  optional(d->cuGraphLaunch, "cuGraphLaunch");
+  optional(d->cuGraphExecDestroy, "cuGraphExecDestroy");
+  optional(d->cuGraphDestroy, "cuGraphDestroy");
   if (!ok)
     return nullptr;
 
@@ -201,14 +233,75 @@ std::unique_ptr<CudaDevice> CudaDevice::open(int ordinal, std::string &error) {
       !driver->check(driver->cuDevicePrimaryCtxRetain(&d->context, d->device),
                      "cuDevicePrimaryCtxRetain", error) ||
       !driver->check(driver->cuCtxSetCurrent(d->context), "cuCtxSetCurrent",
+                     error) ||
+      // Launches go to a stream of their own, which graphs can capture
+      // (the legacy default stream cannot be); it is a blocking stream, so
+      // the synchronous copies on the default stream still wait for it.
+      !driver->check(driver->cuStreamCreate(&d->stream, 0), "cuStreamCreate",
                      error))
     return nullptr;
   return d;
 }
 
+namespace {
+/// A captured, instantiated graph on the device's stream.
+class CudaGraph : public DeviceGraph {
+public:
+  CudaGraph(std::shared_ptr<Driver> driver, void *stream, void *graph,
+            void *exec)
+      : driver(std::move(driver)), stream(stream), graph(graph), exec(exec) {}
+  ~CudaGraph() override {
+    driver->cuGraphExecDestroy(exec);
+    driver->cuGraphDestroy(graph);
+  }
+  bool launch(std::string &error) override {
+    return driver->check(driver->cuGraphLaunch(exec, stream), "cuGraphLaunch",
+                         error);
+  }
+
+private:
+  std::shared_ptr<Driver> driver;
+  void *stream, *graph, *exec;
+};
+} // namespace
+
+std::unique_ptr<DeviceGraph>
+CudaDevice::makeGraph(const std::vector<RecordedWork> &work,
+                      std::string &error) {
+  if (!driver->hasGraphs() || work.empty())
+    return nullptr;
+  constexpr int kCaptureModeThreadLocal = 1; // CUstreamCaptureMode
+  if (!driver->check(
+          driver->cuStreamBeginCapture_v2(stream, kCaptureModeThreadLocal),
+          "cuStreamBeginCapture", error))
+    return nullptr;
+  // Captured work is put in the graph, not run (launches, copies and
+  // fills all go to the stream).
+  bool launched = true;
+  for (const RecordedWork &w : work)
+    if (!(launched = w.run(*this, error)))
+      break;
+  void *graph = nullptr;
+  CUresult ended = driver->cuStreamEndCapture(stream, &graph);
+  if (!launched || !driver->check(ended, "cuStreamEndCapture", error)) {
+    if (graph)
+      driver->cuGraphDestroy(graph);
+    return nullptr;
+  }
+  void *exec = nullptr;
+  if (!driver->check(driver->cuGraphInstantiateWithFlags(&exec, graph, 0),
+                     "cuGraphInstantiate", error)) {
+    driver->cuGraphDestroy(graph);
+    return nullptr;
+  }
+  return std::make_unique<CudaGraph>(driver, stream, graph, exec);
+}
+
 CudaDevice::~CudaDevice() {
   if (!driver)
     return;
+  if (stream)
+    driver->cuStreamDestroy_v2(stream);
   for (void *m : modules)
     driver->cuModuleUnload(m);
   if (context)
@@ -248,9 +341,9 @@ bool CudaDevice::download(void *dst, const void *src, size_t bytes,
 
 bool CudaDevice::copy(void *dst, const void *src, size_t bytes,
                       std::string &error) {
-  return !bytes ||
-         driver->check(driver->cuMemcpyDtoD_v2(dptr(dst), dptr(src), bytes),
-                       "cuMemcpyDtoD", error);
+  return !bytes || driver->check(driver->cuMemcpyDtoDAsync_v2(
+                                     dptr(dst), dptr(src), bytes, stream),
+                                 "cuMemcpyDtoDAsync", error);
 }
 
 bool CudaDevice::copy2D(void *dst, size_t dstPitch, const void *src,
@@ -272,9 +365,9 @@ bool CudaDevice::copy2D(void *dst, size_t dstPitch, const void *src,
 
 bool CudaDevice::fill32(void *dst, uint32_t pattern, size_t words,
                         std::string &error) {
-  return !words ||
-         driver->check(driver->cuMemsetD32_v2(dptr(dst), pattern, words),
-                       "cuMemsetD32", error);
+  return !words || driver->check(driver->cuMemsetD32Async(dptr(dst), pattern,
+                                                          words, stream),
+                                 "cuMemsetD32Async", error);
 }
 
 void *CudaDevice::loadModule(const std::string &image, std::string &error) {
@@ -307,7 +400,7 @@ bool CudaDevice::launchAsync(void *f, std::array<unsigned, 3> grid,
                              std::string &error, unsigned dynamicShared) {
   return driver->check(
       driver->cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1],
-                             block[2], dynamicShared, nullptr, params, nullptr),
+                             block[2], dynamicShared, stream, params, nullptr),
       "cuLaunchKernel", error);
 }
 

@@ -6,8 +6,8 @@
 // CUDA error name (cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY).
 //
 // Devices, a Device over device memory (the runtime's interface), PTX/cubin
-// modules and launches. Launches go to the context's default stream and do
-// not wait; copies to and from the host wait for the work before them.
+// modules, launches and graphs. Launches go to the device's stream and do
+// not wait; copies (on the default stream) wait for the work before them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_TARGETS_CUDA_CUDADRIVER_H
@@ -41,7 +41,9 @@ std::shared_ptr<Driver> loadDriver(std::string &error);
 bool listDevices(Driver &driver, std::vector<DeviceInfo> &devices,
                  std::string &error);
 
-/// Device memory of one GPU (its primary context); copies are synchronous.
+/// Device memory of one GPU (its primary context): copies to and from the
+/// host are synchronous; copies within the device and fills are queued on
+/// the launches' stream.
 class CudaDevice : public Device {
 public:
   /// Null with `error` set when there is no driver or no such device.
@@ -85,6 +87,10 @@ public:
   bool allowDynamicShared(void *function, unsigned bytes, std::string &error);
   /// Waits for all queued work; reports a failed kernel.
   bool synchronize(std::string &error) override;
+  /// A CUDA graph of the launches, captured from the device's stream and
+  /// instantiated (null, `error` empty, where the driver has no graphs).
+  std::unique_ptr<DeviceGraph> makeGraph(const std::vector<RecordedWork> &work,
+                                         std::string &error) override;
   /// The device heap kernels `malloc` from (cuCtxSetLimit); the first call
   /// sets it (before any launch), later ones keep that size.
   bool setMallocHeapSize(size_t bytes, std::string &error);
@@ -102,6 +108,7 @@ private:
   DeviceInfo info_;
   int device = 0;
   void *context = nullptr;
+  void *stream = nullptr; // every launch's
   std::vector<void *> modules;
   void *function = nullptr;
   bool heapSizeSet = false;

@@ -66,6 +66,11 @@ options:
                   steps: launches per step and per block, and each step's
                   time in kernels and outside them; every launch then waits
                   for its kernel, so the tokens/s are lower than without
+                  (and decode steps are not graphs)
+  --no-graphs     launch each decode step kernel by kernel; by default a
+                  target whose driver makes graphs (cuda) queues a decode
+                  step as one graph, made the first time its launches are
+                  seen and replayed while they recur (printed per batch)
   --quiet         no progress lines
   --help          this text
 )";
@@ -141,7 +146,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::vector<int64_t> batches, contexts;
   int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0, sharedPrefix = 0;
   OpenOptions open;
-  bool quiet = false, profile = false;
+  bool quiet = false, profile = false, graphs = true;
   auto fail = [&](const std::string &m) {
     std::fprintf(stderr, "%s: %s\n", prog.c_str(), m.c_str());
     return 1;
@@ -202,6 +207,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
       open.generateWeightsSeed = uint64_t(n);
     } else if (arg == "--profile") {
       profile = true;
+    } else if (arg == "--no-graphs") {
+      graphs = false;
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -233,6 +240,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   exOpts.maxSeqLen =
       *std::max_element(contexts.begin(), contexts.end()) + decode + 1;
   exOpts.profile = profile;
+  exOpts.graphs = graphs;
   exOpts.engramTables = model.engramTables.get();
   exOpts.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "weights");
@@ -259,6 +267,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   for (int64_t context : contexts)
     for (int64_t batch : batches) {
       const std::vector<v4::KernelProfile> before = executor->profile();
+      const v4::GraphStats graphsBefore = executor->graphStats();
       // Seeded prompt ids (splitmix64), avoiding the last ids (BOS/EOS in the
       // tiny tokenizer).
       uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 1;
@@ -297,6 +306,18 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                   (long long)decode, (long long)repeat);
       std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
                   bestPrefill, bestDecode);
+      const v4::GraphStats g = executor->graphStats();
+      const uint64_t made = g.made - graphsBefore.made,
+                     replayed = g.replayed - graphsBefore.replayed;
+      if (made + replayed > 0)
+        std::printf("graphs: %llu decode steps replayed a graph, %llu made "
+                    "one (all runs, warm-up included)\n",
+                    (unsigned long long)replayed, (unsigned long long)made);
+      else
+        std::printf("graphs: none (%s)\n",
+                    !graphs   ? "--no-graphs"
+                    : profile ? "--profile"
+                              : "the target's device makes none");
       if (profile) {
         printProfile(stdout, executor->profile(), before);
         printDecodeSteps(stdout, result, model.config.numBlocks());

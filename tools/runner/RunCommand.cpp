@@ -70,6 +70,10 @@ options:
   --dump-tokens FILE     int64 prompt + generated ids as .npy ([n], or
                          [batch, n] padded with -1)
   --profile              print launches and time per kernel at the end
+  --no-graphs            launch each decode step kernel by kernel (by default
+                         a target whose driver makes graphs, cuda, queues a
+                         decode step as one graph, replayed while its
+                         launches recur)
   --quiet                no progress lines
   --help                 this text
 
@@ -101,7 +105,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   OpenOptions open;
   int64_t maxSeqLen = 0;
   v4::PrefixCacheOptions prefixOptions;
-  bool ignoreEos = false, quiet = false, profile = false;
+  bool ignoreEos = false, quiet = false, profile = false, graphs = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string v;
@@ -189,6 +193,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
       dumpTokens = v;
     } else if (arg == "--profile") {
       profile = true;
+    } else if (arg == "--no-graphs") {
+      graphs = false;
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -250,6 +256,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     longest = std::max<int64_t>(longest, int64_t(p.size()));
   exOpts.maxSeqLen = maxSeqLen ? maxSeqLen : longest + gen.maxNewTokens;
   exOpts.profile = profile;
+  exOpts.graphs = graphs;
   exOpts.engramTables = model.engramTables.get();
   exOpts.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "weights");

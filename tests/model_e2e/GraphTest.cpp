@@ -1,0 +1,188 @@
+//===- GraphTest.cpp - decode steps queued as device graphs ---------------===//
+//
+// ExecutorOptions::graphs on the cpu target, through a HostDevice that makes
+// graphs the way a GPU's driver does: a graph keeps the recorded work (with
+// its arguments' values) and runs it again on each launch. So a replayed
+// step computes with the launches of the step the graph was made from;
+// this is right only if everything that changes from step to step (tokens,
+// positions, slots, page tables, index lists) reaches the kernels through
+// device memory. Checked: decode logits (and greedy ids) with graphs equal
+// eager steps bit for bit; steps replay graphs made earlier (one per batch
+// composition); a device that makes none runs every step eagerly.
+//
+//===----------------------------------------------------------------------===//
+#include "tests/model_e2e/TinyV4.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+using namespace dsv4c::tinyv4;
+
+namespace {
+
+class HostGraph : public DeviceGraph {
+public:
+  HostGraph(Device &device, std::vector<RecordedWork> work, int &launches)
+      : device(device), work(std::move(work)), launches(launches) {}
+  bool launch(std::string &error) override {
+    ++launches;
+    for (const RecordedWork &w : work)
+      if (!w.run(device, error))
+        return false;
+    return true;
+  }
+
+private:
+  Device &device;
+  std::vector<RecordedWork> work;
+  int &launches;
+};
+
+/// Host memory whose graphs are kept work lists.
+class GraphHostDevice : public HostDevice {
+public:
+  using HostDevice::HostDevice;
+  int made = 0, launched = 0;
+  std::unique_ptr<DeviceGraph> makeGraph(const std::vector<RecordedWork> &work,
+                                         std::string &error) override {
+    (void)error;
+    ++made;
+    return std::make_unique<HostGraph>(*this, work, launched);
+  }
+};
+
+struct Decoded {
+  std::vector<std::vector<float>> logits; // per decode step
+  std::vector<std::vector<int64_t>> greedy;
+  GraphStats stats;
+};
+
+/// Prompts of different lengths for `batch` sequences, then `steps` decode
+/// steps; after `growAt` steps (if >= 0) one more sequence joins (its
+/// prefill is a step of its own), and after `shrinkAt` it leaves.
+Decoded decode(Device &device, const V4Config &c, const Checkpoint &ckpt,
+           int batch, int steps, unsigned parts, int growAt = -1,
+           int shrinkAt = -1) {
+  ExecutorOptions options;
+  options.maxSeqLen = 96;
+  std::string error;
+  Decoded run;
+  auto e = Executor::create(c, ckpt, device, cpuKernels(), options, error);
+  EXPECT_NE(e, nullptr) << error;
+  if (!e)
+    return run;
+  auto prompt = [&](int i) {
+    StepInput in{e->addSequence(error), {}};
+    for (int t = 0; t < 9 + 5 * i; ++t)
+      in.tokens.push_back((7 * t + 13 * i + 1) % c.vocabSize);
+    return in;
+  };
+  std::vector<StepInput> inputs;
+  for (int i = 0; i < batch; ++i)
+    inputs.push_back(prompt(i));
+  std::vector<float> logits;
+  EXPECT_TRUE(e->step(inputs, logits, error)) << error;
+  for (int s = 0; s < steps; ++s) {
+    if (s == growAt) {
+      StepInput joined = prompt(batch);
+      EXPECT_TRUE(e->step({joined}, logits, error)) << error;
+      joined.tokens = {joined.tokens.back()};
+      inputs.push_back(joined);
+    }
+    if (s == shrinkAt)
+      inputs.pop_back();
+    for (StepInput &in : inputs)
+      in.tokens = {(in.tokens.back() * 5 + s + 2) % c.vocabSize};
+    StepResult result;
+    EXPECT_TRUE(e->step(inputs, parts, result, error)) << error;
+    run.logits.push_back(result.logits);
+    run.greedy.push_back(result.greedy);
+    // Feed back the greedy choice where there is one.
+    for (size_t i = 0; i < result.greedy.size(); ++i)
+      if (result.greedy[i] >= 0)
+        inputs[i].tokens = {result.greedy[i]};
+  }
+  run.stats = e->graphStats();
+  return run;
+}
+
+void expectSameBits(const Decoded &graphs, const Decoded &eager) {
+  ASSERT_EQ(graphs.logits.size(), eager.logits.size());
+  for (size_t s = 0; s < graphs.logits.size(); ++s) {
+    SCOPED_TRACE("decode step " + std::to_string(s));
+    ASSERT_EQ(graphs.logits[s].size(), eager.logits[s].size());
+    EXPECT_EQ(std::memcmp(graphs.logits[s].data(), eager.logits[s].data(),
+                          graphs.logits[s].size() * 4),
+              0);
+    EXPECT_EQ(graphs.greedy[s], eager.greedy[s]);
+  }
+}
+
+TEST(V4Graphs, ReplayedDecodeStepsEqualEagerOnesBitForBit) {
+  V4Config c = v4TinyConfig(); // SWA, CSA, HCA, hash and score routing
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  for (int batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    HostDevice plain("cpu");
+    GraphHostDevice withGraphs("cpu");
+    // 20 steps cross compressed-entry emissions (ratios 4 and 128) and a
+    // 64-entry KV page for the longer prompts.
+    const Decoded eager = decode(plain, c, *ckpt, batch, 20, StepResult::Logits);
+    const Decoded graphs =
+        decode(withGraphs, c, *ckpt, batch, 20, StepResult::Logits);
+    expectSameBits(graphs, eager);
+    EXPECT_EQ(eager.stats.made + eager.stats.replayed, 0u);
+    EXPECT_EQ(graphs.stats.made, 1u); // one batch composition, one graph
+    EXPECT_EQ(graphs.stats.replayed, 19u);
+    EXPECT_EQ(graphs.stats.eager, 0u);
+    EXPECT_EQ(withGraphs.made, 1);
+    EXPECT_EQ(withGraphs.launched, 20);
+  }
+}
+
+TEST(V4Graphs, GreedyStepsReplayAndEachBatchHasItsGraph) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  HostDevice plain("cpu");
+  GraphHostDevice withGraphs("cpu");
+  const unsigned parts = StepResult::Logits | StepResult::Greedy;
+  // Two sequences; a third joins at step 5 and leaves at step 10.
+  const Decoded eager = decode(plain, c, *ckpt, 2, 15, parts, 5, 10);
+  const Decoded graphs = decode(withGraphs, c, *ckpt, 2, 15, parts, 5, 10);
+  expectSameBits(graphs, eager);
+  // Batch 2, then 3, then 2 again: a graph for each, each replayed on the
+  // steps after the one it was made on (the third sequence's prefill grew
+  // the step-argument buffer, so batch 2's second graph reads the new one).
+  EXPECT_EQ(graphs.stats.made, 3u);
+  EXPECT_EQ(graphs.stats.replayed, 12u);
+  EXPECT_EQ(graphs.stats.eager, 0u);
+  EXPECT_EQ(graphs.stats.kept, 3u);
+}
+
+TEST(V4Graphs, OffMeansEveryStepLaunchesItself) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  GraphHostDevice device("cpu");
+  ExecutorOptions options;
+  options.maxSeqLen = 64;
+  options.graphs = false;
+  std::string error;
+  auto e = Executor::create(c, *ckpt, device, cpuKernels(), options, error);
+  ASSERT_NE(e, nullptr) << error;
+  std::vector<StepInput> inputs{{e->addSequence(error), {1, 2, 3}}};
+  std::vector<float> logits;
+  for (int s = 0; s < 4; ++s) {
+    ASSERT_TRUE(e->step(inputs, logits, error)) << error;
+    inputs[0].tokens = {4 + s};
+  }
+  EXPECT_EQ(device.made, 0);
+  EXPECT_EQ(e->graphStats().made + e->graphStats().replayed, 0u);
+}
+
+} // namespace
