@@ -64,10 +64,10 @@ struct Decoded {
 /// steps; after `growAt` steps (if >= 0) one more sequence joins (its
 /// prefill is a step of its own), and after `shrinkAt` it leaves.
 Decoded decode(Device &device, const V4Config &c, const Checkpoint &ckpt,
-           int batch, int steps, unsigned parts, int growAt = -1,
-           int shrinkAt = -1) {
+               int batch, int steps, unsigned parts, int growAt = -1,
+               int shrinkAt = -1, int promptBase = 9) {
   ExecutorOptions options;
-  options.maxSeqLen = 96;
+  options.maxSeqLen = promptBase + 5 * batch + steps + 8;
   std::string error;
   Decoded run;
   auto e = Executor::create(c, ckpt, device, cpuKernels(), options, error);
@@ -76,7 +76,7 @@ Decoded decode(Device &device, const V4Config &c, const Checkpoint &ckpt,
     return run;
   auto prompt = [&](int i) {
     StepInput in{e->addSequence(error), {}};
-    for (int t = 0; t < 9 + 5 * i; ++t)
+    for (int t = 0; t < promptBase + 5 * i; ++t)
       in.tokens.push_back((7 * t + 13 * i + 1) % c.vocabSize);
     return in;
   };
@@ -129,8 +129,8 @@ TEST(V4Graphs, ReplayedDecodeStepsEqualEagerOnesBitForBit) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     HostDevice plain("cpu");
     GraphHostDevice withGraphs("cpu");
-    // 20 steps cross compressed-entry emissions (ratios 4 and 128) and a
-    // 64-entry KV page for the longer prompts.
+    // 20 steps cross the CSA layer's compressed-entry emissions (ratio 4)
+    // and its indexer's picks.
     const Decoded eager = decode(plain, c, *ckpt, batch, 20, StepResult::Logits);
     const Decoded graphs =
         decode(withGraphs, c, *ckpt, batch, 20, StepResult::Logits);
@@ -162,6 +162,26 @@ TEST(V4Graphs, GreedyStepsReplayAndEachBatchHasItsGraph) {
   EXPECT_EQ(graphs.stats.replayed, 12u);
   EXPECT_EQ(graphs.stats.eager, 0u);
   EXPECT_EQ(graphs.stats.kept, 3u);
+}
+
+// The HCA layer (ratio 128) lists every compressed entry, so its index
+// lists widen when the longest sequence passes position 127: the step's
+// launches change (the lists' width is an argument), a new graph is made
+// and replayed from then on, and the logits stay those of eager steps.
+TEST(V4Graphs, AGraphIsMadeAgainWhenTheListsWiden) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  HostDevice plain("cpu");
+  GraphHostDevice withGraphs("cpu");
+  // Prompts of 118 and 123 tokens: the second passes 127 at step 4.
+  const Decoded eager =
+      decode(plain, c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
+  const Decoded graphs =
+      decode(withGraphs, c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
+  expectSameBits(graphs, eager);
+  EXPECT_EQ(graphs.stats.made, 2u);
+  EXPECT_EQ(graphs.stats.replayed, 14u);
 }
 
 TEST(V4Graphs, OffMeansEveryStepLaunchesItself) {
