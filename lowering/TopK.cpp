@@ -121,8 +121,9 @@ std::pair<Value, Value> lowering::lowerTopK(OpBuilder &b, tile::TopKOp op) {
         Value perm = materialize(
             b, loc, permType,
             [&](OpBuilder &, Location, ValueRange ivs) { return ivs[0]; });
-        // One pass per run width 1, 2, 4, ...: merge neighbouring runs.
-        for (int64_t width = 1; width < n; width *= 2) {
+        // One pass per run width 1, 2, 4, ... (from the runs the input
+        // holds sorted already): merge neighbouring runs.
+        for (int64_t width = op.getSortedRuns(); width < n; width *= 2) {
           Value src = perm;
           Value dst0 = tensor::EmptyOp::create(b, loc, permType.getShape(),
                                                b.getIndexType());
@@ -204,12 +205,13 @@ std::pair<Value, Value> lowering::lowerTopKParallel(OpBuilder &b,
   Value keys = topKKeys(b, loc, op);
   auto permType = RankedTensorType::get(inType.getShape(), b.getIndexType());
 
-  // perm[row, o]: the position at rank o; runs of `width` sorted so far.
+  // perm[row, o]: the position at rank o; runs of `width` sorted so far
+  // (the input's own sorted runs to begin with).
   Value perm =
       materialize(b, loc, permType, [&](OpBuilder &, Location, ValueRange ivs) {
         return ivs.back();
       });
-  for (int64_t width = 1; width < n; width *= 2) {
+  for (int64_t width = op.getSortedRuns(); width < n; width *= 2) {
     Value src = perm;
     int64_t searchSteps = llvm::Log2_64_Ceil(uint64_t(width) + 1);
     perm = materialize(

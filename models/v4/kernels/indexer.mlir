@@ -95,8 +95,9 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index,
 //      ldout = the lists' width); topk <= 1024
 // Grid: (s, b): one launch for a whole decode run. The running top-1024 is
 // kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)): block 0's
-// keys sorted alone, then each later block of 128 merged by one tile.topk
-// over the concatenation [run ; block]. Blocks of 128 keys keep a program's
+// keys sorted alone, then each later block of 128 sorted and merged by one
+// tile.topk over the concatenation [run ; block] (two sorted runs: one
+// merge pass). Blocks of 128 keys keep a program's
 // tiles (the key block twice, for the pipelined load) within Hopper's 227 KiB
 // of shared memory, so no tile comes from the device heap.
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
@@ -236,7 +237,11 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
     %key = arith.ori %hi, %lo : tensor<128xi64>
     %ok = arith.cmpi slt, %t, %viss : tensor<128xi64>
     %keyv = arith.select %ok, %key, %noneb : tensor<128xi1>, tensor<128xi64>
-    %kv2 = tile.reshape %keyv : tensor<128xi64> -> tensor<1x128xi64>
+    // The block sorted, so that [run ; block] is two sorted runs of 1024:
+    // the top 1024 is then one merge pass (sorted_runs), not a whole sort.
+    %keys, %kpos_unused = tile.topk %keyv {k = 128}
+        : tensor<128xi64> -> tensor<128xi64>, tensor<128xi32>
+    %kv2 = tile.reshape %keys : tensor<128xi64> -> tensor<1x128xi64>
     // [run ; keyv padded to 1024] -> top 1024.
     %kvb = tile.broadcast %kv2 : tensor<1x128xi64> -> tensor<8x128xi64>
     %kvp = arith.select %first, %kvb, %none8 : tensor<8x128xi1>, tensor<8x128xi64>
@@ -246,7 +251,7 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
     %runb = tile.broadcast %runr : tensor<1x1024xi64> -> tensor<2x1024xi64>
     %cat2 = arith.select %lhs, %runb, %kvfb : tensor<2x1024xi1>, tensor<2x1024xi64>
     %cat = tile.reshape %cat2 : tensor<2x1024xi64> -> tensor<2048xi64>
-    %top, %pos_unused = tile.topk %cat {k = 1024}
+    %top, %pos_unused = tile.topk %cat {k = 1024, sorted_runs = 1024}
         : tensor<2048xi64> -> tensor<1024xi64>, tensor<1024xi32>
     scf.yield %top : tensor<1024xi64>
   }

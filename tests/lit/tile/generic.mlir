@@ -15,7 +15,7 @@
 // GENERIC:         "tile.dot"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>, rhs_transposed}> : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x16xf32>
 // GENERIC:         "tile.reduce"({{.*}}) <{dim = 1 : i64, kind = #tile<combine max>}> : (tensor<16x16xf32>) -> tensor<16xf32>
 // GENERIC:         "tile.scan"({{.*}}) <{dim = 1 : i64, kind = #tile<combine sum>, reverse}> : (tensor<16x16xf32>) -> tensor<16x16xf32>
-// GENERIC:         "tile.topk"({{.*}}) <{k = 4 : i64}> : (tensor<16x16xf32>) -> (tensor<16x4xf32>, tensor<16x4xi32>)
+// GENERIC:         "tile.topk"({{.*}}) <{k = 4 : i64, sorted_runs = 1 : i64}> : (tensor<16x16xf32>) -> (tensor<16x4xf32>, tensor<16x4xi32>)
 // GENERIC:         "tile.quantize"({{.*}}) <{block = array<i64: 1, 32>, round_scale}> : (tensor<16x64xf32>) -> (tensor<16x64xf8E4M3FN>, tensor<16x2xf8E8M0FNU>)
 // GENERIC:         "tile.dequantize"({{.*}}) <{block = array<i64: 1, 32>}> : (tensor<16x64xf8E4M3FN>, tensor<16x2xf8E8M0FNU>) -> tensor<16x64xf32>
 // GENERIC:         "tile.dot"({{.*}}) <{lhs_scale_block = array<i64: 1, 32>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>, rhs_scale_block = array<i64: 1, 32>, rhs_transposed}>

@@ -825,3 +825,19 @@ func.func @concat_empty() {
   %c = "tile.concat"() <{dim = 0 : i64}> : () -> tensor<8x8xf32>
   return
 }
+
+// -----
+
+func.func @topk_sorted_runs(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two in [1, 8], got 3}}
+  %v, %i = tile.topk %x {k = 2, sorted_runs = 3} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+  return
+}
+
+// -----
+
+func.func @topk_sorted_runs_long(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two in [1, 8], got 16}}
+  %v, %i = tile.topk %x {k = 2, sorted_runs = 16} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+  return
+}
