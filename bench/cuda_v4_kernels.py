@@ -47,6 +47,9 @@ Peers (same math, same shapes; speed peers, not bit-identical):
                     matmul_bf16_f32 (the logits, D = 4096) + moe_gate: add the rows.
   kv_pack           e4m3 quantisation of 448 dims in 1x64 blocks, scattered with
                     the ue8m0 scales and bf16 rope dims into 584-byte entries.
+  indexer_topk      bf16 einsum of the queries' heads with the compressed keys,
+                    relu, times the head weights, summed over heads, the
+                    invisible entries masked, torch.topk (the indices).
   mhc_pre           the reference's hc_pre: f32 mixes, sigmoid, softmax + Sinkhorn,
                     y = bf16(sum_i pre_i h_i); dsv4c's is two launches, mhc_mix
                     (the mixes' partial sums) + mhc_pre: add the two rows.
@@ -74,7 +77,7 @@ E2M1 = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0,
         -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
 MMA_OPS = {"v4.linear_fp8": "fp8", "v4.linear_fp4": "fp8", "v4.matmul_bf16": "bf16",
            "v4.matmul_bf16_f32": "bf16", "v4.head": "bf16", "v4.moe_gate": "bf16",
-           "v4.sparse_attention": "bf16"}
+           "v4.sparse_attention": "bf16", "v4.indexer_topk": "bf16"}
 
 
 def log(msg):
@@ -349,6 +352,24 @@ def peer_mhc_pre(a):
     return fn, (h, fn_w, scale, base), "reference hc_pre, f32 (vs mhc_mix + mhc_pre)", 0
 
 
+def peer_indexer_topk(a):
+    q, k, w, _, _, starts, s, nh, nkeys, topk, ratio, _, _, wscale = a
+    # Batch entry b's keys are its own rows here (the pack's are a row range
+    # of one buffer: the same bytes read); query i sees entries
+    # t < min(nkeys, (starts[b] + i + 1) // ratio).
+    pos = starts.long()[:, None] + torch.arange(s, device=q.device)
+    vis = torch.clamp((pos + 1) // ratio, max=nkeys)
+    t = torch.arange(k.shape[1], device=q.device)
+    hidden = t[None, None, :] >= vis[:, :, None]
+    def fn(q, k, w, hidden):
+        sc = torch.einsum("bshd,btd->bsht", q, k).relu()
+        ws = (w.float() * wscale).bfloat16()
+        score = (sc * ws[..., None]).bfloat16().float().sum(2).bfloat16().float()
+        return score.masked_fill(hidden, float("-inf")).topk(topk, dim=-1).indices
+    flops = 2 * q.shape[0] * s * nh * k.shape[1] * 128
+    return fn, (q, k, w, hidden), "bf16 einsum, f32 sum, torch.topk", flops
+
+
 PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.act_quant": peer_act_quant,
          "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp4": peer_linear_fp4,
@@ -359,7 +380,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
          "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,
-         "v4.mhc_pre": peer_mhc_pre}
+         "v4.mhc_pre": peer_mhc_pre, "v4.indexer_topk": peer_indexer_topk}
 
 
 def moved_bytes(op, a, allocated):

@@ -123,6 +123,12 @@ std::vector<conformance::Case> kernelBenchCases() {
       attnCase("decode_b1_h64_n4096_k640", 1, 1, 64, 4096, 640, -1, 4095,
                0.0441941738),
       attnCombineCase("rows1_h64_split10", 1, 64, 10),
+      // The indexer's picks: 64 sequences at an 8K context (2048 compressed
+      // entries), and one at 32K (8192).
+      topkCase("decode_b64_n2048_top512",
+               {tokens, 1, 64, 2048, 2048, 512, 8191, 4, 128}),
+      topkCase("decode_b1_n8192_top512",
+               {1, 1, 64, 8192, 8192, 512, 32767, 4, 128}),
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
       // The gate's logits (matmul_bf16_f32), then the routing.
       denseCase({tokens, 256, 4096, 1, 4096, 256}, true),
@@ -150,6 +156,8 @@ std::vector<conformance::Case> kernelBenchCases() {
       attnCase("prefill_b1_m4096_h64_n5120_k640", 1, prefill, 64, 5120, 640, -1,
                5119, 0.0441941738),
       ropeCase("prefill_s4096_h64_hd512", 1, prefill, 64, 512, 64, 0, 1, 0),
+      topkCase("prefill_s4096_n1024_top512",
+               {1, prefill, 64, 1024, 1024, 512, 0, 4, prefill}),
       packCase("prefill_4096x512", prefill, 512),
       mixCase(prefill, 4096, 24),
       preCase(prefill, 4096),
