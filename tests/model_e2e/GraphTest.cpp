@@ -121,26 +121,38 @@ void expectSameBits(const Decoded &graphs, const Decoded &eager) {
   }
 }
 
+/// The same steps on a plain HostDevice and on one that makes graphs: the
+/// logits and ids must agree bit for bit. Returns the graphs' stats.
+GraphStats compareWithGraphs(const V4Config &c, const Checkpoint &ckpt,
+                             int batch, int steps, unsigned parts,
+                             int growAt = -1, int shrinkAt = -1,
+                             int promptBase = 9) {
+  HostDevice plain("cpu");
+  GraphHostDevice withGraphs("cpu");
+  const Decoded eager =
+      decode(plain, c, ckpt, batch, steps, parts, growAt, shrinkAt, promptBase);
+  const Decoded graphs = decode(withGraphs, c, ckpt, batch, steps, parts,
+                                growAt, shrinkAt, promptBase);
+  expectSameBits(graphs, eager);
+  EXPECT_EQ(eager.stats.made + eager.stats.replayed, 0u);
+  EXPECT_EQ(graphs.stats.eager, 0u);
+  EXPECT_EQ(uint64_t(withGraphs.made), graphs.stats.made);
+  EXPECT_EQ(uint64_t(withGraphs.launched),
+            graphs.stats.made + graphs.stats.replayed);
+  return graphs.stats;
+}
+
 TEST(V4Graphs, ReplayedDecodeStepsEqualEagerOnesBitForBit) {
   V4Config c = v4TinyConfig(); // SWA, CSA, HCA, hash and score routing
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
   for (int batch : {1, 3}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
-    HostDevice plain("cpu");
-    GraphHostDevice withGraphs("cpu");
     // 20 steps cross the CSA layer's compressed-entry emissions (ratio 4)
     // and its indexer's picks.
-    const Decoded eager = decode(plain, c, *ckpt, batch, 20, StepResult::Logits);
-    const Decoded graphs =
-        decode(withGraphs, c, *ckpt, batch, 20, StepResult::Logits);
-    expectSameBits(graphs, eager);
-    EXPECT_EQ(eager.stats.made + eager.stats.replayed, 0u);
-    EXPECT_EQ(graphs.stats.made, 1u); // one batch composition, one graph
-    EXPECT_EQ(graphs.stats.replayed, 19u);
-    EXPECT_EQ(graphs.stats.eager, 0u);
-    EXPECT_EQ(withGraphs.made, 1);
-    EXPECT_EQ(withGraphs.launched, 20);
+    GraphStats g = compareWithGraphs(c, *ckpt, batch, 20, StepResult::Logits);
+    EXPECT_EQ(g.made, 1u); // one batch composition, one graph
+    EXPECT_EQ(g.replayed, 19u);
   }
 }
 
@@ -148,20 +160,15 @@ TEST(V4Graphs, GreedyStepsReplayAndEachBatchHasItsGraph) {
   V4Config c = v4TinyConfig();
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
-  HostDevice plain("cpu");
-  GraphHostDevice withGraphs("cpu");
-  const unsigned parts = StepResult::Logits | StepResult::Greedy;
   // Two sequences; a third joins at step 5 and leaves at step 10.
-  const Decoded eager = decode(plain, c, *ckpt, 2, 15, parts, 5, 10);
-  const Decoded graphs = decode(withGraphs, c, *ckpt, 2, 15, parts, 5, 10);
-  expectSameBits(graphs, eager);
+  GraphStats g = compareWithGraphs(
+      c, *ckpt, 2, 15, StepResult::Logits | StepResult::Greedy, 5, 10);
   // Batch 2, then 3, then 2 again: a graph for each, each replayed on the
   // steps after the one it was made on (the third sequence's prefill grew
   // the step-argument buffer, so batch 2's second graph reads the new one).
-  EXPECT_EQ(graphs.stats.made, 3u);
-  EXPECT_EQ(graphs.stats.replayed, 12u);
-  EXPECT_EQ(graphs.stats.eager, 0u);
-  EXPECT_EQ(graphs.stats.kept, 3u);
+  EXPECT_EQ(g.made, 3u);
+  EXPECT_EQ(g.replayed, 12u);
+  EXPECT_EQ(g.kept, 3u);
 }
 
 // The HCA layer (ratio 128) lists every compressed entry, so its index
@@ -172,16 +179,11 @@ TEST(V4Graphs, AGraphIsMadeAgainWhenTheListsWiden) {
   V4Config c = v4TinyConfig();
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
-  HostDevice plain("cpu");
-  GraphHostDevice withGraphs("cpu");
   // Prompts of 118 and 123 tokens: the second passes 127 at step 4.
-  const Decoded eager =
-      decode(plain, c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
-  const Decoded graphs =
-      decode(withGraphs, c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
-  expectSameBits(graphs, eager);
-  EXPECT_EQ(graphs.stats.made, 2u);
-  EXPECT_EQ(graphs.stats.replayed, 14u);
+  GraphStats g =
+      compareWithGraphs(c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
+  EXPECT_EQ(g.made, 2u);
+  EXPECT_EQ(g.replayed, 14u);
 }
 
 TEST(V4Graphs, OffMeansEveryStepLaunchesItself) {
