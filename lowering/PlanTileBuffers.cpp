@@ -33,6 +33,7 @@ constexpr llvm::StringLiteral kDynamicTiles = "dsv4c_dynamic_tiles";
 struct Buffer {
   memref::AllocOp alloc;
   int64_t bytes = 0, first = 0, last = 0, offset = -1;
+  int64_t at = 0; // the alloc's number in program order
   /// Set when the buffer is yielded by this loop, in whose body it is
   /// allocated: the next trip reads it while writing a new one, so it takes
   /// two places, used by turns (trip parity).
@@ -96,7 +97,7 @@ bool freshEachTrip(Value v, scf::ForOp loop) {
 /// follow (a return, an scf.if's or scf.while's yield, a select, a call).
 bool liveRange(Buffer &b, const Numbering &n) {
   Operation *def = b.alloc;
-  b.first = b.last = n.at.lookup(def);
+  b.first = b.last = b.at = n.at.lookup(def);
   // A use inside a loop that does not hold the alloc is needed again on
   // the loop's next trip: live to the loop's end.
   auto liveAt = [&](Operation *user) {
@@ -180,8 +181,14 @@ int64_t place(MutableArrayRef<Buffer> buffers) {
   SmallVector<Buffer *> order;
   for (Buffer &b : buffers)
     order.push_back(&b);
-  llvm::sort(order, [](Buffer *x, Buffer *y) { // first: unique
-    return x->size() != y->size() ? x->size() > y->size() : x->first < y->first;
+  // Ties broken by the alloc's own place in the program (buffers that take
+  // turns in one loop share `first`), so offsets do not depend on the sort.
+  llvm::sort(order, [](Buffer *x, Buffer *y) {
+    if (x->size() != y->size())
+      return x->size() > y->size();
+    if (x->first != y->first)
+      return x->first < y->first;
+    return x->at < y->at;
   });
   int64_t total = 0;
   SmallVector<Buffer *> placed;

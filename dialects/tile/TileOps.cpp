@@ -368,9 +368,9 @@ LogicalResult TopKOp::verify() {
   if (k < 1 || k > n)
     return emitOpError() << "k must be in [1, " << n << "], got " << k;
   int64_t runs = getSortedRuns();
-  if (runs < 1 || runs > n || !llvm::isPowerOf2_64(uint64_t(runs)))
-    return emitOpError() << "sorted_runs must be a power of two in [1, " << n
-                         << "], got " << runs;
+  if (runs < 1 || n % runs || !llvm::isPowerOf2_64(uint64_t(runs)))
+    return emitOpError() << "sorted_runs must be a power of two that divides "
+                         << n << ", got " << runs;
   SmallVector<int64_t> expected(in.getShape());
   expected.back() = k;
   if (values.getShape() != ArrayRef<int64_t>(expected) ||

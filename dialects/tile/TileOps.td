@@ -282,9 +282,9 @@ def Tile_TopKOp : Tile_Op<"topk", [Pure]> {
   let summary = "the k largest elements along the last dimension";
   let description = [{
     Values in descending order with their i32 positions; equal values keep
-    the smaller position first. `sorted_runs` (a power of two, default 1)
-    promises that each aligned run of that many elements along the last
-    dimension is already in that order (a merge of sorted lists): the
+    the smaller position first. `sorted_runs` (a power of two that divides
+    the last dimension, default 1) promises that each aligned run of that
+    many elements along the last dimension is already in that order (a merge of sorted lists): the
     lowering then starts merging at runs of that width. Where the promise
     does not hold the result is unspecified.
   }];

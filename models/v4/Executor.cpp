@@ -87,6 +87,15 @@ Executor::Impl::~Impl() {
     device.release(p);
 }
 
+bool Executor::Impl::releaseOwned(void *p) {
+  std::string e;
+  if (!runRecorded() || !device.synchronize(e))
+    return fail(e);
+  owned.erase(std::find(owned.begin(), owned.end(), p));
+  device.release(p);
+  return true;
+}
+
 void *Executor::Impl::alloc(size_t bytes) {
   std::string e;
   void *p = device.allocate(bytes, e);
@@ -170,9 +179,14 @@ bool Executor::Impl::finishRecording() {
   constexpr size_t kMaxGraphs = 8;
   std::unique_ptr<DeviceGraph> graph = device.makeGraph(recorded, e);
   if (!graph) {
+    // The device makes none, or could not make this one (then it is not
+    // asked again): the recorded work runs as it was.
     if (!e.empty())
-      return fail("making a graph of the step: " + e);
-    noGraphs = true; // the device makes none
+      std::fprintf(stderr,
+                   "warning: decode steps launched one by one from "
+                   "now on (making a graph failed: %s)\n",
+                   e.c_str());
+    noGraphs = true;
     recording = true;
     return runRecorded();
   }
@@ -737,9 +751,9 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
     if ((I.blocks[l].engram >= 0 && !I.engram(l, chunks, ids, m)) ||
         !I.block(l, chunks, m))
       return done(false);
-  I.recordEngramTokens(chunks, ids);
   if (!I.logitsOfLastRows(chunks, I.hcHead, I.norm, parts, result))
     return done(false);
+  I.recordEngramTokens(chunks, ids);
   for (const Chunk &ch : chunks)
     I.sequences[ch.sequence].length += ch.count;
   I.lastChunks = chunks;
@@ -766,11 +780,8 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
   void *out = I.s.yacc;
   if (nc * c.vocabSize > m * d) {
     if (nc > I.logitsRows) {
-      if (I.logitsBuffer) {
-        I.owned.erase(
-            std::find(I.owned.begin(), I.owned.end(), I.logitsBuffer));
-        I.device.release(I.logitsBuffer);
-      }
+      if (I.logitsBuffer && !I.releaseOwned(I.logitsBuffer))
+        return done(false);
       I.logitsRows = 0;
       if (!(I.logitsBuffer = I.alloc(nc * c.vocabSize * 4)))
         return done(false);

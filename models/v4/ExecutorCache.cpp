@@ -145,10 +145,8 @@ bool Executor::Impl::takeUnits(KvPool &pool, int64_t count, int64_t unitBytes,
     if (!grown || !fill32(grown, 0, capacity * unitBytes / 4) ||
         (pool.used && !copy(grown, pool.base, pool.used * unitBytes)))
       return false;
-    if (pool.base) {
-      owned.erase(std::find(owned.begin(), owned.end(), pool.base));
-      device.release(pool.base);
-    }
+    if (pool.base && !releaseOwned(pool.base))
+      return false;
     pool.base = grown;
     pool.capacity = capacity;
   }

@@ -310,6 +310,9 @@ struct Executor::Impl {
 
   // Device memory.
   void *alloc(size_t bytes);
+  /// Releases an allocation of alloc's once the device has finished the
+  /// work queued before (launches and device copies do not wait).
+  bool releaseOwned(void *p);
   bool upload(void *dst, const void *src, size_t bytes);
   bool copy(void *dst, const void *src, size_t bytes);
   bool fill32(void *dst, uint32_t pattern, size_t words);

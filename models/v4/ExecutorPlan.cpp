@@ -395,10 +395,8 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
   // nothing queued reads the old one).
   const int64_t bytes = int64_t(stepHost.size());
   if (bytes > stepArgsCapacity) {
-    if (stepArgs) {
-      owned.erase(std::find(owned.begin(), owned.end(), stepArgs));
-      device.release(stepArgs);
-    }
+    if (stepArgs && !releaseOwned(stepArgs))
+      return false;
     const int64_t capacity = std::max<int64_t>(bytes, 2 * stepArgsCapacity);
     if (!(stepArgs = alloc(capacity)))
       return false;

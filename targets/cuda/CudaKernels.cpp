@@ -97,7 +97,17 @@ long dynamicSharedBytes(const std::string &ptx, const std::string &name) {
 } // namespace
 
 bool cuda::callsDeviceMalloc(const std::string &ptx) {
-  return ptx.find("), malloc,") != std::string::npos;
+  // The declaration, `.extern .func (.param .b64 func_retval0) malloc`, is
+  // one line whatever the printer does with the calls.
+  for (size_t at = ptx.find(".extern .func"); at != std::string::npos;
+       at = ptx.find(".extern .func", at + 1)) {
+    size_t end = ptx.find('\n', at);
+    std::string line =
+        ptx.substr(at, end == std::string::npos ? end : end - at);
+    if (line.size() >= 7 && line.compare(line.size() - 7, 7, " malloc") == 0)
+      return true;
+  }
+  return false;
 }
 
 bool cuda::mallocHeapBytes(size_t totalMemory, const char *envValue,

@@ -829,7 +829,7 @@ func.func @concat_empty() {
 // -----
 
 func.func @topk_sorted_runs(%x: tensor<4x8xf32>) {
-  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two in [1, 8], got 3}}
+  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two that divides 8, got 3}}
   %v, %i = tile.topk %x {k = 2, sorted_runs = 3} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
   return
 }
@@ -837,7 +837,15 @@ func.func @topk_sorted_runs(%x: tensor<4x8xf32>) {
 // -----
 
 func.func @topk_sorted_runs_long(%x: tensor<4x8xf32>) {
-  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two in [1, 8], got 16}}
+  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two that divides 8, got 16}}
   %v, %i = tile.topk %x {k = 2, sorted_runs = 16} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+  return
+}
+
+// -----
+
+func.func @topk_sorted_runs_tail(%x: tensor<4x12xf32>) {
+  // expected-error @+1 {{'tile.topk' op sorted_runs must be a power of two that divides 12, got 8}}
+  %v, %i = tile.topk %x {k = 2, sorted_runs = 8} : tensor<4x12xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
   return
 }
