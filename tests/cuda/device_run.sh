@@ -7,7 +7,8 @@
 #   3. single kernels vs the reference target (prepare_device_check.sh), when
 #      bundles/cuda exists,
 #   4. V4 end to end: the same bundle on --target cpu and --target cuda,
-#      logits compared step by step (compare_logits.py),
+#      logits compared step by step (compare_logits.py), and cuda with
+#      graphs (the default) vs --no-graphs, bit for bit,
 #   5. with bundles/bench, the V4 kernels at V4-Flash decode shapes timed
 #      beside PyTorch eager, torch.compile and the hardware limits
 #      (bench/cuda_v4_kernels.py),
@@ -61,6 +62,14 @@ for bundle in "$@"; do
   done
   python3 "$here/compare_logits.py" "$out/$name.cpu.npy" "$out/$name.cuda.npy" \
     0.05 || rc=1
+  # Decode steps replay CUDA graphs by default: the same steps launched one
+  # by one must give the same logits bit for bit.
+  $run run "$bundle" --target cuda --tokens $tokens --max-new-tokens 16 \
+    --ignore-eos --no-graphs --dump-logits "$out/$name.cuda-nographs.npy" \
+    --quiet > "$out/$name.cuda-nographs.txt" 2>&1 &&
+    cmp -s "$out/$name.cuda.npy" "$out/$name.cuda-nographs.npy" &&
+    echo "PASS  $name: graphs and --no-graphs give the same logits bit for bit" ||
+    { echo "FAIL  $name: graphs and --no-graphs differ"; rc=1; }
 done
 if [[ -f bundles/bench/pack.json ]]; then
   # dsv4c conform --target cuda --bench --export bundles/bench
