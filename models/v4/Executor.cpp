@@ -87,6 +87,22 @@ Executor::Impl::~Impl() {
     device.release(p);
 }
 
+void *Executor::Impl::logitsOut(int64_t rows) {
+  // f32 [rows, vocab]: yacc where it fits, else a buffer kept for later
+  // steps (grown before a step records its work: see Executor::step).
+  if (rows * config.vocabSize <= s.capacity * config.dim)
+    return s.yacc;
+  if (rows > logitsRows) {
+    if (logitsBuffer && !releaseOwned(logitsBuffer))
+      return nullptr;
+    logitsRows = 0;
+    if (!(logitsBuffer = alloc(rows * config.vocabSize * 4)))
+      return nullptr;
+    logitsRows = rows;
+  }
+  return logitsBuffer;
+}
+
 bool Executor::Impl::releaseOwned(void *p) {
   std::string e;
   if (!runRecorded() || !device.synchronize(e))
@@ -141,7 +157,14 @@ bool Executor::Impl::fill32(void *dst, uint32_t pattern, size_t words) {
 }
 
 void Executor::Impl::startRecording() {
-  recording = options.graphs && !options.profile && !noGraphs;
+  // Graphs paused because steps kept changing (a batch ramping up) are
+  // tried again after kPausedSteps decode steps.
+  constexpr int64_t kPausedSteps = 64;
+  if (graphsPaused && ++pausedSteps >= kPausedSteps) {
+    graphsPaused = false;
+    graphsMadeInARow = 0;
+  }
+  recording = options.graphs && !options.profile && !noGraphs && !graphsPaused;
   recorded.clear();
 }
 
@@ -173,8 +196,8 @@ bool Executor::Impl::finishRecording() {
     return graphs.back().graph->launch(e) || fail(e);
   }
   // A step's work repeats while the batch does (same sequences, same
-  // scratch; positions and page tables are device arrays): a graph that is
-  // made step after step and never replayed costs more than it saves.
+  // scratch; positions and page tables are device arrays): graphs made step
+  // after step and never replayed cost more than they save, so they pause.
   constexpr int64_t kMaxMadeInARow = 8;
   constexpr size_t kMaxGraphs = 8;
   std::unique_ptr<DeviceGraph> graph = device.makeGraph(recorded, e);
@@ -191,8 +214,10 @@ bool Executor::Impl::finishRecording() {
     return runRecorded();
   }
   ++graphStats.made;
-  if (++graphsMadeInARow >= kMaxMadeInARow)
-    noGraphs = true;
+  if (++graphsMadeInARow >= kMaxMadeInARow) {
+    graphsPaused = true;
+    pausedSteps = 0;
+  }
   if (graphs.size() >= kMaxGraphs)
     graphs.erase(graphs.begin());
   graphs.push_back({std::move(recorded), std::move(graph)});
@@ -739,7 +764,8 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
   // A decode step (every input one token) is recorded and queued as a
   // graph at the end (finishRecording, before its results come back).
   const bool decodeStep = m == nc;
-  if (!I.ensureScratch(m, longest) || !I.planStep(chunks, ids, 0, c.numLayers))
+  if (!I.ensureScratch(m, longest) || !I.logitsOut(nc) ||
+      !I.planStep(chunks, ids, 0, c.numLayers))
     return done(false);
   if (decodeStep)
     I.startRecording();
@@ -765,7 +791,7 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                                       const void *finalNorm, unsigned parts,
                                       StepResult &result) {
   const V4Config &c = config;
-  const int64_t nc = int64_t(chunks.size()), m = s.capacity;
+  const int64_t nc = int64_t(chunks.size());
   const int64_t hcm = c.hcMult, d = c.dim;
   Impl &I = *this;
   auto done = [](bool ok) { return ok; };
@@ -776,19 +802,9 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                 bf16At(I.s.h, (ch.row0 + ch.count - 1) * hcm * d), hcm * d * 2))
       return done(false);
   }
-  // f32 [nc, vocab]: yacc where it fits, else a buffer kept for later steps.
-  void *out = I.s.yacc;
-  if (nc * c.vocabSize > m * d) {
-    if (nc > I.logitsRows) {
-      if (I.logitsBuffer && !I.releaseOwned(I.logitsBuffer))
-        return done(false);
-      I.logitsRows = 0;
-      if (!(I.logitsBuffer = I.alloc(nc * c.vocabSize * 4)))
-        return done(false);
-      I.logitsRows = nc;
-    }
-    out = I.logitsBuffer;
-  }
+  void *out = I.logitsOut(nc);
+  if (!out)
+    return done(false);
   bool ok = I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
             I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
                   {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),

@@ -39,7 +39,8 @@ struct ExecutorOptions {
   /// Queue each decode step (every input one token) as one device graph
   /// where the device makes graphs (CUDA): the step's work is recorded, a
   /// graph made the first time those launches are seen and replayed while
-  /// they recur (Executor::graphStats). Off while profiling.
+  /// they recur (Executor::graphStats); after 8 graphs in a row with no
+  /// replay, steps run eagerly for 64 steps. Off while profiling.
   bool graphs = true;
   /// The Engram tables (engram.safetensors, scripts/engram_tables.py):
   /// needed when the config has an `engram` section.

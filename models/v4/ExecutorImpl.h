@@ -216,7 +216,9 @@ struct Executor::Impl {
   std::vector<KeptGraph> graphs; // most recently used last
   GraphStats graphStats;
   int64_t graphsMadeInARow = 0; // new graphs with no replay between
-  bool noGraphs = false;        // the device makes none, or they never recur
+  bool noGraphs = false;        // the device makes none (or failed to)
+  bool graphsPaused = false;    // made in a row too often: for a while
+  int64_t pausedSteps = 0;      // decode steps since they paused
   void startRecording();
   bool finishRecording();
   bool runRecorded();
@@ -224,6 +226,8 @@ struct Executor::Impl {
   // to step so that a decode step's work repeats.
   void *logitsBuffer = nullptr;
   int64_t logitsRows = 0;
+  /// Where `rows` rows of logits go; null (error set) if it cannot grow.
+  void *logitsOut(int64_t rows);
 
   // Weights.
   const void *embed = nullptr, *norm = nullptr, *head = nullptr;

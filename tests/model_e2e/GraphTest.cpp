@@ -8,7 +8,8 @@
 // positions, slots, page tables, index lists) reaches the kernels through
 // device memory. Checked: decode logits (and greedy ids) with graphs equal
 // eager steps bit for bit; steps replay graphs made earlier (one per batch
-// composition); a device that makes none runs every step eagerly.
+// composition); graphs pause while every step is new (a batch ramping up)
+// and resume; with graphs off no graph is made.
 //
 //===----------------------------------------------------------------------===//
 #include "tests/model_e2e/TinyV4.h"
@@ -184,6 +185,61 @@ TEST(V4Graphs, AGraphIsMadeAgainWhenTheListsWiden) {
       compareWithGraphs(c, *ckpt, 2, 16, StepResult::Logits, -1, -1, 118);
   EXPECT_EQ(g.made, 2u);
   EXPECT_EQ(g.replayed, 14u);
+}
+
+/// A batch ramping up: a sequence joins before each of the first `ramp`
+/// decode steps, then `steps` more at that batch. Each decode step's logits.
+std::vector<std::vector<float>> rampUp(Device &device, const V4Config &c,
+                                       const Checkpoint &ckpt, int ramp,
+                                       int steps, GraphStats &stats) {
+  ExecutorOptions options;
+  options.maxSeqLen = 9 + ramp + steps + 8;
+  std::string error;
+  std::vector<std::vector<float>> out;
+  auto e = Executor::create(c, ckpt, device, cpuKernels(), options, error);
+  EXPECT_NE(e, nullptr) << error;
+  if (!e)
+    return out;
+  std::vector<StepInput> inputs;
+  std::vector<float> logits;
+  for (int s = 0; s < ramp + steps; ++s) {
+    if (s <= ramp) {
+      StepInput joined{e->addSequence(error), {}};
+      for (int t = 0; t < 9; ++t)
+        joined.tokens.push_back((5 * t + 3 * s + 1) % c.vocabSize);
+      EXPECT_TRUE(e->step({joined}, logits, error)) << error;
+      joined.tokens = {joined.tokens.back()};
+      inputs.push_back(joined);
+    }
+    for (StepInput &in : inputs)
+      in.tokens = {(in.tokens.back() * 7 + s + 1) % c.vocabSize};
+    EXPECT_TRUE(e->step(inputs, logits, error)) << error;
+    out.push_back(logits);
+  }
+  stats = e->graphStats();
+  return out;
+}
+
+// Ten decode steps of ten batch sizes make eight graphs in a row and no
+// replay: graphs pause (steps launched one by one) for 64 decode steps,
+// then a graph is made for the batch that has settled and replayed.
+TEST(V4Graphs, GraphsPauseWhileTheBatchRampsUpThenResume) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  HostDevice plain("cpu");
+  GraphHostDevice withGraphs("cpu");
+  GraphStats eagerStats, g;
+  const auto eager = rampUp(plain, c, *ckpt, 10, 80, eagerStats);
+  const auto graphs = rampUp(withGraphs, c, *ckpt, 10, 80, g);
+  ASSERT_EQ(graphs.size(), eager.size());
+  for (size_t s = 0; s < graphs.size(); ++s)
+    EXPECT_EQ(graphs[s], eager[s]) << "decode step " << s;
+  // Steps 0-7 make a graph each, 8-70 run paused, 71 makes one, 72-89
+  // replay it.
+  EXPECT_EQ(g.made, 9u);
+  EXPECT_EQ(g.replayed, 18u);
+  EXPECT_EQ(g.eager, 0u);
 }
 
 TEST(V4Graphs, OffMeansEveryStepLaunchesItself) {
