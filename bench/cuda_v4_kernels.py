@@ -252,6 +252,23 @@ def peer_greedy_part(a):
     return fn, (logits,), "argmax over NaN-cleaned logits (both greedy kernels)", 0
 
 
+def peer_sample_part(a):
+    """The whole temperature/top-p choice (sample_part + sample_token's rows
+    together), as serving stacks do it: softmax, a sort of the row, the
+    nucleus by cumulative sum, the draw's token by searchsorted."""
+    logits, par = a[0], a[1]
+    def fn(logits, par):
+        x = logits.nan_to_num(nan=float("-inf"))
+        p = torch.softmax(x / par[:, 0:1].clamp_min(0.05), dim=-1)
+        sp, si = torch.sort(p, dim=-1, descending=True)
+        c = torch.cumsum(sp, dim=-1)
+        sp = sp * ((c - sp) < par[:, 1:2])
+        cc = torch.cumsum(sp, dim=-1)
+        j = torch.searchsorted(cc, (par[:, 2:3] * cc[:, -1:]).contiguous())
+        return si.gather(1, j.clamp_max(p.shape[1] - 1)).to(torch.int32)
+    return fn, (logits, par), "softmax, sort, cumsum, searchsorted (both sample kernels)", 0
+
+
 def peer_embedding(a):
     table, ids, _, n, dim, copies = a
     def fn(table, ids):
@@ -376,7 +393,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
          "v4.head_norm": peer_head_norm, "v4.head": peer_head,
-         "v4.greedy_part": peer_greedy_part,
+         "v4.greedy_part": peer_greedy_part, "v4.sample_part": peer_sample_part,
          "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,
          "v4.moe_gate": peer_moe_gate, "v4.kv_pack": peer_kv_pack,

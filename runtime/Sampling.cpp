@@ -67,9 +67,17 @@ int64_t Sampler::argmax(const float *logits, int64_t vocab) {
 }
 
 int64_t Sampler::sample(const float *logits, int64_t vocab) {
+  // `> 0` is false for NaN too.
+  if (!(opts.temperature > 0))
+    return vocab <= 0 ? -1 : argmax(logits, vocab);
+  return sampleWithDraw(logits, vocab, draw());
+}
+
+double Sampler::draw() { return opts.temperature > 0 ? rng.uniform() : 0; }
+
+int64_t Sampler::sampleWithDraw(const float *logits, int64_t vocab, double u) {
   if (vocab <= 0)
     return -1;
-  // `> 0` is false for NaN too.
   if (!(opts.temperature > 0))
     return argmax(logits, vocab);
   int64_t top = argmax(logits, vocab);
@@ -126,7 +134,7 @@ int64_t Sampler::sample(const float *logits, int64_t vocab) {
   for (int64_t i = 0; i < vocab; ++i)
     if (!cut || keep[i])
       mass += probs[i];
-  double threshold = rng.uniform() * mass, cum = 0;
+  double threshold = u * mass, cum = 0;
   int64_t last = top;
   for (int64_t i = 0; i < vocab; ++i) {
     if ((cut && !keep[i]) || probs[i] <= 0)

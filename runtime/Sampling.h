@@ -21,7 +21,10 @@
 //     keeps every token, topP <= 0 only the most probable one. One
 //     uniform draw u in [0, 1) then picks, walking the nucleus in id order,
 //     the first token whose cumulative probability exceeds u * (nucleus
-//     mass). Each such call draws exactly one 64-bit number.
+//     mass). Each such call draws exactly one 64-bit number, also for a
+//     row of NaN or -inf only (so that a sequence's draws do not depend on
+//     its logits: the device samplers take a draw per step before they
+//     see them; models/v4/kernels/sample.mlir).
 //
 // Each sequence of a batch has its own Sampler, seeded with seed + its
 // index, so a sequence's choices do not depend on its neighbours.
@@ -76,7 +79,17 @@ public:
   explicit Sampler(const SamplingOptions &options, uint64_t sequence = 0);
 
   /// A token id in [0, vocab), or -1 when every logit is NaN or vocab <= 0.
+  /// With temperature > 0: sampleWithDraw(logits, vocab, draw()).
   int64_t sample(const float *logits, int64_t vocab);
+
+  /// The next uniform draw in [0, 1) of this sequence's stream (0, drawing
+  /// nothing, when greedy).
+  double draw();
+
+  /// The choice for the draw `u` in [0, 1) (the rules above), drawing
+  /// nothing: for a choice whose draw was taken earlier (device sampling
+  /// that leaves a row to the host).
+  int64_t sampleWithDraw(const float *logits, int64_t vocab, double u);
 
   /// The greedy choice: largest non-NaN logit, ties to the smallest id; -1
   /// when there is none.

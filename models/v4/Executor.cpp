@@ -30,7 +30,8 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "mhc_pre",         "moe_finish",        "moe_gate",
       "moe_gather_add",  "moe_route_count",   "moe_route_place",
       "moe_scatter_add", "rmsnorm",
-      "rope",            "rope_table",        "sparse_attention",
+      "rope",            "rope_table",        "sample_part",
+      "sample_token",    "sparse_attention",
       "sparse_attention_combine",             "swiglu"};
   // clang-format on
   return names;
@@ -674,6 +675,14 @@ bool Executor::step(const std::vector<StepInput> &inputs, unsigned parts,
   const int64_t nc = static_cast<int64_t>(chunks.size());
   result.logits.clear();
   result.greedy.clear();
+  result.sampled.clear();
+  result.sampledOnHost = 0;
+  I.stepSampleHost.clear();
+  I.stepSamples.clear();
+  if ((parts & StepResult::Sampled) && !I.prepareSampling(inputs)) {
+    error = I.error;
+    return false;
+  }
   if (parts & StepResult::Logits)
     result.logits.assign(nc * c.vocabSize, 0.f);
   if (parts & StepResult::Greedy)
@@ -744,6 +753,8 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
             I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
                   {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
                    KArg::i(d), KArg::i(c.vocabSize)});
+  if (ok && (parts & StepResult::Sampled))
+    ok = I.queueSampling(out, nc);
   if (ok && (parts & StepResult::Greedy))
     ok = I.run("greedy_part", {nc, ceilDiv(c.vocabSize, 4096), 1},
                {KArg::p(out), KArg::p(I.s.greedyValues), KArg::p(I.s.greedyIds),
@@ -765,6 +776,8 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
     ok = I.device.download(ids.data(), I.s.greedy, nc * 4, e) || I.fail(e);
     result.greedy.assign(ids.begin(), ids.end());
   }
+  if (ok && (parts & StepResult::Sampled))
+    ok = I.finishSampling(out, result);
   return done(ok);
 }
 

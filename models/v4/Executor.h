@@ -69,6 +69,12 @@ struct KernelProfile {
 struct StepInput {
   int sequence = 0;
   std::vector<int64_t> tokens;
+  /// How StepResult::Sampled picks this input's next token.
+  struct Sample {
+    float temperature = 1; // finite, > 0
+    float topP = 1;        // in (0, 1]
+    double draw = 0;       // in [0, 1): the sequence's Sampler::draw()
+  } sample;
 };
 
 /// What a step hands back (Executor::step), each part only when asked.
@@ -81,9 +87,19 @@ struct StepResult {
     /// @greedy_token, runtime/Sampling.h's greedy rule: -1 when every logit
     /// is NaN): only the ids are downloaded.
     Greedy = 2,
+    /// Each input's token by temperature/top-p sampling with its
+    /// StepInput::sample (runtime/Sampling.h's rule with that draw), on the
+    /// device (sample.mlir): only the ids are downloaded, except for rows
+    /// the device leaves to the host (a nucleus of more than 128 tokens, a
+    /// largest logit of +-inf or NaN only), whose logits come back and are
+    /// sampled here with the same draw. -1 when every logit is NaN.
+    Sampled = 4,
   };
   std::vector<float> logits;
   std::vector<int64_t> greedy;
+  std::vector<int64_t> sampled;
+  /// Of `sampled`, the rows the host sampled (downloaded logits).
+  int64_t sampledOnHost = 0;
 };
 
 /// A sequence's state on the host (Executor::saveSequence): what a fork

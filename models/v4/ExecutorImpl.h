@@ -228,6 +228,21 @@ struct Executor::Impl {
   int64_t logitsRows = 0;
   /// Where `rows` rows of logits go; null (error set) if it cannot grow.
   void *logitsOut(int64_t rows);
+  // StepResult::Sampled (ExecutorSampling.cpp): sample.mlir's buffers for
+  // up to sampleRows rows, kept from step to step as the logits are.
+  void *sampleBuffer = nullptr;
+  int64_t sampleRows = 0;
+  int64_t stepSample = -1; // f32 [rows, 3] in stepArgs: T, topP, draw
+  std::vector<float> stepSampleHost;
+  std::vector<StepInput::Sample> stepSamples; // the step's, by row
+  /// Checks each input's StepInput::sample and fills stepSampleHost (before
+  /// planStep); grows sampleBuffer to `rows` rows.
+  bool prepareSampling(const std::vector<StepInput> &inputs);
+  /// Queues sample_part and sample_token over `rows` rows of `logits`.
+  bool queueSampling(const void *logits, int64_t rows);
+  /// After the step's work: downloads the ids, samples the rows the
+  /// device left to the host.
+  bool finishSampling(const void *logits, StepResult &result);
 
   // Weights.
   const void *embed = nullptr, *norm = nullptr, *head = nullptr;

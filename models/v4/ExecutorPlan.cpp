@@ -156,6 +156,10 @@ bool Executor::Impl::planStep(const std::vector<Chunk> &chunks,
   const int64_t win = c.windowSize;
   stepHost.clear();
   stepIds = addStepArg(ids.data(), ids.size() * 8);
+  stepSample = stepSampleHost.empty() ? -1
+                                      : addStepArg(stepSampleHost.data(),
+                                                   stepSampleHost.size() * 4);
+  stepSampleHost.clear(); // this step's only (not an MTP step's after it)
   auto add = [&](const std::vector<int32_t> &v) {
     return addStepArg(v.data(), v.size() * 4);
   };

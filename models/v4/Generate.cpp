@@ -130,17 +130,24 @@ bool v4::generate(Executor &executor,
   std::vector<size_t> owner(batch); // inputs[j] belongs to sequence owner[j]
   for (size_t i = 0; i < batch; ++i)
     owner[i] = i;
-  // Greedy choices are made on the device (only the ids come back) unless
-  // the logits are kept; sampling at a temperature reads the logits here.
-  const bool deviceGreedy =
-      !(options.sampling.temperature > 0) && !options.keepLogits;
-  const unsigned parts = deviceGreedy ? StepResult::Greedy : StepResult::Logits;
+  // Choices are made on the device (only the ids come back) unless the
+  // logits are kept: greedy, or sampled with each sequence's next draw.
+  const bool sampling = options.sampling.temperature > 0;
+  const bool onDevice = !options.keepLogits;
+  const unsigned parts = !onDevice  ? StepResult::Logits
+                         : sampling ? StepResult::Sampled
+                                    : StepResult::Greedy;
   StepResult out;
   for (int64_t step = 0; step < options.maxNewTokens && !inputs.empty();
        ++step) {
+    if (parts == StepResult::Sampled)
+      for (size_t j = 0; j < inputs.size(); ++j)
+        inputs[j].sample = {options.sampling.temperature, options.sampling.topP,
+                            samplers[owner[j]].draw()};
     auto start = Clock::now();
     if (!executor.step(inputs, parts, out, error))
       return false;
+    result.sampledOnHost += out.sampledOnHost;
     double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
     if (step == 0) {
@@ -156,8 +163,10 @@ bool v4::generate(Executor &executor,
     for (size_t j = 0; j < inputs.size(); ++j) {
       size_t i = owner[j];
       int64_t token;
-      if (deviceGreedy) {
+      if (parts == StepResult::Greedy) {
         token = out.greedy[j];
+      } else if (parts == StepResult::Sampled) {
+        token = out.sampled[j];
       } else {
         const float *row = out.logits.data() + j * vocab;
         if (options.keepLogits)

@@ -3,10 +3,13 @@
 // The generation loop shared by `dsv4c run` (JIT) and the bundle runtime:
 // one prefill step for every prompt of the batch together, then one decode
 // step per new token for the sequences still running; greedy or
-// temperature/top-p sampling per sequence; timings for tokens/s. Greedy
-// choices are made on the device (StepResult::Greedy: only the ids are
-// downloaded) unless the logits are kept; temperature/top-p sampling
-// downloads each step's logits and samples on the host (runtime/Sampling.h).
+// temperature/top-p sampling per sequence; timings for tokens/s. Choices
+// are made on the device unless the logits are kept: greedy
+// (StepResult::Greedy) or sampled with each sequence's next draw of its
+// runtime/Sampling.h Sampler (StepResult::Sampled); only the ids are
+// downloaded. With the logits kept, the host samples from them (the same
+// draws, so the same tokens but where f32 and double round a boundary
+// apart).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_MODELS_V4_GENERATE_H
@@ -58,6 +61,8 @@ struct GenerateResult {
   double prefillSeconds = 0, decodeSeconds = 0;
   /// Decode steps run (the steps after the prefill's).
   int64_t decodeSteps = 0;
+  /// Sampled choices the device left to the host (StepResult::Sampled).
+  int64_t sampledOnHost = 0;
   /// With ExecutorOptions::profile: the executor's profile after the
   /// prefill step and after the last step; their difference is the decode
   /// phase's kernels.

@@ -46,6 +46,9 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // Ragged: the last slice of 4096 ids is partly past the row.
       greedyPartCase(5, 9000),
       greedyTokenCase(5, 9000),
+      samplePartCase(5, 9000),
+      sampleTokenCase(7, 9000, false),
+      sampleTokenCase(4, 9000, true),
       headRmsCase(197, 512),
       rotateQuantCase(165),
       topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
@@ -112,6 +115,8 @@ std::vector<conformance::Case> kernelBenchCases() {
       headCase({tokens, 4096, 129280, 4096}),
       greedyPartCase(tokens, 129280),
       greedyTokenCase(tokens, 129280),
+      samplePartCase(tokens, 129280),
+      sampleTokenCase(tokens, 129280, false),
       embeddingCase(tokens, 129280, 4096, 4),
       // One query per sequence: window 128 + top-512 of 4096 keys.
       attnCase("decode_b64_h64_n4096_k640", tokens, 1, 64, 4096, 640, -1, 4095,

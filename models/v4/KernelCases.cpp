@@ -395,6 +395,57 @@ Case greedyTokenCase(int64_t m, int64_t v) {
               0};
 }
 
+// 1e-5 of max(1, |ref|): ssum is a sum of 4096 exps in another order on
+// other targets; maxima, candidates and ids are exact.
+Case samplePartCase(int64_t m, int64_t v) {
+  const int64_t slices = ceilDiv(v, 4096);
+  return Case{
+      "v4.sample_part",
+      "sample_part_" + str(m) + "x" + str(v),
+      kernelText("sample.mlir", "sample_part"),
+      {Arg::buffer(T::F32, {m, v}), Arg::nonNegative(T::F32, {m, 3}),
+       Arg::output(T::F32, {m, slices}), Arg::output(T::F32, {m, slices}),
+       Arg::output(T::F32, {m, slices, 128}),
+       Arg::output(T::I32, {m, slices, 128}), Arg::index(m), Arg::index(v)},
+      {m, slices, 1},
+      1e-5};
+}
+
+// Tokens: exact. Each row's slice s holds the candidates -(k + s), k < 128
+// (descending; equal values in other slices), smax -s, ssum 2. With
+// `keepAll`, temperature 1 or 2, topP 1 and draw 0 (the walk over the slices
+// and one slice's logits); else temperatures, topP and draws random in
+// [0, 1] (nuclei of 1 to 128 candidates, and wider: -2).
+Case sampleTokenCase(int64_t m, int64_t v, bool keepAll) {
+  const int64_t slices = ceilDiv(v, 4096);
+  std::vector<int64_t> smax, ssum, cv, ci, par;
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t s = 0; s < slices; ++s) {
+      smax.push_back(-s);
+      ssum.push_back(2);
+      for (int64_t k = 0; k < 128; ++k) {
+        cv.push_back(-(k + s));
+        ci.push_back(std::min(s * 4096 + k * 3, v - 1));
+      }
+    }
+  for (int64_t r = 0; r < m; ++r)
+    par.insert(par.end(), {1 + r % 2, 1, 0});
+  Case c{"v4.sample_token",
+         "sample_token_" + str(m) + "x" + str(v) + (keepAll ? "_top_p1" : ""),
+         kernelText("sample.mlir", "sample_token"),
+         {Arg::buffer(T::F32, {m, v}),
+          keepAll ? Arg::values(T::F32, {m, 3}, par)
+                  : Arg::nonNegative(T::F32, {m, 3}),
+          Arg::values(T::F32, {m, slices}, smax),
+          Arg::values(T::F32, {m, slices}, ssum),
+          Arg::values(T::F32, {m, slices, 128}, cv),
+          Arg::values(T::I32, {m, slices, 128}, ci), Arg::output(T::I32, {m}),
+          Arg::index(m), Arg::index(v)},
+         {m, 1, 1},
+         0};
+  return c;
+}
+
 // 1e-2 (as rmsnorm): the f32 sum order and rsqrt may flip a bf16 rounding.
 Case headNormCase(HeadShape s) {
   int64_t rows = s.m == 0 ? 0 : (s.m - 1) * s.ldx / s.d + 1;

@@ -164,6 +164,13 @@ Case headNormCase(HeadShape s);
 /// logits; @greedy_token: the greedy id from random slice bests.
 Case greedyPartCase(int64_t m, int64_t v);
 Case greedyTokenCase(int64_t m, int64_t v);
+/// sample.mlir: @sample_part over m rows of v random logits (random
+/// temperatures, topP < 1 and draws in [0, 1]); @sample_token from slice
+/// results that keep sample_part's promises (each slice's candidates
+/// descending, ties across slices), so both of its paths and the host
+/// hand-off (-2) are taken.
+Case samplePartCase(int64_t m, int64_t v);
+Case sampleTokenCase(int64_t m, int64_t v, bool keepAll);
 Case headRmsCase(int64_t rows, int64_t hd);
 
 /// linear_fp8.mlir and linear_fp4.mlir: y [m, n] = x [m, k] @ w^T.

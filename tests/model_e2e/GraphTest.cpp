@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 using namespace dsv4c;
@@ -95,16 +96,22 @@ Decoded decode(Device &device, const V4Config &c, const Checkpoint &ckpt,
     }
     if (s == shrinkAt)
       inputs.pop_back();
-    for (StepInput &in : inputs)
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      StepInput &in = inputs[i];
       in.tokens = {(in.tokens.back() * 5 + s + 2) % c.vocabSize};
+      // Each step its own draws (StepResult::Sampled).
+      in.sample = {0.9f, i % 2 ? 1.f : 0.8f,
+                   std::fmod(0.37 * (s + 1) + 0.21 * double(i), 1.0)};
+    }
     StepResult result;
     EXPECT_TRUE(e->step(inputs, parts, result, error)) << error;
     run.logits.push_back(result.logits);
-    run.greedy.push_back(result.greedy);
-    // Feed back the greedy choice where there is one.
-    for (size_t i = 0; i < result.greedy.size(); ++i)
-      if (result.greedy[i] >= 0)
-        inputs[i].tokens = {result.greedy[i]};
+    run.greedy.push_back(parts & StepResult::Sampled ? result.sampled
+                                                     : result.greedy);
+    // Feed back the chosen token where there is one.
+    for (size_t i = 0; i < run.greedy.back().size(); ++i)
+      if (run.greedy.back()[i] >= 0)
+        inputs[i].tokens = {run.greedy.back()[i]};
   }
   run.stats = e->graphStats();
   return run;
@@ -170,6 +177,18 @@ TEST(V4Graphs, GreedyStepsReplayAndEachBatchHasItsGraph) {
   EXPECT_EQ(g.made, 3u);
   EXPECT_EQ(g.replayed, 12u);
   EXPECT_EQ(g.kept, 3u);
+}
+
+// Sampled steps replay their graph with each step's own draws (in the
+// step's arguments, not baked into the graph): the same tokens as eager
+// steps, which are fed back.
+TEST(V4Graphs, SampledStepsReplayWithEachStepsDraws) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  GraphStats g = compareWithGraphs(c, *ckpt, 2, 12, StepResult::Sampled);
+  EXPECT_EQ(g.made, 1u);
+  EXPECT_EQ(g.replayed, 11u);
 }
 
 // The HCA layer (ratio 128) lists every compressed entry, so its index

@@ -26,6 +26,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -69,10 +71,12 @@ struct StepCounts {
 };
 
 /// `parts`: what each decode step asks for (StepResult::Part bits); with
-/// both, each greedy id is checked against the host's greedy choice.
+/// the logits, each greedy or sampled id is checked against the host's
+/// choice. Sampling's topP is `topP`, or by default 1 and 0.95 by turns.
 std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
                                     int batch, int steps,
-                                    unsigned parts = StepResult::Logits) {
+                                    unsigned parts = StepResult::Logits,
+                                    float topP = 0) {
   CountingHostDevice device("cpu");
   ExecutorOptions options;
   options.maxSeqLen = 64;
@@ -92,8 +96,15 @@ std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
   std::vector<float> logits;
   EXPECT_TRUE(e->step(inputs, logits, error)) << error;
   for (int s = 0; s < steps; ++s) {
-    for (StepInput &in : inputs)
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      StepInput &in = inputs[i];
       in.tokens = {(in.tokens.back() * 5 + s + 2) % c.vocabSize};
+      in.sample = {s % 2 ? 0.7f : 1.3f,
+                   topP > 0      ? topP
+                   : (s + i) % 2 ? 1.f
+                                 : 0.95f,
+                   std::fmod(0.137 * (s + 1) + 0.31 * double(i), 1.0)};
+    }
     device.clear();
     const uint64_t before = e->launches();
     StepResult result;
@@ -104,6 +115,18 @@ std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
               parts & StepResult::Greedy ? inputs.size() : 0);
     EXPECT_EQ(result.logits.size(),
               parts & StepResult::Logits ? inputs.size() * c.vocabSize : 0);
+    EXPECT_EQ(result.sampled.size(),
+              parts & StepResult::Sampled ? inputs.size() : 0);
+    for (size_t i = 0; parts == (StepResult::Logits | StepResult::Sampled) &&
+                       i < inputs.size();
+         ++i) {
+      const StepInput::Sample &p = inputs[i].sample;
+      Sampler host(SamplingOptions{p.temperature, p.topP, 0});
+      EXPECT_EQ(result.sampled[i],
+                host.sampleWithDraw(result.logits.data() + i * c.vocabSize,
+                                    c.vocabSize, p.draw))
+          << "decode step " << s << ", input " << i;
+    }
     for (size_t i = 0; parts == (StepResult::Logits | StepResult::Greedy) &&
                        i < inputs.size();
          ++i) {
@@ -135,6 +158,19 @@ TEST(V4Step, DecodeStepsAreOneUploadOneDownloadNoWait) {
     expectNoWaits(decodeSteps(c, *ckpt, batch, 5), batch);
     expectNoWaits(decodeSteps(c, *ckpt, batch, 3, StepResult::Greedy), batch);
   }
+}
+
+// Sampled on the device: the host's choice with the same draw (f32 against
+// double: equal unless a draw sits on a boundary within rounding, which
+// these fixed draws do not). topP 0.95 over the tiny model's flat logits
+// leaves wide nuclei to the host, topP 1 never: both are in these steps.
+TEST(V4Step, DeviceSampledIdsEqualTheHostChoice) {
+  V4Config c = v4TinyConfig();
+  auto ckpt = checkpoint(c, scratch("tiny"));
+  ASSERT_NE(ckpt, nullptr);
+  decodeSteps(c, *ckpt, 3, 6, StepResult::Logits | StepResult::Sampled);
+  // Every draw on the device (topP 1 in every step), no wait.
+  expectNoWaits(decodeSteps(c, *ckpt, 2, 4, StepResult::Sampled, 1), 2);
 }
 
 TEST(V4Step, DeviceGreedyIdsEqualTheHostGreedyChoice) {

@@ -67,6 +67,10 @@ options:
                   time in kernels and outside them; every launch then waits
                   for its kernel, so the tokens/s are lower than without
                   (and decode steps are not graphs)
+  --temperature T, --top-p P
+                  sample each token (as `run` does, seed 0) instead of the
+                  greedy choice: on the device (rows of a nucleus over 128
+                  tokens on the host, counted after the tokens/s)
   --no-graphs     launch each decode step kernel by kernel; by default a
                   target whose driver makes graphs (cuda) queues a decode
                   step as one graph, made the first time its launches are
@@ -147,6 +151,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0, sharedPrefix = 0;
   OpenOptions open;
   bool quiet = false, profile = false, graphs = true;
+  SamplingOptions sampling; // temperature 0: greedy
   auto fail = [&](const std::string &m) {
     std::fprintf(stderr, "%s: %s\n", prog.c_str(), m.c_str());
     return 1;
@@ -205,6 +210,13 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
         return fail("--generate-weights needs a seed (a non-negative "
                     "integer)");
       open.generateWeightsSeed = uint64_t(n);
+    } else if (arg == "--temperature" || arg == "--top-p") {
+      double f;
+      const bool temp = arg == "--temperature";
+      if (!value() || !parseFloat(v, f) || !(temp ? f >= 0 : f > 0 && f <= 1))
+        return fail(arg + (temp ? " needs a number >= 0"
+                                : " needs a number in (0, 1]"));
+      (temp ? sampling.temperature : sampling.topP) = float(f);
     } else if (arg == "--profile") {
       profile = true;
     } else if (arg == "--no-graphs") {
@@ -263,6 +275,7 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
               (long long)executor->maxSeqLen(), cache.perToken);
   v4::GenerateOptions gen;
   gen.maxNewTokens = decode + 1; // the prefill's pick counts as one
+  gen.sampling = sampling;
   gen.prefillChunk = prefillChunk;
   for (int64_t context : contexts)
     for (int64_t batch : batches) {
@@ -306,6 +319,12 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                   (long long)decode, (long long)repeat);
       std::printf("prefill %10.1f tokens/s\ndecode  %10.1f tokens/s\n",
                   bestPrefill, bestDecode);
+      if (sampling.temperature > 0)
+        std::printf("sampling: temperature %g, top-p %g; %lld of the last "
+                    "run's %lld choices made on the host\n",
+                    double(sampling.temperature), double(sampling.topP),
+                    (long long)result.sampledOnHost,
+                    (long long)(result.decodeTokens + batch));
       const v4::GraphStats g = executor->graphStats();
       const uint64_t made = g.made - graphsBefore.made,
                      replayed = g.replayed - graphsBefore.replayed;

@@ -336,6 +336,12 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
                 (long long)result.decodeTokens, result.decodeSeconds,
                 rate(result.decodeTokens, result.decodeSeconds).c_str());
   std::fprintf(stderr, "%s\n", line);
+  if (result.sampledOnHost > 0)
+    std::fprintf(stderr,
+                 "sampling: %lld choices made on the host from downloaded "
+                 "logits (a nucleus over 128 tokens, or a largest logit of "
+                 "+-inf or NaN); the rest on the device\n",
+                 (long long)result.sampledOnHost);
 
   if (profile)
     printProfile(stderr, executor->profile());
