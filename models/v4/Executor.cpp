@@ -22,7 +22,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "engram_gate",     "engram_hash",       "greedy_part",
       "greedy_token",    "head",
       "head_norm",       "head_rms",          "indexer_rotate_quant",
-      "indexer_topk",
+      "indexer_topk",    "indexer_topk_merge",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
       "linear_fp8",      "linear_sum",        "matmul_bf16",
       "matmul_bf16_f32",

@@ -251,16 +251,30 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
     // extension's and a decode's are the cache's logical entries win + t.
     const int64_t width = prefill ? ha.width : decode->width;
     void *idx = const_cast<void *>(stepArg(prefill ? ha.idx : decode->idx));
-    if (!run("indexer_topk", {n, batch, 1},
+    // Few queries (a decode of few sequences): split each query's entries
+    // over more programs (GPUs only), their running top-1024 keys (8 KiB
+    // each) merged by indexer_topk_merge. The entries the longest row sees.
+    int64_t visible = 0;
+    for (size_t i = first; i < end; ++i)
+      visible = std::max(visible, (chunks[i].start + chunks[i].count) / 4);
+    const int64_t topkSplits =
+        splitsFor(rows, ceilDiv(visible, 128), rows, 2048);
+    const void *picks = at(idx, ha.windowWidth, 4);
+    if (!run("indexer_topk", {n, batch, topkSplits},
              {KArg::p(bf16At(s.iq, head.row0 * inh * ihd)),
               KArg::p(indexKeyPools[size_t(l)].base),
-              KArg::p(bf16At(s.iw, head.row0 * inh)),
-              KArg::p(at(idx, ha.windowWidth, 4)),
+              KArg::p(bf16At(s.iw, head.row0 * inh)), KArg::p(picks),
               KArg::p(stepArg(prefill ? ha.keyRows : decode->keyRows)),
               KArg::p(positions), KArg::i(n), KArg::i(inh),
               KArg::i(options.maxSeqLen / 4), KArg::i(c.indexTopk), KArg::i(4),
               KArg::i(prefill && !extend ? n : win), KArg::i(width),
-              KArg::f(float(wscale))}))
+              KArg::f(float(wscale)), KArg::i(topkSplits),
+              KArg::p(s.splitPart)}) ||
+        (topkSplits > 1 &&
+         !run("indexer_topk_merge", {n, batch, 1},
+              {KArg::p(s.splitPart), KArg::p(picks), KArg::i(n),
+               KArg::i(c.indexTopk), KArg::i(prefill && !extend ? n : win),
+               KArg::i(width), KArg::i(topkSplits)})))
       return false;
   }
 

@@ -10,6 +10,7 @@
 #include "models/v4/KernelSources.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace dsv4c::v4 {
 
@@ -176,6 +177,28 @@ Case rotateQuantCase(int64_t rows) {
               0.5};
 }
 
+// 0 (indices). Each (row, slice) holds 1024 distinct descending keys
+// (slices interleaved, the last 100 of every third slice empty: INT64_MIN),
+// as @indexer_topk's slices write them.
+Case topkMergeCase(int64_t rows, int64_t splits, int64_t topk) {
+  std::vector<int64_t> part;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t sl = 0; sl < splits; ++sl)
+      for (int64_t k = 0; k < 1024; ++k)
+        part.push_back(sl % 3 == 2 && k >= 924
+                           ? std::numeric_limits<int64_t>::min()
+                           : (int64_t(1) << 40) - (k * splits + sl) * 7 - r);
+  const int64_t ld = topk + 3;
+  return Case{"v4.indexer_topk_merge",
+              "indexer_topk_merge_rows" + str(rows) + "_split" + str(splits),
+              kernelText("indexer.mlir", "indexer_topk_merge"),
+              {Arg::values(T::I64, {rows, splits, 1024}, part),
+               Arg::output(T::I32, {rows, ld}), Arg::index(1), Arg::index(topk),
+               Arg::index(128), Arg::index(ld), Arg::index(splits)},
+              {1, rows, 1},
+              0};
+}
+
 // 0 (indices): both targets evaluate the same specified bf16 roundings.
 Case topkCase(const std::string &what, const TopkShape &t) {
   std::vector<int64_t> keyRows, starts;
@@ -194,8 +217,10 @@ Case topkCase(const std::string &what, const TopkShape &t) {
                Arg::values(T::I32, {t.b}, starts), Arg::index(t.s),
                Arg::index(t.nh), Arg::index(t.nkeys), Arg::index(t.topk),
                Arg::index(t.ratio), Arg::index(t.offset), Arg::index(topkLd(t)),
-               Arg::f32(0.011048543)},
-              {t.s, t.b, 1},
+               Arg::f32(0.011048543), Arg::index(t.splits),
+               t.splits > 1 ? Arg::output(T::I64, {t.b * t.s, t.splits, 1024})
+                            : Arg::output(T::I64, {1})},
+              {t.s, t.b, t.splits},
               0};
 }
 

@@ -92,8 +92,14 @@ Case stateWriteCase(const CompressorCfg &c, int64_t pos0);
 /// indexer.mlir @indexer_rotate_quant on `rows` rows of 128.
 Case rotateQuantCase(int64_t rows);
 /// indexer.mlir @indexer_topk.
+/// indexer.mlir @indexer_topk_merge over `rows` rows of `splits` slices'
+/// sorted keys.
+Case topkMergeCase(int64_t rows, int64_t splits, int64_t topk);
 struct TopkShape {
   int64_t b, s, nh, krows, nkeys, topk, start, ratio, offset;
+  /// Slices of the entries (> 1: the split launch's first half, its
+  /// output the slices' keys).
+  int64_t splits = 1;
 };
 /// How the cases lay a TopkShape out: batch entry b's keys are the krows
 /// rows from (t.b - 1 - b) * krows (the entries' blocks in reverse order),

@@ -93,11 +93,15 @@ tile.kernel @indexer_rotate_quant(%x: !tile.ptr<bf16>, %rows: index,
 //   out: i32, row b * s + i at out + (b * s + i) * ldout (a decode run's
 //      index lists take the picks in place: out = the first pick's slot,
 //      ldout = the lists' width); topk <= 1024
-// Grid: (s, b): one launch for a whole decode run. The running top-1024 is
-// kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)): block 0's
-// keys sorted alone, then each later block of 128 sorted and merged by one
-// tile.topk over the concatenation [run ; block] (two sorted runs: one
-// merge pass). Blocks of 128 keys keep a program's
+// Grid: (s, b, splits): one launch for a whole decode run. The running
+// top-1024 is kept as i64 keys (orderable f32 bits << 32 | (2^32 - 1 - t)):
+// the first block's keys sorted alone, then each later block of 128 sorted
+// and merged by one tile.topk over the concatenation [run ; block] (two
+// sorted runs: one merge pass). With splits > 1, program (i, b, sp) walks
+// only blocks [sp * per, (sp + 1) * per) of the ceil(visible / 128) (per =
+// ceil(blocks / splits)) and writes its running keys to part, i64
+// [b * s, splits, 1024], for @indexer_topk_merge (below), which writes out;
+// with splits = 1, part is not read or written. Blocks of 128 keys keep a program's
 // tiles (the key block twice, for the pipelined load) within Hopper's 227 KiB
 // of shared memory, so no tile comes from the device heap.
 tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
@@ -105,7 +109,8 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
                           %keyrows: !tile.ptr<i32>, %starts: !tile.ptr<i32>,
                           %s: index, %nh: index, %nkeys: index,
                           %topk: index, %ratio: index, %offset: index,
-                          %ldout: index, %wscale: f32) {
+                          %ldout: index, %wscale: f32, %splits: index,
+                          %part: !tile.ptr<i64>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c128 = arith.constant 128 : index
@@ -149,6 +154,22 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %visi = arith.index_cast %vis : index to i64
   %viss = tile.splat %visi : tensor<128xi64>
   %kend = arith.addi %kb, %vis : index
+  // This slice's visible entries [k0, k1): blocks [sp * per, (sp + 1) *
+  // per) of the ceil(vis / 128) (all of them when splits = 1).
+  %sp = tile.program_id 2
+  %c127 = arith.constant 127 : index
+  %vis127 = arith.addi %vis, %c127 : index
+  %vblocks = arith.divui %vis127, %cblk : index
+  %spl1 = arith.subi %splits, %c1 : index
+  %vblocks1 = arith.addi %vblocks, %spl1 : index
+  %per = arith.divui %vblocks1, %splits : index
+  %span = arith.muli %per, %cblk : index
+  %k0 = arith.muli %sp, %span : index
+  %k1a = arith.addi %k0, %span : index
+  %k1 = arith.minui %k1a, %vis : index
+  %kb0 = arith.addi %kb, %k0 : index
+  %k0i = arith.index_cast %k0 : index to i64
+  %k0s = tile.splat %k0i : tensor<128xi64>
 
   %zeros = tile.splat %zero : tensor<64x128xf32>
   %zerob = tile.splat %zero : tensor<128xf32>
@@ -171,11 +192,11 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
   %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
 
-  // Block 0 on its own: its top 128 of 128, padded with empty keys, is the
-  // top 1024 of [an empty run ; block 0] (a query in a sequence's first
-  // 1024 positions sees no more); later blocks merge into it. The keys as
-  // in the loop below, with t0 = 0.
-  %kt_0 = tile.load %k[%kb, %c0] strides[%c128, %c1] bounds[%kend, %c128]
+  // The slice's first block (block 0 unsplit) on its own: its top 128 of
+  // 128, padded with empty keys, is the top 1024 of [an empty run ; the
+  // block] (a query in a sequence's first 1024 positions sees no more);
+  // later blocks merge into it. The keys as in the loop below, t0 = k0.
+  %kt_0 = tile.load %k[%kb0, %c0] strides[%c128, %c1] bounds[%kend, %c128]
       : !tile.ptr<bf16> -> tensor<128x128xbf16>
   %dot_0 = tile.dot %qt, %kt_0 {rhs_transposed}
       : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
@@ -196,9 +217,10 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %ord_0 = arith.xori %bits_0, %flip_0 : tensor<128xi32>
   %ord64_0 = arith.extsi %ord_0 : tensor<128xi32> to tensor<128xi64>
   %hi_0 = arith.shli %ord64_0, %s32 : tensor<128xi64>
-  %lo_0 = arith.subi %lowmax, %iota : tensor<128xi64>
+  %t_0 = arith.addi %iota, %k0s : tensor<128xi64>
+  %lo_0 = arith.subi %lowmax, %t_0 : tensor<128xi64>
   %key_0 = arith.ori %hi_0, %lo_0 : tensor<128xi64>
-  %ok_0 = arith.cmpi slt, %iota, %viss : tensor<128xi64>
+  %ok_0 = arith.cmpi slt, %t_0, %viss : tensor<128xi64>
   %keyv_0 = arith.select %ok_0, %key_0, %noneb : tensor<128xi1>, tensor<128xi64>
   %sorted_0, %spos_0 = tile.topk %keyv_0 {k = 128}
       : tensor<128xi64> -> tensor<128xi64>, tensor<128xi32>
@@ -206,7 +228,8 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
   %sb_0 = tile.broadcast %s2_0 : tensor<1x128xi64> -> tensor<8x128xi64>
   %sp_0 = arith.select %first, %sb_0, %none8 : tensor<8x128xi1>, tensor<8x128xi64>
   %run0 = tile.reshape %sp_0 : tensor<8x128xi64> -> tensor<1024xi64>
-  %best = scf.for %t0 = %cblk to %vis step %cblk iter_args(%run = %run0)
+  %kfirst = arith.addi %k0, %cblk : index
+  %best = scf.for %t0 = %kfirst to %k1 step %cblk iter_args(%run = %run0)
       -> (tensor<1024xi64>) {
     %krow = arith.addi %kb, %t0 : index
     %kt = tile.load %k[%krow, %c0] strides[%c128, %c1] bounds[%kend, %c128]
@@ -256,19 +279,91 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
     scf.yield %top : tensor<1024xi64>
   }
 
-  %nonef = tile.splat %imin : tensor<1024xi64>
-  %have = arith.cmpi ne, %best, %nonef : tensor<1024xi64>
-  %mask32 = arith.constant dense<4294967295> : tensor<1024xi64>
-  %low = arith.andi %best, %mask32 : tensor<1024xi64>
-  %tt = arith.subi %mask32, %low : tensor<1024xi64>
+  %single = arith.cmpi eq, %splits, %c1 : index
+  scf.if %single {
+    %nonef = tile.splat %imin : tensor<1024xi64>
+    %have = arith.cmpi ne, %best, %nonef : tensor<1024xi64>
+    %mask32 = arith.constant dense<4294967295> : tensor<1024xi64>
+    %low = arith.andi %best, %mask32 : tensor<1024xi64>
+    %tt = arith.subi %mask32, %low : tensor<1024xi64>
+    %offi = arith.index_cast %offset : index to i64
+    %offs = tile.splat %offi : tensor<1024xi64>
+    %ti = arith.addi %tt, %offs : tensor<1024xi64>
+    %neg = arith.constant dense<-1> : tensor<1024xi64>
+    %res64 = arith.select %have, %ti, %neg : tensor<1024xi1>, tensor<1024xi64>
+    %res = arith.trunci %res64 : tensor<1024xi64> to tensor<1024xi32>
+    %res2 = tile.reshape %res : tensor<1024xi32> -> tensor<1x1024xi32>
+    tile.store %res2, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
+        : tensor<1x1024xi32> -> !tile.ptr<i32>
+  } else {
+    // Slice sp's running top-1024 keys, for @indexer_topk_merge.
+    %rs = arith.muli %row, %splits : index
+    %prow = arith.addi %rs, %sp : index
+    %prow1 = arith.addi %prow, %c1 : index
+    %c1024 = arith.constant 1024 : index
+    %best2 = tile.reshape %best : tensor<1024xi64> -> tensor<1x1024xi64>
+    tile.store %best2, %part[%prow, %c0] strides[%c1024, %c1] bounds[%prow1, %c1024]
+        : tensor<1x1024xi64> -> !tile.ptr<i64>
+  }
+  tile.return
+}
+
+// @indexer_topk_merge: the second half of a split @indexer_topk (splits >
+// 1: a decode of few sequences, whose one query per sequence would leave
+// the GPU idle while a program walks its thousands of entries): row b * s
+// + i's slices' running top-1024 keys, part i64 [b * s, splits, 1024], are
+// merged one slice at a time (each two sorted runs: one merge pass) and the
+// best `topk` written as @indexer_topk writes them. The keys are distinct
+// (the entry's index is in their low half), so the picks are exactly the
+// unsplit kernel's. Grid (s, b).
+tile.kernel @indexer_topk_merge(%part: !tile.ptr<i64>, %out: !tile.ptr<i32>,
+                                %s: index, %topk: index, %offset: index,
+                                %ldout: index, %splits: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1024 = arith.constant 1024 : index
+  %imin = arith.constant -9223372036854775808 : i64
+  %i = tile.program_id 0
+  %bat = tile.program_id 1
+  %bs = arith.muli %bat, %s : index
+  %row = arith.addi %bs, %i : index
+  %row1 = arith.addi %row, %c1 : index
+  %rs = arith.muli %row, %splits : index
+  %rs1 = arith.addi %rs, %c1 : index
+  %run0 = tile.load %part[%rs, %c0] strides[%c1024, %c1] bounds[%rs1, %c1024]
+      : !tile.ptr<i64> -> tensor<1x1024xi64>
+  %half2 = tile.iota : tensor<2xi32>
+  %h0 = arith.constant dense<0> : tensor<2xi32>
+  %lhs1 = arith.cmpi eq, %half2, %h0 : tensor<2xi32>
+  %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
+  %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
+  %best = scf.for %sl = %c1 to %splits step %c1
+      iter_args(%run = %run0) -> (tensor<1x1024xi64>) {
+    %prow = arith.addi %rs, %sl : index
+    %prow1 = arith.addi %prow, %c1 : index
+    %next = tile.load %part[%prow, %c0] strides[%c1024, %c1] bounds[%prow1, %c1024]
+        : !tile.ptr<i64> -> tensor<1x1024xi64>
+    %runb = tile.broadcast %run : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %nextb = tile.broadcast %next : tensor<1x1024xi64> -> tensor<2x1024xi64>
+    %cat2 = arith.select %lhs, %runb, %nextb : tensor<2x1024xi1>, tensor<2x1024xi64>
+    %cat = tile.reshape %cat2 : tensor<2x1024xi64> -> tensor<2048xi64>
+    %top, %pos_unused = tile.topk %cat {k = 1024, sorted_runs = 1024}
+        : tensor<2048xi64> -> tensor<1024xi64>, tensor<1024xi32>
+    %top2 = tile.reshape %top : tensor<1024xi64> -> tensor<1x1024xi64>
+    scf.yield %top2 : tensor<1x1024xi64>
+  }
+  %nonef = tile.splat %imin : tensor<1x1024xi64>
+  %have = arith.cmpi ne, %best, %nonef : tensor<1x1024xi64>
+  %mask32 = arith.constant dense<4294967295> : tensor<1x1024xi64>
+  %low = arith.andi %best, %mask32 : tensor<1x1024xi64>
+  %tt = arith.subi %mask32, %low : tensor<1x1024xi64>
   %offi = arith.index_cast %offset : index to i64
-  %offs = tile.splat %offi : tensor<1024xi64>
-  %ti = arith.addi %tt, %offs : tensor<1024xi64>
-  %neg = arith.constant dense<-1> : tensor<1024xi64>
-  %res64 = arith.select %have, %ti, %neg : tensor<1024xi1>, tensor<1024xi64>
-  %res = arith.trunci %res64 : tensor<1024xi64> to tensor<1024xi32>
-  %res2 = tile.reshape %res : tensor<1024xi32> -> tensor<1x1024xi32>
-  tile.store %res2, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
+  %offs = tile.splat %offi : tensor<1x1024xi64>
+  %ti = arith.addi %tt, %offs : tensor<1x1024xi64>
+  %neg = arith.constant dense<-1> : tensor<1x1024xi64>
+  %res64 = arith.select %have, %ti, %neg : tensor<1x1024xi1>, tensor<1x1024xi64>
+  %res = arith.trunci %res64 : tensor<1x1024xi64> to tensor<1x1024xi32>
+  tile.store %res, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
       : tensor<1x1024xi32> -> !tile.ptr<i32>
   tile.return
 }

@@ -155,7 +155,8 @@ TEST(IndexerRotateQuant, ReferenceMatchesOfficialLarge) {
 
 std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
                            HostTensor &w, HostTensor &out, HostTensor &keyRows,
-                           HostTensor &starts, float wscale) {
+                           HostTensor &starts, float wscale, int64_t splits,
+                           HostTensor &part) {
   return {KArg::buf(q),
           KArg::buf(k),
           KArg::buf(w),
@@ -169,7 +170,29 @@ std::vector<KArg> topkArgs(const TopkShape &t, HostTensor &q, HostTensor &k,
           KArg::idx(t.ratio),
           KArg::idx(t.offset),
           KArg::idx(v4::cases::topkLd(t)),
-          KArg::f32(wscale)};
+          KArg::f32(wscale),
+          KArg::idx(splits),
+          KArg::buf(part)};
+}
+
+/// @indexer_topk on `target`, split in `splits` slices and merged by
+/// @indexer_topk_merge when splits > 1.
+bool runTopk(Target target, const TopkShape &t, HostTensor &q, HostTensor &k,
+             HostTensor &w, HostTensor &out, HostTensor &keyRows,
+             HostTensor &starts, float wscale, int64_t splits) {
+  HostTensor part(T::I64, {t.b * t.s * splits * 1024});
+  const std::string src = kernelSource(kFile, "indexer_topk");
+  if (!launch(target, src, "indexer_topk",
+              topkArgs(t, q, k, w, out, keyRows, starts, wscale, splits, part),
+              {t.s, t.b, splits}))
+    return false;
+  return splits == 1 ||
+         launch(target, kernelSource(kFile, "indexer_topk_merge"),
+                "indexer_topk_merge",
+                {KArg::buf(part), KArg::buf(out), KArg::idx(t.s),
+                 KArg::idx(t.topk), KArg::idx(t.offset),
+                 KArg::idx(v4::cases::topkLd(t)), KArg::idx(splits)},
+                {t.s, t.b, 1});
 }
 
 /// The official Indexer scores and top-k, padded with -1 to topk slots.
@@ -205,7 +228,8 @@ std::vector<int32_t> officialTopk(const TopkShape &t, HostTensor &q,
   return res;
 }
 
-void checkTopk(const TopkShape &t, uint64_t seed, bool againstCpu) {
+void checkTopk(const TopkShape &t, uint64_t seed, bool againstCpu,
+               int64_t splits = 1) {
   std::mt19937_64 gen(seed);
   HostTensor q = gridBf16(gen, {t.b, t.s, t.nh, 128}, 4, 4);
   HostTensor k = gridBf16(gen, {t.b, t.krows, 128}, 4, 4);
@@ -218,15 +242,12 @@ void checkTopk(const TopkShape &t, uint64_t seed, bool againstCpu) {
   const float wscale = 0.25f;
   const int64_t ld = v4::cases::topkLd(t);
   HostTensor out(T::I32, {t.b, t.s, ld});
-  std::string src = kernelSource(kFile, "indexer_topk");
-  ASSERT_TRUE(launch(Target::Reference, src, "indexer_topk",
-                     topkArgs(t, q, k, w, out, keyRows, starts, wscale),
-                     {t.s, t.b, 1}));
+  ASSERT_TRUE(runTopk(Target::Reference, t, q, k, w, out, keyRows, starts,
+                      wscale, splits));
   if (againstCpu) {
     HostTensor cpuOut(T::I32, {t.b, t.s, ld});
-    ASSERT_TRUE(launch(Target::Cpu, src, "indexer_topk",
-                       topkArgs(t, q, k, w, cpuOut, keyRows, starts, wscale),
-                       {t.s, t.b, 1}));
+    ASSERT_TRUE(runTopk(Target::Cpu, t, q, k, w, cpuOut, keyRows, starts,
+                        wscale, splits));
     for (int64_t j = 0; j < out.numElements(); ++j)
       ASSERT_EQ(i32Data(cpuOut)[j], i32Data(out)[j]) << "slot " << j;
     return;
@@ -269,6 +290,21 @@ TEST(IndexerTopk, ReferenceMatchesOfficialDecode) {
   // topk 400 > entries: the last slots are -1.
   checkTopk({1, 1, 64, 310, 301, 400, 1203, 4, 128}, 4, false);
 }
+// Split over the entries (a decode of few sequences on a GPU): slices of
+// blocks, their running keys merged by @indexer_topk_merge, give exactly
+// the official picks; more slices than blocks leave some slices empty.
+TEST(IndexerTopk, SplitMatchesOfficialDecode) {
+  // 701 entries: 6 blocks of 128, in 3 slices of 2, then in 8 (2 empty);
+  // top-1024, so the last slots are -1.
+  checkTopk({1, 1, 16, 710, 701, 1024, 2807, 4, 128}, 8, false, 3);
+  checkTopk({1, 1, 16, 710, 701, 1024, 2807, 4, 128}, 8, false, 8);
+  // A batched decode (287..290 entries each) in 2 slices.
+  checkTopk({3, 1, 8, 310, 301, 400, 1150, 4, 128}, 7, false, 2);
+}
+TEST(IndexerTopk, SplitCpuMatchesReference) {
+  checkTopk({2, 1, 64, 1100, 1100, 512, 4000, 4, 128}, 9, true, 4);
+}
+
 TEST(IndexerTopk, ReferenceMatchesOfficialBatchedDecode) {
   // A decode run of 3 sequences in one launch, each at its own position
   // (1150, 1155, 1160: 287..290 entries) over its own keys.
