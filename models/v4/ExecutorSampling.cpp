@@ -19,13 +19,13 @@ using namespace dsv4c;
 using namespace dsv4c::v4;
 
 namespace {
-// sample.mlir: 4096 ids a slice, at most 64 slices, 128 candidates each.
-constexpr int64_t kSliceIds = 4096, kMaxSlices = 64, kCandidates = 128;
+// sample.mlir: 4096 ids a slice, at most 32 slices, 256 candidates each.
+constexpr int64_t kSliceIds = 4096, kMaxSlices = 32, kCandidates = 256;
 
 int64_t slicesOf(int64_t vocab) { return (vocab + kSliceIds - 1) / kSliceIds; }
 
 /// sampleBuffer's parts for `rows` rows: smax, ssum (f32 [rows, S]), cv
-/// (f32 [rows, S, 128]), ci (i32, the same), tokens (i32 [rows]).
+/// (f32 [rows, S, 256]), ci (i32, the same), tokens (i32 [rows]).
 struct SampleParts {
   int64_t smax, ssum, cv, ci, tokens, bytes;
   SampleParts(int64_t rows, int64_t vocab) {

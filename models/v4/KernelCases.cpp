@@ -432,17 +432,17 @@ Case samplePartCase(int64_t m, int64_t v) {
       kernelText("sample.mlir", "sample_part"),
       {Arg::buffer(T::F32, {m, v}), Arg::nonNegative(T::F32, {m, 3}),
        Arg::output(T::F32, {m, slices}), Arg::output(T::F32, {m, slices}),
-       Arg::output(T::F32, {m, slices, 128}),
-       Arg::output(T::I32, {m, slices, 128}), Arg::index(m), Arg::index(v)},
+       Arg::output(T::F32, {m, slices, 256}),
+       Arg::output(T::I32, {m, slices, 256}), Arg::index(m), Arg::index(v)},
       {m, slices, 1},
       1e-5};
 }
 
-// Tokens: exact. Each row's slice s holds the candidates -(k + s), k < 128
+// Tokens: exact. Each row's slice s holds the candidates -(k + s), k < 256
 // (descending; equal values in other slices), smax -s, ssum 2. With
 // `keepAll`, temperature 1 or 2, topP 1 and draw 0 (the walk over the slices
 // and one slice's logits); else temperatures, topP and draws random in
-// [0, 1] (nuclei of 1 to 128 candidates, and wider: -2).
+// [0, 1] (nuclei of 1 to 256 candidates, and wider: -2).
 Case sampleTokenCase(int64_t m, int64_t v, bool keepAll) {
   const int64_t slices = ceilDiv(v, 4096);
   std::vector<int64_t> smax, ssum, cv, ci, par;
@@ -450,7 +450,7 @@ Case sampleTokenCase(int64_t m, int64_t v, bool keepAll) {
     for (int64_t s = 0; s < slices; ++s) {
       smax.push_back(-s);
       ssum.push_back(2);
-      for (int64_t k = 0; k < 128; ++k) {
+      for (int64_t k = 0; k < 256; ++k) {
         cv.push_back(-(k + s));
         ci.push_back(std::min(s * 4096 + k * 3, v - 1));
       }
@@ -465,8 +465,8 @@ Case sampleTokenCase(int64_t m, int64_t v, bool keepAll) {
                   : Arg::nonNegative(T::F32, {m, 3}),
           Arg::values(T::F32, {m, slices}, smax),
           Arg::values(T::F32, {m, slices}, ssum),
-          Arg::values(T::F32, {m, slices, 128}, cv),
-          Arg::values(T::I32, {m, slices, 128}, ci), Arg::output(T::I32, {m}),
+          Arg::values(T::F32, {m, slices, 256}, cv),
+          Arg::values(T::I32, {m, slices, 256}, ci), Arg::output(T::I32, {m}),
           Arg::index(m), Arg::index(v)},
          {m, 1, 1},
          0};

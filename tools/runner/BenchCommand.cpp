@@ -69,7 +69,7 @@ options:
                   (and decode steps are not graphs)
   --temperature T, --top-p P
                   sample each token (as `run` does, seed 0) instead of the
-                  greedy choice: on the device (rows of a nucleus over 128
+                  greedy choice: on the device (rows of a nucleus over 256
                   tokens on the host, counted after the tokens/s)
   --no-graphs     launch each decode step kernel by kernel; by default a
                   target whose driver makes graphs (cuda) queues a decode

@@ -339,7 +339,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   if (result.sampledOnHost > 0)
     std::fprintf(stderr,
                  "sampling: %lld choices made on the host from downloaded "
-                 "logits (a nucleus over 128 tokens, or a largest logit of "
+                 "logits (a nucleus over 256 tokens, or a largest logit of "
                  "+-inf or NaN); the rest on the device\n",
                  (long long)result.sampledOnHost);
 

@@ -8,17 +8,17 @@
 //
 // Rows the kernels leave to the host (token -2; the executor downloads that
 // row's logits and samples it there with the same draw): a largest logit of
-// +-inf or NaN only (the host's limit rules), and a nucleus of more than 128
+// +-inf or NaN only (the host's limit rules), and a nucleus of more than 256
 // tokens (topP < 1 over a flat distribution). topP >= 1 keeps every token
 // and is never left to the host.
 //
 // par: f32 [M, 3]: each row's temperature (> 0), topP (in (0, 1]) and draw.
-// S = ceil(V / 4096) slices a row, S <= 64 (V <= 262144).
+// S = ceil(V / 4096) slices a row, S <= 32 (V <= 131072; V4's is 129280).
 // @sample_part: program (r, s) takes ids [4096 s, 4096 s + 4096) of row r
 // and writes the slice's largest logit smax[r, s] (-inf: none) and
-// ssum[r, s] = sum exp((l - smax) / T); with topP < 1 also its 128 largest
+// ssum[r, s] = sum exp((l - smax) / T); with topP < 1 also its 256 largest
 // logits, descending (ties to the smaller id), cv[r, s, :] f32 and their
-// ids ci[r, s, :] i32 (the row's 128 largest are among them). Grid (M, S).
+// ids ci[r, s, :] i32 (the row's 256 largest are among them). Grid (M, S).
 tile.kernel @sample_part(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
                          %smax: !tile.ptr<f32>, %ssum: !tile.ptr<f32>,
                          %cv: !tile.ptr<f32>, %ci: !tile.ptr<i32>, %m: index,
@@ -27,7 +27,7 @@ tile.kernel @sample_part(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   %c3 = arith.constant 3 : index
-  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
   %c4095 = arith.constant 4095 : index
   %c4096 = arith.constant 4096 : index
   %nan = arith.constant 0x7FC00000 : f32
@@ -80,27 +80,27 @@ tile.kernel @sample_part(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
       : tensor<1xf32> -> !tile.ptr<f32>
   %cut = arith.cmpf olt, %topp, %one : f32
   scf.if %cut {
-    %vals, %pos = tile.topk %x {k = 128}
-        : tensor<4096xf32> -> tensor<128xf32>, tensor<128xi32>
+    %vals, %pos = tile.topk %x {k = 256}
+        : tensor<4096xf32> -> tensor<256xf32>, tensor<256xi32>
     %j32 = arith.index_cast %j : index to i32
-    %jt = tile.splat %j32 : tensor<128xi32>
-    %ids = arith.addi %pos, %jt : tensor<128xi32>
-    %co = arith.muli %at1, %c128 : index
-    %ce = arith.addi %co, %c128 : index
+    %jt = tile.splat %j32 : tensor<256xi32>
+    %ids = arith.addi %pos, %jt : tensor<256xi32>
+    %co = arith.muli %at1, %c256 : index
+    %ce = arith.addi %co, %c256 : index
     tile.store %vals, %cv[%co] strides[%c1] bounds[%ce]
-        : tensor<128xf32> -> !tile.ptr<f32>
+        : tensor<256xf32> -> !tile.ptr<f32>
     tile.store %ids, %ci[%co] strides[%c1] bounds[%ce]
-        : tensor<128xi32> -> !tile.ptr<i32>
+        : tensor<256xi32> -> !tile.ptr<i32>
   }
   tile.return
 }
 
 // @sample_token: row r's token from its slices (@sample_part): the row's
 // largest logit M and mass sum_s ssum[s] exp((smax[s] - M) / T); then
-//   topP < 1: the 128 largest of the slices' candidates, in order; the
+//   topP < 1: the 256 largest of the slices' candidates, in order; the
 //     nucleus is the first n of them whose running mass reaches topP *
-//     mass (n > 128: -2); each nucleus token's running mass in id order,
-//     and the smallest id whose running mass exceeds u * (nucleus mass);
+//     mass (n > 256: -2); the nucleus sorted by id, its running mass, and
+//     the first id whose running mass exceeds u * (nucleus mass);
 //   topP >= 1: the slice where the running mass of the slices passes
 //     u * mass, then the id in that slice where it does.
 // Past the last boundary (f32 rounding: u * mass at or beyond the sum) the
@@ -114,7 +114,7 @@ tile.kernel @sample_token(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   %c3 = arith.constant 3 : index
-  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
   %c4095 = arith.constant 4095 : index
   %c4096 = arith.constant 4096 : index
   %nan = arith.constant 0x7FC00000 : f32
@@ -127,7 +127,7 @@ tile.kernel @sample_token(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %neg2 = arith.constant -2 : i32
   %i0 = arith.constant 0 : i32
   %i1 = arith.constant 1 : i32
-  %i128 = arith.constant 128 : i32
+  %i256 = arith.constant 256 : i32
   %i4096 = arith.constant 4096 : i32
   %pm = tile.program_id 0
   %pm1 = arith.addi %pm, %c1 : index
@@ -165,75 +165,89 @@ tile.kernel @sample_token(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %total = tile.extract %tot1[%c0] : tensor<1xf32>
   %cut = arith.cmpf olt, %topp, %one : f32
   scf.if %cut {
-    // The row's 128 largest: a merge of the slices' sorted candidates
+    // The row's 256 largest: a merge of the slices' sorted candidates
     // (slice-major, so equal logits keep the smaller id first).
-    %cb = arith.muli %sb, %c128 : index
-    %cn = arith.muli %slices, %c128 : index
+    %cb = arith.muli %sb, %c256 : index
+    %cn = arith.muli %slices, %c256 : index
     %ce = arith.addi %cb, %cn : index
     %cand = tile.load %cv[%cb] strides[%c1] bounds[%ce] other %ninf
         : !tile.ptr<f32> -> tensor<8192xf32>
-    %top, %pos = tile.topk %cand {k = 128, sorted_runs = 128}
-        : tensor<8192xf32> -> tensor<128xf32>, tensor<128xi32>
+    %top, %pos = tile.topk %cand {k = 256, sorted_runs = 256}
+        : tensor<8192xf32> -> tensor<256xf32>, tensor<256xi32>
     // Positions past the row's candidates (-inf padding) read no id.
     %cn32 = arith.index_cast %cn : index to i32
-    %cnt = tile.splat %cn32 : tensor<128xi32>
-    %inrow = arith.cmpi slt, %pos, %cnt : tensor<128xi32>
-    %neg1t = tile.splat %neg1 : tensor<128xi32>
-    %posv = arith.select %inrow, %pos, %neg1t : tensor<128xi1>, tensor<128xi32>
+    %cnt = tile.splat %cn32 : tensor<256xi32>
+    %inrow = arith.cmpi slt, %pos, %cnt : tensor<256xi32>
+    %neg1t = tile.splat %neg1 : tensor<256xi32>
+    %posv = arith.select %inrow, %pos, %neg1t : tensor<256xi1>, tensor<256xi32>
     %ids2 = tile.gather %ci[%cb], %posv row_stride %c1
-        : !tile.ptr<i32>, tensor<128xi32> -> tensor<128x1xi32>
-    %ids = tile.reshape %ids2 : tensor<128x1xi32> -> tensor<128xi32>
-    %ms128 = tile.splat %ms : tensor<128xf32>
-    %t128 = tile.splat %temp : tensor<128xf32>
-    %dt = arith.subf %top, %ms128 : tensor<128xf32>
-    %dtt = arith.divf %dt, %t128 : tensor<128xf32>
-    %p = math.exp %dtt : tensor<128xf32>
-    %cum = tile.scan sum %p {dim = 0} : tensor<128xf32>
+        : !tile.ptr<i32>, tensor<256xi32> -> tensor<256x1xi32>
+    %ids = tile.reshape %ids2 : tensor<256x1xi32> -> tensor<256xi32>
+    %ms256 = tile.splat %ms : tensor<256xf32>
+    %t256 = tile.splat %temp : tensor<256xf32>
+    %dt = arith.subf %top, %ms256 : tensor<256xf32>
+    %dtt = arith.divf %dt, %t256 : tensor<256xf32>
+    %p = math.exp %dtt : tensor<256xf32>
+    %cum = tile.scan sum %p {dim = 0} : tensor<256xf32>
     // n - 1 = the candidates whose running mass is still below the target.
     %target = arith.mulf %topp, %total : f32
-    %tgt = tile.splat %target : tensor<128xf32>
-    %below = arith.cmpf olt, %cum, %tgt : tensor<128xf32>
-    %ones = tile.splat %i1 : tensor<128xi32>
-    %zeros = tile.splat %i0 : tensor<128xi32>
-    %below1 = arith.select %below, %ones, %zeros : tensor<128xi1>, tensor<128xi32>
-    %below2 = tile.reshape %below1 : tensor<128xi32> -> tensor<1x128xi32>
-    %last1 = tile.reduce sum %below2 {dim = 1} : tensor<1x128xi32> -> tensor<1xi32>
+    %tgt = tile.splat %target : tensor<256xf32>
+    %below = arith.cmpf olt, %cum, %tgt : tensor<256xf32>
+    %ones = tile.splat %i1 : tensor<256xi32>
+    %zeros = tile.splat %i0 : tensor<256xi32>
+    %below1 = arith.select %below, %ones, %zeros : tensor<256xi1>, tensor<256xi32>
+    %below2 = tile.reshape %below1 : tensor<256xi32> -> tensor<1x256xi32>
+    %last1 = tile.reduce sum %below2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
     %last = tile.extract %last1[%c0] : tensor<1xi32>
-    %rank = tile.iota : tensor<128xi32>
-    %lastt = tile.splat %last : tensor<128xi32>
-    %innuc = arith.cmpi sle, %rank, %lastt : tensor<128xi32>
-    %zf = tile.splat %zero : tensor<128xf32>
-    %pn = arith.select %innuc, %p, %zf : tensor<128xi1>, tensor<128xf32>
-    %pn2 = tile.reshape %pn : tensor<128xf32> -> tensor<1x128xf32>
-    %mass1 = tile.reduce sum %pn2 {dim = 1} : tensor<1x128xf32> -> tensor<1xf32>
+    %rank = tile.iota : tensor<256xi32>
+    %lastt = tile.splat %last : tensor<256xi32>
+    %innuc = arith.cmpi sle, %rank, %lastt : tensor<256xi32>
+    // The nucleus in id order: keys (2^31 - 1 - id) << 32 | bits(p) sorted
+    // descending (ids are distinct; p >= 0, so its bits ride along), the
+    // rest of the candidates INT64_MIN (last).
+    %idl = arith.extsi %ids : tensor<256xi32> to tensor<256xi64>
+    %maxid = arith.constant dense<2147483647> : tensor<256xi64>
+    %s32 = arith.constant dense<32> : tensor<256xi64>
+    %inv = arith.subi %maxid, %idl : tensor<256xi64>
+    %hi = arith.shli %inv, %s32 : tensor<256xi64>
+    %pbits = arith.bitcast %p : tensor<256xf32> to tensor<256xi32>
+    %pl = arith.extui %pbits : tensor<256xi32> to tensor<256xi64>
+    %key0 = arith.ori %hi, %pl : tensor<256xi64>
+    %imin = arith.constant -9223372036854775808 : i64
+    %nonek = tile.splat %imin : tensor<256xi64>
+    %key = arith.select %innuc, %key0, %nonek : tensor<256xi1>, tensor<256xi64>
+    %byid, %byidpos = tile.topk %key {k = 256}
+        : tensor<256xi64> -> tensor<256xi64>, tensor<256xi32>
+    %valid = arith.cmpi ne, %byid, %nonek : tensor<256xi64>
+    %mask32 = arith.constant dense<4294967295> : tensor<256xi64>
+    %plo = arith.andi %byid, %mask32 : tensor<256xi64>
+    %pb32 = arith.trunci %plo : tensor<256xi64> to tensor<256xi32>
+    %pid0 = arith.bitcast %pb32 : tensor<256xi32> to tensor<256xf32>
+    %zf = tile.splat %zero : tensor<256xf32>
+    %pid = arith.select %valid, %pid0, %zf : tensor<256xi1>, tensor<256xf32>
+    %invs = arith.shrsi %byid, %s32 : tensor<256xi64>
+    %idsl = arith.subi %maxid, %invs : tensor<256xi64>
+    %idso = arith.trunci %idsl : tensor<256xi64> to tensor<256xi32>
+    %cumid = tile.scan sum %pid {dim = 0} : tensor<256xf32>
+    %pid2 = tile.reshape %pid : tensor<256xf32> -> tensor<1x256xf32>
+    %mass1 = tile.reduce sum %pid2 {dim = 1} : tensor<1x256xf32> -> tensor<1xf32>
     %mass = tile.extract %mass1[%c0] : tensor<1xf32>
-    // Running mass in id order: row i sums the nucleus tokens j with
-    // id_j <= id_i.
-    %idr = tile.reshape %ids : tensor<128xi32> -> tensor<1x128xi32>
-    %idc = tile.reshape %ids : tensor<128xi32> -> tensor<128x1xi32>
-    %idj = tile.broadcast %idr : tensor<1x128xi32> -> tensor<128x128xi32>
-    %idi = tile.broadcast %idc : tensor<128x1xi32> -> tensor<128x128xi32>
-    %le = arith.cmpi sle, %idj, %idi : tensor<128x128xi32>
-    %pnj = tile.broadcast %pn2 : tensor<1x128xf32> -> tensor<128x128xf32>
-    %zff = tile.splat %zero : tensor<128x128xf32>
-    %part = arith.select %le, %pnj, %zff : tensor<128x128xi1>, tensor<128x128xf32>
-    %cumid = tile.reduce sum %part {dim = 1} : tensor<128x128xf32> -> tensor<128xf32>
     %thr = arith.mulf %u, %mass : f32
-    %thrt = tile.splat %thr : tensor<128xf32>
-    %past = arith.cmpf ogt, %cumid, %thrt : tensor<128xf32>
-    %hit = arith.andi %past, %innuc : tensor<128xi1>
-    %bigt = tile.splat %big : tensor<128xi32>
-    %hits = arith.select %hit, %ids, %bigt : tensor<128xi1>, tensor<128xi32>
-    %hits2 = tile.reshape %hits : tensor<128xi32> -> tensor<1x128xi32>
-    %first1 = tile.reduce min %hits2 {dim = 1} : tensor<1x128xi32> -> tensor<1xi32>
+    %thrt = tile.splat %thr : tensor<256xf32>
+    %past = arith.cmpf ogt, %cumid, %thrt : tensor<256xf32>
+    %hit = arith.andi %past, %valid : tensor<256xi1>
+    %bigt = tile.splat %big : tensor<256xi32>
+    %hits = arith.select %hit, %idso, %bigt : tensor<256xi1>, tensor<256xi32>
+    %hits2 = tile.reshape %hits : tensor<256xi32> -> tensor<1x256xi32>
+    %first1 = tile.reduce min %hits2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
     %first = tile.extract %first1[%c0] : tensor<1xi32>
-    %nuc = arith.select %innuc, %ids, %neg1t : tensor<128xi1>, tensor<128xi32>
-    %nuc2 = tile.reshape %nuc : tensor<128xi32> -> tensor<1x128xi32>
-    %lastid1 = tile.reduce max %nuc2 {dim = 1} : tensor<1x128xi32> -> tensor<1xi32>
+    %nuc = arith.select %valid, %idso, %neg1t : tensor<256xi1>, tensor<256xi32>
+    %nuc2 = tile.reshape %nuc : tensor<256xi32> -> tensor<1x256xi32>
+    %lastid1 = tile.reduce max %nuc2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
     %lastid = tile.extract %lastid1[%c0] : tensor<1xi32>
     %nohit = arith.cmpi eq, %first, %big : i32
     %pick = arith.select %nohit, %lastid, %first : i32
-    %narrow = arith.cmpi slt, %last, %i128 : i32
+    %narrow = arith.cmpi slt, %last, %i256 : i32
     %ok = arith.andi %finite, %narrow : i1
     %tok = arith.select %ok, %pick, %neg2 : i32
     %tokt = tile.splat %tok : tensor<1xi32>
