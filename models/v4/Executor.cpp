@@ -20,7 +20,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "greedy_part",
-      "greedy_token",    "head",              "head_rows64",
+      "greedy_token",    "head",
       "head_norm",       "head_rms",          "indexer_rotate_quant",
       "indexer_topk",    "indexer_topk_merge",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
@@ -742,20 +742,17 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
   void *out = I.logitsOut(nc);
   if (!out)
     return done(false);
-  bool ok =
-      I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
-      I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
-            {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
-             KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
-             KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
-      I.run("head_norm", {ceilDiv(nc, 16), 1, 1},
-            {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.s.xn), KArg::i(nc),
-             KArg::i(d), KArg::i(d), KArg::f(c.normEps)}) &&
-      // 64 rows a program from 32 rows: W read once per 64 rows.
-      I.run(nc >= 32 ? "head_rows64" : "head",
-            {ceilDiv(nc, nc >= 32 ? 64 : 16), ceilDiv(c.vocabSize, 64), 1},
-            {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
-             KArg::i(d), KArg::i(c.vocabSize)});
+  bool ok = I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
+            I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
+                  {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
+                   KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
+                   KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
+            I.run("head_norm", {ceilDiv(nc, 16), 1, 1},
+                  {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.s.xn),
+                   KArg::i(nc), KArg::i(d), KArg::i(d), KArg::f(c.normEps)}) &&
+            I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
+                  {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
+                   KArg::i(d), KArg::i(c.vocabSize)});
   if (ok && (parts & StepResult::Sampled))
     ok = I.queueSampling(out, nc);
   if (ok && (parts & StepResult::Greedy))

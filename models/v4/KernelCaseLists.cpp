@@ -43,7 +43,6 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // 5 sequences' last rows, vocabulary cut to 300.
       headNormCase({5, 4096, 300, 4096 * 4}),
       headCase({5, 4096, 300, 4096}),
-      headCase({70, 4096, 300, 4096}, true), // 2 programs of rows, ragged
       // Ragged: the last slice of 4096 ids is partly past the row.
       greedyPartCase(5, 9000),
       greedyTokenCase(5, 9000),
@@ -121,7 +120,6 @@ std::vector<conformance::Case> kernelBenchCases() {
       denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
       headNormCase({tokens, 4096, 129280, 4096}),
       headCase({tokens, 4096, 129280, 4096}),
-      headCase({tokens, 4096, 129280, 4096}, true),
       greedyPartCase(tokens, 129280),
       greedyTokenCase(tokens, 129280),
       samplePartCase(tokens, 129280),

@@ -162,9 +162,8 @@ Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies);
 struct HeadShape {
   int64_t m, d, v, ldx;
 };
-/// @head: the vocabulary GEMM of m normalised rows (ldx unused); with
-/// `rows64`, @head_rows64 (64 rows a program).
-Case headCase(HeadShape s, bool rows64 = false);
+/// @head: the vocabulary GEMM of m normalised rows (ldx unused).
+Case headCase(HeadShape s);
 /// @head_norm: the final norm of the m rows.
 Case headNormCase(HeadShape s);
 /// @greedy_part: the best of each 4096-id slice of m rows of v random

@@ -157,37 +157,6 @@ tile.kernel @head(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   tile.return
 }
 
-// @head_rows64: @head with 64 rows per program, for steps of many rows
-// (a decode of 32+ sequences): W is read ceil(M/64) times instead of
-// ceil(M/16) (at M = 64, 1 GiB of V4's head once instead of four times).
-// Grid (ceil(M/64), ceil(V/64)).
-tile.kernel @head_rows64(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
-                         %logits: !tile.ptr<f32>, %m: index, %d: index, %v: index) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c64 = arith.constant 64 : index
-  %c128 = arith.constant 128 : index
-  %zero = arith.constant 0.0 : f32
-  %pm = tile.program_id 0
-  %pv = tile.program_id 1
-  %row0 = arith.muli %pm, %c64 : index
-  %col0 = arith.muli %pv, %c64 : index
-
-  %l0 = tile.splat %zero : tensor<64x64xf32>
-  %l = scf.for %kk = %c0 to %d step %c128 iter_args(%acc = %l0) -> (tensor<64x64xf32>) {
-    %xt = tile.load %xn[%row0, %kk] strides[%d, %c1] bounds[%m, %d]
-        : !tile.ptr<bf16> -> tensor<64x128xbf16>
-    %wt = tile.load %w[%col0, %kk] strides[%d, %c1] bounds[%v, %d]
-        : !tile.ptr<bf16> -> tensor<64x128xbf16>
-    %r = tile.dot %xt, %wt acc %acc {rhs_transposed}
-        : tensor<64x128xbf16>, tensor<64x128xbf16> -> tensor<64x64xf32>
-    scf.yield %r : tensor<64x64xf32>
-  }
-  tile.store %l, %logits[%row0, %col0] strides[%v, %c1] bounds[%m, %v]
-      : tensor<64x64xf32> -> !tile.ptr<f32>
-  tile.return
-}
-
 // Greedy choice on the device, by runtime/Sampling.h's rule: the largest
 // logit, ties to the smallest id, a NaN never chosen; -1 when every logit of
 // the row is NaN. A greedy step downloads these ids instead of its [M, V]

@@ -86,27 +86,6 @@ TEST(Head, CpuMatchesReferenceAligned) {
   expectCpuMatchesReference(headCase({4, 128, 64, 128}));
 }
 
-// @head_rows64 sums each logit as @head does (the same k order): the same
-// bits on the reference target; cpu vs reference as for @head.
-TEST(Head, Rows64EqualsHead) {
-  expectCpuMatchesReference(headCase({70, 256, 150, 256}, true));
-  const int64_t m = 70, d = 256, v = 150;
-  std::mt19937_64 gen(11);
-  HostTensor xn = randomBf16(gen, {m, d}, -2, 2);
-  HostTensor w = randomBf16(gen, {v, d}, -1, 1);
-  HostTensor a(T::F32, {m, v}), b(T::F32, {m, v});
-  ASSERT_TRUE(launch(Target::Reference, kernelSource("head.mlir"), "head",
-                     {KArg::buf(xn), KArg::buf(w), KArg::buf(a), KArg::idx(m),
-                      KArg::idx(d), KArg::idx(v)},
-                     {ceilDiv(m, 16), ceilDiv(v, 64), 1}));
-  ASSERT_TRUE(launch(Target::Reference, kernelSource("head.mlir"),
-                     "head_rows64",
-                     {KArg::buf(xn), KArg::buf(w), KArg::buf(b), KArg::idx(m),
-                      KArg::idx(d), KArg::idx(v)},
-                     {ceilDiv(m, 64), ceilDiv(v, 64), 1}));
-  EXPECT_EQ(std::memcmp(a.data(), b.data(), size_t(m * v) * 4), 0);
-}
-
 TEST(Head, ReferenceMatchesOfficialMath) {
   const int64_t m = 3, d = 256, v = 70, ldx = 2 * d;
   const float eps = 1e-6f;
