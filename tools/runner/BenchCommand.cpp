@@ -51,7 +51,8 @@ options:
                   sequence that holds them (caches copied on the device),
                   restored from host memory, and restored from a prefix
                   cache file (checked as it is read; the file was just
-                  written, so it is likely in the OS's page cache)
+                  written, so it is likely in the OS's page cache); with
+                  --prefill-chunk, every prefill in steps of that size
   --repeat N      timed runs (default 3)
   --target T      as for run
   --threads N     cpu worker threads (default: all hardware threads)
@@ -81,7 +82,8 @@ options:
 } // namespace
 
 /// Times to the first token of one prompt (the best of `repeat`, after a
-/// warm-up), prefilled whole or with its first `prefix` tokens reused.
+/// warm-up), prefilled whole or with its first `prefix` tokens reused; in
+/// steps of `chunk` tokens (--prefill-chunk) when chunk > 0.
 struct FirstTokenTimes {
   double whole = 0;
   double forked = 0;   // forked from a device sequence holding them
@@ -91,15 +93,29 @@ struct FirstTokenTimes {
 
 static bool timeToFirstToken(v4::Executor &executor,
                              const std::vector<int64_t> &prompt, int64_t prefix,
-                             int64_t repeat, FirstTokenTimes &best,
-                             std::string &error) {
+                             int64_t repeat, int64_t chunk,
+                             FirstTokenTimes &best, std::string &error) {
   using Clock = std::chrono::steady_clock;
+  v4::StepResult out;
+  // `tokens` into sequence s, the last step's parts `parts`.
+  auto prefill = [&](int s, const std::vector<int64_t> &tokens,
+                     unsigned parts) {
+    const size_t n = tokens.size(), step = chunk > 0 ? size_t(chunk) : n;
+    for (size_t i = 0; i < n; i += step) {
+      const size_t end = std::min(n, i + step);
+      if (!executor.step(
+              {{s,
+                {tokens.begin() + int64_t(i), tokens.begin() + int64_t(end)}}},
+              end == n ? parts : 0, out, error))
+        return false;
+    }
+    return true;
+  };
   const std::vector<int64_t> head(prompt.begin(), prompt.begin() + prefix),
       rest(prompt.begin() + prefix, prompt.end());
   const int source = executor.addSequence(error);
   if (source < 0)
     return false;
-  v4::StepResult out;
   v4::SequenceSnapshot snapshot;
   const fs::path dir = fs::temp_directory_path() /
                        ("dsv4_bench_prefix_" + std::to_string(::getpid()));
@@ -107,7 +123,7 @@ static bool timeToFirstToken(v4::Executor &executor,
   options.deviceEntries = 0;
   options.diskDir = dir.string();
   std::unique_ptr<v4::PrefixCache> files;
-  bool ok = executor.step({{source, head}}, 0, out, error) &&
+  bool ok = prefill(source, head, 0) &&
             executor.saveSequence(source, snapshot, error) &&
             (files = v4::PrefixCache::create(executor, options, error)) &&
             files->store(head, source, error);
@@ -127,8 +143,8 @@ static bool timeToFirstToken(v4::Executor &executor,
         ok = false;
       }
       ok = ok && s >= 0 &&
-           executor.step({{s, slot == &best.whole ? prompt : rest}},
-                         v4::StepResult::Greedy, out, error);
+           prefill(s, slot == &best.whole ? prompt : rest,
+                   v4::StepResult::Greedy);
       const double t =
           std::chrono::duration<double>(Clock::now() - start).count();
       if (s >= 0)
@@ -347,8 +363,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                     (long long)context, (long long)sharedPrefix);
       if (sharedPrefix && batch == batches.back() && context > sharedPrefix) {
         FirstTokenTimes t;
-        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat, t,
-                              error))
+        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat,
+                              prefillChunk, t, error))
           return fail(error);
         std::printf("time to first token, context %lld: %.2f ms prefilled "
                     "whole; with the first %lld tokens reused: %.2f ms forked "
