@@ -90,9 +90,10 @@ struct StepResult {
     /// Each input's token by temperature/top-p sampling with its
     /// StepInput::sample (runtime/Sampling.h's rule with that draw), on the
     /// device (sample.mlir): only the ids are downloaded, except for rows
-    /// the device leaves to the host (a nucleus of more than 256 tokens, a
-    /// largest logit of +-inf or NaN only), whose logits come back and are
-    /// sampled here with the same draw. -1 when every logit is NaN.
+    /// the device leaves to the host (a nucleus of more than 1024 tokens or
+    /// reaching below a 4096-id slice's 256 largest logits, a largest logit
+    /// of +-inf or NaN only), whose logits come back and are sampled here
+    /// with the same draw. -1 when every logit is NaN.
     Sampled = 4,
   };
   std::vector<float> logits;

@@ -70,8 +70,9 @@ options:
                   (and decode steps are not graphs)
   --temperature T, --top-p P
                   sample each token (as `run` does, seed 0) instead of the
-                  greedy choice: on the device (rows of a nucleus over 256
-                  tokens on the host, counted after the tokens/s)
+                  greedy choice: on the device (rows of a flat distribution,
+                  whose nucleus passes 1024 tokens or a 4096-id slice's 256
+                  largest, on the host: counted after the tokens/s)
   --no-graphs     launch each decode step kernel by kernel; by default a
                   target whose driver makes graphs (cuda) queues a decode
                   step as one graph, made the first time its launches are

@@ -339,8 +339,9 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   if (result.sampledOnHost > 0)
     std::fprintf(stderr,
                  "sampling: %lld choices made on the host from downloaded "
-                 "logits (a nucleus over 256 tokens, or a largest logit of "
-                 "+-inf or NaN); the rest on the device\n",
+                 "logits (a nucleus over 1024 tokens or past a 4096-id "
+                 "slice's 256 largest, or a largest logit of +-inf or NaN); "
+                 "the rest on the device\n",
                  (long long)result.sampledOnHost);
 
   if (profile)

@@ -8,8 +8,9 @@
 //
 // Rows the kernels leave to the host (token -2; the executor downloads that
 // row's logits and samples it there with the same draw): a largest logit of
-// +-inf or NaN only (the host's limit rules), and a nucleus of more than 256
-// tokens (topP < 1 over a flat distribution). topP >= 1 keeps every token
+// +-inf or NaN only (the host's limit rules), and a nucleus of more than
+// 1024 tokens or reaching below a slice's 256 largest (topP < 1 over a flat
+// distribution). topP >= 1 keeps every token
 // and is never left to the host.
 //
 // par: f32 [M, 3]: each row's temperature (> 0), topP (in (0, 1]) and draw.
@@ -97,10 +98,12 @@ tile.kernel @sample_part(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
 
 // @sample_token: row r's token from its slices (@sample_part): the row's
 // largest logit M and mass sum_s ssum[s] exp((smax[s] - M) / T); then
-//   topP < 1: the 256 largest of the slices' candidates, in order; the
+//   topP < 1: the 1024 largest of the slices' candidates, in order; the
 //     nucleus is the first n of them whose running mass reaches topP *
-//     mass (n > 256: -2); the nucleus sorted by id, its running mass, and
-//     the first id whose running mass exceeds u * (nucleus mass);
+//     mass (-2 unless n <= 1024 and its smallest logit lies above every
+//     slice's 256th candidate: then it is the row's own nucleus); the
+//     nucleus sorted by id, its running mass, and the first id whose
+//     running mass exceeds u * (nucleus mass);
 //   topP >= 1: the slice where the running mass of the slices passes
 //     u * mass, then the id in that slice where it does.
 // Past the last boundary (f32 rounding: u * mass at or beyond the sum) the
@@ -127,7 +130,7 @@ tile.kernel @sample_token(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %neg2 = arith.constant -2 : i32
   %i0 = arith.constant 0 : i32
   %i1 = arith.constant 1 : i32
-  %i256 = arith.constant 256 : i32
+  %i1024 = arith.constant 1024 : i32
   %i4096 = arith.constant 4096 : i32
   %pm = tile.program_id 0
   %pm1 = arith.addi %pm, %c1 : index
@@ -165,90 +168,107 @@ tile.kernel @sample_token(%logits: !tile.ptr<f32>, %par: !tile.ptr<f32>,
   %total = tile.extract %tot1[%c0] : tensor<1xf32>
   %cut = arith.cmpf olt, %topp, %one : f32
   scf.if %cut {
-    // The row's 256 largest: a merge of the slices' sorted candidates
-    // (slice-major, so equal logits keep the smaller id first).
+    // The row's 1024 largest of the slices' candidates (slice-major, so
+    // equal logits keep the smaller id first). They are the row's own 1024
+    // largest down to the frontier F, the largest of the slices' 256th
+    // candidates: a logit outside every slice's 256 is <= its slice's
+    // 256th <= F, so every logit > F is among them.
     %cb = arith.muli %sb, %c256 : index
     %cn = arith.muli %slices, %c256 : index
     %ce = arith.addi %cb, %cn : index
     %cand = tile.load %cv[%cb] strides[%c1] bounds[%ce] other %ninf
         : !tile.ptr<f32> -> tensor<8192xf32>
-    %top, %pos = tile.topk %cand {k = 256, sorted_runs = 256}
-        : tensor<8192xf32> -> tensor<256xf32>, tensor<256xi32>
+    %top, %pos = tile.topk %cand {k = 1024, sorted_runs = 256}
+        : tensor<8192xf32> -> tensor<1024xf32>, tensor<1024xi32>
+    %c255 = arith.constant 255 : index
+    %lasts = tile.load %cv[%sb, %c255] strides[%c256, %c1] bounds[%se, %c256]
+        other %ninf : !tile.ptr<f32> -> tensor<64x1xf32>
+    %lasts2 = tile.reshape %lasts : tensor<64x1xf32> -> tensor<1x64xf32>
+    %front1 = tile.reduce max %lasts2 {dim = 1} : tensor<1x64xf32> -> tensor<1xf32>
+    %front = tile.extract %front1[%c0] : tensor<1xf32>
     // Positions past the row's candidates (-inf padding) read no id.
     %cn32 = arith.index_cast %cn : index to i32
-    %cnt = tile.splat %cn32 : tensor<256xi32>
-    %inrow = arith.cmpi slt, %pos, %cnt : tensor<256xi32>
-    %neg1t = tile.splat %neg1 : tensor<256xi32>
-    %posv = arith.select %inrow, %pos, %neg1t : tensor<256xi1>, tensor<256xi32>
+    %cnt = tile.splat %cn32 : tensor<1024xi32>
+    %inrow = arith.cmpi slt, %pos, %cnt : tensor<1024xi32>
+    %neg1t = tile.splat %neg1 : tensor<1024xi32>
+    %posv = arith.select %inrow, %pos, %neg1t : tensor<1024xi1>, tensor<1024xi32>
     %ids2 = tile.gather %ci[%cb], %posv row_stride %c1
-        : !tile.ptr<i32>, tensor<256xi32> -> tensor<256x1xi32>
-    %ids = tile.reshape %ids2 : tensor<256x1xi32> -> tensor<256xi32>
-    %ms256 = tile.splat %ms : tensor<256xf32>
-    %t256 = tile.splat %temp : tensor<256xf32>
-    %dt = arith.subf %top, %ms256 : tensor<256xf32>
-    %dtt = arith.divf %dt, %t256 : tensor<256xf32>
-    %p = math.exp %dtt : tensor<256xf32>
-    %cum = tile.scan sum %p {dim = 0} : tensor<256xf32>
+        : !tile.ptr<i32>, tensor<1024xi32> -> tensor<1024x1xi32>
+    %ids = tile.reshape %ids2 : tensor<1024x1xi32> -> tensor<1024xi32>
+    %msk = tile.splat %ms : tensor<1024xf32>
+    %tk = tile.splat %temp : tensor<1024xf32>
+    %dt = arith.subf %top, %msk : tensor<1024xf32>
+    %dtt = arith.divf %dt, %tk : tensor<1024xf32>
+    %p = math.exp %dtt : tensor<1024xf32>
+    %cum = tile.scan sum %p {dim = 0} : tensor<1024xf32>
     // n - 1 = the candidates whose running mass is still below the target.
     %target = arith.mulf %topp, %total : f32
-    %tgt = tile.splat %target : tensor<256xf32>
-    %below = arith.cmpf olt, %cum, %tgt : tensor<256xf32>
-    %ones = tile.splat %i1 : tensor<256xi32>
-    %zeros = tile.splat %i0 : tensor<256xi32>
-    %below1 = arith.select %below, %ones, %zeros : tensor<256xi1>, tensor<256xi32>
-    %below2 = tile.reshape %below1 : tensor<256xi32> -> tensor<1x256xi32>
-    %last1 = tile.reduce sum %below2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
+    %tgt = tile.splat %target : tensor<1024xf32>
+    %below = arith.cmpf olt, %cum, %tgt : tensor<1024xf32>
+    %ones = tile.splat %i1 : tensor<1024xi32>
+    %zeros = tile.splat %i0 : tensor<1024xi32>
+    %below1 = arith.select %below, %ones, %zeros : tensor<1024xi1>, tensor<1024xi32>
+    %below2 = tile.reshape %below1 : tensor<1024xi32> -> tensor<1x1024xi32>
+    %last1 = tile.reduce sum %below2 {dim = 1} : tensor<1x1024xi32> -> tensor<1xi32>
     %last = tile.extract %last1[%c0] : tensor<1xi32>
-    %rank = tile.iota : tensor<256xi32>
-    %lastt = tile.splat %last : tensor<256xi32>
-    %innuc = arith.cmpi sle, %rank, %lastt : tensor<256xi32>
+    %rank = tile.iota : tensor<1024xi32>
+    %lastt = tile.splat %last : tensor<1024xi32>
+    %innuc = arith.cmpi sle, %rank, %lastt : tensor<1024xi32>
+    // The cut's logit (clamped: a nucleus past 1024 is left anyway).
+    %i1023 = arith.constant 1023 : i32
+    %lastc = arith.minsi %last, %i1023 : i32
+    %lastci = arith.index_cast %lastc : i32 to index
+    %cutv = tile.extract %top[%lastci] : tensor<1024xf32>
     // The nucleus in id order: keys (2^31 - 1 - id) << 32 | bits(p) sorted
     // descending (ids are distinct; p >= 0, so its bits ride along), the
     // rest of the candidates INT64_MIN (last).
-    %idl = arith.extsi %ids : tensor<256xi32> to tensor<256xi64>
-    %maxid = arith.constant dense<2147483647> : tensor<256xi64>
-    %s32 = arith.constant dense<32> : tensor<256xi64>
-    %inv = arith.subi %maxid, %idl : tensor<256xi64>
-    %hi = arith.shli %inv, %s32 : tensor<256xi64>
-    %pbits = arith.bitcast %p : tensor<256xf32> to tensor<256xi32>
-    %pl = arith.extui %pbits : tensor<256xi32> to tensor<256xi64>
-    %key0 = arith.ori %hi, %pl : tensor<256xi64>
+    %idl = arith.extsi %ids : tensor<1024xi32> to tensor<1024xi64>
+    %maxid = arith.constant dense<2147483647> : tensor<1024xi64>
+    %s32 = arith.constant dense<32> : tensor<1024xi64>
+    %inv = arith.subi %maxid, %idl : tensor<1024xi64>
+    %hi = arith.shli %inv, %s32 : tensor<1024xi64>
+    %pbits = arith.bitcast %p : tensor<1024xf32> to tensor<1024xi32>
+    %pl = arith.extui %pbits : tensor<1024xi32> to tensor<1024xi64>
+    %key0 = arith.ori %hi, %pl : tensor<1024xi64>
     %imin = arith.constant -9223372036854775808 : i64
-    %nonek = tile.splat %imin : tensor<256xi64>
-    %key = arith.select %innuc, %key0, %nonek : tensor<256xi1>, tensor<256xi64>
-    %byid, %byidpos = tile.topk %key {k = 256}
-        : tensor<256xi64> -> tensor<256xi64>, tensor<256xi32>
-    %valid = arith.cmpi ne, %byid, %nonek : tensor<256xi64>
-    %mask32 = arith.constant dense<4294967295> : tensor<256xi64>
-    %plo = arith.andi %byid, %mask32 : tensor<256xi64>
-    %pb32 = arith.trunci %plo : tensor<256xi64> to tensor<256xi32>
-    %pid0 = arith.bitcast %pb32 : tensor<256xi32> to tensor<256xf32>
-    %zf = tile.splat %zero : tensor<256xf32>
-    %pid = arith.select %valid, %pid0, %zf : tensor<256xi1>, tensor<256xf32>
-    %invs = arith.shrsi %byid, %s32 : tensor<256xi64>
-    %idsl = arith.subi %maxid, %invs : tensor<256xi64>
-    %idso = arith.trunci %idsl : tensor<256xi64> to tensor<256xi32>
-    %cumid = tile.scan sum %pid {dim = 0} : tensor<256xf32>
-    %pid2 = tile.reshape %pid : tensor<256xf32> -> tensor<1x256xf32>
-    %mass1 = tile.reduce sum %pid2 {dim = 1} : tensor<1x256xf32> -> tensor<1xf32>
+    %nonek = tile.splat %imin : tensor<1024xi64>
+    %key = arith.select %innuc, %key0, %nonek : tensor<1024xi1>, tensor<1024xi64>
+    %byid, %byidpos = tile.topk %key {k = 1024}
+        : tensor<1024xi64> -> tensor<1024xi64>, tensor<1024xi32>
+    %valid = arith.cmpi ne, %byid, %nonek : tensor<1024xi64>
+    %mask32 = arith.constant dense<4294967295> : tensor<1024xi64>
+    %plo = arith.andi %byid, %mask32 : tensor<1024xi64>
+    %pb32 = arith.trunci %plo : tensor<1024xi64> to tensor<1024xi32>
+    %pid0 = arith.bitcast %pb32 : tensor<1024xi32> to tensor<1024xf32>
+    %zf = tile.splat %zero : tensor<1024xf32>
+    %pid = arith.select %valid, %pid0, %zf : tensor<1024xi1>, tensor<1024xf32>
+    %invs = arith.shrsi %byid, %s32 : tensor<1024xi64>
+    %idsl = arith.subi %maxid, %invs : tensor<1024xi64>
+    %idso = arith.trunci %idsl : tensor<1024xi64> to tensor<1024xi32>
+    %cumid = tile.scan sum %pid {dim = 0} : tensor<1024xf32>
+    %pid2 = tile.reshape %pid : tensor<1024xf32> -> tensor<1x1024xf32>
+    %mass1 = tile.reduce sum %pid2 {dim = 1} : tensor<1x1024xf32> -> tensor<1xf32>
     %mass = tile.extract %mass1[%c0] : tensor<1xf32>
     %thr = arith.mulf %u, %mass : f32
-    %thrt = tile.splat %thr : tensor<256xf32>
-    %past = arith.cmpf ogt, %cumid, %thrt : tensor<256xf32>
-    %hit = arith.andi %past, %valid : tensor<256xi1>
-    %bigt = tile.splat %big : tensor<256xi32>
-    %hits = arith.select %hit, %idso, %bigt : tensor<256xi1>, tensor<256xi32>
-    %hits2 = tile.reshape %hits : tensor<256xi32> -> tensor<1x256xi32>
-    %first1 = tile.reduce min %hits2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
+    %thrt = tile.splat %thr : tensor<1024xf32>
+    %past = arith.cmpf ogt, %cumid, %thrt : tensor<1024xf32>
+    %hit = arith.andi %past, %valid : tensor<1024xi1>
+    %bigt = tile.splat %big : tensor<1024xi32>
+    %hits = arith.select %hit, %idso, %bigt : tensor<1024xi1>, tensor<1024xi32>
+    %hits2 = tile.reshape %hits : tensor<1024xi32> -> tensor<1x1024xi32>
+    %first1 = tile.reduce min %hits2 {dim = 1} : tensor<1x1024xi32> -> tensor<1xi32>
     %first = tile.extract %first1[%c0] : tensor<1xi32>
-    %nuc = arith.select %valid, %idso, %neg1t : tensor<256xi1>, tensor<256xi32>
-    %nuc2 = tile.reshape %nuc : tensor<256xi32> -> tensor<1x256xi32>
-    %lastid1 = tile.reduce max %nuc2 {dim = 1} : tensor<1x256xi32> -> tensor<1xi32>
+    %nuc = arith.select %valid, %idso, %neg1t : tensor<1024xi1>, tensor<1024xi32>
+    %nuc2 = tile.reshape %nuc : tensor<1024xi32> -> tensor<1x1024xi32>
+    %lastid1 = tile.reduce max %nuc2 {dim = 1} : tensor<1x1024xi32> -> tensor<1xi32>
     %lastid = tile.extract %lastid1[%c0] : tensor<1xi32>
     %nohit = arith.cmpi eq, %first, %big : i32
     %pick = arith.select %nohit, %lastid, %first : i32
-    %narrow = arith.cmpi slt, %last, %i256 : i32
-    %ok = arith.andi %finite, %narrow : i1
+    // Exact while the whole nucleus lies above the frontier.
+    %narrow = arith.cmpi slt, %last, %i1024 : i32
+    %above = arith.cmpf ogt, %cutv, %front : f32
+    %exact = arith.andi %narrow, %above : i1
+    %ok = arith.andi %finite, %exact : i1
     %tok = arith.select %ok, %pick, %neg2 : i32
     %tokt = tile.splat %tok : tensor<1xi32>
     tile.store %tokt, %tokens[%pm] strides[%c1] bounds[%pm1]

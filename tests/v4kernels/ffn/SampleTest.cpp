@@ -8,7 +8,8 @@
 // choices for the draw and topP moved by 1e-5 (a choice is monotone in the
 // draw, walking in id order), and on these fixed-seed rows most are exact.
 // Rows the kernels leave to the host must be left (-2) exactly when the
-// rules say: a largest logit of +-inf or NaN only, a nucleus over 256.
+// rules say: a largest logit of +-inf or NaN only, a nucleus over 1024
+// tokens or reaching down to a slice's 256th largest logit.
 //
 //===----------------------------------------------------------------------===//
 #include "FfnTestUtil.h"
@@ -65,27 +66,52 @@ int64_t hostChoice(const Row &r, double u, double topP) {
   return s.sampleWithDraw(r.logits.data(), int64_t(r.logits.size()), u);
 }
 
-/// The nucleus size by the host's rule (in double), for the -2 check.
-int64_t nucleusSize(const Row &r) {
+/// Whether the kernels leave a topP < 1 row to the host by the nucleus
+/// rule: more than 1024 tokens, or its smallest logit not above the
+/// frontier (the largest of each 4096-id slice's 256th largest logit). The
+/// nucleus by the host's rule, in double.
+bool wideNucleus(const Row &r) {
+  if (!(r.topP < 1))
+    return false;
+  const int64_t v = int64_t(r.logits.size());
   double mx = -std::numeric_limits<double>::infinity();
   for (float l : r.logits)
     if (!std::isnan(l))
       mx = std::max(mx, double(l));
-  std::vector<double> p;
+  std::vector<std::pair<double, int64_t>> order; // (logit, id)
   double total = 0;
-  for (float l : r.logits) {
-    p.push_back(std::isnan(l) ? 0 : std::exp((l - mx) / r.temperature));
-    total += p.back();
+  for (int64_t i = 0; i < v; ++i) {
+    const float l = r.logits[size_t(i)];
+    if (!std::isnan(l))
+      order.push_back({l, i});
+    total += std::isnan(l) ? 0 : std::exp((l - mx) / r.temperature);
   }
-  if (!(r.topP < 1))
-    return int64_t(
-        std::count_if(p.begin(), p.end(), [](double x) { return x > 0; }));
-  std::sort(p.begin(), p.end(), std::greater<>());
-  double mass = 0;
-  for (size_t i = 0; i < p.size(); ++i)
-    if ((mass += p[i]) >= r.topP * total)
-      return int64_t(i) + 1;
-  return int64_t(p.size());
+  std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  double mass = 0, cut = 0;
+  size_t n = 0;
+  for (; n < order.size(); ++n) {
+    mass += std::exp((order[n].first - mx) / r.temperature);
+    if (mass >= r.topP * total) {
+      cut = order[n].first;
+      ++n;
+      break;
+    }
+  }
+  double frontier = -std::numeric_limits<double>::infinity();
+  for (int64_t s = 0; s * 4096 < v; ++s) {
+    std::vector<float> slice;
+    for (int64_t i = s * 4096; i < std::min(v, s * 4096 + 4096); ++i) {
+      const float l = r.logits[size_t(i)];
+      slice.push_back(std::isnan(l) ? -INFINITY : l);
+    }
+    slice.resize(4096, -INFINITY); // past the row
+    std::nth_element(slice.begin(), slice.begin() + 255, slice.end(),
+                     std::greater<>());
+    frontier = std::max(frontier, double(slice[255]));
+  }
+  return n > 1024 || !(cut > frontier);
 }
 
 TEST(DeviceSampling, MatchesTheHostRule) {
@@ -119,6 +145,17 @@ TEST(DeviceSampling, MatchesTheHostRule) {
   rows.push_back({f, 1, 0.9f, 0.3f});
   rows.push_back({f, 1, 1, 0.3f});
   rows.push_back({f, 2, 1, 0.0f});
+  // Nuclei of hundreds: 600 plausible tokens spread over the slices (on the
+  // device: above the frontier), then 900 crowded into slice 0 (its 256th
+  // largest is plausible too: the cut lies below the frontier, -2).
+  std::vector<float> spread = rows[2].logits, crowded = rows[2].logits;
+  for (int k = 0; k < 600; ++k)
+    spread[size_t((k * 16 + 5) % v)] = 2 + 2 * unit(gen);
+  for (int k = 0; k < 900; ++k)
+    crowded[size_t(k)] = 2 + 2 * unit(gen);
+  rows.push_back({spread, 1, 0.9f, 0.4f});
+  rows.push_back({spread, 0.8f, 0.95f, 0.8f});
+  rows.push_back({crowded, 1, 0.9f, 0.4f});
   // The host's limit rules: +inf, all NaN, all -inf (-2 each).
   l = rows[1].logits;
   l[42] = inf;
@@ -130,7 +167,7 @@ TEST(DeviceSampling, MatchesTheHostRule) {
     const char *name = target == Target::Cpu ? "cpu" : "reference";
     std::vector<int32_t> got = sampleOnTarget(target, rows, v);
     ASSERT_EQ(got.size(), rows.size());
-    int exact = 0, compared = 0;
+    int exact = 0, compared = 0, wideRows = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row &r = rows[i];
       const float top = *std::max_element(
@@ -138,9 +175,10 @@ TEST(DeviceSampling, MatchesTheHostRule) {
             return std::isnan(a) || (!std::isnan(b) && a < b);
           });
       const bool limit = std::isnan(top) || std::isinf(top);
-      const bool wide = r.topP < 1 && nucleusSize(r) > 256;
+      const bool wide = wideNucleus(r);
       if (limit || wide) {
         EXPECT_EQ(got[i], -2) << name << " row " << i;
+        wideRows += wide;
         continue;
       }
       ++compared;
@@ -159,7 +197,8 @@ TEST(DeviceSampling, MatchesTheHostRule) {
           << " (T " << r.temperature << ", topP " << r.topP << ", u " << r.draw
           << ")";
     }
-    EXPECT_GE(compared, 30) << name; // 32: the hottest rows are wide
+    EXPECT_GE(compared, 38) << name; // the hottest rows and flat ones wide
+    EXPECT_GE(wideRows, 4) << name;
     EXPECT_GE(exact, compared - 2)
         << name << ": " << exact << " of " << compared << " exact";
   }
