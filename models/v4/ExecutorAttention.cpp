@@ -118,6 +118,24 @@ bool Executor::Impl::compressDecode(const CompressorW &cw, int64_t batch,
               {KArg::p(out), KArg::i(batch), KArg::p(rows), KArg::i(1)}));
 }
 
+bool Executor::Impl::mergeTopk(int64_t n, int64_t batch, int64_t splits,
+                               const void *picks, int64_t offset,
+                               int64_t width) {
+  // A tree over s.splitPart's slices: up to 4 in one program; more in
+  // programs of 4, then one program over their runs (4 slots apart).
+  auto merge = [&](int64_t runs, int64_t group, int64_t stride) {
+    return run("indexer_topk_merge", {n, batch, ceilDiv(runs, group)},
+               {KArg::p(s.splitPart), KArg::p(picks), KArg::i(n),
+                KArg::i(config.indexTopk), KArg::i(offset), KArg::i(width),
+                KArg::i(splits), KArg::i(runs), KArg::i(group),
+                KArg::i(stride)});
+  };
+  if (splits <= 4)
+    return merge(splits, splits, 1);
+  const int64_t groups = ceilDiv(splits, 4);
+  return merge(splits, 4, 1) && merge(groups, groups, 4);
+}
+
 bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
                                     size_t first, size_t end,
                                     const RunArgs *decode) {
@@ -270,11 +288,8 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
               KArg::i(prefill && !extend ? n : win), KArg::i(width),
               KArg::f(float(wscale)), KArg::i(topkSplits),
               KArg::p(s.splitPart)}) ||
-        (topkSplits > 1 &&
-         !run("indexer_topk_merge", {n, batch, 1},
-              {KArg::p(s.splitPart), KArg::p(picks), KArg::i(n),
-               KArg::i(c.indexTopk), KArg::i(prefill && !extend ? n : win),
-               KArg::i(width), KArg::i(topkSplits)})))
+        (topkSplits > 1 && !mergeTopk(n, batch, topkSplits, picks,
+                                      prefill && !extend ? n : win, width)))
       return false;
   }
 

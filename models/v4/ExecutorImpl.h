@@ -477,6 +477,10 @@ struct Executor::Impl {
                           const std::vector<int64_t> &ids);
   /// The head over each chunk's last row: the StepResult parts `parts`
   /// names, downloaded into `result`.
+  /// indexer_topk_merge over `splits` slices' keys in s.splitPart, the
+  /// picks to `picks` (ldout `width`, entries + `offset`).
+  bool mergeTopk(int64_t n, int64_t batch, int64_t splits, const void *picks,
+                 int64_t offset, int64_t width);
   bool logitsOfLastRows(const std::vector<Chunk> &chunks,
                         const std::array<const void *, 3> &hcHead,
                         const void *finalNorm, unsigned parts,

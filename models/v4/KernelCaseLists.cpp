@@ -50,10 +50,10 @@ std::vector<conformance::Case> kernelConformanceCases() {
       rotateQuantCase(165),
       topkCase("flash_s3_700_top512", {1, 3, 64, 700, 700, 512, 2797, 4, 128}),
       // A decode split over its 1100 entries (9 blocks, 4 slices), and the
-      // merge of 3 rows' 5 slices.
+      // merge of 3 rows' 5 slices in one program each.
       topkCase("flash_decode_1100_top512_split4",
                {1, 1, 64, 1100, 1100, 512, 4400, 4, 128, 4}),
-      topkMergeCase(3, 5, 512),
+      topkMergeCase({3, 5, 5, 5, 1, 512}),
       packCase("flash_37x512", 37, 512),
       // An expert's w1 (FP4) and an attention projection (FP8), outputs cut.
       fp4Case({9, 150, 4096}),
@@ -142,10 +142,12 @@ std::vector<conformance::Case> kernelBenchCases() {
       topkCase("decode_b1_n8192_top512",
                {1, 1, 64, 8192, 8192, 512, 32767, 4, 128}),
       // The same as a GPU launches it: 16 slices of 4 blocks, then the
-      // merge (time the two rows together).
+      // merge as a tree: 4 programs of 4 slices, then one of their 4 runs
+      // (time the three rows together).
       topkCase("decode_b1_n8192_top512_split16",
                {1, 1, 64, 8192, 8192, 512, 32767, 4, 128, 16}),
-      topkMergeCase(1, 16, 512),
+      topkMergeCase({1, 16, 16, 4, 1, 512}),
+      topkMergeCase({1, 16, 4, 4, 4, 512}),
       ropeCase("decode_b64_h64_hd512", tokens, 1, 64, 512, 64, 1000, 1, 0),
       // The gate's logits (matmul_bf16_f32), then the routing.
       denseCase({tokens, 256, 4096, 1, 4096, 256}, true),

@@ -177,25 +177,30 @@ Case rotateQuantCase(int64_t rows) {
               0.5};
 }
 
-// 0 (indices). Each (row, slice) holds 1024 distinct descending keys
-// (slices interleaved, the last 100 of every third slice empty: INT64_MIN),
-// as @indexer_topk's slices write them.
-Case topkMergeCase(int64_t rows, int64_t splits, int64_t topk) {
+// 0 (indices). Each (row, slot) holds 1024 distinct descending keys
+// (slots interleaved, the last 100 of every third slot empty: INT64_MIN),
+// as @indexer_topk's slices write them; runs j at slots j * stride, merged
+// `group` a program (one program: the picks; more: runs back into part).
+Case topkMergeCase(const TopkMergeShape &t) {
   std::vector<int64_t> part;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t sl = 0; sl < splits; ++sl)
+  for (int64_t r = 0; r < t.rows; ++r)
+    for (int64_t sl = 0; sl < t.slots; ++sl)
       for (int64_t k = 0; k < 1024; ++k)
         part.push_back(sl % 3 == 2 && k >= 924
                            ? std::numeric_limits<int64_t>::min()
-                           : (int64_t(1) << 40) - (k * splits + sl) * 7 - r);
-  const int64_t ld = topk + 3;
+                           : (int64_t(1) << 40) - (k * t.slots + sl) * 7 - r);
+  const int64_t ld = t.topk + 3;
   return Case{"v4.indexer_topk_merge",
-              "indexer_topk_merge_rows" + str(rows) + "_split" + str(splits),
+              "indexer_topk_merge_rows" + str(t.rows) + "_slots" +
+                  str(t.slots) + "_runs" + str(t.runs) + "_group" +
+                  str(t.group) + "_stride" + str(t.stride),
               kernelText("indexer.mlir", "indexer_topk_merge"),
-              {Arg::values(T::I64, {rows, splits, 1024}, part),
-               Arg::output(T::I32, {rows, ld}), Arg::index(1), Arg::index(topk),
-               Arg::index(128), Arg::index(ld), Arg::index(splits)},
-              {1, rows, 1},
+              {Arg::values(T::I64, {t.rows, t.slots, 1024}, part),
+               Arg::output(T::I32, {t.rows, ld}), Arg::index(1),
+               Arg::index(t.topk), Arg::index(128), Arg::index(ld),
+               Arg::index(t.slots), Arg::index(t.runs), Arg::index(t.group),
+               Arg::index(t.stride)},
+              {1, t.rows, ceilDiv(t.runs, t.group)},
               0};
 }
 

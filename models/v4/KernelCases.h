@@ -92,9 +92,12 @@ Case stateWriteCase(const CompressorCfg &c, int64_t pos0);
 /// indexer.mlir @indexer_rotate_quant on `rows` rows of 128.
 Case rotateQuantCase(int64_t rows);
 /// indexer.mlir @indexer_topk.
-/// indexer.mlir @indexer_topk_merge over `rows` rows of `splits` slices'
-/// sorted keys.
-Case topkMergeCase(int64_t rows, int64_t splits, int64_t topk);
+/// indexer.mlir @indexer_topk_merge: `rows` rows of `slots` slices' sorted
+/// keys; `runs` of them (slot j * stride) merged `group` a program.
+struct TopkMergeShape {
+  int64_t rows, slots, runs, group, stride, topk;
+};
+Case topkMergeCase(const TopkMergeShape &t);
 struct TopkShape {
   int64_t b, s, nh, krows, nkeys, topk, start, ratio, offset;
   /// Slices of the entries (> 1: the split launch's first half, its

@@ -311,35 +311,50 @@ tile.kernel @indexer_topk(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>,
 // @indexer_topk_merge: the second half of a split @indexer_topk (splits >
 // 1: a decode of few sequences, whose one query per sequence would leave
 // the GPU idle while a program walks its thousands of entries): row b * s
-// + i's slices' running top-1024 keys, part i64 [b * s, splits, 1024], are
-// merged one slice at a time (each two sorted runs: one merge pass) and the
-// best `topk` written as @indexer_topk writes them. The keys are distinct
-// (the entry's index is in their low half), so the picks are exactly the
-// unsplit kernel's. Grid (s, b).
+// + i's running top-1024 keys, part i64 [b * s, slots, 1024], merged one
+// run at a time (each two sorted runs: one merge pass). Program (i, b, g)
+// takes runs [g * group, min((g + 1) * group, runs)), run j at slot j *
+// stride; with one program per row (grid z 1) it writes the best `topk` as
+// @indexer_topk writes them, else its merged run to its first run's slot
+// (a tree: 16 slices merge as 4 programs of 4, then one of 4 at stride 4,
+// 6 dependent merges instead of 15). The keys are distinct (the entry's
+// index is in their low half), so the picks are exactly the unsplit
+// kernel's. Grid (s, b, ceil(runs / group)).
 tile.kernel @indexer_topk_merge(%part: !tile.ptr<i64>, %out: !tile.ptr<i32>,
                                 %s: index, %topk: index, %offset: index,
-                                %ldout: index, %splits: index) {
+                                %ldout: index, %slots: index, %runs: index,
+                                %group: index, %stride: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c1024 = arith.constant 1024 : index
   %imin = arith.constant -9223372036854775808 : i64
   %i = tile.program_id 0
   %bat = tile.program_id 1
+  %g = tile.program_id 2
+  %ng = tile.num_programs 2
   %bs = arith.muli %bat, %s : index
   %row = arith.addi %bs, %i : index
   %row1 = arith.addi %row, %c1 : index
-  %rs = arith.muli %row, %splits : index
-  %rs1 = arith.addi %rs, %c1 : index
-  %run0 = tile.load %part[%rs, %c0] strides[%c1024, %c1] bounds[%rs1, %c1024]
+  %rs = arith.muli %row, %slots : index
+  // Runs [j0, j1) of this program; run j at part row rs + j * stride.
+  %j0 = arith.muli %g, %group : index
+  %j1a = arith.addi %j0, %group : index
+  %j1 = arith.minui %j1a, %runs : index
+  %first = arith.muli %j0, %stride : index
+  %prow0 = arith.addi %rs, %first : index
+  %prow01 = arith.addi %prow0, %c1 : index
+  %run0 = tile.load %part[%prow0, %c0] strides[%c1024, %c1] bounds[%prow01, %c1024]
       : !tile.ptr<i64> -> tensor<1x1024xi64>
   %half2 = tile.iota : tensor<2xi32>
   %h0 = arith.constant dense<0> : tensor<2xi32>
   %lhs1 = arith.cmpi eq, %half2, %h0 : tensor<2xi32>
   %lhs2 = tile.reshape %lhs1 : tensor<2xi1> -> tensor<2x1xi1>
   %lhs = tile.broadcast %lhs2 : tensor<2x1xi1> -> tensor<2x1024xi1>
-  %best = scf.for %sl = %c1 to %splits step %c1
+  %jnext = arith.addi %j0, %c1 : index
+  %best = scf.for %j = %jnext to %j1 step %c1
       iter_args(%run = %run0) -> (tensor<1x1024xi64>) {
-    %prow = arith.addi %rs, %sl : index
+    %js = arith.muli %j, %stride : index
+    %prow = arith.addi %rs, %js : index
     %prow1 = arith.addi %prow, %c1 : index
     %next = tile.load %part[%prow, %c0] strides[%c1024, %c1] bounds[%prow1, %c1024]
         : !tile.ptr<i64> -> tensor<1x1024xi64>
@@ -352,18 +367,24 @@ tile.kernel @indexer_topk_merge(%part: !tile.ptr<i64>, %out: !tile.ptr<i32>,
     %top2 = tile.reshape %top : tensor<1024xi64> -> tensor<1x1024xi64>
     scf.yield %top2 : tensor<1x1024xi64>
   }
-  %nonef = tile.splat %imin : tensor<1x1024xi64>
-  %have = arith.cmpi ne, %best, %nonef : tensor<1x1024xi64>
-  %mask32 = arith.constant dense<4294967295> : tensor<1x1024xi64>
-  %low = arith.andi %best, %mask32 : tensor<1x1024xi64>
-  %tt = arith.subi %mask32, %low : tensor<1x1024xi64>
-  %offi = arith.index_cast %offset : index to i64
-  %offs = tile.splat %offi : tensor<1x1024xi64>
-  %ti = arith.addi %tt, %offs : tensor<1x1024xi64>
-  %neg = arith.constant dense<-1> : tensor<1x1024xi64>
-  %res64 = arith.select %have, %ti, %neg : tensor<1x1024xi1>, tensor<1x1024xi64>
-  %res = arith.trunci %res64 : tensor<1x1024xi64> to tensor<1x1024xi32>
-  tile.store %res, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
-      : tensor<1x1024xi32> -> !tile.ptr<i32>
+  %last = arith.cmpi eq, %ng, %c1 : index
+  scf.if %last {
+    %nonef = tile.splat %imin : tensor<1x1024xi64>
+    %have = arith.cmpi ne, %best, %nonef : tensor<1x1024xi64>
+    %mask32 = arith.constant dense<4294967295> : tensor<1x1024xi64>
+    %low = arith.andi %best, %mask32 : tensor<1x1024xi64>
+    %tt = arith.subi %mask32, %low : tensor<1x1024xi64>
+    %offi = arith.index_cast %offset : index to i64
+    %offs = tile.splat %offi : tensor<1x1024xi64>
+    %ti = arith.addi %tt, %offs : tensor<1x1024xi64>
+    %neg = arith.constant dense<-1> : tensor<1x1024xi64>
+    %res64 = arith.select %have, %ti, %neg : tensor<1x1024xi1>, tensor<1x1024xi64>
+    %res = arith.trunci %res64 : tensor<1x1024xi64> to tensor<1x1024xi32>
+    tile.store %res, %out[%row, %c0] strides[%ldout, %c1] bounds[%row1, %topk]
+        : tensor<1x1024xi32> -> !tile.ptr<i32>
+  } else {
+    tile.store %best, %part[%prow0, %c0] strides[%c1024, %c1] bounds[%prow01, %c1024]
+        : tensor<1x1024xi64> -> !tile.ptr<i64>
+  }
   tile.return
 }

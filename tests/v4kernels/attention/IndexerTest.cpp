@@ -186,13 +186,23 @@ bool runTopk(Target target, const TopkShape &t, HostTensor &q, HostTensor &k,
               topkArgs(t, q, k, w, out, keyRows, starts, wscale, splits, part),
               {t.s, t.b, splits}))
     return false;
-  return splits == 1 ||
-         launch(target, kernelSource(kFile, "indexer_topk_merge"),
-                "indexer_topk_merge",
-                {KArg::buf(part), KArg::buf(out), KArg::idx(t.s),
-                 KArg::idx(t.topk), KArg::idx(t.offset),
-                 KArg::idx(v4::cases::topkLd(t)), KArg::idx(splits)},
-                {t.s, t.b, 1});
+  // As the executor merges (Executor::Impl::mergeTopk): up to 4 slices in
+  // one program, more as a tree of programs of 4.
+  auto merge = [&](int64_t runs, int64_t group, int64_t stride) {
+    return launch(target, kernelSource(kFile, "indexer_topk_merge"),
+                  "indexer_topk_merge",
+                  {KArg::buf(part), KArg::buf(out), KArg::idx(t.s),
+                   KArg::idx(t.topk), KArg::idx(t.offset),
+                   KArg::idx(v4::cases::topkLd(t)), KArg::idx(splits),
+                   KArg::idx(runs), KArg::idx(group), KArg::idx(stride)},
+                  {t.s, t.b, (runs + group - 1) / group});
+  };
+  if (splits == 1)
+    return true;
+  if (splits <= 4)
+    return merge(splits, splits, 1);
+  const int64_t groups = (splits + 3) / 4;
+  return merge(splits, 4, 1) && merge(groups, groups, 4);
 }
 
 /// The official Indexer scores and top-k, padded with -1 to topk slots.
@@ -294,15 +304,18 @@ TEST(IndexerTopk, ReferenceMatchesOfficialDecode) {
 // blocks, their running keys merged by @indexer_topk_merge, give exactly
 // the official picks; more slices than blocks leave some slices empty.
 TEST(IndexerTopk, SplitMatchesOfficialDecode) {
-  // 701 entries: 6 blocks of 128, in 3 slices of 2, then in 8 (2 empty);
-  // top-1024, so the last slots are -1.
+  // 701 entries: 6 blocks of 128, in 3 slices of 2, then in 8 (2 empty;
+  // merged as a tree: 2 programs of 4, then their 2 runs) and 16 (10
+  // empty); top-1024, so the last slots are -1.
   checkTopk({1, 1, 16, 710, 701, 1024, 2807, 4, 128}, 8, false, 3);
   checkTopk({1, 1, 16, 710, 701, 1024, 2807, 4, 128}, 8, false, 8);
+  checkTopk({1, 1, 16, 710, 701, 1024, 2807, 4, 128}, 8, false, 16);
   // A batched decode (287..290 entries each) in 2 slices.
   checkTopk({3, 1, 8, 310, 301, 400, 1150, 4, 128}, 7, false, 2);
 }
 TEST(IndexerTopk, SplitCpuMatchesReference) {
   checkTopk({2, 1, 64, 1100, 1100, 512, 4000, 4, 128}, 9, true, 4);
+  checkTopk({2, 1, 64, 1100, 1100, 512, 4000, 4, 128}, 9, true, 7);
 }
 
 TEST(IndexerTopk, ReferenceMatchesOfficialBatchedDecode) {
