@@ -4,9 +4,10 @@
 // reproducible across machines: the random numbers come from our own
 // xoshiro256** (seeded by splitmix64) and our own [0, 1) mapping, never
 // from <random>'s implementation-defined distributions. Probabilities are
-// computed in double with std::exp; a libm that rounds exp differently by
-// an ulp changes a choice only if a draw lands within ~1e-16 of a bucket
-// boundary.
+// computed in double with std::exp and summed in double in an unspecified
+// order; a libm that rounds exp differently by an ulp, or another order of
+// the sums, changes a choice only if a draw or the top-p cut lands within
+// ~1e-15 of a boundary.
 //
 // Rules, for sample(logits, vocab):
 //   * NaN logits are never chosen. If every logit is NaN (or vocab <= 0)
@@ -103,6 +104,9 @@ private:
   std::vector<double> probs;                   // by id, unnormalised
   std::vector<std::pair<double, int64_t>> order; // for top-p
   std::vector<uint8_t> keep;                   // the nucleus, by id
+  /// Marks in `keep` the fewest most probable of `order` (ties to the
+  /// smaller id) whose mass reaches `target`.
+  void markNucleus(double target);
 };
 
 /// One Sampler per sequence of a batch (sequence i seeded with seed + i).

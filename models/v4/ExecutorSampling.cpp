@@ -13,7 +13,10 @@
 #include "models/v4/ExecutorImpl.h"
 #include "runtime/Sampling.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 using namespace dsv4c;
 using namespace dsv4c::v4;
@@ -103,19 +106,36 @@ bool Executor::Impl::finishSampling(const void *logits, StepResult &result) {
                        size_t(rows) * 4, e))
     return fail(e);
   result.sampled.assign(ids.begin(), ids.end());
-  result.sampledOnHost = 0;
-  std::vector<float> row;
-  for (int64_t i = 0; i < rows; ++i) {
-    if (ids[i] != -2)
-      continue;
-    row.resize(size_t(v));
-    if (!device.download(row.data(), at(logits, i * v * 4, 1), size_t(v) * 4,
-                         e))
+  std::vector<int64_t> left; // the rows left to the host
+  for (int64_t i = 0; i < rows; ++i)
+    if (ids[size_t(i)] == -2)
+      left.push_back(i);
+  result.sampledOnHost = int64_t(left.size());
+  if (left.empty())
+    return true;
+  std::vector<float> data(left.size() * size_t(v));
+  for (size_t k = 0; k < left.size(); ++k)
+    if (!device.download(&data[k * size_t(v)], at(logits, left[k] * v * 4, 1),
+                         size_t(v) * 4, e))
       return fail(e);
-    const StepInput::Sample &s = stepSamples[size_t(i)];
-    Sampler sampler(SamplingOptions{s.temperature, s.topP, 0});
-    result.sampled[size_t(i)] = sampler.sampleWithDraw(row.data(), v, s.draw);
-    ++result.sampledOnHost;
-  }
+  // A few ms a row (runtime/Sampling.h's top-p over the whole vocabulary):
+  // the rows on the host's threads.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next++) < left.size();) {
+      const StepInput::Sample &s = stepSamples[size_t(left[k])];
+      Sampler sampler(SamplingOptions{s.temperature, s.topP, 0});
+      result.sampled[size_t(left[k])] =
+          sampler.sampleWithDraw(&data[k * size_t(v)], v, s.draw);
+    }
+  };
+  const size_t workers = std::min<size_t>(
+      left.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
   return true;
 }

@@ -68,6 +68,7 @@ public:
 struct StepCounts {
   uint64_t launches = 0;
   int uploads = 0, downloads = 0, waits = 0;
+  int64_t sampledOnHost = 0; // StepResult::Sampled rows left to the host
 };
 
 /// `parts`: what each decode step asks for (StepResult::Part bits); with
@@ -109,8 +110,8 @@ std::vector<StepCounts> decodeSteps(const V4Config &c, const Checkpoint &ckpt,
     const uint64_t before = e->launches();
     StepResult result;
     EXPECT_TRUE(e->step(inputs, parts, result, error)) << error;
-    counts.push_back({e->launches() - before, device.uploads,
-                      device.downloads, device.waits});
+    counts.push_back({e->launches() - before, device.uploads, device.downloads,
+                      device.waits, result.sampledOnHost});
     EXPECT_EQ(result.greedy.size(),
               parts & StepResult::Greedy ? inputs.size() : 0);
     EXPECT_EQ(result.logits.size(),
@@ -168,7 +169,14 @@ TEST(V4Step, DeviceSampledIdsEqualTheHostChoice) {
   V4Config c = v4TinyConfig();
   auto ckpt = checkpoint(c, scratch("tiny"));
   ASSERT_NE(ckpt, nullptr);
-  decodeSteps(c, *ckpt, 3, 6, StepResult::Logits | StepResult::Sampled);
+  int64_t onHost = 0;
+  for (const StepCounts &step :
+       decodeSteps(c, *ckpt, 3, 6, StepResult::Logits | StepResult::Sampled))
+    onHost += step.sampledOnHost;
+  // Both paths taken: some rows on the device, some (wide nuclei) on the
+  // host's threads.
+  EXPECT_GT(onHost, 0);
+  EXPECT_LT(onHost, 3 * 6);
   // Every draw on the device (topP 1 in every step), no wait.
   expectNoWaits(decodeSteps(c, *ckpt, 2, 4, StepResult::Sampled, 1), 2);
 }
