@@ -8,7 +8,8 @@
 #      bundles/cuda exists,
 #   4. V4 end to end: the same bundle on --target cpu and --target cuda,
 #      logits compared step by step (compare_logits.py), and cuda with
-#      graphs (the default) vs --no-graphs, bit for bit,
+#      graphs (the default) vs --no-graphs, bit for bit; tokens sampled on
+#      the device with graphs, without, and on the host, equal,
 #   5. with bundles/bench, the V4 kernels at V4-Flash decode shapes timed
 #      beside PyTorch eager, torch.compile and the hardware limits
 #      (bench/cuda_v4_kernels.py),
@@ -70,6 +71,24 @@ for bundle in "$@"; do
     cmp -s "$out/$name.cuda.npy" "$out/$name.cuda-nographs.npy" &&
     echo "PASS  $name: graphs and --no-graphs give the same logits bit for bit" ||
     { echo "FAIL  $name: graphs and --no-graphs differ"; rc=1; }
+  # Sampling on the device (sample.mlir): graphs replay each step's draws,
+  # and the host's choice from downloaded logits (--dump-logits) is the
+  # same token (f32 against double: a draw on a boundary within rounding
+  # could part them; none has on the tiny models).
+  for topp in 0.95 1; do
+    sampled=(--target cuda --tokens $tokens --max-new-tokens 16 --ignore-eos
+      --temperature 0.8 --top-p $topp --seed 5 --quiet)
+    $run run "$bundle" "${sampled[@]}" --dump-tokens "$out/$name.s$topp.npy" \
+      > /dev/null 2>&1 &&
+      $run run "$bundle" "${sampled[@]}" --no-graphs \
+        --dump-tokens "$out/$name.s$topp-nographs.npy" > /dev/null 2>&1 &&
+      $run run "$bundle" "${sampled[@]}" --dump-logits "$out/$name.s$topp-l.npy" \
+        --dump-tokens "$out/$name.s$topp-host.npy" > /dev/null 2>&1 &&
+      cmp -s "$out/$name.s$topp.npy" "$out/$name.s$topp-nographs.npy" &&
+      cmp -s "$out/$name.s$topp.npy" "$out/$name.s$topp-host.npy" &&
+      echo "PASS  $name: top-p $topp sampled tokens equal with graphs, without, and on the host" ||
+      { echo "FAIL  $name: top-p $topp sampled tokens differ (graphs / --no-graphs / host)"; rc=1; }
+  done
 done
 if [[ -f bundles/bench/pack.json ]]; then
   # dsv4c conform --target cuda --bench --export bundles/bench
