@@ -28,7 +28,7 @@ Measures prefill and decode tokens/s of a V4 model (a bundle, or with dsv4c
 a model directory): BATCH sequences of CONTEXT seeded random prompt tokens
 are prefilled together, then DECODE greedy steps run (end-of-sentence
 ignored). Each of --repeat runs starts fresh sequences; the best run is
-reported, after one untimed warm-up run. Several batch sizes and contexts
+reported, after --warmup untimed runs. Several batch sizes and contexts
 are measured one after the other (each context at each batch size) on the
 weights loaded once. The caches are sized for the longest context plus the
 decode steps; their device bytes per sequence, and how many of them each
@@ -54,6 +54,8 @@ options:
                   written, so it is likely in the OS's page cache); with
                   --prefill-chunk, every prefill in steps of that size
   --repeat N      timed runs (default 3)
+  --warmup N      untimed runs before them (default 1; 0 for prompts so
+                  long that one run is all the time there is)
   --target T      as for run
   --threads N     cpu worker threads (default: all hardware threads)
   --seed N        prompt token seed (default 0)
@@ -82,9 +84,9 @@ options:
 )";
 } // namespace
 
-/// Times to the first token of one prompt (the best of `repeat`, after a
-/// warm-up), prefilled whole or with its first `prefix` tokens reused; in
-/// steps of `chunk` tokens (--prefill-chunk) when chunk > 0.
+/// Times to the first token of one prompt (the best of `repeat`, after
+/// `warmup` untimed runs), prefilled whole or with its first `prefix` tokens
+/// reused; in steps of `chunk` tokens (--prefill-chunk) when chunk > 0.
 struct FirstTokenTimes {
   double whole = 0;
   double forked = 0;   // forked from a device sequence holding them
@@ -94,7 +96,7 @@ struct FirstTokenTimes {
 
 static bool timeToFirstToken(v4::Executor &executor,
                              const std::vector<int64_t> &prompt, int64_t prefix,
-                             int64_t repeat, int64_t chunk,
+                             int64_t warmup, int64_t repeat, int64_t chunk,
                              FirstTokenTimes &best, std::string &error) {
   using Clock = std::chrono::steady_clock;
   v4::StepResult out;
@@ -129,7 +131,7 @@ static bool timeToFirstToken(v4::Executor &executor,
             (files = v4::PrefixCache::create(executor, options, error)) &&
             files->store(head, source, error);
   best = FirstTokenTimes();
-  for (int64_t r = 0; ok && r <= repeat; ++r)
+  for (int64_t r = 1 - warmup; ok && r <= repeat; ++r)
     for (double *slot :
          {&best.whole, &best.forked, &best.fromHost, &best.fromFile}) {
       auto start = Clock::now();
@@ -165,7 +167,8 @@ static bool timeToFirstToken(v4::Executor &executor,
 int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
   std::string prog = argv[0], path;
   std::vector<int64_t> batches, contexts;
-  int64_t decode = 32, repeat = 3, seed = 0, prefillChunk = 0, sharedPrefix = 0;
+  int64_t decode = 32, repeat = 3, warmup = 1, seed = 0, prefillChunk = 0,
+          sharedPrefix = 0;
   OpenOptions open;
   bool quiet = false, profile = false, graphs = true;
   SamplingOptions sampling; // temperature 0: greedy
@@ -207,6 +210,9 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
     } else if (arg == "--repeat") {
       if (!count(1, repeat))
         return fail("--repeat needs an integer >= 1");
+    } else if (arg == "--warmup") {
+      if (!count(0, warmup))
+        return fail("--warmup needs an integer >= 0");
     } else if (arg == "--seed") {
       if (!count(0, seed))
         return fail("--seed needs a non-negative integer");
@@ -315,10 +321,10 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
           p.push_back(nextId());
       double bestPrefill = 0, bestDecode = 0;
       v4::GenerateResult result;
-      for (int64_t r = 0; r <= repeat; ++r) {
+      for (int64_t r = 1 - warmup; r <= repeat; ++r) {
         if (!v4::generate(*executor, prompts, gen, result, error))
           return fail(error);
-        if (r == 0)
+        if (r <= 0)
           continue; // warm-up
         progress.update(size_t(r), size_t(repeat), "runs");
         auto rate = [](int64_t n, double s) {
@@ -364,8 +370,8 @@ int runner::benchCommand(int argc, char **argv, const JitHook &jit) {
                     (long long)context, (long long)sharedPrefix);
       if (sharedPrefix && batch == batches.back() && context > sharedPrefix) {
         FirstTokenTimes t;
-        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, repeat,
-                              prefillChunk, t, error))
+        if (!timeToFirstToken(*executor, prompts[0], sharedPrefix, warmup,
+                              repeat, prefillChunk, t, error))
           return fail(error);
         std::printf("time to first token, context %lld: %.2f ms prefilled "
                     "whole; with the first %lld tokens reused: %.2f ms forked "
