@@ -19,6 +19,7 @@
 #include "targets/opencl/OpenclCompile.h"
 #include "tools/runner/Commands.h"
 #include "tools/runner/Model.h"
+#include "tools/runner/Progress.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -348,6 +349,7 @@ int runAsPack(const Options &o, const Selection &s,
     std::vector<opencl::KernelSignature> kernels;
     return opencl::compileToOpenclC(module, code, kernels, error);
   };
+  Progress progress("dsv4c conform", /*quiet=*/false);
   auto exportAll = [&](const std::vector<Case> &cases,
                        const std::string &sharedCode) {
     for (const Case &c : cases) {
@@ -357,27 +359,26 @@ int runAsPack(const Options &o, const Selection &s,
         return false;
       }
       pack.cases.push_back(std::move(pc));
-      std::fprintf(stderr, "\rdsv4c conform: exported %zu/%zu",
-                   pack.cases.size(), s.size());
+      progress.update(pack.cases.size(), s.size(), "exported");
     }
     return true;
   };
   if (!exportAll(s.tileCases, ""))
     return fail(error);
   if (!s.v4Cases.empty() || s.model) {
-    std::fprintf(stderr, "\n");
+    progress.breakLine();
     PackLibrary library;
     if (!writeV4Library(o.target, o.sm, dir, library, error))
       return fail("the V4 kernels: " + error);
     pack.libraries.push_back(library);
     if (!exportAll(s.v4Cases, library.code))
       return fail(error);
-    std::fprintf(stderr, "\n");
+    progress.breakLine();
     if (s.model && !exportModel(dir, library, pack.model, error))
       return fail("the model row: " + error);
     pack.hasModel = s.model;
   }
-  std::fprintf(stderr, "\n");
+  progress.breakLine();
   if (!writePack(dir, pack, error))
     return fail(error);
   if (!runHere) {

@@ -27,7 +27,8 @@ public:
       std::fprintf(stderr, "\r%s: %s [%s%s] %zu/%zu", prefix.c_str(), what,
                    std::string(filled, '#').c_str(),
                    std::string(width - filled, ' ').c_str(), done, total);
-      if (done == total)
+      drawn = done != total;
+      if (!drawn)
         std::fputc('\n', stderr);
       std::fflush(stderr);
       return;
@@ -42,7 +43,15 @@ public:
       lastQuarter = -1;
   }
 
+  /// Ends a bar left part-drawn on a terminal, before other output.
+  void breakLine() {
+    if (drawn)
+      std::fputc('\n', stderr);
+    drawn = false;
+  }
+
   void note(const std::string &line) {
+    breakLine();
     if (!quiet)
       std::fprintf(stderr, "%s: %s\n", prefix.c_str(), line.c_str());
   }
@@ -52,6 +61,7 @@ private:
   bool quiet;
   bool tty;
   int lastQuarter = -1;
+  bool drawn = false; // a terminal's bar, not yet ended by a newline
 };
 
 } // namespace dsv4c
