@@ -1,9 +1,10 @@
 //===- DotToWarpMma.cpp - marked dots as warp matrix instructions ---------===//
 //
 // A dot marked `dsv4c.mma` (TileToTensor, warp-mma) becomes a parallel loop
-// over (16x8 result tile, lane): each lane gathers the fragments the m16n8
-// `row.col` matrix instructions expect of it, as PTX's mma.sync defines
-// them (g = lane / 4, q = lane % 4):
+// over (run of 1, 2 or 4 16x8 result tiles along n, lane): each lane gathers
+// the fragments the m16n8 `row.col` matrix instructions expect of it, as
+// PTX's mma.sync defines them (g = lane / 4, q = lane % 4), its A registers
+// once per k step for all the run's tiles:
 //   bf16, m16n8k16: A regs (g, 2q..+1), (g+8, 2q..+1), (g, 8+2q..+1),
 //     (g+8, 8+2q..+1); B regs (k 2q..+1, n g), (k 8+2q..+1, n g);
 //   f8, m16n8k32: A regs (g, 4q..+3), (g+8, 4q..+3), (g, 16+4q..+3),
@@ -12,11 +13,15 @@
 // Lower-index elements sit in the lower bits of a register: where k is
 // contiguous in a bf16 or e4m3 operand (A; B stored [n, k]), a register is
 // one 32-bit load, `dsv4c.load_b32(address)`, else it is packed from element
-// loads. An e2m1 code (s e e m) becomes the e4m3 byte s000 eem0 0, which is
-// its value times 2^-6 exactly (normal and subnormal alike): two masks and
-// shifts instead of a case split. Each chunk of at most 128 k is summed by
-// the instructions from zero, multiplied by 2^6 per e2m1 operand (exact),
-// then scaled and added to the result in f32.
+// loads. With matrix-loads, an operand planned in shared memory with 16-byte
+// aligned rows is read by the warp together: `dsv4c.ldmatrix.x4(address)`
+// (x2) gives each lane 4 (2) registers of four (two) 8-row matrices whose
+// rows the lanes address, which are exactly the fragments above (A's 4
+// registers; B's 2 per tile, two tiles per x4). An e2m1 code (s e e m) becomes
+// the e4m3 byte s000 eem0 0, which is its value times 2^-6 exactly (normal and
+// subnormal alike): two masks and shifts instead of a case split. Each chunk of
+// at most 128 k is summed by the instructions from zero, multiplied by 2^6 per
+// e2m1 operand (exact), then scaled and added to the result in f32.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
@@ -38,6 +43,11 @@ namespace {
 constexpr StringLiteral kMmaBf16 = "dsv4c.mma.bf16.m16n8k16";
 constexpr StringLiteral kMmaF8 = "dsv4c.mma.f8.m16n8k32";
 constexpr StringLiteral kLoadB32 = "dsv4c.load_b32";
+constexpr StringLiteral kLoadMatrixX4 = "dsv4c.ldmatrix.x4";
+constexpr StringLiteral kLoadMatrixX2 = "dsv4c.ldmatrix.x2";
+/// Warps per program (128 threads on every GPU target that has the
+/// instructions): runs of tiles are made only while each warp keeps one.
+constexpr int64_t kWarps = 4;
 
 /// How a lane reads an operand: element by element, or (bf16 and e4m3
 /// operands with k contiguous, as tile buffers are) a fragment register's 4
@@ -49,10 +59,14 @@ struct OperandAccess {
   Value base;
   int64_t offset = 0, eltBytes = 0;
   SmallVector<int64_t, 2> strides;
+  /// Whether the warp may read it with dsv4c.ldmatrix: 32-bit loads of a
+  /// buffer planned in shared memory, rows and offset multiples of 16 bytes.
+  bool matrices = false;
 
   /// `kDim`: the dimension along k (contiguous for 32-bit loads).
+  /// `matrixLoads`: the pass's option.
   static OperandAccess of(OpBuilder &b, Location loc, Value memref,
-                          unsigned kDim) {
+                          unsigned kDim, bool matrixLoads) {
     OperandAccess a{memref};
     auto type = cast<MemRefType>(memref.getType());
     Type elt = type.getElementType();
@@ -74,12 +88,42 @@ struct OperandAccess {
     a.offset = offset;
     a.eltBytes = bytes;
     a.strides.assign(strides.begin(), strides.end());
+    a.matrices = matrixLoads && inPlannedShared(memref) &&
+                 (strides[1 - kDim] * bytes) % 16 == 0 &&
+                 (offset * bytes) % 16 == 0;
     a.base = arith::IndexCastOp::create(
         b, loc, b.getI64Type(),
         memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref));
     return a;
   }
   bool words() const { return bool(base); }
+
+  /// Whether `memref` is a view of plan-tile-buffers' shared arrays (a view
+  /// of a global in another memory space, cast back; planned offsets are
+  /// multiples of 16 bytes).
+  /// A buffer a loop carries (pipelined loads) qualifies when its first
+  /// value and every trip's next one do.
+  static bool inPlannedShared(Value memref, int depth = 0) {
+    if (depth > 8)
+      return false;
+    while (Operation *def = memref.getDefiningOp()) {
+      if (auto view = dyn_cast<memref::ViewOp>(def))
+        return view.getSource().getType().getMemorySpace() &&
+               view.getSource().getDefiningOp<memref::GetGlobalOp>();
+      if (!isa<memref::SubViewOp, memref::CastOp, memref::MemorySpaceCastOp>(
+              def))
+        return false;
+      memref = def->getOperand(0);
+    }
+    auto arg = dyn_cast<BlockArgument>(memref);
+    auto loop =
+        arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : nullptr;
+    if (!loop || arg.getArgNumber() == 0)
+      return false;
+    unsigned i = arg.getArgNumber() - 1;
+    return inPlannedShared(loop.getInitArgs()[i], depth + 1) &&
+           inPlannedShared(loop.getYieldedValues()[i], depth + 1);
+  }
 };
 
 struct Builder {
@@ -119,6 +163,26 @@ struct Builder {
     return inside;
   }
 
+  /// The address (i64) of element (i0, i1) of `a` (words()).
+  Value addressOf(const OperandAccess &a, Value i0, Value i1) {
+    Value element = index(a.offset);
+    element = add(element, mul(i0, a.strides[0]));
+    element = add(element, mul(i1, a.strides[1]));
+    return arith::AddIOp::create(
+        b, loc, a.base,
+        arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                   mul(element, a.eltBytes)));
+  }
+
+  /// dsv4c.ldmatrix.x`count` at this lane's `address`: `count` registers.
+  SmallVector<Value> loadMatrices(int count, Value address) {
+    SmallVector<Type> types(count, b.getI32Type());
+    return func::CallOp::create(b, loc,
+                                count == 4 ? kLoadMatrixX4 : kLoadMatrixX2,
+                                types, ValueRange{address})
+        .getResults();
+  }
+
   /// Element bits of `memref[i0, i1]` as an i32: bf16 as its 16 bits, e4m3
   /// as its byte, e2m1 widened to the e4m3 byte of its value times 2^-6. With
   /// `guard` >= 0, index `guard` may reach `limit` or past it (a row or
@@ -145,15 +209,8 @@ struct Builder {
                int64_t limit = 0) {
     SmallVector<Value, 2> idx{i0, i1};
     Value inside = clampEdge(idx, guard, limit);
-    Value element = index(a.offset);
-    for (int d = 0; d < 2; ++d)
-      element = add(element, mul(idx[d], a.strides[d]));
-    Value address = arith::AddIOp::create(
-        b, loc, a.base,
-        arith::IndexCastOp::create(b, loc, b.getI64Type(),
-                                   mul(element, a.eltBytes)));
     Value word = func::CallOp::create(b, loc, kLoadB32, b.getI32Type(),
-                                      ValueRange{address})
+                                      ValueRange{addressOf(a, idx[0], idx[1])})
                      .getResult(0);
     if (!inside)
       return word;
@@ -322,19 +379,26 @@ struct MarkedDot {
   }
 };
 
-/// One lane's work on one 16x8 result tile.
+/// One lane's work on a run of `run` 16x8 result tiles side by side along
+/// n, from tile column `tn`: the A registers of a k step are gathered once
+/// and feed the run's instructions (fewer shared-memory loads per
+/// instruction: `head` and the FP8/FP4 linears are bound by instructions).
 class TileEmitter {
 public:
   TileEmitter(Builder &x, const MarkedDot &d, const OperandAccess &lhs,
-              const OperandAccess &rhs, Value tm, Value tn, Value lane)
-      : x(x), d(d), lhs(lhs), rhs(rhs) {
+              const OperandAccess &rhs, Value tm, Value tn, Value lane,
+              int64_t run)
+      : x(x), d(d), lhs(lhs), rhs(rhs), tm(tm), tn(tn), lane(lane) {
     Value g = x.div(lane, 4), q = x.rem(lane, 4);
     row0 = x.add(x.mul(tm, 16), g);
     row1 = x.add(row0, 8);
-    col = x.add(x.mul(tn, 8), g); // this lane's B column
     Value pair = x.mul(q, 2);
-    cCol0 = x.add(x.mul(tn, 8), pair);
-    cCol1 = x.add(cCol0, 1);
+    for (int64_t j = 0; j < run; ++j) {
+      Value first = x.mul(x.add(tn, j), 8);
+      cols.push_back(x.add(first, g)); // this lane's B column
+      cCol0.push_back(x.add(first, pair));
+      cCol1.push_back(x.add(cCol0.back(), 1));
+    }
     laneK = x.mul(q, d.f8 ? 4 : 2); // this lane's first k in a group
     raggedM = d.m % 16 != 0;
     raggedN = d.n % 8 != 0;
@@ -354,7 +418,7 @@ public:
       return scf::ForOp::create(
           b, loc, from, to, x.index(chunk), acc,
           [&](OpBuilder &, Location, Value kc, ValueRange sums) {
-            SmallVector<Value> init(4, zeroF32());
+            SmallVector<Value> init(c.size(), zeroF32());
             auto steps = scf::ForOp::create(
                 b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
                 [&](OpBuilder &, Location, Value at, ValueRange s) {
@@ -385,8 +449,15 @@ public:
   }
 
 private:
-  SmallVector<std::pair<Value, Value>, 4> accPositions() {
-    return {{row0, cCol0}, {row0, cCol1}, {row1, cCol0}, {row1, cCol1}};
+  /// Per tile of the run: (row0, c0), (row0, c1), (row1, c0), (row1, c1).
+  SmallVector<std::pair<Value, Value>, 16> accPositions() {
+    SmallVector<std::pair<Value, Value>, 16> out;
+    for (size_t j = 0; j < cols.size(); ++j)
+      out.append({{row0, cCol0[j]},
+                  {row0, cCol1[j]},
+                  {row1, cCol0[j]},
+                  {row1, cCol1[j]}});
+    return out;
   }
 
   Value zeroF32() {
@@ -439,9 +510,9 @@ private:
     return x.pack(parts, d.f8 ? 8 : 16);
   }
 
-  /// A register of `count` rhs elements of this lane's column from row `k`
-  /// of B ([k, n]; stored [n, k] when transposed).
-  Value rhsReg(Value k, int count) {
+  /// A register of `count` rhs elements of this lane's column `col` from row
+  /// `k` of B ([k, n]; stored [n, k] when transposed).
+  Value rhsReg(Value col, Value k, int count) {
     if (d.transposed && rhs.words())
       return widened(d.rhs, x.wordAt(rhs, col, k, raggedN ? 0 : -1, d.n));
     SmallVector<Value> parts;
@@ -462,14 +533,85 @@ private:
     return x.e2m1x4ToE4m3x4(word);
   }
 
-  /// One matrix instruction at k0 on accumulators `s`.
+  /// The run's matrix instructions at k0 on accumulators `s` (4 per tile).
   SmallVector<Value> mma(Value k0, ValueRange s) {
     int count = d.f8 ? 4 : 2;     // elements per register
     int64_t half = d.f8 ? 16 : 8; // the second k group
     Value ka = x.add(k0, laneK), kb = x.add(ka, half);
-    SmallVector<Value> args{lhsReg(row0, ka, count), lhsReg(row1, ka, count),
-                            lhsReg(row0, kb, count), lhsReg(row1, kb, count),
-                            rhsReg(ka, count),       rhsReg(kb, count)};
+    SmallVector<Value> a = lhs.matrices
+                               ? lhsMatrices(k0, half)
+                               : SmallVector<Value>{lhsReg(row0, ka, count),
+                                                    lhsReg(row1, ka, count),
+                                                    lhsReg(row0, kb, count),
+                                                    lhsReg(row1, kb, count)};
+    SmallVector<Value> bRegs; // 2 per tile of the run
+    if (d.transposed && rhs.matrices) {
+      bRegs = rhsMatrices(k0, half);
+    } else {
+      for (Value col : cols)
+        bRegs.append({rhsReg(col, ka, count), rhsReg(col, kb, count)});
+    }
+    SmallVector<Value> out;
+    for (size_t j = 0; j < cols.size(); ++j) {
+      SmallVector<Value> args(a);
+      args.append({bRegs[2 * j], bRegs[2 * j + 1]});
+      SmallVector<Value> r = tileMma(args, s.slice(4 * j, 4));
+      out.append(r.begin(), r.end());
+    }
+    return out;
+  }
+
+  /// A's 4 registers at k step `k0` by one dsv4c.ldmatrix.x4: lane l
+  /// addresses row l % 16 of the tile at k0 + (l / 16) * half (matrix l / 8:
+  /// rows 0-7 or 8-15, the low or high k half) and receives its fragment
+  /// registers in that order. Rows past a ragged edge are addressed at the
+  /// last row and zeroed.
+  SmallVector<Value> lhsMatrices(Value k0, int64_t half) {
+    Value row = x.add(x.mul(tm, 16), x.rem(lane, 16));
+    if (raggedM)
+      row = x.minIndex(row, d.m - 1);
+    Value k = x.add(k0, x.mul(x.div(lane, 16), half));
+    SmallVector<Value> regs = x.loadMatrices(4, x.addressOf(lhs, row, k));
+    for (size_t i = 0; i < regs.size(); ++i) {
+      regs[i] = widened(d.lhs, regs[i]);
+      if (raggedM)
+        regs[i] = arith::SelectOp::create(
+            x.b, x.loc, x.less(i % 2 ? row1 : row0, d.m), regs[i], x.i32(0));
+    }
+    return regs;
+  }
+
+  /// B's 2 registers per tile of the run at k step `k0` (B stored [n, k]),
+  /// two tiles per dsv4c.ldmatrix.x4 (a last odd one by an x2): lane l
+  /// addresses row l % 8 of matrix l / 8, which is tile l / 16 of the pair
+  /// at k0 + (l / 8 % 2) * half. Columns past a ragged edge are addressed at
+  /// the last one and zeroed.
+  SmallVector<Value> rhsMatrices(Value k0, int64_t half) {
+    SmallVector<Value> regs;
+    Value k = x.add(k0, x.mul(x.rem(x.div(lane, 8), 2), half));
+    for (size_t j = 0; j < cols.size(); j += 2) {
+      int count = j + 1 < cols.size() ? 4 : 2;
+      Value tile = x.add(tn, int64_t(j));
+      if (count == 4)
+        tile = x.add(tile, x.div(lane, 16));
+      Value n = x.add(x.mul(tile, 8), x.rem(lane, 8));
+      if (raggedN)
+        n = x.minIndex(n, d.n - 1);
+      SmallVector<Value> loaded = x.loadMatrices(count, x.addressOf(rhs, n, k));
+      for (size_t i = 0; i < loaded.size(); ++i) {
+        Value reg = widened(d.rhs, loaded[i]);
+        if (raggedN)
+          reg = arith::SelectOp::create(
+              x.b, x.loc, x.less(cols[j + i / 2], d.n), reg, x.i32(0));
+        regs.push_back(reg);
+      }
+    }
+    return regs;
+  }
+
+  /// One tile's instruction (two on widened f8) on A and B registers `args`
+  /// (4 and 2) and accumulators `s`.
+  SmallVector<Value> tileMma(ArrayRef<Value> args, ValueRange s) {
     Type f32 = x.b.getF32Type();
     auto call = [&](StringRef name, SmallVector<Value> operands,
                     ValueRange acc) {
@@ -480,7 +622,7 @@ private:
               .getResults());
     };
     if (!(d.f8 && d.widenF8))
-      return call(d.f8 ? kMmaF8 : kMmaBf16, args, s);
+      return call(d.f8 ? kMmaF8 : kMmaBf16, SmallVector<Value>(args), s);
     // Half h of the 32 k (registers a(2h), a(2h+1) of rows g and g+8, b(h))
     // as one bf16 m16n8k16: lane q's k 4q, 4q+1 go to its k slots 2q, 2q+1
     // and 4q+2, 4q+3 to 8+2q, 8+2q+1, in A and B alike.
@@ -509,8 +651,8 @@ private:
                      .getResult();
   }
 
-  /// The scales of this lane's two rows (lhs) and two columns (rhs) at some
-  /// k, as f32; empty where the dot has no such scale.
+  /// The scales of this lane's two rows (lhs) and two columns per tile of
+  /// the run (rhs) at some k, as f32; empty where the dot has no such scale.
   struct ScaleValues {
     SmallVector<Value, 2> rows, columns;
 
@@ -525,12 +667,13 @@ private:
                                    e.raggedM ? 0 : -1, d.m));
       if (columns.empty() && d.rhsScale &&
           (!span || d.constantOver(d.rhsScaleK(), span)))
-        for (Value c : {e.cCol0, e.cCol1})
-          columns.push_back(d.transposed
-                                ? e.scaleAt(d.rhsScale, d.rhsBlock, c, kc,
-                                            e.raggedN ? 0 : -1, d.n)
-                                : e.scaleAt(d.rhsScale, d.rhsBlock, kc, c,
-                                            e.raggedN ? 1 : -1, d.n));
+        for (size_t j = 0; j < e.cols.size(); ++j)
+          for (Value c : {e.cCol0[j], e.cCol1[j]})
+            columns.push_back(d.transposed
+                                  ? e.scaleAt(d.rhsScale, d.rhsBlock, c, kc,
+                                              e.raggedN ? 0 : -1, d.n)
+                                  : e.scaleAt(d.rhsScale, d.rhsBlock, kc, c,
+                                              e.raggedN ? 1 : -1, d.n));
     }
   };
 
@@ -546,11 +689,13 @@ private:
             arith::ConstantFloatOp::create(
                 x.b, x.loc, x.b.getF32Type(),
                 APFloat(std::ldexp(1.0f, int(d.widenedShift)))));
-      // accPositions(): (row0, c0), (row0, c1), (row1, c0), (row1, c1).
+      // accPositions(): per tile (row0, c0), (row0, c1), (row1, c0),
+      // (row1, c1).
       if (!scales.rows.empty())
-        v = arith::MulFOp::create(x.b, x.loc, v, scales.rows[i / 2]);
+        v = arith::MulFOp::create(x.b, x.loc, v, scales.rows[i % 4 / 2]);
       if (!scales.columns.empty())
-        v = arith::MulFOp::create(x.b, x.loc, v, scales.columns[i % 2]);
+        v = arith::MulFOp::create(x.b, x.loc, v,
+                                  scales.columns[i / 4 * 2 + i % 2]);
       out.push_back(arith::AddFOp::create(x.b, x.loc, acc[i], v));
     }
     return out;
@@ -559,29 +704,40 @@ private:
   Builder &x;
   const MarkedDot &d;
   const OperandAccess &lhs, &rhs;
-  Value row0, row1, col, cCol0, cCol1, laneK;
+  Value tm, tn, lane; // the first tile's row and column (in tiles)
+  Value row0, row1, laneK;
+  SmallVector<Value, 4> cols, cCol0, cCol1; // per tile of the run
   bool raggedM = false, raggedN = false;
 };
 
-void rewrite(MarkedDot d) {
+void rewrite(MarkedDot d, bool matrixLoads) {
   OpBuilder b(d.op);
   Location loc = d.op.getLoc();
   Builder x{b, loc};
-  OperandAccess lhs = OperandAccess::of(b, loc, d.lhs, 1);
-  OperandAccess rhs = OperandAccess::of(b, loc, d.rhs, d.transposed ? 1 : 0);
-  int64_t tilesN = (d.n + 7) / 8;
-  int64_t tiles = (d.m + 15) / 16 * tilesN;
-  scf::ParallelOp::create(b, loc, ValueRange{x.index(0), x.index(0)},
-                          ValueRange{x.index(tiles), x.index(32)},
-                          ValueRange{x.index(1), x.index(1)},
-                          [&](OpBuilder &nb, Location nl, ValueRange ivs) {
-                            Builder inner{nb, nl};
-                            TileEmitter(inner, d, lhs, rhs,
-                                        inner.div(ivs[0], tilesN),
-                                        inner.rem(ivs[0], tilesN), ivs[1])
-                                .emit();
-                            scf::ReduceOp::create(nb, nl);
-                          });
+  OperandAccess lhs = OperandAccess::of(b, loc, d.lhs, 1, matrixLoads);
+  OperandAccess rhs =
+      OperandAccess::of(b, loc, d.rhs, d.transposed ? 1 : 0, matrixLoads);
+  int64_t tilesM = (d.m + 15) / 16, tilesN = (d.n + 7) / 8;
+  // Runs of up to 4 tiles along n, as long as a 4-warp program still has a
+  // run for every warp (kWarps).
+  int64_t run = 1;
+  for (int64_t r : {4, 2})
+    if (tilesN % r == 0 && tilesM * (tilesN / r) >= kWarps) {
+      run = r;
+      break;
+    }
+  int64_t runsN = tilesN / run;
+  scf::ParallelOp::create(
+      b, loc, ValueRange{x.index(0), x.index(0)},
+      ValueRange{x.index(tilesM * runsN), x.index(32)},
+      ValueRange{x.index(1), x.index(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        Builder inner{nb, nl};
+        TileEmitter(inner, d, lhs, rhs, inner.div(ivs[0], runsN),
+                    inner.mul(inner.rem(ivs[0], runsN), run), ivs[1], run)
+            .emit();
+        scf::ReduceOp::create(nb, nl);
+      });
   d.op.erase();
 }
 
@@ -623,7 +779,18 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
                            b.getFunctionType({b.getI64Type()}, {i32}))
           .setPrivate();
     for (const MarkedDot &d : dots)
-      rewrite(d);
+      rewrite(d, matrixLoads);
+    // The warp's matrix loads, where a dot used them.
+    for (auto [name, count] :
+         {std::pair{kLoadMatrixX4, 4}, std::pair{kLoadMatrixX2, 2}}) {
+      bool used = false;
+      module.walk([&](func::CallOp call) { used |= call.getCallee() == name; });
+      if (used && !module.lookupSymbol(name))
+        func::FuncOp::create(
+            b, module.getLoc(), name,
+            b.getFunctionType({b.getI64Type()}, SmallVector<Type>(count, i32)))
+            .setPrivate();
+    }
   }
 };
 

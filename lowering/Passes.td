@@ -134,11 +134,17 @@ def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
     For GPU targets with warp-wide matrix instructions, after bufferization
     and before linalg-to-parallel-loops. Each `linalg.generic` marked
     `dsv4c.mma` by convert-tile-to-cpu (warp-mma) becomes an
-    `scf.parallel` over (16x8 tile of the result, lane of a 32-wide warp):
-    every lane gathers its fragments of A and B from the operand buffers as
-    the m16n8 `row.col` layouts place them, calls
-    `dsv4c.mma.bf16.m16n8k16` or `dsv4c.mma.f8.m16n8k32` (a, b, c: 4, 2, 4
-    scalars; 4 f32 results) along k, and writes its 4 accumulators back.
+    `scf.parallel` over (run of 16x8 tiles of the result side by side along
+    n, lane of a 32-wide warp): every lane gathers its fragments of A and B
+    from the operand buffers as the m16n8 `row.col` layouts place them,
+    calls `dsv4c.mma.bf16.m16n8k16` or `dsv4c.mma.f8.m16n8k32` (a, b, c: 4,
+    2, 4 scalars; 4 f32 results) along k, and writes its accumulators back
+    (4 per tile). A run is 4 or 2 tiles where the result has enough of them
+    for every warp of a 4-warp program to keep a run (else 1): a k step's A
+    registers are gathered once for the run's instructions. With
+    matrix-loads, operands planned in shared memory with rows of a multiple
+    of 16 bytes are gathered by the warp together (`dsv4c.ldmatrix.x4/x2`,
+    whose 8x8 16-bit matrices are the fragment registers).
     The instructions sum each chunk of at most 128 k from zero; the chunk's
     sums are then scaled (block scales are constant over a chunk) and added
     to the accumulators in f32, which keeps long dots near the reference's
@@ -158,6 +164,10 @@ def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
     Option<"widenF8", "widen-f8", "bool", /*default=*/"false",
            "f8 dots as pairs of bf16 m16n8k16 instructions on operands "
            "widened in registers (no dsv4c.mma.f8 helper needed)">,
+    Option<"matrixLoads", "matrix-loads", "bool", /*default=*/"false",
+           "operands planned in shared memory (plan-tile-buffers) with "
+           "16-byte aligned rows are read by the warp together with "
+           "dsv4c.ldmatrix.x4/x2 (the target defines them)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",

@@ -160,6 +160,39 @@ tile.kernel @fp4_linear(%x: !tile.ptr<bf16>, %w: !tile.ptr<f32>, %o: !tile.ptr<f
   tile.return
 })";
 
+// Dots of many 16x8 tiles: on GPU targets a lane runs 2 or 4 tiles along n
+// with its A registers loaded once (dot-to-warp-mma), each tile with its own
+// columns' scales (1x32 blocks per row of w) and a ragged last tile (60).
+const char *kDotRunsFp8 = R"(
+tile.kernel @dot_runs_fp8(%x: !tile.ptr<f32>, %w: !tile.ptr<f32>, %o: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %xt = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<32x64xf32>
+  %xq, %xqs = tile.quantize %xt {block = array<i64: 1, 32>, round_scale} : tensor<32x64xf32> -> tensor<32x64xf8E4M3FN>, tensor<32x2xf8E8M0FNU>
+  %wt = tile.load %w[%c0, %c0] strides[%c64, %c1] : !tile.ptr<f32> -> tensor<128x64xf32>
+  %wq, %wqs = tile.quantize %wt {block = array<i64: 1, 32>, round_scale} : tensor<128x64xf32> -> tensor<128x64xf8E4M3FN>, tensor<128x2xf8E8M0FNU>
+  %d = tile.dot %xq scale %xqs : tensor<32x2xf8E8M0FNU>, %wq scale %wqs : tensor<128x2xf8E8M0FNU> {rhs_transposed, lhs_scale_block = array<i64: 1, 32>, rhs_scale_block = array<i64: 1, 32>} : tensor<32x64xf8E4M3FN>, tensor<128x64xf8E4M3FN> -> tensor<32x128xf32>
+  tile.store %d, %o[%c0, %c0] strides[%c128, %c1] : tensor<32x128xf32> -> !tile.ptr<f32>
+  tile.return
+})";
+
+const char *kDotRunsRagged = R"(
+tile.kernel @dot_runs_ragged(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %o: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c60 = arith.constant 60 : index
+  %c64 = arith.constant 64 : index
+  %xt = tile.load %x[%c0, %c0] strides[%c64, %c1] : !tile.ptr<bf16> -> tensor<16x64xbf16>
+  %wt = tile.load %w[%c0, %c0] strides[%c64, %c1] : !tile.ptr<bf16> -> tensor<60x64xbf16>
+  %one = arith.constant 1.0 : f32
+  %acc = tile.splat %one : tensor<16x60xf32>
+  %d = tile.dot %xt, %wt acc %acc {rhs_transposed} : tensor<16x64xbf16>, tensor<60x64xbf16> -> tensor<16x60xf32>
+  tile.store %d, %o[%c0, %c0] strides[%c60, %c1] : tensor<16x60xf32> -> !tile.ptr<f32>
+  tile.return
+})";
+
 const char *kReduce = R"(
 tile.kernel @reduce(%x: !tile.ptr<{T}>, %o1: !tile.ptr<{T}>, %o0: !tile.ptr<{T}>) {
   %c0 = arith.constant 0 : index
@@ -407,6 +440,14 @@ std::vector<Case> allCases() {
   add("tile.dot", "dot_fp8_act_quant_blockscaled", kDotFp8,
       {Arg::buffer(T::BF16, {16, 256}), Arg::buffer(T::F8E4M3FN, {32, 256}),
        Arg::buffer(T::F32, {1, 2}), Arg::output(T::F32, {16, 32})},
+      {1, 1, 1}, 1e-5);
+  add("tile.dot", "dot_runs_fp8_32x128x64_rowscaled", kDotRunsFp8,
+      {Arg::buffer(T::F32, {32, 64}), Arg::buffer(T::F32, {128, 64}),
+       Arg::output(T::F32, {32, 128})},
+      {1, 1, 1}, 1e-5);
+  add("tile.dot", "dot_runs_bf16_16x60x64", kDotRunsRagged,
+      {Arg::buffer(T::BF16, {16, 64}), Arg::buffer(T::BF16, {60, 64}),
+       Arg::output(T::F32, {16, 60})},
       {1, 1, 1}, 1e-5);
   add("tile.dot", "dot_fp4_weights_ue8m0", kDotFp4,
       {Arg::buffer(T::BF16, {8, 64}), Arg::buffer(T::F32, {16, 64}),

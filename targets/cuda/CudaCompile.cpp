@@ -102,6 +102,19 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
               : llvm::Intrinsic::nvvm_mma_m16n8k16_row_col_bf16;
       return b.CreateIntrinsic(id, {}, args);
     };
+  // ldmatrix.sync.aligned.m8n8.x4/x2.shared.b16 (sm_75); the flat address
+  // of a planned tile buffer converted to the shared window.
+  if (computeCapability(sm) >= 75)
+    isa.warpLoadMatrix = [](llvm::IRBuilder<> &b, unsigned count,
+                            llvm::Value *address) -> llvm::Value * {
+      llvm::Value *flat = b.CreateIntToPtr(address, b.getPtrTy());
+      llvm::Value *shared =
+          b.CreateAddrSpaceCast(flat, b.getPtrTy(3) /* shared */);
+      llvm::Intrinsic::ID id =
+          count == 4 ? llvm::Intrinsic::nvvm_ldmatrix_sync_aligned_m8n8_x4_b16
+                     : llvm::Intrinsic::nvvm_ldmatrix_sync_aligned_m8n8_x2_b16;
+      return b.CreateIntrinsic(id, {shared->getType()}, {shared});
+    };
   // cvt.rn.satfinite.e4m3x2.f32 (sm_89): the value in both halves, so
   // either byte is its code.
   if (computeCapability(sm) >= 89)

@@ -240,6 +240,17 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(isa.warpMma(b, kind, args));
                  });
   }
+  // dot-to-warp-mma's matrix-loads.
+  for (auto [name, count] : {std::pair{"dsv4c.ldmatrix.x4", 4u},
+                             std::pair{"dsv4c.ldmatrix.x2", 2u}}) {
+    llvm::Function *f = m.getFunction(name);
+    if (!f || !f->isDeclaration() || !isa.warpLoadMatrix)
+      continue;
+    defineHelper(m, name, f->getFunctionType(),
+                 [&, count = count](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   b.CreateRet(isa.warpLoadMatrix(b, count, fn->getArg(0)));
+                 });
+  }
   // hardware-e4m3's conversions.
   if (llvm::Function *f = m.getFunction("dsv4c.cvt_e4m3");
       f && f->isDeclaration() && isa.f32ToE4m3)

@@ -86,6 +86,16 @@ struct GpuIsa {
   /// Whether warpMma has the "f8" kind; without it, f8 dots are widened to
   /// bf16 in registers and done as two "bf16" instructions per k step.
   bool warpMmaF8 = false;
+  /// A warp's load of `count` (2 or 4) 8x8 matrices of 16-bit elements
+  /// from group-shared memory, if the ISA has it (dot-to-warp-mma's
+  /// matrix-loads, on with warp-mma where tile buffers are planned): lane l
+  /// gives the flat address (i64) of row l % 8 of matrix l / 8 (16 bytes,
+  /// 16-byte aligned); each lane receives `count` i32 registers, register j
+  /// the 2 elements of row lane / 4 at column 2 * (lane % 4) of matrix j.
+  /// Returns them as a literal struct. Called in a warp's converged code.
+  std::function<llvm::Value *(llvm::IRBuilder<> &, unsigned count,
+                              llvm::Value *address)>
+      warpLoadMatrix;
   /// A warp's butterfly exchange, if the ISA has it (the pipeline's
   /// warp-shuffles; reduce-to-warp-shuffles): the i32 `value` of lane
   /// (this lane ^ `mask`). Called in a warp's converged code.

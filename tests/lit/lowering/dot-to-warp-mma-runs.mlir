@@ -1,0 +1,94 @@
+// RUN: dsv4c opt %s --dot-to-warp-mma | FileCheck %s
+// A dot of many 16x8 tiles: a lane runs 2 or 4 tiles side by side along n,
+// the largest run that still leaves one for each of a program's 4 warps. Per
+// k step it loads its 4 A registers once and each tile's 2 B registers, then
+// makes one instruction per tile; it keeps 4 accumulators per tile, and each
+// tile's accumulators take their own columns' scales.
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhsT = affine_map<(m, n, k) -> (n, k)>
+#acc = affine_map<(m, n, k) -> (m, n)>
+#ls = affine_map<(m, n, k) -> (m, k floordiv 32)>
+#rs = affine_map<(m, n, k) -> (n, k floordiv 32)>
+
+// 1 x 8 tiles: runs of 2 (runs of 4 would leave 2 warps without work).
+// CHECK-LABEL: func.func @bf16_runs_of_2
+// CHECK: %[[RUNS:.*]] = arith.constant 4 : index
+// CHECK: %[[LANES:.*]] = arith.constant 32 : index
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%[[RUNS]], %[[LANES]])
+// CHECK-COUNT-8: memref.load %arg2
+// CHECK: scf.for %{{.*}} step %c16{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-8: call @dsv4c.load_b32
+// CHECK-NEXT: call @dsv4c.mma.bf16.m16n8k16
+// CHECK-NEXT: call @dsv4c.mma.bf16.m16n8k16
+// CHECK-NEXT: scf.yield
+// CHECK-COUNT-8: memref.store %{{.*}}, %arg2
+func.func @bf16_runs_of_2(%a: memref<16x64xbf16>, %b: memref<64x64xbf16>, %c: memref<16x64xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x64xbf16>, memref<64x64xbf16>) outs(%c : memref<16x64xf32>)
+      attrs = {dsv4c.mma = "bf16", dsv4c.mma_rhs_transposed = true} {
+  ^bb0(%x: bf16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// 2 x 16 tiles: runs of 4 (8 of them), 4 instructions a k step; B's scale
+// (1x32 per row of b, i.e. per result column) read for both columns of each
+// of the 4 tiles, and each tile's 4 sums multiplied by its own two.
+// CHECK-LABEL: func.func @f8_runs_of_4
+// CHECK: %[[RUNS:.*]] = arith.constant 8 : index
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%[[RUNS]], %{{.*}})
+// CHECK-COUNT-16: memref.load %arg4
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-COUNT-12: call @dsv4c.load_b32
+// CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
+// CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
+// CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
+// CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
+// CHECK-NEXT: scf.yield
+// CHECK-COUNT-2: memref.load %arg2{{.*}} : memref<32x2xf8E8M0FNU>
+// CHECK-COUNT-8: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK-NOT: memref.load %arg3
+// CHECK-COUNT-16: arith.addf
+// CHECK-COUNT-16: memref.store %{{.*}}, %arg4
+func.func @f8_runs_of_4(%a: memref<32x64xf8E4M3FN>, %b: memref<128x64xf8E4M3FN>,
+                        %sa: memref<32x2xf8E8M0FNU>, %sb: memref<128x2xf8E8M0FNU>,
+                        %c: memref<32x128xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #ls, #rs, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %sa, %sb : memref<32x64xf8E4M3FN>, memref<128x64xf8E4M3FN>, memref<32x2xf8E8M0FNU>, memref<128x2xf8E8M0FNU>)
+      outs(%c : memref<32x128xf32>)
+      attrs = {dsv4c.mma = "f8", dsv4c.mma_rhs_transposed = true,
+               dsv4c.mma_lhs_scale_block = array<i64: 1, 32>,
+               dsv4c.mma_rhs_scale_block = array<i64: 1, 32>} {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %s0: f8E8M0FNU, %s1: f8E8M0FNU, %o: f32):
+    linalg.yield %o : f32
+  }
+  return
+}
+
+// 1 x 2 tiles (the small dots of other tests): one tile a lane, as before.
+// CHECK-LABEL: func.func @few_tiles
+// CHECK: %[[TILES:.*]] = arith.constant 2 : index
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%[[TILES]], %{{.*}})
+// CHECK-COUNT-1: call @dsv4c.mma.bf16.m16n8k16
+// CHECK-NOT: call @dsv4c.mma
+// CHECK: return
+func.func @few_tiles(%a: memref<16x16xbf16>, %b: memref<16x16xbf16>, %c: memref<16x16xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x16xbf16>, memref<16x16xbf16>) outs(%c : memref<16x16xf32>)
+      attrs = {dsv4c.mma = "bf16", dsv4c.mma_rhs_transposed = true} {
+  ^bb0(%x: bf16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
