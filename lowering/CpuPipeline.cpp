@@ -70,7 +70,7 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
     if (o.warpMma) {
       dsv4c::DotToWarpMmaOptions mma;
       mma.widenF8 = !o.warpMmaF8;
-      mma.matrixLoads = o.planTileBytes > 0; // only planned operands qualify
+      mma.matrixLoads = o.warpMatrixLoads;
       pm.addPass(dsv4c::createDotToWarpMma(mma));
     }
     if (o.warpShuffles)

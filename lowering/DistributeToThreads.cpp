@@ -447,6 +447,22 @@ struct DistributeToThreadsPass
         Distributor(func, /*apply=*/true).run();
         continue;
       }
+      // Warp-collective helpers need all 32 lanes of a warp: on thread 0
+      // alone they would be undefined, not slow.
+      func::CallOp collective;
+      func.walk([&](func::CallOp call) {
+        StringRef callee = call.getCallee();
+        if (!collective && (callee.starts_with("dsv4c.mma.") ||
+                            callee.starts_with("dsv4c.ldmatrix.") ||
+                            callee.starts_with("dsv4c.shuffle_xor.")))
+          collective = call;
+      });
+      if (collective) {
+        collective.emitOpError()
+            << "is a warp-collective helper in a program that "
+               "distribute-to-threads leaves to one thread";
+        return signalPassFailure();
+      }
       OpBuilder fb(func.getContext());
       fb.setInsertionPointToStart(&func.getBody().front());
       func::CallOp::create(fb, func.getLoc(), kSingleThread, TypeRange(),

@@ -27,6 +27,7 @@
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cmath>
 #include <numeric>
@@ -48,6 +49,8 @@ constexpr StringLiteral kLoadMatrixX2 = "dsv4c.ldmatrix.x2";
 /// Warps per program (128 threads on every GPU target that has the
 /// instructions): runs of tiles are made only while each warp keeps one.
 constexpr int64_t kWarps = 4;
+/// plan-tile-buffers' memory space for its shared arrays.
+constexpr int64_t kSharedAddressSpace = 3;
 
 /// How a lane reads an operand: element by element, or (bf16 and e4m3
 /// operands with k contiguous, as tile buffers are) a fragment register's 4
@@ -98,18 +101,39 @@ struct OperandAccess {
   }
   bool words() const { return bool(base); }
 
-  /// Whether `memref` is a view of plan-tile-buffers' shared arrays (a view
-  /// of a global in another memory space, cast back; planned offsets are
-  /// multiples of 16 bytes).
-  /// A buffer a loop carries (pipelined loads) qualifies when its first
-  /// value and every trip's next one do.
+  /// Whether index `v` is a multiple of 16 by its arithmetic: constants,
+  /// sums of such, and products with one.
+  static bool multipleOf16(Value v, int depth = 0) {
+    if (std::optional<int64_t> c = getConstantIntValue(v))
+      return *c % 16 == 0;
+    if (depth > 4)
+      return false;
+    if (auto add = v.getDefiningOp<arith::AddIOp>())
+      return multipleOf16(add.getLhs(), depth + 1) &&
+             multipleOf16(add.getRhs(), depth + 1);
+    if (auto mul = v.getDefiningOp<arith::MulIOp>())
+      return multipleOf16(mul.getLhs(), depth + 1) ||
+             multipleOf16(mul.getRhs(), depth + 1);
+    return false;
+  }
+
+  /// Whether `memref` is a view of plan-tile-buffers' shared arrays: a view
+  /// of a global in the shared memory space at a byte shift that is a
+  /// multiple of 16 (the planner's constants, and its second place by trip
+  /// parity: base + odd * half), cast back. A buffer a loop carries
+  /// (pipelined loads) qualifies when its first value and every trip's next
+  /// one do.
   static bool inPlannedShared(Value memref, int depth = 0) {
     if (depth > 8)
       return false;
     while (Operation *def = memref.getDefiningOp()) {
-      if (auto view = dyn_cast<memref::ViewOp>(def))
-        return view.getSource().getType().getMemorySpace() &&
-               view.getSource().getDefiningOp<memref::GetGlobalOp>();
+      if (auto view = dyn_cast<memref::ViewOp>(def)) {
+        auto space = dyn_cast_or_null<IntegerAttr>(
+            view.getSource().getType().getMemorySpace());
+        return space && space.getInt() == kSharedAddressSpace &&
+               view.getSource().getDefiningOp<memref::GetGlobalOp>() &&
+               multipleOf16(view.getByteShift());
+      }
       if (!isa<memref::SubViewOp, memref::CastOp, memref::MemorySpaceCastOp>(
               def))
         return false;

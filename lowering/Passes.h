@@ -35,6 +35,12 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "calls of dsv4c.mma.* (dot-to-warp-mma): the target "
                      "must define them"),
       llvm::cl::init(false)};
+  Option<bool> warpMatrixLoads{
+      *this, "warp-matrix-loads",
+      llvm::cl::desc("with warp-mma: the target defines dsv4c.ldmatrix.x4/x2 "
+                     "(dot-to-warp-mma's matrix-loads, for operands planned "
+                     "in shared memory)"),
+      llvm::cl::init(false)};
   Option<bool> warpMmaF8{
       *this, "warp-mma-f8",
       llvm::cl::desc("with warp-mma: the target has an e4m3 matrix "

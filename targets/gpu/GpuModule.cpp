@@ -460,6 +460,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   GpuPipelineOptions pipeline;
   pipeline.warpMma = bool(isa.warpMma);
   pipeline.warpMmaF8 = isa.warpMmaF8;
+  pipeline.warpMatrixLoads = bool(isa.warpLoadMatrix);
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;

@@ -18,20 +18,37 @@ memref.global "private" @arena : memref<8192xi8, 3>
 // OFF-NOT: ldmatrix
 
 // CHECK-LABEL: func.func @planned
-// CHECK: scf.for %{{.*}} step %c16
-// A: row lane % 16 (clamped to the 13 rows), the k half lane / 16.
-// CHECK: arith.remui %{{.*}}, %c16
-// CHECK: arith.minui %{{.*}}, %c12
-// CHECK: arith.divui %{{.*}}, %c16
+// CHECK: scf.parallel (%{{.*}}, %[[LANE:[a-z0-9]+]]) =
+// CHECK: %[[G:.*]] = arith.divui %[[LANE]], %c4
+// CHECK: %[[ROW0:.*]] = arith.addi %{{.*}}, %[[G]]
+// CHECK: %[[ROW1:.*]] = arith.addi %[[ROW0]], %c8
+// CHECK: scf.for %[[K:[a-z0-9]+]] = %{{.*}} step %c16
+// A: row lane % 16 (clamped to the 13 rows), k + (lane / 16) * 8.
+// CHECK: %[[R16:.*]] = arith.remui %[[LANE]], %c16
+// CHECK: %[[AROW:.*]] = arith.addi %{{.*}}, %[[R16]]
+// CHECK: arith.minui %[[AROW]], %c12
+// CHECK: %[[KH:.*]] = arith.divui %[[LANE]], %c16
+// CHECK: %[[KOFF:.*]] = arith.muli %[[KH]], %c8
+// CHECK: arith.addi %[[K]], %[[KOFF]]
 // CHECK: %[[A:.*]]:4 = func.call @dsv4c.ldmatrix.x4
-// Rows past 13 zeroed, per register (rows g and g + 8 alternate).
-// CHECK: arith.select %{{.*}}, %[[A]]#0, %c0_i32
-// CHECK: arith.select %{{.*}}, %[[A]]#1, %c0_i32
-// CHECK: arith.select %{{.*}}, %[[A]]#2, %c0_i32
-// CHECK: arith.select %{{.*}}, %[[A]]#3, %c0_i32
+// Rows past 13 zeroed, per register: rows g, g + 8, g, g + 8.
+// CHECK: %[[IN0:.*]] = arith.cmpi ult, %[[ROW0]], %c13
+// CHECK: %[[A0:.*]] = arith.select %[[IN0]], %[[A]]#0, %c0_i32
+// CHECK: %[[IN1:.*]] = arith.cmpi ult, %[[ROW1]], %c13
+// CHECK: %[[A1:.*]] = arith.select %[[IN1]], %[[A]]#1, %c0_i32
+// CHECK: %[[IN2:.*]] = arith.cmpi ult, %[[ROW0]], %c13
+// CHECK: %[[A2:.*]] = arith.select %[[IN2]], %[[A]]#2, %c0_i32
+// CHECK: %[[IN3:.*]] = arith.cmpi ult, %[[ROW1]], %c13
+// CHECK: %[[A3:.*]] = arith.select %[[IN3]], %[[A]]#3, %c0_i32
+// B: row lane % 8 of the tile, k + (lane / 8 % 2) * 8.
+// CHECK: %[[B8:.*]] = arith.divui %[[LANE]], %c8
+// CHECK: %[[BH:.*]] = arith.remui %[[B8]], %c2
+// CHECK: %[[BOFF:.*]] = arith.muli %[[BH]], %c8
+// CHECK: arith.addi %[[K]], %[[BOFF]]
+// CHECK: arith.remui %[[LANE]], %c8
 // CHECK: %[[B:.*]]:2 = func.call @dsv4c.ldmatrix.x2
 // CHECK-NOT: dsv4c.load_b32
-// CHECK: call @dsv4c.mma.bf16.m16n8k16({{.*}}, %[[B]]#0, %[[B]]#1,
+// CHECK: call @dsv4c.mma.bf16.m16n8k16(%[[A0]], %[[A1]], %[[A2]], %[[A3]], %[[B]]#0, %[[B]]#1,
 // OFF-LABEL: func.func @planned
 // OFF: call @dsv4c.load_b32
 func.func @planned(%c: memref<13x16xf32>) {
@@ -103,6 +120,37 @@ func.func @not_eligible(%a: memref<16x32xbf16>, %c: memref<16x16xf32>) {
     %p = arith.mulf %xf, %yf : f32
     %s = arith.addf %o, %p : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// e4m3 operands: k halves of 16 bytes. A view at a byte shift that is not a
+// multiple of 16 (8 here) is refused; one at the planner's second place for
+// a loop's carried buffer (base + odd * half, multiples of 16) is accepted.
+// CHECK-LABEL: func.func @f8_alignment
+// CHECK: scf.for
+// CHECK: %[[KH:.*]] = arith.divui %{{.*}}, %c16
+// CHECK: arith.muli %[[KH]], %c16
+// CHECK: func.call @dsv4c.ldmatrix.x4
+// CHECK-NOT: ldmatrix
+// CHECK: call @dsv4c.mma.f8.m16n8k32
+// CHECK: return
+func.func @f8_alignment(%c: memref<16x8xf32>, %odd: index) {
+  %g = memref.get_global @arena : memref<8192xi8, 3>
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %c2048 = arith.constant 2048 : index
+  %shift = arith.muli %odd, %c1024 : index
+  %at = arith.addi %c2048, %shift : index
+  %av = memref.view %g[%at][] : memref<8192xi8, 3> to memref<16x32xf8E4M3FN, 3>
+  %a = memref.memory_space_cast %av : memref<16x32xf8E4M3FN, 3> to memref<16x32xf8E4M3FN>
+  %bv = memref.view %g[%c8][] : memref<8192xi8, 3> to memref<8x32xf8E4M3FN, 3>
+  %b = memref.memory_space_cast %bv : memref<8x32xf8E4M3FN, 3> to memref<8x32xf8E4M3FN>
+  linalg.generic {indexing_maps = [#lhs, #rhsT, #acc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xf8E4M3FN>, memref<8x32xf8E4M3FN>) outs(%c : memref<16x8xf32>)
+      attrs = {dsv4c.mma = "f8", dsv4c.mma_rhs_transposed = true} {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %o: f32):
+    linalg.yield %o : f32
   }
   return
 }

@@ -52,10 +52,37 @@ func.func @bf16_runs_of_2(%a: memref<16x64xbf16>, %b: memref<64x64xbf16>, %c: me
 // CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
 // CHECK-NEXT: call @dsv4c.mma.f8.m16n8k32
 // CHECK-NEXT: scf.yield
-// CHECK-COUNT-2: memref.load %arg2{{.*}} : memref<32x2xf8E8M0FNU>
-// CHECK-COUNT-8: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK: memref.load %arg2{{.*}} : memref<32x2xf8E8M0FNU>
+// CHECK-NEXT: %[[R0:.*]] = arith.extf
+// CHECK: memref.load %arg2{{.*}} : memref<32x2xf8E8M0FNU>
+// CHECK-NEXT: %[[R1:.*]] = arith.extf
+// CHECK: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK-NEXT: %[[T0C0:.*]] = arith.extf
+// CHECK: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK-NEXT: %[[T0C1:.*]] = arith.extf
+// CHECK: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK-NEXT: %[[T1C0:.*]] = arith.extf
+// CHECK: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
+// CHECK-NEXT: %[[T1C1:.*]] = arith.extf
+// CHECK-COUNT-4: memref.load %arg3{{.*}} : memref<128x2xf8E8M0FNU>
 // CHECK-NOT: memref.load %arg3
-// CHECK-COUNT-16: arith.addf
+// Tile 0's sums: rows (r0, r0, r1, r1) x its columns (c0, c1, c0, c1);
+// tile 1's the same rows with its own columns.
+// CHECK: %[[S0:.*]] = arith.mulf %{{.*}}#0, %[[R0]]
+// CHECK-NEXT: arith.mulf %[[S0]], %[[T0C0]]
+// CHECK: %[[S1:.*]] = arith.mulf %{{.*}}#1, %[[R0]]
+// CHECK-NEXT: arith.mulf %[[S1]], %[[T0C1]]
+// CHECK: %[[S2:.*]] = arith.mulf %{{.*}}#2, %[[R1]]
+// CHECK-NEXT: arith.mulf %[[S2]], %[[T0C0]]
+// CHECK: %[[S3:.*]] = arith.mulf %{{.*}}#3, %[[R1]]
+// CHECK-NEXT: arith.mulf %[[S3]], %[[T0C1]]
+// CHECK: %[[S4:.*]] = arith.mulf %{{.*}}#4, %[[R0]]
+// CHECK-NEXT: arith.mulf %[[S4]], %[[T1C0]]
+// CHECK: %[[S5:.*]] = arith.mulf %{{.*}}#5, %[[R0]]
+// CHECK-NEXT: arith.mulf %[[S5]], %[[T1C1]]
+// CHECK: %[[S6:.*]] = arith.mulf %{{.*}}#6, %[[R1]]
+// CHECK-NEXT: arith.mulf %[[S6]], %[[T1C0]]
+// CHECK-COUNT-9: arith.addf
 // CHECK-COUNT-16: memref.store %{{.*}}, %arg4
 func.func @f8_runs_of_4(%a: memref<32x64xf8E4M3FN>, %b: memref<128x64xf8E4M3FN>,
                         %sa: memref<32x2xf8E8M0FNU>, %sb: memref<128x2xf8E8M0FNU>,
