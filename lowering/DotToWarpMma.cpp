@@ -153,6 +153,8 @@ struct OperandAccess {
 struct Builder {
   OpBuilder &b;
   Location loc;
+  /// Where helpers are declared at their first use.
+  ModuleOp module;
 
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value i32(int64_t v) {
@@ -199,11 +201,18 @@ struct Builder {
   }
 
   /// dsv4c.ldmatrix.x`count` at this lane's `address`: `count` registers.
+  /// The helper is declared at its first use (modules without planned
+  /// operands get no declaration, so the target defines nothing).
   SmallVector<Value> loadMatrices(int count, Value address) {
+    StringRef name = count == 4 ? kLoadMatrixX4 : kLoadMatrixX2;
     SmallVector<Type> types(count, b.getI32Type());
-    return func::CallOp::create(b, loc,
-                                count == 4 ? kLoadMatrixX4 : kLoadMatrixX2,
-                                types, ValueRange{address})
+    if (!module.lookupSymbol(name)) {
+      OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+      func::FuncOp::create(top, loc, name,
+                           top.getFunctionType({top.getI64Type()}, types))
+          .setPrivate();
+    }
+    return func::CallOp::create(b, loc, name, types, ValueRange{address})
         .getResults();
   }
 
@@ -737,7 +746,7 @@ private:
 void rewrite(MarkedDot d, bool matrixLoads) {
   OpBuilder b(d.op);
   Location loc = d.op.getLoc();
-  Builder x{b, loc};
+  Builder x{b, loc, d.op->getParentOfType<ModuleOp>()};
   OperandAccess lhs = OperandAccess::of(b, loc, d.lhs, 1, matrixLoads);
   OperandAccess rhs =
       OperandAccess::of(b, loc, d.rhs, d.transposed ? 1 : 0, matrixLoads);
@@ -756,7 +765,7 @@ void rewrite(MarkedDot d, bool matrixLoads) {
       ValueRange{x.index(tilesM * runsN), x.index(32)},
       ValueRange{x.index(1), x.index(1)},
       [&](OpBuilder &nb, Location nl, ValueRange ivs) {
-        Builder inner{nb, nl};
+        Builder inner{nb, nl, x.module};
         TileEmitter(inner, d, lhs, rhs, inner.div(ivs[0], runsN),
                     inner.mul(inner.rem(ivs[0], runsN), run), ivs[1], run)
             .emit();
@@ -804,17 +813,6 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
           .setPrivate();
     for (const MarkedDot &d : dots)
       rewrite(d, matrixLoads);
-    // The warp's matrix loads, where a dot used them.
-    for (auto [name, count] :
-         {std::pair{kLoadMatrixX4, 4}, std::pair{kLoadMatrixX2, 2}}) {
-      bool used = false;
-      module.walk([&](func::CallOp call) { used |= call.getCallee() == name; });
-      if (used && !module.lookupSymbol(name))
-        func::FuncOp::create(
-            b, module.getLoc(), name,
-            b.getFunctionType({b.getI64Type()}, SmallVector<Type>(count, i32)))
-            .setPrivate();
-    }
   }
 };
 
