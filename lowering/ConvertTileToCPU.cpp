@@ -131,9 +131,10 @@ struct ConvertTileToCPUPass
     SmallVector<tile::KernelOp> kernels(
         getOperation().getOps<tile::KernelOp>());
     for (tile::KernelOp kernel : kernels)
-      if (failed(convertKernel(kernel, {parallelTopK, threadedDot, warpMma,
-                                        warpShuffles, asyncCopies,
-                                        parallelStores, hardwareE4m3})))
+      if (failed(
+              convertKernel(kernel, {parallelTopK, threadedDot, warpMma,
+                                     warpShuffles, asyncCopies, parallelStores,
+                                     hardwareE4m3, atomicScope})))
         return signalPassFailure();
     declareTargetHelpers(getOperation());
   }

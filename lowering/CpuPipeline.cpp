@@ -26,6 +26,7 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
   tileOptions.asyncCopies = o.asyncCopies;
   tileOptions.parallelStores = o.parallelStores;
   tileOptions.hardwareE4m3 = o.hardwareE4m3;
+  tileOptions.atomicScope = o.atomicScope;
   pm.addPass(dsv4c::createConvertTileToCPU(tileOptions));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());

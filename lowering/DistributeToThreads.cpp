@@ -92,6 +92,17 @@ template <typename Effect> bool anyEffect(Operation *op) {
   return found;
 }
 
+/// Whether `op` writes memory and its one result goes only to the
+/// memref.store right after it (tile.atomic_add's add: thread zero keeps the
+/// old value in a buffer that every thread reads after the barrier).
+bool feedsNextStore(Operation *op) {
+  if (!op || op->getNumResults() != 1 || op->getNumRegions() ||
+      !op->getResult(0).hasOneUse() || !anyEffect<MemoryEffects::Write>(op))
+    return false;
+  auto store = dyn_cast_or_null<memref::StoreOp>(op->getNextNode());
+  return store && store.getValueToStore() == op->getResult(0);
+}
+
 bool contains(Operation *op, function_ref<bool(Operation *)> pred) {
   return op
       ->walk([&](Operation *inner) {
@@ -276,6 +287,8 @@ private:
       }
       if (!anyEffect<MemoryEffects::Write>(&op))
         continue; // every thread computes the same values
+      if (feedsNextStore(&op))
+        continue; // moves with the store
       if (op.getNumResults() || contains(&op, isAllocation)) {
         failed = true; // a write whose results every thread needs
         return;
@@ -290,13 +303,18 @@ private:
   }
 
   void onThreadZero(Operation *op) {
-    OpBuilder b(op);
+    Operation *feeder = op->getPrevNode();
+    if (!feedsNextStore(feeder))
+      feeder = nullptr;
+    OpBuilder b(feeder ? feeder : op);
     Location loc = op->getLoc();
     barrier(b, loc);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value first =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero);
     auto guard = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+    if (feeder)
+      feeder->moveBefore(guard.thenBlock()->getTerminator());
     op->moveBefore(guard.thenBlock()->getTerminator());
     b.setInsertionPointAfter(guard);
     barrier(b, loc);

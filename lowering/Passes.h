@@ -70,6 +70,12 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "dsv4c.e4m3_to_f32 (dequantize): the target must "
                      "define them"),
       llvm::cl::init(false)};
+  Option<std::string> atomicScope{
+      *this, "atomic-scope",
+      llvm::cl::desc(
+          "LLVM sync scope of tile.atomic_add (convert-tile-to-cpu's "
+          "atomic-scope)"),
+      llvm::cl::init("")};
   Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("cheap elementwise tile chains fused into their "

@@ -35,6 +35,10 @@ def ConvertTileToCPU : Pass<"convert-tile-to-cpu", "::mlir::ModuleOp"> {
            "tile.stores as parallel loop nests (GPU targets: elements of one "
            "store at the same address land in no particular order) instead "
            "of sequential loops">,
+    Option<"atomicScope", "atomic-scope", "std::string", /*default=*/"\"\"",
+           "LLVM sync scope of tile.atomic_add's add and fences, the "
+           "narrowest covering a launch's programs (NVPTX: device, AMDGPU: "
+           "agent); empty: the whole system">,
     Option<"hardwareE4m3", "hardware-e4m3", "bool", /*default=*/"false",
            "tile.quantize to e4m3 rounds through dsv4c.cvt_e4m3(f32) -> i8 "
            "and tile.dequantize of e4m3 widens through "

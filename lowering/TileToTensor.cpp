@@ -19,6 +19,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -322,6 +323,55 @@ Value lowerGather(OpBuilder &b, tile::GatherOp op) {
       });
 }
 
+/// The module's `i32 tile_atomic_add_i32(ptr, i32)`: one acquire-release
+/// add between a release and an acquire fence. A function of its own, because
+/// ownership-based deallocation refuses ops with unknown memory effects
+/// (llvm.atomicrmw) in func.func bodies.
+LLVM::LLVMFuncOp atomicAddHelper(Operation *at, StringRef scope) {
+  constexpr StringLiteral kName = "tile_atomic_add_i32";
+  auto module = at->getParentOfType<ModuleOp>();
+  if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kName))
+    return fn;
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  Type i32 = b.getI32Type(), ptr = LLVM::LLVMPointerType::get(b.getContext());
+  auto fn = LLVM::LLVMFuncOp::create(
+      b, loc, kName, LLVM::LLVMFunctionType::get(i32, {ptr, i32}),
+      LLVM::Linkage::Internal);
+  Block *entry = fn.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  // Fences as well as the ordered add: NVPTX emits the add relaxed.
+  LLVM::FenceOp::create(b, loc, LLVM::AtomicOrdering::release, scope);
+  Value old = LLVM::AtomicRMWOp::create(
+      b, loc, LLVM::AtomicBinOp::add, entry->getArgument(0),
+      entry->getArgument(1), LLVM::AtomicOrdering::acq_rel, scope);
+  LLVM::FenceOp::create(b, loc, LLVM::AtomicOrdering::acquire, scope);
+  LLVM::ReturnOp::create(b, loc, old);
+  return fn;
+}
+
+/// The old value goes through a one-word buffer: on a GPU,
+/// distribute-to-threads gives the add and that store to one thread between
+/// barriers, the buffer is planned in shared memory, and every thread reads
+/// it after. With the barriers on either side, the one thread's
+/// acquire-release add orders the whole program's accesses (as CUTLASS's
+/// split-k semaphore does).
+Value lowerAtomicAdd(OpBuilder &b, tile::AtomicAddOp op, StringRef scope) {
+  Location loc = op.getLoc();
+  Type i32 = b.getI32Type();
+  LLVM::LLVMFuncOp helper = atomicAddHelper(op, scope);
+  Value old = memref::AllocOp::create(b, loc, MemRefType::get({1}, i32));
+  Value addr =
+      addressOf(b, loc, llvmPtrOf(b, loc, op.getBase()), i32, op.getIndex());
+  Value prior =
+      LLVM::CallOp::create(b, loc, helper, ValueRange{addr, op.getValue()})
+          .getResult();
+  Value zero = indexConst(b, loc, 0);
+  memref::StoreOp::create(b, loc, prior, old, ValueRange{zero});
+  return memref::LoadOp::create(b, loc, old, ValueRange{zero});
+}
+
 /// Combiner of reductions and scans: floats accumulate in f32.
 struct Combiner {
   tile::CombineKind kind;
@@ -610,6 +660,8 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
       results = {staged ? staged : lowerLoad(rewriter, load)};
     } else if (auto store = dyn_cast<tile::StoreOp>(op))
       lowerStore(rewriter, store, options.parallelStores);
+    else if (auto atomic = dyn_cast<tile::AtomicAddOp>(op))
+      results = {lowerAtomicAdd(rewriter, atomic, options.atomicScope)};
     else if (auto gather = dyn_cast<tile::GatherOp>(op)) {
       Value staged =
           options.asyncCopies ? lowerGatherAsync(rewriter, gather) : Value();

@@ -35,6 +35,10 @@ struct TileLoweringOptions {
   /// rounding, nearest even, values already clamped to +-448), and e4m3
   /// dequantization widens through `dsv4c.e4m3_to_f32(i8) -> f32` (exact).
   bool hardwareE4m3 = false;
+  /// The LLVM sync scope of `tile.atomic_add`'s add and fences: the
+  /// narrowest that covers every program of a launch ("device" on NVPTX,
+  /// "agent" on AMDGPU); empty: the whole system (CPUs).
+  std::string atomicScope;
 };
 
 /// Rewrites every tile op under `root` except kernel, return, program_id and

@@ -144,6 +144,23 @@ LogicalResult StoreOp::verify() {
   return success();
 }
 
+LogicalResult AtomicAddOp::verify() {
+  if (!getBase().getType().getElementType().isInteger(32))
+    return emitOpError() << "counts in i32 words: the pointer's element type "
+                            "must be i32, got "
+                         << getBase().getType().getElementType();
+  // Once per program: every thread of a GPU program must reach it together.
+  for (Operation *parent = (*this)->getParentOp(); parent;
+       parent = parent->getParentOp())
+    if (parent->getName().getStringRef() == "scf.parallel" ||
+        parent->getName().getStringRef() == "scf.forall")
+      return emitOpError() << "must not be inside a parallel loop: it is "
+                              "done once per program";
+  if (!(*this)->getParentOfType<KernelOp>())
+    return emitOpError() << "must be inside a tile.kernel";
+  return success();
+}
+
 LogicalResult GatherOp::verify() {
   RankedTensorType result = getResult().getType();
   RankedTensorType indices = getIndices().getType();

@@ -144,6 +144,26 @@ def Tile_GatherOp : Tile_Op<"gather", [
   }];
 }
 
+def Tile_AtomicAddOp : Tile_Op<"atomic_add", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "one atomic add per program, ordered with its other accesses";
+  let description = [{
+    Adds `value` to the i32 `base[index]` atomically, once for the whole
+    program (not once per thread of a GPU program), and gives every thread
+    the value it had before. It orders memory between programs: writes the
+    program made before it are visible to a program whose own `atomic_add`
+    on the same counter comes later and reads the sum (release), and that
+    program's later loads see them (acquire). This is how the last program
+    of a split-k tile learns it is last and reads the other slices, in one
+    launch (linear_fp8.mlir).
+  }];
+  let arguments = (ins Tile_PtrType:$base, Index:$index, I32:$value);
+  let results = (outs I32:$result);
+  let assemblyFormat = [{
+    $base `[` $index `]` `,` $value attr-dict `:` qualified(type($base))
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Tile construction and shape
 //===----------------------------------------------------------------------===//

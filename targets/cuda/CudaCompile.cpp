@@ -53,6 +53,7 @@ int computeCapability(const std::string &sm) {
 gpu::GpuIsa nvvmIsa(const std::string &sm) {
   gpu::GpuIsa isa;
   isa.name = "cuda";
+  isa.deviceSyncScope = "device"; // fence.acq_rel.gpu, not .sys
   isa.kernelCallingConv = llvm::CallingConv::PTX_Kernel;
   isa.heap = gpu::TileHeap::DeviceMalloc;
   // Static shared memory stops at 48 KiB; leave room for the heap's own

@@ -466,6 +466,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.parallelStores = isa.parallelStores;
   pipeline.hardwareE4m3 = isa.f32ToE4m3 && isa.e4m3ToF32;
   pipeline.fuseElementwise = isa.fuseElementwise;
+  pipeline.atomicScope = isa.deviceSyncScope;
   if (isa.planTileBuffers) {
     pipeline.planTileBytes = int64_t(isa.sharedTileBytes);
     pipeline.planDynamicTileBytes = int64_t(isa.dynamicSharedTileBytes);

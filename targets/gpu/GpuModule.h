@@ -41,6 +41,9 @@ struct GpuIsa {
   std::string name;
   /// Address space of the pointers the lowering uses (flat/generic).
   unsigned flatAddressSpace = 0;
+  /// The LLVM sync scope that covers every program of a launch and no more
+  /// (tile.atomic_add); empty: the system scope, correct but slow on GPUs.
+  std::string deviceSyncScope;
   /// Address space of allocas (thread-private memory).
   unsigned privateAddressSpace = 0;
   /// Address space of group-shared memory.

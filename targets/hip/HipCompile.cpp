@@ -32,6 +32,7 @@ constexpr unsigned kFlat = 0, kGlobal = 1, kLocal = 3, kPrivate = 5;
 gpu::GpuIsa amdgpuIsa() {
   gpu::GpuIsa isa;
   isa.name = "hip";
+  isa.deviceSyncScope = "agent";
   isa.flatAddressSpace = kFlat;
   isa.privateAddressSpace = kPrivate;
   isa.sharedAddressSpace = kLocal;

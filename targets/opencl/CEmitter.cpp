@@ -204,8 +204,12 @@ bool Emitter::emitInstruction(Instruction &inst, raw_ostream &os) {
     os << "  __builtin_unreachable();\n";
     return true;
   }
-  if (isa<FenceInst>(inst))
-    return true; // barrier() orders the group's memory
+  if (isa<FenceInst>(inst)) {
+    // Only tile.atomic_add's fences (barriers are calls here): this
+    // work-item's global accesses against other groups'.
+    os << "  mem_fence(CLK_GLOBAL_MEM_FENCE);\n";
+    return true;
+  }
   if (isa<AllocaInst>(inst)) {
     os << "  " << names[&inst] << " = (ulong)s" << names[&inst] << ";\n";
     return true;

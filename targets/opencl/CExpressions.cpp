@@ -490,6 +490,20 @@ bool Emitter::expression(Instruction &inst, std::string &out) {
     out = t->isIntegerTy(1) ? "((uchar)(" + a + " & 1))" : a;
     return true;
   }
+  if (auto *rmw = dyn_cast<AtomicRMWInst>(&inst)) {
+    // tile.atomic_add's one add (OpenCL C 1.2's atomic_add returns the old
+    // value).
+    std::string p, v;
+    if (rmw->getOperation() != AtomicRMWInst::Add || !t->isIntegerTy(32))
+      return fail(inst, "an atomic other than a 32-bit add");
+    if (!operand(rmw->getPointerOperand(), p) ||
+        !operand(rmw->getValOperand(), v))
+      return false;
+    out = "((uint)atomic_add((volatile " +
+          qualifier(rmw->getPointerAddressSpace()) + " int *)(" + p +
+          "), (int)" + v + "))";
+    return true;
+  }
   if (isa<FreezeInst>(inst)) {
     return operand(inst.getOperand(0), out);
   }

@@ -88,16 +88,15 @@ LogicalResult execLoad(Interpreter &in, tile::LoadOp op) {
   const Val &base = in.get(op.getBase());
   Val other = otherOrZero(in, op.getOther(), r->kind);
   bool nullRead = false;
-  forEachAddress(
-      in, r->shape, op.getOffsets(), op.getStrides(), op.getBounds(),
-      op.getMask(), [&](int64_t i, std::optional<int64_t> address) {
-        if (!address)
-          r->copyElement(i, other, 0);
-        else if (!base.ptr)
-          nullRead = true;
-        else
-          loadElement(*r, i, base.ptr, base.kind.format, *address);
-      });
+  forEachAddress(in, r->shape, op.getOffsets(), op.getStrides(), op.getBounds(),
+                 op.getMask(), [&](int64_t i, std::optional<int64_t> address) {
+                   if (!address)
+                     r->copyElement(i, other, 0);
+                   else if (!base.ptr)
+                     nullRead = true;
+                   else
+                     loadElement(*r, i, base.ptr, base.kind.format, *address);
+                 });
   if (nullRead)
     return in.fail(op, "tile.load reads through a null pointer");
   in.set(op.getResult(), std::move(*r));
@@ -147,6 +146,19 @@ LogicalResult execGather(Interpreter &in, tile::GatherOp op) {
     }
   }
   in.set(op.getResult(), std::move(*r));
+  return success();
+}
+
+/// Programs run one after another here, so the add needs no atomicity.
+LogicalResult execAtomicAdd(Interpreter &in, tile::AtomicAddOp op) {
+  const Val &base = in.get(op.getBase());
+  if (!base.ptr)
+    return in.fail(op, "tile.atomic_add updates through a null pointer");
+  int32_t *word =
+      static_cast<int32_t *>(base.ptr) + in.get(op.getIndex()).ints[0];
+  const int32_t old = *word;
+  *word = int32_t(uint32_t(old) + uint32_t(in.get(op.getValue()).ints[0]));
+  in.set(op.getResult(), Val::scalarInt(*kindOf(op.getType()), old));
   return success();
 }
 
@@ -440,7 +452,8 @@ LogicalResult execScan(Interpreter &in, tile::ScanOp op) {
         int64_t l = reverse ? len - 1 - step : step;
         int64_t at = (o * len + l) * inner + i;
         if (x.kind.isFloat()) {
-          facc = step == 0 ? x.floats[at] : combineFloat(kind, facc, x.floats[at]);
+          facc =
+              step == 0 ? x.floats[at] : combineFloat(kind, facc, x.floats[at]);
           r.floats[at] = roundToFormat(facc, x.kind.format);
         } else {
           iacc = step == 0 ? x.ints[at]
@@ -571,10 +584,11 @@ LogicalResult execDequantize(Interpreter &in, tile::DequantizeOp op) {
 bool isSupportedTileOp(StringRef name) {
   return llvm::is_contained(
       {"tile.return", "tile.program_id", "tile.num_programs", "tile.load",
-       "tile.store", "tile.gather", "tile.splat", "tile.iota",
-       "tile.broadcast", "tile.reshape", "tile.trans", "tile.cast",
-       "tile.dot", "tile.reduce", "tile.scan", "tile.topk", "tile.quantize",
-       "tile.dequantize", "tile.extract", "tile.slice", "tile.concat"},
+       "tile.store",  "tile.gather",     "tile.atomic_add",   "tile.splat",
+       "tile.iota",   "tile.broadcast",  "tile.reshape",      "tile.trans",
+       "tile.cast",   "tile.dot",        "tile.reduce",       "tile.scan",
+       "tile.topk",   "tile.quantize",   "tile.dequantize",   "tile.extract",
+       "tile.slice",  "tile.concat"},
       name);
 }
 
@@ -594,6 +608,8 @@ LogicalResult execTileOp(Interpreter &in, Operation *op) {
     return execStore(in, o);
   if (auto o = dyn_cast<tile::GatherOp>(op))
     return execGather(in, o);
+  if (auto o = dyn_cast<tile::AtomicAddOp>(op))
+    return execAtomicAdd(in, o);
   if (auto o = dyn_cast<tile::SplatOp>(op))
     return execSplat(in, o);
   if (auto o = dyn_cast<tile::IotaOp>(op))

@@ -849,3 +849,38 @@ func.func @topk_sorted_runs_tail(%x: tensor<4x12xf32>) {
   %v, %i = tile.topk %x {k = 2, sorted_runs = 8} : tensor<4x12xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
   return
 }
+
+// -----
+
+tile.kernel @atomic_f32(%p: !tile.ptr<f32>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1 : i32
+  // expected-error @below {{counts in i32 words: the pointer's element type must be i32, got 'f32'}}
+  %old = "tile.atomic_add"(%p, %c0, %one) : (!tile.ptr<f32>, index, i32) -> i32
+  tile.return
+}
+
+// -----
+
+func.func @atomic_outside(%p: !tile.ptr<i32>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1 : i32
+  // expected-error @below {{must be inside a tile.kernel}}
+  %old = tile.atomic_add %p[%c0], %one : !tile.ptr<i32>
+  return
+}
+
+// -----
+
+tile.kernel @atomic_per_iteration(%p: !tile.ptr<i32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i32
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    // expected-error @below {{must not be inside a parallel loop: it is done once per program}}
+    %old = tile.atomic_add %p[%i], %one : !tile.ptr<i32>
+    scf.reduce
+  }
+  tile.return
+}

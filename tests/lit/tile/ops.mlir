@@ -251,3 +251,12 @@ tile.kernel @upstream(%o: !tile.ptr<f32>, %n: index) {
   tile.store %r, %o[%c0] strides[%c1] : tensor<8xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// CHECK-LABEL: tile.kernel @counters(
+// CHECK: %{{.*}} = atomic_add %{{.*}}[%{{.*}}], %{{.*}} : !tile.ptr<i32>
+tile.kernel @counters(%c: !tile.ptr<i32>) {
+  %pid = tile.program_id 0
+  %one = arith.constant 1 : i32
+  %old = tile.atomic_add %c[%pid], %one : !tile.ptr<i32>
+  tile.return
+}
