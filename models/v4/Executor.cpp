@@ -24,7 +24,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "head_norm",       "head_rms",          "indexer_rotate_quant",
       "indexer_topk",    "indexer_topk_merge",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
-      "linear_fp8",      "linear_sum",        "matmul_bf16",
+      "linear_fp8",      "matmul_bf16",
       "matmul_bf16_f32",
       "mhc_head",        "mhc_mix",           "mhc_post",
       "mhc_pre",         "moe_finish",        "moe_gate",
@@ -315,6 +315,14 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
         return false;
     s.capacity = m;
   }
+  if (!s.splitCounters) {
+    // One per output block of a split launch (fewer blocks than
+    // programsToFill, or it would not split); the kernels leave them 0.
+    const int64_t counters = std::max<int64_t>(device.programsToFill(), 16);
+    if (!(s.splitCounters = alloc(counters * 4)) ||
+        !fill32(s.splitCounters, 0, counters))
+      return false;
+  }
   if (longest > chunkCapacity) {
     // A prefill's keys (Executor::step: `longest` entries at most).
     const int64_t allPages = ceilDiv(longest, kKvPageEntries);
@@ -377,9 +385,9 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
   grid[2] = splits;
   return run("linear_fp8", grid,
              {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
-              KArg::p(w.scale), KArg::p(y), KArg::p(s.splitPart), KArg::i(m),
-              KArg::i(w.out), KArg::i(w.in), KArg::i(splits)}) &&
-         (splits == 1 || linearSum(y, m, w.out, splits));
+              KArg::p(w.scale), KArg::p(y), KArg::p(s.splitPart),
+              KArg::p(s.splitCounters), KArg::i(m), KArg::i(w.out),
+              KArg::i(w.in), KArg::i(splits)});
 }
 
 int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
@@ -393,14 +401,6 @@ int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
   return std::max<int64_t>(splits, 1);
 }
 
-bool Executor::Impl::linearSum(void *y, int64_t m, int64_t n, int64_t splits,
-                               bool f32Out) {
-  // The output not written is any valid pointer (y).
-  return run("linear_sum", {ceilDiv(m, 16), ceilDiv(n, 64), 1},
-             {KArg::p(s.splitPart), KArg::p(y), KArg::i(m), KArg::i(n),
-              KArg::i(splits), KArg::p(y), KArg::i(f32Out ? 1 : 0)});
-}
-
 bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
                            int64_t n, int64_t k, int64_t ldx, int64_t ldy,
                            int64_t groups, bool f32Out) {
@@ -411,8 +411,7 @@ bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
              {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
               KArg::i(k), KArg::i(ldx), KArg::i(ldy), KArg::p(s.splitPart),
-              KArg::i(splits)}) &&
-         (splits == 1 || linearSum(y, m, ldy, splits, f32Out));
+              KArg::p(s.splitCounters), KArg::i(splits)});
 }
 
 bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,

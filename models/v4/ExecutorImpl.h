@@ -272,7 +272,8 @@ struct Executor::Impl {
   /// mhc_mix's slices of 4 x dim (its grid's second dimension).
   static constexpr int64_t kMixSlices = 32;
   /// Split-k: at most this many slices of K, partial sums in s.splitPart
-  /// (this many bytes, on devices that split at all).
+  /// (this many bytes, on devices that split at all), the slices that have
+  /// arrived counted per output block in s.splitCounters.
   static constexpr int64_t kMaxSplits = 16;
   static constexpr int64_t kSplitPartBytes = int64_t(32) << 20;
   /// How many slices of K (whole 128-blocks) a launch of `programs`
@@ -289,6 +290,7 @@ struct Executor::Impl {
         *ckv, *cscore, *iq, *iw, *ickv, *icscore, *o, *oa, *ao, *gateW, *gateI,
         *gateLogits, *splitPart, *xe, *ge, *ue, *he, *ye, *tok, *rows, *rw,
         *yacc, *sg, *su, *sh, *so, *fo, *moeGroups, *moeSlots, *moeInfo;
+    void *splitCounters = nullptr;
     // greedy_token's ids (i32 [m]) and greedy_part's slice bests (f32 and
     // i32 [m, ceil(vocab / 4096)]).
     void *greedy, *greedyValues, *greedyIds;
@@ -419,14 +421,10 @@ struct Executor::Impl {
   bool actQuant(const void *x, int64_t m, int64_t k);
   /// The GEMM of an FP8/FP4 linear over s.xq / s.xqs (actQuant's rows).
   bool quantisedGemm(const LinearW &w, void *y, int64_t m);
-  /// linear_sum: y = bf16 (f32 when f32Out) of the `splits` partial sums
-  /// in s.splitPart.
-  bool linearSum(void *y, int64_t m, int64_t n, int64_t splits,
-                 bool f32Out = false);
   /// dense.mlir's matmul_bf16 (matmul_bf16_f32 when f32Out): y[:, g*n..] =
   /// x[:, g*k..] @ w_g^T for `groups` groups, row strides ldx / ldy; split
-  /// over K (then linear_sum) when the launch is small and y's rows are
-  /// exactly groups * n wide.
+  /// over K (the last program of a block adds the slices) when the launch
+  /// is small and y's rows are exactly groups * n wide.
   bool dense(const void *x, const void *w, void *y, int64_t m, int64_t n,
              int64_t k, int64_t ldx, int64_t ldy, int64_t groups, bool f32Out);
   /// mhc_mix into s.mixPart: the partial sums of h's mixes with the first

@@ -96,9 +96,8 @@ bool Executor::Impl::moeStacked(const BlockW &b, int64_t m, int64_t groups) {
                {ceilDiv(m, 8), ceilDiv(n, 64), groups * splits},
                {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
                 KArg::p(w.scale), KArg::p(y), KArg::p(s.moeGroups),
-                KArg::p(s.splitPart), KArg::i(n), KArg::i(in), KArg::i(rows),
-                KArg::i(splits)}) &&
-           (splits == 1 || linearSum(y, rows, n, splits));
+                KArg::p(s.splitPart), KArg::p(s.splitCounters), KArg::i(n),
+                KArg::i(in), KArg::i(rows), KArg::i(splits)});
   };
   // w1 and w3 read the same rows (quantised once).
   return run("embedding", {ceilDiv(rows, 16), ceilDiv(d, 64), 1},

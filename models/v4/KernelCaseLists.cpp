@@ -62,7 +62,6 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // An activation quantised once for the linears (ragged last block).
       actQuantCase({37, 1, 700}),
       fp8Case({37, 150, 4096}, 3),
-      linearSumCase(37, 150, 3),
       mixCase(19, 4096, 24),
       preCase(19, 4096),
       postCase(19, 4096),
@@ -106,6 +105,10 @@ std::vector<conformance::Case> kernelBenchCases() {
       // then an attention projection (FP8) and an expert's w1 (FP4).
       actQuantCase({tokens, 1, 4096}),
       fp8Case({tokens, 4096, 4096}, 1),
+      // A batch-1 decode step's attention projection, unsplit and split
+      // over K as the executor launches it on a GPU (split-k in one launch).
+      fp8Case({1, 4096, 4096}, 1),
+      fp8Case({1, 4096, 4096}, 8),
       fp4Case({tokens, 2048, 4096}),
       // Every routed expert's w1 at once: the 6 picks of each token, here
       // 64 experts of 6 rows (every fourth of 256).

@@ -42,6 +42,10 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 std::string str(int64_t v) { return std::to_string(v); }
 
+// Split-k's counters, one per output block: zeros before the launch, and
+// checked to be zeros again after it (the last program resets its block's).
+Arg splitCounters(int64_t blocks) { return Arg::output(T::I32, {blocks}); }
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -360,17 +364,19 @@ std::string denseShapeName(const DenseShape &s) {
 // another order grow like sqrt(k) (k 4096: ~1e-4 of max(1, |ref|)).
 Case denseCase(const DenseShape &s, bool f32Out) {
   std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
-  return Case{
-      "v4." + name,
-      name + "_" + denseShapeName(s),
-      kernelText("dense.mlir", name),
-      {Arg::buffer(T::BF16, {s.m, s.ldx}),
-       Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
-       Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}), Arg::index(s.m),
-       Arg::index(s.n), Arg::index(s.k), Arg::index(s.ldx), Arg::index(s.ldy),
-       Arg::output(T::F32, {s.splits, s.m, s.ldy}), Arg::index(s.splits)},
-      {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * s.splits},
-      f32Out ? 4e-3 : 1e-2};
+  return Case{"v4." + name,
+              name + "_" + denseShapeName(s),
+              kernelText("dense.mlir", name),
+              {Arg::buffer(T::BF16, {s.m, s.ldx}),
+               Arg::buffer(T::BF16, {s.groups * s.n, s.k}),
+               Arg::output(f32Out ? T::F32 : T::BF16, {s.m, s.ldy}),
+               Arg::index(s.m), Arg::index(s.n), Arg::index(s.k),
+               Arg::index(s.ldx), Arg::index(s.ldy),
+               Arg::output(T::F32, {s.splits, s.m, s.ldy}),
+               splitCounters(ceilDiv(s.m, 16) * ceilDiv(s.n, 64) * s.groups),
+               Arg::index(s.splits)},
+              {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * s.splits},
+              f32Out ? 4e-3 : 1e-2};
 }
 
 // 0: a copy.
@@ -538,27 +544,15 @@ Case fp8Case(LinearShape s, int64_t splits) {
           (splits > 1 ? "_split" + str(splits) : ""),
       kernelText("linear_fp8.mlir", "linear_fp8"),
       quantisedActivation(
-          s, {Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
-              Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
-              Arg::output(T::BF16, {s.m, s.n}),
-              Arg::output(T::F32, {splits, s.m, s.n}), Arg::index(s.m),
-              Arg::index(s.n), Arg::index(s.k), Arg::index(splits)}),
+          s,
+          {Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
+           Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
+           Arg::output(T::BF16, {s.m, s.n}),
+           Arg::output(T::F32, {splits, s.m, s.n}),
+           splitCounters(ceilDiv(s.m, 16) * ceilDiv(s.n, 64)), Arg::index(s.m),
+           Arg::index(s.n), Arg::index(s.k), Arg::index(splits)}),
       {ceilDiv(s.m, 16), ceilDiv(s.n, 64), splits},
       1e-2};
-}
-
-// 1e-2: bf16 of an f32 sum (in the same order on every target).
-Case linearSumCase(int64_t m, int64_t n, int64_t splits, bool f32Out) {
-  return Case{"v4.linear_sum",
-              "linear_sum_" + str(m) + "x" + str(n) + "_split" + str(splits) +
-                  (f32Out ? "_f32" : ""),
-              kernelText("linear_fp8.mlir", "linear_sum"),
-              {Arg::buffer(T::F32, {splits, m, n}),
-               Arg::output(T::BF16, {m, n}), Arg::index(m), Arg::index(n),
-               Arg::index(splits), Arg::output(T::F32, {m, n}),
-               Arg::index(f32Out ? 1 : 0)},
-              {ceilDiv(m, 16), ceilDiv(n, 64), 1},
-              1e-2};
 }
 
 Case fp4Case(LinearShape s) {
@@ -582,21 +576,22 @@ Case fp4GroupedCase(int64_t n, int64_t k, int64_t experts,
     longest = std::max(longest, groups[g + 2]);
   }
   const int64_t count = int64_t(groups.size() / 3);
-  return Case{"v4.linear_fp4_grouped",
-              "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" +
-                  str(n) + "x" + str(k) +
-                  (splits > 1 ? "_split" + str(splits) : ""),
-              kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
-              quantisedActivation(
-                  {rows, n, k},
-                  {Arg::buffer(T::F4E2M1FN, {experts * n, k}),
-                   Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
-                   Arg::output(T::BF16, {rows, n}),
-                   Arg::values(T::I32, {count, 3}, groups),
-                   Arg::output(T::F32, {splits, rows, n}), Arg::index(n),
-                   Arg::index(k), Arg::index(rows), Arg::index(splits)}),
-              {ceilDiv(longest, 8), ceilDiv(n, 64), count * splits},
-              1e-2};
+  return Case{
+      "v4.linear_fp4_grouped",
+      "linear_fp4_grouped_" + str(count) + "of" + str(experts) + "x" + str(n) +
+          "x" + str(k) + (splits > 1 ? "_split" + str(splits) : ""),
+      kernelText("linear_fp4.mlir", "linear_fp4_grouped"),
+      quantisedActivation(
+          {rows, n, k},
+          {Arg::buffer(T::F4E2M1FN, {experts * n, k}),
+           Arg::buffer(T::F8E8M0FNU, {experts * n, ceilDiv(k, 32)}),
+           Arg::output(T::BF16, {rows, n}),
+           Arg::values(T::I32, {count, 3}, groups),
+           Arg::output(T::F32, {splits, rows, n}),
+           splitCounters(ceilDiv(longest, 8) * ceilDiv(n, 64) * count),
+           Arg::index(n), Arg::index(k), Arg::index(rows), Arg::index(splits)}),
+      {ceilDiv(longest, 8), ceilDiv(n, 64), count * splits},
+      1e-2};
 }
 
 // Four groups over 5 stacked experts, in the order the runtime lists

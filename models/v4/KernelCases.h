@@ -190,8 +190,6 @@ struct LinearShape {
 /// act_quant of an [m, k] activation (LinearShape's n unused).
 Case actQuantCase(LinearShape s);
 Case fp8Case(LinearShape s, int64_t splits = 1);
-/// linear_fp8.mlir @linear_sum of `splits` random partial sums.
-Case linearSumCase(int64_t m, int64_t n, int64_t splits, bool f32Out = false);
 Case fp4Case(LinearShape s);
 /// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
 /// stacked experts of [n, k].

@@ -317,12 +317,43 @@ TEST(V4EndToEnd, MixedBatchEqualsSingle) {
 }
 
 /// A host device that asks for many programs per launch, as a GPU does: the
-/// executor then splits small-M FP8/FP4 linears over K (split-k, with
-/// linear_sum adding the slices), which it never does on the plain host.
+/// executor then splits small-M FP8/FP4 linears over K (split-k, the last
+/// program of each block adding the slices), which it never does on the
+/// plain host.
 class SplittingHostDevice : public HostDevice {
 public:
   using HostDevice::HostDevice;
   int64_t programsToFill() const override { return 4096; }
+};
+
+/// The cpu kernels, noting the largest grid z each was launched with
+/// (linear_fp8's z is its number of K slices).
+class GridRecordingKernels : public KernelLibrary {
+public:
+  KernelRunner *find(const std::string &name, std::string &error) override {
+    std::unique_ptr<Recording> &slot = runners[name];
+    if (!slot) {
+      KernelRunner *inner = kernels("cpu").find(name, error);
+      if (!inner)
+        return nullptr;
+      slot = std::make_unique<Recording>(*inner, largestZ[name]);
+    }
+    return slot.get();
+  }
+  std::map<std::string, int64_t> largestZ;
+
+private:
+  struct Recording : KernelRunner {
+    Recording(KernelRunner &inner, int64_t &largest)
+        : inner(inner), largest(largest) {}
+    bool launch(void **args, Grid grid, std::string &error) override {
+      largest = std::max(largest, grid[2]);
+      return inner.launch(args, grid, error);
+    }
+    KernelRunner &inner;
+    int64_t &largest;
+  };
+  std::map<std::string, std::unique_ptr<Recording>> runners;
 };
 
 /// The mixed model with K of 384 (FP8 linears, experts' w1/w3) and 256
@@ -341,17 +372,19 @@ void wideK(V4Config &c) {
 /// The first `promptLength` tokens of `unsplit` generated again on a
 /// SplittingHostDevice: each step's logits within `tolerance` (relative L2)
 /// of the unsplit run's while both runs have fed the same tokens (greedy
-/// picks may part at a near tie), and `kernel` launched.
+/// picks may part at a near tie), and `kernel` launched (linear_fp8: split,
+/// with a grid z over 1).
 void expectSplitMatchesUnsplit(Model &m, const GreedyRun &unsplit,
                                size_t promptLength, const char *kernel,
                                double tolerance) {
   SplittingHostDevice device("cpu");
+  GridRecordingKernels library;
   ExecutorOptions options;
   options.maxSeqLen = int64_t(unsplit.tokens.size()) + 1;
   options.profile = true;
   std::string error;
-  auto e = Executor::create(m.config, *m.checkpoint, device, kernels("cpu"),
-                            options, error);
+  auto e = Executor::create(m.config, *m.checkpoint, device, library, options,
+                            error);
   ASSERT_NE(e, nullptr) << error;
   GenerateOptions gen;
   gen.maxNewTokens = int64_t(unsplit.logits.size());
@@ -365,6 +398,8 @@ void expectSplitMatchesUnsplit(Model &m, const GreedyRun &unsplit,
     if (p.name == kernel)
       launches = p.launches;
   EXPECT_GT(launches, 0u) << "no " << kernel << ": no launch was split";
+  if (std::string(kernel) == "linear_fp8")
+    EXPECT_GT(library.largestZ[kernel], 1) << "no linear_fp8 launch was split";
   const int64_t vocab = m.config.vocabSize;
   size_t compared = 0;
   for (size_t step = 0; step < result.logits[0].size(); ++step) {
@@ -383,7 +418,7 @@ TEST(V4EndToEnd, WideKSplitKMatchesUnsplit) {
   Model &m = model("widek", wideK);
   expectSplitMatchesUnsplit(
       m, greedy(m, "cpu", prompt(kMixedPrompt, 300, 1), kSteps), kMixedPrompt,
-      "linear_sum", 1e-2);
+      "linear_fp8", 1e-2);
 }
 
 // generate() hands its sequences back; the next call reuses them (reset)

@@ -11,13 +11,16 @@
 // One program computes a 16x64 block of one group over one of `splits`
 // slices of K (whole 64-blocks; any k, ragged edges are bounded and read as
 // 0). With splits = 1 it writes y; else its f32 sum goes to part [splits, m,
-// ldy] and linear_fp8.mlir's @linear_sum adds the slices into y (split-k:
-// small-M launches fill the GPU; y's rows must then be ldy wide).
+// ldy] and the block's last program to finish (counted in sem[block], i32
+// zeros before and after the launch) adds the slices in order into y
+// (split-k in one launch: small-M launches fill the GPU; y's rows must then
+// be ldy wide).
 // Grid: (ceil(m / 16), ceil(n / 64), groups * splits).
 tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
                          %y: !tile.ptr<bf16>, %m: index, %n: index, %k: index,
                          %ldx: index, %ldy: index,
-                         %part: !tile.ptr<f32>, %splits: index) {
+                         %part: !tile.ptr<f32>, %sem: !tile.ptr<i32>,
+                         %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -72,6 +75,54 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     %pend = arith.addi %pm0, %m : index
     tile.store %acc, %part[%prow, %ycol] strides[%ldy, %c1] bounds[%pend, %gnend]
         : tensor<16x64xf32> -> !tile.ptr<f32>
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c4 = arith.constant 4 : index
+    %np0 = tile.num_programs 0
+    %np1 = tile.num_programs 1
+    %gm = arith.muli %g, %np0 : index
+    %gmp = arith.addi %gm, %pm : index
+    %gmn = arith.muli %gmp, %np1 : index
+    %block = arith.addi %gmn, %pn : index
+    %one = arith.constant 1 : i32
+    %before = tile.atomic_add %sem[%block], %one : !tile.ptr<i32>
+    %spl1i = arith.index_cast %spl1 : index to i32
+    %last = arith.cmpi eq, %before, %spl1i : i32
+    scf.if %last {
+      %mld = arith.muli %m, %ldy : index
+      // A zero tile of its own: sharing the k loop's would make that loop copy it.
+      %sum0 = tile.splat %zero : tensor<16x64xf32>
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+        %t03 = tile.load %part[%sp, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp1 = arith.addi %sp, %c1 : index
+        %t13 = tile.load %part[%sp1, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t1 = tile.reshape %t13 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp2 = arith.addi %sp, %c2 : index
+        %t23 = tile.load %part[%sp2, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t2 = tile.reshape %t23 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp3 = arith.addi %sp, %c3 : index
+        %t33 = tile.load %part[%sp3, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t3 = tile.reshape %t33 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %a1 = arith.addf %a, %t0 : tensor<16x64xf32>
+        %a2 = arith.addf %a1, %t1 : tensor<16x64xf32>
+        %a3 = arith.addf %a2, %t2 : tensor<16x64xf32>
+        %a4 = arith.addf %a3, %t3 : tensor<16x64xf32>
+        scf.yield %a4 : tensor<16x64xf32>
+      }
+      %out = tile.cast %sum : tensor<16x64xf32> -> tensor<16x64xbf16>
+      tile.store %out, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
+          : tensor<16x64xbf16> -> !tile.ptr<bf16>
+      // Ready for the next launch.
+      %c0i = arith.constant 0 : i32
+      %zeros = tile.splat %c0i : tensor<1xi32>
+      tile.store %zeros, %sem[%block] strides[%c1]
+          : tensor<1xi32> -> !tile.ptr<i32>
+    }
   }
   tile.return
 }
@@ -80,7 +131,8 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
 tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
                              %y: !tile.ptr<f32>, %m: index, %n: index,
                              %k: index, %ldx: index, %ldy: index,
-                             %part: !tile.ptr<f32>, %splits: index) {
+                             %part: !tile.ptr<f32>, %sem: !tile.ptr<i32>,
+                             %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -132,6 +184,53 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     %pend = arith.addi %pm0, %m : index
     tile.store %acc, %part[%prow, %ycol] strides[%ldy, %c1] bounds[%pend, %gnend]
         : tensor<16x64xf32> -> !tile.ptr<f32>
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c4 = arith.constant 4 : index
+    %np0 = tile.num_programs 0
+    %np1 = tile.num_programs 1
+    %gm = arith.muli %g, %np0 : index
+    %gmp = arith.addi %gm, %pm : index
+    %gmn = arith.muli %gmp, %np1 : index
+    %block = arith.addi %gmn, %pn : index
+    %one = arith.constant 1 : i32
+    %before = tile.atomic_add %sem[%block], %one : !tile.ptr<i32>
+    %spl1i = arith.index_cast %spl1 : index to i32
+    %last = arith.cmpi eq, %before, %spl1i : i32
+    scf.if %last {
+      %mld = arith.muli %m, %ldy : index
+      // A zero tile of its own: sharing the k loop's would make that loop copy it.
+      %sum0 = tile.splat %zero : tensor<16x64xf32>
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+        %t03 = tile.load %part[%sp, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp1 = arith.addi %sp, %c1 : index
+        %t13 = tile.load %part[%sp1, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t1 = tile.reshape %t13 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp2 = arith.addi %sp, %c2 : index
+        %t23 = tile.load %part[%sp2, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t2 = tile.reshape %t23 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp3 = arith.addi %sp, %c3 : index
+        %t33 = tile.load %part[%sp3, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t3 = tile.reshape %t33 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %a1 = arith.addf %a, %t0 : tensor<16x64xf32>
+        %a2 = arith.addf %a1, %t1 : tensor<16x64xf32>
+        %a3 = arith.addf %a2, %t2 : tensor<16x64xf32>
+        %a4 = arith.addf %a3, %t3 : tensor<16x64xf32>
+        scf.yield %a4 : tensor<16x64xf32>
+      }
+      tile.store %sum, %y[%row0, %ycol] strides[%ldy, %c1] bounds[%m, %gnend]
+          : tensor<16x64xf32> -> !tile.ptr<f32>
+      // Ready for the next launch.
+      %c0i = arith.constant 0 : i32
+      %zeros = tile.splat %c0i : tensor<1xi32>
+      tile.store %zeros, %sem[%block] strides[%c1]
+          : tensor<1xi32> -> !tile.ptr<i32>
+    }
   }
   tile.return
 }

@@ -76,13 +76,15 @@ tile.kernel @linear_fp4(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
 // 256-blocks: a k-step reads 64 x 256 weight codes, 8 KB, so that each
 // thread has several loads in flight per round trip); programs past a
 // group's rows do nothing. With splits = 1 it writes y; else its f32 sum
-// goes to part [splits, M, N] (M = R, the rows of all groups) and
-// linear_fp8.mlir's @linear_sum adds the slices.
+// goes to part [splits, M, N] (M = R, the rows of all groups) and the
+// block's last program to finish (counted in sem[block], i32 zeros before
+// and after the launch) adds the slices in order into y.
 tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
                                 %xs: !tile.ptr<f8E8M0FNU>,
                                 %w: !tile.ptr<f4E2M1FN>,
                                 %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
                                 %groups: !tile.ptr<i32>, %part: !tile.ptr<f32>,
+                                %sem: !tile.ptr<i32>,
                                 %n: index, %k: index, %m: index,
                                 %splits: index) {
   %c0 = arith.constant 0 : index
@@ -167,6 +169,52 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
       %pend = arith.addi %pm0, %rowEnd : index
       tile.store %acc, %part[%col0, %prow] strides[%c1, %n] bounds[%n, %pend]
           : tensor<64x8xf32> -> !tile.ptr<f32>
+      %np0 = tile.num_programs 0
+      %np1 = tile.num_programs 1
+      %gm = arith.muli %pg, %np0 : index
+      %gmp = arith.addi %gm, %pm : index
+      %gmn = arith.muli %gmp, %np1 : index
+      %block = arith.addi %gmn, %pn : index
+      %one = arith.constant 1 : i32
+      %before = tile.atomic_add %sem[%block], %one : !tile.ptr<i32>
+      %spl1i = arith.index_cast %spl1 : index to i32
+      %last = arith.cmpi eq, %before, %spl1i : i32
+      scf.if %last {
+        %c4 = arith.constant 4 : index
+        %mn = arith.muli %m, %n : index
+        // A zero tile of its own: sharing the k loop's would make that loop copy it.
+        %sum0 = tile.splat %zero : tensor<64x8xf32>
+        %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<64x8xf32>) {
+          %t03 = tile.load %part[%sp, %col0, %row0] strides[%mn, %c1, %n] bounds[%splits, %n, %rowEnd]
+              : !tile.ptr<f32> -> tensor<1x64x8xf32>
+          %t0 = tile.reshape %t03 : tensor<1x64x8xf32> -> tensor<64x8xf32>
+          %sp1 = arith.addi %sp, %c1 : index
+          %t13 = tile.load %part[%sp1, %col0, %row0] strides[%mn, %c1, %n] bounds[%splits, %n, %rowEnd]
+              : !tile.ptr<f32> -> tensor<1x64x8xf32>
+          %t1 = tile.reshape %t13 : tensor<1x64x8xf32> -> tensor<64x8xf32>
+          %sp2 = arith.addi %sp, %c2 : index
+          %t23 = tile.load %part[%sp2, %col0, %row0] strides[%mn, %c1, %n] bounds[%splits, %n, %rowEnd]
+              : !tile.ptr<f32> -> tensor<1x64x8xf32>
+          %t2 = tile.reshape %t23 : tensor<1x64x8xf32> -> tensor<64x8xf32>
+          %sp3 = arith.addi %sp, %c3 : index
+          %t33 = tile.load %part[%sp3, %col0, %row0] strides[%mn, %c1, %n] bounds[%splits, %n, %rowEnd]
+              : !tile.ptr<f32> -> tensor<1x64x8xf32>
+          %t3 = tile.reshape %t33 : tensor<1x64x8xf32> -> tensor<64x8xf32>
+          %a1 = arith.addf %a, %t0 : tensor<64x8xf32>
+          %a2 = arith.addf %a1, %t1 : tensor<64x8xf32>
+          %a3 = arith.addf %a2, %t2 : tensor<64x8xf32>
+          %a4 = arith.addf %a3, %t3 : tensor<64x8xf32>
+          scf.yield %a4 : tensor<64x8xf32>
+        }
+        %out = tile.cast %sum : tensor<64x8xf32> -> tensor<64x8xbf16>
+        tile.store %out, %y[%col0, %row0] strides[%c1, %n] bounds[%n, %rowEnd]
+            : tensor<64x8xbf16> -> !tile.ptr<bf16>
+        // Ready for the next launch.
+        %c0i = arith.constant 0 : i32
+        %zeros = tile.splat %c0i : tensor<1xi32>
+        tile.store %zeros, %sem[%block] strides[%c1]
+            : tensor<1xi32> -> !tile.ptr<i32>
+      }
     }
   }
   tile.return

@@ -37,15 +37,17 @@ tile.kernel @act_quant(%x: !tile.ptr<bf16>, %q: !tile.ptr<f8E4M3FN>,
 // One program computes a 16x64 block of y over one of `splits` slices of K
 // (whole 256-blocks each: a k-step reads 64 x 256 weights, 16 KB, so that
 // each thread has several copies in flight per round trip); grid (ceil(M/16), ceil(N/64), splits). With
-// splits = 1 it writes y; else its f32 sum goes to part [splits, M, N] and
-// @linear_sum adds the slices (split-k: small-M launches fill the GPU).
+// splits = 1 it writes y; else its f32 sum goes to part [splits, M, N], and
+// the block's last program to finish (counted in sem[block], i32 zeros
+// before the launch and after it) adds the slices in order and writes y:
+// split-k in one launch, so that small-M launches fill the GPU.
 // A 64-wide N block never straddles a 128-row scale block. Any M, N, K work
 // (ragged edges are bounded).
 tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
                         %w: !tile.ptr<f8E4M3FN>,
                         %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
-                        %part: !tile.ptr<f32>, %m: index, %n: index, %k: index,
-                        %splits: index) {
+                        %part: !tile.ptr<f32>, %sem: !tile.ptr<i32>,
+                        %m: index, %n: index, %k: index, %splits: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -54,11 +56,16 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
   %c128 = arith.constant 128 : index
   %c255 = arith.constant 255 : index
   %c256 = arith.constant 256 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c0i = arith.constant 0 : i32
   %zero = arith.constant 0.0 : f32
   %pm = tile.program_id 0
   %pn = tile.program_id 1
   %row0 = arith.muli %pm, %c16 : index
   %col0 = arith.muli %pn, %c64 : index
+  %mn = arith.muli %m, %n : index
   // Scale grid: ceil(K/128) columns; this block's scale row is col0 / 128.
   %kp = arith.addi %k, %c127 : index
   %kblocks = arith.divui %kp, %c128 : index
@@ -104,64 +111,46 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
     %pend = arith.addi %pm0, %m : index
     tile.store %acc, %part[%prow, %col0] strides[%n, %c1] bounds[%pend, %n]
         : tensor<16x64xf32> -> !tile.ptr<f32>
-  }
-  tile.return
-}
-
-// linear_sum: the second half of a split-k linear (linear_fp8,
-// linear_fp4_grouped, dense.mlir's matmuls): y[M,N] = bf16(sum_{s < splits}
-// part[s]), part f32 [splits, M, N], the slices added in order; with f32out
-// = 1 the sum goes to yf [M,N] unrounded instead (matmul_bf16_f32).
-// Grid (ceil(M/16), ceil(N/64)).
-tile.kernel @linear_sum(%part: !tile.ptr<f32>, %y: !tile.ptr<bf16>,
-                        %m: index, %n: index, %splits: index,
-                        %yf: !tile.ptr<f32>, %f32out: index) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c16 = arith.constant 16 : index
-  %c64 = arith.constant 64 : index
-  %zero = arith.constant 0.0 : f32
-  %pm = tile.program_id 0
-  %pn = tile.program_id 1
-  %row0 = arith.muli %pm, %c16 : index
-  %col0 = arith.muli %pn, %c64 : index
-  %c2 = arith.constant 2 : index
-  %c3 = arith.constant 3 : index
-  %c4 = arith.constant 4 : index
-  %mn = arith.muli %m, %n : index
-  %acc0 = tile.splat %zero : tensor<16x64xf32>
-  // 4 slices a trip, loaded side by side (one round trip for the 4); slices
-  // past `splits` read zeros.
-  %acc = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
-    %t03 = tile.load %part[%sp, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
-        : !tile.ptr<f32> -> tensor<1x16x64xf32>
-    %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
-    %sp1 = arith.addi %sp, %c1 : index
-    %t13 = tile.load %part[%sp1, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
-        : !tile.ptr<f32> -> tensor<1x16x64xf32>
-    %t1 = tile.reshape %t13 : tensor<1x16x64xf32> -> tensor<16x64xf32>
-    %sp2 = arith.addi %sp, %c2 : index
-    %t23 = tile.load %part[%sp2, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
-        : !tile.ptr<f32> -> tensor<1x16x64xf32>
-    %t2 = tile.reshape %t23 : tensor<1x16x64xf32> -> tensor<16x64xf32>
-    %sp3 = arith.addi %sp, %c3 : index
-    %t33 = tile.load %part[%sp3, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
-        : !tile.ptr<f32> -> tensor<1x16x64xf32>
-    %t3 = tile.reshape %t33 : tensor<1x16x64xf32> -> tensor<16x64xf32>
-    %a1 = arith.addf %a, %t0 : tensor<16x64xf32>
-    %a2 = arith.addf %a1, %t1 : tensor<16x64xf32>
-    %a3 = arith.addf %a2, %t2 : tensor<16x64xf32>
-    %a4 = arith.addf %a3, %t3 : tensor<16x64xf32>
-    scf.yield %a4 : tensor<16x64xf32>
-  }
-  %wide = arith.cmpi eq, %f32out, %c1 : index
-  scf.if %wide {
-    tile.store %acc, %yf[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
-        : tensor<16x64xf32> -> !tile.ptr<f32>
-  } else {
-    %out = tile.cast %acc : tensor<16x64xf32> -> tensor<16x64xbf16>
-    tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
-        : tensor<16x64xbf16> -> !tile.ptr<bf16>
+    %blocks = tile.num_programs 1
+    %bm = arith.muli %pm, %blocks : index
+    %block = arith.addi %bm, %pn : index
+    %one = arith.constant 1 : i32
+    %before = tile.atomic_add %sem[%block], %one : !tile.ptr<i32>
+    %spl1i = arith.index_cast %spl1 : index to i32
+    %last = arith.cmpi eq, %before, %spl1i : i32
+    scf.if %last {
+      // A zero tile of its own: sharing the k loop's would make that loop copy it.
+      %sum0 = tile.splat %zero : tensor<16x64xf32>
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+        %t03 = tile.load %part[%sp, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp1 = arith.addi %sp, %c1 : index
+        %t13 = tile.load %part[%sp1, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t1 = tile.reshape %t13 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp2 = arith.addi %sp, %c2 : index
+        %t23 = tile.load %part[%sp2, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t2 = tile.reshape %t23 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %sp3 = arith.addi %sp, %c3 : index
+        %t33 = tile.load %part[%sp3, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
+            : !tile.ptr<f32> -> tensor<1x16x64xf32>
+        %t3 = tile.reshape %t33 : tensor<1x16x64xf32> -> tensor<16x64xf32>
+        %a1 = arith.addf %a, %t0 : tensor<16x64xf32>
+        %a2 = arith.addf %a1, %t1 : tensor<16x64xf32>
+        %a3 = arith.addf %a2, %t2 : tensor<16x64xf32>
+        %a4 = arith.addf %a3, %t3 : tensor<16x64xf32>
+        scf.yield %a4 : tensor<16x64xf32>
+      }
+      %out = tile.cast %sum : tensor<16x64xf32> -> tensor<16x64xbf16>
+      tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+          : tensor<16x64xbf16> -> !tile.ptr<bf16>
+      // Ready for the next launch.
+      %zeros = tile.splat %c0i : tensor<1xi32>
+      tile.store %zeros, %sem[%block] strides[%c1]
+          : tensor<1xi32> -> !tile.ptr<i32>
+    }
   }
   tile.return
 }

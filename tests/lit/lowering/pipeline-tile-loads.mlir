@@ -4,9 +4,11 @@
 // what they computed before, bit for bit, on the cpu target:
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: dsv4c opt %dsv4c_src/models/v4/kernels/linear_fp8.mlir --pipeline-tile-loads -o %t/lf8.mlir
-// RUN: dsv4c run-kernel %dsv4c_src/models/v4/kernels/linear_fp8.mlir --kernel linear_fp8 --grid 3,3,3 --arg x=random:37x4000 --arg xs=random:37x32 --arg w=random:150x4000 --arg ws=random:2x32 --arg y=zeros:37x150 --arg part=zeros:3x37x150 --arg m=37 --arg n=150 --arg k=4000 --arg splits=3 --out-dir %t/lf8 > /dev/null
-// RUN: dsv4c run-kernel %t/lf8.mlir --kernel linear_fp8 --grid 3,3,3 --arg x=random:37x4000 --arg xs=random:37x32 --arg w=random:150x4000 --arg ws=random:2x32 --arg y=zeros:37x150 --arg part=zeros:3x37x150 --arg m=37 --arg n=150 --arg k=4000 --arg splits=3 --out-dir %t/lf8p > /dev/null
+// RUN: dsv4c run-kernel %dsv4c_src/models/v4/kernels/linear_fp8.mlir --kernel linear_fp8 --grid 3,3,3 --arg x=random:37x4000 --arg xs=random:37x32 --arg w=random:150x4000 --arg ws=random:2x32 --arg y=zeros:37x150 --arg part=zeros:3x37x150 --arg sem=zeros:9 --arg m=37 --arg n=150 --arg k=4000 --arg splits=3 --out-dir %t/lf8 > /dev/null
+// RUN: dsv4c run-kernel %t/lf8.mlir --kernel linear_fp8 --grid 3,3,3 --arg x=random:37x4000 --arg xs=random:37x32 --arg w=random:150x4000 --arg ws=random:2x32 --arg y=zeros:37x150 --arg part=zeros:3x37x150 --arg sem=zeros:9 --arg m=37 --arg n=150 --arg k=4000 --arg splits=3 --out-dir %t/lf8p > /dev/null
 // RUN: cmp %t/lf8/part.npy %t/lf8p/part.npy
+// RUN: cmp %t/lf8/y.npy %t/lf8p/y.npy
+// RUN: cmp %t/lf8/sem.npy %t/lf8p/sem.npy
 // RUN: dsv4c opt %dsv4c_src/models/v4/kernels/head.mlir --pipeline-tile-loads -o %t/head.mlir
 // RUN: dsv4c run-kernel %dsv4c_src/models/v4/kernels/head.mlir --kernel head --grid 3,5 --arg xn=random:37x4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --out-dir %t/head > /dev/null
 // RUN: dsv4c run-kernel %t/head.mlir --kernel head --grid 3,5 --arg xn=random:37x4096 --arg w=random:300x4096 --arg logits=zeros:37x300 --arg m=37 --arg d=4096 --arg v=300 --out-dir %t/headp > /dev/null
@@ -79,7 +81,7 @@ tile.kernel @stays(%x: !tile.ptr<f32>, %y: !tile.ptr<f32>, %m: index,
   tile.return
 }
 
-// A load whose bounds move with the trip (linear_sum's split slices) stays:
+// A load whose bounds move with the trip (split-k's slices, summed) stays:
 // its next-trip copy would read past the last slice.
 // CHECK-LABEL: tile.kernel @moving_bounds
 // CHECK-NOT: tile.load

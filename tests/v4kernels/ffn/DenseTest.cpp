@@ -12,8 +12,9 @@
 //     bf16 output: 2^-8 |want| (one rounding) + k 2^-24 sum|ab| (f32
 //     accumulation); f32 output: k 2^-24 sum|ab|. Padding columns of y
 //     (ldy > n) must stay untouched.
-// (c) split-k: slices of K summed by linear_sum equal one slice up to the
-//     order of the f32 additions.
+// (c) split-k: the slices of K, added by each block's last program, equal
+//     one slice up to the order of the f32 additions; that sum is exactly
+//     the slices' partial sums added in order, and the counters end at 0.
 //
 //===----------------------------------------------------------------------===//
 #include "FfnTestUtil.h"
@@ -55,11 +56,12 @@ void checkOfficial(const Shape &s, bool f32Out, uint64_t seed) {
   HostTensor w = randomBf16(gen, {s.groups * s.n, s.k}, -1, 1);
   HostTensor y(f32Out ? T::F32 : T::BF16, {s.m, s.ldy});
   std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
-  ASSERT_TRUE(launch(Target::Reference, kernelSource("dense.mlir", name), name,
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
-                      KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
-                      KArg::idx(s.ldy), KArg::buf(y), KArg::idx(1)},
-                     {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource("dense.mlir", name), name,
+             {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
+              KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
+              KArg::idx(s.ldy), KArg::buf(y), KArg::buf(y), KArg::idx(1)},
+             {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups}));
   Closeness c;
   for (int64_t i = 0; i < s.m; ++i)
     for (int64_t g = 0; g < s.groups; ++g)
@@ -93,70 +95,64 @@ TEST(Dense, CpuMatchesReferenceSplit) {
   s.splits = 3;
   expectCpuMatchesReference(denseCase(s, false));
   expectCpuMatchesReference(denseCase(s, true));
-  expectCpuMatchesReference(v4::cases::linearSumCase(37, 150, 3, true));
 }
 
-// linear_sum reads 4 slices a trip: 6 slices take a second trip that is half
-// past the slices. The sum is the slices added in order from 0, in f32,
-// exactly (the slices past `splits` add zeros).
-TEST(LinearSum, AddsTheSlicesInOrder) {
-  const int64_t m = 19, n = 70, splits = 6;
+/// One launch over `splits` slices of K: y (bf16, or f32 when f32Out), and
+/// the slices' partial sums in `part` when split. The block counters must
+/// be back at 0 after it.
+HostTensor denseSplit(Target target, const Shape &s, bool f32Out, HostTensor &x,
+                      HostTensor &w, int64_t splits, HostTensor &part) {
+  const std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
+  HostTensor y(f32Out ? T::F32 : T::BF16, {s.m, s.ldy});
+  HostTensor counters(T::I32, {ceilDiv(s.m, 16) * ceilDiv(s.n, 64) * s.groups});
+  part = HostTensor(T::F32, {splits, s.m, s.ldy});
+  EXPECT_TRUE(launch(target, kernelSource("dense.mlir", name), name,
+                     {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
+                      KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
+                      KArg::idx(s.ldy), KArg::buf(part), KArg::buf(counters),
+                      KArg::idx(splits)},
+                     {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * splits}));
+  for (int64_t i = 0; i < counters.numElements(); ++i)
+    EXPECT_EQ(i32Data(counters)[i], 0) << "counter " << i << " left set";
+  return y;
+}
+
+// The last program reads the slices 4 a trip: 6 slices take a second trip
+// that is half past them. Its sum is the partial sums added in order from
+// slice 0, in f32, exactly (the slices past `splits` add zeros).
+TEST(Dense, SplitSumAddsTheSlicesInOrder) {
+  const Shape s = plain(19, 70, 6 * 64);
   std::mt19937_64 gen(11);
-  HostTensor part = randomF32(gen, {splits, m, n}, -3, 3);
+  HostTensor x = randomBf16(gen, {s.m, s.ldx}, -2, 2);
+  HostTensor w = randomBf16(gen, {s.n, s.k}, -1, 1);
   for (Target target : {Target::Reference, Target::Cpu}) {
-    HostTensor y(T::BF16, {m, n}), yf(T::F32, {m, n});
-    ASSERT_TRUE(
-        launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
-               {KArg::buf(part), KArg::buf(y), KArg::idx(m), KArg::idx(n),
-                KArg::idx(splits), KArg::buf(yf), KArg::idx(1)},
-               {ceilDiv(m, 16), ceilDiv(n, 64), 1}));
+    HostTensor part;
+    HostTensor y = denseSplit(target, s, true, x, w, 6, part);
     int mismatches = 0;
-    for (int64_t i = 0; i < m * n; ++i) {
+    for (int64_t i = 0; i < s.m * s.n; ++i) {
       float want = 0;
-      for (int64_t sp = 0; sp < splits; ++sp)
-        want += f32Data(part)[sp * m * n + i];
-      if (f32Data(yf)[i] != want && mismatches++ == 0)
-        ADD_FAILURE() << "yf[" << i << "] = " << f32Data(yf)[i] << ", want "
+      for (int64_t sp = 0; sp < 6; ++sp)
+        want += f32Data(part)[sp * s.m * s.n + i];
+      if (f32Data(y)[i] != want && mismatches++ == 0)
+        ADD_FAILURE() << "y[" << i << "] = " << f32Data(y)[i] << ", want "
                       << want << (target == Target::Cpu ? " (cpu)" : "");
     }
     EXPECT_EQ(mismatches, 0);
   }
 }
 
-/// One launch over `splits` slices of K, then (splits > 1) linear_sum of the
-/// partial sums into y (bf16, or f32 when f32Out).
-HostTensor denseSplit(Target target, const Shape &s, bool f32Out, HostTensor &x,
-                      HostTensor &w, int64_t splits) {
-  const std::string name = f32Out ? "matmul_bf16_f32" : "matmul_bf16";
-  HostTensor y(f32Out ? T::F32 : T::BF16, {s.m, s.ldy});
-  HostTensor part(T::F32, {splits, s.m, s.ldy});
-  EXPECT_TRUE(launch(target, kernelSource("dense.mlir", name), name,
-                     {KArg::buf(x), KArg::buf(w), KArg::buf(y), KArg::idx(s.m),
-                      KArg::idx(s.n), KArg::idx(s.k), KArg::idx(s.ldx),
-                      KArg::idx(s.ldy), KArg::buf(part), KArg::idx(splits)},
-                     {ceilDiv(s.m, 16), ceilDiv(s.n, 64), s.groups * splits}));
-  if (splits > 1) {
-    HostTensor yb(T::BF16, {s.m, s.ldy}), yf(T::F32, {s.m, s.ldy});
-    EXPECT_TRUE(launch(
-        target, kernelSource("linear_fp8.mlir", "linear_sum"), "linear_sum",
-        {KArg::buf(part), KArg::buf(yb), KArg::idx(s.m), KArg::idx(s.ldy),
-         KArg::idx(splits), KArg::buf(yf), KArg::idx(f32Out ? 1 : 0)},
-        {ceilDiv(s.m, 16), ceilDiv(s.ldy, 64), 1}));
-    return f32Out ? yf : yb;
-  }
-  return y;
-}
-
-// Split-k (what GPUs do for small-M launches): 3 slices of K and linear_sum
-// give the unsplit result up to the order of the f32 additions: bf16 within
-// 1e-2 of max(1, |y|) (a rounding boundary), f32 within 1e-5 (the sum of
-// three partial sums vs one running sum, k = 200 terms of |ab| < 4).
+// Split-k (what GPUs do for small-M launches): 3 slices of K, added by the
+// last program of each block, give the unsplit result up to the order of the
+// f32 additions: bf16 within 1e-2 of max(1, |y|) (a rounding boundary), f32
+// within 1e-5 (the sum of three partial sums vs one running sum, k = 200 terms
+// of |ab| < 4).
 void checkSplitMatchesWhole(Target target, const Shape &s, bool f32Out) {
   std::mt19937_64 gen(9);
   HostTensor x = randomBf16(gen, {s.m, s.ldx}, -2, 2);
   HostTensor w = randomBf16(gen, {s.groups * s.n, s.k}, -1, 1);
-  HostTensor whole = denseSplit(target, s, f32Out, x, w, 1);
-  HostTensor split = denseSplit(target, s, f32Out, x, w, 3);
+  HostTensor part;
+  HostTensor whole = denseSplit(target, s, f32Out, x, w, 1, part);
+  HostTensor split = denseSplit(target, s, f32Out, x, w, 3, part);
   Closeness c;
   for (int64_t i = 0; i < s.m * s.ldy; ++i) {
     double want = f32Out ? f32Data(whole)[i] : bf16Value(bf16Data(whole)[i]);

@@ -129,13 +129,15 @@ TEST(LinearFp8, ReferenceMatchesOfficialMath) {
   HostTensor ws(T::F8E8M0FNU, {ceilDiv(n, 128), ceilDiv(k, 128)});
   for (int64_t i = 0; i < ws.numElements(); ++i)
     byteData(ws)[i] = uint8_t(120 + gen() % 15); // 2^-7 .. 2^7
-  HostTensor y(T::BF16, {m, n}), part(T::F32, {1}), xq, xs;
+  HostTensor y(T::BF16, {m, n}), part(T::F32, {1}), counters(T::I32, {1}), xq,
+      xs;
   actQuant(Target::Reference, x, xq, xs);
-  ASSERT_TRUE(launch(
-      Target::Reference, kernelSource("linear_fp8.mlir"), "linear_fp8",
-      {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
-       KArg::buf(part), KArg::idx(m), KArg::idx(n), KArg::idx(k), KArg::idx(1)},
-      {1, ceilDiv(n, 64), 1}));
+  ASSERT_TRUE(launch(Target::Reference, kernelSource("linear_fp8.mlir"),
+                     "linear_fp8",
+                     {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws),
+                      KArg::buf(y), KArg::buf(part), KArg::buf(counters),
+                      KArg::idx(m), KArg::idx(n), KArg::idx(k), KArg::idx(1)},
+                     {1, ceilDiv(n, 64), 1}));
   Closeness c;
   for (int64_t i = 0; i < m; ++i) {
     std::vector<double> sa;
@@ -203,27 +205,24 @@ TEST(LinearFp4, ReferenceMatchesOfficialMath) {
 // launch of that expert alone over those rows (the runtime relies on it: a
 // stacked model gives the same logits as one launch per expert). Groups as
 // the runtime lists them, plus an empty one; ragged N and K.
-/// The grouped launch over `splits` slices of K, then linear_sum when
-/// split: y [rows, n].
+/// The grouped launch over `splits` slices of K (the last program of each
+/// block adds them): y [rows, n].
 void launchGrouped(Target target, HostTensor &x, HostTensor &w,
                    HostTensor &ws, HostTensor &table, HostTensor &y,
                    int64_t groups, int64_t longest, int64_t n, int64_t k,
                    int64_t splits) {
   const int64_t rows = y.shape[0];
   HostTensor part(T::F32, {splits, rows, n}), xq, xs;
+  HostTensor counters(T::I32, {ceilDiv(longest, 8) * ceilDiv(n, 64) * groups});
   actQuant(target, x, xq, xs);
-  ASSERT_TRUE(
-      launch(target, kernelSource("linear_fp4.mlir"), "linear_fp4_grouped",
-             {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws),
-              KArg::buf(y), KArg::buf(table), KArg::buf(part), KArg::idx(n),
-              KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
-             {ceilDiv(longest, 8), ceilDiv(n, 64), groups * splits}));
-  if (splits > 1)
-    ASSERT_TRUE(
-        launch(target, kernelSource("linear_fp8.mlir"), "linear_sum",
-               {KArg::buf(part), KArg::buf(y), KArg::idx(rows), KArg::idx(n),
-                KArg::idx(splits), KArg::buf(part), KArg::idx(0)},
-               {ceilDiv(rows, 16), ceilDiv(n, 64), 1}));
+  ASSERT_TRUE(launch(
+      target, kernelSource("linear_fp4.mlir"), "linear_fp4_grouped",
+      {KArg::buf(xq), KArg::buf(xs), KArg::buf(w), KArg::buf(ws), KArg::buf(y),
+       KArg::buf(table), KArg::buf(part), KArg::buf(counters), KArg::idx(n),
+       KArg::idx(k), KArg::idx(rows), KArg::idx(splits)},
+      {ceilDiv(longest, 8), ceilDiv(n, 64), groups * splits}));
+  for (int64_t i = 0; i < counters.numElements(); ++i)
+    ASSERT_EQ(i32Data(counters)[i], 0) << "split counter " << i << " left set";
 }
 
 /// 5 stacked experts of n = 150 rows and 29 routed rows in 4 groups, as
@@ -290,9 +289,9 @@ TEST(LinearFp4Grouped, CpuMatchesReferenceSplit) {
   expectCpuMatchesReference(v4::cases::fp4GroupedCase(150, 320, 2));
 }
 
-// Split-k: 3 slices of K then linear_sum give the unsplit result up to the
-// order of the f32 additions: within 1e-2 of max(1, |y|) (bf16 outputs, the
-// same tolerance as the cases), on the reference target.
+// Split-k: 3 slices of K, added by each block's last program, give the unsplit
+// result up to the order of the f32 additions: within 1e-2 of max(1, |y|) (bf16
+// outputs, the same tolerance as the cases), on the reference target.
 TEST(LinearFp4Grouped, SplitKMatchesOneSlice) {
   const int64_t n = GroupedInputs::n, k = 640, rows = GroupedInputs::rows;
   GroupedInputs in(23, k);

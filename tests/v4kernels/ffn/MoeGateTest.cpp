@@ -56,13 +56,13 @@ void checkOfficial(bool hash) {
   HostTensor iout(T::I32, {m, kTopK});
   // As the executor runs it: the logits (matmul_bf16_f32), then moe_gate.
   HostTensor logits(T::F32, {m, e});
-  ASSERT_TRUE(launch(Target::Reference,
-                     kernelSource("dense.mlir", "matmul_bf16_f32"),
-                     "matmul_bf16_f32",
-                     {KArg::buf(x), KArg::buf(wg), KArg::buf(logits),
-                      KArg::idx(m), KArg::idx(e), KArg::idx(d), KArg::idx(d),
-                      KArg::idx(e), KArg::buf(logits), KArg::idx(1)},
-                     {ceilDiv(m, 16), ceilDiv(e, 64), 1}));
+  ASSERT_TRUE(
+      launch(Target::Reference, kernelSource("dense.mlir", "matmul_bf16_f32"),
+             "matmul_bf16_f32",
+             {KArg::buf(x), KArg::buf(wg), KArg::buf(logits), KArg::idx(m),
+              KArg::idx(e), KArg::idx(d), KArg::idx(d), KArg::idx(e),
+              KArg::buf(logits), KArg::buf(logits), KArg::idx(1)},
+             {ceilDiv(m, 16), ceilDiv(e, 64), 1}));
   ASSERT_TRUE(launch(Target::Reference, kernelSource("moe_gate.mlir"),
                      "moe_gate",
                      {KArg::buf(logits), KArg::buf(bias), KArg::buf(tid2eid),
