@@ -511,14 +511,22 @@ private:
     return in;
   }
 
+  /// Past a ragged edge, zero without a read: a clamped read would be of
+  /// the element another lane writes back (a race, if a harmless one).
   Value loadAcc(Value r, Value c) {
     Value in = inside(r, c);
-    if (raggedM)
-      r = x.minIndex(r, d.m - 1);
-    if (raggedN)
-      c = x.minIndex(c, d.n - 1);
-    Value v = memref::LoadOp::create(x.b, x.loc, d.acc, ValueRange{r, c});
-    return in ? arith::SelectOp::create(x.b, x.loc, in, v, zeroF32()) : v;
+    if (!in)
+      return memref::LoadOp::create(x.b, x.loc, d.acc, ValueRange{r, c});
+    auto guard = scf::IfOp::create(x.b, x.loc, TypeRange{x.b.getF32Type()}, in,
+                                   /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard restore(x.b);
+    x.b.setInsertionPointToStart(guard.thenBlock());
+    scf::YieldOp::create(x.b, x.loc,
+                         ValueRange{memref::LoadOp::create(x.b, x.loc, d.acc,
+                                                           ValueRange{r, c})});
+    x.b.setInsertionPointToStart(guard.elseBlock());
+    scf::YieldOp::create(x.b, x.loc, ValueRange{zeroF32()});
+    return guard.getResult(0);
   }
 
   void storeAcc(Value r, Value c, Value v) {
