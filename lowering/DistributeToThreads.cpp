@@ -99,8 +99,10 @@ bool feedsNextStore(Operation *op) {
   if (!op || op->getNumResults() != 1 || op->getNumRegions() ||
       !op->getResult(0).hasOneUse() || !anyEffect<MemoryEffects::Write>(op))
     return false;
+  // A private store stays on every thread, so its feeder would too.
   auto store = dyn_cast_or_null<memref::StoreOp>(op->getNextNode());
-  return store && store.getValueToStore() == op->getResult(0);
+  return store && store.getValueToStore() == op->getResult(0) &&
+         !isPrivateWrite(store);
 }
 
 bool contains(Operation *op, function_ref<bool(Operation *)> pred) {

@@ -54,8 +54,8 @@ bool computableAhead(Value value, scf::ForOp loop,
 /// Loads of `loop`'s body that can move a trip ahead: ones that async-copies
 /// copies (contiguous rows, no mask), with bounds fixed for the whole loop
 /// (so that the load past the last trip reads inside them, or zeros: bounds
-/// that move with the trip, like linear_sum's slices, would let it read past
-/// the buffer), from addresses computable ahead.
+/// that move with the trip, like split-k's slices one a trip, would let it
+/// read past the buffer), from addresses computable ahead.
 SmallVector<LoadOp> loadsToPipeline(scf::ForOp loop,
                                           llvm::SetVector<Operation *> &slice) {
   SmallVector<LoadOp> loads;

@@ -364,10 +364,11 @@ Value lowerAtomicAdd(OpBuilder &b, tile::AtomicAddOp op, StringRef scope) {
   Value old = memref::AllocOp::create(b, loc, MemRefType::get({1}, i32));
   Value addr =
       addressOf(b, loc, llvmPtrOf(b, loc, op.getBase()), i32, op.getIndex());
+  // The store right after the add: distribute-to-threads moves the two.
+  Value zero = indexConst(b, loc, 0);
   Value prior =
       LLVM::CallOp::create(b, loc, helper, ValueRange{addr, op.getValue()})
           .getResult();
-  Value zero = indexConst(b, loc, 0);
   memref::StoreOp::create(b, loc, prior, old, ValueRange{zero});
   return memref::LoadOp::create(b, loc, old, ValueRange{zero});
 }

@@ -155,7 +155,7 @@ def Tile_AtomicAddOp : Tile_Op<"atomic_add", [
     on the same counter comes later and reads the sum (release), and that
     program's later loads see them (acquire). This is how the last program
     of a split-k tile learns it is last and reads the other slices, in one
-    launch (linear_fp8.mlir).
+    launch (linear_fp8.mlir, dense.mlir, linear_fp4.mlir).
   }];
   let arguments = (ins Tile_PtrType:$base, Index:$index, I32:$value);
   let results = (outs I32:$result);

@@ -1,6 +1,18 @@
 // RUN: dsv4c opt %s --convert-tile-to-cpu | FileCheck %s --check-prefix=CPU
 // RUN: dsv4c opt %s --convert-tile-to-cpu --canonicalize --one-shot-bufferize="bufferize-function-boundaries" --distribute-to-threads | FileCheck %s --check-prefix=GPU
 // RUN: dsv4c opt %s --dsv4c-cpu-pipeline -o /dev/null
+// RUN: dsv4c opt %s --dsv4c-gpu-pipeline="atomic-scope=device" | FileCheck %s --check-prefix=FULL
+
+// The whole GPU pipeline keeps both adds on thread zero (not the one-thread
+// fallback) and scopes the helper's add and fences as asked.
+// FULL-LABEL: llvm.func @arrive(
+// FULL-NOT: call @dsv4c.single_thread
+// FULL: llvm.call @tile_atomic_add_i32
+// FULL: llvm.call @tile_atomic_add_i32
+// FULL-LABEL: llvm.func internal @tile_atomic_add_i32(
+// FULL-NEXT: llvm.fence syncscope("device") release
+// FULL-NEXT: llvm.atomicrmw add %{{.*}}, %{{.*}} syncscope("device") acq_rel
+// FULL-NEXT: llvm.fence syncscope("device") acquire
 
 // tile.atomic_add: one acquire-release add between fences, in a helper
 // function of the module (ownership-based deallocation refuses
