@@ -326,9 +326,9 @@ public:
   int64_t programsToFill() const override { return 4096; }
 };
 
-/// The cpu kernels, noting the largest grid z each was launched with
-/// (linear_fp8's z is its number of K slices).
-class GridRecordingKernels : public KernelLibrary {
+/// The cpu kernels, noting the largest `splits` (their last argument, an
+/// index) each split-k kernel was launched with.
+class SplitRecordingKernels : public KernelLibrary {
 public:
   KernelRunner *find(const std::string &name, std::string &error) override {
     std::unique_ptr<Recording> &slot = runners[name];
@@ -336,21 +336,33 @@ public:
       KernelRunner *inner = kernels("cpu").find(name, error);
       if (!inner)
         return nullptr;
-      slot = std::make_unique<Recording>(*inner, largestZ[name]);
+      auto arity = kSplitArguments.find(name);
+      slot = std::make_unique<Recording>(
+          *inner, arity == kSplitArguments.end() ? 0 : arity->second,
+          largestSplits[name]);
     }
     return slot.get();
   }
-  std::map<std::string, int64_t> largestZ;
+  std::map<std::string, int64_t> largestSplits;
 
 private:
+  /// The split-k kernels and how many arguments they take.
+  inline static const std::map<std::string, int> kSplitArguments = {
+      {"linear_fp8", 11},
+      {"linear_fp4_grouped", 12},
+      {"matmul_bf16", 11},
+      {"matmul_bf16_f32", 11}};
   struct Recording : KernelRunner {
-    Recording(KernelRunner &inner, int64_t &largest)
-        : inner(inner), largest(largest) {}
+    Recording(KernelRunner &inner, int arguments, int64_t &largest)
+        : inner(inner), arguments(arguments), largest(largest) {}
     bool launch(void **args, Grid grid, std::string &error) override {
-      largest = std::max(largest, grid[2]);
+      if (arguments > 0)
+        largest = std::max(largest,
+                           *static_cast<const int64_t *>(args[arguments - 1]));
       return inner.launch(args, grid, error);
     }
     KernelRunner &inner;
+    int arguments;
     int64_t &largest;
   };
   std::map<std::string, std::unique_ptr<Recording>> runners;
@@ -372,13 +384,13 @@ void wideK(V4Config &c) {
 /// The first `promptLength` tokens of `unsplit` generated again on a
 /// SplittingHostDevice: each step's logits within `tolerance` (relative L2)
 /// of the unsplit run's while both runs have fed the same tokens (greedy
-/// picks may part at a near tie), and `kernel` launched (linear_fp8: split,
-/// with a grid z over 1).
+/// picks may part at a near tie), and `kernel` launched (linear_fp8: the
+/// FP8 and FP4 linears launched split).
 void expectSplitMatchesUnsplit(Model &m, const GreedyRun &unsplit,
                                size_t promptLength, const char *kernel,
                                double tolerance) {
   SplittingHostDevice device("cpu");
-  GridRecordingKernels library;
+  SplitRecordingKernels library;
   ExecutorOptions options;
   options.maxSeqLen = int64_t(unsplit.tokens.size()) + 1;
   options.profile = true;
@@ -399,7 +411,9 @@ void expectSplitMatchesUnsplit(Model &m, const GreedyRun &unsplit,
       launches = p.launches;
   EXPECT_GT(launches, 0u) << "no " << kernel << ": no launch was split";
   if (std::string(kernel) == "linear_fp8")
-    EXPECT_GT(library.largestZ[kernel], 1) << "no linear_fp8 launch was split";
+    for (const char *k : {"linear_fp8", "linear_fp4_grouped"})
+      EXPECT_GT(library.largestSplits[k], 1)
+          << "no " << k << " launch was split";
   const int64_t vocab = m.config.vocabSize;
   size_t compared = 0;
   for (size_t step = 0; step < result.logits[0].size(); ++step) {
