@@ -32,8 +32,10 @@ add swiglu swiglu.mlir 10,2,1 1e-2 \
 add rope_table rope.mlir 4,1,1 1e-5 \
   "--arg tab=zeros:64x32x2 --arg npos=64 --arg rd=64 --arg base=10000 --arg yarn=0 --arg factor=1 --arg low=0 --arg high=1" \
   "out:@tab.npy i:64 i:64 f:10000 i:0 f:1 f:0 f:1"
-add linear_fp8 linear_fp8.mlir 3,3,1 1e-2 \
-  "--arg x=random:37x256 --arg w=random:150x256 --arg ws=random:2x2 --arg y=zeros:37x150 --arg m=37 --arg n=150 --arg k=256" \
-  "in:@x.npy in:@w.npy in:@ws.npy out:@y.npy i:37 i:150 i:256"
+# Split over K in 2 slices: the last program of each of the 9 blocks adds
+# them (tile.atomic_add on sem, which must end at 0 again).
+add linear_fp8 linear_fp8.mlir 3,3,2 1e-2 \
+  "--arg x=random:37x256 --arg xs=random:37x2 --arg w=random:150x256 --arg ws=random:2x2 --arg y=zeros:37x150 --arg part=zeros:2x37x150 --arg sem=zeros:9 --arg m=37 --arg n=150 --arg k=256 --arg splits=2" \
+  "in:@x.npy in:@xs.npy in:@w.npy in:@ws.npy out:@y.npy out:@part.npy out:@sem.npy i:37 i:150 i:256 i:2"
 echo 'exit $rc' >> "$out/run.sh"
 echo "prepared $out ($(ls "$out" | wc -l) entries)"
