@@ -636,10 +636,35 @@ Value lowerConcat(OpBuilder &b, tile::ConcatOp op) {
                   });
 }
 
+/// A splat that starts a loop's carried tile and is used elsewhere too gets
+/// a copy of its own before that loop: one-shot bufferization would
+/// otherwise give the loop a copy of the shared tile buffer (linear_fp8's
+/// k loop and its split sum: 4 KiB more shared memory, 73 us a launch
+/// instead of 26 on the H100).
+void giveEachLoopItsOwnSplat(Operation *root) {
+  SmallVector<tile::SplatOp> splats;
+  root->walk([&](tile::SplatOp splat) {
+    if (!splat->hasOneUse())
+      splats.push_back(splat);
+  });
+  OpBuilder b(root->getContext());
+  for (tile::SplatOp splat : splats) {
+    for (OpOperand &use : llvm::make_early_inc_range(splat->getUses())) {
+      auto loop = dyn_cast<scf::ForOp>(use.getOwner());
+      if (!loop || use.getOperandNumber() < loop.getNumControlOperands() ||
+          splat->hasOneUse())
+        continue;
+      b.setInsertionPoint(loop);
+      use.set(b.clone(*splat)->getResult(0));
+    }
+  }
+}
+
 } // namespace
 
 LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
                                           const TileLoweringOptions &options) {
+  giveEachLoopItsOwnSplat(root);
   SmallVector<Operation *> ops;
   root->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (isa<tile::TileDialect>(op->getDialect()) &&

@@ -182,9 +182,7 @@ tile.kernel @linear_fp4_grouped(%x: !tile.ptr<f8E4M3FN>,
       scf.if %last {
         %c4 = arith.constant 4 : index
         %mn = arith.muli %m, %n : index
-        // A zero tile of its own: sharing the k loop's would make that loop copy it.
-        %sum0 = tile.splat %zero : tensor<64x8xf32>
-        %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<64x8xf32>) {
+        %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<64x8xf32>) {
           %t03 = tile.load %part[%sp, %col0, %row0] strides[%mn, %c1, %n] bounds[%splits, %n, %rowEnd]
               : !tile.ptr<f32> -> tensor<1x64x8xf32>
           %t0 = tile.reshape %t03 : tensor<1x64x8xf32> -> tensor<64x8xf32>

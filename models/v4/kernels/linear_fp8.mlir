@@ -119,9 +119,7 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
     %spl1i = arith.index_cast %spl1 : index to i32
     %last = arith.cmpi eq, %before, %spl1i : i32
     scf.if %last {
-      // A zero tile of its own: sharing the k loop's would make that loop copy it.
-      %sum0 = tile.splat %zero : tensor<16x64xf32>
-      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
         %t03 = tile.load %part[%sp, %row0, %col0] strides[%mn, %n, %c1] bounds[%splits, %m, %n]
             : !tile.ptr<f32> -> tensor<1x16x64xf32>
         %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>

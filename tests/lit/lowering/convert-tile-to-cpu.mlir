@@ -91,3 +91,44 @@ tile.kernel @reduce_topk(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>, %i: !tile.ptr<i
   tile.store %idx, %i[%c0, %c0] strides[%c2, %c1] : tensor<4x2xi32> -> !tile.ptr<i32>
   tile.return
 }
+
+// -----
+
+// A splat that starts two loops' carried tiles becomes one splat per loop,
+// made just before it: one-shot bufferization would otherwise copy the
+// shared buffer for the first loop.
+// CHECK-LABEL: func.func @splat_per_loop(
+// CHECK: %[[CST:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[Z1:.*]] = tensor.generate
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: tensor.yield %[[CST]] : f32
+// CHECK-NEXT: } : tensor<4xf32>
+// CHECK-NEXT: scf.for {{.*}} iter_args(%{{.*}} = %[[Z1]])
+// CHECK: arith.addf
+// CHECK-NEXT: scf.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: %[[Z2:.*]] = tensor.generate
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: tensor.yield %[[CST]] : f32
+// CHECK-NEXT: } : tensor<4xf32>
+// CHECK-NEXT: scf.for {{.*}} iter_args(%{{.*}} = %[[Z2]])
+tile.kernel @splat_per_loop(%x: !tile.ptr<f32>, %o: !tile.ptr<f32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<4xf32>
+  %a = scf.for %k = %c0 to %n step %c4 iter_args(%acc = %z) -> (tensor<4xf32>) {
+    %t = tile.load %x[%k] strides[%c1] bounds[%n] : !tile.ptr<f32> -> tensor<4xf32>
+    %s = arith.addf %acc, %t : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  %b = scf.for %k = %c0 to %n step %c4 iter_args(%acc = %z) -> (tensor<4xf32>) {
+    %t = tile.load %x[%k] strides[%c1] bounds[%n] : !tile.ptr<f32> -> tensor<4xf32>
+    %s = arith.mulf %acc, %t : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  %r = arith.addf %a, %b : tensor<4xf32>
+  tile.store %r, %o[%c0] strides[%c1] bounds[%c4] : tensor<4xf32> -> !tile.ptr<f32>
+  tile.return
+}

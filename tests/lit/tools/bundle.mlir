@@ -80,7 +80,7 @@
 // RUN: head -c 100000 %t/m.dsv4 > %t/trunc.dsv4
 // RUN: not dsv4-run run %t/trunc.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=TRUNC
 // TRUNC: dsv4-run run: {{.*}}trunc.dsv4: truncated: the file has 100000 bytes, its header records {{[0-9]+}}
-// RUN: cp %t/m.dsv4 %t/corrupt.dsv4 && printf 'X' | dd of=%t/corrupt.dsv4 bs=1 seek=40000 conv=notrunc 2>/dev/null
+// RUN: cp %t/m.dsv4 %t/corrupt.dsv4 && printf 'dsv4c-corrupt-16' | dd of=%t/corrupt.dsv4 bs=1 seek=40000 conv=notrunc 2>/dev/null
 // RUN: not dsv4-run run %t/corrupt.dsv4 --tokens 1 2>&1 | FileCheck %s --check-prefix=CORRUPT
 // CORRUPT: {{.*}}corrupt.dsv4: section 'kernels/cpu' is corrupt (checksum mismatch)
 // RUN: bundle_forge %t/m.dsv4 %t/ver2.dsv4 --version 2
