@@ -33,7 +33,6 @@ Peers (same math, same shapes; speed peers, not bit-identical):
                     dequantised each call (16-entry table, 1x32 ue8m0 scales), x
                     (e4m3, 1x128 scales) dequantised, bf16 F.linear.
   matmul_bf16(_f32) bf16 F.linear (groups: an einsum).
-  head_norm         rmsnorm of the head's rows (strided by ldx) -> bf16, f32 math.
   head              bf16 GEMM of the normalised rows over the vocabulary with f32
                     logits (torch.mm out_dtype=f32 where torch has it, else widened).
   embedding         F.embedding (id < 0: zero row), repeated `copies` times.
@@ -228,14 +227,6 @@ def peer_matmul_bf16(a, f32_out=False):
     return fn, (x, w), "bf16 F.linear" + (", widened to f32" if f32_out else ""), 2 * m * n * k * groups
 
 
-def peer_head_norm(a):
-    x, nw, _, m, d, ldx, eps = a
-    def fn(x, nw):
-        xs = torch.as_strided(x, (m, d), (ldx, 1)).float()
-        return (xs * torch.rsqrt(xs.square().mean(-1, keepdim=True) + eps) * nw.float()).bfloat16()
-    return fn, (x, nw), "f32 math", 0
-
-
 def peer_head(a):
     xn, w, _, m, d, v = a
     def fn(xn, w):
@@ -392,7 +383,7 @@ PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp4": peer_linear_fp4,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
-         "v4.head_norm": peer_head_norm, "v4.head": peer_head,
+         "v4.head": peer_head,
          "v4.greedy_part": peer_greedy_part, "v4.sample_part": peer_sample_part,
          "v4.embedding": peer_embedding,
          "v4.sparse_attention": peer_sparse_attention, "v4.rope": peer_rope,

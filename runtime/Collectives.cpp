@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Collectives.h"
+#include "runtime/FloatFormats.h"
 
 #include <condition_variable>
 #include <cstring>
@@ -76,6 +77,31 @@ public:
     if (!group->barrier())
       return stopped(error);
     return device.upload(data, sum.data(), count * 4, error) || failed(error);
+  }
+
+  bool allReduceSumBf16(Device &device, void *data, size_t count,
+                        std::string &error) override {
+    std::vector<uint16_t> bits(count);
+    if (!device.download(bits.data(), data, count * 2, error))
+      return failed(error);
+    std::vector<float> &stage = group->stages[size_t(rank_)];
+    stage.resize(count);
+    for (size_t i = 0; i < count; ++i)
+      stage[i] = bf16ToFloat(bits[i]);
+    if (!group->barrier())
+      return stopped(error);
+    for (const std::vector<float> &other : group->stages)
+      if (other.size() != count)
+        return mismatch(error);
+    for (size_t i = 0; i < count; ++i) {
+      float sum = group->stages[0][i];
+      for (size_t r = 1; r < group->stages.size(); ++r)
+        sum += group->stages[r][i];
+      bits[i] = floatToBf16(sum);
+    }
+    if (!group->barrier())
+      return stopped(error);
+    return device.upload(data, bits.data(), count * 2, error) || failed(error);
   }
 
   bool allGatherColumns(Device &device, const void *part, void *all,

@@ -32,6 +32,11 @@ public:
   /// the ranks, added in rank order: every rank gets the same bits.
   virtual bool allReduceSum(Device &device, void *data, size_t count,
                             std::string &error) = 0;
+  /// The `count` bf16 at `data` become their sum over the ranks, added in
+  /// f32 in rank order and rounded to bf16 once (official
+  /// RowParallelLinear: `y.float()`, all_reduce, `type_as(x)`).
+  virtual bool allReduceSumBf16(Device &device, void *data, size_t count,
+                                std::string &error) = 0;
   /// Rank r's [rows, cols] f32 at `part` become columns [r * cols, (r + 1)
   /// * cols) of the [rows, size() * cols] f32 at `all`, on every rank.
   virtual bool allGatherColumns(Device &device, const void *part, void *all,

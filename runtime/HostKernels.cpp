@@ -113,6 +113,8 @@ HostKernelLibrary::HostKernelLibrary(std::string target,
 
 KernelRunner *HostKernelLibrary::find(const std::string &name,
                                       std::string &error) {
+  // Tensor-parallel ranks (threads) share one library.
+  std::lock_guard<std::mutex> lock(findMutex);
   auto it = runners.find(name);
   if (it != runners.end())
     return it->second.get();

@@ -91,6 +91,7 @@ private:
   Lookup lookup;
   std::shared_ptr<void> owner;
   std::shared_ptr<ThreadPool> pool;
+  std::mutex findMutex;
   std::map<std::string, std::unique_ptr<HostKernelRunner>> runners;
 };
 

@@ -21,7 +21,7 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "greedy_part",
       "greedy_token",    "head",
-      "head_norm",       "head_rms",          "indexer_rotate_quant",
+      "head_rms",        "indexer_rotate_quant",
       "indexer_topk",    "indexer_topk_merge",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
       "linear_fp8",      "matmul_bf16",
@@ -252,7 +252,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
     // Old scratch stays owned until the end; steps grow rarely (the
     // first prefill sets the size).
     const int64_t hc = c.hcMult, d = c.dim, k = c.nActivatedExperts;
-    const int64_t qd = c.numHeads * c.headDim;
+    const int64_t qd = localHeads * c.headDim; // this rank's heads
     const int64_t iqd = c.indexNHeads * c.indexHeadDim;
     const int64_t cw = 2 * c.headDim, icw = 2 * c.indexHeadDim;
     const int64_t inter = c.moeInterDim;
@@ -278,7 +278,7 @@ bool Executor::Impl::ensureScratch(int64_t m, int64_t longest) {
                 {&s.ickv, m * icw * 4},
                 {&s.icscore, m * icw * 4},
                 {&s.o, m * qd * 2},
-                {&s.oa, m * c.oGroups * c.oLoraRank * 2},
+                {&s.oa, m * localGroups * c.oLoraRank * 2},
                 {&s.ao, m * d * 2},
                 {&s.gateW, m * k * 4},
                 {&s.gateLogits, m * c.nRoutedExperts * 4},
@@ -406,7 +406,7 @@ bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
                            int64_t groups, bool f32Out) {
   const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
   const int64_t splits =
-      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 64), m, ldy) : 1;
+      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 128), m, ldy) : 1;
   return run(f32Out ? "matmul_bf16_f32" : "matmul_bf16",
              {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
@@ -421,7 +421,7 @@ bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,
 
 bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
                              int64_t rows, int64_t dim) {
-  return run("rmsnorm", {ceilDiv(rows, 4), 1, 1},
+  return run("rmsnorm", {rows, 1, 1},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows), KArg::i(dim),
               KArg::f(config.normEps)});
 }
@@ -443,7 +443,7 @@ bool Executor::Impl::block(int64_t l, const std::vector<Chunk> &chunks,
   const BlockW &b = blocks[l];
   auto hcPre = [&](int part, const void *h) {
     return mhcMix(h, b.hcFn[part], m, 2 * c.hcMult + c.hcMult * c.hcMult) &&
-           run("mhc_pre", {ceilDiv(m, 4), ceilDiv(c.dim, 512), 1},
+           run("mhc_pre", {ceilDiv(m, 4), ceilDiv(c.dim, 256) + 1, 1},
                {KArg::p(h), KArg::p(s.mixPart), KArg::p(b.hcScale[part]),
                 KArg::p(b.hcBase[part]), KArg::p(s.y), KArg::p(s.post),
                 KArg::p(s.comb), KArg::i(m), KArg::i(c.dim), KArg::f(c.normEps),
@@ -739,19 +739,19 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
       return done(false);
   }
   void *out = I.logitsOut(nc);
-  if (!out)
+  void *part = out ? I.headOut(out, nc) : nullptr;
+  if (!part)
     return done(false);
   bool ok = I.mhcMix(I.s.h2, hc[0], nc, hcm) &&
-            I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 512), 1},
+            I.run("mhc_head", {ceilDiv(nc, 4), ceilDiv(d, 256), 1},
                   {KArg::p(I.s.h2), KArg::p(I.s.mixPart), KArg::p(hc[1]),
                    KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
                    KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
-            I.run("head_norm", {ceilDiv(nc, 16), 1, 1},
-                  {KArg::p(I.s.y), KArg::p(finalNorm), KArg::p(I.s.xn),
-                   KArg::i(nc), KArg::i(d), KArg::i(d), KArg::f(c.normEps)}) &&
-            I.run("head", {ceilDiv(nc, 16), ceilDiv(c.vocabSize, 64), 1},
-                  {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(out), KArg::i(nc),
-                   KArg::i(d), KArg::i(c.vocabSize)});
+            I.rmsnorm(I.s.y, finalNorm, I.s.xn, nc, d) &&
+            I.run("head", {ceilDiv(nc, 16), ceilDiv(I.localVocab, 64), 1},
+                  {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(part), KArg::i(nc),
+                   KArg::i(d), KArg::i(I.localVocab)}) &&
+            I.gatherLogits(out, nc);
   if (ok && (parts & StepResult::Sampled))
     ok = I.queueSampling(out, nc);
   if (ok && (parts & StepResult::Greedy))

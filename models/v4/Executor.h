@@ -25,6 +25,10 @@
 #include <string>
 #include <vector>
 
+namespace dsv4c {
+class Collectives;
+} // namespace dsv4c
+
 namespace dsv4c::v4 {
 
 class TensorGenerator;
@@ -45,7 +49,17 @@ struct ExecutorOptions {
   /// The Engram tables (engram.safetensors, scripts/engram_tables.py):
   /// needed when the config has an `engram` section.
   const Checkpoint *engramTables = nullptr;
+  /// Tensor parallelism, as the official model.py splits the model over
+  /// world_size ranks: this executor is rank collectives->rank() of
+  /// collectives->size() and holds that rank's share of the weights (see
+  /// ExecutorParallel.cpp); every rank is given the same calls with the same
+  /// inputs and returns the same results. Null: the whole model.
+  Collectives *collectives = nullptr;
 };
+
+/// Why `config` cannot be split over `ranks` tensor-parallel ranks (the
+/// config.json field), or true.
+bool checkTensorParallel(const V4Config &config, int ranks, std::string &error);
 
 /// How decode steps ran (ExecutorOptions::graphs).
 struct GraphStats {

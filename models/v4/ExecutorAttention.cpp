@@ -20,7 +20,7 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
                                int64_t m) {
   const V4Config &c = config;
   const BlockW &b = blocks[l];
-  const int64_t hd = c.headDim, h = c.numHeads;
+  const int64_t hd = c.headDim, h = localHeads;
   // wq_a and wkv read the same x (quantised once).
   if (!linears(s.xn, m, {{&b.wqA, s.qa}, {&b.wkv, s.kvp}}) ||
       !rmsnorm(s.qa, b.qNorm, s.qr, m, c.qLoraRank) ||
@@ -55,12 +55,13 @@ bool Executor::Impl::attention(int64_t l, const std::vector<Chunk> &chunks,
       return false;
     i = end;
   }
-  // Grouped low-rank output projection, then wo_b.
-  const int64_t groups = c.oGroups, rank = c.oLoraRank;
+  // Grouped low-rank output projection, then wo_b (row-parallel: the
+  // ranks' partial sums added).
+  const int64_t groups = localGroups, rank = c.oLoraRank;
   const int64_t k = h * hd / groups;
   return dense(s.o, b.woA, s.oa, m, rank, k, h * hd, groups * rank, groups,
                false) &&
-         linear(b.woB, s.oa, s.ao, m);
+         linear(b.woB, s.oa, s.ao, m) && allReduceBf16(s.ao, m * c.dim);
 }
 
 bool Executor::Impl::writeStates(const CompressorW &cw, const void *kv,
@@ -141,7 +142,7 @@ bool Executor::Impl::attentionGroup(int64_t l, const std::vector<Chunk> &chunks,
                                     const RunArgs *decode) {
   const V4Config &c = config;
   const BlockW &b = blocks[l];
-  const int64_t hd = c.headDim, h = c.numHeads, win = c.windowSize;
+  const int64_t hd = c.headDim, h = localHeads, win = c.windowSize;
   const int64_t r = b.ratio;
   // A prefill (one chunk of n rows) or a decode run (`batch` chunks of one
   // row each, at their own positions and caches).

@@ -198,6 +198,26 @@ struct Executor::Impl {
   std::string error;
   uint64_t launchCount = 0;
   int64_t maxLinearIn = 0; // the widest input of an FP8/FP4 linear
+  // Tensor parallelism (ExecutorParallel.cpp): this rank's share of the
+  // query heads, output groups, routed experts and vocabulary (all of them
+  // with one rank).
+  int rank = 0, ranks = 1;
+  int64_t localHeads = 0, localGroups = 0, firstExpert = 0, localExperts = 0,
+          firstVocab = 0, localVocab = 0;
+  void *logitsPart = nullptr; // f32 [rows, localVocab] with several ranks
+  int64_t logitsPartRows = 0;
+  /// Sets the shares from options.collectives.
+  bool initParallel();
+  /// The ranks' bf16 [count] at `data` become their sum, added in f32 in
+  /// rank order and rounded once (official RowParallelLinear).
+  bool allReduceBf16(void *data, int64_t count);
+  /// The ranks' f32 [count] at `data` become their sum (official MoE).
+  bool allReduceF32(void *data, int64_t count);
+  /// Where the head writes this rank's logits [rows, localVocab]: `out`
+  /// itself with one rank.
+  void *headOut(void *out, int64_t rows);
+  /// The ranks' columns in headOut become the full logits at `out`.
+  bool gatherLogits(void *out, int64_t rows);
 
   std::vector<void *> owned; // device allocations, released at the end
   std::map<std::string, KernelRunner *> runners;

@@ -18,26 +18,28 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
   const V4Config &c = config;
   const BlockW &b = blocks[l];
   const int64_t k = c.nActivatedExperts, d = c.dim, inter = c.moeInterDim;
-  const int64_t experts = c.nRoutedExperts;
+  // The gate scores all experts; this rank routes to and runs its own
+  // [firstExpert, firstExpert + localExperts).
+  const int64_t all = c.nRoutedExperts, experts = localExperts;
   // The gate's logits (f32, as F.linear on floats), then the routing.
-  if (!matmulF32(s.xn, b.gate, s.gateLogits, m, experts, d) ||
+  if (!matmulF32(s.xn, b.gate, s.gateLogits, m, all, d) ||
       !run("moe_gate", {ceilDiv(m, 4), 1, 1},
            {KArg::p(s.gateLogits), KArg::p(b.hash ? zeros : b.gateBias),
             KArg::p(b.hash ? b.tid2eid : zeros), KArg::p(stepArg(stepIds)),
-            KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(experts),
+            KArg::p(s.gateW), KArg::p(s.gateI), KArg::i(m), KArg::i(all),
             KArg::i(b.hash ? 1 : 0), KArg::f(c.routeScale)}))
     return false;
   // The picks as row lists grouped by expert, on the device
   // (moe_route.mlir); G: the groups a grouped launch covers.
   const int64_t n = m * k, groups = std::min(experts, n);
   if (!run("moe_route_count", {1, 1, 1},
-           {KArg::p(s.gateI), KArg::p(s.moeInfo), KArg::i(n),
-            KArg::i(experts)}) ||
+           {KArg::p(s.gateI), KArg::p(s.moeInfo), KArg::i(n), KArg::i(experts),
+            KArg::i(firstExpert)}) ||
       !run("moe_route_place", {n + experts, 1, 1},
            {KArg::p(s.gateI), KArg::p(s.gateW), KArg::p(s.moeInfo),
             KArg::p(s.tok), KArg::p(s.rows), KArg::p(s.rw), KArg::p(s.moeSlots),
-            KArg::p(s.moeGroups), KArg::i(m), KArg::i(experts),
-            KArg::i(groups)}) ||
+            KArg::p(s.moeGroups), KArg::i(m), KArg::i(experts), KArg::i(groups),
+            KArg::i(firstExpert)}) ||
       !fill32(s.yacc, 0, m * d))
     return false;
   if (b.stacked && !moeStacked(b, m, groups))
@@ -74,7 +76,10 @@ bool Executor::Impl::moe(int64_t l, int64_t m) {
               KArg::i(me), KArg::i(d)}))
       return false;
   }
-  return expert(b.shared, s.xn, s.sg, s.su, s.sh, s.so, nullptr, m) &&
+  // The ranks' routed sums added (f32), then the shared expert, which
+  // every rank computes whole (official MoE.forward).
+  return allReduceF32(s.yacc, m * d) &&
+         expert(b.shared, s.xn, s.sg, s.su, s.sh, s.so, nullptr, m) &&
          run("moe_finish", {ceilDiv(m, 4), ceilDiv(d, 256), 1},
              {KArg::p(s.yacc), KArg::p(s.so), KArg::p(s.fo), KArg::i(m),
               KArg::i(d)});

@@ -96,10 +96,11 @@ public:
     return get(name);
   }
 
-  /// One linear of every routed expert (`part`: w1, w2 or w3), FP4, stacked
+  /// One linear of the rank's routed experts [first, first + experts)
+  /// (`part`: w1, w2 or w3), FP4, stacked
   /// in one allocation for the weights and one for the scales.
-  bool stackExperts(const std::string &prefix, int64_t experts, int part,
-                    int64_t out, int64_t in,
+  bool stackExperts(const std::string &prefix, int64_t first, int64_t experts,
+                    int part, int64_t out, int64_t in,
                     std::vector<std::array<LinearW, 3>> &into) {
     impl.maxLinearIn = std::max(impl.maxLinearIn, in);
     const uint64_t weightBytes = uint64_t(out * in / 2);
@@ -111,7 +112,7 @@ public:
     const std::string name = "w" + std::to_string(part + 1);
     for (int64_t e = 0; e < experts; ++e) {
       const std::string p =
-          prefix + "ffn.experts." + std::to_string(e) + "." + name;
+          prefix + "ffn.experts." + std::to_string(first + e) + "." + name;
       LinearW &w = into[e][part];
       w = {WeightFormat::FP4,
            get(p + ".weight", at(weights, e, weightBytes), weightBytes),
@@ -132,17 +133,21 @@ public:
     return w;
   }
 
-  /// A linear kept in bf16 by the official code (wo_a): FP8 checkpoints
-  /// are dequantised here.
+  /// Rows [r0, r1) of a linear [out, in] kept in bf16 by the official code
+  /// (wo_a; a rank's output groups): FP8 checkpoints are dequantised here,
+  /// whole, then sliced.
   const void *dense(const std::string &prefix, WeightFormat format, int64_t out,
-                    int64_t in) {
+                    int64_t in, int64_t r0, int64_t r1) {
+    const bool whole = r0 == 0 && r1 == out;
     if (format == WeightFormat::BF16)
-      return get(prefix + ".weight");
-    const size_t bytes = size_t(out * in) * 2;
+      return whole ? get(prefix + ".weight")
+                   : slice(prefix + ".weight", r0, r1, 0, in);
+    Rect rect{out, in * 2, r0, r1, 0, in * 2};
     if (generator) {
-      void *p = impl.alloc(bytes);
+      void *p = impl.alloc(rect.bytes());
       if (p)
-        pending.push_back({nullptr, p, bytes, prefix, out, in});
+        pending.push_back(
+            {nullptr, p, rect.bytes(), prefix, out, in, whole ? Rect() : rect});
       return p;
     }
     const TensorInfo *w = ckpt->find(prefix + ".weight");
@@ -155,10 +160,90 @@ public:
     std::vector<uint16_t> bf(out * in);
     dequantise(static_cast<const uint8_t *>(w->data),
                static_cast<const uint8_t *>(s->data), out, in, bf.data());
-    void *p = impl.alloc(bytes);
-    if (!p || !impl.upload(p, bf.data(), bytes))
+    void *p = impl.alloc(rect.bytes());
+    if (!p || !impl.upload(p, bf.data() + r0 * in, rect.bytes()))
       return nullptr;
     return p;
+  }
+
+  /// Rows [r0, r1) and columns [c0, c1) of tensor `name` seen as a matrix
+  /// [its first dimension, the rest] (a tensor-parallel rank's share), in
+  /// an allocation of its own (in place where that is whole rows of host
+  /// memory).
+  const void *slice(const std::string &name, int64_t r0, int64_t r1, int64_t c0,
+                    int64_t c1) {
+    std::vector<int64_t> shape;
+    uint64_t bytes = 0;
+    if (const ExpectedTensor *t = generator ? generator->find(name) : nullptr) {
+      shape = t->shape;
+      bytes = TensorGenerator::bytesOf(*t);
+    } else if (const TensorInfo *t = ckpt ? ckpt->find(name) : nullptr) {
+      shape = t->shape;
+      bytes = t->bytes;
+    } else {
+      impl.fail("tensor '" + name + "' is missing from the " +
+                (generator ? "generated model" : "checkpoint"));
+      return nullptr;
+    }
+    Rect rect;
+    rect.rows = shape.empty() ? 1 : shape[0];
+    int64_t cols = 1;
+    for (size_t i = 1; i < shape.size(); ++i)
+      cols *= shape[i];
+    const int64_t element =
+        int64_t(bytes) / std::max<int64_t>(rect.rows * cols, 1);
+    if (r0 < 0 || r1 > rect.rows || r0 >= r1 || c0 < 0 || c1 > cols ||
+        c0 >= c1 || element * rect.rows * cols != int64_t(bytes)) {
+      impl.fail("tensor '" + name + "' cannot be split as [" +
+                std::to_string(rect.rows) + ", " + std::to_string(cols) +
+                "] rows " + std::to_string(r0) + ".." + std::to_string(r1) +
+                ", columns " + std::to_string(c0) + ".." + std::to_string(c1));
+      return nullptr;
+    }
+    rect = {rect.rows, cols * element, r0, r1, c0 * element, c1 * element};
+    if (generator) {
+      void *p = impl.alloc(std::max<uint64_t>(rect.bytes(), 1));
+      if (p)
+        pending.push_back(
+            {&generator->find(name)->name, p, rect.bytes(), {}, 0, 0, rect});
+      return p;
+    }
+    const TensorInfo *t = ckpt->find(name);
+    tick();
+    const char *data = static_cast<const char *>(t->data);
+    if (rect.wholeRows() && impl.device.isHostMemory())
+      return data + r0 * rect.rowBytes;
+    std::vector<uint8_t> part(rect.bytes());
+    rect.copy(data, part.data());
+    void *p = impl.alloc(part.size());
+    if (!p || !impl.upload(p, part.data(), part.size()))
+      return nullptr;
+    return p;
+  }
+
+  /// Rows [r0, r1) of linear `prefix` [out, in] (a column-parallel rank's
+  /// share), or with `columns` its inputs [r0, r1) (row-parallel); an FP8
+  /// scale keeps the 128-blocks that cover them (checkTensorParallel:
+  /// whole blocks, or all inside one).
+  LinearW linearSlice(const std::string &prefix, WeightFormat format,
+                      int64_t out, int64_t in, int64_t r0, int64_t r1,
+                      bool columns) {
+    const int64_t block = V4Config::kFp8BlockSize;
+    const int64_t b0 = r0 / block, b1 = ceilDiv(r1, block);
+    LinearW w{format, nullptr, nullptr, columns ? out : r1 - r0,
+              columns ? r1 - r0 : in};
+    w.weight = columns ? slice(prefix + ".weight", 0, out, r0, r1)
+                       : slice(prefix + ".weight", r0, r1, 0, in);
+    if (format == WeightFormat::FP8) {
+      w.scale = columns
+                    ? slice(prefix + ".scale", 0, ceilDiv(out, block), b0, b1)
+                    : slice(prefix + ".scale", b0, b1, 0, ceilDiv(in, block));
+      impl.maxLinearIn = std::max(impl.maxLinearIn, w.in);
+    } else if (format != WeightFormat::BF16) {
+      impl.fail("tensor '" + prefix +
+                ".weight': only BF16 and FP8 linears are split over ranks");
+    }
+    return w;
   }
 
   /// Generates the tensors get() handed out: worker threads fill them in
@@ -234,12 +319,28 @@ public:
 private:
   /// A generated tensor, or (name null) the bf16 dequantisation of the FP8
   /// linear `densePrefix` [out, in].
+  /// Rows [r0, r1) and bytes [b0, b1) of each row of a tensor of `rows`
+  /// rows of `rowBytes` (rows = 0: the whole tensor).
+  struct Rect {
+    int64_t rows = 0, rowBytes = 0, r0 = 0, r1 = 0, b0 = 0, b1 = 0;
+    bool whole() const { return rows == 0; }
+    bool wholeRows() const { return b0 == 0 && b1 == rowBytes; }
+    uint64_t bytes() const { return uint64_t((r1 - r0) * (b1 - b0)); }
+    void copy(const void *from, void *to) const {
+      for (int64_t r = r0; r < r1; ++r)
+        std::memcpy(static_cast<char *>(to) + (r - r0) * (b1 - b0),
+                    static_cast<const char *>(from) + r * rowBytes + b0,
+                    size_t(b1 - b0));
+    }
+  };
+
   struct Pending {
     const std::string *name;
     void *device;
     uint64_t bytes;
     std::string densePrefix;
     int64_t out = 0, in = 0;
+    Rect rect; // of the named tensor or the dense linear
   };
 
   /// bf16(e4m3 * ue8m0 scale of its 128x128 block), as the official code
@@ -259,6 +360,17 @@ private:
 
   /// Fills `dst` with what `job` places (thread-safe).
   bool produce(const Pending &job, void *dst, std::string &error) const {
+    if (!job.rect.whole()) {
+      // A rank's share: the whole tensor made, its rectangle kept.
+      Pending whole = job;
+      whole.rect = Rect();
+      whole.bytes = uint64_t(job.rect.rows * job.rect.rowBytes);
+      std::vector<uint8_t> all(whole.bytes);
+      if (!produce(whole, all.data(), error))
+        return false;
+      job.rect.copy(all.data(), dst);
+      return true;
+    }
     if (job.name)
       return generator->fill(*job.name, dst, error);
     auto generate = [&](const std::string &name, std::vector<uint8_t> &bytes) {
@@ -304,10 +416,21 @@ private:
 bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
                                  const TensorGenerator *generator) {
   const V4Config &c = config;
-  WeightPlacer w(*this, ckpt, generator, expectedTensors(c).size());
+  if (!initParallel())
+    return false;
+  // Progress counts the tensors this rank places (not the other ranks'
+  // experts: a weight and a scale for each of 3 linears).
+  const size_t othersExperts =
+      size_t(c.numBlocks() * (c.nRoutedExperts - localExperts) * 6);
+  WeightPlacer w(*this, ckpt, generator,
+                 expectedTensors(c).size() - othersExperts);
+  // Each rank holds the whole embedding (official: a vocabulary slice and
+  // an all_reduce that adds one nonzero row per token, the same values).
   embed = w.get("embed.weight");
   norm = w.get("norm.weight");
-  head = w.get("head.weight");
+  head = ranks == 1 ? w.get("head.weight")
+                    : w.slice("head.weight", firstVocab,
+                              firstVocab + localVocab, 0, c.dim);
   hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"), w.get("hc_head_base")};
   const WeightFormat lf = c.linearFormat;
   // Layers, then the MTP blocks (blocks[numLayers + k]).
@@ -333,15 +456,28 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
       b.engram = int(engrams.size());
       engrams.push_back(ew);
     }
-    b.sink = w.get(p + "attn.attn_sink");
+    // A rank's query heads [h0, h0 + localHeads) and their output groups
+    // [g0, g0 + localGroups): wq_b column-parallel, wo_b row-parallel
+    // (official Attention with world_size > 1); the rest whole.
+    const int64_t h0 = rank * localHeads, g0 = rank * localGroups;
+    const int64_t qd = c.numHeads * c.headDim, og = c.oGroups * c.oLoraRank;
+    b.sink = ranks == 1
+                 ? w.get(p + "attn.attn_sink")
+                 : w.slice(p + "attn.attn_sink", h0, h0 + localHeads, 0, 1);
     b.wqA = w.linear(p + "attn.wq_a", lf, c.qLoraRank, c.dim);
     b.qNorm = w.get(p + "attn.q_norm.weight");
-    b.wqB = w.linear(p + "attn.wq_b", lf, c.numHeads * c.headDim, c.qLoraRank);
+    b.wqB = ranks == 1 ? w.linear(p + "attn.wq_b", lf, qd, c.qLoraRank)
+                       : w.linearSlice(p + "attn.wq_b", lf, qd, c.qLoraRank,
+                                       h0 * c.headDim,
+                                       (h0 + localHeads) * c.headDim, false);
     b.wkv = w.linear(p + "attn.wkv", lf, c.headDim, c.dim);
     b.kvNorm = w.get(p + "attn.kv_norm.weight");
-    b.woA = w.dense(p + "attn.wo_a", lf, c.oGroups * c.oLoraRank,
-                    c.numHeads * c.headDim / c.oGroups);
-    b.woB = w.linear(p + "attn.wo_b", lf, c.dim, c.oGroups * c.oLoraRank);
+    b.woA = w.dense(p + "attn.wo_a", lf, og, qd / c.oGroups, g0 * c.oLoraRank,
+                    (g0 + localGroups) * c.oLoraRank);
+    b.woB = ranks == 1 ? w.linear(p + "attn.wo_b", lf, c.dim, og)
+                       : w.linearSlice(p + "attn.wo_b", lf, c.dim, og,
+                                       g0 * c.oLoraRank,
+                                       (g0 + localGroups) * c.oLoraRank, true);
     auto compressor = [&](const std::string &cp, int64_t ratio, int64_t d) {
       CompressorW cw;
       cw.ratio = ratio;
@@ -368,18 +504,20 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
     else
       b.gateBias = w.get(p + "ffn.gate.bias");
     b.stacked = c.expertFormat == WeightFormat::FP4;
+    // The rank's routed experts [firstExpert, firstExpert + localExperts).
     if (b.stacked) {
-      b.experts.resize(c.nRoutedExperts);
-      if (!w.stackExperts(p, c.nRoutedExperts, 0, c.moeInterDim, c.dim,
+      b.experts.resize(localExperts);
+      if (!w.stackExperts(p, firstExpert, localExperts, 0, c.moeInterDim, c.dim,
                           b.experts) ||
-          !w.stackExperts(p, c.nRoutedExperts, 1, c.dim, c.moeInterDim,
+          !w.stackExperts(p, firstExpert, localExperts, 1, c.dim, c.moeInterDim,
                           b.experts) ||
-          !w.stackExperts(p, c.nRoutedExperts, 2, c.moeInterDim, c.dim,
+          !w.stackExperts(p, firstExpert, localExperts, 2, c.moeInterDim, c.dim,
                           b.experts))
         return false;
     }
-    for (int64_t e = 0; !b.stacked && e < c.nRoutedExperts; ++e) {
-      std::string ep = p + "ffn.experts." + std::to_string(e) + ".";
+    for (int64_t e = 0; !b.stacked && e < localExperts; ++e) {
+      std::string ep =
+          p + "ffn.experts." + std::to_string(firstExpert + e) + ".";
       b.experts.push_back(
           {w.linear(ep + "w1", c.expertFormat, c.moeInterDim, c.dim),
            w.linear(ep + "w2", c.expertFormat, c.dim, c.moeInterDim),

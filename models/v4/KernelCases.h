@@ -161,14 +161,12 @@ Case denseCase(const DenseShape &s, bool f32Out);
 /// embedding.mlir: ids in [-1, vocab - 1].
 Case embeddingCase(int64_t n, int64_t vocab, int64_t dim, int64_t copies);
 
-/// head.mlir: m rows at stride ldx of width d, v vocabulary entries.
+/// head.mlir: m rows of width d, v vocabulary entries.
 struct HeadShape {
-  int64_t m, d, v, ldx;
+  int64_t m, d, v;
 };
-/// @head: the vocabulary GEMM of m normalised rows (ldx unused).
+/// @head: the vocabulary GEMM of m normalised rows.
 Case headCase(HeadShape s);
-/// @head_norm: the final norm of the m rows.
-Case headNormCase(HeadShape s);
 /// @greedy_part: the best of each 4096-id slice of m rows of v random
 /// logits; @greedy_token: the greedy id from random slice bests.
 Case greedyPartCase(int64_t m, int64_t v);

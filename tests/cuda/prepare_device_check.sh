@@ -23,7 +23,7 @@ add() {
     >> "$out/run.sh"
 }
 
-add rmsnorm rmsnorm.mlir 4,1,1 1e-2 \
+add rmsnorm rmsnorm.mlir 16,1,1 1e-2 \
   "--arg x=random:16x512 --arg w=random:512 --arg y=zeros:16x512 --arg rows=16 --arg dim=512 --arg eps=1e-6" \
   "in:@x.npy in:@w.npy out:@y.npy i:16 i:512 f:1e-6"
 add swiglu swiglu.mlir 10,2,1 1e-2 \

@@ -1,5 +1,6 @@
 //===- CollectivesTest.cpp - host collectives among threads ---------------===//
 #include "runtime/Collectives.h"
+#include "runtime/FloatFormats.h"
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,26 @@ TEST(HostCollectives, AllReduceSumsInRankOrder) {
           << ranks << " ranks";
       EXPECT_EQ(0, std::memcmp(y.data(), results[0].data(), y.size() * 4));
     }
+  }
+}
+
+// bf16 partial sums (official RowParallelLinear): added in f32, rounded
+// once. 256 + 1 + 1 is 258 in f32 and a bf16; rounding each addition to
+// bf16 (8 bits of mantissa) would give 256.
+TEST(HostCollectives, AllReduceBf16AddsInF32AndRoundsOnce) {
+  const int ranks = 4;
+  std::vector<std::vector<uint16_t>> results(static_cast<size_t>(ranks));
+  onRanks(ranks, [&](int r, Collectives &c, Device &device) {
+    std::vector<uint16_t> x = {
+        floatToBf16(r == 0 ? 256.f : (r < 3 ? 1.f : 0.f)),
+        floatToBf16(-0.5f * float(r))};
+    std::string error;
+    ASSERT_TRUE(c.allReduceSumBf16(device, x.data(), x.size(), error)) << error;
+    results[size_t(r)] = x;
+  });
+  for (const std::vector<uint16_t> &y : results) {
+    EXPECT_EQ(bf16ToFloat(y[0]), 258.f);
+    EXPECT_EQ(bf16ToFloat(y[1]), -3.f);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "models/v4/Executor.h"
 #include "models/v4/Generate.h"
 #include "models/v4/PrefixCache.h"
+#include "runtime/Collectives.h"
 #include "runtime/HostTensor.h"
 #include "runtime/Npy.h"
 #include "runtime/Safetensors.h"
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace dsv4c;
@@ -45,6 +47,11 @@ options:
                          reference (the interpreter: slow) or cuda (GPU 0;
                          first lowering: slow)
   --threads N            cpu worker threads (default: all hardware threads)
+  --ranks N              tensor parallelism: N ranks, a thread each, each
+                         holding official model.py's share of the weights
+                         for world_size N (heads, experts, vocabulary) and
+                         exchanging partial sums (cpu target only: the cuda
+                         target's NCCL collectives are not built yet)
   --temperature T        0 = greedy (default); > 0 samples
   --top-p P              nucleus sampling mass, (0, 1] (default 1)
   --seed N               sampling seed (default 0; sequence i uses N + i)
@@ -106,6 +113,7 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   int64_t maxSeqLen = 0;
   v4::PrefixCacheOptions prefixOptions;
   bool ignoreEos = false, quiet = false, profile = false, graphs = true;
+  int ranks = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string v;
@@ -146,6 +154,10 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
       if (!value() || !parseInt(v, 1, n))
         return fail("--threads needs an integer >= 1");
       open.threads = unsigned(n);
+    } else if (arg == "--ranks") {
+      if (!value() || !parseInt(v, 1, n) || n > 64)
+        return fail("--ranks needs an integer from 1 to 64");
+      ranks = int(n);
     } else if (arg == "--temperature") {
       if (!value() || !parseFloat(v, f) || f < 0)
         return fail("--temperature needs a number >= 0");
@@ -211,6 +223,8 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     return fail("give --weights or --generate-weights, not both");
   if (prompts.empty())
     return fail("give a --prompt or --tokens");
+  if (ranks > 1 && !prefixOptions.diskDir.empty())
+    return fail("--prefix-cache does not work with --ranks yet");
 
   Progress progress(prog, quiet);
   std::string error;
@@ -261,6 +275,33 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
   exOpts.progress = [&](size_t done, size_t total) {
     progress.update(done, total, "weights");
   };
+  // With --ranks, rank 0 runs on the model's device and every other rank on
+  // a device of its own, sharing the kernels.
+  std::vector<std::unique_ptr<Collectives>> group;
+  std::vector<std::unique_ptr<Device>> rankDevices;
+  std::vector<std::unique_ptr<v4::Executor>> rankExecutors;
+  if (ranks > 1) {
+    if (model.target != "cpu")
+      return fail("--ranks runs tensor-parallel ranks on the cpu target only "
+                  "(the cuda target's NCCL collectives are not built yet); "
+                  "this run's target is " +
+                  model.target);
+    if (!v4::checkTensorParallel(config, ranks, error))
+      return fail(error);
+    group = makeHostCollectives(ranks);
+    exOpts.collectives = group[0].get();
+    for (int r = 1; r < ranks; ++r) {
+      v4::ExecutorOptions rankOpts = exOpts;
+      rankOpts.collectives = group[size_t(r)].get();
+      rankOpts.progress = nullptr;
+      rankDevices.push_back(std::make_unique<HostDevice>("cpu"));
+      auto e = createExecutor(model, *rankDevices.back(), *model.kernels,
+                              rankOpts, error);
+      if (!e)
+        return fail("rank " + std::to_string(r) + ": " + error);
+      rankExecutors.push_back(std::move(e));
+    }
+  }
   auto executor =
       createExecutor(model, *model.device, *model.kernels, exOpts, error);
   if (!executor)
@@ -284,7 +325,32 @@ int runner::runCommand(int argc, char **argv, const JitHook &jit) {
     gen.prefixCache = prefixCache.get();
   }
   v4::GenerateResult result;
-  if (!v4::generate(*executor, ids, gen, result, error))
+  // The other ranks make the same calls on threads of their own (their
+  // results are rank 0's); a rank that fails releases the others.
+  std::vector<std::string> rankErrors(rankExecutors.size());
+  std::vector<std::thread> rankThreads;
+  for (size_t r = 0; r < rankExecutors.size(); ++r)
+    rankThreads.emplace_back([&, r] {
+      v4::GenerateOptions rankGen = gen;
+      rankGen.progress = nullptr;
+      v4::GenerateResult rankResult;
+      if (!v4::generate(*rankExecutors[r], ids, rankGen, rankResult,
+                        rankErrors[r]))
+        group[r + 1]->abort();
+    });
+  bool ok = v4::generate(*executor, ids, gen, result, error);
+  if (!ok && !group.empty())
+    group[0]->abort();
+  for (std::thread &t : rankThreads)
+    t.join();
+  // The first cause, not a rank that stopped because another failed.
+  for (size_t r = 0; r < rankErrors.size(); ++r)
+    if (!rankErrors[r].empty() &&
+        (ok || error.find("aborted") != std::string::npos)) {
+      ok = false;
+      error = "rank " + std::to_string(r + 1) + ": " + rankErrors[r];
+    }
+  if (!ok)
     return fail(error);
   if (prefixCache) {
     // Written to the directory now, so that a failure is reported.

@@ -9,8 +9,9 @@
 //   once from the f32 sum) or f32 (@matmul_bf16_f32, e.g. the compressor's
 //   wkv / wgate projections) [m, ldy].
 // One program computes a 16x64 block of one group over one of `splits`
-// slices of K (whole 64-blocks; any k, ragged edges are bounded and read as
-// 0). With splits = 1 it writes y; else its f32 sum goes to part [splits, m,
+// slices of K (whole 128-blocks: a k-step reads 64 x 128 weights, 16 KB, so
+// that a batch-1 GEMV makes few round trips; any k, ragged edges are
+// bounded and read as 0). With splits = 1 it writes y; else its f32 sum goes to part [splits, m,
 // ldy] and the block's last program to finish (counted in sem[block], i32
 // zeros before and after the launch) adds the slices in order into y
 // (split-k in one launch: small-M launches fill the GPU; y's rows must then
@@ -42,25 +43,26 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %wrow = arith.addi %gn, %col0 : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  // This program's slice of K: [k0, k1), whole 64-blocks.
-  %c63 = arith.constant 63 : index
-  %kp = arith.addi %k, %c63 : index
-  %kblocks = arith.divui %kp, %c64 : index
+  // This program's slice of K: [k0, k1), whole 128-blocks.
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
+  %kp = arith.addi %k, %c127 : index
+  %kblocks = arith.divui %kp, %c128 : index
   %spl1 = arith.subi %splits, %c1 : index
   %perb = arith.addi %kblocks, %spl1 : index
   %per = arith.divui %perb, %splits : index
-  %kchunk = arith.muli %per, %c64 : index
+  %kchunk = arith.muli %per, %c128 : index
   %k0 = arith.muli %pz, %kchunk : index
   %k0c = arith.addi %k0, %kchunk : index
   %k1 = arith.minui %k0c, %k : index
-  %acc = scf.for %kk = %k0 to %k1 step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xc = arith.addi %gk, %kk : index
     %xt = tile.load %x[%row0, %xc] strides[%ldx, %c1] bounds[%m, %gkend]
-        : !tile.ptr<bf16> -> tensor<16x64xbf16>
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
     %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%gnend, %k]
-        : !tile.ptr<bf16> -> tensor<64x64xbf16>
+        : !tile.ptr<bf16> -> tensor<64x128xbf16>
     %d = tile.dot %xt, %wt acc %acc_in {rhs_transposed}
-        : tensor<16x64xbf16>, tensor<64x64xbf16> -> tensor<16x64xf32>
+        : tensor<16x128xbf16>, tensor<64x128xbf16> -> tensor<16x64xf32>
     scf.yield %d : tensor<16x64xf32>
   }
   %ycol = arith.addi %gn, %col0 : index
@@ -90,9 +92,7 @@ tile.kernel @matmul_bf16(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     %last = arith.cmpi eq, %before, %spl1i : i32
     scf.if %last {
       %mld = arith.muli %m, %ldy : index
-      // A zero tile of its own: sharing the k loop's would make that loop copy it.
-      %sum0 = tile.splat %zero : tensor<16x64xf32>
-      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
         %t03 = tile.load %part[%sp, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
             : !tile.ptr<f32> -> tensor<1x16x64xf32>
         %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>
@@ -152,25 +152,26 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %wrow = arith.addi %gn, %col0 : index
 
   %acc0 = tile.splat %zero : tensor<16x64xf32>
-  // This program's slice of K: [k0, k1), whole 64-blocks.
-  %c63 = arith.constant 63 : index
-  %kp = arith.addi %k, %c63 : index
-  %kblocks = arith.divui %kp, %c64 : index
+  // This program's slice of K: [k0, k1), whole 128-blocks.
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
+  %kp = arith.addi %k, %c127 : index
+  %kblocks = arith.divui %kp, %c128 : index
   %spl1 = arith.subi %splits, %c1 : index
   %perb = arith.addi %kblocks, %spl1 : index
   %per = arith.divui %perb, %splits : index
-  %kchunk = arith.muli %per, %c64 : index
+  %kchunk = arith.muli %per, %c128 : index
   %k0 = arith.muli %pz, %kchunk : index
   %k0c = arith.addi %k0, %kchunk : index
   %k1 = arith.minui %k0c, %k : index
-  %acc = scf.for %kk = %k0 to %k1 step %c64 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
+  %acc = scf.for %kk = %k0 to %k1 step %c128 iter_args(%acc_in = %acc0) -> (tensor<16x64xf32>) {
     %xc = arith.addi %gk, %kk : index
     %xt = tile.load %x[%row0, %xc] strides[%ldx, %c1] bounds[%m, %gkend]
-        : !tile.ptr<bf16> -> tensor<16x64xbf16>
+        : !tile.ptr<bf16> -> tensor<16x128xbf16>
     %wt = tile.load %w[%wrow, %kk] strides[%k, %c1] bounds[%gnend, %k]
-        : !tile.ptr<bf16> -> tensor<64x64xbf16>
+        : !tile.ptr<bf16> -> tensor<64x128xbf16>
     %d = tile.dot %xt, %wt acc %acc_in {rhs_transposed}
-        : tensor<16x64xbf16>, tensor<64x64xbf16> -> tensor<16x64xf32>
+        : tensor<16x128xbf16>, tensor<64x128xbf16> -> tensor<16x64xf32>
     scf.yield %d : tensor<16x64xf32>
   }
   %ycol = arith.addi %gn, %col0 : index
@@ -199,9 +200,7 @@ tile.kernel @matmul_bf16_f32(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     %last = arith.cmpi eq, %before, %spl1i : i32
     scf.if %last {
       %mld = arith.muli %m, %ldy : index
-      // A zero tile of its own: sharing the k loop's would make that loop copy it.
-      %sum0 = tile.splat %zero : tensor<16x64xf32>
-      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %sum0) -> (tensor<16x64xf32>) {
+      %sum = scf.for %sp = %c0 to %splits step %c4 iter_args(%a = %acc0) -> (tensor<16x64xf32>) {
         %t03 = tile.load %part[%sp, %row0, %ycol] strides[%mld, %ldy, %c1] bounds[%splits, %m, %gnend]
             : !tile.ptr<f32> -> tensor<1x16x64xf32>
         %t0 = tile.reshape %t03 : tensor<1x16x64xf32> -> tensor<16x64xf32>

@@ -77,8 +77,10 @@ tile.kernel @mhc_mix(%h: !tile.ptr<bf16>, %fn: !tile.ptr<f32>,
 //   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
 // Outputs y bf16 [n, D], post f32 [n, 4], comb f32 [n, 4, 4] (row j, column k:
 // h'_k takes comb[j][k] of stream j). iters = hc_sinkhorn_iters (20).
-// Program (p, c) mixes tokens 4p..4p+3 into y's columns [512c, 512c + 512);
-// the programs with c = 0 also write post and comb. Grid (ceil(n/4), ceil(D/512)).
+// Program (p, c) mixes tokens 4p..4p+3 into y's columns [256c, 256c + 256);
+// the programs with c = ceil(D/256) write post and comb (the Sinkhorn rounds
+// are a chain of small steps: beside the mix, not before it).
+// Grid (ceil(n/4), ceil(D/256) + 1).
 tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
                      %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
                      %y: !tile.ptr<bf16>, %post: !tile.ptr<f32>,
@@ -151,8 +153,11 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
   %dzp = arith.addf %one44, %ezp : tensor<4x4xf32>
   %sigp = arith.divf %one44, %dzp : tensor<4x4xf32>
   %pre = arith.addf %sigp, %hceps44 : tensor<4x4xf32>
-  // post and comb: once per token, by the programs of the first columns.
-  %first = arith.cmpi eq, %pcolumn, %c0 : index
+  // post and comb: once per token, by a program of their own (the last
+  // column), beside the programs that mix y.
+  %columns = tile.num_programs 1
+  %lastColumn = arith.subi %columns, %c1 : index
+  %first = arith.cmpi eq, %pcolumn, %lastColumn : index
   scf.if %first {
     // post = 2 * sigmoid(mix * scale1 + base)
     %mq = arith.mulf %mpost, %rs4 : tensor<4x4xf32>
@@ -209,38 +214,23 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
         : tensor<4x16xf32> -> !tile.ptr<f32>
   }
 
-  // y = sum_i pre_i * h_i over this program's columns in blocks of 128, one
-  // stream at a time.
-  %zero44 = tile.splat %zero : tensor<4x4xf32>
-  %io4 = tile.iota : tensor<4xi32>
-  %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
-  %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
-  %yz = tile.splat %zero : tensor<4x128xf32>
-  %ycol0 = arith.muli %pcolumn, %c512 : index
-  %ycolw = arith.addi %ycol0, %c512 : index
+  // y = sum_i pre_i * h_i over this program's 256 columns: the 4 streams in
+  // one load, summed over i in order (the post/comb program has none).
+  %c256 = arith.constant 256 : index
+  %ycol0 = arith.muli %pcolumn, %c256 : index
+  %ycolw = arith.addi %ycol0, %c256 : index
   %ycol1 = arith.minui %ycolw, %d : index
-  scf.for %kk = %ycol0 to %ycol1 step %c128 {
-    %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
-      %ii = arith.index_cast %i : index to i32
-      %iit = tile.splat %ii : tensor<4x4xi32>
-      %isi = arith.cmpi eq, %io4b, %iit : tensor<4x4xi32>
-      %pcol = arith.select %isi, %pre, %zero44 : tensor<4x4xi1>, tensor<4x4xf32>
-      %pi = tile.reduce sum %pcol {dim = 1} : tensor<4x4xf32> -> tensor<4xf32>
-      %pi2 = tile.reshape %pi : tensor<4xf32> -> tensor<4x1xf32>
-      %pib = tile.broadcast %pi2 : tensor<4x1xf32> -> tensor<4x128xf32>
-      %hoff = arith.muli %i, %d : index
-      %hend = arith.addi %hoff, %d : index
-      %hc = arith.addi %hoff, %kk : index
-      %ht = tile.load %h[%tok0, %hc] strides[%hd, %c1] bounds[%n, %hend]
-          : !tile.ptr<bf16> -> tensor<4x128xbf16>
-      %hf = tile.cast %ht : tensor<4x128xbf16> -> tensor<4x128xf32>
-      %wh = arith.mulf %pib, %hf : tensor<4x128xf32>
-      %ya2 = arith.addf %ya, %wh : tensor<4x128xf32>
-      scf.yield %ya2 : tensor<4x128xf32>
-    }
-    %yb = tile.cast %ys : tensor<4x128xf32> -> tensor<4x128xbf16>
+  scf.for %kk = %ycol0 to %ycol1 step %c256 {
+    %ht = tile.load %h[%tok0, %c0, %kk] strides[%hd, %d, %c1] bounds[%n, %c4, %d]
+        : !tile.ptr<bf16> -> tensor<4x4x256xbf16>
+    %hf = tile.cast %ht : tensor<4x4x256xbf16> -> tensor<4x4x256xf32>
+    %pre3 = tile.reshape %pre : tensor<4x4xf32> -> tensor<4x4x1xf32>
+    %preb = tile.broadcast %pre3 : tensor<4x4x1xf32> -> tensor<4x4x256xf32>
+    %wh = arith.mulf %preb, %hf : tensor<4x4x256xf32>
+    %ys = tile.reduce sum %wh {dim = 1} : tensor<4x4x256xf32> -> tensor<4x256xf32>
+    %yb = tile.cast %ys : tensor<4x256xf32> -> tensor<4x256xbf16>
     tile.store %yb, %y[%tok0, %kk] strides[%d, %c1] bounds[%n, %d]
-        : tensor<4x128xbf16> -> !tile.ptr<bf16>
+        : tensor<4x256xbf16> -> !tile.ptr<bf16>
   }
   tile.return
 }
@@ -248,7 +238,8 @@ tile.kernel @mhc_pre(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
 // mhc_post: new streams from the sub-layer output x (bf16 [n, D]), the old
 // streams res (bf16 [n, 4, D]) and mhc_pre's post [n, 4] and comb [n, 4, 4]:
 //   out[t, k] = bf16( post[t, k] * f32(x[t]) + sum_j comb[t, j, k] * f32(res[t, j]) )
-// One program does 4 tokens x 128 columns; grid (ceil(n/4), ceil(D/128)).
+// added in that order. One program does 4 tokens x 128 columns, each input
+// in one load (the 4 old streams together); grid (ceil(n/4), ceil(D/128)).
 tile.kernel @mhc_post(%x: !tile.ptr<bf16>, %res: !tile.ptr<bf16>,
                       %post: !tile.ptr<f32>, %comb: !tile.ptr<f32>,
                       %out: !tile.ptr<bf16>, %n: index, %d: index) {
@@ -264,35 +255,32 @@ tile.kernel @mhc_post(%x: !tile.ptr<bf16>, %res: !tile.ptr<bf16>,
   %hd = arith.muli %d, %c4 : index
   %xt = tile.load %x[%tok0, %col0] strides[%d, %c1] bounds[%n, %d]
       : !tile.ptr<bf16> -> tensor<4x128xbf16>
+  %rt = tile.load %res[%tok0, %c0, %col0] strides[%hd, %d, %c1] bounds[%n, %c4, %d]
+      : !tile.ptr<bf16> -> tensor<4x4x128xbf16>
+  %pv = tile.load %post[%tok0, %c0] strides[%c4, %c1] bounds[%n, %c4]
+      : !tile.ptr<f32> -> tensor<4x4xf32>
+  %cv = tile.load %comb[%tok0, %c0, %c0] strides[%c16, %c4, %c1] bounds[%n, %c4, %c4]
+      : !tile.ptr<f32> -> tensor<4x4x4xf32>
+  // [t, k, 1 + j, c]: post * x first, then stream j's term.
   %xf = tile.cast %xt : tensor<4x128xbf16> -> tensor<4x128xf32>
-  scf.for %k = %c0 to %c4 step %c1 {
-    %pv = tile.load %post[%tok0, %k] strides[%c4, %c1] bounds[%n, %c4]
-        : !tile.ptr<f32> -> tensor<4x1xf32>
-    %pb = tile.broadcast %pv : tensor<4x1xf32> -> tensor<4x128xf32>
-    %acc0 = arith.mulf %pb, %xf : tensor<4x128xf32>
-    %acc = scf.for %j = %c0 to %c4 step %c1 iter_args(%a = %acc0) -> (tensor<4x128xf32>) {
-      %roff = arith.muli %j, %d : index
-      %rend = arith.addi %roff, %d : index
-      %rc = arith.addi %roff, %col0 : index
-      %rt = tile.load %res[%tok0, %rc] strides[%hd, %c1] bounds[%n, %rend]
-          : !tile.ptr<bf16> -> tensor<4x128xbf16>
-      %rf = tile.cast %rt : tensor<4x128xbf16> -> tensor<4x128xf32>
-      %j4 = arith.muli %j, %c4 : index
-      %ci = arith.addi %j4, %k : index
-      %cv = tile.load %comb[%tok0, %ci] strides[%c16, %c1] bounds[%n, %c16]
-          : !tile.ptr<f32> -> tensor<4x1xf32>
-      %cb = tile.broadcast %cv : tensor<4x1xf32> -> tensor<4x128xf32>
-      %t = arith.mulf %cb, %rf : tensor<4x128xf32>
-      %a2 = arith.addf %a, %t : tensor<4x128xf32>
-      scf.yield %a2 : tensor<4x128xf32>
-    }
-    %o = tile.cast %acc : tensor<4x128xf32> -> tensor<4x128xbf16>
-    %ooff = arith.muli %k, %d : index
-    %oend = arith.addi %ooff, %d : index
-    %oc = arith.addi %ooff, %col0 : index
-    tile.store %o, %out[%tok0, %oc] strides[%hd, %c1] bounds[%n, %oend]
-        : tensor<4x128xbf16> -> !tile.ptr<bf16>
-  }
+  %x4 = tile.reshape %xf : tensor<4x128xf32> -> tensor<4x1x1x128xf32>
+  %xb = tile.broadcast %x4 : tensor<4x1x1x128xf32> -> tensor<4x4x1x128xf32>
+  %p4 = tile.reshape %pv : tensor<4x4xf32> -> tensor<4x4x1x1xf32>
+  %pb = tile.broadcast %p4 : tensor<4x4x1x1xf32> -> tensor<4x4x1x128xf32>
+  %px = arith.mulf %pb, %xb : tensor<4x4x1x128xf32>
+  %rf = tile.cast %rt : tensor<4x4x128xbf16> -> tensor<4x4x128xf32>
+  %r4 = tile.reshape %rf : tensor<4x4x128xf32> -> tensor<4x1x4x128xf32>
+  %rb = tile.broadcast %r4 : tensor<4x1x4x128xf32> -> tensor<4x4x4x128xf32>
+  %ckj = tile.trans %cv {perm = array<i64: 0, 2, 1>} : tensor<4x4x4xf32> -> tensor<4x4x4xf32>
+  %c4d = tile.reshape %ckj : tensor<4x4x4xf32> -> tensor<4x4x4x1xf32>
+  %cb = tile.broadcast %c4d : tensor<4x4x4x1xf32> -> tensor<4x4x4x128xf32>
+  %cr = arith.mulf %cb, %rb : tensor<4x4x4x128xf32>
+  %terms = tile.concat %px, %cr {dim = 2}
+      : tensor<4x4x1x128xf32>, tensor<4x4x4x128xf32> -> tensor<4x4x5x128xf32>
+  %acc = tile.reduce sum %terms {dim = 2} : tensor<4x4x5x128xf32> -> tensor<4x4x128xf32>
+  %o = tile.cast %acc : tensor<4x4x128xf32> -> tensor<4x4x128xbf16>
+  tile.store %o, %out[%tok0, %c0, %col0] strides[%hd, %d, %c1] bounds[%n, %c4, %d]
+      : tensor<4x4x128xbf16> -> !tile.ptr<bf16>
   tile.return
 }
 
@@ -301,7 +289,7 @@ tile.kernel @mhc_post(%x: !tile.ptr<bf16>, %res: !tile.ptr<bf16>,
 //   pre_i = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps   scale f32 [1], base f32 [4]
 //   y[t] = bf16(sum_i pre_i * f32(h[t, i]))
 // From mhc_mix's partial sums (rows 4). Program (p, c) mixes tokens
-// 4p..4p+3 into y's columns [512c, 512c + 512); grid (ceil(n/4), ceil(D/512)).
+// 4p..4p+3 into y's columns [256c, 256c + 256); grid (ceil(n/4), ceil(D/256)).
 tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
                       %scale: !tile.ptr<f32>, %base: !tile.ptr<f32>,
                       %y: !tile.ptr<bf16>, %n: index, %d: index,
@@ -353,37 +341,23 @@ tile.kernel @mhc_head(%h: !tile.ptr<bf16>, %part: !tile.ptr<f32>,
   %sigp = arith.divf %one44, %dzp : tensor<4x4xf32>
   %pre = arith.addf %sigp, %hceps44 : tensor<4x4xf32>
 
-  // y = sum_i pre_i * h_i over D in blocks of 128, one stream at a time.
-  %zero44 = tile.splat %zero : tensor<4x4xf32>
-  %io4 = tile.iota : tensor<4xi32>
-  %io42 = tile.reshape %io4 : tensor<4xi32> -> tensor<1x4xi32>
-  %io4b = tile.broadcast %io42 : tensor<1x4xi32> -> tensor<4x4xi32>
-  %yz = tile.splat %zero : tensor<4x128xf32>
-  %ycol0 = arith.muli %pcolumn, %c512 : index
-  %ycolw = arith.addi %ycol0, %c512 : index
+  // y = sum_i pre_i * h_i over this program's 256 columns: the 4 streams in
+  // one load, summed over i in order.
+  %c256 = arith.constant 256 : index
+  %ycol0 = arith.muli %pcolumn, %c256 : index
+  %ycolw = arith.addi %ycol0, %c256 : index
   %ycol1 = arith.minui %ycolw, %d : index
-  scf.for %kk = %ycol0 to %ycol1 step %c128 {
-    %ys = scf.for %i = %c0 to %c4 step %c1 iter_args(%ya = %yz) -> (tensor<4x128xf32>) {
-      %ii = arith.index_cast %i : index to i32
-      %iit = tile.splat %ii : tensor<4x4xi32>
-      %isi = arith.cmpi eq, %io4b, %iit : tensor<4x4xi32>
-      %pcol = arith.select %isi, %pre, %zero44 : tensor<4x4xi1>, tensor<4x4xf32>
-      %pi = tile.reduce sum %pcol {dim = 1} : tensor<4x4xf32> -> tensor<4xf32>
-      %pi2 = tile.reshape %pi : tensor<4xf32> -> tensor<4x1xf32>
-      %pib = tile.broadcast %pi2 : tensor<4x1xf32> -> tensor<4x128xf32>
-      %hoff = arith.muli %i, %d : index
-      %hend = arith.addi %hoff, %d : index
-      %hc = arith.addi %hoff, %kk : index
-      %ht = tile.load %h[%tok0, %hc] strides[%hd, %c1] bounds[%n, %hend]
-          : !tile.ptr<bf16> -> tensor<4x128xbf16>
-      %hf = tile.cast %ht : tensor<4x128xbf16> -> tensor<4x128xf32>
-      %wh = arith.mulf %pib, %hf : tensor<4x128xf32>
-      %ya2 = arith.addf %ya, %wh : tensor<4x128xf32>
-      scf.yield %ya2 : tensor<4x128xf32>
-    }
-    %yb = tile.cast %ys : tensor<4x128xf32> -> tensor<4x128xbf16>
+  scf.for %kk = %ycol0 to %ycol1 step %c256 {
+    %ht = tile.load %h[%tok0, %c0, %kk] strides[%hd, %d, %c1] bounds[%n, %c4, %d]
+        : !tile.ptr<bf16> -> tensor<4x4x256xbf16>
+    %hf = tile.cast %ht : tensor<4x4x256xbf16> -> tensor<4x4x256xf32>
+    %pre3 = tile.reshape %pre : tensor<4x4xf32> -> tensor<4x4x1xf32>
+    %preb = tile.broadcast %pre3 : tensor<4x4x1xf32> -> tensor<4x4x256xf32>
+    %wh = arith.mulf %preb, %hf : tensor<4x4x256xf32>
+    %ys = tile.reduce sum %wh {dim = 1} : tensor<4x4x256xf32> -> tensor<4x256xf32>
+    %yb = tile.cast %ys : tensor<4x256xf32> -> tensor<4x256xbf16>
     tile.store %yb, %y[%tok0, %kk] strides[%d, %c1] bounds[%n, %d]
-        : tensor<4x128xbf16> -> !tile.ptr<bf16>
+        : tensor<4x256xbf16> -> !tile.ptr<bf16>
   }
   tile.return
 }

@@ -70,7 +70,8 @@ tile.kernel @moe_finish(%y: !tile.ptr<f32>, %shared: !tile.ptr<bf16>,
 // ascending expert order, as the official loop over experts adds them:
 //   y[t, :] += f32(ye[slots[t, j], :])   for j = 0 .. k-1 in order
 //   ye: bf16 [m * k, d]; slots: i32 [m, k] (token t's picks, ascending
-//   expert); y: f32 [m, d].
+//   expert; -1: another tensor-parallel rank's expert, skipped); y: f32
+//   [m, d].
 // Grid: (m, ceil(d / 256)).
 tile.kernel @moe_gather_add(%ye: !tile.ptr<bf16>, %slots: !tile.ptr<i32>,
                             %y: !tile.ptr<f32>, %m: index, %d: index,
@@ -89,9 +90,14 @@ tile.kernel @moe_gather_add(%ye: !tile.ptr<bf16>, %slots: !tile.ptr<i32>,
     %at = arith.addi %base, %j : index
     %st = tile.load %slots[%at] strides[%c1] : !tile.ptr<i32> -> tensor<1xi32>
     %s32 = tile.extract %st[%c0] : tensor<1xi32>
-    %s = arith.index_cast %s32 : i32 to index
+    // A skipped pick reads row 0 with no rows in bounds: zeros.
+    %zero32 = arith.constant 0 : i32
+    %mine = arith.cmpi sge, %s32, %zero32 : i32
+    %sr = arith.select %mine, %s32, %zero32 : i32
+    %s = arith.index_cast %sr : i32 to index
     %s1 = arith.addi %s, %c1 : index
-    %et = tile.load %ye[%s, %col] strides[%d, %c1] bounds[%s1, %d]
+    %sb = arith.select %mine, %s1, %c0 : index
+    %et = tile.load %ye[%s, %col] strides[%d, %c1] bounds[%sb, %d]
         : !tile.ptr<bf16> -> tensor<1x256xbf16>
     %ef = tile.cast %et : tensor<1x256xbf16> -> tensor<1x256xf32>
     %next = arith.addf %acc, %ef : tensor<1x256xf32>

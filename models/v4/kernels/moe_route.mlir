@@ -3,16 +3,18 @@
 // ascending, each expert's tokens ascending (the order of the official
 // loop `idx, top = torch.where(indices == i)`).
 // idx: i32 [m, 6] (moe_gate's picks; a token picks an expert at most once);
-// E <= 512 experts (moe_gate's limit).
+// E <= 512 experts (moe_gate's limit). With tensor-parallel ranks a rank
+// holds experts [expert0, expert0 + E) of the model's: pick p is its
+// expert p - expert0, and the other ranks' picks are skipped.
 //
 // @moe_route_count: per expert, its picks (count), its first row (the
 // exclusive prefix sum of the counts) and its place among the experts with
 // picks (group); and g, the number of experts with picks:
 //   info: i32 [3 * E + 1] = count[E], first[E], group[E], g.
-// Picks outside [0, E) are counted nowhere (moe_route_place skips them).
-// One program; grid (1).
+// Picks outside [expert0, expert0 + E) are counted nowhere (moe_route_place
+// skips them). One program; grid (1).
 tile.kernel @moe_route_count(%idx: !tile.ptr<i32>, %info: !tile.ptr<i32>,
-                             %n: index, %e: index) {
+                             %n: index, %e: index, %expert0: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -28,11 +30,15 @@ tile.kernel @moe_route_count(%idx: !tile.ptr<i32>, %info: !tile.ptr<i32>,
   %ones = tile.splat %one : tensor<16x512xi32>
   %zeros = tile.splat %zero : tensor<16x512xi32>
   %count0 = tile.splat %zero : tensor<512xi32>
+  %first32 = arith.index_cast %expert0 : index to i32
+  %firsts = tile.splat %first32 : tensor<16xi32>
   // 16 picks a trip, each expert's count a thread's sum of 16 (a reduction
   // over fewer than 32 elements stays in one thread: no warp exchange).
   %count = scf.for %j = %c0 to %n step %c16 iter_args(%acc = %count0) -> (tensor<512xi32>) {
-    %p = tile.load %idx[%j] strides[%c1] bounds[%n] other %neg1
+    %pg = tile.load %idx[%j] strides[%c1] bounds[%n] other %neg1
         : !tile.ptr<i32> -> tensor<16xi32>
+    // The rank's expert (padding -1 - first matches none).
+    %p = arith.subi %pg, %firsts : tensor<16xi32>
     %p2 = tile.reshape %p : tensor<16xi32> -> tensor<16x1xi32>
     %pb = tile.broadcast %p2 : tensor<16x1xi32> -> tensor<16x512xi32>
     %hit = arith.cmpi eq, %pb, %expertsb : tensor<16x512xi32>
@@ -72,6 +78,7 @@ tile.kernel @moe_route_count(%idx: !tile.ptr<i32>, %info: !tile.ptr<i32>,
 //   tok[r] = t (i64, the rows' gather), rows[r] = t (i32, the per-expert
 //   scatter's destination), rw[r] = w[i], slots[t, q] = r with q the rank of
 //   e among token t's picks (moe_gather_add adds in ascending expert order).
+// A pick of another rank's expert gets slot -1 (moe_gather_add skips it).
 // Program m * 6 + x writes group x of groups: i32 [G, 3] = (expert, first,
 // rows) of the x-th expert with picks, or (0, 0, 0) for x >= g, so that
 // @linear_fp4_grouped's programs past g do nothing.
@@ -80,7 +87,8 @@ tile.kernel @moe_route_place(%idx: !tile.ptr<i32>, %w: !tile.ptr<f32>,
                              %info: !tile.ptr<i32>, %tok: !tile.ptr<i64>,
                              %rows: !tile.ptr<i32>, %rw: !tile.ptr<f32>,
                              %slots: !tile.ptr<i32>, %groups: !tile.ptr<i32>,
-                             %m: index, %e: index, %ngroups: index) {
+                             %m: index, %e: index, %ngroups: index,
+                             %expert0: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -99,12 +107,32 @@ tile.kernel @moe_route_place(%idx: !tile.ptr<i32>, %w: !tile.ptr<f32>,
     %pt = tile.load %idx[%pid] strides[%c1] bounds[%i1]
         : !tile.ptr<i32> -> tensor<1xi32>
     %p = tile.extract %pt[%c0] : tensor<1xi32>
+    // Token t's picks below p: p's rank among them, its slot.
+    %t = arith.divui %pid, %c6 : index
+    %t0 = arith.muli %t, %c6 : index
+    %t6 = arith.addi %t0, %c6 : index
+    %picks1 = tile.load %idx[%t0] strides[%c1] bounds[%t6] other %big
+        : !tile.ptr<i32> -> tensor<8xi32>
+    %picks = tile.reshape %picks1 : tensor<8xi32> -> tensor<1x8xi32>
+    %p8 = tile.splat %p : tensor<1x8xi32>
+    %below = arith.cmpi slt, %picks, %p8 : tensor<1x8xi32>
+    %ones8 = tile.splat %one : tensor<1x8xi32>
+    %zeros8 = tile.splat %zero : tensor<1x8xi32>
+    %below1 = arith.select %below, %ones8, %zeros8 : tensor<1x8xi1>, tensor<1x8xi32>
+    %rank = tile.reduce sum %below1 {dim = 1} : tensor<1x8xi32> -> tensor<1xi32>
+    %qs = tile.extract %rank[%c0] : tensor<1xi32>
+    %qi = arith.index_cast %qs : i32 to index
+    %slot = arith.addi %t0, %qi : index
+    %slot1 = arith.addi %slot, %c1 : index
+    // This rank's expert.
+    %first32 = arith.index_cast %expert0 : index to i32
+    %pl = arith.subi %p, %first32 : i32
     %e32 = arith.index_cast %e : index to i32
-    %lo = arith.cmpi sge, %p, %zero : i32
-    %hi = arith.cmpi slt, %p, %e32 : i32
+    %lo = arith.cmpi sge, %pl, %zero : i32
+    %hi = arith.cmpi slt, %pl, %e32 : i32
     %valid = arith.andi %lo, %hi : i1
     scf.if %valid {
-      %pi = arith.index_cast %p : i32 to index
+      %pi = arith.index_cast %pl : i32 to index
       %fi = arith.addi %e, %pi : index
       %fi1 = arith.addi %fi, %c1 : index
       %ft = tile.load %info[%fi] strides[%c1] bounds[%fi1]
@@ -126,23 +154,6 @@ tile.kernel @moe_route_place(%idx: !tile.ptr<i32>, %w: !tile.ptr<f32>,
       %r = tile.extract %before[%c0] : tensor<1xi32>
       %ri = arith.index_cast %r : i32 to index
       %ri1 = arith.addi %ri, %c1 : index
-      // Token t's picks below p: p's rank among them.
-      %t = arith.divui %pid, %c6 : index
-      %t0 = arith.muli %t, %c6 : index
-      %t6 = arith.addi %t0, %c6 : index
-      %picks1 = tile.load %idx[%t0] strides[%c1] bounds[%t6] other %big
-          : !tile.ptr<i32> -> tensor<8xi32>
-      %picks = tile.reshape %picks1 : tensor<8xi32> -> tensor<1x8xi32>
-      %p8 = tile.splat %p : tensor<1x8xi32>
-      %below = arith.cmpi slt, %picks, %p8 : tensor<1x8xi32>
-      %ones8 = tile.splat %one : tensor<1x8xi32>
-      %zeros8 = tile.splat %zero : tensor<1x8xi32>
-      %below1 = arith.select %below, %ones8, %zeros8 : tensor<1x8xi1>, tensor<1x8xi32>
-      %rank = tile.reduce sum %below1 {dim = 1} : tensor<1x8xi32> -> tensor<1xi32>
-      %qs = tile.extract %rank[%c0] : tensor<1xi32>
-      %qi = arith.index_cast %qs : i32 to index
-      %slot = arith.addi %t0, %qi : index
-      %slot1 = arith.addi %slot, %c1 : index
       %t64 = arith.index_cast %t : index to i64
       %t32 = arith.index_cast %t : index to i32
       %tt = tile.splat %t64 : tensor<1xi64>
@@ -156,6 +167,10 @@ tile.kernel @moe_route_place(%idx: !tile.ptr<i32>, %w: !tile.ptr<f32>,
       tile.store %wt, %rw[%ri] strides[%c1] bounds[%ri1]
           : tensor<1xf32> -> !tile.ptr<f32>
       tile.store %before, %slots[%slot] strides[%c1] bounds[%slot1]
+          : tensor<1xi32> -> !tile.ptr<i32>
+    } else {
+      %none = tile.splat %neg1 : tensor<1xi32>
+      tile.store %none, %slots[%slot] strides[%c1] bounds[%slot1]
           : tensor<1xi32> -> !tile.ptr<i32>
     }
   } else {

@@ -27,6 +27,18 @@
 // RUN: dsv4-run run %t/m.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/aot.npy
 // RUN: dsv4c run %t/m --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --dump-logits %t/jit.npy
 // RUN: cmp %t/aot.npy %t/jit.npy
+// Two tensor-parallel ranks (threads; each holds one of the 2 heads, 4 of
+// the 8 experts, half the vocabulary) give other logits bits (partial sums
+// added in another order; tests/model_e2e/TensorParallelTest.cpp bounds
+// them), the same number of steps; ranks must divide the heads.
+// RUN: dsv4-run run %t/m.dsv4 --tokens 5,6,7,8 --max-new-tokens 4 --ignore-eos --quiet --ranks 2 --dump-logits %t/tp2.npy
+// RUN: wc -c < %t/aot.npy > %t/aot.size && wc -c < %t/tp2.npy > %t/tp2.size
+// RUN: cmp %t/aot.size %t/tp2.size
+// RUN: not cmp -s %t/aot.npy %t/tp2.npy
+// RUN: not dsv4-run run %t/m.dsv4 --tokens 1 --ranks 4 2>&1 | FileCheck %s --check-prefix=TP4
+// TP4: dsv4-run run: config.json: field 'num_attention_heads' is 2, which 4 tensor-parallel ranks do not divide
+// RUN: not dsv4-run run %t/m.dsv4 --tokens 1 --ranks 0 2>&1 | FileCheck %s --check-prefix=TP0
+// TP0: dsv4-run run: --ranks needs an integer from 1 to 64
 // A portable CPU level: same logits (no fast-math: the ISA changes speed,
 // not results); bf16 conversions then come from compiler-rt, linked in.
 // RUN: dsv4c compile %t/m -o %t/v2.dsv4 --cpu x86-64-v2 --quiet

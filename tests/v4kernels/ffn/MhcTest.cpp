@@ -74,11 +74,11 @@ bool launchPre(Target target, PreInputs &in, HostTensor &y, HostTensor &post,
                  KArg::buf(in.base), KArg::buf(y), KArg::buf(post),
                  KArg::buf(comb), KArg::idx(n), KArg::idx(d),
                  KArg::f32(kNormEps), KArg::f32(kHcEps), KArg::idx(kIters)},
-                {ceilDiv(n, 4), ceilDiv(d, 512), 1});
+                {ceilDiv(n, 4), ceilDiv(d, 256) + 1, 1});
 }
 
 TEST(MhcPre, CpuMatchesReferenceF32Outputs) {
-  // d = 1100: y spans three column programs (512 wide), the mixes 32
+  // d = 1100: y spans five column programs (256 wide), the mixes 32
   // slices of 128 + 3 empty ones.
   const int64_t n = 7, d = 1100;
   HostTensor y[2], post[2], comb[2];
@@ -242,7 +242,7 @@ TEST(MhcHead, ReferenceMatchesOfficialMath) {
                      {KArg::buf(in.h), KArg::buf(part), KArg::buf(in.scale),
                       KArg::buf(in.base), KArg::buf(y), KArg::idx(n),
                       KArg::idx(d), KArg::f32(kNormEps), KArg::f32(kHcEps)},
-                     {ceilDiv(n, 4), ceilDiv(d, 512), 1}));
+                     {ceilDiv(n, 4), ceilDiv(d, 256), 1}));
   Closeness c;
   for (int64_t t = 0; t < n; ++t) {
     std::vector<double> mx = mixes(in, t, d, kHc);

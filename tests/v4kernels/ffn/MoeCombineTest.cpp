@@ -124,21 +124,25 @@ TEST(MoeCombine, ReferenceMatchesOfficial) {
 // moe_gather_add: token t adds ye[slots[t, j]] for j in order, from y's
 // value, exactly as the per-expert scatter adds them in ascending expert
 // order (both are sequences of f32 additions; the comparison is bit-exact).
+// With `skipped`, every third slot is -1 (another tensor-parallel rank's
+// expert): it adds nothing.
 void checkGatherAdd(Target target, int64_t m, int64_t k, int64_t d,
-                    uint64_t seed) {
+                    uint64_t seed, bool skipped = false) {
   std::mt19937_64 gen(seed);
   HostTensor ye = randomBf16(gen, {m * k, d}, -4, 4);
   std::vector<int32_t> perm(m * k);
   for (int64_t i = 0; i < m * k; ++i)
     perm[i] = int32_t(i);
   std::shuffle(perm.begin(), perm.end(), gen);
+  for (int64_t i = 0; skipped && i < m * k; i += 3)
+    perm[i] = -1;
   HostTensor slots(T::I32, {m, k});
   std::copy(perm.begin(), perm.end(), i32Data(slots));
   HostTensor y = randomF32(gen, {m, d}, -1, 1);
   std::vector<float> want(f32Data(y), f32Data(y) + m * d);
   for (int64_t t = 0; t < m; ++t)
     for (int64_t j = 0; j < k; ++j)
-      for (int64_t c = 0; c < d; ++c)
+      for (int64_t c = 0; c < d && perm[t * k + j] >= 0; ++c)
         want[t * d + c] +=
             float(bf16Value(bf16Data(ye)[perm[t * k + j] * d + c]));
   ASSERT_TRUE(launch(target, kernelSource(kFile, "moe_gather_add"),
@@ -157,6 +161,10 @@ TEST(MoeGatherAdd, ReferenceMatchesOfficialOrder) {
 TEST(MoeGatherAdd, CpuMatchesOfficialOrder) {
   checkGatherAdd(Target::Cpu, 9, 6, 300, 6);
   checkGatherAdd(Target::Cpu, 1, 6, 512, 7);
+}
+TEST(MoeGatherAdd, SkipsOtherRanksPicks) {
+  for (Target target : {Target::Reference, Target::Cpu})
+    checkGatherAdd(target, 9, 6, 300, 8, true);
 }
 
 } // namespace

@@ -40,8 +40,10 @@ struct Routed {
   HostTensor tok, rows, rw, slots, groups;
 };
 
+/// Routes to experts [first, first + e) of the picks' (a tensor-parallel
+/// rank's).
 Routed route(Target target, HostTensor picks, HostTensor weights, int64_t m,
-             int64_t e) {
+             int64_t e, int64_t first) {
   const int64_t n = m * kTopK, g = std::min(e, n);
   HostTensor info(T::I32, {3 * e + 1});
   Routed r{HostTensor(T::I64, {n}), HostTensor(T::I32, {n}),
@@ -52,35 +54,41 @@ Routed route(Target target, HostTensor picks, HostTensor weights, int64_t m,
   EXPECT_TRUE(launch(target, kernelSource(kFile, "moe_route_count"),
                      "moe_route_count",
                      {KArg::buf(picks), KArg::buf(info), KArg::idx(n),
-                      KArg::idx(e)},
+                      KArg::idx(e), KArg::idx(first)},
                      {1, 1, 1}));
   EXPECT_TRUE(launch(target, kernelSource(kFile, "moe_route_place"),
                      "moe_route_place",
                      {KArg::buf(picks), KArg::buf(weights), KArg::buf(info),
                       KArg::buf(r.tok), KArg::buf(r.rows), KArg::buf(r.rw),
                       KArg::buf(r.slots), KArg::buf(r.groups), KArg::idx(m),
-                      KArg::idx(e), KArg::idx(g)},
+                      KArg::idx(e), KArg::idx(g), KArg::idx(first)},
                      {n + e, 1, 1}));
   return r;
 }
 
-void checkOfficial(int64_t m, int64_t e, bool crowded, uint64_t seed) {
+/// With `ranks` > 1, rank `rank` of the model's e experts routes to its
+/// e / ranks (official MoE with world_size > 1: the others' picks skipped,
+/// their slots -1).
+void checkOfficial(int64_t m, int64_t e, bool crowded, uint64_t seed,
+                   int64_t ranks = 1, int64_t rank = 0) {
   SCOPED_TRACE("m " + std::to_string(m) + " e " + std::to_string(e) +
-               (crowded ? " crowded" : ""));
+               (crowded ? " crowded" : "") + " rank " + std::to_string(rank) +
+               " of " + std::to_string(ranks));
   std::mt19937_64 gen(seed);
   HostTensor picks = randomPicks(gen, m, e, crowded);
   HostTensor weights = randomF32(gen, {m, kTopK}, 0, 2);
-  const int64_t n = m * kTopK, g = std::min(e, n);
+  const int64_t local = e / ranks, lo = rank * local;
+  const int64_t n = m * kTopK, g = std::min(local, n);
 
   // The official order: experts ascending, each expert's tokens ascending.
-  std::vector<int64_t> tok, slotOf(n);
+  std::vector<int64_t> tok, slotOf(n, -1);
   std::vector<float> rw;
   std::vector<int32_t> groups;
-  for (int64_t x = 0; x < e; ++x) {
+  for (int64_t x = 0; x < local; ++x) {
     const int64_t first = int64_t(tok.size());
     for (int64_t t = 0; t < m; ++t)
       for (int64_t j = 0; j < kTopK; ++j)
-        if (i32Data(picks)[t * kTopK + j] == x) {
+        if (i32Data(picks)[t * kTopK + j] == lo + x) {
           slotOf[t * kTopK + j] = int64_t(tok.size());
           tok.push_back(t);
           rw.push_back(f32Data(weights)[t * kTopK + j]);
@@ -92,8 +100,8 @@ void checkOfficial(int64_t m, int64_t e, bool crowded, uint64_t seed) {
 
   for (Target target : {Target::Reference, Target::Cpu}) {
     SCOPED_TRACE(target == Target::Cpu ? "cpu" : "reference");
-    Routed r = route(target, picks, weights, m, e);
-    for (int64_t i = 0; i < n; ++i) {
+    Routed r = route(target, picks, weights, m, local, lo);
+    for (int64_t i = 0; i < int64_t(tok.size()); ++i) {
       ASSERT_EQ(i64Data(r.tok)[i], tok[i]) << "tok[" << i << "]";
       ASSERT_EQ(i32Data(r.rows)[i], tok[i]) << "rows[" << i << "]";
       ASSERT_EQ(floatToBits(f32Data(r.rw)[i]), floatToBits(rw[i]))
@@ -121,6 +129,13 @@ TEST(MoeRoute, MatchesOfficialOrder) {
   checkOfficial(40, 16, false, 3);   // more picks than experts
   checkOfficial(37, 256, true, 4);   // 37 rows on each of 6-8 experts
   checkOfficial(200, 512, false, 5); // 1200 picks: 19 blocks per count
+}
+
+TEST(MoeRoute, TensorParallelRanksRouteTheirOwnExperts) {
+  for (int64_t rank = 0; rank < 4; ++rank) {
+    checkOfficial(13, 16, false, 6, 4, rank); // 4 experts each
+    checkOfficial(37, 256, true, 7, 2, rank % 2);
+  }
 }
 
 } // namespace
