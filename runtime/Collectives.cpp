@@ -65,18 +65,9 @@ public:
     stage.resize(count);
     if (!device.download(stage.data(), data, count * 4, error))
       return failed(error);
-    if (!group->barrier())
-      return stopped(error);
-    for (const std::vector<float> &other : group->stages)
-      if (other.size() != count)
-        return mismatch(error);
-    std::vector<float> sum(group->stages[0]);
-    for (size_t r = 1; r < group->stages.size(); ++r)
-      for (size_t i = 0; i < count; ++i)
-        sum[i] += group->stages[r][i];
-    if (!group->barrier())
-      return stopped(error);
-    return device.upload(data, sum.data(), count * 4, error) || failed(error);
+    std::vector<float> sum;
+    return sumStages(sum, error) &&
+           (device.upload(data, sum.data(), count * 4, error) || failed(error));
   }
 
   bool allReduceSumBf16(Device &device, void *data, size_t count,
@@ -88,19 +79,11 @@ public:
     stage.resize(count);
     for (size_t i = 0; i < count; ++i)
       stage[i] = bf16ToFloat(bits[i]);
-    if (!group->barrier())
-      return stopped(error);
-    for (const std::vector<float> &other : group->stages)
-      if (other.size() != count)
-        return mismatch(error);
-    for (size_t i = 0; i < count; ++i) {
-      float sum = group->stages[0][i];
-      for (size_t r = 1; r < group->stages.size(); ++r)
-        sum += group->stages[r][i];
-      bits[i] = floatToBf16(sum);
-    }
-    if (!group->barrier())
-      return stopped(error);
+    std::vector<float> sum;
+    if (!sumStages(sum, error))
+      return false;
+    for (size_t i = 0; i < count; ++i)
+      bits[i] = floatToBf16(sum[i]);
     return device.upload(data, bits.data(), count * 2, error) || failed(error);
   }
 
@@ -128,6 +111,23 @@ public:
   }
 
 private:
+  /// Once every rank has staged its operand: their f32 sum, added in rank
+  /// order (the same bits on every rank); the stages are free again on
+  /// return.
+  bool sumStages(std::vector<float> &sum, std::string &error) {
+    if (!group->barrier())
+      return stopped(error);
+    const size_t count = group->stages[size_t(rank_)].size();
+    for (const std::vector<float> &other : group->stages)
+      if (other.size() != count)
+        return mismatch(error);
+    sum = group->stages[0];
+    for (size_t r = 1; r < group->stages.size(); ++r)
+      for (size_t i = 0; i < count; ++i)
+        sum[i] += group->stages[r][i];
+    return group->barrier() || stopped(error);
+  }
+
   /// This rank failed: the others must not wait for it.
   bool failed(std::string &error) {
     error = "rank " + std::to_string(rank_) + ": " + error;

@@ -93,15 +93,20 @@ void *Executor::Impl::logitsOut(int64_t rows) {
   // steps (grown before a step records its work: see Executor::step).
   if (rows * config.vocabSize <= s.capacity * config.dim)
     return s.yacc;
-  if (rows > logitsRows) {
-    if (logitsBuffer && !releaseOwned(logitsBuffer))
+  return grow(logitsBuffer, logitsRows, rows, size_t(config.vocabSize) * 4);
+}
+
+void *Executor::Impl::grow(void *&buffer, int64_t &capacity, int64_t rows,
+                           size_t rowBytes) {
+  if (rows > capacity) {
+    if (buffer && !releaseOwned(buffer))
       return nullptr;
-    logitsRows = 0;
-    if (!(logitsBuffer = alloc(rows * config.vocabSize * 4)))
+    capacity = 0;
+    if (!(buffer = alloc(size_t(rows) * rowBytes)))
       return nullptr;
-    logitsRows = rows;
+    capacity = rows;
   }
-  return logitsBuffer;
+  return buffer;
 }
 
 bool Executor::Impl::releaseOwned(void *p) {

@@ -354,6 +354,9 @@ struct Executor::Impl {
   /// Releases an allocation of alloc's once the device has finished the
   /// work queued before (launches and device copies do not wait).
   bool releaseOwned(void *p);
+  /// `buffer` with room for `rows` rows of `rowBytes` (its `capacity` in
+  /// rows), reallocated when it has fewer; null on failure.
+  void *grow(void *&buffer, int64_t &capacity, int64_t rows, size_t rowBytes);
   bool upload(void *dst, const void *src, size_t bytes);
   bool copy(void *dst, const void *src, size_t bytes);
   bool fill32(void *dst, uint32_t pattern, size_t words);

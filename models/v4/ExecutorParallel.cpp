@@ -81,50 +81,40 @@ bool Executor::Impl::initParallel() {
 
 namespace {
 
-/// Queued work done before a collective reads the memory it wrote (a
-/// collective is not part of a recorded decode step: the step goes on
-/// eagerly after it).
-bool drain(Executor::Impl &impl) {
+/// `call(group, error)` with several ranks, after the queued work is done
+/// (the collective reads memory it wrote; a collective is not part of a
+/// recorded decode step: the step goes on eagerly after it).
+template <typename Call> bool exchange(Executor::Impl &impl, Call call) {
   std::string e;
-  return (impl.runRecorded() && impl.device.synchronize(e)) || impl.fail(e);
+  return impl.ranks == 1 ||
+         ((impl.runRecorded() && impl.device.synchronize(e) &&
+           call(*impl.options.collectives, e)) ||
+          impl.fail(e));
 }
 
 } // namespace
 
 bool Executor::Impl::allReduceBf16(void *data, int64_t count) {
-  std::string e;
-  return ranks == 1 || (drain(*this) && (options.collectives->allReduceSumBf16(
-                                             device, data, size_t(count), e) ||
-                                         fail(e)));
+  return exchange(*this, [&](Collectives &group, std::string &e) {
+    return group.allReduceSumBf16(device, data, size_t(count), e);
+  });
 }
 
 bool Executor::Impl::allReduceF32(void *data, int64_t count) {
-  std::string e;
-  return ranks == 1 ||
-         (drain(*this) &&
-          (options.collectives->allReduceSum(device, data, size_t(count), e) ||
-           fail(e)));
+  return exchange(*this, [&](Collectives &group, std::string &e) {
+    return group.allReduceSum(device, data, size_t(count), e);
+  });
 }
 
 void *Executor::Impl::headOut(void *out, int64_t rows) {
-  if (ranks == 1)
-    return out;
-  if (rows > logitsPartRows) {
-    if (logitsPart && !releaseOwned(logitsPart))
-      return nullptr;
-    logitsPartRows = 0;
-    if (!(logitsPart = alloc(size_t(rows * localVocab * 4))))
-      return nullptr;
-    logitsPartRows = rows;
-  }
-  return logitsPart;
+  return ranks == 1
+             ? out
+             : grow(logitsPart, logitsPartRows, rows, size_t(localVocab) * 4);
 }
 
 bool Executor::Impl::gatherLogits(void *out, int64_t rows) {
-  std::string e;
-  return ranks == 1 ||
-         (drain(*this) &&
-          (options.collectives->allGatherColumns(
-               device, logitsPart, out, size_t(rows), size_t(localVocab), e) ||
-           fail(e)));
+  return exchange(*this, [&](Collectives &group, std::string &e) {
+    return group.allGatherColumns(device, logitsPart, out, size_t(rows),
+                                  size_t(localVocab), e);
+  });
 }

@@ -140,8 +140,7 @@ public:
                     int64_t in, int64_t r0, int64_t r1) {
     const bool whole = r0 == 0 && r1 == out;
     if (format == WeightFormat::BF16)
-      return whole ? get(prefix + ".weight")
-                   : slice(prefix + ".weight", r0, r1, 0, in);
+      return slice(prefix + ".weight", r0, r1, 0, in);
     Rect rect{out, in * 2, r0, r1, 0, in * 2};
     if (generator) {
       void *p = impl.alloc(rect.bytes());
@@ -169,7 +168,7 @@ public:
   /// Rows [r0, r1) and columns [c0, c1) of tensor `name` seen as a matrix
   /// [its first dimension, the rest] (a tensor-parallel rank's share), in
   /// an allocation of its own (in place where that is whole rows of host
-  /// memory).
+  /// memory); the whole tensor is get(name).
   const void *slice(const std::string &name, int64_t r0, int64_t r1, int64_t c0,
                     int64_t c1) {
     std::vector<int64_t> shape;
@@ -200,6 +199,8 @@ public:
                 ", columns " + std::to_string(c0) + ".." + std::to_string(c1));
       return nullptr;
     }
+    if (r0 == 0 && r1 == rect.rows && c0 == 0 && c1 == cols)
+      return get(name);
     rect = {rect.rows, cols * element, r0, r1, c0 * element, c1 * element};
     if (generator) {
       void *p = impl.alloc(std::max<uint64_t>(rect.bytes(), 1));
@@ -224,10 +225,12 @@ public:
   /// Rows [r0, r1) of linear `prefix` [out, in] (a column-parallel rank's
   /// share), or with `columns` its inputs [r0, r1) (row-parallel); an FP8
   /// scale keeps the 128-blocks that cover them (checkTensorParallel:
-  /// whole blocks, or all inside one).
+  /// whole blocks, or all inside one). The whole linear is linear().
   LinearW linearSlice(const std::string &prefix, WeightFormat format,
                       int64_t out, int64_t in, int64_t r0, int64_t r1,
                       bool columns) {
+    if (r0 == 0 && r1 == (columns ? in : out))
+      return linear(prefix, format, out, in);
     const int64_t block = V4Config::kFp8BlockSize;
     const int64_t b0 = r0 / block, b1 = ceilDiv(r1, block);
     LinearW w{format, nullptr, nullptr, columns ? out : r1 - r0,
@@ -418,19 +421,22 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
   const V4Config &c = config;
   if (!initParallel())
     return false;
-  // Progress counts the tensors this rank places (not the other ranks'
-  // experts: a weight and a scale for each of 3 linears).
-  const size_t othersExperts =
-      size_t(c.numBlocks() * (c.nRoutedExperts - localExperts) * 6);
-  WeightPlacer w(*this, ckpt, generator,
-                 expectedTensors(c).size() - othersExperts);
+  // Progress counts the tensors this rank places: not the other ranks'
+  // routed experts.
+  size_t placed = 0;
+  for (const ExpectedTensor &t : expectedTensors(c)) {
+    const size_t at = t.name.find("ffn.experts.");
+    const int64_t e = at == std::string::npos
+                          ? firstExpert
+                          : std::stoll(t.name.substr(at + 12));
+    placed += e >= firstExpert && e < firstExpert + localExperts;
+  }
+  WeightPlacer w(*this, ckpt, generator, placed);
   // Each rank holds the whole embedding (official: a vocabulary slice and
   // an all_reduce that adds one nonzero row per token, the same values).
   embed = w.get("embed.weight");
   norm = w.get("norm.weight");
-  head = ranks == 1 ? w.get("head.weight")
-                    : w.slice("head.weight", firstVocab,
-                              firstVocab + localVocab, 0, c.dim);
+  head = w.slice("head.weight", firstVocab, firstVocab + localVocab, 0, c.dim);
   hcHead = {w.get("hc_head_fn"), w.get("hc_head_scale"), w.get("hc_head_base")};
   const WeightFormat lf = c.linearFormat;
   // Layers, then the MTP blocks (blocks[numLayers + k]).
@@ -461,23 +467,17 @@ bool Executor::Impl::loadWeights(const Checkpoint *ckpt,
     // (official Attention with world_size > 1); the rest whole.
     const int64_t h0 = rank * localHeads, g0 = rank * localGroups;
     const int64_t qd = c.numHeads * c.headDim, og = c.oGroups * c.oLoraRank;
-    b.sink = ranks == 1
-                 ? w.get(p + "attn.attn_sink")
-                 : w.slice(p + "attn.attn_sink", h0, h0 + localHeads, 0, 1);
+    b.sink = w.slice(p + "attn.attn_sink", h0, h0 + localHeads, 0, 1);
     b.wqA = w.linear(p + "attn.wq_a", lf, c.qLoraRank, c.dim);
     b.qNorm = w.get(p + "attn.q_norm.weight");
-    b.wqB = ranks == 1 ? w.linear(p + "attn.wq_b", lf, qd, c.qLoraRank)
-                       : w.linearSlice(p + "attn.wq_b", lf, qd, c.qLoraRank,
-                                       h0 * c.headDim,
-                                       (h0 + localHeads) * c.headDim, false);
+    b.wqB = w.linearSlice(p + "attn.wq_b", lf, qd, c.qLoraRank, h0 * c.headDim,
+                          (h0 + localHeads) * c.headDim, false);
     b.wkv = w.linear(p + "attn.wkv", lf, c.headDim, c.dim);
     b.kvNorm = w.get(p + "attn.kv_norm.weight");
     b.woA = w.dense(p + "attn.wo_a", lf, og, qd / c.oGroups, g0 * c.oLoraRank,
                     (g0 + localGroups) * c.oLoraRank);
-    b.woB = ranks == 1 ? w.linear(p + "attn.wo_b", lf, c.dim, og)
-                       : w.linearSlice(p + "attn.wo_b", lf, c.dim, og,
-                                       g0 * c.oLoraRank,
-                                       (g0 + localGroups) * c.oLoraRank, true);
+    b.woB = w.linearSlice(p + "attn.wo_b", lf, c.dim, og, g0 * c.oLoraRank,
+                          (g0 + localGroups) * c.oLoraRank, true);
     auto compressor = [&](const std::string &cp, int64_t ratio, int64_t d) {
       CompressorW cw;
       cw.ratio = ratio;
