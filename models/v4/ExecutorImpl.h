@@ -1,6 +1,7 @@
 //===- ExecutorImpl.h - the V4 executor's internals ------------*- C++ -*-===//
 //
-// Shared by Executor.cpp (sequences, the step), ExecutorWeights.cpp,
+// Shared by Executor.cpp (sequences, the step), ExecutorLaunches.cpp,
+// ExecutorWeights.cpp,
 // ExecutorAttention.cpp, ExecutorCache.cpp (caches, KV pages) and
 // ExecutorMoE.cpp. Device pointers
 // are `void *`; byte offsets are computed with the element sizes below.

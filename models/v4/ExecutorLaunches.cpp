@@ -1,0 +1,95 @@
+//===- ExecutorLaunches.cpp - the launches the V4 step shares -------------===//
+//
+// Linears (FP8/FP4 with the activation quantised once, dense bf16, split-k
+// over K where few programs would leave the GPU idle) and RMSNorm.
+//
+//===----------------------------------------------------------------------===//
+#include "models/v4/ExecutorImpl.h"
+
+#include <algorithm>
+
+using namespace dsv4c;
+using namespace dsv4c::v4;
+
+bool Executor::Impl::linear(const LinearW &w, const void *x, void *y,
+                            int64_t m) {
+  return linears(x, m, {{&w, y}});
+}
+
+bool Executor::Impl::linears(
+    const void *x, int64_t m,
+    std::initializer_list<std::pair<const LinearW *, void *>> ws) {
+  int64_t quantisedWidth = -1; // of x in s.xq, once quantised
+  for (auto [w, y] : ws) {
+    if (w->format == WeightFormat::BF16) {
+      if (!dense(x, w->weight, y, m, w->out, w->in, w->in, w->out, 1, false))
+        return false;
+      continue;
+    }
+    if (quantisedWidth != w->in && !actQuant(x, m, w->in))
+      return false;
+    quantisedWidth = w->in;
+    if (!quantisedGemm(*w, y, m))
+      return false;
+  }
+  return true;
+}
+
+bool Executor::Impl::actQuant(const void *x, int64_t m, int64_t k) {
+  return run(
+      "act_quant", {ceilDiv(m, 16), ceilDiv(k, 128), 1},
+      {KArg::p(x), KArg::p(s.xq), KArg::p(s.xqs), KArg::i(m), KArg::i(k)});
+}
+
+bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
+  Grid grid{ceilDiv(m, 16), ceilDiv(w.out, 64), 1};
+  if (w.format == WeightFormat::FP4)
+    return run("linear_fp4", grid,
+               {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+                KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
+                KArg::i(w.in)});
+  const int64_t splits =
+      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 256), m, w.out);
+  grid[2] = splits;
+  return run("linear_fp8", grid,
+             {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+              KArg::p(w.scale), KArg::p(y), KArg::p(s.splitPart),
+              KArg::p(s.splitCounters), KArg::i(m), KArg::i(w.out),
+              KArg::i(w.in), KArg::i(splits)});
+}
+
+int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
+                                  int64_t n) const {
+  const int64_t fill = device.programsToFill();
+  if (fill == 0 || programs >= fill)
+    return 1;
+  int64_t splits = std::min({ceilDiv(fill, programs), kBlocks, kMaxSplits});
+  while (splits > 1 && splits * m * n * 4 > kSplitPartBytes)
+    --splits;
+  return std::max<int64_t>(splits, 1);
+}
+
+bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
+                           int64_t n, int64_t k, int64_t ldx, int64_t ldy,
+                           int64_t groups, bool f32Out) {
+  const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
+  const int64_t splits =
+      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 128), m, ldy) : 1;
+  return run(f32Out ? "matmul_bf16_f32" : "matmul_bf16",
+             {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),
+              KArg::i(k), KArg::i(ldx), KArg::i(ldy), KArg::p(s.splitPart),
+              KArg::p(s.splitCounters), KArg::i(splits)});
+}
+
+bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,
+                               int64_t n, int64_t k) {
+  return dense(x, w, y, m, n, k, k, n, 1, true);
+}
+
+bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
+                             int64_t rows, int64_t dim) {
+  return run("rmsnorm", {rows, 1, 1},
+             {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows), KArg::i(dim),
+              KArg::f(config.normEps)});
+}
