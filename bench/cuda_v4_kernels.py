@@ -407,7 +407,7 @@ def moved_bytes(op, a, allocated):
         return 2 * x.shape[0] * s * nh * rd * 2 + s * rd * 4
     if op == "v4.linear_fp4_grouped":
         # Only the experts the groups name are read, not the whole stack.
-        x, xs, w, ws, y, groups, part, n, k, rows, splits = a
+        x, xs, w, ws, y, groups, part, sem, n, k, rows, splits = a
         experts = groups.view(-1, 3)[:, 0].unique().numel()
         return (x.numel() + xs.numel() + y.numel() * 2
                 + experts * n * (k // 2 + (k + 31) // 32))

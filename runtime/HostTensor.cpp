@@ -27,14 +27,18 @@ std::string HostTensor::describe() const {
 }
 
 void fillRandom(HostTensor &t, uint64_t seed, int64_t intLo, int64_t intHi) {
+  fillRandomRange(t, seed, 0, t.numElements(), intLo, intHi);
+}
+
+void fillRandomRange(HostTensor &t, uint64_t seed, int64_t begin, int64_t end,
+                     int64_t intLo, int64_t intHi) {
   // mt19937_64 is fully specified by the standard; the mappings below are
   // ours, so results are the same with every standard library.
   std::mt19937_64 gen(seed);
-  int64_t n = t.numElements();
   if (intHi < intLo)
     std::swap(intLo, intHi);
   uint64_t span = static_cast<uint64_t>(intHi) - static_cast<uint64_t>(intLo);
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     uint64_t r = gen();
     switch (t.type) {
     case ElementType::I1:

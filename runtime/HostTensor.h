@@ -31,6 +31,10 @@ struct HostTensor {
 /// 2^-7..2^7, i1 0/1, other integers uniform in [lo, hi].
 void fillRandom(HostTensor &t, uint64_t seed, int64_t intLo = 0,
                 int64_t intHi = 15);
+/// The same for elements [begin, end) only, the generator started afresh
+/// from `seed` at `begin` (so that ranges can be filled side by side).
+void fillRandomRange(HostTensor &t, uint64_t seed, int64_t begin, int64_t end,
+                     int64_t intLo, int64_t intHi);
 
 /// Largest |a - b| over all elements, as floats. NaN matches NaN. Infinity
 /// if shapes or types differ, or a NaN meets a number.

@@ -2,9 +2,11 @@
 //---------------===//
 #include "targets/conformance/BufferFill.h"
 
-#include <random>
-
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <random>
+#include <thread>
 
 namespace dsv4c::conformance {
 
@@ -38,6 +40,38 @@ void fillBuffer(HostTensor &t, const BufferFill &fill, uint64_t seed) {
         storeFloat(t.data(), t.type, i,
                    std::fabs(loadFloat(t.data(), t.type, i)));
   }
+}
+
+void fillBufferInParallel(HostTensor &t, const BufferFill &fill,
+                          uint64_t seed) {
+  constexpr int64_t chunk = int64_t(1) << 20; // even: no shared e2m1 byte
+  const int64_t n = t.numElements();
+  bool plainRandom =
+      fill.random && fill.values.empty() && !fill.distinct && !fill.scaleCodes;
+  if (!plainRandom || n <= 4 * chunk) {
+    fillBuffer(t, fill, seed);
+    return;
+  }
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (int64_t c; (c = next.fetch_add(1)) < chunks;) {
+      int64_t begin = c * chunk, end = std::min(n, begin + chunk);
+      fillRandomRange(t, seed * 0x9E3779B97F4A7C15ull + uint64_t(c), begin, end,
+                      fill.lo, fill.hi);
+      if (fill.nonNegative && isFloatType(t.type))
+        for (int64_t i = begin; i < end; ++i)
+          storeFloat(t.data(), t.type, i,
+                     std::fabs(loadFloat(t.data(), t.type, i)));
+    }
+  };
+  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &th : pool)
+    th.join();
 }
 
 void setFillJson(JsonValue &arg, const BufferFill &fill) {

@@ -34,6 +34,11 @@ struct BufferFill {
 
 /// Fills `t` as `fill` says; random contents come from `seed` alone.
 void fillBuffer(HostTensor &t, const BufferFill &fill, uint64_t seed);
+/// As fillBuffer, but a large random buffer is filled in chunks of 2^20
+/// elements side by side, each from its own seed (other values than
+/// fillBuffer's: for bench inputs, which nothing compares; a bench pack's
+/// gigabyte of weights took most of a minute on one thread).
+void fillBufferInParallel(HostTensor &t, const BufferFill &fill, uint64_t seed);
 
 /// The fields of `fill` in a pack's argument object (only what differs from
 /// the defaults beyond "random", "lo", "hi"), and back.

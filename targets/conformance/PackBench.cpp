@@ -45,7 +45,7 @@ BenchResult conformance::benchPackCase(const PackCase &c, Device &device,
                       " is not a generated buffer (not a bench pack)");
     } else {
       HostTensor t(*a.type, a.shape);
-      fillBuffer(t, a.fill, seed + i);
+      fillBufferInParallel(t, a.fill, seed + i);
       void *p = device.allocate(t.storage.size(), error);
       if (!p)
         return failWith(error);

@@ -74,3 +74,28 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 } // namespace
+
+// Bench packs fill their gigabyte inputs in chunks side by side: the same
+// values on every run, in the fill's range, and a small buffer exactly as
+// fillBuffer makes it.
+TEST(BufferFill, InParallelIsDeterministicAndInRange) {
+  conformance::BufferFill fill;
+  fill.random = true;
+  fill.nonNegative = true;
+  HostTensor a(ElementType::BF16, {5 << 20}), b(ElementType::BF16, {5 << 20});
+  conformance::fillBufferInParallel(a, fill, 4);
+  conformance::fillBufferInParallel(b, fill, 4);
+  EXPECT_EQ(a.storage, b.storage);
+  float hi = 0;
+  for (int64_t i = 0; i < a.numElements(); i += 997) {
+    float v = loadFloat(a.data(), a.type, i);
+    ASSERT_GE(v, 0.0f);
+    ASSERT_LE(v, 1.0f);
+    hi = std::max(hi, v);
+  }
+  EXPECT_GT(hi, 0.9f);
+  HostTensor small(ElementType::F32, {1000}), whole(ElementType::F32, {1000});
+  conformance::fillBufferInParallel(small, fill, 4);
+  conformance::fillBuffer(whole, fill, 4);
+  EXPECT_EQ(small.storage, whole.storage);
+}

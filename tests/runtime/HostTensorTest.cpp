@@ -49,6 +49,27 @@ TEST(HostTensor, FillRandomIsDeterministic) {
   EXPECT_EQ(loadFloat(p.data(), p.type, 0), float(2 * u0 - 1));
 }
 
+TEST(HostTensor, FillRandomRangeRestartsTheGenerator) {
+  // A range from `begin` draws what a whole fill draws from element 0, so
+  // ranges with their own seeds can be filled side by side.
+  HostTensor whole(ElementType::BF16, {64}), ranged(ElementType::BF16, {64});
+  fillRandom(whole, 9);
+  fillRandomRange(ranged, 9, 0, 32, 0, 15);
+  fillRandomRange(ranged, 9, 32, 64, 0, 15);
+  for (int64_t i = 0; i < 32; ++i) {
+    EXPECT_EQ(loadFloat(ranged.data(), ranged.type, i),
+              loadFloat(whole.data(), whole.type, i));
+    EXPECT_EQ(loadFloat(ranged.data(), ranged.type, 32 + i),
+              loadFloat(whole.data(), whole.type, i));
+  }
+  // e2m1 codes two a byte: an even begin touches only its own bytes.
+  HostTensor f4(ElementType::F4E2M1FN, {8});
+  fillRandomRange(f4, 3, 2, 4, 0, 15);
+  EXPECT_EQ(f4.storage[0], 0);
+  EXPECT_EQ(f4.storage[2], 0);
+  EXPECT_EQ(f4.storage[3], 0);
+}
+
 TEST(HostTensor, FillRandomInts) {
   HostTensor t(ElementType::I32, {500});
   fillRandom(t, 7, -3, 5);
