@@ -8,7 +8,11 @@
 // linalg's elementwise fusion sees them.
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/GenericBody.h"
 #include "lowering/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -149,6 +153,140 @@ void reuseInputAsDestination(linalg::GenericOp g) {
   }
 }
 
+/// Whether `p` is an element that may be computed where its consumer reads
+/// it instead of into a tile buffer: an unmarked all-parallel generic of one
+/// result whose element is cheap and does not read its own destination.
+bool isInlinableElement(linalg::GenericOp p) {
+  if (!p || isMarked(p) || p->getNumResults() != 1 || p.getNumDpsInits() != 1 ||
+      p.getNumParallelLoops() != p.getNumLoops() ||
+      !isCheapElement(p.getRegion()))
+    return false;
+  OpOperand *init = p.getDpsInitOperand(0);
+  return p.getMatchingIndexingMap(init).isIdentity() &&
+         p.getMatchingBlockArgument(init).use_empty() &&
+         llvm::all_of(p.getDpsInputOperands(), [](OpOperand *in) {
+           return isa<RankedTensorType>(in->get().getType());
+         });
+}
+
+/// `p`'s element at `idx`, computed at `b`'s insertion point: each input's
+/// element through its indexing map, then `p`'s body.
+Value elementAt(OpBuilder &b, Location loc, linalg::GenericOp p,
+                ValueRange idx) {
+  IRMapping map;
+  for (OpOperand *in : p.getDpsInputOperands()) {
+    AffineMap m = p.getMatchingIndexingMap(in);
+    SmallVector<Value> at;
+    for (AffineExpr e : m.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e))
+        at.push_back(idx[d.getPosition()]);
+      else
+        at.push_back(affine::AffineApplyOp::create(
+            b, loc, AffineMap::get(m.getNumDims(), 0, e), idx));
+    }
+    map.map(p.getMatchingBlockArgument(in),
+            tensor::ExtractOp::create(b, loc, in->get(), at));
+  }
+  return dsv4c::lowering::cloneBodyAt(b, p.getRegion().front(), map, idx);
+}
+
+/// A tile.store's nest (scf.parallel marked `dsv4c.store_nest`) reads each
+/// element of its value once: a cheap element that does not read memory (a
+/// global load could alias the store) is computed there, in registers,
+/// instead of into a tile buffer and a loop and a barrier of its own.
+bool inlineIntoStoreNest(tensor::ExtractOp extract) {
+  auto p = extract.getTensor().getDefiningOp<linalg::GenericOp>();
+  if (!isInlinableElement(p) || readsMemory(p.getRegion()))
+    return false;
+  auto nest = extract->getParentOfType<scf::ParallelOp>();
+  if (!nest || !nest->hasAttr("dsv4c.store_nest") ||
+      nest->getBlock() != p->getBlock())
+    return false;
+  // Every read of p is one of the nest's (a chunk reads several elements).
+  SmallVector<tensor::ExtractOp> reads;
+  for (Operation *user : p->getResult(0).getUsers()) {
+    auto e = dyn_cast<tensor::ExtractOp>(user);
+    if (!e || e->getParentOfType<scf::ParallelOp>() != nest)
+      return false;
+    reads.push_back(e);
+  }
+  for (tensor::ExtractOp e : reads) {
+    OpBuilder b(e);
+    e.replaceAllUsesWith(elementAt(b, e.getLoc(), p, e.getIndices()));
+    e.erase();
+  }
+  p.erase();
+  return true;
+}
+
+/// A generate's element reads its tiles with tensor.extract at its own
+/// indices; such reads become inputs of `p` (at the matching indexing map),
+/// which is what linalg's fusion needs to keep the loops' extents.
+void extractsAsInputs(linalg::GenericOp p) {
+  Block &body = p.getRegion().front();
+  Builder b(p.getContext());
+  unsigned loops = p.getNumLoops();
+  for (Operation &op : llvm::make_early_inc_range(body)) {
+    auto e = dyn_cast<tensor::ExtractOp>(op);
+    if (!e || e.getTensor().getParentBlock() == &body)
+      continue;
+    SmallVector<AffineExpr> dims;
+    llvm::SmallBitVector seen(loops);
+    for (Value i : e.getIndices()) {
+      auto index = i.getDefiningOp<linalg::IndexOp>();
+      if (!index || seen.test(index.getDim()))
+        break;
+      seen.set(index.getDim());
+      dims.push_back(b.getAffineDimExpr(index.getDim()));
+    }
+    if (dims.size() != e.getIndices().size())
+      continue;
+    AffineMap map = AffineMap::get(loops, 0, dims, p.getContext());
+    unsigned at = p.getNumDpsInputs();
+    SmallVector<AffineMap> maps = p.getIndexingMapsArray();
+    maps.insert(maps.begin() + at, map);
+    p.getInputsMutable().append(e.getTensor());
+    BlockArgument arg = body.insertArgument(at, e.getType(), e.getLoc());
+    p.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+    e.replaceAllUsesWith(arg);
+    e.erase();
+  }
+}
+
+/// A warp reduction (`dsv4c.warp_reduce`) reads each element of an input
+/// once where that input's map is a permutation of its loops: a cheap
+/// producer is fused into it (linalg's elementwise fusion, which keeps an
+/// input for every loop's extent), so each lane computes the elements it
+/// folds (rmsnorm's squares straight from the loaded row) instead of
+/// reading them from a tile buffer.
+bool fuseIntoWarpReduce(linalg::GenericOp c) {
+  if (!c->hasAttr("dsv4c.warp_reduce"))
+    return false;
+  for (OpOperand *in : c.getDpsInputOperands()) {
+    auto p = in->get().getDefiningOp<linalg::GenericOp>();
+    if (!isInlinableElement(p) || !p->getResult(0).hasOneUse() ||
+        !c.getMatchingIndexingMap(in).isPermutation() ||
+        (readsMemory(p.getRegion()) && !noWritesBetween(p, c)))
+      continue;
+    extractsAsInputs(p);
+    if (!linalg::areElementwiseOpsFusable(in))
+      continue;
+    IRRewriter rewriter(c);
+    FailureOr<linalg::ElementwiseOpFusionResult> fused =
+        linalg::fuseElementwiseOps(rewriter, in);
+    if (failed(fused))
+      continue;
+    fused->fusedOp->setDiscardableAttrs(c->getDiscardableAttrDictionary());
+    for (auto [old, now] : fused->replacements)
+      rewriter.replaceAllUsesExcept(old, now, fused->fusedOp);
+    rewriter.eraseOp(c);
+    if (p->use_empty())
+      rewriter.eraseOp(p);
+    return true;
+  }
+  return false;
+}
+
 struct FuseElementwiseTilesPass
     : dsv4c::impl::FuseElementwiseTilesBase<FuseElementwiseTilesPass> {
   void runOnOperation() override {
@@ -174,6 +312,20 @@ struct FuseElementwiseTilesPass
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation()->walk(reuseInputAsDestination);
+    // One at a time: an inlined producer is erased with the ops it holds.
+    auto inlineOne = [&] {
+      return getOperation()
+          ->walk([&](Operation *op) {
+            auto e = dyn_cast<tensor::ExtractOp>(op);
+            auto g = dyn_cast<linalg::GenericOp>(op);
+            if ((e && inlineIntoStoreNest(e)) || (g && fuseIntoWarpReduce(g)))
+              return WalkResult::interrupt();
+            return WalkResult::advance();
+          })
+          .wasInterrupted();
+    };
+    while (inlineOne()) {
+    }
   }
 };
 

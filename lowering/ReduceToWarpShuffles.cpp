@@ -8,6 +8,7 @@
 // old value first). Each result is 32 threads' work instead of one's.
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/GenericBody.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -39,18 +40,18 @@ Value combine(OpBuilder &b, Location loc, StringRef kind, Value x, Value y) {
                  : arith::MinSIOp::create(b, loc, x, y).getResult();
 }
 
-/// The generic's body applied to (input elements..., accumulator): converts
-/// and combines the elements as the body does, by cloning it.
-Value applyBody(OpBuilder &b, linalg::GenericOp op, ValueRange elements,
-                Value acc) {
+/// The generic's body applied at loop point `at` to (input elements...,
+/// accumulator): converts and combines the elements as the body does, by
+/// cloning it (an element fuse-elementwise-tiles computes in the body reads
+/// its indices).
+Value applyBody(OpBuilder &b, linalg::GenericOp op, ValueRange at,
+                ValueRange elements, Value acc) {
   IRMapping map;
   Block &body = op.getRegion().front();
   for (auto [arg, element] : llvm::zip(body.getArguments(), elements))
     map.map(arg, element);
   map.map(body.getArguments().back(), acc);
-  for (Operation &inner : body.without_terminator())
-    b.clone(inner, map);
-  return map.lookup(body.getTerminator()->getOperand(0));
+  return dsv4c::lowering::cloneBodyAt(b, body, map, at);
 }
 
 LogicalResult rewrite(linalg::GenericOp op, Value identity) {
@@ -58,8 +59,7 @@ LogicalResult rewrite(linalg::GenericOp op, Value identity) {
   if (kind != "sum" && kind != "max" && kind != "min")
     return op.emitOpError()
            << "unknown dsv4c.warp_reduce kind '" << kind << "'";
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() < 1 ||
-      op.getNumDpsInits() != 1)
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1)
     return op.emitOpError()
            << "a marked reduction is inputs and one result buffer";
   Value out = op.getDpsInits()[0];
@@ -133,7 +133,8 @@ LogicalResult rewrite(linalg::GenericOp op, Value identity) {
                 elements.push_back(memref::LoadOp::create(
                     b, loc, in->get(),
                     indicesOf(b, op.getMatchingIndexingMap(in), at)));
-              scf::YieldOp::create(b, loc, applyBody(b, op, elements, a[0]));
+              scf::YieldOp::create(b, loc,
+                                   applyBody(b, op, at, elements, a[0]));
             });
         SmallVector<Value> outIdx(loopIvs);
         outIdx[dim] = index(b, 0); // not read by outMap

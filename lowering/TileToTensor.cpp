@@ -132,8 +132,11 @@ Value ifThenElse(OpBuilder &b, Location loc, Value cond,
   return ifOp.getResult(0);
 }
 
+/// a && c, where a null value stands for true.
 Value andOpt(OpBuilder &b, Location loc, Value a, Value c) {
-  return a ? arith::AndIOp::create(b, loc, a, c).getResult() : c;
+  if (!a || !c)
+    return a ? a : c;
+  return arith::AndIOp::create(b, loc, a, c).getResult();
 }
 
 //===----------------------------------------------------------------------===//
@@ -259,19 +262,35 @@ Value lowerLoad(OpBuilder &b, tile::LoadOp op) {
       });
 }
 
+/// Elements a 16-byte store of `elt` holds on GPU targets, 0 where stores
+/// stay one element wide (e2m1 nibbles, i1, wider types).
+int64_t vectorStoreWidth(Type elt) {
+  if (!elt.isIntOrFloat() || isa<Float4E2M1FNType>(elt) || elt.isInteger(1))
+    return 0;
+  unsigned bits = isSmallFloat(elt) ? 8 : elt.getIntOrFloatBitWidth();
+  return bits == 8 || bits == 16 || bits == 32 ? 128 / bits : 0;
+}
+
 /// `parallel`: the elements as one parallel loop nest (GPUs: shared out
 /// over a group's threads), except f4E2M1FN, whose neighbours share a byte.
+/// Unmasked GPU stores whose rows are whole 16-byte chunks take a chunk an
+/// iteration: one 128-bit store where the chunk is in bounds, contiguous
+/// (innermost stride 1) and aligned, checked at run time; else the chunk's
+/// elements one by one, each with its bounds. The nest is marked
+/// `dsv4c.store_nest` (fuse-elementwise-tiles computes each element there).
 void lowerStore(OpBuilder &b, tile::StoreOp op, bool parallel) {
   Location loc = op.getLoc();
   Type elt = op.getValue().getType().getElementType();
   Value base = llvmPtrOf(b, loc, op.getBase());
-  auto body = [&](OpBuilder &b, Location loc, ValueRange ivs) {
+  // The element at `ivs` stored where in bounds; `value` is null where the
+  // element is extracted only then.
+  auto storeAt = [&](OpBuilder &b, Location loc, ValueRange ivs, Value value) {
     auto [linear, cond] =
         addressing(b, loc, ivs, op.getOffsets(), op.getStrides(),
                    op.getBounds(), op.getMask());
     auto store = [&](OpBuilder &b, Location loc) {
       storeElement(b, loc, base, elt, linear,
-                   extract(b, loc, op.getValue(), ivs));
+                   value ? value : extract(b, loc, op.getValue(), ivs));
     };
     if (!cond)
       return store(b, loc);
@@ -280,20 +299,84 @@ void lowerStore(OpBuilder &b, tile::StoreOp op, bool parallel) {
       scf::YieldOp::create(b, loc);
     });
   };
+  auto body = [&](OpBuilder &b, Location loc, ValueRange ivs) {
+    storeAt(b, loc, ivs, Value());
+  };
   ArrayRef<int64_t> shape = op.getValue().getType().getShape();
   if (!parallel || isa<Float4E2M1FNType>(elt) || shape.empty())
     return forEachIndex(b, loc, shape, body);
+  const int64_t width = vectorStoreWidth(elt);
+  const bool chunks = width > 1 && !op.getMask() && shape.back() % width == 0;
   SmallVector<Value> lbs, ubs, steps;
-  for (int64_t size : shape) {
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    bool last = d + 1 == shape.size();
     lbs.push_back(indexConst(b, loc, 0));
-    ubs.push_back(indexConst(b, loc, size));
+    ubs.push_back(indexConst(b, loc, chunks && last ? size / width : size));
     steps.push_back(indexConst(b, loc, 1));
   }
-  scf::ParallelOp::create(b, loc, lbs, ubs, steps,
-                          [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                            body(b, loc, ivs);
-                            scf::ReduceOp::create(b, loc);
-                          });
+  auto chunkBody = [&](OpBuilder &b, Location loc, ValueRange ivs) {
+    SmallVector<Value> at(ivs);
+    Value first =
+        arith::MulIOp::create(b, loc, ivs.back(), indexConst(b, loc, width));
+    SmallVector<Value> values;
+    SmallVector<SmallVector<Value>> points;
+    for (int64_t j = 0; j < width; ++j) {
+      at.back() = arith::AddIOp::create(b, loc, first, indexConst(b, loc, j));
+      points.push_back(at);
+      values.push_back(extract(b, loc, op.getValue(), at));
+    }
+    // In bounds at both ends (bounds are a box), stride 1, 16-byte aligned.
+    auto [linear, inFirst] = addressing(b, loc, points.front(), op.getOffsets(),
+                                        op.getStrides(), op.getBounds(), {});
+    Value inLast = addressing(b, loc, points.back(), op.getOffsets(),
+                              op.getStrides(), op.getBounds(), {})
+                       .second;
+    Type storage = isSmallFloat(elt) ? Type(b.getI8Type()) : elt;
+    Value addr = addressOf(b, loc, base, storage, linear);
+    Value bits = LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), addr);
+    Value misaligned = arith::AndIOp::create(
+        b, loc, bits, arith::ConstantIntOp::create(b, loc, b.getI64Type(), 15));
+    Value fast = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                              op.getStrides().back(), indexConst(b, loc, 1)),
+        arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, misaligned,
+            arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0)));
+    fast = andOpt(b, loc, andOpt(b, loc, fast, inFirst), inLast);
+    auto vectorType = VectorType::get({width}, storage);
+    scf::IfOp::create(
+        b, loc, fast,
+        [&](OpBuilder &b, Location loc) {
+          Value v = LLVM::PoisonOp::create(b, loc, vectorType);
+          for (auto [j, value] : llvm::enumerate(values)) {
+            Value element =
+                isSmallFloat(elt)
+                    ? arith::BitcastOp::create(b, loc, storage, value)
+                          .getResult()
+                    : value;
+            v = LLVM::InsertElementOp::create(
+                b, loc, v, element,
+                arith::ConstantIntOp::create(b, loc, b.getI32Type(), j));
+          }
+          LLVM::StoreOp::create(b, loc, v, addr, /*alignment=*/16);
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &b, Location loc) {
+          for (auto [point, value] : llvm::zip(points, values))
+            storeAt(b, loc, point, value);
+          scf::YieldOp::create(b, loc);
+        });
+  };
+  auto nest = scf::ParallelOp::create(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        if (chunks)
+          chunkBody(b, loc, ivs);
+        else
+          body(b, loc, ivs);
+        scf::ReduceOp::create(b, loc);
+      });
+  nest->setAttr("dsv4c.store_nest", b.getUnitAttr());
 }
 
 Value lowerGather(OpBuilder &b, tile::GatherOp op) {

@@ -1,11 +1,11 @@
 // V4's RMSNorm: y = x * rsqrt(mean(x^2) + eps) * w, in f32, stored as bf16
 // (official RMSNorm; also the final norm before the head).
 // One program normalises one row of a [rows, dim] bf16 activation. A row of
-// at most 4096 (every V4-Flash norm) is loaded once, with w beside it (one
-// round trip: a decode step's few rows are latency-bound, and a program of
-// 4 rows in blocks of 256 took about 50 barrier-separated steps); a wider
-// row is read twice, in blocks of 1024 (small tiles: shared memory is
-// reserved for the larger branch too; ragged tails are masked). Squares are
+// at most 16 whole blocks of 256 (every V4-Flash norm) is loaded once, with
+// w beside it (one round trip: a decode step's few rows are latency-bound,
+// and a program of 4 rows in blocks of 256 took about 50 barrier-separated
+// steps); another row is read twice, in blocks of 1024 (small tiles: shared
+// memory is reserved for the larger branch too; ragged tails are masked). Squares are
 // summed in sums of 256 columns (16 x 256 for the whole row, 4 a warp), then
 // those in column order: the order of the 4-row kernel before it, so that
 // the logits keep their bits.
@@ -22,13 +22,21 @@ tile.kernel @rmsnorm(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
   %n = tile.splat %dimf : tensor<1xf32>
   %epst = tile.splat %eps : tensor<1xf32>
 
-  %oneBlock = arith.cmpi ule, %dim, %c4096 : index
+  // One load: the row as up to 16 blocks of 256 (a view of the same
+  // memory), so the squares are summed straight from the loaded tile.
+  %c256 = arith.constant 256 : index
+  %blocks = arith.divui %dim, %c256 : index
+  %whole = arith.remui %dim, %c256 : index
+  %wholeBlocks = arith.cmpi eq, %whole, %c0 : index
+  %fits = arith.cmpi ule, %dim, %c4096 : index
+  %oneBlock = arith.andi %fits, %wholeBlocks : i1
   scf.if %oneBlock {
-    %xt = tile.load %x[%row, %c0] strides[%dim, %c1] bounds[%rows, %dim]
-        : !tile.ptr<bf16> -> tensor<1x4096xbf16>
-    %wt = tile.load %w[%c0, %c0] strides[%c0, %c1] bounds[%c1, %dim]
-        : !tile.ptr<bf16> -> tensor<1x4096xbf16>
-    %x16 = tile.reshape %xt : tensor<1x4096xbf16> -> tensor<16x256xbf16>
+    %r0 = arith.muli %row, %blocks : index
+    %r1 = arith.addi %r0, %blocks : index
+    %x16 = tile.load %x[%r0, %c0] strides[%c256, %c1] bounds[%r1, %c256]
+        : !tile.ptr<bf16> -> tensor<16x256xbf16>
+    %w16 = tile.load %w[%c0, %c0] strides[%c256, %c1] bounds[%blocks, %c256]
+        : !tile.ptr<bf16> -> tensor<16x256xbf16>
     %xs = tile.cast %x16 : tensor<16x256xbf16> -> tensor<16x256xf32>
     %sq = arith.mulf %xs, %xs : tensor<16x256xf32>
     %parts = tile.reduce sum %sq {dim = 1} : tensor<16x256xf32> -> tensor<16xf32>
@@ -38,14 +46,13 @@ tile.kernel @rmsnorm(%x: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
     %var = arith.addf %mean, %epst : tensor<1xf32>
     %inv = math.rsqrt %var : tensor<1xf32>
     %inv2 = tile.reshape %inv : tensor<1xf32> -> tensor<1x1xf32>
-    %invb = tile.broadcast %inv2 : tensor<1x1xf32> -> tensor<1x4096xf32>
-    %xf = tile.cast %xt : tensor<1x4096xbf16> -> tensor<1x4096xf32>
-    %wf = tile.cast %wt : tensor<1x4096xbf16> -> tensor<1x4096xf32>
-    %normed = arith.mulf %xf, %invb : tensor<1x4096xf32>
-    %scaled = arith.mulf %normed, %wf : tensor<1x4096xf32>
-    %out = tile.cast %scaled : tensor<1x4096xf32> -> tensor<1x4096xbf16>
-    tile.store %out, %y[%row, %c0] strides[%dim, %c1] bounds[%rows, %dim]
-        : tensor<1x4096xbf16> -> !tile.ptr<bf16>
+    %invb = tile.broadcast %inv2 : tensor<1x1xf32> -> tensor<16x256xf32>
+    %wf = tile.cast %w16 : tensor<16x256xbf16> -> tensor<16x256xf32>
+    %normed = arith.mulf %xs, %invb : tensor<16x256xf32>
+    %scaled = arith.mulf %normed, %wf : tensor<16x256xf32>
+    %out = tile.cast %scaled : tensor<16x256xf32> -> tensor<16x256xbf16>
+    tile.store %out, %y[%r0, %c0] strides[%c256, %c1] bounds[%r1, %c256]
+        : tensor<16x256xbf16> -> !tile.ptr<bf16>
   } else {
     %c1024 = arith.constant 1024 : index
     %ss0 = tile.splat %zero : tensor<1xf32>

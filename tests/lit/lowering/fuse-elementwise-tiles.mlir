@@ -151,3 +151,99 @@ func.func @running_sum(%init: tensor<4xf32>, %part: tensor<4xf32>, %n: index) ->
   } -> tensor<4xf32>
   return %twice, %sum : tensor<4xf32>, tensor<4xf32>
 }
+
+// A store nest (scf.parallel marked dsv4c.store_nest) computes the cheap
+// element it stores where it stores it: the cast is no generic of its own
+// (no tile buffer, no loop and barrier), and the nest reads the loaded tile.
+// CHECK-LABEL: func.func @into_store_nest
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel
+// CHECK: tensor.extract %arg1
+// CHECK: arith.truncf
+// CHECK: llvm.store
+// CHECK: dsv4c.store_nest
+func.func @into_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xbf16>
+  %h = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : tensor<4x8xf32>) outs(%e : tensor<4x8xbf16>) {
+  ^bb0(%x: f32, %out: bf16):
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<4x8xbf16>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = tensor.extract %h[%i, %j] : tensor<4x8xbf16>
+    %r = arith.muli %i, %c8 : index
+    %o = arith.addi %r, %j : index
+    %o64 = arith.index_cast %o : index to i64
+    %a = llvm.getelementptr %p[%o64] : (!llvm.ptr, i64) -> !llvm.ptr, bf16
+    llvm.store %v, %a : bf16, !llvm.ptr
+    scf.reduce
+  } {dsv4c.store_nest}
+  return
+}
+
+// An unmarked nest keeps reading the computed tile.
+// CHECK-LABEL: func.func @not_a_store_nest
+// CHECK: linalg.generic
+// CHECK: scf.parallel
+func.func @not_a_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xbf16>
+  %h = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : tensor<4x8xf32>) outs(%e : tensor<4x8xbf16>) {
+  ^bb0(%x: f32, %out: bf16):
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<4x8xbf16>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = tensor.extract %h[%i, %j] : tensor<4x8xbf16>
+    %r = arith.muli %i, %c8 : index
+    %o = arith.addi %r, %j : index
+    %o64 = arith.index_cast %o : index to i64
+    %a = llvm.getelementptr %p[%o64] : (!llvm.ptr, i64) -> !llvm.ptr, bf16
+    llvm.store %v, %a : bf16, !llvm.ptr
+    scf.reduce
+  }
+  return
+}
+
+// A warp reduction folds the squares straight from the loaded tile: the
+// generate-style squares (tensor.extract at their own indices) become an
+// input, and the marked generic keeps its mark.
+// CHECK-LABEL: func.func @into_warp_reduce
+// CHECK-NOT: linalg.generic {{.*}}outs(%{{.*}} : tensor<4x32xf32>)
+// CHECK: linalg.generic {{.*}}ins(%arg0 : tensor<4x32xbf16>){{.*}}dsv4c.warp_reduce = "sum"
+// CHECK: arith.extf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+#row = affine_map<(i, j) -> (i)>
+func.func @into_warp_reduce(%t: tensor<4x32xbf16>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4x32xf32>
+  %sq = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<4x32xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %x = tensor.extract %t[%i, %j] : tensor<4x32xbf16>
+    %xf = arith.extf %x : bf16 to f32
+    %y = arith.mulf %xf, %xf : f32
+    linalg.yield %y : f32
+  } -> tensor<4x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%o : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%sq : tensor<4x32xf32>) outs(%init : tensor<4xf32>) attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %acc, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

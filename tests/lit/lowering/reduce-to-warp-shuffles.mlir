@@ -173,3 +173,26 @@ tile.kernel @quantize_squares(%x: !tile.ptr<bf16>, %o: !tile.ptr<f8E4M3FN>,
   tile.store %qs, %s[%c0, %c0] strides[%c2, %c1] : tensor<2x2xf32> -> !tile.ptr<f32>
   tile.return
 }
+
+// A body that reads its own indices (an element fused into it): linalg.index
+// becomes the lane's loop point (row r, column j of the lane's fold).
+// CHECK-LABEL: func.func @indexed_body
+// MARK-LABEL: func.func @indexed_body
+// CHECK-NOT: linalg.index
+// CHECK: scf.parallel (%[[ROW:.*]], %[[LANE:.*]]) =
+// CHECK: scf.for %[[J:.*]] = %[[LANE]] to %c64 step %c32
+// CHECK: arith.index_cast %[[J]] : index to i32
+func.func @indexed_body(%x: memref<2x64xf32>, %y: memref<2xf32>) {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<2x64xf32>) outs(%y : memref<2xf32>)
+      attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%a: f32, %acc: f32):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i32
+    %jf = arith.sitofp %ji : i32 to f32
+    %w = arith.mulf %a, %jf : f32
+    %s = arith.addf %acc, %w : f32
+    linalg.yield %s : f32
+  }
+  return
+}
