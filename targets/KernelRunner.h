@@ -19,6 +19,9 @@ public:
   virtual ~KernelRunner() = default;
   /// Returns false and sets `error` if the launch could not run.
   virtual bool launch(void **args, Grid grid, std::string &error) = 0;
+  /// How many of this kernel's programs the device runs at once (one wave),
+  /// where the target knows; 0 otherwise.
+  virtual int64_t residentPrograms() const { return 0; }
 };
 
 } // namespace dsv4c

@@ -162,17 +162,24 @@ bool Executor::Impl::fill32(void *dst, uint32_t pattern, size_t words) {
   return device.fill32(dst, pattern, words, e) || fail(e);
 }
 
-bool Executor::Impl::run(const std::string &name, Grid grid,
-                         std::initializer_list<KArg> args) {
-  if (grid[0] <= 0 || grid[1] <= 0 || grid[2] <= 0)
-    return true;
+KernelRunner *Executor::Impl::runnerFor(const std::string &name) {
   KernelRunner *&runner = runners[name];
   if (!runner) {
     std::string e;
     runner = kernels.find(name, e);
     if (!runner)
-      return fail(e);
+      fail(e);
   }
+  return runner;
+}
+
+bool Executor::Impl::run(const std::string &name, Grid grid,
+                         std::initializer_list<KArg> args) {
+  if (grid[0] <= 0 || grid[1] <= 0 || grid[2] <= 0)
+    return true;
+  KernelRunner *runner = runnerFor(name);
+  if (!runner)
+    return false;
   KernelArgs packed;
   for (const KArg &a : args) {
     switch (a.kind) {

@@ -300,9 +300,15 @@ struct Executor::Impl {
   /// How many slices of K (whole 128-blocks) a launch of `programs`
   /// programs over `kBlocks` blocks of K and an [m, n] output is split into:
   /// enough to fill the device (Device::programsToFill), 1 where the
-  /// device does not split or the partial sums would not fit.
-  int64_t splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
-                    int64_t n) const;
+  /// device does not split or the partial sums would not fit. With
+  /// `kernel`, whose resident programs the target knows (its registers and
+  /// shared memory), as many as one wave holds: a second, partial wave
+  /// doubled a batch-1 linear's time.
+  int64_t splitsFor(int64_t programs, int64_t kBlocks, int64_t m, int64_t n,
+                    const char *kernel = nullptr);
+  /// The runner of kernel `name`, looked up once (null and the executor's
+  /// error set if the library lacks it).
+  KernelRunner *runnerFor(const std::string &name);
 
   /// Step activations, sized for `capacity` tokens.
   struct Scratch {

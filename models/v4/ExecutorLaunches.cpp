@@ -49,7 +49,7 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
                 KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
                 KArg::i(w.in)});
   const int64_t splits =
-      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 256), m, w.out);
+      splitsFor(grid[0] * grid[1], ceilDiv(w.in, 256), m, w.out, "linear_fp8");
   grid[2] = splits;
   return run("linear_fp8", grid,
              {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
@@ -59,11 +59,15 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
 }
 
 int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,
-                                  int64_t n) const {
-  const int64_t fill = device.programsToFill();
+                                  int64_t n, const char *kernel) {
+  int64_t fill = device.programsToFill();
   if (fill == 0 || programs >= fill)
     return 1;
-  int64_t splits = std::min({ceilDiv(fill, programs), kBlocks, kMaxSplits});
+  int64_t wanted = ceilDiv(fill, programs);
+  if (KernelRunner *r = kernel ? runnerFor(kernel) : nullptr)
+    if (int64_t wave = r->residentPrograms(); wave > 0)
+      wanted = wave / programs;
+  int64_t splits = std::min({wanted, kBlocks, kMaxSplits});
   while (splits > 1 && splits * m * n * 4 > kSplitPartBytes)
     --splits;
   return std::max<int64_t>(splits, 1);
@@ -74,7 +78,9 @@ bool Executor::Impl::dense(const void *x, const void *w, void *y, int64_t m,
                            int64_t groups, bool f32Out) {
   const int64_t programs = ceilDiv(m, 16) * ceilDiv(n, 64) * groups;
   const int64_t splits =
-      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 128), m, ldy) : 1;
+      ldy == groups * n ? splitsFor(programs, ceilDiv(k, 128), m, ldy,
+                                    f32Out ? "matmul_bf16_f32" : "matmul_bf16")
+                        : 1;
   return run(f32Out ? "matmul_bf16_f32" : "matmul_bf16",
              {ceilDiv(m, 16), ceilDiv(n, 64), groups * splits},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(m), KArg::i(n),

@@ -79,6 +79,9 @@ public:
   DSV4C_CU(cuGraphLaunch, void *, void *)
   DSV4C_CU(cuGraphExecDestroy, void *)
   DSV4C_CU(cuGraphDestroy, void *)
+  // Occupancy (optional: without it split-k assumes programsToFill).
+  DSV4C_CU(cuOccupancyMaxActiveBlocksPerMultiprocessor, int *, void *, int,
+           size_t)
 #undef DSV4C_CU
 
   bool hasGraphs() const {
@@ -163,6 +166,8 @@ std::shared_ptr<Driver> loadDriver(std::string &error) {
   optional(d->cuGraphLaunch, "cuGraphLaunch");
   optional(d->cuGraphExecDestroy, "cuGraphExecDestroy");
   optional(d->cuGraphDestroy, "cuGraphDestroy");
+  optional(d->cuOccupancyMaxActiveBlocksPerMultiprocessor,
+           "cuOccupancyMaxActiveBlocksPerMultiprocessor");
   if (!ok)
     return nullptr;
 
@@ -411,6 +416,16 @@ bool CudaDevice::allowDynamicShared(void *f, unsigned bytes,
       driver->cuFuncSetAttribute(f, kMaxDynamicSharedSizeBytes, int(bytes)),
       "cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)",
       error);
+}
+
+int64_t CudaDevice::residentPrograms(void *f, unsigned threads,
+                                     unsigned dynamicShared) const {
+  int perMultiprocessor = 0;
+  if (!driver->cuOccupancyMaxActiveBlocksPerMultiprocessor ||
+      driver->cuOccupancyMaxActiveBlocksPerMultiprocessor(
+          &perMultiprocessor, f, int(threads), dynamicShared) != 0)
+    return 0;
+  return int64_t(perMultiprocessor) * info_.multiprocessors;
 }
 
 bool CudaDevice::synchronize(std::string &error) {

@@ -85,6 +85,12 @@ public:
   /// Lets launches of `function` ask for `bytes` of dynamic shared memory
   /// (past the default 48 KiB: cuFuncSetAttribute).
   bool allowDynamicShared(void *function, unsigned bytes, std::string &error);
+  /// How many programs of `function` (blocks of `threads` with
+  /// `dynamicShared` bytes) the device runs at once, its registers and
+  /// shared memory permitting (cuOccupancyMaxActiveBlocksPerMultiprocessor
+  /// times the multiprocessors); 0 if the driver cannot say.
+  int64_t residentPrograms(void *function, unsigned threads,
+                           unsigned dynamicShared) const;
   /// Waits for all queued work; reports a failed kernel.
   bool synchronize(std::string &error) override;
   /// A CUDA graph of the launches, captured from the device's stream and

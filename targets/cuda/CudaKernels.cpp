@@ -16,7 +16,11 @@ public:
   CudaKernelRunner(CudaDevice &device, std::string name, void *function,
                    size_t numArgs, unsigned dynamicShared)
       : device(device), name(std::move(name)), function(function),
-        numArgs(numArgs), dynamicShared(dynamicShared), params(numArgs + 3) {}
+        numArgs(numArgs), dynamicShared(dynamicShared), params(numArgs + 3),
+        resident(device.residentPrograms(function, kThreadsPerProgram,
+                                         dynamicShared)) {}
+
+  int64_t residentPrograms() const override { return resident; }
 
   bool launch(void **args, Grid grid, std::string &error) override {
     int64_t programs = grid[0] * grid[1] * grid[2];
@@ -49,6 +53,7 @@ private:
   size_t numArgs;
   unsigned dynamicShared; // bytes: the program's planned tile buffers
   std::vector<void *> params;
+  int64_t resident; // programs at once, 0 if unknown
 };
 
 class CudaKernelLibrary : public KernelLibrary {
