@@ -38,6 +38,10 @@ struct Buffer {
   /// allocated: the next trip reads it while writing a new one, so it takes
   /// two places, used by turns (trip parity).
   scf::ForOp alternating;
+  unsigned yieldedAt = 0; // with `alternating`: the iter_arg it is
+  /// Set on a loop's first tile (a pipelined load's prologue) that takes the
+  /// second place of that loop's alternating buffer instead of its own.
+  Buffer *secondPlaceOf = nullptr;
   int64_t size() const {
     int64_t one = int64_t(llvm::alignTo(bytes, kAlign));
     return alternating ? 2 * one : one;
@@ -145,6 +149,7 @@ bool liveRange(Buffer &b, const Numbering &n) {
             if (isa<LoopLikeOpInterface>(p))
               return false; // allocated more than once per trip
           b.alternating = loop;
+          b.yieldedAt = use.getOperandNumber();
         }
         liveAt(loop);
         values.push_back(loop.getRegionIterArgs()[use.getOperandNumber()]);
@@ -175,12 +180,73 @@ bool liveRange(Buffer &b, const Numbering &n) {
   return true;
 }
 
+/// The alloc `v` is a view of, or null.
+memref::AllocOp allocOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto alloc = dyn_cast<memref::AllocOp>(def))
+      return alloc;
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (isa<memref::CastOp, memref::MemorySpaceCastOp>(def))
+      v = def->getOperand(0);
+    else
+      return {};
+  }
+  return {};
+}
+
+/// A pipelined loop's first tile, filled before the loop and handed to it
+/// as the iter_arg its alternating buffer takes: trip 0 reads it while it
+/// fills the first place, trip 1 fills the second. So the first tile can
+/// be that second place, where it lived in a third one: two copies of a
+/// pipelined tile instead of three. Only where nothing but the loop's init
+/// reads it (all its uses are before the loop, in the loop's block).
+void shareFirstTiles(MutableArrayRef<Buffer> buffers) {
+  DenseMap<Operation *, Buffer *> byAlloc;
+  for (Buffer &b : buffers)
+    byAlloc[b.alloc] = &b;
+  for (Buffer &a : buffers) {
+    scf::ForOp loop = a.alternating;
+    if (!loop)
+      continue;
+    memref::AllocOp alloc = allocOf(loop.getInitArgs()[a.yieldedAt]);
+    Buffer *first = alloc ? byAlloc.lookup(alloc) : nullptr;
+    if (!first || first == &a || first->alternating || first->secondPlaceOf ||
+        alloc->getBlock() != loop->getBlock() || first->bytes != a.bytes)
+      continue;
+    bool onlyBefore = true;
+    SmallVector<Value> values{alloc.getResult()};
+    while (!values.empty() && onlyBefore) {
+      Value v = values.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        Operation *user = use.getOwner();
+        if (user == loop.getOperation()) {
+          onlyBefore &= use.getOperandNumber() ==
+                        loop.getNumControlOperands() + a.yieldedAt;
+          continue;
+        }
+        Operation *at = loop->getBlock()->findAncestorOpInBlock(*user);
+        onlyBefore &= at && at->isBeforeInBlock(loop);
+        if (isa<ViewLikeOpInterface, memref::CastOp, memref::MemorySpaceCastOp>(
+                user))
+          values.append(user->result_begin(), user->result_end());
+      }
+    }
+    if (!onlyBefore)
+      continue;
+    first->secondPlaceOf = &a;
+    a.first = std::min(a.first, first->first);
+  }
+}
+
 /// Largest first, each at the lowest 16-aligned offset that overlaps no
 /// placed buffer live at the same time. Returns the bytes used.
 int64_t place(MutableArrayRef<Buffer> buffers) {
+  shareFirstTiles(buffers);
   SmallVector<Buffer *> order;
   for (Buffer &b : buffers)
-    order.push_back(&b);
+    if (!b.secondPlaceOf)
+      order.push_back(&b);
   // Ties broken by the alloc's own place in the program (buffers that take
   // turns in one loop share `first`), so offsets do not depend on the sort.
   llvm::sort(order, [](Buffer *x, Buffer *y) {
@@ -208,6 +274,9 @@ int64_t place(MutableArrayRef<Buffer> buffers) {
     total = std::max(total, at + b->size());
     placed.push_back(b);
   }
+  for (Buffer &b : buffers)
+    if (b.secondPlaceOf)
+      b.offset = b.secondPlaceOf->offset + b.secondPlaceOf->size() / 2;
   return int64_t(llvm::alignTo(total, kAlign));
 }
 
