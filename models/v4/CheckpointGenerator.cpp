@@ -5,6 +5,7 @@
 
 #include "runtime/FloatFormats.h"
 #include "runtime/Json.h"
+#include "runtime/Parallel.h"
 #include "runtime/Safetensors.h"
 
 #include <atomic>
@@ -305,15 +306,7 @@ bool generateCheckpoint(const V4Config &config, const std::string &dir,
         options.progress(finished, jobs.size());
     }
   };
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  threads =
-      unsigned(std::max<size_t>(1, std::min<size_t>(threads, jobs.size())));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &t : pool)
-    t.join();
+  runOnThreads(threadsFor(jobs.size()), work);
   if (!firstError.empty()) {
     error = firstError;
     return false;

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "models/v4/ExecutorImpl.h"
+#include "runtime/Parallel.h"
 #include "runtime/Sampling.h"
 
 #include <algorithm>
@@ -129,13 +130,6 @@ bool Executor::Impl::finishSampling(const void *logits, StepResult &result) {
           sampler.sampleWithDraw(&data[k * size_t(v)], v, s.draw);
     }
   };
-  const size_t workers = std::min<size_t>(
-      left.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (size_t w = 1; w < workers; ++w)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &t : pool)
-    t.join();
+  runOnThreads(threadsFor(left.size()), work);
   return true;
 }

@@ -2,6 +2,8 @@
 //---------------===//
 #include "targets/conformance/BufferFill.h"
 
+#include "runtime/Parallel.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -65,13 +67,7 @@ void fillBufferInParallel(HostTensor &t, const BufferFill &fill,
                      std::fabs(loadFloat(t.data(), t.type, i)));
     }
   };
-  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &th : pool)
-    th.join();
+  runOnThreads(threadsFor(size_t(chunks)), work);
 }
 
 void setFillJson(JsonValue &arg, const BufferFill &fill) {

@@ -3,6 +3,7 @@
 
 #include "lowering/Passes.h"
 #include "runtime/HostKernels.h"
+#include "runtime/Parallel.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -135,14 +136,7 @@ bool compileConcurrently(
       });
     }
   };
-  unsigned threads = std::min<size_t>(
-      std::max(1u, std::thread::hardware_concurrency()), kernels.size());
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < threads; ++t)
-    helpers.emplace_back(work);
-  work();
-  for (std::thread &t : helpers)
-    t.join();
+  runOnThreads(threadsFor(kernels.size()), work);
   for (std::string &e : errors)
     if (!e.empty()) {
       error = "cpu: " + e;
