@@ -180,7 +180,7 @@ def dequant_x(x, xs):
 
 
 def peer_linear_fp8(a):
-    x, xs, w, ws, _, _, m, n, k, _ = a  # y, part (split-k partial sums), splits
+    x, xs, w, ws, _, _, _, m, n, k, _ = a  # y, part, counters (split-k), splits
     flops = 2 * m * n * k
     if FP8 is not None and w.dtype == FP8 and x.is_cuda:
         # Per row of x and of W: the scale of its first block.
@@ -361,7 +361,7 @@ def peer_mhc_pre(a):
 
 
 def peer_indexer_topk(a):
-    q, k, w, _, _, starts, s, nh, nkeys, topk, ratio, _, _, wscale = a
+    q, k, w, _, _, starts, s, nh, nkeys, topk, ratio, _, _, wscale = a[:14]  # then splits, part
     # Batch entry b's keys are its own rows here (the pack's are a row range
     # of one buffer: the same bytes read); query i sees entries
     # t < min(nkeys, (starts[b] + i + 1) // ratio).
