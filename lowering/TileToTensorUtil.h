@@ -2,7 +2,7 @@
 //-*-===//
 //
 // Shared by TileToTensor.cpp and the lowerings split out of it (TopK.cpp,
-// Quantize.cpp, Dot.cpp, AsyncCopy.cpp).
+// Quantize.cpp, Dot.cpp, AsyncCopy.cpp, GlobalMemory.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4C_LOWERING_TILETOTENSORUTIL_H
@@ -42,6 +42,19 @@ mlir::Value materializeConverted(
     mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    mlir::Value)>
         convert);
+
+/// `tile.load` (GlobalMemory.cpp): a generate of element loads, masked
+/// elements `other` (or zero) without touching memory.
+mlir::Value lowerLoad(mlir::OpBuilder &b, tile::LoadOp op);
+/// `tile.store` (GlobalMemory.cpp). `parallel`: the elements as one
+/// parallel loop nest (GPUs), unmasked rows of whole 16-byte chunks a chunk
+/// an iteration; else a sequential nest.
+void lowerStore(mlir::OpBuilder &b, tile::StoreOp op, bool parallel);
+/// `tile.gather` (GlobalMemory.cpp): rows by index, negative rows `other`.
+mlir::Value lowerGather(mlir::OpBuilder &b, tile::GatherOp op);
+/// `tile.atomic_add` (GlobalMemory.cpp) at LLVM sync scope `scope`.
+mlir::Value lowerAtomicAdd(mlir::OpBuilder &b, tile::AtomicAddOp op,
+                           llvm::StringRef scope);
 
 /// `tile.dot` (Dot.cpp) as a linalg.generic, in `options`' form.
 mlir::Value lowerDot(mlir::OpBuilder &b, tile::DotOp op,
