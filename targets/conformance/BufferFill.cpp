@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cmath>
 #include <random>
-#include <thread>
 
 namespace dsv4c::conformance {
 
