@@ -15,6 +15,7 @@
 #include "llvm/ADT/SmallBitVector.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -190,6 +191,16 @@ Value elementAt(OpBuilder &b, Location loc, linalg::GenericOp p,
   return dsv4c::lowering::cloneBodyAt(b, p.getRegion().front(), map, idx);
 }
 
+/// A tile.store's nest: marked so by the lowering, or (the canonicalizer
+/// rebuilds a nest without its unit dims, and drops the mark) a parallel
+/// loop that stores to global memory.
+bool isStoreNest(scf::ParallelOp nest) {
+  if (nest->hasAttr("dsv4c.store_nest"))
+    return true;
+  return nest->walk([](LLVM::StoreOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
 /// A tile.store's nest (scf.parallel marked `dsv4c.store_nest`) reads each
 /// element of its value once: a cheap element that does not read memory (a
 /// global load could alias the store) is computed there, in registers,
@@ -199,8 +210,7 @@ bool inlineIntoStoreNest(tensor::ExtractOp extract) {
   if (!isInlinableElement(p) || readsMemory(p.getRegion()))
     return false;
   auto nest = extract->getParentOfType<scf::ParallelOp>();
-  if (!nest || !nest->hasAttr("dsv4c.store_nest") ||
-      nest->getBlock() != p->getBlock())
+  if (!nest || !isStoreNest(nest) || nest->getBlock() != p->getBlock())
     return false;
   // Every read of p is one of the nest's (a chunk reads several elements).
   SmallVector<tensor::ExtractOp> reads;
@@ -232,7 +242,13 @@ void extractsAsInputs(linalg::GenericOp p) {
       continue;
     SmallVector<AffineExpr> dims;
     llvm::SmallBitVector seen(loops);
-    for (Value i : e.getIndices()) {
+    auto tileType = cast<RankedTensorType>(e.getTensor().getType());
+    for (auto [d, i] : llvm::enumerate(e.getIndices())) {
+      // A unit dim's index folds to the constant 0.
+      if (tileType.getDimSize(d) == 1 && matchPattern(i, m_Zero())) {
+        dims.push_back(b.getAffineConstantExpr(0));
+        continue;
+      }
       auto index = i.getDefiningOp<linalg::IndexOp>();
       if (!index || seen.test(index.getDim()))
         break;

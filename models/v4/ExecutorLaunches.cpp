@@ -95,7 +95,13 @@ bool Executor::Impl::matmulF32(const void *x, const void *w, void *y, int64_t m,
 
 bool Executor::Impl::rmsnorm(const void *x, const void *w, void *y,
                              int64_t rows, int64_t dim) {
-  return run("rmsnorm", {rows, 1, 1},
+  // Rows beyond one wave of programs are taken by the same programs in
+  // turn (the kernel loops over rows), their loads pipelined.
+  int64_t programs = rows;
+  if (KernelRunner *r = runnerFor("rmsnorm"))
+    if (int64_t wave = r->residentPrograms(); wave > 0)
+      programs = std::min(rows, wave);
+  return run("rmsnorm", {programs, 1, 1},
              {KArg::p(x), KArg::p(w), KArg::p(y), KArg::i(rows), KArg::i(dim),
               KArg::f(config.normEps)});
 }

@@ -73,10 +73,13 @@ std::vector<conformance::Case> kernelConformanceCases() {
       routePlaceCase(13, 256, 1),
       mtpCase(19, 4, 4096),
       rmsnormCase(37, 4096),
+      // Fewer programs than rows: each takes every 8th (5th) row.
+      rmsnormCase(37, 4096, 8),
       // q_norm's and kv_norm's widths, and a row of two ragged blocks.
       rmsnormCase(5, 1024),
       rmsnormCase(3, 512),
       rmsnormCase(2, 7000),
+      rmsnormCase(7, 7000, 5),
       ropeCase("flash_q_s19_h64_hd512", 1, 19, 64, 512, 64, 5, 1, 0),
       tableCase("flash_yarn_299", 299, 1),
       // Sampling over a ragged vocabulary (the last slice of 4096 ids
@@ -162,6 +165,10 @@ std::vector<conformance::Case> kernelBenchCases() {
       preCase(tokens, 4096),
       // A prefill of 4096 tokens (one sequence) through the same kernels.
       rmsnormCase(prefill, 4096),
+      // The executor's grid for it on an H100 (8 programs an SM by shared
+      // memory, 132 SMs): each program 3-4 rows, the next row's load in
+      // flight.
+      rmsnormCase(prefill, 4096, 1056),
       swigluCase(prefill, 2048, true, 10),
       actQuantCase({prefill, 1, 4096}),
       fp8Case({prefill, 4096, 4096}, 1),

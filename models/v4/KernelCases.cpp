@@ -545,14 +545,17 @@ Case swigluCase(int64_t m, int64_t n, bool weighted, double limit) {
 }
 
 // 1e-2: bf16 outputs; another f32 sum order or rsqrt may flip one rounding.
-Case rmsnormCase(int64_t rows, int64_t dim) {
+// `programs` > 0: a grid of that many programs, each taking every
+// programs-th row (the executor's grid for long prefills).
+Case rmsnormCase(int64_t rows, int64_t dim, int64_t programs) {
   return Case{"v4.rmsnorm",
-              "rmsnorm_" + str(rows) + "x" + str(dim),
+              "rmsnorm_" + str(rows) + "x" + str(dim) +
+                  (programs ? "_p" + str(programs) : ""),
               kernelText("rmsnorm.mlir", "rmsnorm"),
               {Arg::buffer(T::BF16, {rows, dim}), Arg::buffer(T::BF16, {dim}),
                Arg::output(T::BF16, {rows, dim}), Arg::index(rows),
                Arg::index(dim), Arg::f32(1e-6)},
-              {rows, 1, 1},
+              {programs ? programs : rows, 1, 1},
               1e-2};
 }
 

@@ -222,7 +222,7 @@ Case routePlaceCase(int64_t m, int64_t e, uint64_t seed);
 
 Case mtpCase(int64_t n, int64_t hc, int64_t d);
 Case swigluCase(int64_t m, int64_t n, bool weighted, double limit);
-Case rmsnormCase(int64_t rows, int64_t dim);
+Case rmsnormCase(int64_t rows, int64_t dim, int64_t programs = 0);
 
 } // namespace cases
 } // namespace dsv4c::v4

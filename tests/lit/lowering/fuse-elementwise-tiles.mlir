@@ -186,11 +186,14 @@ func.func @into_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
   return
 }
 
-// An unmarked nest keeps reading the computed tile.
-// CHECK-LABEL: func.func @not_a_store_nest
-// CHECK: linalg.generic
+// A nest whose mark the canonicalizer dropped (it rebuilds a nest without
+// its unit dims) is still a store nest when it stores to global memory.
+// CHECK-LABEL: func.func @unmarked_store_nest
+// CHECK-NOT: linalg.generic
 // CHECK: scf.parallel
-func.func @not_a_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
+// CHECK: arith.truncf
+// CHECK: llvm.store
+func.func @unmarked_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
   %e = tensor.empty() : tensor<4x8xbf16>
   %h = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%t : tensor<4x8xf32>) outs(%e : tensor<4x8xbf16>) {
@@ -209,6 +212,31 @@ func.func @not_a_store_nest(%p: !llvm.ptr, %t: tensor<4x8xf32>) {
     %o64 = arith.index_cast %o : index to i64
     %a = llvm.getelementptr %p[%o64] : (!llvm.ptr, i64) -> !llvm.ptr, bf16
     llvm.store %v, %a : bf16, !llvm.ptr
+    scf.reduce
+  }
+  return
+}
+
+// Any other nest (here one that fills a buffer) keeps reading the computed
+// tile.
+// CHECK-LABEL: func.func @not_a_store_nest
+// CHECK: linalg.generic
+// CHECK: scf.parallel
+func.func @not_a_store_nest(%m: memref<4x8xbf16>, %t: tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xbf16>
+  %h = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : tensor<4x8xf32>) outs(%e : tensor<4x8xbf16>) {
+  ^bb0(%x: f32, %out: bf16):
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<4x8xbf16>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = tensor.extract %h[%i, %j] : tensor<4x8xbf16>
+    memref.store %v, %m[%i, %j] : memref<4x8xbf16>
     scf.reduce
   }
   return
@@ -246,4 +274,35 @@ func.func @into_warp_reduce(%t: tensor<4x32xbf16>) -> tensor<4xf32> {
     linalg.yield %s : f32
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
+}
+
+// A unit dim's index is the constant 0 in a generate's read: it becomes an
+// input at a constant map result, and the squares still fuse.
+// CHECK-LABEL: func.func @unit_dim_reduce
+// CHECK: linalg.generic {{.*}}ins(%arg0 : tensor<1x4x32xbf16>){{.*}}dsv4c.warp_reduce = "sum"
+#id3 = affine_map<(i, j, k) -> (i, j, k)>
+#row3 = affine_map<(i, j, k) -> (i, j)>
+func.func @unit_dim_reduce(%t: tensor<1x4x32xbf16>) -> tensor<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %e = tensor.empty() : tensor<1x4x32xf32>
+  %sq = linalg.generic {indexing_maps = [#id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      outs(%e : tensor<1x4x32xf32>) {
+  ^bb0(%out: f32):
+    %j = linalg.index 1 : index
+    %k = linalg.index 2 : index
+    %x = tensor.extract %t[%c0, %j, %k] : tensor<1x4x32xbf16>
+    %xf = arith.extf %x : bf16 to f32
+    %y = arith.mulf %xf, %xf : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<1x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%o : tensor<1x4xf32>) -> tensor<1x4xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #row3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%sq : tensor<1x4x32xf32>) outs(%init : tensor<1x4xf32>) attrs = {dsv4c.warp_reduce = "sum"} {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %acc, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4xf32>
+  return %r : tensor<1x4xf32>
 }
