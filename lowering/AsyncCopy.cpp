@@ -70,6 +70,13 @@ using ChunkCopy =
 /// element takes `eltBytes` bytes in the buffer; rows of a multiple of 64
 /// bytes get 16 bytes of padding: the 8 rows a warp's matrix fragments read
 /// at once then start in different banks.
+///
+/// A load marked `dsv4c.swizzle128` (rank 2, 16-byte chunks, rows of whole
+/// 128-byte blocks) is staged in the layout of the warpgroup instruction's
+/// operands instead: each 128-byte block of a row's columns is a
+/// [rows, 128 bytes] region of its own, row r's 16-byte chunk j of the block
+/// at chunk j ^ r % 8, the buffer 1024-byte aligned (the swizzle atom). Only
+/// that instruction reads such a buffer.
 static Value stageRows(OpBuilder &b, tile::LoadOp op, int64_t perChunk,
                        int64_t eltBytes, bool wait, ChunkCopy copy) {
   Location loc = op.getLoc();
@@ -78,13 +85,19 @@ static Value stageRows(OpBuilder &b, tile::LoadOp op, int64_t perChunk,
   Type elt = type.getElementType();
   int64_t rank = type.getRank();
   Type i64 = b.getI64Type();
+  bool swizzle = op->hasAttr(kSwizzle128Attr);
+  if (swizzle && (rank != 2 || perChunk * eltBytes != 16 ||
+                  shape[1] * eltBytes % 128 || shape[0] % 8)) {
+    op.emitOpError() << "cannot be staged swizzled";
+    return nullptr;
+  }
 
   SmallVector<int64_t> padded(shape);
-  if (rank >= 2 && shape.back() * eltBytes % 64 == 0 &&
+  if (!swizzle && rank >= 2 && shape.back() * eltBytes % 64 == 0 &&
       type.getNumElements() / shape.back() > 1)
     padded.back() += 16 / eltBytes;
   auto buffer = memref::AllocOp::create(b, loc, MemRefType::get(padded, elt));
-  buffer.setAlignment(64);
+  buffer.setAlignment(swizzle ? kSwizzleAlignment : 64);
   Value dstBase = arith::IndexCastOp::create(
       b, loc, i64,
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
@@ -133,6 +146,19 @@ static Value stageRows(OpBuilder &b, tile::LoadOp op, int64_t perChunk,
               b, loc, arith::MinSIOp::create(b, loc, left, c(perChunk)), c(0));
           if (rowInside)
             valid = arith::SelectOp::create(b, loc, rowInside, valid, c(0));
+        }
+        if (swizzle) {
+          // Block ivs[1] / 8 of the row (128 bytes), chunk ivs[1] % 8 of the
+          // block; dst in elements.
+          auto rem = [&](Value x, int64_t y) {
+            return arith::RemUIOp::create(b, loc, x, c(y)).getResult();
+          };
+          Value block = arith::DivUIOp::create(b, loc, ivs[1], c(8));
+          Value chunk =
+              arith::XOrIOp::create(b, loc, rem(ivs[1], 8), rem(ivs[0], 8));
+          dst = add(add(mul(block, c(shape[0] * 128 / eltBytes)),
+                        mul(ivs[0], c(128 / eltBytes))),
+                    mul(chunk, c(perChunk)));
         }
         Value dstAddr =
             add(dstBase,

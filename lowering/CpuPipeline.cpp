@@ -18,6 +18,13 @@ void buildPipeline(OpPassManager &pm, bool gpu, bool parallelTopK,
                    const dsv4c::GpuPipelineOptions &o) {
   if (o.asyncCopies)
     pm.addPass(dsv4c::createPipelineTileLoads());
+  // Only where the operands are staged by copies and planned in shared
+  // memory, which the instruction reads them from.
+  if (o.warpgroupMma && o.warpMma && o.asyncCopies && o.planTileBytes > 0) {
+    dsv4c::MarkWarpgroupDotsOptions mark;
+    mark.f8 = o.warpgroupMmaF8;
+    pm.addPass(dsv4c::createMarkWarpgroupDots(mark));
+  }
   dsv4c::ConvertTileToCPUOptions tileOptions;
   tileOptions.parallelTopK = parallelTopK;
   tileOptions.threadedDot = gpu;
@@ -134,6 +141,7 @@ void dsv4c::registerDsv4cLoweringPasses() {
   registerNumberConstantGlobals();
   registerPlanTileBuffers();
   registerPipelineTileLoads();
+  registerMarkWarpgroupDots();
   registerDropPlannedDeallocs();
   PassPipelineRegistration<>(
       "dsv4c-cpu-pipeline",

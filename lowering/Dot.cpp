@@ -154,6 +154,8 @@ Value lowerDotForWarpMma(OpBuilder &b, tile::DotOp op, StringRef kind,
   if (op.getRhsScale())
     generic->setAttr("dsv4c.mma_rhs_scale_block",
                      b.getDenseI64ArrayAttr(*op.getRhsScaleBlock()));
+  if (op->hasAttr(kWarpgroupAttr))
+    generic->setAttr(kWarpgroupAttr, b.getUnitAttr());
   return generic.getResult(0);
 }
 

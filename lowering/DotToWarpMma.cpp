@@ -55,6 +55,9 @@ struct MarkedDot {
   int64_t widenedShift = 0;
   /// f8 as two bf16 instructions per k step (the pass's widen-f8).
   bool widenF8 = false;
+  /// Marked `dsv4c.wgmma` (mark-warpgroup-dots): the warpgroup instruction
+  /// per 128 k on operands staged swizzled in shared memory.
+  bool warpgroup = false;
 
   static FailureOr<MarkedDot> read(linalg::GenericOp op) {
     MarkedDot d;
@@ -101,10 +104,21 @@ struct MarkedDot {
              << "k = " << d.k << " is not a multiple of " << d.kStep();
     if (d.k % d.chunk())
       return op.emitOpError() << "scale blocks do not split k = " << d.k;
+    d.warpgroup = op->hasAttr("dsv4c.wgmma");
+    if (d.warpgroup &&
+        (!d.transposed || d.widenedShift || d.m != 64 || d.n % 8 || d.n > 256 ||
+         d.chunk() % d.warpgroupBlock() || (d.f8 && d.chunk() != 128) ||
+         (!d.f8 && (d.lhsScale || d.rhsScale))))
+      return op.emitOpError()
+             << "a warpgroup dot is e4m3 x e4m3 with scales constant over "
+                "128 k or bf16 x bf16 unscaled, B [n, k], 64 x N (N a "
+                "multiple of 8 up to 256)";
     return d;
   }
 
   int64_t kStep() const { return f8 ? 32 : 16; }
+  /// The k of one 128-byte block of a row (a warpgroup helper call).
+  int64_t warpgroupBlock() const { return f8 ? 128 : 64; }
   /// The k span a fresh set of accumulators sums before it is added to the
   /// result in f32: both scales are constant over it, and it is at most 128
   /// (the tensor cores' own f32 accumulation drops low bits; over 4096 k a
@@ -172,8 +186,8 @@ public:
     OpBuilder &b = x.b;
     Location loc = x.loc;
     SmallVector<Value> c;
-    for (auto [r, cc] : accPositions())
-      c.push_back(loadAcc(r, cc));
+    for (auto [i, pos] : llvm::enumerate(accPositions()))
+      c.push_back(fragments ? loadFragment(i) : loadAcc(pos.first, pos.second));
     int64_t chunk = d.chunk(), span = d.scaleSpan();
     // The chunks of [from, to): scales constant over a span given (read
     // once per span), the others read per chunk.
@@ -182,16 +196,21 @@ public:
       return scf::ForOp::create(
           b, loc, from, to, x.index(chunk), acc,
           [&](OpBuilder &, Location, Value kc, ValueRange sums) {
-            SmallVector<Value> init(c.size(), zeroF32());
-            auto steps = scf::ForOp::create(
-                b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
-                [&](OpBuilder &, Location, Value at, ValueRange s) {
-                  scf::YieldOp::create(b, loc, mma(at, s));
-                });
+            SmallVector<Value> partial;
+            if (d.warpgroup) {
+              partial = warpgroupChunk(kc);
+            } else {
+              SmallVector<Value> init(c.size(), zeroF32());
+              auto steps = scf::ForOp::create(
+                  b, loc, kc, x.add(kc, chunk), x.index(d.kStep()), init,
+                  [&](OpBuilder &, Location, Value at, ValueRange s) {
+                    scf::YieldOp::create(b, loc, mma(at, s));
+                  });
+              partial = steps.getResults();
+            }
             ScaleValues scales = given;
             scales.fill(*this, kc);
-            scf::YieldOp::create(b, loc,
-                                 addScaled(sums, steps.getResults(), scales));
+            scf::YieldOp::create(b, loc, addScaled(sums, partial, scales));
           });
     };
     // Every chunk of [0, k); with a longer span, nested in a loop over spans.
@@ -208,11 +227,78 @@ public:
                 b, loc, chunksOf(k0, x.add(k0, span), sums, once).getResults());
           });
     }
+    for (auto [i, pos] : llvm::enumerate(accPositions())) {
+      if (fragments)
+        storeFragment(i, chunks.getResult(i));
+      else
+        storeAcc(pos.first, pos.second, chunks.getResult(i));
+    }
+  }
+
+  /// This lane's accumulators kept in `fragments` (a thread's private
+  /// array, one slot per accPositions() entry) instead of the result
+  /// buffer, which only loadFragments and storeFragments touch.
+  void keepIn(Value privateArray) { fragments = privateArray; }
+  /// Copies this lane's accumulators from the result buffer to `fragments`.
+  void loadFragments() {
     for (auto [i, pos] : llvm::enumerate(accPositions()))
-      storeAcc(pos.first, pos.second, chunks.getResult(i));
+      storeFragment(i, loadAcc(pos.first, pos.second));
+  }
+  /// Copies this lane's accumulators from `fragments` to the result buffer.
+  void storeFragments() {
+    for (auto [i, pos] : llvm::enumerate(accPositions()))
+      storeAcc(pos.first, pos.second, loadFragment(i));
   }
 
 private:
+  Value loadFragment(size_t i) {
+    return memref::LoadOp::create(x.b, x.loc, fragments,
+                                  ValueRange{x.index(int64_t(i))});
+  }
+  void storeFragment(size_t i, Value v) {
+    memref::StoreOp::create(x.b, x.loc, v, fragments,
+                            ValueRange{x.index(int64_t(i))});
+  }
+
+  /// The warpgroup's sums over the chunk of k from `kc`: per 128-byte block
+  /// of it (a [rows, 128 bytes] region of each operand: 128 e4m3 or 64 bf16
+  /// k), one helper call, which hands this lane its accPositions() in order
+  /// (the m16n8 accumulators of warp tm's rows, tile after tile along n);
+  /// the blocks' sums added in f32.
+  SmallVector<Value> warpgroupChunk(Value kc) {
+    OpBuilder &b = x.b;
+    Type i64 = b.getI64Type();
+    std::string name = (kWarpgroupMmaPrefix + Twine(d.f8 ? "e4m3" : "bf16") +
+                        ".n" + Twine(d.n))
+                           .str();
+    SmallVector<Type> results(d.n / 2, b.getF32Type());
+    if (!x.module.lookupSymbol(name)) {
+      OpBuilder top = OpBuilder::atBlockBegin(x.module.getBody());
+      func::FuncOp::create(top, x.loc, name,
+                           top.getFunctionType({i64, i64}, results))
+          .setPrivate();
+    }
+    SmallVector<Value> sums;
+    for (int64_t at = 0; at < d.chunk(); at += d.warpgroupBlock()) {
+      Value block = x.div(x.add(kc, at), d.warpgroupBlock());
+      auto address = [&](const OperandAccess &a, int64_t rows) {
+        Value bytes =
+            arith::IndexCastOp::create(b, x.loc, i64, x.mul(block, rows * 128));
+        return arith::AddIOp::create(b, x.loc, a.base, bytes).getResult();
+      };
+      auto call = func::CallOp::create(
+          b, x.loc, name, results,
+          ValueRange{address(lhs, d.m), address(rhs, d.n)});
+      if (sums.empty()) {
+        sums.assign(call.getResults().begin(), call.getResults().end());
+        continue;
+      }
+      for (auto [i, v] : llvm::enumerate(call.getResults()))
+        sums[i] = arith::AddFOp::create(b, x.loc, sums[i], v);
+    }
+    return sums;
+  }
+
   /// Per tile of the run: (row0, c0), (row0, c1), (row1, c0), (row1, c1).
   SmallVector<std::pair<Value, Value>, 16> accPositions() {
     SmallVector<std::pair<Value, Value>, 16> out;
@@ -480,7 +566,82 @@ private:
   Value row0, row1, laneK;
   SmallVector<Value, 4> cols, cCol0, cCol1; // per tile of the run
   bool raggedM = false, raggedN = false;
+  Value fragments; // see keepIn
 };
+
+/// The loop that carries `d`'s accumulator from trip to trip, where only
+/// `d` touches it there: its iter_arg is `d`'s result buffer, updated in
+/// place and yielded as it is. Null otherwise.
+scf::ForOp carryingLoop(const MarkedDot &d) {
+  auto arg = dyn_cast<BlockArgument>(d.acc);
+  auto loop =
+      arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : scf::ForOp();
+  if (!loop || arg.getArgNumber() == 0 || d.op->getParentOp() != loop)
+    return {};
+  unsigned i = arg.getArgNumber() - 1;
+  if (loop.getYieldedValues()[i] != arg ||
+      llvm::any_of(arg.getUsers(), [&](Operation *user) {
+        return user != d.op && !isa<scf::YieldOp>(user);
+      }))
+    return {};
+  return loop;
+}
+
+/// A warpgroup dot: one (warp, lane) per thread of the 4-warp program, the
+/// lane of warp w holding rows 16w + lane / 4 (+ 8) of all N / 8 tiles. The
+/// operands must be the swizzled buffers mark-warpgroup-dots staged,
+/// planned in shared memory. Where a k loop carries the accumulators, each
+/// thread keeps its own in a private array (registers, once LLVM promotes
+/// it) over the whole loop: read from the result buffer before it, written
+/// back after it, instead of a read and a write of shared memory per trip.
+LogicalResult rewriteWarpgroup(MarkedDot d) {
+  OpBuilder b(d.op);
+  Location loc = d.op.getLoc();
+  FragmentBuilder x{b, loc, d.op->getParentOfType<ModuleOp>()};
+  OperandAccess lhs = OperandAccess::of(b, loc, d.lhs, 1, true);
+  OperandAccess rhs = OperandAccess::of(b, loc, d.rhs, 1, true);
+  for (const OperandAccess *a : {&lhs, &rhs})
+    if (!a->matrices || a->offset != 0 || a->strides[0] != d.k)
+      return d.op.emitOpError()
+             << "a warpgroup dot's operands are whole tiles planned in "
+                "shared memory (mark-warpgroup-dots, plan-tile-buffers)";
+  scf::ForOp loop = carryingLoop(d);
+  Value fragments;
+  // A nest over (warp, lane) at `at`, a TileEmitter for `dot` in each.
+  auto eachLane = [&](OpBuilder &at, const MarkedDot &dot,
+                      function_ref<void(TileEmitter &)> fn) {
+    FragmentBuilder outer{at, loc, x.module};
+    scf::ParallelOp::create(at, loc, ValueRange{outer.index(0), outer.index(0)},
+                            ValueRange{outer.index(kWarps), outer.index(32)},
+                            ValueRange{outer.index(1), outer.index(1)},
+                            [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+                              FragmentBuilder inner{nb, nl, x.module};
+                              TileEmitter e(inner, dot, lhs, rhs, ivs[0],
+                                            inner.index(0), ivs[1], dot.n / 8);
+                              if (fragments)
+                                e.keepIn(fragments);
+                              fn(e);
+                              scf::ReduceOp::create(nb, nl);
+                            });
+  };
+  if (loop) {
+    OpBuilder before(loop);
+    fragments = memref::AllocaOp::create(
+        before, loc, MemRefType::get({d.n / 2}, before.getF32Type()));
+    // The same positions of the buffer the loop starts from (and ends
+    // with: it is yielded unchanged).
+    MarkedDot outside = d;
+    outside.acc =
+        loop.getInitArgs()[cast<BlockArgument>(d.acc).getArgNumber() - 1];
+    eachLane(before, outside, [](TileEmitter &e) { e.loadFragments(); });
+    OpBuilder after(loop->getContext());
+    after.setInsertionPointAfter(loop);
+    eachLane(after, outside, [](TileEmitter &e) { e.storeFragments(); });
+  }
+  eachLane(b, d, [](TileEmitter &e) { e.emit(); });
+  d.op.erase();
+  return success();
+}
 
 void rewrite(MarkedDot d, bool matrixLoads) {
   OpBuilder b(d.op);
@@ -550,8 +711,14 @@ struct DotToWarpMmaPass : dsv4c::impl::DotToWarpMmaBase<DotToWarpMmaPass> {
       func::FuncOp::create(b, module.getLoc(), kLoadB32,
                            b.getFunctionType({b.getI64Type()}, {i32}))
           .setPrivate();
-    for (const MarkedDot &d : dots)
-      rewrite(d, matrixLoads);
+    for (const MarkedDot &d : dots) {
+      if (!d.warpgroup) {
+        rewrite(d, matrixLoads);
+        continue;
+      }
+      if (failed(rewriteWarpgroup(d)))
+        return signalPassFailure();
+    }
   }
 };
 

@@ -47,6 +47,19 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
                      "instruction (dsv4c.mma.f8.m16n8k32); else f8 dots are "
                      "widened to bf16 ones"),
       llvm::cl::init(true)};
+  Option<bool> warpgroupMma{
+      *this, "warpgroup-mma",
+      llvm::cl::desc("with warp-mma and plan-tile-bytes: bf16 dots of 64 x N "
+                     "results call dsv4c.wgmma.bf16.nN on operands staged "
+                     "swizzled in shared memory (mark-warpgroup-dots): the "
+                     "target must define them"),
+      llvm::cl::init(false)};
+  Option<bool> warpgroupMmaF8{
+      *this, "warpgroup-mma-f8",
+      llvm::cl::desc("with warpgroup-mma: e4m3 dots too (dsv4c.wgmma.e4m3.nN), "
+                     "whose sums of 128 k the tensor cores keep in fewer "
+                     "bits than f32"),
+      llvm::cl::init(false)};
   Option<bool> warpShuffles{
       *this, "warp-shuffles",
       llvm::cl::desc("tile.reduces split over a warp's lanes, combined with "

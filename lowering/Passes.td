@@ -132,6 +132,34 @@ def ApproximateMath : Pass<"approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def MarkWarpgroupDots : Pass<"mark-warpgroup-dots"> {
+  let summary = "Mark the dots a warpgroup matrix instruction computes from "
+                "shared memory, and the loads of their operands";
+  let description = [{
+    For sm_90a (wgmma), on tile IR after pipeline-tile-loads. A tile.dot of
+    unscaled bf16 operands (with `f8`, also e4m3 ones whose scale blocks are
+    multiples of 128 k), B stored [n, k], with a 64 x N f32 result (N a
+    multiple of 8 up to 256) and K whole 128-byte blocks, whose operands are
+    each a tile.load read by the dot alone (or a pipelined loop's iter_arg
+    whose first and next tiles are such loads), is marked `dsv4c.wgmma`, and
+    each of those loads `dsv4c.swizzle128` when all of them can be staged in
+    the instruction's layout: 16-byte copies (async-copies), rows of a
+    multiple of 128 bytes, a multiple of 8 rows. convert-tile-to-cpu then
+    stages the marked loads swizzled (each 128-byte block of k a
+    [rows, 128 bytes] region, chunk j of row r at j ^ r % 8, the buffer
+    1024-byte aligned) and dot-to-warp-mma calls `dsv4c.wgmma.{bf16,e4m3}.nN`
+    per 128-byte block of k.
+    e4m3 is off by default: the tensor cores sum an e4m3 chunk of 128 k in
+    fewer bits than f32 (about 14; DeepSeek-V3's report, section 3.3.2), and
+    on the conformance pack's random data that put `linear_fp8_rows64` up to
+    0.64 from the reference on an H100, over its 1e-2 tolerance.
+  }];
+  let options = [
+    Option<"f8", "f8", "bool", /*default=*/"false",
+           "also e4m3 dots (reduced-precision sums per 128 k)">,
+  ];
+}
+
 def DotToWarpMma : Pass<"dot-to-warp-mma", "::mlir::ModuleOp"> {
   let summary = "Rewrite marked dots into warp matrix instructions";
   let description = [{

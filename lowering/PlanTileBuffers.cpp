@@ -34,6 +34,10 @@ struct Buffer {
   memref::AllocOp alloc;
   int64_t bytes = 0, first = 0, last = 0, offset = -1;
   int64_t at = 0; // the alloc's number in program order
+  /// The offset's alignment: 16, or what the alloc asks beyond the 64 bytes
+  /// every staged tile asks of a heap (a swizzled operand of the warpgroup
+  /// instruction: 1024, its swizzle atom).
+  int64_t align = kAlign;
   /// Set when the buffer is yielded by this loop, in whose body it is
   /// allocated: the next trip reads it while writing a new one, so it takes
   /// two places, used by turns (trip parity).
@@ -43,7 +47,7 @@ struct Buffer {
   /// second place of that loop's alternating buffer instead of its own.
   Buffer *secondPlaceOf = nullptr;
   int64_t size() const {
-    int64_t one = int64_t(llvm::alignTo(bytes, kAlign));
+    int64_t one = int64_t(llvm::alignTo(bytes, align));
     return alternating ? 2 * one : one;
   }
 };
@@ -239,7 +243,7 @@ void shareFirstTiles(MutableArrayRef<Buffer> buffers) {
   }
 }
 
-/// Largest first, each at the lowest 16-aligned offset that overlaps no
+/// Largest first, each at the lowest aligned offset that overlaps no
 /// placed buffer live at the same time. Returns the bytes used.
 int64_t place(MutableArrayRef<Buffer> buffers) {
   shareFirstTiles(buffers);
@@ -268,7 +272,7 @@ int64_t place(MutableArrayRef<Buffer> buffers) {
     for (auto [begin, end] : taken) {
       if (at + b->size() <= begin)
         break;
-      at = std::max<int64_t>(at, llvm::alignTo(end, kAlign));
+      at = std::max<int64_t>(at, llvm::alignTo(end, b->align));
     }
     b->offset = at;
     total = std::max(total, at + b->size());
@@ -303,6 +307,9 @@ struct PlanTileBuffersPass
       Buffer b;
       b.alloc = alloc;
       b.bytes = bufferBytes(alloc.getType(), layout);
+      if (std::optional<uint64_t> asked = alloc.getAlignment();
+          asked && *asked > 64)
+        b.align = int64_t(*asked);
       if (b.bytes < 0 || !liveRange(b, n))
         plannable = false;
       buffers.push_back(std::move(b));
@@ -328,13 +335,19 @@ struct PlanTileBuffersPass
                                       MemRefLayoutAttrInterface(), space);
     std::string name = dynamic ? std::string(kDynamicTiles)
                                : ("dsv4c_tiles_" + f.getName()).str();
+    int64_t align = kAlign;
+    for (const Buffer &buf : buffers)
+      align = std::max(align, buf.align);
     auto global = symbols.lookup<memref::GlobalOp>(name);
     if (!global) {
       global = memref::GlobalOp::create(
           b, f.getLoc(), name, b.getStringAttr(dynamic ? "public" : "private"),
           sharedType, dynamic ? Attribute() : b.getUnitAttr(),
-          /*constant=*/false, b.getI64IntegerAttr(kAlign));
+          /*constant=*/false, b.getI64IntegerAttr(align));
       symbols.insert(global);
+    } else if (global.getAlignment().value_or(0) < uint64_t(align)) {
+      // The dynamic array every program shares: the most any asks.
+      global.setAlignmentAttr(b.getI64IntegerAttr(align));
     }
     if (dynamic) {
       auto sizeType = MemRefType::get({}, b.getI32Type());

@@ -68,6 +68,15 @@ lowerQuantize(mlir::OpBuilder &b, tile::QuantizeOp op,
 mlir::Value lowerDequantize(mlir::OpBuilder &b, tile::DequantizeOp op,
                             const TileLoweringOptions &options);
 
+/// mark-warpgroup-dots' marks: a tile.load staged in the warpgroup
+/// instruction's swizzled layout (rows of 128-byte blocks, chunk j of row r
+/// at j ^ r % 8; AsyncCopy.cpp), and a tile.dot that instruction computes
+/// (dot-to-warp-mma), kept on the dot's generic.
+constexpr llvm::StringLiteral kSwizzle128Attr = "dsv4c.swizzle128";
+constexpr llvm::StringLiteral kWarpgroupAttr = "dsv4c.wgmma";
+/// The alignment of a swizzled tile buffer: the swizzle's 8-row atom.
+constexpr int64_t kSwizzleAlignment = 1024;
+
 /// `tile.load` (AsyncCopy.cpp) as asynchronous copies of row chunks into a
 /// tile buffer; null where its rows are not contiguous or it is masked.
 mlir::Value lowerLoadAsync(mlir::OpBuilder &b, tile::LoadOp op);

@@ -25,6 +25,10 @@ constexpr StringLiteral kMmaF8 = "dsv4c.mma.f8.m16n8k32";
 constexpr StringLiteral kLoadB32 = "dsv4c.load_b32";
 constexpr StringLiteral kLoadMatrixX4 = "dsv4c.ldmatrix.x4";
 constexpr StringLiteral kLoadMatrixX2 = "dsv4c.ldmatrix.x2";
+/// The warpgroup instruction's helpers, by operand kind and result width N:
+/// dsv4c.wgmma.{e4m3,bf16}.nN(a, b) -> N / 2 f32, the sums over one 128-byte
+/// block of k (targets/gpu/GpuModule.h).
+constexpr StringLiteral kWarpgroupMmaPrefix = "dsv4c.wgmma.";
 /// Warps per program (128 threads on every GPU target that has the
 /// instructions): runs of tiles are made only while each warp keeps one.
 constexpr int64_t kWarps = 4;

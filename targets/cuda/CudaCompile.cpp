@@ -4,6 +4,7 @@
 #include "targets/gpu/GpuModule.h"
 
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/IntrinsicsNVPTX.h"
 #include "llvm/IR/Module.h"
 
@@ -46,6 +47,73 @@ int computeCapability(const std::string &sm) {
     if (c >= '0' && c <= '9')
       cc = cc * 10 + (c - '0');
   return cc;
+}
+
+/// The shared-memory matrix descriptor of a K-major operand staged with the
+/// 128-byte swizzle at flat address `address` (PTX ISA, "Matrix Descriptor
+/// Format"): start address >> 4 in bits 0-13, the leading byte offset in
+/// 16-29 (unused by swizzled K-major layouts; 1 by convention), the stride
+/// byte offset between 8-row atoms (1024 bytes) >> 4 in 32-45, base offset
+/// 0 (atoms 1024-byte aligned), swizzle mode 1 (128 bytes) in 62-63.
+llvm::Value *sharedMatrixDescriptor(llvm::IRBuilder<> &b,
+                                    llvm::Value *address) {
+  llvm::Value *flat = b.CreateIntToPtr(address, b.getPtrTy());
+  llvm::Value *shared = b.CreatePtrToInt(
+      b.CreateAddrSpaceCast(flat, b.getPtrTy(3)), b.getInt64Ty());
+  llvm::Value *start = b.CreateLShr(b.CreateAnd(shared, 0x3FFFF), 4);
+  uint64_t fixed =
+      (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62);
+  return b.CreateOr(start, b.getInt64(fixed));
+}
+
+/// Four wgmma.mma_async over a 128-byte block of k from fresh sums (e4m3:
+/// m64nNk32, bf16: m64nNk16 with A and B K-major, no transposes), each step
+/// 32 bytes further along the swizzled rows (2 in the descriptors' start
+/// address), then committed and waited for. The proxy fence orders the
+/// operands' staging (cp.async, generic proxy) before the instruction's
+/// reads (async proxy).
+llvm::Value *warpgroupMma(llvm::IRBuilder<> &b, llvm::StringRef kind,
+                          unsigned n, llvm::Value *a, llvm::Value *bAddr) {
+  const bool bf16 = kind == "bf16";
+  unsigned regs = n / 2;
+  auto operand = [](unsigned i) { return "$" + std::to_string(i); };
+  std::string list = "{";
+  for (unsigned i = 0; i < regs; ++i)
+    list += (i ? ", " : "") + operand(i);
+  list += "}";
+  // Inputs after the n / 2 outputs: the two descriptors and a zero, read
+  // before the first instruction writes any output register.
+  const std::string descA = operand(regs), descB = operand(regs + 1),
+                    zero = operand(regs + 2);
+  std::string asmText = "{\n.reg .pred first, rest;\n.reg .b64 da, db;\n";
+  asmText += "setp.ne.b32 first, " + zero + ", " + zero + ";\n"; // false
+  asmText += "setp.eq.b32 rest, " + zero + ", " + zero + ";\n";  // true
+  asmText += "mov.b64 da, " + descA + ";\nmov.b64 db, " + descB + ";\n";
+  asmText += "fence.proxy.async.shared::cta;\nwgmma.fence.sync.aligned;\n";
+  std::string shape = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                      (bf16 ? "k16.f32.bf16.bf16 " : "k32.f32.e4m3.e4m3 ") +
+                      list + ", da, db, ";
+  for (int step = 0; step < 4; ++step) {
+    if (step)
+      asmText += "add.s64 da, da, 2;\nadd.s64 db, db, 2;\n";
+    asmText += shape + (step ? "rest" : "first") +
+               (bf16 ? ", 1, 1, 0, 0;\n" : ", 1, 1;\n");
+  }
+  asmText += "wgmma.commit_group.sync.aligned;\n"
+             "wgmma.wait_group.sync.aligned 0;\n}";
+  std::string constraints;
+  for (unsigned i = 0; i < regs; ++i)
+    constraints += "=f,";
+  constraints += "l,l,r,~{memory}";
+  llvm::SmallVector<llvm::Type *> fields(regs, b.getFloatTy());
+  auto *result = llvm::StructType::get(b.getContext(), fields);
+  auto *type = llvm::FunctionType::get(
+      result, {b.getInt64Ty(), b.getInt64Ty(), b.getInt32Ty()}, false);
+  auto *inline_ = llvm::InlineAsm::get(type, asmText, constraints,
+                                       /*hasSideEffects=*/true);
+  return b.CreateCall(inline_,
+                      {sharedMatrixDescriptor(b, a),
+                       sharedMatrixDescriptor(b, bAddr), b.getInt32(0)});
 }
 
 /// NVVM spellings of what the shared GPU lowering leaves abstract; tile
@@ -116,6 +184,15 @@ gpu::GpuIsa nvvmIsa(const std::string &sm) {
                      : llvm::Intrinsic::nvvm_ldmatrix_sync_aligned_m8n8_x2_b16;
       return b.CreateIntrinsic(id, {shared->getType()}, {shared});
     };
+  // wgmma.mma_async (sm_90a only: the "a" features).
+  if (sm == "sm_90a") {
+    isa.warpgroupMma = warpgroupMma;
+    isa.asyncProxyFence = [](llvm::IRBuilder<> &b) {
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_fence_proxy_async_shared_cta,
+                        llvm::ArrayRef<llvm::Type *>{},
+                        llvm::ArrayRef<llvm::Value *>{});
+    };
+  }
   // cvt.rn.satfinite.e4m3x2.f32 (sm_89): the value in both halves, so
   // either byte is its code.
   if (computeCapability(sm) >= 89)
@@ -180,6 +257,7 @@ bool compileToPtx(ModuleOp module, const PtxOptions &options, std::string &ptx,
     return false;
   }
   gpu::GpuIsa isa = nvvmIsa(options.sm);
+  isa.warpgroupMmaF8 = bool(isa.warpgroupMma) && options.warpgroupF8;
   llvm::LLVMContext llvmContext;
   std::vector<gpu::KernelSignature> kernels;
   std::unique_ptr<llvm::Module> m =

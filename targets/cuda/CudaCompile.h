@@ -21,6 +21,9 @@ namespace dsv4c::cuda {
 struct PtxOptions {
   /// The GPU architecture (LLVM NVPTX CPU name).
   std::string sm = "sm_90a";
+  /// sm_90a: e4m3 dots of 64-row results on wgmma too, whose tensor cores
+  /// sum each 128 k in fewer bits than f32 (docs/cuda.md); off: mma.sync.
+  bool warpgroupF8 = false;
 };
 
 /// PTX for every kernel of `module` (left unchanged). False with `error`

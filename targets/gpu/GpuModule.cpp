@@ -240,6 +240,23 @@ void HelperBuilder::defineThreadHelpers() {
                    b.CreateRet(isa.warpMma(b, kind, args));
                  });
   }
+  // dot-to-warp-mma's warpgroup instruction, one helper per result width.
+  for (llvm::Function &f : m.functions()) {
+    // dsv4c.wgmma.<kind>.n<N>
+    llvm::StringRef rest = f.getName(), kind;
+    unsigned n = 0;
+    if (!f.isDeclaration() || !isa.warpgroupMma ||
+        !rest.consume_front("dsv4c.wgmma."))
+      continue;
+    std::tie(kind, rest) = rest.split('.');
+    if (!rest.consume_front("n") || rest.getAsInteger(10, n))
+      continue;
+    defineHelper(m, f.getName(), f.getFunctionType(),
+                 [&, kind, n](llvm::IRBuilder<> &b, llvm::Function *fn) {
+                   b.CreateRet(isa.warpgroupMma(b, kind, n, fn->getArg(0),
+                                                fn->getArg(1)));
+                 });
+  }
   // dot-to-warp-mma's matrix-loads.
   for (auto [name, count] : {std::pair{"dsv4c.ldmatrix.x4", 4u},
                              std::pair{"dsv4c.ldmatrix.x2", 2u}}) {
@@ -461,6 +478,8 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, const GpuIsa &isa,
   pipeline.warpMma = bool(isa.warpMma);
   pipeline.warpMmaF8 = isa.warpMmaF8;
   pipeline.warpMatrixLoads = bool(isa.warpLoadMatrix);
+  pipeline.warpgroupMma = bool(isa.warpgroupMma);
+  pipeline.warpgroupMmaF8 = isa.warpgroupMmaF8;
   pipeline.warpShuffles = bool(isa.warpShuffleXor);
   pipeline.asyncCopies = bool(isa.asyncCopy) && isa.sharedTileBytes > 0;
   pipeline.parallelStores = isa.parallelStores;

@@ -99,6 +99,22 @@ struct GpuIsa {
   std::function<llvm::Value *(llvm::IRBuilder<> &, unsigned count,
                               llvm::Value *address)>
       warpLoadMatrix;
+  /// A warpgroup's (the program's 4 warps) matrix instruction on operands
+  /// in group-shared memory, if the ISA has it (the pipeline's
+  /// warpgroup-mma; lowering/MarkWarpgroupDots.cpp): the f32 sums over one
+  /// 128-byte block of k (`kind` "e4m3": 128 k, "bf16": 64 k) of a 64 x `n`
+  /// block, A [64, block] at flat address `a` (i64) and B [n, block] at `b`,
+  /// both staged swizzled (16-byte chunk j of row r at j ^ r % 8, 1024-byte
+  /// aligned). Returns a literal struct of n / 2 floats, lane l of warp w
+  /// holding rows 16w + l / 4 (+ 8) and columns 8j + 2 (l % 4) (+ 1), as the
+  /// m16n8 accumulators of each 8 columns. Called by all 128 threads,
+  /// converged.
+  std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::StringRef kind,
+                              unsigned n, llvm::Value *a, llvm::Value *b)>
+      warpgroupMma;
+  /// Whether e4m3 dots take warpgroupMma too (its "e4m3" kind; the
+  /// pipeline's warpgroup-mma-f8).
+  bool warpgroupMmaF8 = false;
   /// A warp's butterfly exchange, if the ISA has it (the pipeline's
   /// warp-shuffles; reduce-to-warp-shuffles): the i32 `value` of lane
   /// (this lane ^ `mask`). Called in a warp's converged code.
@@ -117,6 +133,9 @@ struct GpuIsa {
                      unsigned bytes, llvm::Value *valid)>
       asyncCopy;
   std::function<void(llvm::IRBuilder<> &)> asyncCopyWait;
+  /// Orders this thread's writes to group-shared memory before later reads
+  /// by the warpgroup instruction (another proxy), where the ISA needs it.
+  std::function<void(llvm::IRBuilder<> &)> asyncProxyFence;
   /// The e4m3 code (i8) of an f32 already clamped to +-448, rounded to
   /// nearest even, if the ISA converts in one instruction (the pipeline's
   /// hardware-e4m3).

@@ -268,6 +268,13 @@ void HelperBuilder::defineTileHeap(uint64_t sharedBytes) {
                });
 }
 
+/// Whether the module calls the warpgroup instruction (dsv4c.wgmma.*).
+static bool usesWarpgroupMma(llvm::Module &m) {
+  return llvm::any_of(m.functions(), [](llvm::Function &f) {
+    return f.getName().starts_with("dsv4c.wgmma.");
+  });
+}
+
 /// dsv4c.copy_async.N(dst, src, valid): the ISA's asynchronous copy where
 /// the destination is in the group-shared arena and both addresses are
 /// N-aligned; otherwise a byte loop (zeros past `valid`).
@@ -313,6 +320,10 @@ void HelperBuilder::defineAsyncCopies() {
                  [&](llvm::IRBuilder<> &b, llvm::Function *) {
                    if (isa.asyncCopyWait)
                      isa.asyncCopyWait(b);
+                   // Copies a warpgroup instruction reads: each thread
+                   // fences its own before the barrier that follows.
+                   if (isa.asyncProxyFence && usesWarpgroupMma(m))
+                     isa.asyncProxyFence(b);
                    b.CreateRetVoid();
                  });
 }

@@ -24,7 +24,8 @@
 #include <string>
 
 namespace {
-const char *kPtxUsage = R"(usage: dsv4c ptx FILE.mlir [-o OUT.ptx] [--sm ARCH]
+const char *kPtxUsage =
+    R"(usage: dsv4c ptx FILE.mlir [-o OUT.ptx] [--sm ARCH] [--warpgroup-f8]
 
 Lowers every tile kernel of FILE.mlir to PTX with the first CUDA lowering
 (docs/cuda.md): one program per block of 128 threads, which share out each
@@ -35,6 +36,9 @@ The same as `dsv4c codegen FILE.mlir --target cuda`.
 options:
   -o, --output FILE   where to write (default: stdout)
   --sm ARCH           GPU architecture (default sm_90a)
+  --warpgroup-f8      sm_90a: e4m3 dots of 64-row results on wgmma too (its
+                      tensor cores sum each 128 k in fewer bits than f32;
+                      default: mma.sync; bf16 dots take wgmma either way)
   --help              this text
 )";
 
@@ -70,6 +74,7 @@ int fail(const char *command, const std::string &m) {
 struct CodegenRequest {
   std::string file, out, target, arch;
   bool assembly = false;
+  bool warpgroupF8 = false; // ptx: e4m3 dots on wgmma too
 };
 
 /// Parses FILE, generates the code and writes it.
@@ -94,6 +99,7 @@ int generate(const char *command, const CodegenRequest &request) {
     dsv4c::cuda::PtxOptions options;
     if (!request.arch.empty())
       options.sm = request.arch;
+    options.warpgroupF8 = request.warpgroupF8;
     ok = dsv4c::cuda::compileToPtx(*module, options, code, error);
   } else if (request.target == "hip") {
     dsv4c::hip::HipOptions options;
@@ -138,6 +144,8 @@ int dsv4c::runPtxCommand(int argc, char **argv) {
       if (i + 1 >= argc)
         return fail("ptx", "--sm needs an architecture, e.g. sm_90a");
       request.arch = argv[++i];
+    } else if (arg == "--warpgroup-f8") {
+      request.warpgroupF8 = true;
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("ptx", "unknown option '" + arg + "' (see --help)");
     } else if (request.file.empty()) {

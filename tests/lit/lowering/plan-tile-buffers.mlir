@@ -16,6 +16,7 @@
 // Buffers live at different times share bytes; one live across both does
 // not. a (1024 B) dies before c (1024 B) is made; b (256 B) lives
 // throughout: largest first, first fit -> a at 0, c at 0, b at 1024.
+// CHECK-DAG: memref.global "private" @dsv4c_tiles_aligned : memref<3072xi8, 3> = uninitialized {alignment = 1024 : i64}
 // CHECK: memref.global "private" @dsv4c_tiles_straight : memref<1280xi8, 3> = uninitialized {alignment = 16 : i64}
 // CHECK-LABEL: func.func @straight
 // CHECK-SAME: dsv4c.tile_bytes = 1280
@@ -198,4 +199,23 @@ func.func @first_read_after(%x: f32, %i: index, %n: index) -> f32 {
   %first = memref.load %init[%i] : memref<64xf32>
   %s = arith.addf %out, %first : f32
   return %s : f32
+}
+
+// An alloc that asks for more than the 64 bytes every staged tile asks of a
+// heap (a swizzled operand of the warpgroup instruction: 1024) gets an
+// offset of that alignment, and so does the array: b (1040 B) at 0, a
+// (1024 B) after it at 2048, not 1040 (the array's check is at the top).
+// CHECK-LABEL: func.func @aligned
+// CHECK-SAME: dsv4c.tile_bytes = 3072
+// CHECK: %[[AT:.*]] = arith.constant 2048 : index
+// CHECK: memref.view %{{.*}}[%[[AT]]][] : memref<3072xi8, 3> to memref<1024xi8, 3>
+func.func @aligned(%x: i8, %i: index) -> i8 {
+  %b = memref.alloc() {alignment = 64 : i64} : memref<1040xi8>
+  %a = memref.alloc() {alignment = 1024 : i64} : memref<1024xi8>
+  memref.store %x, %b[%i] : memref<1040xi8>
+  memref.store %x, %a[%i] : memref<1024xi8>
+  %va = memref.load %a[%i] : memref<1024xi8>
+  %vb = memref.load %b[%i] : memref<1040xi8>
+  %s = arith.addi %va, %vb : i8
+  return %s : i8
 }
