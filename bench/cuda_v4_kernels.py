@@ -74,7 +74,7 @@ FP8 = getattr(torch, "float8_e4m3fn", None) if torch else None
 MM_OUT_F32 = False   # torch.mm(..., out_dtype=torch.float32) works (set in main)
 E2M1 = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0,
         -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
-MMA_OPS = {"v4.linear_fp8": "fp8", "v4.linear_fp4": "fp8", "v4.matmul_bf16": "bf16",
+MMA_OPS = {"v4.linear_fp8": "fp8", "v4.linear_fp8_rows64": "fp8", "v4.linear_fp4": "fp8", "v4.matmul_bf16": "bf16",
            "v4.matmul_bf16_f32": "bf16", "v4.head": "bf16", "v4.moe_gate": "bf16",
            "v4.sparse_attention": "bf16", "v4.indexer_topk": "bf16"}
 
@@ -180,7 +180,10 @@ def dequant_x(x, xs):
 
 
 def peer_linear_fp8(a):
-    x, xs, w, ws, _, _, _, m, n, k, _ = a  # y, part, counters (split-k), splits
+    if len(a) == 8:   # linear_fp8_rows64: x, xs, w, ws, y, m, n, k
+        x, xs, w, ws, _, m, n, k = a
+    else:             # y, part, counters (split-k), splits
+        x, xs, w, ws, _, _, _, m, n, k, _ = a
     flops = 2 * m * n * k
     if FP8 is not None and w.dtype == FP8 and x.is_cuda:
         # Per row of x and of W: the scale of its first block.
@@ -380,7 +383,8 @@ def peer_indexer_topk(a):
 
 PEERS = {"v4.rmsnorm": peer_rmsnorm, "v4.swiglu": peer_swiglu,
          "v4.act_quant": peer_act_quant,
-         "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp4": peer_linear_fp4,
+         "v4.linear_fp8": peer_linear_fp8, "v4.linear_fp8_rows64": peer_linear_fp8,
+         "v4.linear_fp4": peer_linear_fp4,
          "v4.matmul_bf16": peer_matmul_bf16,
          "v4.matmul_bf16_f32": lambda a: peer_matmul_bf16(a, True),
          "v4.head": peer_head,

@@ -13,6 +13,19 @@
 using namespace dsv4c;
 using namespace dsv4c::v4;
 
+bool Executor::Impl::headLogits(void *logits, int64_t rows) {
+  // More than 32 rows on a GPU: 64-row blocks read W once per 64 rows, not
+  // once per 16, on the warpgroup instruction where there is one (H100,
+  // 64 rows: 1092 us against 1506; a batch-32 decode step was 3.5% slower
+  // with them, so 32 rows keep @head).
+  const bool rows64 = rows > 32 && device.programsToFill() > 0;
+  return run(rows64 ? "head_rows64" : "head",
+             {ceilDiv(rows, rows64 ? 64 : 16),
+              ceilDiv(localVocab, rows64 ? 128 : 64), 1},
+             {KArg::p(s.xn), KArg::p(head), KArg::p(logits), KArg::i(rows),
+              KArg::i(config.dim), KArg::i(localVocab)});
+}
+
 const std::vector<std::string> &v4::executorKernelNames() {
   // clang-format off
   static const std::vector<std::string> names = {
@@ -20,11 +33,11 @@ const std::vector<std::string> &v4::executorKernelNames() {
       "compressor",      "compressor_decode", "compressor_state_write",
       "embedding",       "engram_conv",       "engram_conv_norm",
       "engram_gate",     "engram_hash",       "greedy_part",
-      "greedy_token",    "head",
+      "greedy_token",    "head",              "head_rows64",
       "head_rms",        "indexer_rotate_quant",
       "indexer_topk",    "indexer_topk_merge",
       "kv_pack",         "linear_fp4",        "linear_fp4_grouped",
-      "linear_fp8",      "matmul_bf16",
+      "linear_fp8",      "linear_fp8_rows64", "matmul_bf16",
       "matmul_bf16_f32",
       "mhc_head",        "mhc_mix",           "mhc_post",
       "mhc_pre",         "moe_finish",        "moe_gate",
@@ -673,10 +686,7 @@ bool Executor::Impl::logitsOfLastRows(const std::vector<Chunk> &chunks,
                    KArg::p(hc[2]), KArg::p(I.s.y), KArg::i(nc), KArg::i(d),
                    KArg::f(c.normEps), KArg::f(c.hcEps)}) &&
             I.rmsnorm(I.s.y, finalNorm, I.s.xn, nc, d) &&
-            I.run("head", {ceilDiv(nc, 16), ceilDiv(I.localVocab, 64), 1},
-                  {KArg::p(I.s.xn), KArg::p(I.head), KArg::p(part), KArg::i(nc),
-                   KArg::i(d), KArg::i(I.localVocab)}) &&
-            I.gatherLogits(out, nc);
+            I.headLogits(part, nc) && I.gatherLogits(out, nc);
   if (ok && (parts & StepResult::Sampled))
     ok = I.queueSampling(out, nc);
   if (ok && (parts & StepResult::Greedy))

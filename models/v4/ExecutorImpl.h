@@ -306,6 +306,15 @@ struct Executor::Impl {
   /// doubled a batch-1 linear's time.
   int64_t splitsFor(int64_t programs, int64_t kBlocks, int64_t m, int64_t n,
                     const char *kernel = nullptr);
+  /// Whether linear_fp8_rows64 (64x64 blocks over all of K) has a wave of
+  /// programs or more for an [m, n] result on a device that says how many
+  /// fill it (GPUs): then it runs instead of linear_fp8, whose 16-row
+  /// blocks re-read each weight tile 4x as often.
+  bool rows64Fills(int64_t m, int64_t n);
+  /// The f32 logits of `rows` rows of s.xn (the final norm's) over this
+  /// rank's vocabulary: @head, or @head_rows64 for more than 32 rows on a
+  /// GPU.
+  bool headLogits(void *logits, int64_t rows);
   /// The runner of kernel `name`, looked up once (null and the executor's
   /// error set if the library lacks it).
   KernelRunner *runnerFor(const std::string &name);

@@ -48,6 +48,11 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
                {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
                 KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
                 KArg::i(w.in)});
+  if (rows64Fills(m, w.out))
+    return run("linear_fp8_rows64", {ceilDiv(m, 64), ceilDiv(w.out, 64), 1},
+               {KArg::p(s.xq), KArg::p(s.xqs), KArg::p(w.weight),
+                KArg::p(w.scale), KArg::p(y), KArg::i(m), KArg::i(w.out),
+                KArg::i(w.in)});
   const int64_t splits =
       splitsFor(grid[0] * grid[1], ceilDiv(w.in, 256), m, w.out, "linear_fp8");
   grid[2] = splits;
@@ -56,6 +61,17 @@ bool Executor::Impl::quantisedGemm(const LinearW &w, void *y, int64_t m) {
               KArg::p(w.scale), KArg::p(y), KArg::p(s.splitPart),
               KArg::p(s.splitCounters), KArg::i(m), KArg::i(w.out),
               KArg::i(w.in), KArg::i(splits)});
+}
+
+bool Executor::Impl::rows64Fills(int64_t m, int64_t n) {
+  const int64_t fill = device.programsToFill();
+  if (fill == 0)
+    return false;
+  int64_t wave = fill;
+  if (KernelRunner *r = runnerFor("linear_fp8_rows64"))
+    if (int64_t resident = r->residentPrograms(); resident > 0)
+      wave = resident;
+  return ceilDiv(m, 64) * ceilDiv(n, 64) >= wave;
 }
 
 int64_t Executor::Impl::splitsFor(int64_t programs, int64_t kBlocks, int64_t m,

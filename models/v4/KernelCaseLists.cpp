@@ -42,6 +42,9 @@ std::vector<conformance::Case> kernelConformanceCases() {
       convCase(conv),
       // 5 sequences' last rows, vocabulary cut to 300.
       headCase({5, 4096, 300}),
+      // Ragged rows and vocabulary; two row blocks of a 4-block vocabulary.
+      headRows64Case({5, 4096, 300}),
+      headRows64Case({100, 512, 500}),
       // Ragged: the last slice of 4096 ids is partly past the row.
       greedyPartCase(5, 9000),
       greedyTokenCase(5, 9000),
@@ -61,6 +64,10 @@ std::vector<conformance::Case> kernelConformanceCases() {
       // An activation quantised once for the linears (ragged last block).
       actQuantCase({37, 1, 700}),
       fp8Case({37, 150, 4096}, 3),
+      // Blocks of 64 rows: one ragged in M and N, and 3 x 3 programs whose
+      // last ones are ragged (M 130, N 300).
+      fp8Rows64Case({37, 150, 4096}),
+      fp8Rows64Case({130, 300, 640}),
       mixCase(19, 4096, 24),
       preCase(19, 4096),
       postCase(19, 4096),
@@ -111,6 +118,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       // then an attention projection (FP8) and an expert's w1 (FP4).
       actQuantCase({tokens, 1, 4096}),
       fp8Case({tokens, 4096, 4096}, 1),
+      fp8Rows64Case({tokens, 4096, 4096}),
       // A batch-1 decode step's attention projection, unsplit and split
       // over K as the executor launches it on a GPU (split-k in one launch).
       fp8Case({1, 4096, 4096}, 1),
@@ -128,6 +136,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       // The indexer's weights_proj.
       denseCase({tokens, 64, 4096, 1, 4096, 64}, false),
       headCase({tokens, 4096, 129280}),
+      headRows64Case({tokens, 4096, 129280}),
       greedyPartCase(tokens, 129280),
       greedyTokenCase(tokens, 129280),
       samplePartCase(tokens, 129280),
@@ -172,6 +181,7 @@ std::vector<conformance::Case> kernelBenchCases() {
       swigluCase(prefill, 2048, true, 10),
       actQuantCase({prefill, 1, 4096}),
       fp8Case({prefill, 4096, 4096}, 1),
+      fp8Rows64Case({prefill, 4096, 4096}),
       // Every routed expert's w1: 6 picks per token over 256 experts, 96
       // rows each.
       fp4GroupedCase(2048, 4096, 256,

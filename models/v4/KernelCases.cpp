@@ -163,6 +163,15 @@ Case headCase(HeadShape s) {
               1e-4};
 }
 
+Case headRows64Case(HeadShape s) {
+  Case c = headCase(s);
+  c.op = "v4.head_rows64";
+  c.name = "head_rows64_" + str(s.m) + "x" + str(s.d) + "_v" + str(s.v);
+  c.source = kernelText("head.mlir", "head_rows64");
+  c.grid = {ceilDiv(s.m, 64), ceilDiv(s.v, 128), 1};
+  return c;
+}
+
 // Ids and values: exact (0 tolerance); S = ceil(v / 4096) slices a row.
 Case greedyPartCase(int64_t m, int64_t v) {
   const int64_t slices = ceilDiv(v, 4096);
@@ -297,6 +306,20 @@ Case fp8Case(LinearShape s, int64_t splits) {
            splitCounters(ceilDiv(s.m, 16) * ceilDiv(s.n, 64)), Arg::index(s.m),
            Arg::index(s.n), Arg::index(s.k), Arg::index(splits)}),
       {ceilDiv(s.m, 16), ceilDiv(s.n, 64), splits},
+      1e-2};
+}
+
+Case fp8Rows64Case(LinearShape s) {
+  return Case{
+      "v4.linear_fp8_rows64",
+      "linear_fp8_rows64_" + linearName(s),
+      kernelText("linear_fp8.mlir", "linear_fp8_rows64"),
+      quantisedActivation(
+          s, {Arg::buffer(T::F8E4M3FN, {s.n, s.k}),
+              Arg::buffer(T::F8E8M0FNU, {ceilDiv(s.n, 128), ceilDiv(s.k, 128)}),
+              Arg::output(T::BF16, {s.m, s.n}), Arg::index(s.m),
+              Arg::index(s.n), Arg::index(s.k)}),
+      {ceilDiv(s.m, 64), ceilDiv(s.n, 64), 1},
       1e-2};
 }
 

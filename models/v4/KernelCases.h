@@ -167,6 +167,8 @@ struct HeadShape {
 };
 /// @head: the vocabulary GEMM of m normalised rows.
 Case headCase(HeadShape s);
+/// @head_rows64: the same in 64x128 blocks.
+Case headRows64Case(HeadShape s);
 /// @greedy_part: the best of each 4096-id slice of m rows of v random
 /// logits; @greedy_token: the greedy id from random slice bests.
 Case greedyPartCase(int64_t m, int64_t v);
@@ -188,6 +190,8 @@ struct LinearShape {
 /// act_quant of an [m, k] activation (LinearShape's n unused).
 Case actQuantCase(LinearShape s);
 Case fp8Case(LinearShape s, int64_t splits = 1);
+/// linear_fp8_rows64: the same y in 64x64 blocks over all of K.
+Case fp8Rows64Case(LinearShape s);
 Case fp4Case(LinearShape s);
 /// linear_fp4.mlir @linear_fp4_grouped: 4 groups of rows (28 in all) over 5
 /// stacked experts of [n, k].

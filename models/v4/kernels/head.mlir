@@ -46,6 +46,39 @@ tile.kernel @head(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
 // value pv[r, s] (f32) and id pi[r, s] (i32; 2^31 - 1 when the slice has no
 // number). logits: f32 [M, V]; pv, pi: [M, S], S = ceil(V / 4096). V < 2^31.
 // Grid (M, S).
+// @head_rows64: the same logits, a program 64 rows x 128 vocabulary entries
+// (grid (ceil(M/64), ceil(V/128))), in 64-wide steps of D. 64 rows are what
+// a warpgroup instruction computes (wgmma on sm_90a:
+// mark-warpgroup-dots), and every W tile serves 4x the rows of @head's 16:
+// for more than 16 rows @head reads W once per 16. The executor launches it
+// on GPUs for more than 32 rows.
+tile.kernel @head_rows64(%xn: !tile.ptr<bf16>, %w: !tile.ptr<bf16>,
+                         %logits: !tile.ptr<f32>, %m: index, %d: index,
+                         %v: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %pm = tile.program_id 0
+  %pv = tile.program_id 1
+  %row0 = arith.muli %pm, %c64 : index
+  %col0 = arith.muli %pv, %c128 : index
+  %l0 = tile.splat %zero : tensor<64x128xf32>
+  %l = scf.for %kk = %c0 to %d step %c64 iter_args(%acc = %l0) -> (tensor<64x128xf32>) {
+    %xt = tile.load %xn[%row0, %kk] strides[%d, %c1] bounds[%m, %d]
+        : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %wt = tile.load %w[%col0, %kk] strides[%d, %c1] bounds[%v, %d]
+        : !tile.ptr<bf16> -> tensor<128x64xbf16>
+    %r = tile.dot %xt, %wt acc %acc {rhs_transposed}
+        : tensor<64x64xbf16>, tensor<128x64xbf16> -> tensor<64x128xf32>
+    scf.yield %r : tensor<64x128xf32>
+  }
+  tile.store %l, %logits[%row0, %col0] strides[%v, %c1] bounds[%m, %v]
+      : tensor<64x128xf32> -> !tile.ptr<f32>
+  tile.return
+}
+
 tile.kernel @greedy_part(%logits: !tile.ptr<f32>, %pv: !tile.ptr<f32>,
                          %pi: !tile.ptr<i32>, %m: index, %v: index) {
   %c1 = arith.constant 1 : index

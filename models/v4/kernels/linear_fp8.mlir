@@ -152,3 +152,54 @@ tile.kernel @linear_fp8(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
   }
   tile.return
 }
+
+// @linear_fp8 for many rows (prefill): the same y, each program a 64x64
+// block over all of K, in 128-k steps. A weight tile then serves 64 rows,
+// not 16: on an H100 the e4m3 mma.sync that ptxas emulates with f16
+// instructions converts each operand byte once per use, so @linear_fp8 at
+// 4096^3 spent its time converting (1.86 ms with 16x64 blocks; 1.33 ms with
+// these; session 28). 64 rows are also what a warpgroup instruction computes
+// (wgmma: mark-warpgroup-dots' f8, off by default). The executor picks it
+// where its programs fill the GPU without splitting K. A 64-wide N block
+// never straddles a 128-row scale block. Any M, N, K work (ragged edges are
+// bounded).
+tile.kernel @linear_fp8_rows64(%x: !tile.ptr<f8E4M3FN>, %xs: !tile.ptr<f8E8M0FNU>,
+                               %w: !tile.ptr<f8E4M3FN>,
+                               %ws: !tile.ptr<f8E8M0FNU>, %y: !tile.ptr<bf16>,
+                               %m: index, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %pm = tile.program_id 0
+  %pn = tile.program_id 1
+  %row0 = arith.muli %pm, %c64 : index
+  %col0 = arith.muli %pn, %c64 : index
+  %kp = arith.addi %k, %c127 : index
+  %kblocks = arith.divui %kp, %c128 : index
+  %srow = arith.divui %col0, %c128 : index
+  %srow1 = arith.addi %srow, %c1 : index
+  %acc0 = tile.splat %zero : tensor<64x64xf32>
+  %acc = scf.for %kk = %c0 to %k step %c128 iter_args(%acc_in = %acc0) -> (tensor<64x64xf32>) {
+    %q = tile.load %x[%row0, %kk] strides[%k, %c1] bounds[%m, %k]
+        : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
+    %kb = arith.divui %kk, %c128 : index
+    %qs = tile.load %xs[%row0, %kb] strides[%kblocks, %c1] bounds[%m, %kblocks]
+        : !tile.ptr<f8E8M0FNU> -> tensor<64x1xf8E8M0FNU>
+    %wt = tile.load %w[%col0, %kk] strides[%k, %c1] bounds[%n, %k]
+        : !tile.ptr<f8E4M3FN> -> tensor<64x128xf8E4M3FN>
+    %wst = tile.load %ws[%srow, %kb] strides[%kblocks, %c1] bounds[%srow1, %kblocks]
+        : !tile.ptr<f8E8M0FNU> -> tensor<1x1xf8E8M0FNU>
+    %d = tile.dot %q scale %qs : tensor<64x1xf8E8M0FNU>, %wt scale %wst : tensor<1x1xf8E8M0FNU>
+        acc %acc_in {rhs_transposed, lhs_scale_block = array<i64: 1, 128>,
+                     rhs_scale_block = array<i64: 128, 128>}
+        : tensor<64x128xf8E4M3FN>, tensor<64x128xf8E4M3FN> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  %out = tile.cast %acc : tensor<64x64xf32> -> tensor<64x64xbf16>
+  tile.store %out, %y[%row0, %col0] strides[%n, %c1] bounds[%m, %n]
+      : tensor<64x64xbf16> -> !tile.ptr<bf16>
+  tile.return
+}

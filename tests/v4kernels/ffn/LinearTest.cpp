@@ -19,6 +19,7 @@ using namespace dsv4c;
 using namespace dsv4c::ffntest;
 using v4::cases::fp4Case;
 using v4::cases::fp8Case;
+using v4::cases::fp8Rows64Case;
 
 namespace {
 
@@ -30,6 +31,13 @@ TEST(LinearFp8, CpuMatchesReferenceRagged) {
 }
 TEST(LinearFp8, CpuMatchesReferenceDecodeRow) {
   expectCpuMatchesReference(fp8Case({1, 200, 384}));
+}
+// 64-row blocks (prefill): ragged in M and N, and several programs each way.
+TEST(LinearFp8Rows64, CpuMatchesReferenceRagged) {
+  expectCpuMatchesReference(fp8Rows64Case({37, 150, 300}));
+}
+TEST(LinearFp8Rows64, CpuMatchesReferenceGrid) {
+  expectCpuMatchesReference(fp8Rows64Case({130, 300, 640}));
 }
 TEST(LinearFp4, CpuMatchesReferenceAligned) {
   expectCpuMatchesReference(fp4Case({16, 128, 256}));
