@@ -59,6 +59,16 @@ int64_t asyncCopyChunkBytes(tile::LoadOp op) {
   return 0;
 }
 
+bool canStageSwizzled(tile::LoadOp op) {
+  auto type = op.getType();
+  if (type.getRank() != 2 || asyncCopyChunkBytes(op) != 16)
+    return false;
+  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+  return (bits == 8 || bits == 16) &&
+         type.getDimSize(1) * (bits / 8) % 128 == 0 &&
+         type.getDimSize(0) % 8 == 0;
+}
+
 /// Copies one chunk of a staged row: (destination address (i64), the
 /// source element index of the chunk's first element, the elements of the
 /// chunk inside the bounds).
@@ -85,12 +95,10 @@ static Value stageRows(OpBuilder &b, tile::LoadOp op, int64_t perChunk,
   Type elt = type.getElementType();
   int64_t rank = type.getRank();
   Type i64 = b.getI64Type();
+  // lowerTileOpsToTensor refuses a marked load canStageSwizzled rejects.
   bool swizzle = op->hasAttr(kSwizzle128Attr);
-  if (swizzle && (rank != 2 || perChunk * eltBytes != 16 ||
-                  shape[1] * eltBytes % 128 || shape[0] % 8)) {
-    op.emitOpError() << "cannot be staged swizzled";
-    return nullptr;
-  }
+  assert((!swizzle || (canStageSwizzled(op) && perChunk * eltBytes == 16)) &&
+         "a swizzled load is staged in 16-byte chunks");
 
   SmallVector<int64_t> padded(shape);
   if (!swizzle && rank >= 2 && shape.back() * eltBytes % 64 == 0 &&

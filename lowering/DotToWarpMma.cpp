@@ -576,10 +576,9 @@ scf::ForOp carryingLoop(const MarkedDot &d) {
   auto arg = dyn_cast<BlockArgument>(d.acc);
   auto loop =
       arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : scf::ForOp();
-  if (!loop || arg.getArgNumber() == 0 || d.op->getParentOp() != loop)
+  if (!loop || !loop.getTiedLoopInit(arg) || d.op->getParentOp() != loop)
     return {};
-  unsigned i = arg.getArgNumber() - 1;
-  if (loop.getYieldedValues()[i] != arg ||
+  if (loop.getTiedLoopYieldedValue(arg)->get() != arg ||
       llvm::any_of(arg.getUsers(), [&](Operation *user) {
         return user != d.op && !isa<scf::YieldOp>(user);
       }))
@@ -631,8 +630,7 @@ LogicalResult rewriteWarpgroup(MarkedDot d) {
     // The same positions of the buffer the loop starts from (and ends
     // with: it is yielded unchanged).
     MarkedDot outside = d;
-    outside.acc =
-        loop.getInitArgs()[cast<BlockArgument>(d.acc).getArgNumber() - 1];
+    outside.acc = loop.getTiedLoopInit(cast<BlockArgument>(d.acc))->get();
     eachLane(before, outside, [](TileEmitter &e) { e.loadFragments(); });
     OpBuilder after(loop->getContext());
     after.setInsertionPointAfter(loop);

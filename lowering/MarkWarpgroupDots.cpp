@@ -40,27 +40,15 @@ SmallVector<LoadOp> operandLoads(Value v, Operation *dot) {
   auto arg = dyn_cast<BlockArgument>(v);
   auto loop =
       arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : scf::ForOp();
-  if (!loop || arg.getArgNumber() == 0)
+  OpOperand *initUse = loop ? loop.getTiedLoopInit(arg) : nullptr;
+  if (!initUse)
     return {};
-  unsigned i = arg.getArgNumber() - 1;
-  Value init = loop.getInitArgs()[i], next = loop.getYieldedValues()[i];
+  Value init = initUse->get(), next = loop.getTiedLoopYieldedValue(arg)->get();
   auto first = init.getDefiningOp<LoadOp>();
   auto ahead = next.getDefiningOp<LoadOp>();
   if (!first || !ahead || !init.hasOneUse() || !next.hasOneUse())
     return {};
   return {first, ahead};
-}
-
-/// Whether `load` can be staged in the swizzled layout: 16-byte chunks
-/// (async-copies), rows of a multiple of 128 bytes, whole 8-row atoms.
-bool swizzlable(LoadOp load) {
-  auto type = load.getType();
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  return type.getRank() == 2 &&
-         dsv4c::lowering::asyncCopyChunkBytes(load) == 16 &&
-         (bits == 8 || bits == 16) &&
-         type.getDimSize(1) * (bits / 8) % 128 == 0 &&
-         type.getDimSize(0) % 8 == 0;
 }
 
 /// Whether the instruction can compute `dot`: e4m3 x e4m3 with block scales
@@ -102,7 +90,7 @@ struct MarkWarpgroupDotsPass
       if (loads.empty() || rhs.empty())
         return;
       loads.append(rhs.begin(), rhs.end());
-      if (!llvm::all_of(loads, swizzlable))
+      if (!llvm::all_of(loads, dsv4c::lowering::canStageSwizzled))
         return;
       Builder b(dot.getContext());
       for (LoadOp load : loads)

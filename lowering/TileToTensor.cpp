@@ -403,6 +403,15 @@ LogicalResult dsv4c::lowerTileOpsToTensor(Operation *root,
     SmallVector<Value> results;
     if (auto load = dyn_cast<tile::LoadOp>(op)) {
       Value staged;
+      // Only the warpgroup instruction reads a marked load's tile, and only
+      // in the swizzled layout: any other staging would be read wrong.
+      if (load->hasAttr(kSwizzle128Attr) &&
+          (!options.asyncCopies || !canStageSwizzled(load)))
+        return load.emitOpError()
+               << "is marked " << kSwizzle128Attr
+               << " (mark-warpgroup-dots) but cannot be staged swizzled "
+                  "(needs async-copies and 16-byte copies of whole 128-byte "
+                  "row blocks)";
       if (options.asyncCopies) {
         staged = lowerLoadAsync(rewriter, load);
         if (!staged)

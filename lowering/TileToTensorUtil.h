@@ -94,6 +94,10 @@ mlir::Value lowerLoadE2m1(mlir::OpBuilder &b, tile::LoadOp op);
 /// The chunk size in bytes lowerLoadAsync splits `op`'s rows into; 0 where
 /// it would not copy `op` asynchronously.
 int64_t asyncCopyChunkBytes(tile::LoadOp op);
+/// Whether lowerLoadAsync can stage `op` in the warpgroup instruction's
+/// swizzled layout (kSwizzle128Attr): rank 2, 16-byte copies of 8- or
+/// 16-bit elements, rows of whole 128-byte blocks, whole 8-row atoms.
+bool canStageSwizzled(tile::LoadOp op);
 /// `tile.gather` (AsyncCopy.cpp) as asynchronous copies of each row's
 /// chunks (masked rows zero-filled); null where rows do not split into 4-,
 /// 8- or 16-byte chunks, or masked rows take `other`.
